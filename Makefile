@@ -1,0 +1,61 @@
+# cxkpi: PGXS build.  `make && make install`, then `make installcheck` (pg_regress),
+# `make prove` (pgTAP).  `make test`, `make demo` and `make bench` run everything in a
+# throwaway cluster (pg_virtualenv); test/run.sh installs what they need on Debian 12.
+
+EXTENSION  = cxkpi
+EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = cxkpi
+OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+
+# SQL definitions, one file per KPI family, in dependency order.
+SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA       = $(wildcard updates/$(EXTENSION)--*--*.sql)
+
+# pg_regress: `setup` first, then every sql/*.sql in name order.
+REGRESS      = setup $(filter-out setup,$(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS   = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
+SHLIB_LINK  = -lgsl -lgslcblas -lm
+
+PG_CONFIG ?= pg_config
+PGXS      := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
+	cat $^ > $@
+
+$(OBJS): $(wildcard src/*.h)
+
+# Options that force every query through parallel workers and partial aggregation.
+PARALLEL_PGOPTIONS = -c force_parallel_mode=regress -c parallel_setup_cost=0 \
+	-c parallel_tuple_cost=0 -c min_parallel_table_scan_size=0 \
+	-c max_parallel_workers_per_gather=2
+
+.PHONY: prove installcheck-parallel test demo bench
+
+# pgTAP suites; needs a running server (PG* variables) and the extension installed.
+prove:
+	test/prove.sh
+
+# The pg_regress suite again with forced parallel plans: the same expected output.
+installcheck-parallel:
+	mkdir -p results_parallel
+	PGOPTIONS="$(PARALLEL_PGOPTIONS)" $(pg_regress_installcheck) $(REGRESS_OPTS) \
+	  --outputdir=results_parallel $(REGRESS)
+
+# Everything, in a throwaway cluster (run `make install` first, as root).
+test:
+	pg_virtualenv -v 15 test/all.sh
+
+demo:
+	pg_virtualenv -v 15 test/demo.sh
+
+bench:
+	pg_virtualenv -v 15 -o shared_buffers=1GB -o max_parallel_workers_per_gather=2 \
+	  -o work_mem=256MB test/bench/run.sh
+
+EXTRA_CLEAN = results_parallel
