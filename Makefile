@@ -49,13 +49,13 @@ installcheck-parallel:
 
 # Everything, in a throwaway cluster (run `make install` first, as root).
 test:
-	pg_virtualenv -v 15 test/all.sh
+	pg_virtualenv -t -v 15 test/all.sh
 
 demo:
-	pg_virtualenv -v 15 test/demo.sh
+	pg_virtualenv -t -v 15 test/demo.sh
 
 bench:
-	pg_virtualenv -v 15 -o shared_buffers=1GB -o max_parallel_workers_per_gather=2 \
+	pg_virtualenv -t -v 15 -o shared_buffers=1GB -o max_parallel_workers_per_gather=2 \
 	  -o work_mem=256MB test/bench/run.sh
 
 EXTRA_CLEAN = results_parallel

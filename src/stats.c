@@ -57,6 +57,7 @@ cx_wilson_interval(double x, double n, double z, double *lower, double *upper)
 	double		centre = (p + z2 / (2.0 * n)) / denom;
 	double		half = z * sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n)) / denom;
 
-	*lower = cx_clamp(centre - half, 0.0, 1.0);
-	*upper = cx_clamp(centre + half, 0.0, 1.0);
+	/* exact ends at the boundaries, where rounding would leave 1e-15 */
+	*lower = x <= 0.0 ? 0.0 : cx_clamp(centre - half, 0.0, 1.0);
+	*upper = x >= n ? 1.0 : cx_clamp(centre + half, 0.0, 1.0);
 }

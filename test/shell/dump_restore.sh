@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# pg_dump of a database holding summary columns, a rollup table and a view restores into a
+# fresh database with the same values and the same KPI answers.  Emits TAP.
+set -euo pipefail
+src=cxkpi_dump_src; dst=cxkpi_dump_dst; dump=$(mktemp /tmp/cxkpi_dump.XXXXXX)
+trap 'rm -f "$dump"' EXIT
+q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+for db in $src $dst; do
+  q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+done
+q -d $src <<'SQL'
+CREATE EXTENSION cxkpi;
+CREATE TABLE responses AS
+SELECT g AS id, date '2026-01-01' + g % 90 AS day, (ARRAY['store','web','app'])[1 + g % 3] AS channel,
+       g % 11 AS nps_score, 1 + g % 5 AS csat_score, g % 2 = 0 AS satisfied, 1 + g % 7 AS ces_score
+FROM generate_series(1, 20000) g;
+CREATE TABLE daily (day date, channel text, nps nps_summary, csat csat_summary,
+                    csat_yn csat_summary, ces ces_summary, PRIMARY KEY (day, channel));
+INSERT INTO daily SELECT day, channel, nps_agg(nps_score), csat_agg(csat_score, 5),
+                         csat_agg(satisfied), ces_agg(ces_score, 7)
+FROM responses GROUP BY 1, 2;
+CREATE VIEW monthly AS
+SELECT date_trunc('month', day)::date AS month, channel, nps(rollup(nps)) AS nps,
+       csat(rollup(csat)) AS csat, ces(rollup(ces)) AS ces
+FROM daily GROUP BY 1, 2;
+SQL
+answer="SELECT string_agg(format('%s|%s|%s|%s|%s', day, channel, nps, csat, ces), ';' ORDER BY day, channel) FROM daily"
+view="SELECT string_agg(format('%s|%s|%s|%s|%s', month, channel, nps, csat, ces), ';' ORDER BY month, channel) FROM monthly"
+before=$(q -d $src -c "$answer"); vbefore=$(q -d $src -c "$view")
+
+echo "1..4"
+if pg_dump -Fc -d $src -f "$dump"; then echo "ok 1 - pg_dump of summaries, a table and a view"; else echo "not ok 1 - pg_dump"; fi
+if pg_restore -d $dst --exit-on-error "$dump"; then echo "ok 2 - pg_restore into a fresh database"; else echo "not ok 2 - pg_restore"; fi
+after=$(q -d $dst -c "$answer"); vafter=$(q -d $dst -c "$view")
+if [ -n "$before" ] && [ "$before" = "$after" ]; then echo "ok 3 - restored summaries equal the originals"; else echo "not ok 3 - restored summaries differ"; fi
+if [ -n "$vbefore" ] && [ "$vbefore" = "$vafter" ]; then echo "ok 4 - the view answers the same after restore"; else echo "not ok 4 - view differs"; fi
+for db in $src $dst; do q -d postgres -c "DROP DATABASE $db"; done

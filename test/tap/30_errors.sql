@@ -1,0 +1,66 @@
+-- Errors with their SQLSTATEs, overflow checks, and the function labels every object must carry.
+BEGIN;
+SET client_min_messages = warning;
+SELECT plan(24);
+
+-- out-of-range scores: 22003
+SELECT throws_ok('SELECT nps_agg(x) FROM (VALUES (11)) v(x)', '22003', 'NPS score 11 is out of range', 'NPS 11');
+SELECT throws_ok('SELECT nps(x) FROM (VALUES (-1)) v(x)', '22003', 'NPS score -1 is out of range', 'NPS -1');
+SELECT throws_ok('SELECT csat_agg(x) FROM (VALUES (6)) v(x)', '22003', NULL, 'CSAT 6 on 5');
+SELECT throws_ok('SELECT csat(x, 7) FROM (VALUES (0)) v(x)', '22003', NULL, 'CSAT 0 on 7');
+SELECT throws_ok('SELECT ces_agg(x, 5) FROM (VALUES (6)) v(x)', '22003', NULL, 'CES 6 on 5');
+SELECT throws_ok('SELECT nps_agg(x) FROM (VALUES (2147483647)) v(x)', '22003', NULL, 'NPS int max');
+
+-- unsupported scales, scale changes, bad confidence levels: 22023
+SELECT throws_ok('SELECT csat_agg(1, 4)', '22023', 'CSAT scale 4 is not supported', 'CSAT scale 4');
+SELECT throws_ok('SELECT ces_agg(1, 3)', '22023', 'CES scale 3 is not supported', 'CES scale 3');
+SELECT throws_ok('SELECT csat_agg(x, s) FROM (VALUES (1, 5), (1, 10)) v(x, s)', '22023', NULL,
+                 'scale changing within a group');
+SELECT throws_ok($$SELECT nps_ci_lower('(v1,n=1,counts={0,0,0,0,0,0,0,0,0,0,1})', 1.5)$$, '22023', NULL, 'confidence 1.5');
+SELECT throws_ok($$SELECT nps_margin_of_error('(v1,n=1,counts={0,0,0,0,0,0,0,0,0,0,1})', -0.1)$$, '22023', NULL, 'confidence -0.1');
+SELECT throws_ok($$SELECT csat_ci_lower('(v1,scale=5,n=0,counts={0,0,0,0,0})', 0)$$, '22023', NULL,
+                 'confidence checked even for an empty summary');
+SELECT throws_ok($$SELECT ces_ci_upper('(v1,scale=7,n=1,counts={0,0,0,0,0,0,1})', 'Infinity')$$, '22023', NULL, 'confidence infinity');
+
+-- merging different scales: 22000
+SELECT throws_ok($$SELECT merge('(v1,scale=5,n=0,counts={0,0,0,0,0})'::csat_summary, '(v1,scale=7,n=0,counts={0,0,0,0,0,0,0})')$$,
+                 '22000', 'cannot merge csat_summary values on different scales', 'merge 5 with 7');
+SELECT throws_ok($$SELECT rollup(s) FROM (VALUES ('(v1,scale=5,n=0,counts={0,0,0,0,0})'::ces_summary),
+                                                ('(v1,scale=7,n=0,counts={0,0,0,0,0,0,0})')) v(s)$$,
+                 '22000', NULL, 'rollup over two scales');
+
+-- counter overflow on merge: 22003
+SELECT throws_ok($$SELECT merge('(v1,n=9223372036854775807,counts={0,0,0,0,0,0,0,0,0,0,9223372036854775807})'::nps_summary,
+                                '(v1,n=1,counts={0,0,0,0,0,0,0,0,0,0,1})')$$, '22003', NULL, 'bin overflow on merge');
+SELECT throws_ok($$SELECT rollup(s) FROM (VALUES
+                    ('(v1,n=9223372036854775807,counts={9223372036854775807,0,0,0,0,0,0,0,0,0,0})'::nps_summary),
+                    ('(v1,n=1,counts={0,0,0,0,0,0,0,0,0,0,1})')) v(s)$$, '22003', NULL, 'total overflow on rollup');
+SELECT throws_ok($$SELECT rollup(s) FROM (VALUES
+                    ('(v1,scale=5,n=9223372036854775807,counts={0,0,0,0,9223372036854775807})'::csat_summary),
+                    ('(v1,scale=5,n=1,counts={0,0,0,0,1})')) v(s)$$, '22003', NULL, 'CSAT overflow on rollup');
+SELECT is(nps(s), 100::float8, 'the largest representable summary still answers')
+FROM (SELECT '(v1,n=9223372036854775807,counts={0,0,0,0,0,0,0,0,0,0,9223372036854775807})'::nps_summary AS s) q;
+
+-- merge() outside an aggregate never modifies its arguments
+CREATE TEMP TABLE m (s nps_summary);
+INSERT INTO m VALUES ('(v1,n=1,counts={0,0,0,0,0,0,0,0,0,0,1})');
+SELECT is((SELECT merge(s, s)::text FROM m), '(v1,n=2,counts={0,0,0,0,0,0,0,0,0,0,2})', 'merge adds');
+SELECT is((SELECT s::text FROM m), '(v1,n=1,counts={0,0,0,0,0,0,0,0,0,0,1})', 'the stored value is unchanged');
+
+-- labels: every function of the extension is PARALLEL SAFE; every non-aggregate function is
+-- IMMUTABLE; every accessor (a function of one summary returning a scalar) is STRICT.
+SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
+           JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
+           WHERE p.proparallel <> 's'), 0::bigint, 'every function and aggregate is PARALLEL SAFE');
+SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
+           JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
+           WHERE p.prokind = 'f' AND p.provolatile <> 'i'), 0::bigint, 'every function is IMMUTABLE');
+SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
+           JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
+           WHERE p.prokind = 'f' AND NOT p.proisstrict
+             AND p.proargtypes[0] IN ('nps_summary'::regtype, 'csat_summary'::regtype, 'ces_summary'::regtype)
+             AND p.prorettype NOT IN ('nps_summary'::regtype, 'csat_summary'::regtype, 'ces_summary'::regtype)),
+          0::bigint, 'every accessor is STRICT');
+
+SELECT * FROM finish();
+ROLLBACK;
