@@ -47,3 +47,8 @@ SELECT ces_agg(x) FROM unnest(ARRAY[8]) AS x;
 SELECT ces_agg(x, 5) FROM unnest(ARRAY[6]) AS x;
 SELECT ces_agg(x, 10) FROM unnest(ARRAY[1]) AS x;
 SELECT merge(a, b) FROM (SELECT ces_agg(1, 5) AS a, ces_agg(1, 7) AS b) q;
+
+-- Frames that start with NULL rows.
+SELECT i, ces(x, 5) OVER w AS ces5, ces_agg(x) OVER w AS s7
+FROM (VALUES (1, NULL::int), (2, NULL), (3, 5), (4, 4)) v(i, x)
+WINDOW w AS (ORDER BY i ROWS 1 PRECEDING);

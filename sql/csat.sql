@@ -85,3 +85,10 @@ SELECT rollup(s) FROM (SELECT csat_agg(5, 5) UNION ALL SELECT csat_agg(5, 7)) q(
 SELECT csat_ci_lower(s, 1.0) FROM csat_hand;
 SELECT csat_mean_ci_lower(s, 0) FROM csat_hand;
 SELECT csat_ci_upper(s, 'NaN') FROM csat_hand;
+
+-- Frames that start with NULL rows, with the scale given per row and as yes/no answers.
+SELECT i, csat(x, 7) OVER w AS csat7, csat_agg(x, 7) OVER w AS s7, csat(y) OVER w AS yes_no
+FROM (VALUES (1, NULL::int, NULL::boolean), (2, NULL, true), (3, 7, NULL), (4, 1, false)) v(i, x, y)
+WINDOW w AS (ORDER BY i ROWS 1 PRECEDING);
+SELECT i, csat(rollup(s) OVER (ORDER BY i ROWS 1 PRECEDING))
+FROM (VALUES (1, NULL::csat_summary), (2, '(v1,scale=3,n=2,counts={1,0,1})'), (3, NULL), (4, NULL)) v(i, s);

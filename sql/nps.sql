@@ -139,3 +139,23 @@ WINDOW w AS (ORDER BY i ROWS 1 PRECEDING);
 -- Out-of-range scores: 22003, naming the value.
 SELECT nps_agg(x) FROM unnest(ARRAY[5, 11]) AS x;
 SELECT nps(x) FROM unnest(ARRAY[-1]) AS x;
+
+-- Frames that start with NULL rows (moving mode needs a state from the first row on):
+-- leading NULL scores, and a calendar of days whose first days have no summary.
+SELECT i, nps(x) OVER w AS nps, nps_agg(x) OVER w AS s
+FROM (VALUES (1, NULL::int), (2, NULL), (3, 9), (4, NULL), (5, NULL), (6, 0)) v(i, x)
+WINDOW w AS (ORDER BY i ROWS 1 PRECEDING);
+SELECT day, nps(rollup(s) OVER w) AS nps_3d, responses(rollup(s) OVER w) AS n_3d
+FROM (SELECT d::date AS day, n.s
+      FROM generate_series(date '2025-01-01', date '2025-01-07', '1 day') d
+      LEFT JOIN (SELECT answered_on, nps_agg(nps_score) AS s FROM survey
+                 WHERE answered_on IN ('2025-01-03', '2025-01-04', '2025-01-07')
+                 GROUP BY answered_on) n ON n.answered_on = d) cal
+WINDOW w AS (ORDER BY day ROWS 2 PRECEDING)
+ORDER BY day;
+-- RANGE frames that empty after a gap
+SELECT i, nps(x) OVER (ORDER BY i RANGE BETWEEN 1 PRECEDING AND CURRENT ROW)
+FROM (VALUES (1, 10), (2, NULL::int), (5, NULL), (6, 3)) v(i, x);
+-- an aggregate or rollup of nothing but empty summaries is NULL, in every mode
+SELECT rollup(s) IS NULL AS rollup_of_empty
+FROM (VALUES ('(v1,n=0,counts={0,0,0,0,0,0,0,0,0,0,0})'::nps_summary)) v(s);

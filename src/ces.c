@@ -35,18 +35,18 @@ ces_agg_trans(PG_FUNCTION_ARGS)
 	int32		scale = CES_DEFAULT_SCALE;
 
 	if (PG_ARGISNULL(1) || (PG_NARGS() > 2 && PG_ARGISNULL(2)))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+		return score_state_skip_row(fcinfo, SCORE_CES);
 	if (PG_NARGS() > 2)
-	{
 		scale = PG_GETARG_INT32(2);
-		if (PG_ARGISNULL(0))
-			score_check_scale(SCORE_CES, scale);
-	}
 	s = score_state_for(fcinfo, SCORE_CES, scale);
 	score_summary_add(s, PG_GETARG_INT32(1));
 	PG_RETURN_POINTER(s);
+}
+
+/* Moving-mode transition of rollup(): see score_summary_moving_merge. */
+PG_FUNCTION_INFO_V1(ces_rollup_mtrans);
+Datum
+ces_rollup_mtrans(PG_FUNCTION_ARGS)
+{
+	return score_summary_moving_merge(fcinfo, SCORE_CES);
 }

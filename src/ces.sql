@@ -51,6 +51,8 @@ CREATE FUNCTION ces_rollup_untrans(ces_summary, ces_summary) RETURNS ces_summary
     AS 'MODULE_PATHNAME', 'score_summary_unmerge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION ces_summary_nonempty(ces_summary) RETURNS ces_summary
     AS 'MODULE_PATHNAME', 'score_summary_nonempty' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ces_rollup_mtrans(ces_summary, ces_summary) RETURNS ces_summary
+    AS 'MODULE_PATHNAME', 'ces_rollup_mtrans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION ces(ces_summary) RETURNS double precision
     AS 'MODULE_PATHNAME', 'score_summary_mean' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -91,11 +93,13 @@ COMMENT ON FUNCTION ces_agree_ci_upper(ces_summary, double precision) IS
 
 -- Aggregates cannot have parameter defaults, so the default scale (7) is an overload.
 CREATE AGGREGATE ces_agg(score integer) (
-    SFUNC = ces_agg_trans, STYPE = ces_summary, COMBINEFUNC = merge,
+    SFUNC = ces_agg_trans, STYPE = ces_summary, FINALFUNC = ces_summary_nonempty,
+    COMBINEFUNC = merge,
     MSFUNC = ces_agg_trans, MINVFUNC = ces_agg_untrans, MSTYPE = ces_summary,
     MFINALFUNC = ces_summary_nonempty, PARALLEL = SAFE);
 CREATE AGGREGATE ces_agg(score integer, scale integer) (
-    SFUNC = ces_agg_trans, STYPE = ces_summary, COMBINEFUNC = merge,
+    SFUNC = ces_agg_trans, STYPE = ces_summary, FINALFUNC = ces_summary_nonempty,
+    COMBINEFUNC = merge,
     MSFUNC = ces_agg_trans, MINVFUNC = ces_agg_untrans, MSTYPE = ces_summary,
     MFINALFUNC = ces_summary_nonempty, PARALLEL = SAFE);
 COMMENT ON AGGREGATE ces_agg(integer) IS 'Builds a ces_summary from 1..7 scores.';
@@ -114,8 +118,8 @@ COMMENT ON AGGREGATE ces(integer) IS 'Mean CES of 1..7 scores in one step.';
 COMMENT ON AGGREGATE ces(integer, integer) IS 'Mean CES of 1..scale scores in one step.';
 
 CREATE AGGREGATE rollup(ces_summary) (
-    SFUNC = merge, STYPE = ces_summary, COMBINEFUNC = merge,
-    MSFUNC = merge, MINVFUNC = ces_rollup_untrans, MSTYPE = ces_summary,
+    SFUNC = merge, STYPE = ces_summary, FINALFUNC = ces_summary_nonempty, COMBINEFUNC = merge,
+    MSFUNC = ces_rollup_mtrans, MINVFUNC = ces_rollup_untrans, MSTYPE = ces_summary,
     MFINALFUNC = ces_summary_nonempty, PARALLEL = SAFE);
 COMMENT ON AGGREGATE rollup(ces_summary) IS
     'Merges stored CES summaries on one scale; NULLs are skipped.';

@@ -36,17 +36,9 @@ csat_agg_trans(PG_FUNCTION_ARGS)
 	int32		scale = CSAT_DEFAULT_SCALE;
 
 	if (PG_ARGISNULL(1) || (PG_NARGS() > 2 && PG_ARGISNULL(2)))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+		return score_state_skip_row(fcinfo, SCORE_CSAT);
 	if (PG_NARGS() > 2)
-	{
 		scale = PG_GETARG_INT32(2);
-		if (PG_ARGISNULL(0))
-			score_check_scale(SCORE_CSAT, scale);
-	}
 	s = score_state_for(fcinfo, SCORE_CSAT, scale);
 	score_summary_add(s, PG_GETARG_INT32(1));
 	PG_RETURN_POINTER(s);
@@ -60,11 +52,7 @@ csat_agg_bool_trans(PG_FUNCTION_ARGS)
 	ScoreSummary *s;
 
 	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+		return score_state_skip_row(fcinfo, SCORE_CSAT);
 	s = score_state_for(fcinfo, SCORE_CSAT, CSAT_YES_NO_SCALE);
 	score_summary_add(s, PG_GETARG_BOOL(1) ? 2 : 1);
 	PG_RETURN_POINTER(s);
@@ -89,4 +77,12 @@ csat_agg_bool_untrans(PG_FUNCTION_ARGS)
 	s->bins[score]--;
 	s->n--;
 	PG_RETURN_POINTER(s);
+}
+
+/* Moving-mode transition of rollup(): see score_summary_moving_merge. */
+PG_FUNCTION_INFO_V1(csat_rollup_mtrans);
+Datum
+csat_rollup_mtrans(PG_FUNCTION_ARGS)
+{
+	return score_summary_moving_merge(fcinfo, SCORE_CSAT);
 }

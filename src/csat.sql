@@ -54,6 +54,8 @@ CREATE FUNCTION csat_rollup_untrans(csat_summary, csat_summary) RETURNS csat_sum
     AS 'MODULE_PATHNAME', 'score_summary_unmerge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION csat_summary_nonempty(csat_summary) RETURNS csat_summary
     AS 'MODULE_PATHNAME', 'score_summary_nonempty' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION csat_rollup_mtrans(csat_summary, csat_summary) RETURNS csat_summary
+    AS 'MODULE_PATHNAME', 'csat_rollup_mtrans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION csat(csat_summary) RETURNS double precision
     AS 'MODULE_PATHNAME', 'score_summary_top_pct' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -97,15 +99,18 @@ COMMENT ON FUNCTION csat_mean_ci_upper(csat_summary, double precision) IS
 
 -- Aggregates cannot have parameter defaults, so the default scale (5) is an overload.
 CREATE AGGREGATE csat_agg(score integer) (
-    SFUNC = csat_agg_trans, STYPE = csat_summary, COMBINEFUNC = merge,
+    SFUNC = csat_agg_trans, STYPE = csat_summary, FINALFUNC = csat_summary_nonempty,
+    COMBINEFUNC = merge,
     MSFUNC = csat_agg_trans, MINVFUNC = csat_agg_untrans, MSTYPE = csat_summary,
     MFINALFUNC = csat_summary_nonempty, PARALLEL = SAFE);
 CREATE AGGREGATE csat_agg(score integer, scale integer) (
-    SFUNC = csat_agg_trans, STYPE = csat_summary, COMBINEFUNC = merge,
+    SFUNC = csat_agg_trans, STYPE = csat_summary, FINALFUNC = csat_summary_nonempty,
+    COMBINEFUNC = merge,
     MSFUNC = csat_agg_trans, MINVFUNC = csat_agg_untrans, MSTYPE = csat_summary,
     MFINALFUNC = csat_summary_nonempty, PARALLEL = SAFE);
 CREATE AGGREGATE csat_agg(satisfied boolean) (
-    SFUNC = csat_agg_trans, STYPE = csat_summary, COMBINEFUNC = merge,
+    SFUNC = csat_agg_trans, STYPE = csat_summary, FINALFUNC = csat_summary_nonempty,
+    COMBINEFUNC = merge,
     MSFUNC = csat_agg_trans, MINVFUNC = csat_agg_untrans, MSTYPE = csat_summary,
     MFINALFUNC = csat_summary_nonempty, PARALLEL = SAFE);
 COMMENT ON AGGREGATE csat_agg(integer) IS 'Builds a csat_summary from 1..5 scores.';
@@ -130,8 +135,8 @@ COMMENT ON AGGREGATE csat(integer) IS 'CSAT (percent satisfied) of 1..5 scores i
 COMMENT ON AGGREGATE csat(integer, integer) IS 'CSAT (percent satisfied) of 1..scale scores in one step.';
 
 CREATE AGGREGATE rollup(csat_summary) (
-    SFUNC = merge, STYPE = csat_summary, COMBINEFUNC = merge,
-    MSFUNC = merge, MINVFUNC = csat_rollup_untrans, MSTYPE = csat_summary,
+    SFUNC = merge, STYPE = csat_summary, FINALFUNC = csat_summary_nonempty, COMBINEFUNC = merge,
+    MSFUNC = csat_rollup_mtrans, MINVFUNC = csat_rollup_untrans, MSTYPE = csat_summary,
     MFINALFUNC = csat_summary_nonempty, PARALLEL = SAFE);
 COMMENT ON AGGREGATE rollup(csat_summary) IS
     'Merges stored CSAT summaries on one scale; NULLs are skipped.';

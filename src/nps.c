@@ -97,14 +97,17 @@ nps_agg_trans(PG_FUNCTION_ARGS)
 	ScoreSummary *s;
 
 	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+		return score_state_skip_row(fcinfo, SCORE_NPS);
 	s = score_state_for(fcinfo, SCORE_NPS, 10);
 	score_summary_add(s, PG_GETARG_INT32(1));
 	PG_RETURN_POINTER(s);
+}
+
+PG_FUNCTION_INFO_V1(nps_rollup_mtrans);
+Datum
+nps_rollup_mtrans(PG_FUNCTION_ARGS)
+{
+	return score_summary_moving_merge(fcinfo, SCORE_NPS);
 }
 
 #define NPS_EMPTY_RETURNS_NULL(s) do { if ((s)->n == 0) PG_RETURN_NULL(); } while (0)

@@ -48,6 +48,8 @@ CREATE FUNCTION nps_rollup_untrans(nps_summary, nps_summary) RETURNS nps_summary
     AS 'MODULE_PATHNAME', 'score_summary_unmerge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION nps_summary_nonempty(nps_summary) RETURNS nps_summary
     AS 'MODULE_PATHNAME', 'score_summary_nonempty' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION nps_rollup_mtrans(nps_summary, nps_summary) RETURNS nps_summary
+    AS 'MODULE_PATHNAME', 'nps_rollup_mtrans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- accessors
 CREATE FUNCTION nps(nps_summary) RETURNS double precision
@@ -98,7 +100,7 @@ COMMENT ON FUNCTION nps_diff_pvalue(nps_summary, nps_summary) IS
 
 -- aggregates
 CREATE AGGREGATE nps_agg(score integer) (
-    SFUNC = nps_agg_trans, STYPE = nps_summary,
+    SFUNC = nps_agg_trans, STYPE = nps_summary, FINALFUNC = nps_summary_nonempty,
     COMBINEFUNC = merge,
     MSFUNC = nps_agg_trans, MINVFUNC = nps_agg_untrans, MSTYPE = nps_summary,
     MFINALFUNC = nps_summary_nonempty,
@@ -115,8 +117,8 @@ COMMENT ON AGGREGATE nps(integer) IS
     'Net Promoter Score of 0..10 scores in one step, in points (-100..100).';
 
 CREATE AGGREGATE rollup(nps_summary) (
-    SFUNC = merge, STYPE = nps_summary, COMBINEFUNC = merge,
-    MSFUNC = merge, MINVFUNC = nps_rollup_untrans, MSTYPE = nps_summary,
+    SFUNC = merge, STYPE = nps_summary, FINALFUNC = nps_summary_nonempty, COMBINEFUNC = merge,
+    MSFUNC = nps_rollup_mtrans, MINVFUNC = nps_rollup_untrans, MSTYPE = nps_summary,
     MFINALFUNC = nps_summary_nonempty,
     PARALLEL = SAFE);
 COMMENT ON AGGREGATE rollup(nps_summary) IS

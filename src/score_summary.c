@@ -58,6 +58,8 @@ score_scale_is_valid(ScoreKind kind, int scale)
 void
 score_check_scale(ScoreKind kind, int64 scale)
 {
+	if (kind == SCORE_NPS)
+		return;
 	if (scale < 0 || scale > 10 || !score_scale_is_valid(kind, (int) scale))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -192,10 +194,21 @@ score_summary_add(ScoreSummary *s, int64 score)
 	s->n = cx_add_counts(s->n, 1, "response count");
 }
 
-/* dst += src; both must describe the same scale (else 22000). */
+/*
+ * dst += src; both must describe the same scale (else 22000).  An unset
+ * (empty window) source adds nothing; an unset destination takes the
+ * source's scale.
+ */
 void
 score_summary_merge_into(ScoreSummary *dst, const ScoreSummary *src)
 {
+	if (src->scale == SCORE_SCALE_UNSET)
+		return;
+	if (dst->scale == SCORE_SCALE_UNSET)
+	{
+		dst->scale = src->scale;
+		dst->min_score = src->min_score;
+	}
 	if (dst->kind != src->kind || dst->scale != src->scale)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -210,9 +223,10 @@ score_summary_merge_into(ScoreSummary *dst, const ScoreSummary *src)
 }
 
 /*
- * The transition state of a build aggregate: the existing state, updated in
- * place (it lives in the aggregate context), or a new empty one there.  A
- * scale that changes within a group is refused (22023).
+ * The transition state of a build aggregate for a row on `scale`: the
+ * existing state, updated in place (it lives in the aggregate context), or a
+ * new empty one there.  An unsupported scale, or one that changes within a
+ * group, is refused (22023).
  */
 ScoreSummary *
 score_state_for(FunctionCallInfo fcinfo, ScoreKind kind, int scale)
@@ -224,8 +238,17 @@ score_state_for(FunctionCallInfo fcinfo, ScoreKind kind, int scale)
 		elog(ERROR, "%s transition function called in non-aggregate context",
 			 score_kind_typname(kind));
 	if (PG_ARGISNULL(0))
+	{
+		score_check_scale(kind, scale);
 		return score_summary_alloc(aggctx, kind, scale);
+	}
 	s = (ScoreSummary *) PG_GETARG_POINTER(0);
+	if (s->scale == SCORE_SCALE_UNSET)
+	{
+		score_check_scale(kind, scale);
+		s->scale = (uint8) scale;
+		s->min_score = (uint8) score_min(kind);
+	}
 	if (unlikely(s->scale != scale))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -248,6 +271,48 @@ score_state_existing(FunctionCallInfo fcinfo)
 	if (!AggCheckCallContext(fcinfo, &aggctx))
 		elog(ERROR, "score summary inverse transition called in non-aggregate context");
 	return (ScoreSummary *) PG_GETARG_POINTER(0);
+}
+
+/*
+ * What a build aggregate's transition returns for a skipped (NULL) row: the
+ * state as it is.  A window frame that starts with skipped rows still needs a
+ * state (moving-aggregate transitions must not return NULL), so there an
+ * empty one is made; NPS knows its scale, CSAT and CES take it from the
+ * first counted row.  Final functions turn empty summaries into NULL.
+ */
+Datum
+score_state_skip_row(FunctionCallInfo fcinfo, ScoreKind kind)
+{
+	MemoryContext aggctx;
+
+	if (!PG_ARGISNULL(0))
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	if (AggCheckCallContext(fcinfo, &aggctx) != AGG_CONTEXT_WINDOW)
+		PG_RETURN_NULL();
+	PG_RETURN_POINTER(score_summary_alloc(aggctx, kind,
+										  kind == SCORE_NPS ? 10 : SCORE_SCALE_UNSET));
+}
+
+/*
+ * Moving-mode transition of rollup(): merge(), except that a frame starting
+ * with NULL summaries gets an empty state instead of NULL.
+ */
+Datum
+score_summary_moving_merge(FunctionCallInfo fcinfo, ScoreKind kind)
+{
+	MemoryContext aggctx;
+	ScoreSummary *s;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "%s moving transition called in non-aggregate context",
+			 score_kind_typname(kind));
+	if (PG_ARGISNULL(0))
+		s = score_summary_alloc(aggctx, kind, kind == SCORE_NPS ? 10 : SCORE_SCALE_UNSET);
+	else
+		s = (ScoreSummary *) PG_GETARG_POINTER(0);
+	if (!PG_ARGISNULL(1))
+		score_summary_merge_into(s, PG_GETARG_SCORE_SUMMARY(1));
+	PG_RETURN_POINTER(s);
 }
 
 /* ------------------------------------------------------------ statistics */
@@ -384,6 +449,8 @@ score_summary_out(PG_FUNCTION_ARGS)
 	ScoreSummary *s = PG_GETARG_SCORE_SUMMARY(0);
 	StringInfoData buf;
 
+	if (s->scale == SCORE_SCALE_UNSET)
+		elog(ERROR, "an unset %s window state cannot be printed", score_kind_typname(s->kind));
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "(v%d", SCORE_SUMMARY_VERSION);
 	if (s->kind != SCORE_NPS)
@@ -505,6 +572,8 @@ score_summary_unmerge(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(dst);
 	src = PG_GETARG_SCORE_SUMMARY(1);
+	if (src->n == 0)
+		PG_RETURN_POINTER(dst);
 	for (int i = dst->min_score; i <= dst->scale; i++)
 	{
 		if (src->bins[i] > dst->bins[i] || dst->scale != src->scale)

@@ -3,7 +3,7 @@
  *		The histogram core shared by nps_summary, csat_summary and ces_summary.
  *
  * A survey-score summary is the exact count of every score on a bounded
- * integer scale.  It is small (108 bytes), fixed in layout, merges by adding
+ * integer scale.  It is small (104 bytes), fixed in layout, merges by adding
  * bins, and every KPI of the three families (shares, means, intervals) is a
  * function of it.  Bins are indexed by the score itself: bins[9] counts nines.
  */
@@ -14,6 +14,7 @@
 
 #define SCORE_SUMMARY_VERSION	1
 #define SCORE_MAX_BINS			11	/* scores 0..10 */
+#define SCORE_SCALE_UNSET		0	/* an empty window state whose scale no row has set yet */
 
 typedef enum ScoreKind
 {
@@ -50,6 +51,8 @@ extern void score_summary_merge_into(ScoreSummary *dst, const ScoreSummary *src)
 /* Aggregate state handling shared by the build aggregates. */
 extern ScoreSummary *score_state_for(FunctionCallInfo fcinfo, ScoreKind kind, int scale);
 extern ScoreSummary *score_state_existing(FunctionCallInfo fcinfo);
+extern Datum score_state_skip_row(FunctionCallInfo fcinfo, ScoreKind kind);
+extern Datum score_summary_moving_merge(FunctionCallInfo fcinfo, ScoreKind kind);
 
 /* Statistics over a summary (n > 0 unless stated). */
 extern int	score_top_min(const ScoreSummary *s);
