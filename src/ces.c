@@ -38,7 +38,7 @@ ces_agg_trans(PG_FUNCTION_ARGS)
 		return score_state_skip_row(fcinfo, SCORE_CES);
 	if (PG_NARGS() > 2)
 		scale = PG_GETARG_INT32(2);
-	s = score_state_for(fcinfo, SCORE_CES, scale);
+	s = score_state(fcinfo, SCORE_CES, scale);
 	score_summary_add(s, PG_GETARG_INT32(1));
 	PG_RETURN_POINTER(s);
 }

@@ -39,7 +39,7 @@ csat_agg_trans(PG_FUNCTION_ARGS)
 		return score_state_skip_row(fcinfo, SCORE_CSAT);
 	if (PG_NARGS() > 2)
 		scale = PG_GETARG_INT32(2);
-	s = score_state_for(fcinfo, SCORE_CSAT, scale);
+	s = score_state(fcinfo, SCORE_CSAT, scale);
 	score_summary_add(s, PG_GETARG_INT32(1));
 	PG_RETURN_POINTER(s);
 }
@@ -53,7 +53,7 @@ csat_agg_bool_trans(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(1))
 		return score_state_skip_row(fcinfo, SCORE_CSAT);
-	s = score_state_for(fcinfo, SCORE_CSAT, CSAT_YES_NO_SCALE);
+	s = score_state(fcinfo, SCORE_CSAT, CSAT_YES_NO_SCALE);
 	score_summary_add(s, PG_GETARG_BOOL(1) ? 2 : 1);
 	PG_RETURN_POINTER(s);
 }

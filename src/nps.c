@@ -98,7 +98,7 @@ nps_agg_trans(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(1))
 		return score_state_skip_row(fcinfo, SCORE_NPS);
-	s = score_state_for(fcinfo, SCORE_NPS, 10);
+	s = score_state(fcinfo, SCORE_NPS, 10);
 	score_summary_add(s, PG_GETARG_INT32(1));
 	PG_RETURN_POINTER(s);
 }

@@ -173,25 +173,20 @@ score_summary_checked(ScoreSummary *s)
 	return s;
 }
 
-/* Count one response, checking the score against the summary's scale. */
+/* The error of score_summary_add: a score outside the scale (22003). */
 void
-score_summary_add(ScoreSummary *s, int64 score)
+score_out_of_range(const ScoreSummary *s, int64 score)
 {
-	if (unlikely(score < s->min_score || score > s->scale))
-	{
-		if (s->kind == SCORE_NPS)
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("NPS score " INT64_FORMAT " is out of range", score),
-					 errhint("NPS scores are integers from 0 to 10.")));
+	if (s->kind == SCORE_NPS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("%s score " INT64_FORMAT " is out of range for a %d-point scale",
-						s->kind == SCORE_CSAT ? "CSAT" : "CES", score, s->scale),
-				 errhint("Scores on this scale are integers from 1 to %d.", s->scale)));
-	}
-	s->bins[score] = cx_add_counts(s->bins[score], 1, "response count");
-	s->n = cx_add_counts(s->n, 1, "response count");
+				 errmsg("NPS score " INT64_FORMAT " is out of range", score),
+				 errhint("NPS scores are integers from 0 to 10.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("%s score " INT64_FORMAT " is out of range for a %d-point scale",
+					s->kind == SCORE_CSAT ? "CSAT" : "CES", score, s->scale),
+			 errhint("Scores on this scale are integers from 1 to %d.", s->scale)));
 }
 
 /*

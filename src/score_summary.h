@@ -45,12 +45,39 @@ extern void score_check_scale(ScoreKind kind, int64 scale);
 
 extern ScoreSummary *score_summary_alloc(MemoryContext cxt, ScoreKind kind, int scale);
 extern ScoreSummary *score_summary_checked(ScoreSummary *s);
-extern void score_summary_add(ScoreSummary *s, int64 score);
+extern void score_out_of_range(const ScoreSummary *s, int64 score) pg_attribute_noreturn();
+
+/* Count one response, checking the score against the summary's scale (hot path). */
+static inline void
+score_summary_add(ScoreSummary *s, int64 score)
+{
+	if (unlikely(score < s->min_score || score > s->scale))
+		score_out_of_range(s, score);
+	s->bins[score] = cx_add_counts(s->bins[score], 1, "response count");
+	s->n = cx_add_counts(s->n, 1, "response count");
+}
 extern void score_summary_merge_into(ScoreSummary *dst, const ScoreSummary *src);
 
 /* Aggregate state handling shared by the build aggregates. */
 extern ScoreSummary *score_state_for(FunctionCallInfo fcinfo, ScoreKind kind, int scale);
 extern ScoreSummary *score_state_existing(FunctionCallInfo fcinfo);
+
+/*
+ * score_state_for's common case, inlined into the transition functions: an
+ * existing state on the same scale, owned by the aggregate.
+ */
+static inline ScoreSummary *
+score_state(FunctionCallInfo fcinfo, ScoreKind kind, int scale)
+{
+	if (likely(!PG_ARGISNULL(0)) && likely(AggCheckCallContext(fcinfo, NULL)))
+	{
+		ScoreSummary *s = (ScoreSummary *) PG_GETARG_POINTER(0);
+
+		if (likely(s->scale == scale))
+			return s;
+	}
+	return score_state_for(fcinfo, kind, scale);
+}
 extern Datum score_state_skip_row(FunctionCallInfo fcinfo, ScoreKind kind);
 extern Datum score_summary_moving_merge(FunctionCallInfo fcinfo, ScoreKind kind);
 
