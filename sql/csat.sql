@@ -92,3 +92,33 @@ FROM (VALUES (1, NULL::int, NULL::boolean), (2, NULL, true), (3, 7, NULL), (4, 1
 WINDOW w AS (ORDER BY i ROWS 1 PRECEDING);
 SELECT i, csat(rollup(s) OVER (ORDER BY i ROWS 1 PRECEDING))
 FROM (VALUES (1, NULL::csat_summary), (2, '(v1,scale=3,n=2,counts={1,0,1})'), (3, NULL), (4, NULL)) v(i, s);
+
+-- A sliding frame that empties and then holds another scale: each frame is its own group.
+SELECT id, csat_agg(s, sc) OVER w AS moving,
+       csat_agg(s, sc) OVER (ORDER BY id ROWS 1 PRECEDING EXCLUDE TIES) AS restarted
+FROM (VALUES (1, 3, 3), (2, NULL, NULL), (3, 5, 5), (4, 4, 5)) v(id, s, sc)
+WINDOW w AS (ORDER BY id ROWS 1 PRECEDING);
+SELECT i, rollup(s) OVER (ORDER BY i ROWS 1 PRECEDING)
+FROM (VALUES (1, '(v1,scale=3,n=1,counts={0,0,1})'::csat_summary), (2, NULL),
+             (3, '(v1,scale=5,n=1,counts={0,0,0,0,1})')) v(i, s);
+
+-- Student-t quantiles stay right for any number of responses: at n = 9e18 the t interval of
+-- the mean is the normal one, 5.5 -/+ 1.959964 * 1.5 / 3e9 = 5.5 -/+ 9.8e-10.
+SELECT round(ces_ci_lower(s)::numeric, 11) AS lower, round(ces_ci_upper(s)::numeric, 11) AS upper
+FROM (VALUES ('(v1,scale=7,n=9000000000000000000,counts={0,0,0,4500000000000000000,0,0,4500000000000000000})'::ces_summary)) t(s);
+-- and continuous where the quantile switches from GSL to the Cornish-Fisher expansion
+-- (10^6 degrees of freedom): the implied t = half-width / (s / sqrt(n)) just below and just
+-- above it agree to 1e-9 (t(10^6, 0.975) = 1.959964 + (z^3 + z) / (4 x 10^6) = 1.9599664).
+SELECT round(t1::numeric, 7) AS t_below, round(t2::numeric, 7) AS t_above, abs(t1 - t2) < 1e-9 AS continuous
+FROM (SELECT (csat_mean_ci_upper(a) - 3) / (sqrt(4.0 * 1000000 / 999999) / sqrt(1000000)) AS t1,
+             (csat_mean_ci_upper(b) - 3) / (sqrt(4.0 * 1000002 / 1000001) / sqrt(1000002)) AS t2
+      FROM (VALUES ('(v1,scale=5,n=1000000,counts={500000,0,0,0,500000})'::csat_summary,
+                    '(v1,scale=5,n=1000002,counts={500001,0,0,0,500001})'::csat_summary)) t(a, b)) q;
+
+-- Summaries can key hash partitions (extended hash support).
+CREATE TABLE csat_parts (s csat_summary) PARTITION BY HASH (s);
+CREATE TABLE csat_parts_0 PARTITION OF csat_parts FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE csat_parts_1 PARTITION OF csat_parts FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+INSERT INTO csat_parts SELECT s FROM csat_daily;
+SELECT count(*) AS rows, (SELECT count(*) FROM csat_daily) AS expected FROM csat_parts;
+DROP TABLE csat_parts;

@@ -27,7 +27,7 @@ FROM hand;
 -- Clamping: 5 promoters, n' = 8, p' = 5.75/8 = 0.71875, d' = 0.75/8 = 0.09375
 -- NPS' = 0.625, var' = 0.8125 - 0.390625 = 0.421875, SE' = 0.229640, z*SE' = 0.450085
 -- upper 1.075085 -> clamped to 100; lower 0.174915 -> 17.4915;
--- margin = (100 - 17.4915)/2 = 41.2543 (half the width of the interval as reported)
+-- margin of error = z * SE' = 45.0085 points (the half-width before clamping)
 SELECT round(nps_ci_lower(s)::numeric, 4), nps_ci_upper(s), round(nps_margin_of_error(s)::numeric, 4)
 FROM (SELECT nps_agg(10) AS s FROM generate_series(1, 5)) q;
 

@@ -23,17 +23,20 @@ COMMENT ON TYPE ces_summary IS
     'Exact CES summary: the scale (5 or 7) and the count of each score. Build with ces_agg(score, scale).';
 
 CREATE FUNCTION ces_summary_eq(ces_summary, ces_summary) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'score_summary_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME', 'score_summary_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION ces_summary_ne(ces_summary, ces_summary) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'score_summary_ne' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME', 'score_summary_ne' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION ces_summary_hash(ces_summary) RETURNS integer
     AS 'MODULE_PATHNAME', 'score_summary_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ces_summary_hash_extended(ces_summary, bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'score_summary_hash_extended' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE OPERATOR = (LEFTARG = ces_summary, RIGHTARG = ces_summary, PROCEDURE = ces_summary_eq,
     COMMUTATOR = =, NEGATOR = <>, RESTRICT = eqsel, JOIN = eqjoinsel, HASHES);
 CREATE OPERATOR <> (LEFTARG = ces_summary, RIGHTARG = ces_summary, PROCEDURE = ces_summary_ne,
     COMMUTATOR = <>, NEGATOR = =, RESTRICT = neqsel, JOIN = neqjoinsel);
 CREATE OPERATOR CLASS ces_summary_hash_ops DEFAULT FOR TYPE ces_summary USING hash AS
-    OPERATOR 1 =, FUNCTION 1 ces_summary_hash(ces_summary);
+    OPERATOR 1 =, FUNCTION 1 ces_summary_hash(ces_summary),
+    FUNCTION 2 ces_summary_hash_extended(ces_summary, bigint);
 
 CREATE FUNCTION ces_agg_trans(ces_summary, integer) RETURNS ces_summary
     AS 'MODULE_PATHNAME', 'ces_agg_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;

@@ -14,8 +14,8 @@ void		_PG_init(void);
 
 /*
  * GSL's default error handler calls abort(), which would take the backend
- * down.  Every GSL call in cxkpi checks its own arguments first, and results
- * are checked for finiteness, so the handler is switched off once per process.
+ * down.  Every GSL call in cxkpi checks its own arguments first and its
+ * result for finiteness, so the handler is switched off once per process.
  */
 void
 _PG_init(void)

@@ -76,6 +76,7 @@ csat_agg_bool_untrans(PG_FUNCTION_ARGS)
 		elog(ERROR, "inverse transition removes an answer that was never added");
 	s->bins[score]--;
 	s->n--;
+	score_state_forget_scale_if_empty(s);
 	PG_RETURN_POINTER(s);
 }
 

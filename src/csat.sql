@@ -22,17 +22,20 @@ COMMENT ON TYPE csat_summary IS
     'Exact CSAT summary: the scale and the count of each score. Build with csat_agg(score, scale), merge with rollup(s) or merge(a, b).';
 
 CREATE FUNCTION csat_summary_eq(csat_summary, csat_summary) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'score_summary_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME', 'score_summary_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION csat_summary_ne(csat_summary, csat_summary) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'score_summary_ne' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME', 'score_summary_ne' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION csat_summary_hash(csat_summary) RETURNS integer
     AS 'MODULE_PATHNAME', 'score_summary_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION csat_summary_hash_extended(csat_summary, bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'score_summary_hash_extended' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE OPERATOR = (LEFTARG = csat_summary, RIGHTARG = csat_summary, PROCEDURE = csat_summary_eq,
     COMMUTATOR = =, NEGATOR = <>, RESTRICT = eqsel, JOIN = eqjoinsel, HASHES);
 CREATE OPERATOR <> (LEFTARG = csat_summary, RIGHTARG = csat_summary, PROCEDURE = csat_summary_ne,
     COMMUTATOR = <>, NEGATOR = =, RESTRICT = neqsel, JOIN = neqjoinsel);
 CREATE OPERATOR CLASS csat_summary_hash_ops DEFAULT FOR TYPE csat_summary USING hash AS
-    OPERATOR 1 =, FUNCTION 1 csat_summary_hash(csat_summary);
+    OPERATOR 1 =, FUNCTION 1 csat_summary_hash(csat_summary),
+    FUNCTION 2 csat_summary_hash_extended(csat_summary, bigint);
 
 CREATE FUNCTION csat_agg_trans(csat_summary, integer) RETURNS csat_summary
     AS 'MODULE_PATHNAME', 'csat_agg_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;

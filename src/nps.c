@@ -61,8 +61,11 @@ nps_proportion(NpsCounts c, double *variance)
 	return nps;
 }
 
-/* Adjusted-Wald interval as proportions, clamped to [-1, 1]. */
-static void
+/*
+ * Adjusted-Wald interval as proportions, clamped to [-1, 1]; returns the
+ * half-width z * SE' before clamping (the margin of error).
+ */
+static double
 nps_adjusted_interval(const ScoreSummary *s, double confidence, double *lower, double *upper)
 {
 	double		z = cx_z_for_confidence(confidence);
@@ -73,6 +76,7 @@ nps_adjusted_interval(const ScoreSummary *s, double confidence, double *lower, d
 
 	*lower = cx_clamp(centre - half, -1.0, 1.0);
 	*upper = cx_clamp(centre + half, -1.0, 1.0);
+	return half;
 }
 
 PG_FUNCTION_INFO_V1(nps_summary_in);
@@ -202,7 +206,7 @@ nps_ci_lower(PG_FUNCTION_ARGS)
 	double		lower,
 				upper;
 
-	nps_adjusted_interval(s, PG_GETARG_FLOAT8(1), &lower, &upper);
+	(void) nps_adjusted_interval(s, PG_GETARG_FLOAT8(1), &lower, &upper);
 	NPS_EMPTY_RETURNS_NULL(s);
 	PG_RETURN_FLOAT8(100.0 * lower);
 }
@@ -215,12 +219,16 @@ nps_ci_upper(PG_FUNCTION_ARGS)
 	double		lower,
 				upper;
 
-	nps_adjusted_interval(s, PG_GETARG_FLOAT8(1), &lower, &upper);
+	(void) nps_adjusted_interval(s, PG_GETARG_FLOAT8(1), &lower, &upper);
 	NPS_EMPTY_RETURNS_NULL(s);
 	PG_RETURN_FLOAT8(100.0 * upper);
 }
 
-/* Half the width of the (clamped) adjusted-Wald interval, in points. */
+/*
+ * Margin of error in points: the half-width z * SE' of the adjusted-Wald
+ * interval, as reported beside an NPS ("42 +/- 3.1"); before clamping, so it
+ * does not shrink for samples near +/-100.
+ */
 PG_FUNCTION_INFO_V1(nps_margin_of_error);
 Datum
 nps_margin_of_error(PG_FUNCTION_ARGS)
@@ -228,10 +236,10 @@ nps_margin_of_error(PG_FUNCTION_ARGS)
 	ScoreSummary *s = PG_GETARG_SCORE_SUMMARY(0);
 	double		lower,
 				upper;
+	double		half = nps_adjusted_interval(s, PG_GETARG_FLOAT8(1), &lower, &upper);
 
-	nps_adjusted_interval(s, PG_GETARG_FLOAT8(1), &lower, &upper);
 	NPS_EMPTY_RETURNS_NULL(s);
-	PG_RETURN_FLOAT8(100.0 * (upper - lower) / 2.0);
+	PG_RETURN_FLOAT8(100.0 * half);
 }
 
 /*

@@ -23,17 +23,20 @@ COMMENT ON TYPE nps_summary IS
 
 -- equality and hashing (DISTINCT, GROUP BY, EXCEPT on summaries)
 CREATE FUNCTION nps_summary_eq(nps_summary, nps_summary) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'score_summary_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME', 'score_summary_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION nps_summary_ne(nps_summary, nps_summary) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'score_summary_ne' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME', 'score_summary_ne' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION nps_summary_hash(nps_summary) RETURNS integer
     AS 'MODULE_PATHNAME', 'score_summary_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION nps_summary_hash_extended(nps_summary, bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'score_summary_hash_extended' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE OPERATOR = (LEFTARG = nps_summary, RIGHTARG = nps_summary, PROCEDURE = nps_summary_eq,
     COMMUTATOR = =, NEGATOR = <>, RESTRICT = eqsel, JOIN = eqjoinsel, HASHES);
 CREATE OPERATOR <> (LEFTARG = nps_summary, RIGHTARG = nps_summary, PROCEDURE = nps_summary_ne,
     COMMUTATOR = <>, NEGATOR = =, RESTRICT = neqsel, JOIN = neqjoinsel);
 CREATE OPERATOR CLASS nps_summary_hash_ops DEFAULT FOR TYPE nps_summary USING hash AS
-    OPERATOR 1 =, FUNCTION 1 nps_summary_hash(nps_summary);
+    OPERATOR 1 =, FUNCTION 1 nps_summary_hash(nps_summary),
+    FUNCTION 2 nps_summary_hash_extended(nps_summary, bigint);
 
 -- building, merging, window frames
 CREATE FUNCTION nps_agg_trans(nps_summary, integer) RETURNS nps_summary

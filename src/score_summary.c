@@ -157,14 +157,17 @@ score_summary_validate(const ScoreSummary *s, int sqlstate, const char *input)
 /*
  * Cheap check of a summary read from a table or passed between functions:
  * everything reaching here went through validated input, so only the layout
- * version and kind are verified (protects against future on-disk versions).
+ * (size, version, kind, scale bounds) is verified, which keeps every loop
+ * over the bins inside the value even if a stored value is damaged.
  */
 ScoreSummary *
 score_summary_checked(ScoreSummary *s)
 {
 	if (unlikely(VARSIZE(s) != SCORE_SUMMARY_SIZE ||
 				 s->version != SCORE_SUMMARY_VERSION ||
-				 s->kind < SCORE_NPS || s->kind > SCORE_CES))
+				 s->kind < SCORE_NPS || s->kind > SCORE_CES ||
+				 (s->scale != SCORE_SCALE_UNSET && !score_scale_is_valid((ScoreKind) s->kind, s->scale)) ||
+				 s->min_score != score_min((ScoreKind) s->kind)))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("score summary has an unknown layout (size %u, version %d)",
@@ -266,6 +269,17 @@ score_state_existing(FunctionCallInfo fcinfo)
 	if (!AggCheckCallContext(fcinfo, &aggctx))
 		elog(ERROR, "score summary inverse transition called in non-aggregate context");
 	return (ScoreSummary *) PG_GETARG_POINTER(0);
+}
+
+/*
+ * A window frame that has emptied may next hold rows on another scale (each
+ * frame is its own group), so an empty CSAT or CES state is unset again.
+ */
+void
+score_state_forget_scale_if_empty(ScoreSummary *s)
+{
+	if (s->n == 0 && s->kind != SCORE_NPS)
+		s->scale = SCORE_SCALE_UNSET;
 }
 
 /*
@@ -576,6 +590,7 @@ score_summary_unmerge(PG_FUNCTION_ARGS)
 		dst->bins[i] -= src->bins[i];
 	}
 	dst->n -= src->n;
+	score_state_forget_scale_if_empty(dst);
 	PG_RETURN_POINTER(dst);
 }
 
@@ -615,6 +630,7 @@ score_summary_untrans(PG_FUNCTION_ARGS)
 		elog(ERROR, "inverse transition removes score %d that was never added", score);
 	s->bins[score]--;
 	s->n--;
+	score_state_forget_scale_if_empty(s);
 	PG_RETURN_POINTER(s);
 }
 
@@ -674,6 +690,18 @@ score_summary_ne(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BOOL(!score_summary_equal(PG_GETARG_SCORE_SUMMARY(0),
 										PG_GETARG_SCORE_SUMMARY(1)));
+}
+
+/* 64-bit seeded hash (hash partitioning on a summary column). */
+PG_FUNCTION_INFO_V1(score_summary_hash_extended);
+Datum
+score_summary_hash_extended(PG_FUNCTION_ARGS)
+{
+	ScoreSummary *s = PG_GETARG_SCORE_SUMMARY(0);
+	uint64		seed = (uint64) PG_GETARG_INT64(1);
+	uint64		h = hash_bytes_extended((const unsigned char *) s->bins, sizeof(s->bins), seed);
+
+	PG_RETURN_UINT64(hash_combine64(h, s->scale));
 }
 
 /* Hash of the scale and counts, so summaries work in DISTINCT, EXCEPT, GROUP BY. */

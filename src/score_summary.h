@@ -79,6 +79,7 @@ score_state(FunctionCallInfo fcinfo, ScoreKind kind, int scale)
 	return score_state_for(fcinfo, kind, scale);
 }
 extern Datum score_state_skip_row(FunctionCallInfo fcinfo, ScoreKind kind);
+extern void score_state_forget_scale_if_empty(ScoreSummary *s);
 extern Datum score_summary_moving_merge(FunctionCallInfo fcinfo, ScoreKind kind);
 
 /* Statistics over a summary (n > 0 unless stated). */

@@ -27,13 +27,35 @@ cx_z_for_confidence(double confidence)
 	return gsl_cdf_ugaussian_Qinv((1.0 - confidence) / 2.0);
 }
 
+/*
+ * Above this many degrees of freedom GSL's t quantile loses accuracy (at
+ * 1e16 it is off by orders of magnitude), while the Cornish-Fisher expansion
+ * around the normal quantile is exact to double precision well before it.
+ */
+#define CX_T_ASYMPTOTIC_DF	1e6
+
 double
 cx_t_for_confidence(double confidence, double df)
 {
+	double		t;
+
 	check_confidence(confidence);
 	if (!(df > 0.0))
 		elog(ERROR, "t quantile needs positive degrees of freedom, got %g", df);
-	return gsl_cdf_tdist_Qinv((1.0 - confidence) / 2.0, df);
+	if (df > CX_T_ASYMPTOTIC_DF)
+	{
+		double		z = cx_z_for_confidence(confidence);
+		double		z3 = z * z * z;
+		double		z5 = z3 * z * z;
+
+		t = z + (z3 + z) / (4.0 * df) + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * df * df);
+	}
+	else
+		t = gsl_cdf_tdist_Qinv((1.0 - confidence) / 2.0, df);
+	if (!isfinite(t) || t <= 0.0)
+		elog(ERROR, "t quantile for confidence %g and %g degrees of freedom is not finite",
+			 confidence, df);
+	return t;
 }
 
 double
