@@ -9,7 +9,7 @@ MODULE_big = cxkpi
 OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 # SQL definitions, one file per KPI family, in dependency order.
-SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql
+SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql src/returns.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(wildcard updates/$(EXTENSION)--*--*.sql)
 

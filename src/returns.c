@@ -1,0 +1,684 @@
+/*
+ * returns.c
+ *		return_summary: order-level return counts and exact money sums, one
+ *		input row per order, with every rate of the returns dashboard.
+ *
+ * Text form (version 1):
+ *	(v1,orders=10,with_return=3,fully_returned=1,items=25,items_returned=4,
+ *	 valued_orders=9,valued_with_return=3,order_value=1234.50,returned_value=99.90)
+ * `valued_*` count the orders whose two money values were given (the
+ * 4-argument form with neither value NULL): the money sums and their averages
+ * cover exactly those orders.  Binary form: version byte, scale byte, the
+ * seven counters as int8, the two sums as 16-byte big-endian integers in
+ * units of 10^-scale; validated exactly like text.
+ */
+#include "money.h"
+
+#include "access/hash.h"
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
+#include "utils/numeric.h"
+
+#define RETURN_SUMMARY_VERSION	1
+
+typedef struct ReturnSummary
+{
+	int32		vl_len_;		/* varlena header (do not touch directly) */
+	uint8		version;
+	uint8		scale;			/* decimal places of the two money sums */
+	uint16		padding;
+	int32		padding2;
+	int64		orders;
+	int64		with_return;	/* orders with at least one returned item */
+	int64		fully_returned; /* orders whose every item came back */
+	int64		items;
+	int64		items_returned;
+	int64		valued_orders;	/* orders whose values were given */
+	int64		valued_with_return; /* ... of which with a return */
+	int128		order_value;	/* units of 10^-scale */
+	int128		returned_value;
+} ReturnSummary;
+
+#define RETURN_SUMMARY_SIZE	sizeof(ReturnSummary)
+#define RETURN_COUNTERS		7
+
+#define PG_GETARG_RETURN_SUMMARY(n) \
+	return_summary_checked((ReturnSummary *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n)))
+
+static const char *const counter_names[RETURN_COUNTERS] = {
+	"orders", "with_return", "fully_returned", "items", "items_returned",
+	"valued_orders", "valued_with_return"
+};
+
+static int64 *
+counters(ReturnSummary *s)
+{
+	return &s->orders;
+}
+
+static ReturnSummary *
+return_summary_alloc(MemoryContext cxt)
+{
+	ReturnSummary *s = MemoryContextAllocZero(cxt, RETURN_SUMMARY_SIZE);
+
+	SET_VARSIZE(s, RETURN_SUMMARY_SIZE);
+	s->version = RETURN_SUMMARY_VERSION;
+	return s;
+}
+
+static ReturnSummary *
+return_summary_checked(ReturnSummary *s)
+{
+	if (unlikely(VARSIZE(s) != RETURN_SUMMARY_SIZE || s->version != RETURN_SUMMARY_VERSION))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("return_summary has an unknown layout (size %u, version %d)",
+						(unsigned) VARSIZE(s), s->version),
+				 errhint("The value was written by a newer cxkpi or is corrupted.")));
+	return s;
+}
+
+/*
+ * The invariants of a summary built from valid orders; checked on text and
+ * binary input (`input` is the literal, NULL for binary).
+ */
+static void
+return_summary_validate(const ReturnSummary *s, int sqlstate, const char *input)
+{
+	const char *t = "return_summary";
+
+	for (int i = 0; i < RETURN_COUNTERS; i++)
+		if ((&s->orders)[i] < 0)
+			cx_input_error(sqlstate, t, input, "%s is negative.", counter_names[i]);
+	if (s->with_return > s->orders)
+		cx_input_error(sqlstate, t, input, "with_return exceeds orders.");
+	if (s->fully_returned > s->with_return)
+		cx_input_error(sqlstate, t, input, "fully_returned exceeds with_return.");
+	if (s->items < s->orders)
+		cx_input_error(sqlstate, t, input, "items is less than orders (every order has an item).");
+	if (s->items_returned > s->items)
+		cx_input_error(sqlstate, t, input, "items_returned exceeds items.");
+	if (s->items_returned < s->with_return)
+		cx_input_error(sqlstate, t, input,
+					   "items_returned is less than with_return (every return has an item).");
+	if (s->valued_orders > s->orders || s->valued_with_return > s->valued_orders ||
+		s->valued_with_return > s->with_return)
+		cx_input_error(sqlstate, t, input,
+					   "valued_orders and valued_with_return must not exceed orders and with_return.");
+	if (s->scale > CX_MONEY_MAX_SCALE)
+		cx_input_error(sqlstate, t, input, "Money scale %d exceeds %d.", s->scale, CX_MONEY_MAX_SCALE);
+	if (s->order_value < 0 || s->returned_value < 0 || s->returned_value > s->order_value)
+		cx_input_error(sqlstate, t, input, "Money sums must satisfy 0 <= returned_value <= order_value.");
+	if ((s->valued_orders == 0 && s->order_value != 0) ||
+		(s->valued_with_return == 0 && s->returned_value != 0))
+		cx_input_error(sqlstate, t, input, "A money sum is non-zero without valued orders.");
+}
+
+/* ------------------------------------------------------------ building */
+
+/* Widens the money sums to `scale` decimal places (never narrows them). */
+static void
+return_summary_widen(ReturnSummary *s, int scale)
+{
+	if (scale <= s->scale)
+		return;
+	s->order_value = cx_money_rescale(s->order_value, s->scale, scale);
+	s->returned_value = cx_money_rescale(s->returned_value, s->scale, scale);
+	s->scale = (uint8) scale;
+}
+
+/* Adds (sign = +1) or removes (sign = -1) money amounts at the summary's scale. */
+static void
+return_summary_add_money(ReturnSummary *s, CxMoney ov, CxMoney rv, int sign)
+{
+	int			scale;
+
+	return_summary_widen(s, Max(ov.scale, rv.scale));
+	if (sign < 0)
+	{
+		ov.units = -ov.units;
+		rv.units = -rv.units;
+	}
+	scale = s->scale;
+	cx_money_add(&s->order_value, &scale, ov);
+	cx_money_add(&s->returned_value, &scale, rv);
+}
+
+/* Adds one checked order (sign = +1) or removes it (sign = -1). */
+static void
+return_summary_apply(ReturnSummary *s, int32 ordered, int32 returned,
+					 bool valued, CxMoney ov, CxMoney rv, int sign)
+{
+	s->orders = cx_add_counts(s->orders, sign, "order count");
+	s->items = cx_add_counts(s->items, sign * (int64) ordered, "item count");
+	if (returned > 0)
+	{
+		s->with_return = cx_add_counts(s->with_return, sign, "order count");
+		s->items_returned = cx_add_counts(s->items_returned, sign * (int64) returned, "item count");
+		if (returned == ordered)
+			s->fully_returned = cx_add_counts(s->fully_returned, sign, "order count");
+	}
+	if (!valued)
+		return;
+	s->valued_orders = cx_add_counts(s->valued_orders, sign, "order count");
+	if (returned > 0)
+		s->valued_with_return = cx_add_counts(s->valued_with_return, sign, "order count");
+	return_summary_add_money(s, ov, rv, sign);
+}
+
+static void
+check_items(int32 ordered, int32 returned)
+{
+	if (ordered < 1 || returned < 0 || returned > ordered)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("invalid order: items_ordered = %d, items_returned = %d", ordered, returned),
+				 errhint("An order has items_ordered >= 1 and 0 <= items_returned <= items_ordered.")));
+}
+
+static void
+check_values(int32 returned, CxMoney ov, CxMoney rv, Datum ovd, Datum rvd)
+{
+	CxMoney		zero = {0, 0};
+
+	if (cx_money_cmp(ov, zero) < 0 || cx_money_cmp(rv, zero) < 0 || cx_money_cmp(rv, ov) > 0 ||
+		(returned == 0 && cx_money_cmp(rv, zero) != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("invalid order values: order_value = %s, returned_value = %s",
+						DatumGetCString(DirectFunctionCall1(numeric_out, ovd)),
+						DatumGetCString(DirectFunctionCall1(numeric_out, rvd))),
+				 errhint("An order has order_value >= 0 and 0 <= returned_value <= order_value; "
+						 "returned_value is 0 when no item was returned.")));
+}
+
+/*
+ * Shared body of the transition (sign = +1) and inverse transition
+ * (sign = -1) functions of both return_agg forms.
+ */
+static Datum
+return_agg_step(FunctionCallInfo fcinfo, int sign)
+{
+	MemoryContext aggctx;
+	ReturnSummary *s;
+	int32		ordered,
+				returned;
+	bool		valued = false;
+	CxMoney		ov = {0, 0},
+				rv = {0, 0};
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "return_agg transition function called in non-aggregate context");
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	ordered = PG_GETARG_INT32(1);
+	returned = PG_GETARG_INT32(2);
+	check_items(ordered, returned);
+	if (PG_NARGS() > 3 && !PG_ARGISNULL(3) && !PG_ARGISNULL(4))
+	{
+		ov = cx_money_from_numeric(PG_GETARG_DATUM(3), "order_value");
+		rv = cx_money_from_numeric(PG_GETARG_DATUM(4), "returned_value");
+		check_values(returned, ov, rv, PG_GETARG_DATUM(3), PG_GETARG_DATUM(4));
+		valued = true;
+	}
+	if (PG_ARGISNULL(0))
+	{
+		if (sign < 0)
+			PG_RETURN_NULL();	/* nothing to remove from: restart the frame */
+		s = return_summary_alloc(aggctx);
+	}
+	else
+		s = (ReturnSummary *) PG_GETARG_POINTER(0);
+	return_summary_apply(s, ordered, returned, valued, ov, rv, sign);
+	PG_RETURN_POINTER(s);
+}
+
+PG_FUNCTION_INFO_V1(return_agg_trans);
+Datum
+return_agg_trans(PG_FUNCTION_ARGS)
+{
+	return return_agg_step(fcinfo, 1);
+}
+
+PG_FUNCTION_INFO_V1(return_agg_untrans);
+Datum
+return_agg_untrans(PG_FUNCTION_ARGS)
+{
+	return return_agg_step(fcinfo, -1);
+}
+
+/* ------------------------------------------------------------ merging */
+
+static void
+return_summary_merge_into(ReturnSummary *dst, const ReturnSummary *src, int sign)
+{
+	CxMoney		ov = {src->order_value, src->scale};
+	CxMoney		rv = {src->returned_value, src->scale};
+
+	for (int i = 0; i < RETURN_COUNTERS; i++)
+	{
+		int64		v = (&src->orders)[i];
+
+		counters(dst)[i] = cx_add_counts(counters(dst)[i], sign > 0 ? v : -v, "merged count");
+	}
+	return_summary_add_money(dst, ov, rv, sign);
+}
+
+/* merge(a, b), the combine function and rollup's transition (see score_summary_combine). */
+PG_FUNCTION_INFO_V1(return_summary_combine);
+Datum
+return_summary_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx;
+	ReturnSummary *dst;
+	ReturnSummary *src;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	src = PG_GETARG_RETURN_SUMMARY(1);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_POINTER(src); /* the executor copies it into the aggregate context */
+	if (AggCheckCallContext(fcinfo, &aggctx))
+		dst = (ReturnSummary *) PG_GETARG_POINTER(0);
+	else
+	{
+		dst = palloc(RETURN_SUMMARY_SIZE);
+		memcpy(dst, PG_GETARG_RETURN_SUMMARY(0), RETURN_SUMMARY_SIZE);
+	}
+	return_summary_merge_into(dst, src, 1);
+	PG_RETURN_POINTER(dst);
+}
+
+/* Inverse of rollup's transition, for window frames. */
+PG_FUNCTION_INFO_V1(return_summary_unmerge);
+Datum
+return_summary_unmerge(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx;
+	ReturnSummary *dst;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "return_summary inverse transition called in non-aggregate context");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	dst = (ReturnSummary *) PG_GETARG_POINTER(0);
+	if (!PG_ARGISNULL(1))
+		return_summary_merge_into(dst, PG_GETARG_RETURN_SUMMARY(1), -1);
+	PG_RETURN_POINTER(dst);
+}
+
+/* Final function of the moving aggregates: an empty frame gives NULL. */
+PG_FUNCTION_INFO_V1(return_summary_nonempty);
+Datum
+return_summary_nonempty(PG_FUNCTION_ARGS)
+{
+	ReturnSummary *s = PG_GETARG_RETURN_SUMMARY(0);
+
+	if (s->orders == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_POINTER(s);
+}
+
+/* ------------------------------------------------------------ text I/O */
+
+static void
+scan_counter(CxScanner *sc, const char *name, int64 *out)
+{
+	char		key[40];
+
+	snprintf(key, sizeof(key), ",%s=", name);
+	cx_scan_expect(sc, key);
+	*out = cx_scan_int64(sc, name);
+}
+
+static void
+scan_money(CxScanner *sc, const char *name, int128 *units, int *scale)
+{
+	char		key[40];
+	const char *start;
+
+	snprintf(key, sizeof(key), ",%s=", name);
+	cx_scan_expect(sc, key);
+	start = sc->pos;
+	while (*sc->pos == '-' || *sc->pos == '.' || (*sc->pos >= '0' && *sc->pos <= '9'))
+		sc->pos++;
+	if (!cx_money_parse(start, sc->pos - start, units, scale))
+	{
+		sc->pos = start;
+		cx_scan_fail(sc, "Expected a decimal number for %s", name);
+	}
+}
+
+PG_FUNCTION_INFO_V1(return_summary_in);
+Datum
+return_summary_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	CxScanner	sc;
+	ReturnSummary *s = return_summary_alloc(CurrentMemoryContext);
+	int64		version;
+	int128		ov,
+				rv;
+	int			ovs,
+				rvs;
+
+	cx_scan_init(&sc, str, "return_summary");
+	cx_scan_expect(&sc, "(v");
+	version = cx_scan_int64(&sc, "version");
+	if (version != RETURN_SUMMARY_VERSION)
+		cx_input_error(ERRCODE_INVALID_TEXT_REPRESENTATION, "return_summary", str,
+					   "Unknown format version " INT64_FORMAT "; this cxkpi reads version %d.",
+					   version, RETURN_SUMMARY_VERSION);
+	for (int i = 0; i < RETURN_COUNTERS; i++)
+		scan_counter(&sc, counter_names[i], &counters(s)[i]);
+	scan_money(&sc, "order_value", &ov, &ovs);
+	scan_money(&sc, "returned_value", &rv, &rvs);
+	cx_scan_expect(&sc, ")");
+	cx_scan_end(&sc);
+	if (ovs != rvs)
+		cx_input_error(ERRCODE_INVALID_TEXT_REPRESENTATION, "return_summary", str,
+					   "order_value and returned_value must have the same number of decimal places.");
+	s->scale = (uint8) ovs;
+	s->order_value = ov;
+	s->returned_value = rv;
+	return_summary_validate(s, ERRCODE_INVALID_TEXT_REPRESENTATION, str);
+	PG_RETURN_POINTER(s);
+}
+
+PG_FUNCTION_INFO_V1(return_summary_out);
+Datum
+return_summary_out(PG_FUNCTION_ARGS)
+{
+	ReturnSummary *s = PG_GETARG_RETURN_SUMMARY(0);
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "(v%d", RETURN_SUMMARY_VERSION);
+	for (int i = 0; i < RETURN_COUNTERS; i++)
+		appendStringInfo(&buf, ",%s=" INT64_FORMAT, counter_names[i], counters(s)[i]);
+	appendStringInfo(&buf, ",order_value=%s,returned_value=%s)",
+					 cx_money_to_cstring(s->order_value, s->scale),
+					 cx_money_to_cstring(s->returned_value, s->scale));
+	PG_RETURN_CSTRING(buf.data);
+}
+
+/* ------------------------------------------------------------ binary I/O */
+
+static void
+send_int128(StringInfo buf, int128 v)
+{
+	pq_sendint64(buf, (int64) (v >> 64));
+	pq_sendint64(buf, (int64) (uint64) v);
+}
+
+static int128
+get_int128(StringInfo buf)
+{
+	int128		hi = (int128) pq_getmsgint64(buf);
+	uint64		lo = (uint64) pq_getmsgint64(buf);
+
+	return (int128) (((uint128) hi << 64) | lo);
+}
+
+PG_FUNCTION_INFO_V1(return_summary_send);
+Datum
+return_summary_send(PG_FUNCTION_ARGS)
+{
+	ReturnSummary *s = PG_GETARG_RETURN_SUMMARY(0);
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, RETURN_SUMMARY_VERSION);
+	pq_sendbyte(&buf, s->scale);
+	for (int i = 0; i < RETURN_COUNTERS; i++)
+		pq_sendint64(&buf, counters(s)[i]);
+	send_int128(&buf, s->order_value);
+	send_int128(&buf, s->returned_value);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+#define RETURN_WIRE_SIZE	(2 + 8 * RETURN_COUNTERS + 2 * 16)
+
+PG_FUNCTION_INFO_V1(return_summary_recv);
+Datum
+return_summary_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	ReturnSummary *s;
+	int			remaining = buf->len - buf->cursor;
+	int			version;
+
+	if (remaining < 1)
+		cx_input_error(ERRCODE_INVALID_BINARY_REPRESENTATION, "return_summary", NULL,
+					   "The value is empty.");
+	version = pq_getmsgbyte(buf);
+	if (version != RETURN_SUMMARY_VERSION)
+		cx_input_error(ERRCODE_INVALID_BINARY_REPRESENTATION, "return_summary", NULL,
+					   "Unknown format version %d; this cxkpi reads version %d.",
+					   version, RETURN_SUMMARY_VERSION);
+	if (remaining != RETURN_WIRE_SIZE)
+		cx_input_error(ERRCODE_INVALID_BINARY_REPRESENTATION, "return_summary", NULL,
+					   "Expected %d bytes, found %d.", RETURN_WIRE_SIZE, remaining);
+	s = return_summary_alloc(CurrentMemoryContext);
+	s->scale = pq_getmsgbyte(buf);
+	for (int i = 0; i < RETURN_COUNTERS; i++)
+		counters(s)[i] = pq_getmsgint64(buf);
+	s->order_value = get_int128(buf);
+	s->returned_value = get_int128(buf);
+	return_summary_validate(s, ERRCODE_INVALID_BINARY_REPRESENTATION, NULL);
+	PG_RETURN_POINTER(s);
+}
+
+/* ------------------------------------------------------------ equality, hash */
+
+/* Brings both sums to the smallest scale that holds them (10.50 and 10.5 are one value). */
+static void
+normalized(const ReturnSummary *s, int128 *ov, int128 *rv, int *scale)
+{
+	*ov = s->order_value;
+	*rv = s->returned_value;
+	*scale = s->scale;
+	while (*scale > 0 && *ov % 10 == 0 && *rv % 10 == 0)
+	{
+		*ov /= 10;
+		*rv /= 10;
+		(*scale)--;
+	}
+}
+
+static bool
+return_summary_equal(const ReturnSummary *a, const ReturnSummary *b)
+{
+	int128		aov,
+				arv,
+				bov,
+				brv;
+	int			as,
+				bs;
+
+	if (memcmp(&a->orders, &b->orders, RETURN_COUNTERS * sizeof(int64)) != 0)
+		return false;
+	normalized(a, &aov, &arv, &as);
+	normalized(b, &bov, &brv, &bs);
+	return as == bs && aov == bov && arv == brv;
+}
+
+PG_FUNCTION_INFO_V1(return_summary_eq);
+Datum
+return_summary_eq(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(return_summary_equal(PG_GETARG_RETURN_SUMMARY(0), PG_GETARG_RETURN_SUMMARY(1)));
+}
+
+PG_FUNCTION_INFO_V1(return_summary_ne);
+Datum
+return_summary_ne(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(!return_summary_equal(PG_GETARG_RETURN_SUMMARY(0), PG_GETARG_RETURN_SUMMARY(1)));
+}
+
+PG_FUNCTION_INFO_V1(return_summary_hash);
+Datum
+return_summary_hash(PG_FUNCTION_ARGS)
+{
+	ReturnSummary *s = PG_GETARG_RETURN_SUMMARY(0);
+	int128		v[2];
+	int			scale;
+	uint32		h;
+
+	normalized(s, &v[0], &v[1], &scale);
+	h = hash_bytes((const unsigned char *) &s->orders, RETURN_COUNTERS * sizeof(int64));
+	h = hash_combine(h, hash_bytes((const unsigned char *) v, sizeof(v)));
+	PG_RETURN_UINT32(hash_combine(h, scale));
+}
+
+/* ------------------------------------------------------------ accessors */
+
+#define COUNT_ACCESSOR(fn, field) \
+PG_FUNCTION_INFO_V1(fn); \
+Datum fn(PG_FUNCTION_ARGS) { PG_RETURN_INT64(PG_GETARG_RETURN_SUMMARY(0)->field); }
+
+COUNT_ACCESSOR(return_summary_orders, orders)
+COUNT_ACCESSOR(return_summary_with_return, with_return)
+COUNT_ACCESSOR(return_summary_fully_returned, fully_returned)
+COUNT_ACCESSOR(return_summary_items, items)
+COUNT_ACCESSOR(return_summary_items_returned, items_returned)
+COUNT_ACCESSOR(return_summary_valued_orders, valued_orders)
+
+/* A percentage num / den x 100; NULL when den is 0. */
+static Datum
+percent(FunctionCallInfo fcinfo, int64 num, int64 den)
+{
+	if (den == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(100.0 * (double) num / (double) den);
+}
+
+PG_FUNCTION_INFO_V1(return_summary_return_rate);
+Datum
+return_summary_return_rate(PG_FUNCTION_ARGS)
+{
+	ReturnSummary *s = PG_GETARG_RETURN_SUMMARY(0);
+
+	return percent(fcinfo, s->with_return, s->orders);
+}
+
+PG_FUNCTION_INFO_V1(return_summary_full_return_rate);
+Datum
+return_summary_full_return_rate(PG_FUNCTION_ARGS)
+{
+	ReturnSummary *s = PG_GETARG_RETURN_SUMMARY(0);
+
+	return percent(fcinfo, s->fully_returned, s->orders);
+}
+
+PG_FUNCTION_INFO_V1(return_summary_item_return_rate);
+Datum
+return_summary_item_return_rate(PG_FUNCTION_ARGS)
+{
+	ReturnSummary *s = PG_GETARG_RETURN_SUMMARY(0);
+
+	return percent(fcinfo, s->items_returned, s->items);
+}
+
+/* returned value / order value x 100, over the valued orders. */
+PG_FUNCTION_INFO_V1(return_summary_value_return_rate);
+Datum
+return_summary_value_return_rate(PG_FUNCTION_ARGS)
+{
+	ReturnSummary *s = PG_GETARG_RETURN_SUMMARY(0);
+
+	if (s->valued_orders == 0 || s->order_value == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(100.0 * ((long double) s->returned_value / (long double) s->order_value));
+}
+
+static Datum
+money_sum(FunctionCallInfo fcinfo, int128 units)
+{
+	ReturnSummary *s = PG_GETARG_RETURN_SUMMARY(0);
+
+	if (s->valued_orders == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_NUMERIC(cx_money_to_numeric(units, s->scale));
+}
+
+PG_FUNCTION_INFO_V1(return_summary_order_value);
+Datum
+return_summary_order_value(PG_FUNCTION_ARGS)
+{
+	return money_sum(fcinfo, PG_GETARG_RETURN_SUMMARY(0)->order_value);
+}
+
+PG_FUNCTION_INFO_V1(return_summary_returned_value);
+Datum
+return_summary_returned_value(PG_FUNCTION_ARGS)
+{
+	return money_sum(fcinfo, PG_GETARG_RETURN_SUMMARY(0)->returned_value);
+}
+
+/* An exact money average, as numeric division (sum / count) does it. */
+static Datum
+money_avg(FunctionCallInfo fcinfo, int128 units, int scale, int64 count)
+{
+	if (count == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(DirectFunctionCall2(numeric_div,
+										NumericGetDatum(cx_money_to_numeric(units, scale)),
+										NumericGetDatum(int64_to_numeric(count))));
+}
+
+PG_FUNCTION_INFO_V1(return_summary_avg_order_value);
+Datum
+return_summary_avg_order_value(PG_FUNCTION_ARGS)
+{
+	ReturnSummary *s = PG_GETARG_RETURN_SUMMARY(0);
+
+	return money_avg(fcinfo, s->order_value, s->scale, s->valued_orders);
+}
+
+PG_FUNCTION_INFO_V1(return_summary_avg_return_value);
+Datum
+return_summary_avg_return_value(PG_FUNCTION_ARGS)
+{
+	ReturnSummary *s = PG_GETARG_RETURN_SUMMARY(0);
+
+	return money_avg(fcinfo, s->returned_value, s->scale, s->valued_with_return);
+}
+
+/* Wilson interval of the order return rate, in percent (the order is the trial). */
+static Datum
+return_rate_interval(FunctionCallInfo fcinfo, bool upper)
+{
+	ReturnSummary *s = PG_GETARG_RETURN_SUMMARY(0);
+	double		z = cx_z_for_confidence(PG_GETARG_FLOAT8(1));
+	double		lo,
+				hi;
+
+	if (s->orders == 0)
+		PG_RETURN_NULL();
+	cx_wilson_interval((double) s->with_return, (double) s->orders, z, &lo, &hi);
+	PG_RETURN_FLOAT8(100.0 * (upper ? hi : lo));
+}
+
+PG_FUNCTION_INFO_V1(return_summary_rate_ci_lower);
+Datum
+return_summary_rate_ci_lower(PG_FUNCTION_ARGS)
+{
+	return return_rate_interval(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(return_summary_rate_ci_upper);
+Datum
+return_summary_rate_ci_upper(PG_FUNCTION_ARGS)
+{
+	return return_rate_interval(fcinfo, true);
+}
