@@ -8,8 +8,8 @@
 -- orders 4, with a return 3 (B, C, D) -> 75 %; fully returned 2 (B, C) -> 50 %;
 -- items 10, returned 5 -> 50 %; valued orders 3 (A, B, C), order value 45.75, returned 35.25
 --   -> value return rate 35.25/45.75 = 77.0492 %; AOV 45.75/3 = 15.25; avg return 35.25/2 = 17.625
--- Wilson 95 % for 3 of 4: p = 0.75, z^2/n = 0.960365, centre = (0.75 + 0.480182)/1.960365 = 0.627529,
---   half = 1.959964 * sqrt(0.046875 + 0.060023)/1.960365 = 0.326888 -> [30.0642, 95.4417] %
+-- Wilson 95 % for 3 of 4: p = 0.75, z^2/n = 0.960365, centre = (0.75 + 0.480182)/1.960365 = 0.627527,
+--   half = 1.959964 * sqrt(0.046875 + 0.060023)/1.960365 = 0.326885 -> [30.0642, 95.4413] %
 CREATE TABLE returns_hand AS
 SELECT return_agg(o, r, v, rv) AS s
 FROM (VALUES (2, 0, 10.50, 0), (3, 3, 30, 30.00), (1, 1, 5.25, 5.25), (4, 1, NULL, 2)) t(o, r, v, rv);
@@ -50,7 +50,8 @@ UPDATE orders SET
 UPDATE orders SET returned_value =
     CASE WHEN nulls = 3 THEN NULL
          WHEN items_returned IS NULL OR items_returned = 0 OR value IS NULL THEN 0
-         ELSE round(value * items_returned / items, 2) END;
+         WHEN items_returned = items THEN value
+         ELSE trunc(value * items_returned / items, 2) END;
 ANALYZE orders;
 
 -- every accessor equals plain SQL, per channel
@@ -123,3 +124,8 @@ SELECT return_agg(2, 1, -5, 0);
 SELECT return_agg(2, 0, 10, 1);
 SELECT return_agg(2, 1, 'Infinity', 1);
 SELECT return_rate(x, 1) FROM (VALUES (1), (0)) v(x);
+
+-- frames that start with NULL rows
+SELECT i, return_rate(o, r) OVER w AS rate, return_agg(o, r) OVER w IS NULL AS empty
+FROM (VALUES (1, NULL::int, NULL::int), (2, 2, NULL), (3, 2, 1), (4, 1, 0)) v(i, o, r)
+WINDOW w AS (ORDER BY i ROWS 1 PRECEDING);

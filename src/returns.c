@@ -207,13 +207,18 @@ return_agg_step(FunctionCallInfo fcinfo, int sign)
 	CxMoney		ov = {0, 0},
 				rv = {0, 0};
 
-	if (!AggCheckCallContext(fcinfo, &aggctx))
+	int			context = AggCheckCallContext(fcinfo, &aggctx);
+
+	if (!context)
 		elog(ERROR, "return_agg transition function called in non-aggregate context");
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		/* a skipped row; window frames need a state even before the first order */
+		if (!PG_ARGISNULL(0))
+			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		if (context == AGG_CONTEXT_WINDOW && sign > 0)
+			PG_RETURN_POINTER(return_summary_alloc(aggctx));
+		PG_RETURN_NULL();
 	}
 	ordered = PG_GETARG_INT32(1);
 	returned = PG_GETARG_INT32(2);
@@ -297,6 +302,26 @@ return_summary_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(dst);
 }
 
+/*
+ * Moving-mode transition of rollup(): merge(), except that a frame starting
+ * with NULL summaries gets an empty state (moving transitions must not
+ * return NULL).
+ */
+PG_FUNCTION_INFO_V1(return_rollup_mtrans);
+Datum
+return_rollup_mtrans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx;
+	ReturnSummary *s;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "return_summary moving transition called in non-aggregate context");
+	s = PG_ARGISNULL(0) ? return_summary_alloc(aggctx) : (ReturnSummary *) PG_GETARG_POINTER(0);
+	if (!PG_ARGISNULL(1))
+		return_summary_merge_into(s, PG_GETARG_RETURN_SUMMARY(1), 1);
+	PG_RETURN_POINTER(s);
+}
+
 /* Inverse of rollup's transition, for window frames. */
 PG_FUNCTION_INFO_V1(return_summary_unmerge);
 Datum
@@ -315,7 +340,7 @@ return_summary_unmerge(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(dst);
 }
 
-/* Final function of the moving aggregates: an empty frame gives NULL. */
+/* Final function of the build aggregates and rollup: an empty summary gives NULL. */
 PG_FUNCTION_INFO_V1(return_summary_nonempty);
 Datum
 return_summary_nonempty(PG_FUNCTION_ARGS)

@@ -51,6 +51,8 @@ CREATE FUNCTION return_rollup_untrans(return_summary, return_summary) RETURNS re
     AS 'MODULE_PATHNAME', 'return_summary_unmerge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION return_summary_nonempty(return_summary) RETURNS return_summary
     AS 'MODULE_PATHNAME', 'return_summary_nonempty' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION return_rollup_mtrans(return_summary, return_summary) RETURNS return_summary
+    AS 'MODULE_PATHNAME', 'return_rollup_mtrans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- accessors: counts
 CREATE FUNCTION orders(return_summary) RETURNS bigint
@@ -112,14 +114,16 @@ COMMENT ON FUNCTION return_rate_ci_upper(return_summary, double precision) IS
 
 -- aggregates
 CREATE AGGREGATE return_agg(items_ordered integer, items_returned integer) (
-    SFUNC = return_agg_trans, STYPE = return_summary, COMBINEFUNC = merge,
+    SFUNC = return_agg_trans, STYPE = return_summary, FINALFUNC = return_summary_nonempty,
+    COMBINEFUNC = merge,
     MSFUNC = return_agg_trans, MINVFUNC = return_agg_untrans, MSTYPE = return_summary,
     MFINALFUNC = return_summary_nonempty, PARALLEL = SAFE);
 COMMENT ON AGGREGATE return_agg(integer, integer) IS
     'Builds a return_summary, one row per order; NULL rows are skipped.';
 CREATE AGGREGATE return_agg(items_ordered integer, items_returned integer,
                             order_value numeric, returned_value numeric) (
-    SFUNC = return_agg_trans, STYPE = return_summary, COMBINEFUNC = merge,
+    SFUNC = return_agg_trans, STYPE = return_summary, FINALFUNC = return_summary_nonempty,
+    COMBINEFUNC = merge,
     MSFUNC = return_agg_trans, MINVFUNC = return_agg_untrans, MSTYPE = return_summary,
     MFINALFUNC = return_summary_nonempty, PARALLEL = SAFE);
 COMMENT ON AGGREGATE return_agg(integer, integer, numeric, numeric) IS
@@ -131,7 +135,8 @@ CREATE AGGREGATE return_rate(items_ordered integer, items_returned integer) (
 COMMENT ON AGGREGATE return_rate(integer, integer) IS
     'Order return rate in percent in one step.';
 CREATE AGGREGATE rollup(return_summary) (
-    SFUNC = merge, STYPE = return_summary, COMBINEFUNC = merge,
-    MSFUNC = merge, MINVFUNC = return_rollup_untrans, MSTYPE = return_summary,
+    SFUNC = merge, STYPE = return_summary, FINALFUNC = return_summary_nonempty,
+    COMBINEFUNC = merge,
+    MSFUNC = return_rollup_mtrans, MINVFUNC = return_rollup_untrans, MSTYPE = return_summary,
     MFINALFUNC = return_summary_nonempty, PARALLEL = SAFE);
 COMMENT ON AGGREGATE rollup(return_summary) IS 'Merges stored returns summaries; NULLs are skipped.';
