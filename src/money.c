@@ -86,6 +86,8 @@ cx_money_from_numeric(Datum datum, const char *what)
 				dscale,
 				offset,
 				ndigits,
+				digit_scale,
+				target,
 				shift;
 	int128		acc = 0;
 	CxMoney		m;
@@ -115,12 +117,6 @@ cx_money_from_numeric(Datum datum, const char *what)
 		weight = w;
 		offset = 2 * sizeof(uint16);
 	}
-	if (dscale > CX_MONEY_MAX_SCALE)
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("%s has %d decimal places", what, dscale),
-				 errhint("Money values may have at most %d decimal places; round them first.",
-						 CX_MONEY_MAX_SCALE)));
 	ndigits = (len - offset) / (int) sizeof(int16);
 	for (int i = 0; i < ndigits; i++)
 	{
@@ -129,30 +125,51 @@ cx_money_from_numeric(Datum datum, const char *what)
 		memcpy(&d, p + offset + i * sizeof(int16), sizeof(int16));
 		acc = add_checked(mul_checked(acc, 10000, what), d, what);
 	}
-	/* acc = |value| * 10000^(ndigits - 1 - weight); bring it to 10^dscale */
-	shift = dscale - NBASE_DIGITS * (ndigits - 1 - weight);
-	if (ndigits == 0)
-		acc = 0;
-	else if (shift > 0)
-	{
-		while (shift > CX_MONEY_MAX_SCALE)
-		{
-			acc = mul_checked(acc, cx_pow10_table[CX_MONEY_MAX_SCALE], what);
-			shift -= CX_MONEY_MAX_SCALE;
-		}
-		acc = mul_checked(acc, cx_pow10_table[shift], what);
-	}
-	else if (shift < 0)
-	{
-		/* only zero digits lie beyond the display scale: exact division */
-		while (shift < 0)
-		{
-			int			step = Min(-shift, CX_MONEY_MAX_SCALE);
 
-			acc /= cx_pow10_table[step];
-			shift += step;
+	/*
+	 * acc = |value| * 10^digit_scale.  The target scale is the display scale;
+	 * a longer one (numeric division gives 16 to 20 decimals) is accepted
+	 * when the value is exact within CX_MONEY_MAX_SCALE places, e.g.
+	 * 1/8.0 = 0.12500000000000000000 is read as 0.125.
+	 */
+	digit_scale = NBASE_DIGITS * (ndigits - 1 - weight);
+	target = dscale;
+	if (ndigits == 0)
+		target = Min(dscale, CX_MONEY_MAX_SCALE);
+	else if (dscale > CX_MONEY_MAX_SCALE)
+	{
+		int128		t = acc;
+
+		target = digit_scale;
+		while (target > 0 && t % 10 == 0)
+		{
+			t /= 10;
+			target--;
 		}
+		if (target > CX_MONEY_MAX_SCALE)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s has more than %d significant decimal places", what,
+							CX_MONEY_MAX_SCALE),
+					 errhint("Round money values, for example round(x, 2), before aggregating them.")));
 	}
+	shift = target - digit_scale;
+	while (shift > 0)
+	{
+		int			step = Min(shift, CX_MONEY_MAX_SCALE);
+
+		acc = mul_checked(acc, cx_pow10_table[step], what);
+		shift -= step;
+	}
+	while (shift < 0)
+	{
+		/* exact: only zero digits lie beyond the target scale */
+		int			step = Min(-shift, CX_MONEY_MAX_SCALE);
+
+		acc /= cx_pow10_table[step];
+		shift += step;
+	}
+	dscale = target;
 	m.units = negative ? -acc : acc;
 	m.scale = dscale;
 	return m;
