@@ -5,8 +5,10 @@
 --   B: 3 items, all 3 returned,  value 30,    returned 30.00
 --   C: 1 item,  returned,        value 5.25,  returned 5.25
 --   D: 4 items, 1 returned,      values unknown (NULL): counted, but not in the money sums
--- orders 4, with a return 3 (B, C, D) -> 75 %; fully returned 2 (B, C) -> 50 %;
--- items 10, returned 5 -> 50 %; valued orders 3 (A, B, C), order value 45.75, returned 35.25
+-- orders 4, with a return 3 (B, C, D) -> 75 %; fully returned 2 (B, C) -> 50 % of orders,
+--   66.6667 % of orders with a return;
+-- items 10, returned 5 -> 50 %; valued orders 3 (A, B, C), 2 of them with a return (B, C);
+--   order value 45.75, returned 35.25
 --   -> value return rate 35.25/45.75 = 77.0492 %; AOV 45.75/3 = 15.25; avg return 35.25/2 = 17.625
 -- Wilson 95 % for 3 of 4: p = 0.75, z^2/n = 0.960365, centre = (0.75 + 0.480182)/1.960365 = 0.627527,
 --   half = 1.959964 * sqrt(0.046875 + 0.060023)/1.960365 = 0.326885 -> [30.0642, 95.4413] %
@@ -15,8 +17,8 @@ SELECT return_agg(o, r, v, rv) AS s
 FROM (VALUES (2, 0, 10.50, 0), (3, 3, 30, 30.00), (1, 1, 5.25, 5.25), (4, 1, NULL, 2)) t(o, r, v, rv);
 SELECT s FROM returns_hand;
 SELECT orders(s), orders_with_return(s), orders_fully_returned(s), items_ordered(s),
-       items_returned(s), valued_orders(s), return_rate(s), full_return_rate(s),
-       item_return_rate(s)
+       items_returned(s), valued_orders(s), valued_orders_with_return(s), return_rate(s),
+       full_return_rate(s), round(full_return_share(s)::numeric, 4) AS full_share, item_return_rate(s)
 FROM returns_hand;
 SELECT round(value_return_rate(s)::numeric, 4) AS value_rate, order_value(s), returned_value(s),
        avg_order_value(s), avg_return_value(s),

@@ -65,6 +65,17 @@ add_checked(int128 a, int128 b, const char *what)
 	return r;
 }
 
+/* 10^e for 0 <= e <= 38 as a 128-bit integer; 22003 beyond. */
+static int128
+pow10_checked(int e, const char *what)
+{
+	if (e <= CX_MONEY_MAX_SCALE)
+		return cx_pow10_table[e];
+	if (e > 38)
+		money_overflow(what);
+	return mul_checked(cx_pow10_table[CX_MONEY_MAX_SCALE], pow10_checked(e - CX_MONEY_MAX_SCALE, what), what);
+}
+
 int128
 cx_money_rescale(int128 units, int from, int to)
 {
@@ -86,9 +97,7 @@ cx_money_from_numeric(Datum datum, const char *what)
 				dscale,
 				offset,
 				ndigits,
-				digit_scale,
-				target,
-				shift;
+				target;
 	int128		acc = 0;
 	CxMoney		m;
 
@@ -118,34 +127,33 @@ cx_money_from_numeric(Datum datum, const char *what)
 		offset = 2 * sizeof(uint16);
 	}
 	ndigits = (len - offset) / (int) sizeof(int16);
-	for (int i = 0; i < ndigits; i++)
+	if (ndigits == 0)
 	{
-		int16		d;
-
-		memcpy(&d, p + offset + i * sizeof(int16), sizeof(int16));
-		acc = add_checked(mul_checked(acc, 10000, what), d, what);
+		m.units = 0;
+		m.scale = Min(dscale, CX_MONEY_MAX_SCALE);
+		return m;
 	}
 
 	/*
-	 * acc = |value| * 10^digit_scale.  The target scale is the display scale;
-	 * a longer one (numeric division gives 16 to 20 decimals) is accepted
-	 * when the value is exact within CX_MONEY_MAX_SCALE places, e.g.
-	 * 1/8.0 = 0.12500000000000000000 is read as 0.125.
+	 * The target scale is the display scale.  A longer one (numeric division
+	 * gives 16 to 20 decimals) is accepted when the value is exact within
+	 * CX_MONEY_MAX_SCALE places: 1/8.0 = 0.12500000000000000000 reads as
+	 * 0.125.  The last base-10000 digit is non-zero (numeric strips trailing
+	 * zero digits), so its trailing decimal zeros give the exact scale.
 	 */
-	digit_scale = NBASE_DIGITS * (ndigits - 1 - weight);
 	target = dscale;
-	if (ndigits == 0)
-		target = Min(dscale, CX_MONEY_MAX_SCALE);
-	else if (dscale > CX_MONEY_MAX_SCALE)
+	if (dscale > CX_MONEY_MAX_SCALE)
 	{
-		int128		t = acc;
+		int16		last;
 
-		target = digit_scale;
-		while (target > 0 && t % 10 == 0)
+		memcpy(&last, p + offset + (ndigits - 1) * sizeof(int16), sizeof(int16));
+		target = NBASE_DIGITS * (ndigits - 1 - weight);
+		while (target > 0 && last != 0 && last % 10 == 0)
 		{
-			t /= 10;
+			last /= 10;
 			target--;
 		}
+		target = Max(target, 0);
 		if (target > CX_MONEY_MAX_SCALE)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -153,21 +161,24 @@ cx_money_from_numeric(Datum datum, const char *what)
 							CX_MONEY_MAX_SCALE),
 					 errhint("Round money values, for example round(x, 2), before aggregating them.")));
 	}
-	shift = target - digit_scale;
-	while (shift > 0)
-	{
-		int			step = Min(shift, CX_MONEY_MAX_SCALE);
 
-		acc = mul_checked(acc, cx_pow10_table[step], what);
-		shift -= step;
-	}
-	while (shift < 0)
+	/*
+	 * units = sum of digit_i * 10^(4 * (weight - i) + target).  Each term is
+	 * placed directly (no intermediate value larger than the result); digits
+	 * beyond the target scale are zero, so the divisions are exact.
+	 */
+	for (int i = 0; i < ndigits; i++)
 	{
-		/* exact: only zero digits lie beyond the target scale */
-		int			step = Min(-shift, CX_MONEY_MAX_SCALE);
+		int16		d;
+		int			e = NBASE_DIGITS * (weight - i) + target;
 
-		acc /= cx_pow10_table[step];
-		shift += step;
+		memcpy(&d, p + offset + i * sizeof(int16), sizeof(int16));
+		if (d == 0)
+			continue;
+		if (e >= 0)
+			acc = add_checked(acc, mul_checked(d, pow10_checked(e, what), what), what);
+		else if (e > -NBASE_DIGITS)
+			acc = add_checked(acc, d / cx_pow10_table[-e], what);
 	}
 	dscale = target;
 	m.units = negative ? -acc : acc;

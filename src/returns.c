@@ -69,7 +69,8 @@ return_summary_alloc(MemoryContext cxt)
 static ReturnSummary *
 return_summary_checked(ReturnSummary *s)
 {
-	if (unlikely(VARSIZE(s) != RETURN_SUMMARY_SIZE || s->version != RETURN_SUMMARY_VERSION))
+	if (unlikely(VARSIZE(s) != RETURN_SUMMARY_SIZE || s->version != RETURN_SUMMARY_VERSION ||
+				 s->scale > CX_MONEY_MAX_SCALE))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("return_summary has an unknown layout (size %u, version %d)",
@@ -144,6 +145,17 @@ return_summary_add_money(ReturnSummary *s, CxMoney ov, CxMoney rv, int sign)
 	cx_money_add(&s->returned_value, &scale, rv);
 }
 
+/*
+ * A window frame left without valued orders starts its money scale afresh,
+ * so that a frame prints as its recomputation would.
+ */
+static void
+return_summary_reset_scale_if_unvalued(ReturnSummary *s)
+{
+	if (s->valued_orders == 0)
+		s->scale = 0;
+}
+
 /* Adds one checked order (sign = +1) or removes it (sign = -1). */
 static void
 return_summary_apply(ReturnSummary *s, int32 ordered, int32 returned,
@@ -164,6 +176,7 @@ return_summary_apply(ReturnSummary *s, int32 ordered, int32 returned,
 	if (returned > 0)
 		s->valued_with_return = cx_add_counts(s->valued_with_return, sign, "order count");
 	return_summary_add_money(s, ov, rv, sign);
+	return_summary_reset_scale_if_unvalued(s);
 }
 
 static void
@@ -176,18 +189,24 @@ check_items(int32 ordered, int32 returned)
 				 errhint("An order has items_ordered >= 1 and 0 <= items_returned <= items_ordered.")));
 }
 
+/*
+ * order_value >= 0, 0 <= returned_value <= order_value, and no returned
+ * value without a returned item; a value that is not given (NULL) is left
+ * out of the checks that involve it.
+ */
 static void
-check_values(int32 returned, CxMoney ov, CxMoney rv, Datum ovd, Datum rvd)
+check_values(int32 returned, CxMoney ov, CxMoney rv, bool have_ov, bool have_rv)
 {
 	CxMoney		zero = {0, 0};
 
-	if (cx_money_cmp(ov, zero) < 0 || cx_money_cmp(rv, zero) < 0 || cx_money_cmp(rv, ov) > 0 ||
-		(returned == 0 && cx_money_cmp(rv, zero) != 0))
+	if ((have_ov && cx_money_cmp(ov, zero) < 0) ||
+		(have_rv && (cx_money_cmp(rv, zero) < 0 || (returned == 0 && cx_money_cmp(rv, zero) != 0))) ||
+		(have_ov && have_rv && cx_money_cmp(rv, ov) > 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("invalid order values: order_value = %s, returned_value = %s",
-						DatumGetCString(DirectFunctionCall1(numeric_out, ovd)),
-						DatumGetCString(DirectFunctionCall1(numeric_out, rvd))),
+						have_ov ? cx_money_to_cstring(ov.units, ov.scale) : "NULL",
+						have_rv ? cx_money_to_cstring(rv.units, rv.scale) : "NULL"),
 				 errhint("An order has order_value >= 0 and 0 <= returned_value <= order_value; "
 						 "returned_value is 0 when no item was returned.")));
 }
@@ -223,12 +242,15 @@ return_agg_step(FunctionCallInfo fcinfo, int sign)
 	ordered = PG_GETARG_INT32(1);
 	returned = PG_GETARG_INT32(2);
 	check_items(ordered, returned);
-	if (PG_NARGS() > 3 && !PG_ARGISNULL(3) && !PG_ARGISNULL(4))
+	if (PG_NARGS() > 3)
 	{
-		ov = cx_money_from_numeric(PG_GETARG_DATUM(3), "order_value");
-		rv = cx_money_from_numeric(PG_GETARG_DATUM(4), "returned_value");
-		check_values(returned, ov, rv, PG_GETARG_DATUM(3), PG_GETARG_DATUM(4));
-		valued = true;
+		/* each given value is checked, even when the other is NULL */
+		if (!PG_ARGISNULL(3))
+			ov = cx_money_from_numeric(PG_GETARG_DATUM(3), "order_value");
+		if (!PG_ARGISNULL(4))
+			rv = cx_money_from_numeric(PG_GETARG_DATUM(4), "returned_value");
+		valued = !PG_ARGISNULL(3) && !PG_ARGISNULL(4);
+		check_values(returned, ov, rv, !PG_ARGISNULL(3), !PG_ARGISNULL(4));
 	}
 	if (PG_ARGISNULL(0))
 	{
@@ -271,6 +293,8 @@ return_summary_merge_into(ReturnSummary *dst, const ReturnSummary *src, int sign
 		counters(dst)[i] = cx_add_counts(counters(dst)[i], sign > 0 ? v : -v, "merged count");
 	}
 	return_summary_add_money(dst, ov, rv, sign);
+	if (sign < 0)
+		return_summary_reset_scale_if_unvalued(dst);
 }
 
 /* merge(a, b), the combine function and rollup's transition (see score_summary_combine). */
@@ -375,10 +399,11 @@ scan_money(CxScanner *sc, const char *name, int128 *units, int *scale)
 	start = sc->pos;
 	while (*sc->pos == '-' || *sc->pos == '.' || (*sc->pos >= '0' && *sc->pos <= '9'))
 		sc->pos++;
-	if (!cx_money_parse(start, sc->pos - start, units, scale))
+	if (!cx_money_parse(start, sc->pos - start, units, scale) ||
+		(*sc->pos != ',' && *sc->pos != ')'))
 	{
 		sc->pos = start;
-		cx_scan_fail(sc, "Expected a decimal number for %s", name);
+		cx_scan_fail(sc, "Expected a plain decimal number (digits, one optional point) for %s", name);
 	}
 }
 
@@ -565,6 +590,23 @@ return_summary_hash(PG_FUNCTION_ARGS)
 	PG_RETURN_UINT32(hash_combine(h, scale));
 }
 
+/* 64-bit seeded hash (hash partitioning on a summary column). */
+PG_FUNCTION_INFO_V1(return_summary_hash_extended);
+Datum
+return_summary_hash_extended(PG_FUNCTION_ARGS)
+{
+	ReturnSummary *s = PG_GETARG_RETURN_SUMMARY(0);
+	uint64		seed = (uint64) PG_GETARG_INT64(1);
+	int128		v[2];
+	int			scale;
+	uint64		h;
+
+	normalized(s, &v[0], &v[1], &scale);
+	h = hash_bytes_extended((const unsigned char *) &s->orders, RETURN_COUNTERS * sizeof(int64), seed);
+	h = hash_combine64(h, hash_bytes_extended((const unsigned char *) v, sizeof(v), seed));
+	return UInt64GetDatum(hash_combine64(h, scale));
+}
+
 /* ------------------------------------------------------------ accessors */
 
 #define COUNT_ACCESSOR(fn, field) \
@@ -577,6 +619,7 @@ COUNT_ACCESSOR(return_summary_fully_returned, fully_returned)
 COUNT_ACCESSOR(return_summary_items, items)
 COUNT_ACCESSOR(return_summary_items_returned, items_returned)
 COUNT_ACCESSOR(return_summary_valued_orders, valued_orders)
+COUNT_ACCESSOR(return_summary_valued_with_return, valued_with_return)
 
 /* A percentage num / den x 100; NULL when den is 0. */
 static Datum
@@ -603,6 +646,16 @@ return_summary_full_return_rate(PG_FUNCTION_ARGS)
 	ReturnSummary *s = PG_GETARG_RETURN_SUMMARY(0);
 
 	return percent(fcinfo, s->fully_returned, s->orders);
+}
+
+/* Full returns among orders with a return (methodology section 5), percent. */
+PG_FUNCTION_INFO_V1(return_summary_full_return_share);
+Datum
+return_summary_full_return_share(PG_FUNCTION_ARGS)
+{
+	ReturnSummary *s = PG_GETARG_RETURN_SUMMARY(0);
+
+	return percent(fcinfo, s->fully_returned, s->with_return);
 }
 
 PG_FUNCTION_INFO_V1(return_summary_item_return_rate);

@@ -23,17 +23,20 @@ COMMENT ON TYPE return_summary IS
     'Exact returns summary: order, item and return counts and exact money sums. Build with return_agg(items_ordered, items_returned [, order_value, returned_value]).';
 
 CREATE FUNCTION return_summary_eq(return_summary, return_summary) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'return_summary_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME', 'return_summary_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION return_summary_ne(return_summary, return_summary) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'return_summary_ne' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+    AS 'MODULE_PATHNAME', 'return_summary_ne' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION return_summary_hash(return_summary) RETURNS integer
     AS 'MODULE_PATHNAME', 'return_summary_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION return_summary_hash_extended(return_summary, bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'return_summary_hash_extended' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE OPERATOR = (LEFTARG = return_summary, RIGHTARG = return_summary, PROCEDURE = return_summary_eq,
     COMMUTATOR = =, NEGATOR = <>, RESTRICT = eqsel, JOIN = eqjoinsel, HASHES);
 CREATE OPERATOR <> (LEFTARG = return_summary, RIGHTARG = return_summary, PROCEDURE = return_summary_ne,
     COMMUTATOR = <>, NEGATOR = =, RESTRICT = neqsel, JOIN = neqjoinsel);
 CREATE OPERATOR CLASS return_summary_hash_ops DEFAULT FOR TYPE return_summary USING hash AS
-    OPERATOR 1 =, FUNCTION 1 return_summary_hash(return_summary);
+    OPERATOR 1 =, FUNCTION 1 return_summary_hash(return_summary),
+    FUNCTION 2 return_summary_hash_extended(return_summary, bigint);
 
 CREATE FUNCTION return_agg_trans(return_summary, integer, integer) RETURNS return_summary
     AS 'MODULE_PATHNAME', 'return_agg_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -72,6 +75,11 @@ CREATE FUNCTION valued_orders(return_summary) RETURNS bigint
 COMMENT ON FUNCTION valued_orders(return_summary) IS
     'Orders whose order_value and returned_value were both given: the base of the money sums and averages.';
 
+CREATE FUNCTION valued_orders_with_return(return_summary) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'return_summary_valued_with_return' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION valued_orders_with_return(return_summary) IS
+    'Valued orders with at least one returned item: the denominator of avg_return_value.';
+
 -- accessors: rates (percent) and money
 CREATE FUNCTION return_rate(return_summary) RETURNS double precision
     AS 'MODULE_PATHNAME', 'return_summary_return_rate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -81,6 +89,10 @@ CREATE FUNCTION full_return_rate(return_summary) RETURNS double precision
     AS 'MODULE_PATHNAME', 'return_summary_full_return_rate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION full_return_rate(return_summary) IS
     'Orders whose every item came back / orders x 100.';
+CREATE FUNCTION full_return_share(return_summary) RETURNS double precision
+    AS 'MODULE_PATHNAME', 'return_summary_full_return_share' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION full_return_share(return_summary) IS
+    'Orders whose every item came back / orders with a return x 100.';
 CREATE FUNCTION item_return_rate(return_summary) RETURNS double precision
     AS 'MODULE_PATHNAME', 'return_summary_item_return_rate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION item_return_rate(return_summary) IS 'Items returned / items ordered x 100.';

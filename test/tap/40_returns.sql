@@ -1,7 +1,7 @@
 -- return_summary: exact money decoding, I/O round trips and rejections, parallel = serial, overflow.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(46);
+SELECT plan(53);
 
 -- Money read straight from numeric's storage format equals sum() for values of every shape:
 -- 0 to 18 decimal places, magnitudes from 1e-18 to 1e17, trailing zeros, short and long headers.
@@ -18,6 +18,21 @@ SELECT is((SELECT count(*) FROM money m WHERE (SELECT order_value(return_agg(1, 
           'every single value reads back exactly');
 SELECT is((SELECT order_value(return_agg(1, 0, v, 0))::text FROM (VALUES (1.10), (2.205)) t(v)), '3.305',
           'the sum keeps the largest scale seen');
+SELECT is((SELECT order_value(return_agg(1, 0, v, 0))::text
+           FROM (VALUES (1e20::numeric(45, 20)), (2e20::numeric(45, 20))) t(v)), '300000000000000000000',
+          'long display scale of a multiple of 10^20 reads exactly (scale 0)');
+SELECT is((SELECT order_value(return_agg(1, 0, 100000000000000000000000000000000000.01, 0))::text),
+          '100000000000000000000000000000000000.01', 'a single value up to the 128-bit limit is accepted');
+SELECT is((SELECT order_value(return_agg(1, 0, 99999999999999999999.999999999999999999, 0))::text),
+          '99999999999999999999.999999999999999999', '38 significant digits at scale 18');
+SELECT throws_ok('SELECT return_agg(2, 0, NULL, -5)', '22003', NULL, 'a negative returned value is refused when order_value is NULL');
+SELECT throws_ok($$SELECT return_agg(1, 0, 'NaN', NULL)$$, '22003', NULL, 'NaN is refused when the other value is NULL');
+SELECT throws_ok('SELECT return_agg(1, 0, NULL, 3)', '22003', NULL, 'a returned value without a returned item is refused');
+SELECT is((SELECT return_agg(i, r, ov, rv) OVER (ORDER BY k ROWS 1 PRECEDING)::text FROM
+            (VALUES (1, 1, 0, 6.000, 0.000), (2, 1, 0, NULL, NULL), (3, 1, 0, 6.0, 0)) t(k, i, r, ov, rv)
+           ORDER BY k DESC LIMIT 1),
+          (SELECT return_agg(i, r, ov, rv)::text FROM (VALUES (1, 0, NULL::numeric, NULL::numeric), (1, 0, 6.0, 0)) t(i, r, ov, rv)),
+          'a frame left without valued orders prints as its recomputation');
 SELECT is((SELECT order_value(return_agg(1, 0, 1 / 8.0, 0))::text), '0.125',
           'a long display scale is accepted when the value is exact in 18 places (1/8.0)');
 SELECT throws_ok('SELECT return_agg(1, 0, 1 / 3.0, 0)', '22003', NULL,
