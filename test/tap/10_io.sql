@@ -70,28 +70,15 @@ FROM (VALUES
 ) AS bad(typ, lit);
 
 -- malformed binary values: 22P03, through COPY FROM (FORMAT binary) of crafted files
-CREATE FUNCTION pg_temp.copy_file(payload bytea) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    path text := '/tmp/cxkpi_tap_' || pg_backend_pid() || '_bad.bin';
-    lo oid;
-BEGIN
-    lo := lo_from_bytea(0, '\x5047434f50590aff0d0a00'::bytea          -- signature
-                           || '\x0000000000000000'::bytea              -- flags, extension
-                           || '\x0001'::bytea || int4send(length(payload)) || payload
-                           || '\xffff'::bytea);                        -- trailer
-    PERFORM lo_export(lo, path);
-    PERFORM lo_unlink(lo);
-    RETURN path;
-END $$;
 CREATE TEMP TABLE bin_nps (s nps_summary);
 CREATE TEMP TABLE bin_csat (s csat_summary);
 CREATE TEMP TABLE bin_ces (s ces_summary);
 -- a valid value first, to prove the crafted file format itself is right
 SELECT lives_ok(format('COPY bin_nps FROM %L (FORMAT binary)',
-                       pg_temp.copy_file(nps_summary_send('(v1,n=3,counts={1,0,0,0,0,0,0,0,0,0,2})'))),
+                       tap.binary_copy_file(nps_summary_send('(v1,n=3,counts={1,0,0,0,0,0,0,0,0,0,2})'))),
                 'a crafted valid binary nps_summary loads');
 SELECT is((SELECT s::text FROM bin_nps), '(v1,n=3,counts={1,0,0,0,0,0,0,0,0,0,2})', 'and reads back equal');
-SELECT throws_ok(format('COPY %s FROM %L (FORMAT binary)', tab, pg_temp.copy_file(payload)),
+SELECT throws_ok(format('COPY %s FROM %L (FORMAT binary)', tab, tap.binary_copy_file(payload)),
                  '22P03', NULL, 'binary: ' || what)
 FROM (VALUES
     ('bin_nps', '\x'::bytea, 'empty value'),

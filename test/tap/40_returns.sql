@@ -78,20 +78,11 @@ FROM (VALUES
 ) AS bad(lit, why);
 
 -- malformed binary values: 22P03
-CREATE FUNCTION pg_temp.copy_file(payload bytea) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE path text := '/tmp/cxkpi_tap_' || pg_backend_pid() || '_bad.bin'; lo oid;
-BEGIN
-    lo := lo_from_bytea(0, '\x5047434f50590aff0d0a00'::bytea || '\x0000000000000000'::bytea
-                           || '\x0001'::bytea || int4send(length(payload)) || payload || '\xffff'::bytea);
-    PERFORM lo_export(lo, path);
-    PERFORM lo_unlink(lo);
-    RETURN path;
-END $$;
 CREATE TEMP TABLE bin_rs (s return_summary);
 CREATE TEMP VIEW good AS
 SELECT return_summary_send('(v1,orders=3,with_return=1,fully_returned=1,items=5,items_returned=2,valued_orders=2,valued_with_return=1,order_value=30.25,returned_value=10.00)') AS b;
-SELECT lives_ok(format('COPY bin_rs FROM %L (FORMAT binary)', pg_temp.copy_file(b)), 'a crafted valid binary value loads') FROM good;
-SELECT throws_ok(format('COPY bin_rs FROM %L (FORMAT binary)', pg_temp.copy_file(payload)), '22P03', NULL, 'binary: ' || why)
+SELECT lives_ok(format('COPY bin_rs FROM %L (FORMAT binary)', tap.binary_copy_file(b)), 'a crafted valid binary value loads') FROM good;
+SELECT throws_ok(format('COPY bin_rs FROM %L (FORMAT binary)', tap.binary_copy_file(payload)), '22P03', NULL, 'binary: ' || why)
 FROM good, LATERAL (VALUES
     ('\x'::bytea, 'empty'),
     (set_byte(b, 0, 2), 'version 2'),
