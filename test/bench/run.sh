@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# cxkpi benchmark of the survey-score summaries (a benchmark, not a test: a missed
+# target is reported, not failed; an SQL error or a wrong result fails the run).
+#
+#   make bench                 in a throwaway cluster (pg_virtualenv, shared_buffers=1GB)
+#   test/run.sh bench          the same, after installing what is missing (Debian 12)
+#   test/bench/run.sh          against the cluster named by the PG* variables
+#
+# Knobs (environment): BENCH_ROWS (10000000), BENCH_RUNS (7 timed runs of every query
+# in each mode, plus one warm-up), BENCH_TARGET_RUNS (25 runs in all of the four NPS
+# queries the targets are judged on), BENCH_BUDGET (420 s for all timing; past it no
+# more rounds start, but every query gets at least 5 runs), BENCH_DB (cxkpi_bench;
+# dropped and re-created).
+# PGOPTIONS passes settings through, e.g. PGOPTIONS='-c jit=off' make bench.
+# Output goes to stdout and to test/bench/out/latest.txt.  See docs/performance.md.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+rows=${BENCH_ROWS:-10000000}
+runs=${BENCH_RUNS:-7}
+target_runs=${BENCH_TARGET_RUNS:-25}
+budget=${BENCH_BUDGET:-420}
+db=${BENCH_DB:-cxkpi_bench}
+[[ $rows =~ ^[0-9]+$ && $rows -ge 1000 ]] || { echo "BENCH_ROWS must be an integer >= 1000" >&2; exit 2; }
+[[ $runs =~ ^[0-9]+$ && $runs -ge 1 ]] || { echo "BENCH_RUNS must be a positive integer" >&2; exit 2; }
+[[ $target_runs =~ ^[0-9]+$ ]] || { echo "BENCH_TARGET_RUNS must be a number" >&2; exit 2; }
+[[ $budget =~ ^[0-9]+$ ]] || { echo "BENCH_BUDGET must be a number of seconds" >&2; exit 2; }
+[[ $db =~ ^[a-z_][a-z0-9_]*$ ]] || { echo "BENCH_DB must be a plain lower-case name" >&2; exit 2; }
+mkdir -p test/bench/out
+
+run_psql() {
+  PGOPTIONS="${PGOPTIONS:-} -c timezone=UTC" psql -X -q -v ON_ERROR_STOP=1 -d "$db" \
+    -v rows="$rows" -v runs="$runs" "$@"
+}
+
+bench() {
+  local start=$SECONDS
+  echo "== cxkpi benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+  local lib; lib="$(pg_config --pkglibdir)/cxkpi.so"
+  echo "cxkpi:   work tree at $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (src modified)'); $lib installed $(date -u -r "$lib" '+%Y-%m-%d %H:%M UTC' 2>/dev/null || echo '?')"
+  echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/^Mem:/ {print $2}') GB RAM"
+  echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at start"
+
+  psql -X -q -v ON_ERROR_STOP=1 -d postgres \
+    -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+  run_psql -At -c "SELECT 'server:  ' || version()" \
+    -c "SELECT 'config:  ' || string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name)
+        FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'jit', 'max_worker_processes',
+          'max_parallel_workers', 'max_parallel_workers_per_gather', 'parallel_leader_participation')"
+
+  echo
+  echo "== setup"
+  run_psql -f test/bench/setup.sql
+  run_psql -f test/bench/checks.sql
+
+  echo
+  echo "== timing: $runs runs (+1 warm-up) of each query, serial and with 2 workers, round-robin;"
+  echo "   then the NPS queries the targets use, up to $target_runs runs in all (budget $budget s)"
+  run_psql -c "SELECT bench_all($runs, least(5, $runs), $target_runs, interval '$budget s')" >/dev/null
+
+  echo
+  echo "== results"
+  run_psql -f test/bench/report.sql
+
+  echo
+  echo "== queries (the label in the tables is the select list)"
+  run_psql -At -F ' | ' -c "SELECT id, sql FROM bench_query ORDER BY id"
+  echo
+  echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at end; total $((SECONDS - start)) s"
+}
+
+bench 2>&1 | tee test/bench/out/latest.txt
