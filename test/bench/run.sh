@@ -41,10 +41,10 @@ bench() {
   echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/^Mem:/ {print $2}') GB RAM"
   echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at start"
 
-  psql -X -q -v ON_ERROR_STOP=1 -d postgres \
+  PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d postgres \
     -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
   run_psql -At -c "SELECT 'server:  ' || version()" \
-    -c "SELECT 'config:  ' || string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name)
+    -c "SELECT 'config:  ' || string_agg(name || '=' || current_setting(name), ', ' ORDER BY name)
         FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'jit', 'max_worker_processes',
           'max_parallel_workers', 'max_parallel_workers_per_gather', 'parallel_leader_participation')"
 
