@@ -8,12 +8,15 @@ WITH m AS (
            percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS ms,
            percentile_cont(0.25) WITHIN GROUP (ORDER BY ms) AS p25,
            percentile_cont(0.75) WITHIN GROUP (ORDER BY ms) AS p75,
-           min(workers) AS workers, count(*) AS runs
+           min(ms) AS best, min(workers) AS workers, count(*) AS runs
     FROM bench_run WHERE run > 0 GROUP BY 1, 2
 )
 SELECT q.*, s.ms AS ser, p.ms AS par, p.workers AS par_workers, s.workers AS ser_workers,
        (s.p75 - s.p25) / s.ms AS ser_spread, (p.p75 - p.p25) / p.ms AS par_spread,
-       s.runs,
+       s.runs, s.best AS ser_best, p.best AS par_best,
+       max(s.best) FILTER (WHERE q.kind = 'sum') OVER w AS sum_ser_best,
+       max(p.best) FILTER (WHERE q.kind = 'sum') OVER w AS sum_par_best,
+       max(s.best) FILTER (WHERE q.kind = 'sql') OVER w AS sql_ser_best,
        max(s.ms) FILTER (WHERE q.kind = 'sum') OVER w AS sum_ser,
        max(p.ms) FILTER (WHERE q.kind = 'sum') OVER w AS sum_par,
        max(s.ms) FILTER (WHERE q.kind = 'sql') OVER w AS sql_ser,
@@ -63,18 +66,25 @@ ORDER BY r.id;
 \echo '  T1 serial time / that of sum(score) <= 1.10     T2 serial time / that of the hand-written SQL <= 0.85'
 \echo '  T3 speed-up with 2 workers >= that of sum(score)   T4 rollup of 365 daily summaries < 5 ms'
 \echo 'The other lines hold nps_agg by channel, csat_agg and ces_agg to the same bars, for information.'
+\echo 'Verdicts use the medians; "best" is the same ratio of the fastest runs (noise only adds time).'
 CREATE TEMP VIEW targets AS
 SELECT id, family, grouped, family = 'NPS' AND NOT grouped AS official,
        label || CASE WHEN grouped THEN ' by channel' ELSE '' END AS what,
        ser / sum_ser AS t1, ser / sum_ser <= 1.10 AS t1_ok,
        ser / sql_ser AS t2, ser / sql_ser <= 0.85 AS t2_ok,
-       ser / par AS t3, sum_ser / sum_par AS t3_sum, ser / par >= sum_ser / sum_par AS t3_ok
+       ser / par AS t3, sum_ser / sum_par AS t3_sum, ser / par >= sum_ser / sum_par AS t3_ok,
+       ser_best / sum_ser_best AS t1_best, ser_best / sql_ser_best AS t2_best,
+       ser_best / par_best AS t3_best, sum_ser_best / sum_par_best AS t3_sum_best
 FROM med WHERE kind = 'agg';
 SELECT what || CASE WHEN official THEN '' ELSE ' (info)' END AS query,
-       to_char(t1, 'FM90.00') || CASE WHEN t1_ok THEN ' PASS' ELSE ' MISS' END AS "T1 /sum <= 1.10",
-       to_char(t2, 'FM90.00') || CASE WHEN t2_ok THEN ' PASS' ELSE ' MISS' END AS "T2 /SQL <= 0.85",
-       to_char(t3, 'FM90.00') || ' vs ' || to_char(t3_sum, 'FM90.00')
-           || CASE WHEN t3_ok THEN ' PASS' ELSE ' MISS' END AS "T3 speed-up >= sum's"
+       to_char(t1, 'FM90.000') || CASE WHEN t1_ok THEN ' PASS' ELSE ' MISS' END
+           || ' (best ' || to_char(t1_best, 'FM90.000') || ')' AS "T1 /sum <= 1.10",
+       to_char(t2, 'FM90.000') || CASE WHEN t2_ok THEN ' PASS' ELSE ' MISS' END
+           || ' (best ' || to_char(t2_best, 'FM90.000') || ')' AS "T2 /SQL <= 0.85",
+       to_char(t3, 'FM90.000') || ' vs ' || to_char(t3_sum, 'FM90.000')
+           || CASE WHEN t3_ok THEN ' PASS' ELSE ' MISS' END
+           || ' (best ' || to_char(t3_best, 'FM90.000') || ' vs ' || to_char(t3_sum_best, 'FM90.000')
+           || ')' AS "T3 speed-up >= sum's"
 FROM targets ORDER BY id;
 SELECT label AS query,
        to_char(ser, 'FM90.000') || ' ms' || CASE WHEN ser < 5 THEN ' PASS' ELSE ' MISS' END
