@@ -175,7 +175,9 @@ cx_money_from_numeric(Datum datum, const char *what)
 		memcpy(&d, p + offset + i * sizeof(int16), sizeof(int16));
 		if (d == 0)
 			continue;
-		if (e >= 0)
+		if (e >= 0 && e <= CX_MONEY_MAX_SCALE)
+			acc = add_checked(acc, (int128) d * cx_pow10_table[e], what);	/* < 10^22: no overflow */
+		else if (e >= 0)
 			acc = add_checked(acc, mul_checked(d, pow10_checked(e, what), what), what);
 		else if (e > -NBASE_DIGITS)
 			acc = add_checked(acc, d / cx_pow10_table[-e], what);

@@ -197,11 +197,9 @@ check_items(int32 ordered, int32 returned)
 static void
 check_values(int32 returned, CxMoney ov, CxMoney rv, bool have_ov, bool have_rv)
 {
-	CxMoney		zero = {0, 0};
-
-	if ((have_ov && cx_money_cmp(ov, zero) < 0) ||
-		(have_rv && (cx_money_cmp(rv, zero) < 0 || (returned == 0 && cx_money_cmp(rv, zero) != 0))) ||
-		(have_ov && have_rv && cx_money_cmp(rv, ov) > 0))
+	if ((have_ov && ov.units < 0) ||
+		(have_rv && (rv.units < 0 || (returned == 0 && rv.units != 0))) ||
+		(have_ov && have_rv && rv.units > 0 && cx_money_cmp(rv, ov) > 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("invalid order values: order_value = %s, returned_value = %s",
@@ -264,10 +262,69 @@ return_agg_step(FunctionCallInfo fcinfo, int sign)
 	PG_RETURN_POINTER(s);
 }
 
+/*
+ * Counts one valid order (the fast paths below); true on counter overflow.
+ */
+static inline bool
+count_order_fast(ReturnSummary *s, int32 ordered, int32 returned, bool valued)
+{
+	bool		overflow;
+
+	overflow = pg_add_s64_overflow(s->orders, 1, &s->orders) |
+		pg_add_s64_overflow(s->items, ordered, &s->items) |
+		pg_add_s64_overflow(s->valued_orders, valued, &s->valued_orders);
+	if (returned > 0)
+		overflow |= pg_add_s64_overflow(s->with_return, 1, &s->with_return) |
+			pg_add_s64_overflow(s->items_returned, returned, &s->items_returned) |
+			pg_add_s64_overflow(s->fully_returned, returned == ordered, &s->fully_returned) |
+			pg_add_s64_overflow(s->valued_with_return, valued, &s->valued_with_return);
+	return overflow;
+}
+
+/*
+ * return_agg transition.  The common row (an existing state, a valid order,
+ * no NULL, money already at the summary's scale) takes a short path of plain
+ * additions; everything else, first rows and errors included, goes through
+ * return_agg_step, which applies the same rules in full.
+ */
 PG_FUNCTION_INFO_V1(return_agg_trans);
 Datum
 return_agg_trans(PG_FUNCTION_ARGS)
 {
+	ReturnSummary *s;
+	int32		ordered,
+				returned;
+
+	if (unlikely(PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2)) ||
+		unlikely(AggCheckCallContext(fcinfo, NULL) == 0))
+		return return_agg_step(fcinfo, 1);
+	s = (ReturnSummary *) PG_GETARG_POINTER(0);
+	ordered = PG_GETARG_INT32(1);
+	returned = PG_GETARG_INT32(2);
+	if (unlikely(ordered < 1 || returned < 0 || returned > ordered))
+		return return_agg_step(fcinfo, 1);
+	if (PG_NARGS() == 3)
+	{
+		if (unlikely(count_order_fast(s, ordered, returned, false)))
+			cx_counter_overflow("order count");
+		PG_RETURN_POINTER(s);
+	}
+	if (likely(!PG_ARGISNULL(3) && !PG_ARGISNULL(4)))
+	{
+		CxMoney		ov = cx_money_from_numeric(PG_GETARG_DATUM(3), "order_value");
+		CxMoney		rv = cx_money_from_numeric(PG_GETARG_DATUM(4), "returned_value");
+
+		if (likely(ov.scale == s->scale && rv.scale == s->scale &&
+				   ov.units >= 0 && rv.units >= 0 && rv.units <= ov.units &&
+				   (returned > 0 || rv.units == 0)))
+		{
+			if (unlikely(count_order_fast(s, ordered, returned, true) |
+						 __builtin_add_overflow(s->order_value, ov.units, &s->order_value) |
+						 __builtin_add_overflow(s->returned_value, rv.units, &s->returned_value)))
+				cx_counter_overflow("order count or money sum");
+			PG_RETURN_POINTER(s);
+		}
+	}
 	return return_agg_step(fcinfo, 1);
 }
 
