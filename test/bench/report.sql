@@ -104,6 +104,14 @@ FROM (
 \echo
 \echo :summary
 
+SELECT round(100 * max(greatest(ser_spread, par_spread))) AS noise,
+       max(greatest(ser_spread, par_spread)) > 0.15 AS noisy
+FROM med WHERE family = 'NPS' AND NOT grouped \gset
+\if :noisy
+\echo 'WARNING: a noisy run: the runs of the target queries spread up to' :noise '% (IQR / median); other work'
+\echo '         on the machine slowed runs at random, and verdicts near a bar may flip.  Re-run when it is quieter.'
+\endif
+
 SELECT count(*) AS bad FROM med WHERE family <> 'rollup' AND par_workers < 2 \gset
 SELECT :bad > 0 AS warn \gset
 \if :warn

@@ -6,8 +6,8 @@
 #   test/run.sh bench          the same, after installing what is missing (Debian 12)
 #   test/bench/run.sh          against the cluster named by the PG* variables
 #
-# Knobs (environment): BENCH_ROWS (10000000), BENCH_RUNS (7 timed runs of every query
-# in each mode, plus one warm-up), BENCH_TARGET_RUNS (25 runs in all of the four NPS
+# Knobs (environment): BENCH_ROWS (10000000), BENCH_RUNS (5 timed runs of every query
+# in each mode, plus one warm-up), BENCH_TARGET_RUNS (30 runs in all of the four NPS
 # queries the targets are judged on), BENCH_BUDGET (420 s for all timing; past it no
 # more rounds start, but every query gets at least 5 runs), BENCH_DB (cxkpi_bench;
 # dropped and re-created).
@@ -17,8 +17,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 rows=${BENCH_ROWS:-10000000}
-runs=${BENCH_RUNS:-7}
-target_runs=${BENCH_TARGET_RUNS:-25}
+runs=${BENCH_RUNS:-5}
+target_runs=${BENCH_TARGET_RUNS:-30}
 budget=${BENCH_BUDGET:-420}
 db=${BENCH_DB:-cxkpi_bench}
 [[ $rows =~ ^[0-9]+$ && $rows -ge 1000 ]] || { echo "BENCH_ROWS must be an integer >= 1000" >&2; exit 2; }
