@@ -43,4 +43,4 @@ perf report -i "$tmp/perf.data" --no-children --stdio --sort dso 2>/dev/null | g
 echo
 perf report -i "$tmp/perf.data" --no-children --stdio --sort dso,sym 2>/dev/null | grep '%' >"$tmp/syms"
 grep -v '0x0000' "$tmp/syms" | head -"${PROFILE_LINES:-25}"
-grep '0x0000' "$tmp/syms" | awk '{ s += $1 } END { if (s > 0) printf "    %.2f%%  in functions without a symbol (static functions of postgres: the expression\n            interpreter, nodeAgg; their names are in postgresql-15-dbgsym, in Debian's debug archive)\n", s }'
+grep '0x0000' "$tmp/syms" | awk '{ s += $1 } END { if (s > 0) printf "    %.2f%%  in functions without a symbol (static functions of postgres: the expression\n            interpreter, nodeAgg; their names are in postgresql-15-dbgsym, from the Debian debug archive)\n", s }'
