@@ -48,6 +48,27 @@ cx_clamp(double v, double lo, double hi)
 }
 
 /* ------------------------------------------------------------------------
+ * Aggregate context, checked once per call site (transition hot paths).
+ * ------------------------------------------------------------------------
+ */
+/*
+ * Whether this call site is a transition inside an aggregate.  The first call
+ * asks AggCheckCallContext and remembers a yes in fn_extra, which belongs to
+ * this call site alone (a direct SQL call of the function has its own, and is
+ * checked in full).
+ */
+static inline bool
+cx_in_aggregate(FunctionCallInfo fcinfo)
+{
+	if (likely(fcinfo->flinfo->fn_extra == (void *) fcinfo->flinfo))
+		return true;
+	if (AggCheckCallContext(fcinfo, NULL) == 0)
+		return false;
+	fcinfo->flinfo->fn_extra = (void *) fcinfo->flinfo;
+	return true;
+}
+
+/* ------------------------------------------------------------------------
  * Checked counter arithmetic: 22003 on bigint overflow.
  * ------------------------------------------------------------------------
  */

@@ -296,7 +296,7 @@ return_agg_trans(PG_FUNCTION_ARGS)
 				returned;
 
 	if (unlikely(PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2)) ||
-		unlikely(AggCheckCallContext(fcinfo, NULL) == 0))
+		unlikely(!cx_in_aggregate(fcinfo)))
 		return return_agg_step(fcinfo, 1);
 	s = (ReturnSummary *) PG_GETARG_POINTER(0);
 	ordered = PG_GETARG_INT32(1);

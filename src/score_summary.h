@@ -47,14 +47,18 @@ extern ScoreSummary *score_summary_alloc(MemoryContext cxt, ScoreKind kind, int 
 extern ScoreSummary *score_summary_checked(ScoreSummary *s);
 extern void score_out_of_range(const ScoreSummary *s, int64 score) pg_attribute_noreturn();
 
-/* Count one response, checking the score against the summary's scale (hot path). */
+/*
+ * Count one response, checking the score against the summary's scale (hot
+ * path).  One unsigned comparison covers both ends of the scale; only n is
+ * checked for overflow, since no bin can exceed n.
+ */
 static inline void
 score_summary_add(ScoreSummary *s, int64 score)
 {
-	if (unlikely(score < s->min_score || score > s->scale))
+	if (unlikely((uint64) (score - s->min_score) > (uint64) (s->scale - s->min_score)))
 		score_out_of_range(s, score);
-	s->bins[score] = cx_add_counts(s->bins[score], 1, "response count");
 	s->n = cx_add_counts(s->n, 1, "response count");
+	s->bins[score]++;
 }
 extern void score_summary_merge_into(ScoreSummary *dst, const ScoreSummary *src);
 
@@ -69,7 +73,7 @@ extern ScoreSummary *score_state_existing(FunctionCallInfo fcinfo);
 static inline ScoreSummary *
 score_state(FunctionCallInfo fcinfo, ScoreKind kind, int scale)
 {
-	if (likely(!PG_ARGISNULL(0)) && likely(AggCheckCallContext(fcinfo, NULL)))
+	if (likely(!PG_ARGISNULL(0)) && likely(cx_in_aggregate(fcinfo)))
 	{
 		ScoreSummary *s = (ScoreSummary *) PG_GETARG_POINTER(0);
 

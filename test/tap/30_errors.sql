@@ -1,7 +1,7 @@
 -- Errors with their SQLSTATEs, overflow checks, and the function labels every object must carry.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(24);
+SELECT plan(26);
 
 -- out-of-range scores: 22003
 SELECT throws_ok('SELECT nps_agg(x) FROM (VALUES (11)) v(x)', '22003', 'NPS score 11 is out of range', 'NPS 11');
@@ -45,6 +45,10 @@ FROM (SELECT '(v1,n=9223372036854775807,counts={0,0,0,0,0,0,0,0,0,0,922337203685
 CREATE TEMP TABLE m (s nps_summary);
 INSERT INTO m VALUES ('(v1,n=1,counts={0,0,0,0,0,0,0,0,0,0,1})');
 SELECT is((SELECT merge(s, s)::text FROM m), '(v1,n=2,counts={0,0,0,0,0,0,0,0,0,0,2})', 'merge adds');
+SELECT throws_ok('SELECT nps_agg_trans(s, 5) FROM m', 'XX000', NULL,
+                 'a transition function called directly refuses to touch a table value');
+SELECT throws_ok($$SELECT return_agg_trans('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=0,valued_with_return=0,order_value=0,returned_value=0)'::return_summary, 1, 0)$$,
+                 'XX000', NULL, 'so does the returns transition');
 SELECT is((SELECT s::text FROM m), '(v1,n=1,counts={0,0,0,0,0,0,0,0,0,0,1})', 'the stored value is unchanged');
 
 -- labels: every function of the extension is PARALLEL SAFE; every non-aggregate function is
