@@ -88,9 +88,9 @@ cx_money_rescale(int128 units, int from, int to)
 CxMoney
 cx_money_from_numeric(Datum datum, const char *what)
 {
-	struct varlena *v = PG_DETOAST_DATUM_PACKED(datum);
-	const unsigned char *p = (const unsigned char *) VARDATA_ANY(v);
-	int			len = VARSIZE_ANY_EXHDR(v);
+	struct varlena *v = (struct varlena *) DatumGetPointer(datum);
+	const unsigned char *p;
+	int			len;
 	uint16		header;
 	bool		negative;
 	int			weight,
@@ -101,6 +101,11 @@ cx_money_from_numeric(Datum datum, const char *what)
 	int128		acc = 0;
 	CxMoney		m;
 
+	/* packed (short-header) values are read in place; only toasted ones are copied */
+	if (unlikely(VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v)))
+		v = pg_detoast_datum_packed(v);
+	p = (const unsigned char *) VARDATA_ANY(v);
+	len = VARSIZE_ANY_EXHDR(v);
 	memcpy(&header, p, sizeof(uint16));
 	if ((header & NUMERIC_SIGN_MASK) == NUMERIC_SPECIAL)
 		ereport(ERROR,
@@ -180,7 +185,7 @@ cx_money_from_numeric(Datum datum, const char *what)
 		else if (e >= 0)
 			acc = add_checked(acc, mul_checked(d, pow10_checked(e, what), what), what);
 		else if (e > -NBASE_DIGITS)
-			acc = add_checked(acc, d / cx_pow10_table[-e], what);
+			acc = add_checked(acc, d / (int) cx_pow10_table[-e], what);	/* 32-bit division */
 	}
 	dscale = target;
 	m.units = negative ? -acc : acc;

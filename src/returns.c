@@ -314,7 +314,12 @@ return_agg_trans(PG_FUNCTION_ARGS)
 		CxMoney		ov = cx_money_from_numeric(PG_GETARG_DATUM(3), "order_value");
 		CxMoney		rv = cx_money_from_numeric(PG_GETARG_DATUM(4), "returned_value");
 
-		if (likely(ov.scale == s->scale && rv.scale == s->scale &&
+		/* values with fewer decimals than the sums (a plain 0, say) are widened */
+		if (unlikely(ov.scale < s->scale && ov.units != 0))
+			ov.units = cx_money_rescale(ov.units, ov.scale, s->scale);
+		if (unlikely(rv.scale < s->scale && rv.units != 0))
+			rv.units = cx_money_rescale(rv.units, rv.scale, s->scale);
+		if (likely(ov.scale <= s->scale && rv.scale <= s->scale &&
 				   ov.units >= 0 && rv.units >= 0 && rv.units <= ov.units &&
 				   (returned > 0 || rv.units == 0)))
 		{
