@@ -6,10 +6,10 @@ EXTENSION  = cxkpi
 EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = cxkpi
-OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/retention/*.c)))
 
 # SQL definitions, one file per KPI family, in dependency order.
-SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql src/returns.sql
+SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql src/returns.sql src/retention.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(wildcard updates/$(EXTENSION)--*--*.sql)
 
@@ -19,7 +19,7 @@ REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS   = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
-SHLIB_LINK  = -lgsl -lgslcblas -lm
+SHLIB_LINK  = -lgsl -lgslcblas -lroaring -lm
 
 PG_CONFIG ?= pg_config
 PGXS      := $(shell $(PG_CONFIG) --pgxs)
@@ -28,7 +28,7 @@ include $(PGXS)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
 
-$(OBJS): $(wildcard src/*.h)
+$(OBJS): $(wildcard src/*.h src/retention/*.h)
 
 # Options that force every query through parallel workers and partial aggregation.
 PARALLEL_PGOPTIONS = -c force_parallel_mode=regress -c parallel_setup_cost=0 \
