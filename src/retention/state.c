@@ -25,10 +25,28 @@
 #include "utils/expandeddatum.h"
 #include "utils/memutils.h"
 
+/*
+ * One bucket of the state: a CRoaring bitmap, and once the bucket is busy, a
+ * buffer of values not added yet.  Random ids set bits all over the bitsets
+ * of every period, one cache miss per row; buffered values are radix-sorted
+ * and added as a batch (a sorted temporary bitmap unioned in), container by
+ * container.  Buckets of sparse ids never get a buffer.
+ */
+#define RET_PEND_AFTER	256		/* direct adds before a bucket gets a buffer */
+#define RET_PEND_SIZE	2048	/* values buffered per busy bucket */
+
+typedef struct RetBucket
+{
+	roaring_bitmap_t *bm;
+	uint32	   *pend;			/* NULL until the bucket is busy */
+	uint32		npend;
+	uint32		adds;			/* direct adds so far */
+} RetBucket;
+
 typedef struct RetEntry
 {
 	uint64		key;			/* (period index, high 32 bits), see ret_key */
-	roaring_bitmap_t *bm;
+	RetBucket  *b;				/* stable: simplehash moves its entries */
 	char		status;
 } RetEntry;
 
@@ -71,20 +89,32 @@ typedef struct RetSorted
 	roaring_bitmap_t *bm;
 } RetSorted;
 
+/*
+ * Transition cache, direct-mapped on the date: the date's period, and the
+ * bitmap of the last bucket seen on that date.  Input in any date order
+ * costs no calendar arithmetic and, for dense ids, no hash lookup.
+ */
+#define RET_DATE_SLOTS_FIRST	16
+#define RET_DATE_SLOTS_MAX		1024	/* grown to on misses, once a state is busy */
+
+typedef struct RetDateSlot
+{
+	DateADT		date;
+	int32		period;
+	uint64		key;
+	RetBucket  *b;				/* NULL: the slot is empty */
+} RetDateSlot;
+
 typedef struct RetState
 {
 	ExpandedObjectHeader hdr;
 	int			kind;
 	CxArena    *arena;
 	retmap_hash *map;
-
-	/* transition caches: the period of the last date, and the last bucket */
-	bool		have_range;
-	DateADT		range_lo;		/* [range_lo, range_hi) are the dates of period range_index */
-	DateADT		range_hi;
-	int32		range_index;
-	uint64		last_key;
-	roaring_bitmap_t *last_bm;
+	RetDateSlot *slots;			/* allocated on the first row */
+	uint32		nslots;			/* a power of two */
+	uint64		misses;			/* slot misses, to decide when to grow */
+	uint32	   *scratch;		/* RET_PEND_SIZE values, for the radix sort */
 
 	/* the flat form, prepared by ret_state_prepare and valid until the next change */
 	bool		prepared;
@@ -146,13 +176,12 @@ ret_kind_mismatch(int a, int b)
 
 /* ------------------------------------------------------------------ adding */
 
-/* Moves the period cache to the period of d (a new period, or a date outside the cached one). */
-static void
-ret_state_set_range(RetState *st, DateADT d)
+/* The period of a finite date, checked (22008 when it cannot be bucketed). */
+static int32
+ret_state_period_of(RetState *st, DateADT d)
 {
 	int32		index;
-	DateADT		lo,
-				hi;
+	DateADT		start;
 
 	if (DATE_NOT_FINITE(d))
 		ereport(ERROR,
@@ -160,53 +189,154 @@ ret_state_set_range(RetState *st, DateADT d)
 				 errmsg("date %s cannot be put in a period", ret_date_string(d)),
 				 errhint("Pass finite activity dates, or filter infinite ones out.")));
 	index = ret_period_index(st->kind, d);
-	if (!ret_period_start(st->kind, index, &lo))
+	if (!ret_period_start(st->kind, index, &start))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("date %s is too early for a %s period", ret_date_string(d),
 						ret_kind_name(st->kind)),
 				 errhint("The period's first day must be a valid date.")));
-	if (!ret_period_start(st->kind, (int64) index + 1, &hi))
-		hi = PG_INT32_MAX;
-	st->range_index = index;
-	st->range_lo = lo;
-	st->range_hi = hi;
-	st->have_range = true;
+	return index;
 }
 
-/* The bitmap of key, created if it is new. */
-static roaring_bitmap_t *
+/* The bucket of key, created if it is new. */
+static RetBucket *
 ret_state_bucket(RetState *st, uint64 key)
 {
 	RetEntry   *e = retmap_lookup(st->map, key);
 
 	if (e == NULL)
 	{
-		/* the bitmap belongs to the arena before the insert can fail */
-		roaring_bitmap_t *bm = cx_arena_new(st->arena);
+		RetBucket  *b = MemoryContextAllocZero(st->hdr.eoh_context, sizeof(RetBucket));
 		bool		found;
 
+		/* the bitmap belongs to the arena before the insert can fail */
+		b->bm = cx_arena_new(st->arena);
 		e = retmap_insert(st->map, key, &found);
-		e->bm = bm;
+		e->b = b;
 	}
-	st->last_key = key;
-	st->last_bm = e->bm;
-	return e->bm;
+	return e->b;
+}
+
+/* LSD radix sort of n uint32 values (3 passes of 11, 11 and 10 bits); the result is in a. */
+static void
+radix_sort_u32(uint32 *a, uint32 *tmp, uint32 n)
+{
+	static const int shift[3] = {0, 11, 22};
+	static const uint32 mask[3] = {0x7FF, 0x7FF, 0x3FF};
+	uint32	   *from = a,
+			   *to = tmp;
+
+	for (int pass = 0; pass < 3; pass++)
+	{
+		uint32		count[2048] = {0};
+		uint32		sum = 0;
+
+		for (uint32 i = 0; i < n; i++)
+			count[(from[i] >> shift[pass]) & mask[pass]]++;
+		if (count[(from[0] >> shift[pass]) & mask[pass]] == n)
+			continue;			/* one digit value: already in order for this pass */
+		for (int d = 0; d <= (int) mask[pass]; d++)
+		{
+			uint32		c = count[d];
+
+			count[d] = sum;
+			sum += c;
+		}
+		for (uint32 i = 0; i < n; i++)
+			to[count[(from[i] >> shift[pass]) & mask[pass]]++] = from[i];
+		from = to;
+		to = (from == a) ? tmp : a;
+	}
+	if (from != a)
+		memcpy(a, from, n * sizeof(uint32));
+}
+
+/* Adds the buffered values of a bucket. */
+static void
+ret_bucket_flush(RetState *st, RetBucket *b)
+{
+	roaring_bitmap_t *batch;
+
+	if (b->npend == 0)
+		return;
+	if (st->scratch == NULL)
+		st->scratch = MemoryContextAlloc(st->hdr.eoh_context, RET_PEND_SIZE * sizeof(uint32));
+	radix_sort_u32(b->pend, st->scratch, b->npend);
+	/* sorted values append to the batch's containers; nothing here can raise an error */
+	batch = roaring_bitmap_of_ptr(b->npend, b->pend);
+	if (batch == NULL)
+		cx_roaring_oom();
+	roaring_bitmap_or_inplace(b->bm, batch);
+	roaring_bitmap_free(batch);
+	b->npend = 0;
+}
+
+static void
+ret_state_flush_all(RetState *st)
+{
+	retmap_iterator it;
+	RetEntry   *e;
+
+	retmap_start_iterate(st->map, &it);
+	while ((e = retmap_iterate(st->map, &it)) != NULL)
+		ret_bucket_flush(st, e->b);
+}
+
+/* Slow path of ret_state_add: fills the date's cache slot. */
+static pg_noinline RetBucket *
+ret_state_slot_fill(RetState *st, DateADT d, uint32 high)
+{
+	RetDateSlot *slot;
+
+	if (st->slots == NULL ||
+		(st->nslots < RET_DATE_SLOTS_MAX && ++st->misses > 4 * (uint64) st->nslots))
+	{
+		/* start small (many groups), grow when rows keep missing (one busy state) */
+		uint32		n = st->slots == NULL ? RET_DATE_SLOTS_FIRST : Min(st->nslots * 4, RET_DATE_SLOTS_MAX);
+
+		if (st->slots != NULL)
+			pfree(st->slots);
+		st->slots = MemoryContextAllocZero(st->hdr.eoh_context, n * sizeof(RetDateSlot));
+		st->nslots = n;
+		st->misses = 0;
+	}
+	slot = &st->slots[(uint32) d & (st->nslots - 1)];
+	if (slot->b == NULL || slot->date != d)
+	{
+		slot->b = NULL;
+		slot->period = ret_state_period_of(st, d);
+		slot->date = d;
+	}
+	slot->key = ret_key(slot->period, high);
+	slot->b = ret_state_bucket(st, slot->key);
+	return slot->b;
 }
 
 static inline void
 ret_state_add(RetState *st, int64 id, DateADT d)
 {
 	uint64		u = cx_id_to_u64(id);
-	uint64		key;
-	roaring_bitmap_t *bm;
+	uint32		high = (uint32) (u >> 32);
+	RetDateSlot *slot = st->slots ? &st->slots[(uint32) d & (st->nslots - 1)] : NULL;
+	RetBucket  *b;
 
-	if (unlikely(!st->have_range || d < st->range_lo || d >= st->range_hi))
-		ret_state_set_range(st, d);
-	key = ret_key(st->range_index, (uint32) (u >> 32));
-	bm = likely(st->last_bm != NULL && key == st->last_key) ? st->last_bm
-		: ret_state_bucket(st, key);
-	roaring_bitmap_add(bm, (uint32) u);
+	if (likely(slot != NULL && slot->b != NULL && slot->date == d &&
+			   slot->key == ret_key(slot->period, high)))
+		b = slot->b;
+	else
+		b = ret_state_slot_fill(st, d, high);
+	if (b->pend != NULL)
+	{
+		b->pend[b->npend++] = (uint32) u;
+		if (unlikely(b->npend == RET_PEND_SIZE))
+			ret_bucket_flush(st, b);
+	}
+	else
+	{
+		roaring_bitmap_add(b->bm, (uint32) u);
+		if (unlikely(++b->adds == RET_PEND_AFTER))
+			b->pend = MemoryContextAlloc(st->hdr.eoh_context, RET_PEND_SIZE * sizeof(uint32));
+	}
 	st->prepared = false;
 }
 
@@ -239,7 +369,7 @@ ret_state_merge_flat(RetState *st, const RetFlat *f)
 			if (cx_r32_small(bm, bmlen, small, &nsmall))
 			{
 				/* a few values (the usual bucket of sparse ids): no deserialising */
-				r = e != NULL ? e->bm : ret_state_bucket(st, key);
+				r = (e != NULL ? e->b : ret_state_bucket(st, key))->bm;
 				roaring_bitmap_add_many(r, nsmall, small);
 			}
 			else if (e != NULL)
@@ -248,20 +378,21 @@ ret_state_merge_flat(RetState *st, const RetFlat *f)
 				r = cx_r32_read(bm, bmlen, &why);
 				if (r == NULL)
 					ret_data_corrupted(why);
-				roaring_bitmap_or_inplace(e->bm, r);
+				roaring_bitmap_or_inplace(e->b->bm, r);
 				roaring_bitmap_free(r);
 			}
 			else
 			{
+				RetBucket  *b = MemoryContextAllocZero(st->hdr.eoh_context, sizeof(RetBucket));
 				bool		found;
 
 				cx_arena_reserve(st->arena);
 				r = cx_r32_read(bm, bmlen, &why);
 				if (r == NULL)
 					ret_data_corrupted(why);
-				cx_arena_keep(st->arena, r);
+				b->bm = cx_arena_keep(st->arena, r);
 				e = retmap_insert(st->map, key, &found);
-				e->bm = r;
+				e->b = b;
 			}
 		}
 		if (rc < 0)
@@ -303,6 +434,7 @@ ret_state_prepare(RetState *st)
 
 	if (st->prepared)
 		return;
+	ret_state_flush_all(st);
 	if (st->buckets != NULL)
 	{
 		pfree(st->buckets);
@@ -315,7 +447,7 @@ ret_state_prepare(RetState *st)
 	while ((e = retmap_iterate(st->map, &it)) != NULL)
 	{
 		sorted[k].key = e->key;
-		sorted[k].bm = e->bm;
+		sorted[k].bm = e->b->bm;
 		k++;
 	}
 	qsort(sorted, nb, sizeof(RetSorted), sorted_cmp);
