@@ -6,10 +6,10 @@ EXTENSION  = cxkpi
 EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = cxkpi
-OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/retention/*.c)))
 
 # SQL definitions, one file per KPI family, in dependency order.
-SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql src/returns.sql
+SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql src/returns.sql src/retention.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(wildcard updates/$(EXTENSION)--*--*.sql)
 
@@ -19,7 +19,7 @@ REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS   = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
-SHLIB_LINK  = -lgsl -lgslcblas -lm
+SHLIB_LINK  = -lgsl -lgslcblas -lroaring -lm
 
 PG_CONFIG ?= pg_config
 PGXS      := $(shell $(PG_CONFIG) --pgxs)
@@ -28,14 +28,14 @@ include $(PGXS)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
 
-$(OBJS): $(wildcard src/*.h)
+$(OBJS): $(wildcard src/*.h src/retention/*.h)
 
 # Options that force every query through parallel workers and partial aggregation.
 PARALLEL_PGOPTIONS = -c force_parallel_mode=regress -c parallel_setup_cost=0 \
 	-c parallel_tuple_cost=0 -c min_parallel_table_scan_size=0 \
 	-c max_parallel_workers_per_gather=2
 
-.PHONY: prove installcheck-parallel test demo bench
+.PHONY: prove installcheck-parallel test demo bench bench-retention
 
 # pgTAP suites; needs a running server (PG* variables) and the extension installed.
 prove:
@@ -54,8 +54,14 @@ test:
 demo:
 	pg_virtualenv -t -v 15 test/demo.sh
 
+BENCH_CLUSTER = pg_virtualenv -t -v 15 -o shared_buffers=1GB -o max_parallel_workers_per_gather=2 \
+	  -o work_mem=256MB
+
+# The survey-score benchmark, then the retention benchmark (docs/retention.md).
 bench:
-	pg_virtualenv -t -v 15 -o shared_buffers=1GB -o max_parallel_workers_per_gather=2 \
-	  -o work_mem=256MB test/bench/run.sh
+	$(BENCH_CLUSTER) bash -c 'test/bench/run.sh && test/bench/retention.sh'
+
+bench-retention:
+	$(BENCH_CLUSTER) test/bench/retention.sh
 
 EXTRA_CLEAN = results_parallel

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# pg_dump of a database holding summary columns, a rollup table and a view restores into a
-# fresh database with the same values and the same KPI answers.  Emits TAP.
+# pg_dump of a database holding summary columns, rollup tables and views (survey scores and
+# retention) restores into a fresh database with the same values and the same KPI answers.
+# Emits TAP.
 set -euo pipefail
 src=cxkpi_dump_src; dst=cxkpi_dump_dst; dump=$(mktemp /tmp/cxkpi_dump.XXXXXX)
 trap 'rm -f "$dump"' EXIT
@@ -19,6 +20,11 @@ CREATE TABLE daily (day date, channel text, nps nps_summary, csat csat_summary,
 INSERT INTO daily SELECT day, channel, nps_agg(nps_score), csat_agg(csat_score, 5),
                          csat_agg(satisfied), ces_agg(ces_score, 7)
 FROM responses GROUP BY 1, 2;
+CREATE TABLE retention_daily AS
+SELECT day, retention_agg(id * 7919 % 5000 - 2500, day) AS s, retention_agg((id::bigint << 33) + id, day, 'week') AS w
+FROM responses GROUP BY day;
+CREATE VIEW retention AS
+SELECT r.* FROM (SELECT rollup(s) AS s FROM retention_daily) q, retention_by_period(q.s, 2) r;
 CREATE VIEW monthly AS
 SELECT date_trunc('month', day)::date AS month, channel, nps(rollup(nps)) AS nps,
        csat(rollup(csat)) AS csat, ces(rollup(ces)) AS ces
@@ -26,12 +32,15 @@ FROM daily GROUP BY 1, 2;
 SQL
 answer="SELECT string_agg(format('%s|%s|%s|%s|%s', day, channel, nps, csat, ces), ';' ORDER BY day, channel) FROM daily"
 view="SELECT string_agg(format('%s|%s|%s|%s|%s', month, channel, nps, csat, ces), ';' ORDER BY month, channel) FROM monthly"
-before=$(q -d $src -c "$answer"); vbefore=$(q -d $src -c "$view")
+rview="SELECT string_agg(format('%s|%s|%s|%s', r::text, (SELECT sum(customers(s)) FROM retention_daily),
+       (SELECT string_agg(md5(w::text), ',' ORDER BY day) FROM retention_daily), ''), ';') FROM retention r"
+before=$(q -d $src -c "$answer"); vbefore=$(q -d $src -c "$view"); rbefore=$(q -d $src -c "$rview")
 
-echo "1..4"
+echo "1..5"
 if pg_dump -Fc -d $src -f "$dump"; then echo "ok 1 - pg_dump of summaries, a table and a view"; else echo "not ok 1 - pg_dump"; fi
 if pg_restore -d $dst --exit-on-error "$dump"; then echo "ok 2 - pg_restore into a fresh database"; else echo "not ok 2 - pg_restore"; fi
-after=$(q -d $dst -c "$answer"); vafter=$(q -d $dst -c "$view")
+after=$(q -d $dst -c "$answer"); vafter=$(q -d $dst -c "$view"); rafter=$(q -d $dst -c "$rview")
 if [ -n "$before" ] && [ "$before" = "$after" ]; then echo "ok 3 - restored summaries equal the originals"; else echo "not ok 3 - restored summaries differ"; fi
 if [ -n "$vbefore" ] && [ "$vbefore" = "$vafter" ]; then echo "ok 4 - the view answers the same after restore"; else echo "not ok 4 - view differs"; fi
+if [ -n "$rbefore" ] && [ "$rbefore" = "$rafter" ]; then echo "ok 5 - retention summaries and a retention view restore the same"; else echo "not ok 5 - retention differs after restore"; fi
 for db in $src $dst; do q -d postgres -c "DROP DATABASE $db"; done

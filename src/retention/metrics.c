@@ -1,0 +1,500 @@
+/*
+ * metrics.c
+ *		Retention, churn and cohort accessors of retention_summary, and the
+ *		scalar retention_rate(S, E, N).
+ *
+ * Definitions (p is a period, W the active window in periods): a customer is
+ * active at the end of p when active in any of the W periods ending with p;
+ * A(p) is that set.  S = |A(p - 1)|, E = |A(p)|, N = customers whose first
+ * period in the summary is p, retained = |A(p - 1) & A(p)|, and
+ * reactivated = E - N - retained: active at the end of p, not at the end of
+ * p - 1, and seen before p.  Every count is exact (set algebra over the
+ * stored bitmaps).
+ *
+ * An accessor reads only the periods it needs, into a short-lived memory
+ * context whose arena frees the bitmaps when it is deleted, also on ERROR.
+ */
+#include "retention.h"
+
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/tuplestore.h"
+
+typedef struct RetReader
+{
+	RetFlat    *f;
+	MemoryContext cxt;
+	CxArena    *arena;
+	int32	   *index;			/* period index of each directory entry */
+	CxSet64   **sets;			/* read on first use */
+} RetReader;
+
+static void
+reader_open(RetReader *r, RetFlat *f)
+{
+	r->f = f;
+	r->cxt = AllocSetContextCreate(CurrentMemoryContext, "retention_summary accessor",
+								   ALLOCSET_DEFAULT_SIZES);
+	r->arena = cx_arena_create(r->cxt);
+	r->index = MemoryContextAlloc(r->cxt, Max(f->nperiods, 1) * sizeof(int32));
+	r->sets = MemoryContextAllocZero(r->cxt, Max(f->nperiods, 1) * sizeof(CxSet64 *));
+	for (int32 i = 0; i < f->nperiods; i++)
+		r->index[i] = ret_period_index(f->kind, RET_DIR(f)[i].start);
+}
+
+/* Frees every bitmap the accessor read or computed. */
+static void
+reader_close(RetReader *r)
+{
+	MemoryContextDelete(r->cxt);
+}
+
+static CxSet64 *
+reader_set(RetReader *r, int32 i)
+{
+	if (r->sets[i] == NULL)
+		r->sets[i] = ret_flat_read_set(r->arena, r->f, i);
+	return r->sets[i];
+}
+
+/* First directory position whose period index is >= index. */
+static int32
+reader_lower_bound(RetReader *r, int64 index)
+{
+	int32		lo = 0,
+				hi = r->f->nperiods;
+
+	while (lo < hi)
+	{
+		int32		mid = lo + (hi - lo) / 2;
+
+		if (r->index[mid] < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Union of the periods at directory positions [lo, hi), made in arena a. */
+static CxSet64 *
+reader_union(RetReader *r, CxArena *a, int32 lo, int32 hi)
+{
+	CxSet64   **sets;
+
+	if (hi <= lo)
+		return cx_set64_empty(a);
+	sets = MemoryContextAlloc(a->cxt, (hi - lo) * sizeof(CxSet64 *));
+	for (int32 i = lo; i < hi; i++)
+		sets[i - lo] = reader_set(r, i);
+	return cx_set64_union(a, sets, hi - lo);
+}
+
+/* A(p): customers active in any of the W periods ending with period index p. */
+static CxSet64 *
+reader_active(RetReader *r, CxArena *a, int64 p, int64 w)
+{
+	return reader_union(r, a, reader_lower_bound(r, p - w + 1), reader_lower_bound(r, p + 1));
+}
+
+/* N(p): customers whose first period in the summary is p. */
+static uint64
+reader_new(RetReader *r, int64 p)
+{
+	int32		i = reader_lower_bound(r, p);
+	CxSet64    *cur;
+
+	if (i >= r->f->nperiods || r->index[i] != p)
+		return 0;
+	cur = reader_set(r, i);
+	return cx_set64_card(cur) - cx_set64_and_card(cur, reader_union(r, r->arena, 0, i));
+}
+
+/* ------------------------------------------------------------------ arguments */
+
+/* The period index of a period's first day; 22023 for any other date. */
+static int64
+period_arg(const RetFlat *f, DateADT d)
+{
+	if (!ret_is_period_start(f->kind, d))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is not the first day of a %s", ret_date_string(d), ret_kind_name(f->kind)),
+				 f->kind == RET_WEEK ?
+				 errhint("Weeks are ISO weeks and start on Monday: pass date_trunc('week', d)::date.") :
+				 errhint("Pass the first day of the %s, for example date_trunc('%s', d)::date.",
+						 ret_kind_name(f->kind), ret_kind_name(f->kind))));
+	return ret_period_index(f->kind, d);
+}
+
+static int64
+window_arg(int32 w)
+{
+	if (w < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("active window of %d periods is out of range", w),
+				 errhint("A customer is active at the end of a period when active in any of the "
+						 "last W periods; W is at least 1.")));
+	return w;
+}
+
+/* ------------------------------------------------------------------ period metrics */
+
+typedef enum RetMetric
+{
+	M_ACTIVE,
+	M_NEW,
+	M_RETAINED,
+	M_REACTIVATED,
+	M_RETENTION,
+	M_CHURN,
+	M_CRR
+} RetMetric;
+
+/* Every (s, p [, W]) accessor: the counts it needs, then its value. */
+static Datum
+period_metric(FunctionCallInfo fcinfo, RetMetric metric)
+{
+	RetFlat    *f = PG_GETARG_RETENTION(0);
+	int64		p = period_arg(f, PG_GETARG_DATEADT(1));
+	int64		w = metric == M_NEW ? 1 : window_arg(PG_GETARG_INT32(2));
+	RetReader	r;
+	CxSet64    *prev = NULL,
+			   *cur = NULL;
+	int64		S = 0,
+				E = 0,
+				N = 0,
+				retained = 0;
+
+	reader_open(&r, f);
+	if (metric != M_NEW)
+	{
+		cur = reader_active(&r, r.arena, p, w);
+		E = cx_set64_card(cur);
+	}
+	if (metric != M_NEW && metric != M_ACTIVE)
+	{
+		prev = reader_active(&r, r.arena, p - 1, w);
+		S = cx_set64_card(prev);
+		retained = cx_set64_and_card(prev, cur);
+	}
+	if (metric == M_NEW || metric == M_REACTIVATED || metric == M_CRR)
+		N = reader_new(&r, p);
+	reader_close(&r);
+
+	switch (metric)
+	{
+		case M_ACTIVE:
+			PG_RETURN_INT64(E);
+		case M_NEW:
+			PG_RETURN_INT64(N);
+		case M_RETAINED:
+			PG_RETURN_INT64(retained);
+		case M_REACTIVATED:
+			PG_RETURN_INT64(E - N - retained);
+		default:
+			break;
+	}
+	if (S == 0)
+		PG_RETURN_NULL();
+	if (metric == M_RETENTION)
+		PG_RETURN_FLOAT8(100.0 * (double) retained / (double) S);
+	if (metric == M_CHURN)
+		PG_RETURN_FLOAT8(100.0 - 100.0 * (double) retained / (double) S);
+	PG_RETURN_FLOAT8(100.0 * (double) (E - N) / (double) S);
+}
+
+#define PERIOD_METRIC(fn, metric) \
+PG_FUNCTION_INFO_V1(fn); \
+Datum fn(PG_FUNCTION_ARGS) { return period_metric(fcinfo, metric); }
+
+PERIOD_METRIC(retention_active_customers, M_ACTIVE)
+PERIOD_METRIC(retention_new_customers, M_NEW)
+PERIOD_METRIC(retention_retained_customers, M_RETAINED)
+PERIOD_METRIC(retention_reactivated_customers, M_REACTIVATED)
+PERIOD_METRIC(retention_retention_rate, M_RETENTION)
+PERIOD_METRIC(retention_churn_rate, M_CHURN)
+PERIOD_METRIC(retention_crr, M_CRR)
+
+/*
+ * retention_by_period(s, W): every metric of every period from the summary's
+ * first to its last, in one pass: each period is read once, new customers
+ * come from a running set of the customers seen so far, and the window sets
+ * of two consecutive periods are kept at a time.
+ */
+PG_FUNCTION_INFO_V1(retention_by_period);
+Datum
+retention_by_period(PG_FUNCTION_ARGS)
+{
+	RetFlat    *f = PG_GETARG_RETENTION(0);
+	int64		w = window_arg(PG_GETARG_INT32(1));
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	RetReader	r;
+	CxSet64    *seen;
+	CxSet64    *prev;
+	MemoryContext prev_cxt = NULL;
+	int64		S = 0;
+	int32		pos = 0;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	if (f->nperiods == 0)
+		return (Datum) 0;
+	reader_open(&r, f);
+	seen = cx_set64_empty(r.arena);
+	prev = cx_set64_empty(r.arena);
+	for (int64 p = r.index[0]; p <= r.index[f->nperiods - 1]; p++)
+	{
+		/* the window sets live in a context per period; the previous one is kept */
+		MemoryContext cur_cxt = AllocSetContextCreate(r.cxt, "retention_by_period window",
+													  ALLOCSET_DEFAULT_SIZES);
+		CxSet64    *cur = reader_active(&r, cx_arena_create(cur_cxt), p, w);
+		int64		E = (int64) cx_set64_card(cur);
+		int64		retained = (int64) cx_set64_and_card(prev, cur);
+		int64		N = 0;
+		DateADT		start;
+		Datum		values[8];
+		bool		nulls[8] = {false, false, false, false, false, false, false, false};
+
+		CHECK_FOR_INTERRUPTS();
+		if (pos < f->nperiods && r.index[pos] == p)
+		{
+			CxSet64    *here = reader_set(&r, pos++);
+
+			N = (int64) (cx_set64_card(here) - cx_set64_and_card(here, seen));
+			cx_set64_or_into(r.arena, seen, here);
+		}
+		if (!ret_period_start(f->kind, p, &start))
+			elog(ERROR, "retention_summary period %lld has no first day", (long long) p);
+		values[0] = DateADTGetDatum(start);
+		values[1] = Int64GetDatum(E);
+		values[2] = Int64GetDatum(N);
+		values[3] = Int64GetDatum(retained);
+		values[4] = Int64GetDatum(E - N - retained);
+		if (S > 0)
+		{
+			values[5] = Float8GetDatum(100.0 * (double) retained / (double) S);
+			values[6] = Float8GetDatum(100.0 - 100.0 * (double) retained / (double) S);
+			values[7] = Float8GetDatum(100.0 * (double) (E - N) / (double) S);
+		}
+		else
+			nulls[5] = nulls[6] = nulls[7] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+
+		if (prev_cxt != NULL)
+			MemoryContextDelete(prev_cxt);	/* frees its bitmaps */
+		prev_cxt = cur_cxt;
+		prev = cur;
+		S = E;
+	}
+	reader_close(&r);
+	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------------ whole-summary metrics */
+
+/* customers(s): distinct customers over every period. */
+PG_FUNCTION_INFO_V1(retention_customers);
+Datum
+retention_customers(PG_FUNCTION_ARGS)
+{
+	RetFlat    *f = PG_GETARG_RETENTION(0);
+	RetReader	r;
+	uint64		n;
+
+	reader_open(&r, f);
+	n = cx_set64_card(reader_union(&r, r.arena, 0, f->nperiods));
+	reader_close(&r);
+	PG_RETURN_INT64((int64) n);
+}
+
+/* repeat_customer_rate(s): customers active in two or more periods / customers x 100. */
+PG_FUNCTION_INFO_V1(retention_repeat_customer_rate);
+Datum
+retention_repeat_customer_rate(PG_FUNCTION_ARGS)
+{
+	RetFlat    *f = PG_GETARG_RETENTION(0);
+	RetReader	r;
+	CxSet64    *seen,
+			   *twice;
+	uint64		customers,
+				repeat;
+
+	reader_open(&r, f);
+	seen = cx_set64_empty(r.arena);
+	twice = cx_set64_empty(r.arena);
+	for (int32 i = 0; i < f->nperiods; i++)
+	{
+		CxSet64    *cur = reader_set(&r, i);
+
+		cx_set64_or_into(r.arena, twice, cx_set64_and(r.arena, cur, seen));
+		cx_set64_or_into(r.arena, seen, cur);
+	}
+	customers = cx_set64_card(seen);
+	repeat = cx_set64_card(twice);
+	reader_close(&r);
+	if (customers == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(100.0 * (double) repeat / (double) customers);
+}
+
+/* periods(s): the first day of every period that has customers, in order. */
+PG_FUNCTION_INFO_V1(retention_periods);
+Datum
+retention_periods(PG_FUNCTION_ARGS)
+{
+	RetFlat    *f = PG_GETARG_RETENTION(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	for (int32 i = 0; i < f->nperiods; i++)
+	{
+		Datum		value = DateADTGetDatum(RET_DIR(f)[i].start);
+		bool		isnull = false;
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+	}
+	return (Datum) 0;
+}
+
+/* retention_period(s): the period the summary is built on. */
+PG_FUNCTION_INFO_V1(retention_summary_period);
+Datum
+retention_summary_period(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(ret_kind_name(PG_GETARG_RETENTION(0)->kind)));
+}
+
+/*
+ * cohort_retention(s, mode): one row per cohort (period of first activity)
+ * and offset k = 0 .. last period of the summary - cohort: the customers of
+ * the cohort active exactly k periods later ('on'), or k or more periods
+ * later ('on_or_after').
+ */
+PG_FUNCTION_INFO_V1(retention_cohort_retention);
+Datum
+retention_cohort_retention(PG_FUNCTION_ARGS)
+{
+	RetFlat    *f = PG_GETARG_RETENTION(0);
+	char	   *mode = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	bool		on_or_after;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	RetReader	r;
+	int32		n = f->nperiods;
+	CxSet64   **cohort;
+	CxSet64   **last = NULL;
+	CxSet64    *acc;
+	int64	   *count;
+	MemoryContext old;
+
+	if (strcmp(mode, "on") == 0)
+		on_or_after = false;
+	else if (strcmp(mode, "on_or_after") == 0)
+		on_or_after = true;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown cohort mode \"%s\"", mode),
+				 errhint("Use 'on' (active exactly k periods later) or 'on_or_after' "
+						 "(active k or more periods later).")));
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	if (n == 0)
+		return (Datum) 0;
+
+	reader_open(&r, f);
+	old = MemoryContextSwitchTo(r.cxt);
+	/* cohort[i]: customers first seen in period i */
+	cohort = palloc(n * sizeof(CxSet64 *));
+	acc = cx_set64_empty(r.arena);
+	for (int32 i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		cohort[i] = cx_set64_andnot(r.arena, reader_set(&r, i), acc);
+		cx_set64_or_into(r.arena, acc, reader_set(&r, i));
+	}
+	/* last[j]: customers last seen in period j */
+	if (on_or_after)
+	{
+		last = palloc(n * sizeof(CxSet64 *));
+		acc = cx_set64_empty(r.arena);
+		for (int32 j = n - 1; j >= 0; j--)
+		{
+			last[j] = cx_set64_andnot(r.arena, reader_set(&r, j), acc);
+			cx_set64_or_into(r.arena, acc, reader_set(&r, j));
+		}
+	}
+	count = palloc(n * sizeof(int64));
+	for (int32 i = 0; i < n; i++)
+	{
+		int64		size = (int64) cx_set64_card(cohort[i]);
+		int64		span = (int64) r.index[n - 1] - r.index[i];
+		int64	   *active;
+		int64		cumulative = 0;
+		int32		j = n - 1;
+
+		CHECK_FOR_INTERRUPTS();
+		if (size == 0)
+			continue;
+		if (span > PG_INT32_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("cohort matrix would span more than 2^31 periods")));
+		/* count[k]: cohort members in period k ('on') or last seen in it ('on_or_after') */
+		for (int32 k = i; k < n; k++)
+			count[k] = (int64) cx_set64_and_card(cohort[i], on_or_after ? last[k] : reader_set(&r, k));
+		/* active[k] for every offset; 'on_or_after' adds up the later periods */
+		active = palloc0((span + 1) * sizeof(int64));
+		for (int64 k = span; k >= 0; k--)
+		{
+			if (j >= i && r.index[j] == (int64) r.index[i] + k)
+			{
+				cumulative += count[j];
+				active[k] = count[j];
+				j--;
+			}
+			if (on_or_after)
+				active[k] = cumulative;
+		}
+		for (int64 k = 0; k <= span; k++)
+		{
+			Datum		values[5];
+			bool		nulls[5] = {false, false, false, false, false};
+
+			values[0] = DateADTGetDatum(RET_DIR(f)[i].start);
+			values[1] = Int32GetDatum((int32) k);
+			values[2] = Int64GetDatum(size);
+			values[3] = Int64GetDatum(active[k]);
+			values[4] = Float8GetDatum(100.0 * (double) active[k] / (double) size);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+		pfree(active);
+	}
+	MemoryContextSwitchTo(old);
+	reader_close(&r);
+	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------------ scalar formula */
+
+/*
+ * retention_rate(customers_at_start, customers_at_end, new_customers): the
+ * customer retention rate (E - N) / S x 100.
+ */
+PG_FUNCTION_INFO_V1(retention_rate_counts);
+Datum
+retention_rate_counts(PG_FUNCTION_ARGS)
+{
+	int64		s = PG_GETARG_INT64(0);
+	int64		e = PG_GETARG_INT64(1);
+	int64		n = PG_GETARG_INT64(2);
+
+	if (s <= 0 || e < 0 || n < 0 || n > e)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("invalid retention counts: customers_at_start = " INT64_FORMAT
+						", customers_at_end = " INT64_FORMAT ", new_customers = " INT64_FORMAT,
+						s, e, n),
+				 errhint("customers_at_start must be positive, and 0 <= new_customers <= customers_at_end.")));
+	PG_RETURN_FLOAT8(100.0 * (double) (e - n) / (double) s);
+}

@@ -1,0 +1,373 @@
+-- retention_summary: every accessor against plain SQL on generated activity, parallel = serial,
+-- rollups, window frames, I/O round trips, malformed text and binary values, hashing.
+BEGIN;
+SET client_min_messages = warning;
+SELECT plan(89);
+
+-- 20,000 customers over 24 months (2023-01 to 2024-12).  Ids spread over the whole bigint
+-- range (both ends, 0 and -1 included); each customer starts in a random month, may stop,
+-- and is active in its first month, then in each month of its life with its own probability:
+-- gaps and reactivations.
+-- One to three activity rows per active month, on any day; a few rows with NULLs.
+CREATE TABLE ret_act AS
+WITH cust AS (
+    SELECT c,
+           CASE c WHEN 1 THEN -9223372036854775808 WHEN 2 THEN 9223372036854775807
+                  WHEN 3 THEN 0 WHEN 4 THEN -1
+                  ELSE (hashint8(c)::bigint << 32) | (hashint8(c + 100000)::bigint & 4294967295) END AS id,
+           (hashint8(c + 200000) & 2147483647) % 24 AS start_m,
+           (hashint8(c + 300000) & 2147483647) % 40 AS life,
+           10 + (hashint8(c + 400000) & 2147483647) % 85 AS p_active
+    FROM generate_series(1, 20000) AS c)
+SELECT id AS customer_id,
+       (date '2023-01-01' + make_interval(months => m))::date + (hashint8(c * 977 + m * 31 + k) & 2147483647) % 28
+           AS active_on
+FROM cust, generate_series(0, 23) AS m, generate_series(1, 3) AS k
+WHERE m BETWEEN start_m AND start_m + life
+  AND (m = start_m OR (hashint8(c * 31 + m) & 2147483647) % 100 < p_active)
+  AND k <= 1 + (hashint8(c * 7 + m) & 2147483647) % 3;
+INSERT INTO ret_act VALUES (NULL, '2023-05-05'), (42, NULL), (NULL, NULL);
+ANALYZE ret_act;
+
+SELECT is((SELECT count(DISTINCT customer_id) FROM ret_act WHERE active_on IS NOT NULL), 20000::bigint,
+          'the generated activity has 20,000 customers');
+SELECT ok((SELECT min(customer_id) = -9223372036854775808 AND max(customer_id) = 9223372036854775807
+                  AND count(DISTINCT customer_id >> 32) > 19000 FROM ret_act),
+          'ids cover the whole bigint range (high 32 bits all different)');
+
+-- Expected values in plain SQL: the distinct (customer, period) pairs of a period kind, then
+-- count(DISTINCT ...), INTERSECT and EXCEPT over the active windows.
+CREATE FUNCTION pg_temp.pairs(kind text) RETURNS TABLE (c bigint, p date) LANGUAGE sql AS $$
+    SELECT DISTINCT customer_id, date_trunc(kind, active_on)::date FROM ret_act
+    WHERE customer_id IS NOT NULL AND active_on IS NOT NULL $$;
+CREATE TEMP TABLE pm AS SELECT * FROM pg_temp.pairs('month');
+CREATE TEMP TABLE pw AS SELECT * FROM pg_temp.pairs('week');
+CREATE TEMP TABLE pq AS SELECT * FROM pg_temp.pairs('quarter');
+CREATE TEMP TABLE pd AS SELECT * FROM pg_temp.pairs('day') WHERE p < date '2023-03-01';
+CREATE INDEX ON pm (p); CREATE INDEX ON pw (p); CREATE INDEX ON pq (p); CREATE INDEX ON pd (p);
+ANALYZE pm, pw, pq, pd;
+
+-- For each period start in [first, last] and each W: S, E, retained, N and reactivated.
+CREATE FUNCTION pg_temp.expected(pairs regclass, step interval, first date, last date, ws int[])
+RETURNS TABLE (p date, w int, s bigint, e bigint, retained bigint, n bigint, reactivated bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY EXECUTE format($q$
+        WITH firsts AS (SELECT c, min(p) AS f FROM %1$s GROUP BY c)
+        SELECT g.p, w.w,
+               (SELECT count(DISTINCT c) FROM %1$s x WHERE x.p > g.p - $1 * (w.w + 1) AND x.p <= g.p - $1),
+               (SELECT count(DISTINCT c) FROM %1$s x WHERE x.p > g.p - $1 * w.w AND x.p <= g.p),
+               (SELECT count(*) FROM (SELECT c FROM %1$s x WHERE x.p > g.p - $1 * w.w AND x.p <= g.p
+                                      INTERSECT
+                                      SELECT c FROM %1$s x WHERE x.p > g.p - $1 * (w.w + 1) AND x.p <= g.p - $1) i),
+               (SELECT count(*) FROM firsts WHERE f = g.p),
+               (SELECT count(*) FROM (SELECT c FROM %1$s x WHERE x.p > g.p - $1 * w.w AND x.p <= g.p
+                                      EXCEPT
+                                      SELECT c FROM %1$s x WHERE x.p > g.p - $1 * (w.w + 1) AND x.p <= g.p - $1) d
+                                JOIN firsts USING (c) WHERE f < g.p)
+        FROM (SELECT d::date AS p FROM generate_series($2::timestamp, $3::timestamp, $1) AS d) g,
+             unnest($4) AS w(w) $q$, pairs) USING step, first, last, ws;
+END $$;
+
+CREATE TEMP TABLE sums AS
+SELECT retention_agg(customer_id, active_on) AS month,
+       retention_agg(customer_id, active_on, 'week') AS week,
+       retention_agg(customer_id, active_on, 'quarter') AS quarter,
+       retention_agg(customer_id, active_on, 'day') FILTER (WHERE active_on < '2023-03-01') AS day
+FROM ret_act;
+CREATE TEMP TABLE exp_m AS SELECT * FROM pg_temp.expected('pm', '1 month', '2022-11-01', '2025-02-01', '{1,2,3,6,24}');
+CREATE TEMP TABLE exp_w AS SELECT * FROM pg_temp.expected('pw', '1 week', '2022-12-19', '2025-01-13', '{1,2,4}');
+CREATE TEMP TABLE exp_q AS SELECT * FROM pg_temp.expected('pq', '3 months', '2022-07-01', '2025-04-01', '{1,2,4}');
+CREATE TEMP TABLE exp_d AS SELECT * FROM pg_temp.expected('pd', '1 day', '2022-12-30', '2023-03-02', '{1,7,30}');
+
+-- Rates in float8, computed the same way, must be equal, not close.
+CREATE FUNCTION pg_temp.wrong(s bigint, e bigint, n bigint, kept bigint, back bigint,
+                              active bigint, new bigint, retained bigint, reactivated bigint,
+                              retention float8, churn float8, crr float8) RETURNS boolean LANGUAGE sql AS $$
+    SELECT active <> e OR new <> n OR retained <> kept OR reactivated <> back
+        OR e - n <> kept + back
+        OR retention IS DISTINCT FROM CASE WHEN s > 0 THEN 100::float8 * kept / s END
+        OR churn IS DISTINCT FROM CASE WHEN s > 0 THEN 100::float8 - 100::float8 * kept / s END
+        OR crr IS DISTINCT FROM CASE WHEN s > 0 THEN 100::float8 * (e - n) / s END
+        OR (s > 0 AND crr <> retention_rate(s, e, n)) $$;
+
+-- Each accessor called on its own, for every period (also before the first and after the last).
+CREATE FUNCTION pg_temp.accessor_mismatches(summ retention_summary, expected regclass, ws int[])
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE bad bigint;
+BEGIN
+    EXECUTE format($q$
+        SELECT count(*) FROM %s AS x
+        WHERE x.w = ANY ($2) AND pg_temp.wrong(x.s, x.e, x.n, x.retained, x.reactivated,
+                           active_customers($1, x.p, x.w), new_customers($1, x.p),
+                           retained_customers($1, x.p, x.w), reactivated_customers($1, x.p, x.w),
+                           retention_rate($1, x.p, x.w), churn_rate($1, x.p, x.w), crr($1, x.p, x.w)) $q$, expected)
+    INTO bad USING summ, ws;
+    RETURN bad;
+END $$;
+
+-- retention_by_period: every period from the first to the last, for every W.
+CREATE FUNCTION pg_temp.by_period_mismatches(summ retention_summary, expected regclass)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE bad bigint;
+BEGIN
+    EXECUTE format($q$
+        WITH x AS (SELECT * FROM %s WHERE p BETWEEN (SELECT min(p) FROM periods($1) p)
+                                            AND (SELECT max(p) FROM periods($1) p)),
+             y AS (SELECT w, r.* FROM (SELECT DISTINCT w FROM %1$s) ws, retention_by_period($1, ws.w) r)
+        SELECT count(*) FROM x FULL JOIN y ON x.p = y.period_start AND x.w = y.w
+        WHERE x.p IS NULL OR y.w IS NULL
+           OR pg_temp.wrong(x.s, x.e, x.n, x.retained, x.reactivated, y.active_customers, y.new_customers, y.retained_customers,
+                            y.reactivated_customers, y.retention_rate, y.churn_rate, y.crr) $q$, expected)
+    INTO bad USING summ;
+    RETURN bad;
+END $$;
+
+SELECT is((SELECT pg_temp.by_period_mismatches(month, 'exp_m') FROM sums), 0::bigint,
+          'monthly: retention_by_period equals plain SQL for every month and W in 1, 2, 3, 6, 24');
+SELECT is((SELECT pg_temp.accessor_mismatches(month, 'exp_m', '{1,3,24}') FROM sums), 0::bigint,
+          'monthly: every accessor equals plain SQL, also outside the data, W in 1, 3, 24');
+SELECT is((SELECT pg_temp.by_period_mismatches(week, 'exp_w') FROM sums), 0::bigint,
+          'weekly (ISO, Monday): retention_by_period equals plain SQL for W in 1, 2, 4');
+SELECT is((SELECT pg_temp.accessor_mismatches(week, 'exp_w', '{2}') FROM sums), 0::bigint,
+          'weekly: every accessor equals plain SQL, W = 2');
+SELECT is((SELECT pg_temp.by_period_mismatches(quarter, 'exp_q') FROM sums)
+          + (SELECT pg_temp.accessor_mismatches(quarter, 'exp_q', '{1,2,4}') FROM sums), 0::bigint,
+          'quarterly: retention_by_period and every accessor equal plain SQL for W in 1, 2, 4');
+SELECT is((SELECT pg_temp.by_period_mismatches(day, 'exp_d') FROM sums)
+          + (SELECT pg_temp.accessor_mismatches(day, 'exp_d', '{7}') FROM sums), 0::bigint,
+          'daily: retention_by_period (W in 1, 7, 30) and every accessor (W = 7) equal plain SQL');
+SELECT ok((SELECT sum(reactivated) > 1000 AND sum(n) > 10000 FROM exp_m WHERE w = 1),
+          'the data has many new and reactivated customers');
+
+SELECT is((SELECT customers(month) FROM sums), (SELECT count(DISTINCT c) FROM pm), 'customers() = count(DISTINCT)');
+SELECT is((SELECT customers(week) FROM sums), (SELECT count(DISTINCT c) FROM pw), 'customers() of the weekly summary');
+SELECT is((SELECT array(SELECT periods(month)) FROM sums), (SELECT array_agg(DISTINCT p ORDER BY p) FROM pm),
+          'periods() lists every month with activity');
+SELECT is((SELECT array(SELECT periods(week)) FROM sums), (SELECT array_agg(DISTINCT p ORDER BY p) FROM pw),
+          'periods() of the weekly summary: Mondays');
+SELECT is((SELECT repeat_customer_rate(month) FROM sums),
+          (SELECT 100::float8 * count(*) FILTER (WHERE k >= 2) / count(*) FROM (SELECT c, count(*) AS k FROM pm GROUP BY c) x),
+          'repeat_customer_rate() = customers in two or more months / customers');
+SELECT is((SELECT retention_period(quarter) FROM sums), 'quarter', 'retention_period()');
+
+-- The same activity with dense ids (1 .. 20000, a bijection of the sparse ones): few buckets,
+-- busy enough for the transition's buffered path (radix-sorted batches), same figures.
+CREATE TABLE ret_dense AS
+SELECT d.n AS customer_id, a.active_on
+FROM ret_act a JOIN (SELECT customer_id, dense_rank() OVER (ORDER BY customer_id) AS n
+                     FROM (SELECT DISTINCT customer_id FROM ret_act WHERE customer_id IS NOT NULL) x) d
+     USING (customer_id);
+CREATE TEMP TABLE dense_sums AS
+SELECT retention_agg(customer_id, active_on) AS month, retention_agg(customer_id, active_on, 'week') AS week
+FROM ret_dense;
+SELECT ok((SELECT pg_column_size(d.month) < pg_column_size(s.month) / 4 FROM dense_sums d, sums s),
+          'dense ids make a summary several times smaller');
+SELECT is((SELECT count(*) FROM (
+              SELECT w, r.* FROM generate_series(1, 3) w, retention_by_period((SELECT month FROM dense_sums), w) r
+              EXCEPT ALL
+              SELECT w, r.* FROM generate_series(1, 3) w, retention_by_period((SELECT month FROM sums), w) r) d),
+          0::bigint,
+          'dense ids: retention_by_period equals that of the sparse ids, W in 1, 2, 3');
+SELECT is((SELECT count(*) FROM (
+              SELECT * FROM retention_by_period((SELECT week FROM dense_sums), 2)
+              EXCEPT ALL SELECT * FROM retention_by_period((SELECT week FROM sums), 2)) d), 0::bigint,
+          'dense ids, weekly: the same figures');
+SELECT set_eq('SELECT * FROM cohort_retention((SELECT month FROM dense_sums))',
+              'SELECT * FROM cohort_retention((SELECT month FROM sums))', 'dense ids: the same cohort matrix');
+SELECT is((SELECT repeat_customer_rate(month) FROM dense_sums), (SELECT repeat_customer_rate(month) FROM sums),
+          'dense ids: the same repeat customer rate');
+CREATE TEMP TABLE w3000 AS SELECT * FROM ret_dense WHERE active_on < '2023-04-01' ORDER BY active_on, customer_id LIMIT 3000;
+SELECT is((SELECT count(*) FROM (
+              SELECT active_on, customer_id,
+                     customers(retention_agg(customer_id, active_on) OVER (ORDER BY active_on, customer_id)) AS n
+              FROM w3000) f
+           WHERE n <> (SELECT count(DISTINCT customer_id) FROM w3000 x
+                       WHERE (x.active_on, x.customer_id) <= (f.active_on, f.customer_id))), 0::bigint,
+          'dense ids: a running window aggregate (flattened between buffered adds)');
+
+-- cohort matrices against SQL
+CREATE TEMP TABLE cohort_sql AS
+WITH mi AS (SELECT c, p, (extract(year FROM p) * 12 + extract(month FROM p))::int AS i FROM pm),
+     firsts AS (SELECT c, min(p) AS f, min(i) AS fidx, max(i) AS lidx FROM mi GROUP BY c),
+     sizes AS (SELECT f, fidx, count(*) AS size FROM firsts GROUP BY f, fidx),
+     grid AS (SELECT f, fidx, size, k FROM sizes, generate_series(0, (SELECT max(i) FROM mi) - fidx) AS k),
+     on_counts AS (SELECT f, i - fidx AS k, count(*) AS n FROM mi JOIN firsts USING (c) GROUP BY 1, 2)
+SELECT g.f AS cohort, g.k AS period_offset, g.size AS cohort_size, coalesce(o.n, 0) AS on_active,
+       (SELECT count(*) FROM firsts x WHERE x.f = g.f AND x.lidx - x.fidx >= g.k) AS after_active
+FROM grid g LEFT JOIN on_counts o USING (f, k);
+
+SELECT set_eq('SELECT cohort, period_offset, cohort_size, active, retention_pct FROM cohort_retention((SELECT month FROM sums))',
+              'SELECT cohort, period_offset, cohort_size, on_active, 100::float8 * on_active / cohort_size FROM cohort_sql',
+              'cohort matrix, mode on: equals SQL (every cohort and offset, zeros included)');
+SELECT set_eq($$SELECT cohort, period_offset, cohort_size, active, retention_pct FROM cohort_retention((SELECT month FROM sums), 'on_or_after')$$,
+              'SELECT cohort, period_offset, cohort_size, after_active, 100::float8 * after_active / cohort_size FROM cohort_sql',
+              'cohort matrix, mode on_or_after: equals SQL');
+SELECT is((SELECT count(*) FROM cohort_retention((SELECT month FROM sums))), 300::bigint,
+          'a 24-month matrix has 24 + 23 + ... + 1 = 300 cells');
+
+-- parallel aggregation equals serial, to the text
+CREATE TEMP TABLE ser AS
+SELECT retention_agg(customer_id, active_on)::text AS m, retention_agg(customer_id, active_on, 'week')::text AS w
+FROM ret_act;
+CREATE TEMP TABLE ser_dense AS SELECT retention_agg(customer_id, active_on)::text AS m FROM ret_dense;
+CREATE TEMP TABLE ser_g AS
+SELECT customer_id & 3 AS g, retention_agg(customer_id, active_on)::text AS m FROM ret_act GROUP BY 1;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL parallel_leader_participation = off;
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r text; acc text := '';
+BEGIN
+    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP acc := acc || r || E'\n'; END LOOP;
+    RETURN acc;
+END $$;
+SELECT ok(pg_temp.plan_of('SELECT retention_agg(customer_id, active_on) FROM ret_act') LIKE '%Partial Aggregate%',
+          'the parallel plan runs retention_agg partially in workers (combine function)');
+SELECT is((SELECT retention_agg(customer_id, active_on)::text FROM ret_act), (SELECT m FROM ser),
+          'parallel = serial (monthly, same text)');
+SELECT is((SELECT retention_agg(customer_id, active_on, 'week')::text FROM ret_act), (SELECT w FROM ser),
+          'parallel = serial (weekly, same text)');
+SELECT set_eq('SELECT customer_id & 3, retention_agg(customer_id, active_on)::text FROM ret_act GROUP BY 1',
+              'SELECT * FROM ser_g', 'parallel = serial, grouped');
+SELECT is((SELECT retention_agg(customer_id, active_on)::text FROM ret_dense), (SELECT m FROM ser_dense),
+          'parallel = serial with dense ids (same text)');
+RESET max_parallel_workers_per_gather;
+RESET parallel_leader_participation;
+
+-- rollup of daily summaries equals the direct aggregate
+CREATE TABLE ret_daily AS
+SELECT active_on AS day, retention_agg(customer_id, active_on) AS m,
+       retention_agg(customer_id, active_on, 'week') AS w
+FROM ret_act WHERE active_on IS NOT NULL GROUP BY 1;
+SELECT is((SELECT rollup(m)::text FROM ret_daily), (SELECT m FROM ser),
+          'rollup of the daily summaries = direct monthly aggregate (same text)');
+SELECT is((SELECT rollup(w)::text FROM ret_daily), (SELECT w FROM ser),
+          'rollup of daily weekly summaries = direct weekly aggregate');
+SET LOCAL max_parallel_workers_per_gather = 2;
+SELECT ok(pg_temp.plan_of('SELECT rollup(m) FROM ret_daily') LIKE '%Partial Aggregate%', 'rollup runs in parallel');
+SELECT is((SELECT rollup(m)::text FROM ret_daily), (SELECT m FROM ser), 'parallel rollup = direct aggregate');
+RESET max_parallel_workers_per_gather;
+SELECT is((SELECT count(*) FROM (SELECT date_trunc('month', day) AS mo, rollup(m) AS s FROM ret_daily GROUP BY 1) r
+           WHERE s <> (SELECT retention_agg(customer_id, active_on) FROM ret_act
+                       WHERE date_trunc('month', active_on) = r.mo)), 0::bigint,
+          'monthly rollups of the daily rows equal their direct aggregates');
+SELECT is((SELECT merge(a, b) FROM (SELECT rollup(m) FILTER (WHERE day < '2024-01-01') AS a,
+                                           rollup(m) FILTER (WHERE day >= '2024-01-01') AS b FROM ret_daily) q),
+          (SELECT month FROM sums), 'merge of two halves = the whole');
+
+-- window frames (no inverse: union is not invertible, frames are recomputed)
+SELECT is((SELECT count(*) FROM (
+              SELECT day, rollup(m) OVER (ORDER BY day RANGE BETWEEN interval '6 days' PRECEDING AND CURRENT ROW) AS s
+              FROM ret_daily
+              WHERE day < '2023-03-01') f
+           WHERE s <> (SELECT retention_agg(customer_id, active_on) FROM ret_act
+                       WHERE active_on BETWEEN f.day - 6 AND f.day)), 0::bigint,
+          'rollup over a 7-day window frame = recomputation');
+CREATE TEMP TABLE w300 AS SELECT * FROM ret_act WHERE active_on < '2023-02-01' ORDER BY active_on LIMIT 300;
+SELECT is((SELECT count(*) FROM (
+              SELECT active_on, customers(retention_agg(customer_id, active_on) OVER (ORDER BY active_on)) AS n
+              FROM w300) f
+           WHERE n <> (SELECT count(DISTINCT customer_id) FROM w300 WHERE active_on <= f.active_on)), 0::bigint,
+          'retention_agg as a running window aggregate');
+
+-- round trips: text and binary COPY
+SELECT ok((SELECT bool_and(m::text::retention_summary = m AND m::text::retention_summary::text = m::text
+                           AND w::text::retention_summary = w) FROM ret_daily),
+          'text round trip of every daily summary');
+SELECT ok((SELECT month::text::retention_summary::text = month::text FROM sums), 'text round trip of the 20k-customer summary');
+SELECT lives_ok(format('COPY ret_daily TO %L (FORMAT binary)', '/tmp/cxkpi_tap_' || pg_backend_pid() || '_ret.bin'),
+                'COPY TO binary');
+CREATE TEMP TABLE ret_daily2 (LIKE ret_daily);
+SELECT lives_ok(format('COPY ret_daily2 FROM %L (FORMAT binary)', '/tmp/cxkpi_tap_' || pg_backend_pid() || '_ret.bin'),
+                'COPY FROM binary');
+SELECT is((SELECT count(*) FROM ret_daily a JOIN ret_daily2 b USING (day) WHERE a.m = b.m AND a.w = b.w
+             AND a.m::text = b.m::text), (SELECT count(*) FROM ret_daily), 'binary round trip gives equal summaries');
+
+-- equality compares sets, not bytes; hashing follows equality
+CREATE TEMP VIEW three AS  -- customers 1, 2 and 3 in January: canonical run container vs an array
+SELECT retention_agg(c, date '2024-01-05') AS canonical,
+       format('(v1,period=month,periods={2024-01-01:%s})',
+              encode('\x0100000000000000000000803a300000010000000000020010000000010002000300'::bytea, 'base64'))::retention_summary AS runs
+FROM (VALUES (1), (2), (3)) v(c);
+SELECT ok((SELECT canonical = runs AND canonical::text <> runs::text FROM three),
+          'an array-encoded set equals the canonical run-encoded one');
+SELECT ok((SELECT retention_summary_hash(canonical) = retention_summary_hash(runs)
+                  AND retention_summary_hash_extended(canonical, 7) = retention_summary_hash_extended(runs, 7) FROM three),
+          'equal summaries hash alike, whatever their bytes');
+SELECT ok((SELECT bool_and((retention_summary_hash_extended(m, 0) & 4294967295)
+                           = (retention_summary_hash(m)::bigint & 4294967295)) FROM ret_daily),
+          'extended hash with seed 0 agrees with the 32-bit hash');
+SELECT is((SELECT count(*) FROM (SELECT DISTINCT s FROM (SELECT m AS s FROM ret_daily UNION ALL SELECT m FROM ret_daily) u) d),
+          (SELECT count(*) FROM ret_daily), 'DISTINCT on summaries (hash aggregate)');
+
+-- malformed text: 22P02
+SELECT throws_ok(format('SELECT %L::retention_summary', lit), '22P02', NULL, 'text rejected: ' || why)
+FROM (VALUES
+    ('', 'empty'),
+    ('(v1,period=month,periods={}', 'missing bracket'),
+    ('(v1,period=month,periods={})x', 'trailing junk'),
+    ('(v2,period=month,periods={})', 'version 2'),
+    ('(v1,period=Month,periods={})', 'period spelling'),
+    ('(v1,period=week,periods={2024-01-02:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAAA})', 'a Tuesday as a week'),
+    ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAAA;2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAAA})', 'repeated period'),
+    ('(v1,period=month,periods={2024-1-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAAA})', 'short month'),
+    ('(v1,period=month,periods={2024-01-01:})', 'no set'),
+    ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAAA;})', 'dangling separator'),
+    ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAA=})', 'truncated set'),
+    ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEQAAAAAA})', 'wrong container offset')
+) AS bad(lit, why);
+
+-- malformed binary: 22P03.  The crafted value holds one month, one bucket with three containers:
+-- an array {1, 5, 9}, a run 65636..65736 and a bitset (the even values from 131072 to 141070).
+-- Byte offsets (0-based) of its send form: header 0-5, period start 6-9, length 10-13, bucket count
+-- 14-21, high key 22-25, then the 32-bit bitmap: cookie 26-29, run flags 30, container headers
+-- 31-42, array 43-48, run 49-54, bitset 55-8246.
+CREATE TEMP TABLE bin_ret (s retention_summary);
+CREATE TEMP VIEW crafted AS
+SELECT retention_summary_send(retention_agg(c, date '2024-03-01')) AS b
+FROM (SELECT unnest(ARRAY[1, 5, 9]) AS c UNION ALL SELECT generate_series(65636, 65736)
+      UNION ALL SELECT generate_series(131072, 141070, 2)) v;
+SELECT is((SELECT length(b) FROM crafted), 8247, 'the crafted value has the documented layout');
+SELECT lives_ok(format('COPY bin_ret FROM %L (FORMAT binary)', tap.binary_copy_file(b)), 'the crafted value loads') FROM crafted;
+SELECT throws_ok(format('COPY bin_ret FROM %L (FORMAT binary)', tap.binary_copy_file(payload)), '22P03', NULL, 'binary rejected: ' || why)
+FROM crafted, LATERAL (VALUES
+    ('\x'::bytea, 'empty'),
+    (substr(b, 1, 5), 'short header'),
+    (set_byte(b, 0, 2), 'version 2'),
+    (set_byte(b, 1, 9), 'unknown period code'),
+    (overlay(b placing int4send(-1) from 3 for 4), 'negative period count'),
+    (overlay(b placing int4send(2) from 3 for 4), 'period count beyond the data'),
+    (overlay(b placing int4send(8798) from 7 for 4), 'period start not a first day'),
+    (overlay(b placing date_send('infinity') from 7 for 4), 'infinite period start'),
+    (substr(b, 1, length(b) - 1), 'truncated (length claims more than remains)'),
+    (overlay(substr(b, 1, length(b) - 1) placing int4send(8232) from 11 for 4), 'truncated bitmap'),
+    (b || '\x00'::bytea, 'trailing byte'),
+    (overlay(b || '\x00'::bytea placing int4send(8234) from 11 for 4), 'trailing byte inside the set'),
+    (overlay(b placing '\xffffffffffffffff'::bytea from 15 for 8), 'huge bucket count'),
+    (overlay(b placing '\x0000000000000000'::bytea from 15 for 8), 'no buckets'),
+    (set_byte(b, 26, 0), 'bad cookie'),
+    (set_byte(b, 30, 0), 'run flags cleared'),
+    (set_byte(b, 35, 0), 'container keys out of order'),
+    (set_byte(b, 33, 3), 'array cardinality too large'),
+    (set_byte(b, 45, 0), 'array not sorted'),
+    (set_byte(set_byte(b, 52, 255), 54, 1), 'run past the end of its container'),
+    (set_byte(b, 53, 101), 'run cardinality mismatch'),
+    (set_byte(b, 55, 87), 'bitset popcount mismatch'),
+    (set_byte(b, 42, 0), 'bitset read as an array')
+) AS bad(payload, why);
+SELECT is((SELECT count(*) FROM bin_ret), 1::bigint, 'only the valid binary value was stored');
+
+-- errors
+SELECT throws_ok($$SELECT retention_agg(1, date '2024-01-01', 'fortnight')$$, '22023', NULL, 'unknown period');
+SELECT throws_ok($$SELECT retention_agg(c, date '2024-01-01', p) FROM (VALUES (1, 'month'), (2, 'year')) v(c, p)$$,
+                 '22023', NULL, 'period changing within a group');
+SELECT throws_ok($$SELECT rollup(s) FROM (VALUES ((SELECT retention_agg(1, date '2024-01-01', 'day'))), ((SELECT retention_agg(1, date '2024-01-01')))) v(s)$$,
+                 '22000', NULL, 'rollup of summaries with different periods');
+SELECT throws_ok($$SELECT retention_agg(1, '-infinity'::date)$$, '22008', NULL, 'infinite activity date');
+SELECT throws_ok($$SELECT new_customers(month, '2024-02-29') FROM sums$$, '22023', NULL, 'a period start that is not a first day');
+
+SELECT * FROM finish();
+ROLLBACK;
