@@ -89,8 +89,8 @@ cx_arena_copy(CxArena *a, const roaring_bitmap_t *bm)
 #define R32_NO_OFFSET_THRESHOLD	4
 #define R32_MAX_ARRAY		4096
 #define R32_BITSET_BYTES	8192
-/* smallest serialised non-empty bucket: key + cookie + run flags + header + one run */
-#define R64_MIN_BUCKET		(4 + 4 + 1 + 4 + 2 + 4)
+/* smallest serialised non-empty bucket: key + run cookie + run flags + header + one value */
+#define R64_MIN_BUCKET		(4 + 4 + 1 + 4 + 2)
 
 static inline uint16
 rd16(const char *p)

@@ -8,7 +8,7 @@ DECLARE
     q record;
     bad bigint;
 BEGIN
-    FOR t IN SELECT task, min(id) AS ref_id FROM bench_query GROUP BY task LOOP
+    FOR t IN SELECT task, min(id) AS ref_id FROM bench_query WHERE task <> 'reference' GROUP BY task LOOP
         SELECT * INTO ref FROM bench_query WHERE id = t.ref_id;
         FOR q IN SELECT * FROM bench_query WHERE task = t.task AND id <> t.ref_id LOOP
             EXECUTE format('SELECT count(*) FROM (((SELECT * FROM (%s) a) EXCEPT ALL (SELECT * FROM (%s) b))

@@ -32,6 +32,14 @@ JOIN best_sql bp ON bp.task = s.task AND bp.mode = 'parallel'
 WHERE s.mode = 'serial' ORDER BY s.task DESC, s.id;
 
 \echo
+\echo 'Building the summary alone, against the cheapest aggregate over the same rows:'
+SELECT s.label AS query, to_char(s.ms, 'FM999990.0') AS "serial ms", to_char(p.ms, 'FM999990.0') AS "2 workers ms",
+       to_char(s.ms / fs.ms, 'FM90.00') AS "/sum serial", to_char(p.ms / fp.ms, 'FM90.00') AS "/sum 2w"
+FROM med s JOIN med p ON p.id = s.id AND p.mode = 'parallel'
+JOIN med fs ON fs.kind = 'scan' AND fs.mode = 'serial' JOIN med fp ON fp.kind = 'scan' AND fp.mode = 'parallel'
+WHERE s.mode = 'serial' AND s.task = 'reference' ORDER BY s.id;
+
+\echo
 \echo 'Summary size (the stored monthly summary of all' :customers 'customers):'
 SELECT pg_column_size(s) AS "bytes (pg_column_size)", pg_size_pretty(pg_column_size(s)::bigint) AS size,
        length(s::text) AS "text form, characters",

@@ -111,6 +111,12 @@ INSERT INTO bench_query (task, kind, label, sql) VALUES
                100::float8 * a[k] / size
         FROM agg, generate_series(1, 24) AS k WHERE k - 1 <= 23 - f$q$, :'m_cohort'));
 
+-- Reference (not compared): the cheapest aggregate over the rows, and building the summary alone.
+INSERT INTO bench_query (task, kind, label, sql) VALUES
+('reference', 'scan', 'sum(customer_id): the scan floor', 'SELECT sum(customer_id) FROM activity'),
+('reference', 'build', 'retention_agg(customer_id, active_on) alone',
+ 'SELECT pg_column_size(retention_agg(customer_id, active_on)) FROM activity');
+
 -- One timed execution, measured by the server (EXPLAIN ANALYZE, TIMING OFF: the query runs to
 -- completion, its result is discarded; parsing, planning and the client are not counted).
 CREATE FUNCTION bench_explain(q text, OUT ms float8, OUT workers int)

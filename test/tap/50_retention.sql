@@ -2,7 +2,7 @@
 -- rollups, window frames, I/O round trips, malformed text and binary values, hashing.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(89);
+SELECT plan(90);
 
 -- 20,000 customers over 24 months (2023-01 to 2024-12).  Ids spread over the whole bigint
 -- range (both ends, 0 and -1 included); each customer starts in a random month, may stop,
@@ -294,6 +294,10 @@ SELECT retention_agg(c, date '2024-01-05') AS canonical,
 FROM (VALUES (1), (2), (3)) v(c);
 SELECT ok((SELECT canonical = runs AND canonical::text <> runs::text FROM three),
           'an array-encoded set equals the canonical run-encoded one');
+SELECT ok((SELECT format('(v1,period=month,periods={2024-01-01:%s})',
+                          encode('\x0100000000000000000000803b30000000000000000100'::bytea, 'base64'))::retention_summary
+                   = (SELECT retention_agg(1, date '2024-01-05'))),
+          'the smallest valid encoding (run cookie, no run container, 15-byte bucket) is accepted');
 SELECT ok((SELECT retention_summary_hash(canonical) = retention_summary_hash(runs)
                   AND retention_summary_hash_extended(canonical, 7) = retention_summary_hash_extended(runs, 7) FROM three),
           'equal summaries hash alike, whatever their bytes');
