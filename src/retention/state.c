@@ -420,6 +420,37 @@ sorted_cmp(const void *a, const void *b)
  * bitset never holds 4096 values or fewer, and the serialised bytes are a
  * function of the set: parallel, rollup and direct builds print the same text.
  */
+/*
+ * Removes the run containers of a bitmap by rebuilding it from its values,
+ * in place (the pointer, which memory cleanup tracks, stays the same).
+ * libroaring 0.2.66's roaring_bitmap_remove_run_compression must not be used:
+ * on a run ending at 0xFFFF its 16-bit loop counter never stops and writes
+ * past the container.
+ */
+static void
+ret_bitmap_without_runs(roaring_bitmap_t *bm)
+{
+	uint64		card = roaring_bitmap_get_cardinality(bm);
+	uint32	   *vals;
+	roaring_bitmap_t *fresh;
+	roaring_bitmap_t tmp;
+
+	if (card == 0)
+		return;
+	vals = palloc_extended(card * sizeof(uint32), MCXT_ALLOC_HUGE);
+	roaring_bitmap_to_uint32_array(bm, vals);
+	fresh = roaring_bitmap_of_ptr(card, vals);
+	pfree(vals);
+	if (fresh == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory rebuilding a customer bitmap")));
+	tmp = *bm;
+	*bm = *fresh;
+	*fresh = tmp;
+	roaring_bitmap_free(fresh);		/* frees the old containers */
+}
+
 static void
 ret_state_prepare(RetState *st)
 {
@@ -473,7 +504,7 @@ ret_state_prepare(RetState *st)
 		st->buckets[i].n = 0;
 		st->buckets[i].vals = NULL;
 		/* canonical containers: the bytes depend only on the set, not on how it was built */
-		roaring_bitmap_remove_run_compression(sorted[i].bm);
+		ret_bitmap_without_runs(sorted[i].bm);
 		roaring_bitmap_run_optimize(sorted[i].bm);
 	}
 	st->period_first[np] = nb;
