@@ -16,3 +16,15 @@ BEGIN
     PERFORM lo_unlink(lo);
     RETURN path;
 END $$;
+
+-- The EXPLAIN (COSTS OFF) text of a query, to check the shape of a plan (partial aggregation).
+CREATE FUNCTION tap.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    r text;
+    acc text := '';
+BEGIN
+    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+        acc := acc || r || E'\n';
+    END LOOP;
+    RETURN acc;
+END $$;

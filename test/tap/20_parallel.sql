@@ -25,16 +25,10 @@ SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;
 SET LOCAL parallel_leader_participation = off;
 
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text; acc text := '';
-BEGIN
-    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP acc := acc || r || E'\n'; END LOOP;
-    RETURN acc;
-END $$;
-SELECT ok(pg_temp.plan_of('SELECT channel, nps_agg(nps_score) FROM par GROUP BY channel')
+SELECT ok(tap.plan_of('SELECT channel, nps_agg(nps_score) FROM par GROUP BY channel')
           LIKE '%Partial%Aggregate%',
           'the parallel plan splits the aggregate (partial + finalize)');
-SELECT ok(pg_temp.plan_of('SELECT rollup(s) FROM (SELECT nps_agg(nps_score) AS s FROM par) q')
+SELECT ok(tap.plan_of('SELECT rollup(s) FROM (SELECT nps_agg(nps_score) AS s FROM par) q')
           LIKE '%Partial Aggregate%', 'the direct aggregate runs partially in workers');
 
 SELECT set_eq(

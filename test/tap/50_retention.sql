@@ -218,13 +218,7 @@ SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;
 SET LOCAL parallel_leader_participation = off;
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text; acc text := '';
-BEGIN
-    FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP acc := acc || r || E'\n'; END LOOP;
-    RETURN acc;
-END $$;
-SELECT ok(pg_temp.plan_of('SELECT retention_agg(customer_id, active_on) FROM ret_act') LIKE '%Partial Aggregate%',
+SELECT ok(tap.plan_of('SELECT retention_agg(customer_id, active_on) FROM ret_act') LIKE '%Partial Aggregate%',
           'the parallel plan runs retention_agg partially in workers (combine function)');
 SELECT is((SELECT retention_agg(customer_id, active_on)::text FROM ret_act), (SELECT m FROM ser),
           'parallel = serial (monthly, same text)');
@@ -247,7 +241,7 @@ SELECT is((SELECT rollup(m)::text FROM ret_daily), (SELECT m FROM ser),
 SELECT is((SELECT rollup(w)::text FROM ret_daily), (SELECT w FROM ser),
           'rollup of daily weekly summaries = direct weekly aggregate');
 SET LOCAL max_parallel_workers_per_gather = 2;
-SELECT ok(pg_temp.plan_of('SELECT rollup(m) FROM ret_daily') LIKE '%Partial Aggregate%', 'rollup runs in parallel');
+SELECT ok(tap.plan_of('SELECT rollup(m) FROM ret_daily') LIKE '%Partial Aggregate%', 'rollup runs in parallel');
 SELECT is((SELECT rollup(m)::text FROM ret_daily), (SELECT m FROM ser), 'parallel rollup = direct aggregate');
 RESET max_parallel_workers_per_gather;
 SELECT is((SELECT count(*) FROM (SELECT date_trunc('month', day) AS mo, rollup(m) AS s FROM ret_daily GROUP BY 1) r
