@@ -117,26 +117,7 @@ INSERT INTO bench_query (task, kind, label, sql) VALUES
 ('reference', 'build', 'retention_agg(customer_id, active_on) alone',
  'SELECT pg_column_size(retention_agg(customer_id, active_on)) FROM activity');
 
--- One timed execution, measured by the server (EXPLAIN ANALYZE, TIMING OFF: the query runs to
--- completion, its result is discarded; parsing, planning and the client are not counted).
-CREATE FUNCTION bench_explain(q text, OUT ms float8, OUT workers int)
-LANGUAGE plpgsql AS $$
-DECLARE
-    plan jsonb;
-BEGIN
-    EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, SUMMARY ON, COSTS OFF, FORMAT JSON) ' || q INTO plan;
-    ms := (plan -> 0 ->> 'Execution Time')::float8;
-    SELECT coalesce(sum(w::int), 0) INTO workers
-    FROM jsonb_path_query(plan, 'strict $.**."Workers Launched"') AS w;
-END $$;
-
-CREATE TABLE bench_run (
-    query_id int    NOT NULL REFERENCES bench_query,
-    mode     text   NOT NULL,             -- serial, parallel
-    run      int    NOT NULL,             -- 0 = warm-up, not counted
-    ms       float8 NOT NULL,
-    workers  int    NOT NULL
-);
+\ir common.sql
 
 -- Every query of a task back to back, serially and then with 2 workers, so that noise from
 -- other work on the machine hits the compared queries alike.
