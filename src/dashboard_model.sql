@@ -1,0 +1,604 @@
+-- The CX dashboard, part 1: the data model, settings, the KPI catalogue and targets, and the
+-- status logic (docs/data-model.md, docs/dashboard.md).  Everything lives in schema cxkpi,
+-- which the extension owns; the summary types and accessors stay in @extschema@.
+--
+-- Data tables and config tables are extension members, so each is registered with
+-- pg_extension_config_dump: pg_dump then dumps their rows (user data), and CREATE EXTENSION
+-- recreates the tables.  Config tables hold built-in rows (is_default) that the script seeds;
+-- only user rows are dumped, and a restored row whose key matches a built-in row replaces it
+-- (trigger cxkpi.config_row_upsert), so restore never fails on a duplicate key.
+
+CREATE SCHEMA cxkpi;
+COMMENT ON SCHEMA cxkpi IS
+    'cxkpi dashboard layer: CX data model, KPI catalogue and targets, daily rollups and BI-facing views.';
+
+-------------------------------------------------------------------------------------------------
+-- Config tables: settings, KPI definitions, KPI targets
+-------------------------------------------------------------------------------------------------
+
+CREATE TABLE cxkpi.settings (
+    key         text PRIMARY KEY,
+    value       text NOT NULL,
+    description text NOT NULL DEFAULT '',
+    is_default  boolean NOT NULL DEFAULT false,
+    CONSTRAINT settings_key_known CHECK (key IN (
+        'as_of', 'scorecard_grain', 'time_zone', 'confidence', 'retention_active_window',
+        'loyalty_active_days', 'csat_scale', 'ces_scale'))
+);
+COMMENT ON TABLE cxkpi.settings IS
+    'Dashboard settings (one row per key). Edit with UPDATE; values are validated. Changes that affect rollups (time_zone, retention_active_window, loyalty_active_days, csat_scale, ces_scale, confidence) apply at the next CALL cxkpi.refresh_dashboard().';
+
+-- Validates a setting value; raises 22023 with a hint.  Also marks an edited built-in row as a
+-- user row, so that it is dumped.
+CREATE FUNCTION cxkpi.settings_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    ok boolean;
+    hint text;
+BEGIN
+    CASE NEW.key
+    WHEN 'as_of' THEN
+        ok := NEW.value = '' OR NEW.value ~ '^\d{4}-\d{2}-\d{2}$';
+        IF ok AND NEW.value <> '' THEN PERFORM NEW.value::date; END IF;
+        hint := 'Use a date such as 2026-10-31, or '''' for the current date.';
+    WHEN 'scorecard_grain' THEN
+        ok := NEW.value IN ('week', 'month', 'quarter', 'year');
+        hint := 'Use week, month, quarter or year.';
+    WHEN 'time_zone' THEN
+        ok := EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = NEW.value)
+              OR EXISTS (SELECT 1 FROM pg_timezone_abbrevs WHERE abbrev = NEW.value);
+        hint := 'Use a time zone name from pg_timezone_names, such as UTC or Europe/Paris.';
+    WHEN 'confidence' THEN
+        ok := NEW.value ~ '^0\.\d+$' AND NEW.value::float8 > 0 AND NEW.value::float8 < 1;
+        hint := 'Use a confidence level strictly between 0 and 1, such as 0.95.';
+    WHEN 'retention_active_window', 'loyalty_active_days' THEN
+        ok := NEW.value ~ '^[1-9]\d{0,4}$';
+        hint := 'Use a positive integer.';
+    WHEN 'csat_scale' THEN
+        ok := NEW.value IN ('2', '3', '5', '7', '10');
+        hint := 'Use 2, 3, 5, 7 or 10.';
+    WHEN 'ces_scale' THEN
+        ok := NEW.value IN ('5', '7');
+        hint := 'Use 5 or 7.';
+    END CASE;
+    IF NOT ok THEN
+        RAISE EXCEPTION 'invalid value "%" for cxkpi setting "%"', NEW.value, NEW.key
+            USING ERRCODE = 'invalid_parameter_value', HINT = hint;
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.is_default AND NEW.is_default THEN
+        NEW.is_default := NEW.value = OLD.value AND NEW.description = OLD.description;
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE TABLE cxkpi.kpi_definitions (
+    kpi         text PRIMARY KEY CONSTRAINT kpi_definitions_key_format CHECK (kpi ~ '^[a-z][a-z0-9_]*$'),
+    name        text NOT NULL CHECK (name <> ''),
+    section     text NOT NULL CHECK (section IN ('satisfaction', 'purchase_experience', 'service_quality',
+                    'loyalty_retention', 'digital_experience', 'operational_efficiency', 'returns',
+                    'customer_value', 'other')),
+    unit        text NOT NULL CHECK (unit IN ('points', 'percent', 'score', 'currency', 'hours',
+                    'seconds', 'days', 'count', 'ratio')),
+    direction   text NOT NULL CHECK (direction IN ('higher_is_better', 'lower_is_better')),
+    formula     text NOT NULL,
+    source      text NOT NULL CHECK (source IN ('builtin', 'metric_observations')),
+    value_min   double precision,
+    value_max   double precision,
+    is_default  boolean NOT NULL DEFAULT false,
+    CONSTRAINT kpi_definitions_range CHECK (value_min IS NULL OR value_max IS NULL OR value_min < value_max)
+);
+COMMENT ON TABLE cxkpi.kpi_definitions IS
+    'KPI catalogue: one row per KPI key. Built-in KPIs are computed by the rollups; KPIs with source metric_observations are read from cxkpi.metric_observations (add your own with INSERT).';
+
+CREATE TABLE cxkpi.kpi_targets (
+    kpi              text NOT NULL REFERENCES cxkpi.kpi_definitions ON UPDATE CASCADE,
+    dimension        text NOT NULL DEFAULT '',
+    valid_from       date NOT NULL DEFAULT '-infinity',
+    target           double precision,
+    red_threshold    double precision,
+    yellow_threshold double precision,
+    min_sample_size  bigint NOT NULL DEFAULT 1 CHECK (min_sample_size >= 0),
+    enabled          boolean NOT NULL DEFAULT true,
+    is_default       boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (kpi, dimension, valid_from),
+    CONSTRAINT kpi_targets_finite CHECK (
+        (target IS NULL OR target BETWEEN -1e300 AND 1e300)
+        AND (red_threshold IS NULL OR red_threshold BETWEEN -1e300 AND 1e300)
+        AND (yellow_threshold IS NULL OR yellow_threshold BETWEEN -1e300 AND 1e300))
+);
+COMMENT ON TABLE cxkpi.kpi_targets IS
+    'Targets and red/yellow action thresholds per KPI, optionally per dimension value (dimension '''' = every breakdown), valid from a date. Red when the value is beyond red_threshold (below it for higher-is-better KPIs, above it for lower-is-better), yellow when beyond yellow_threshold, insufficient data below min_sample_size.';
+
+-- Direction-aware threshold order: for a higher-is-better KPI red <= yellow, for a lower-is-better
+-- KPI red >= yellow.
+CREATE FUNCTION cxkpi.kpi_targets_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    dir text;
+BEGIN
+    SELECT direction INTO dir FROM cxkpi.kpi_definitions WHERE kpi = NEW.kpi;
+    IF NEW.red_threshold IS NOT NULL AND NEW.yellow_threshold IS NOT NULL
+       AND ((dir = 'higher_is_better' AND NEW.red_threshold > NEW.yellow_threshold)
+            OR (dir = 'lower_is_better' AND NEW.red_threshold < NEW.yellow_threshold)) THEN
+        RAISE EXCEPTION 'red threshold % and yellow threshold % are in the wrong order for KPI "%" (%)',
+                        NEW.red_threshold, NEW.yellow_threshold, NEW.kpi, dir
+            USING ERRCODE = 'check_violation',
+                  HINT = 'For a higher-is-better KPI red_threshold <= yellow_threshold; for a lower-is-better KPI red_threshold >= yellow_threshold.';
+    END IF;
+    RETURN NEW;
+END $$;
+
+-- Config rows: an edited built-in row becomes a user row (dumped); inserting a row whose key
+-- matches a built-in row replaces the built-in row (this is what pg_restore does); built-in
+-- rows cannot be deleted (a deletion would be undone by the next restore).
+CREATE FUNCTION cxkpi.config_row_upsert() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    found_default boolean;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.is_default THEN
+            RETURN NEW;
+        END IF;
+        IF TG_TABLE_NAME = 'kpi_definitions' THEN
+            UPDATE cxkpi.kpi_definitions SET name = NEW.name, section = NEW.section, unit = NEW.unit,
+                   direction = NEW.direction, formula = NEW.formula, source = NEW.source,
+                   value_min = NEW.value_min, value_max = NEW.value_max, is_default = false
+             WHERE kpi = NEW.kpi AND is_default;
+        ELSIF TG_TABLE_NAME = 'kpi_targets' THEN
+            UPDATE cxkpi.kpi_targets SET target = NEW.target, red_threshold = NEW.red_threshold,
+                   yellow_threshold = NEW.yellow_threshold, min_sample_size = NEW.min_sample_size,
+                   enabled = NEW.enabled, is_default = false
+             WHERE kpi = NEW.kpi AND dimension = NEW.dimension AND valid_from = NEW.valid_from AND is_default;
+        ELSE
+            UPDATE cxkpi.settings SET value = NEW.value, description = NEW.description, is_default = false
+             WHERE key = NEW.key AND is_default;
+        END IF;
+        GET DIAGNOSTICS found_default = ROW_COUNT;
+        IF found_default THEN
+            RETURN NULL;        -- the built-in row now holds the user's values
+        END IF;
+        RETURN NEW;
+    ELSIF TG_OP = 'UPDATE' THEN
+        IF OLD.is_default AND NEW.is_default AND TG_TABLE_NAME <> 'settings' THEN
+            NEW.is_default := false;
+        END IF;
+        RETURN NEW;
+    ELSE
+        IF OLD.is_default THEN
+            RAISE EXCEPTION 'cannot delete a built-in row of cxkpi.%', TG_TABLE_NAME
+                USING ERRCODE = 'object_in_use',
+                      HINT = CASE TG_TABLE_NAME WHEN 'kpi_targets'
+                                  THEN 'Set enabled = false to switch a built-in target off.'
+                                  ELSE 'Edit it with UPDATE instead.' END;
+        END IF;
+        RETURN OLD;
+    END IF;
+END $$;
+
+CREATE TRIGGER settings_check BEFORE INSERT OR UPDATE ON cxkpi.settings
+    FOR EACH ROW EXECUTE FUNCTION cxkpi.settings_check();
+CREATE TRIGGER settings_upsert BEFORE INSERT OR DELETE ON cxkpi.settings
+    FOR EACH ROW EXECUTE FUNCTION cxkpi.config_row_upsert();
+CREATE TRIGGER kpi_definitions_upsert BEFORE INSERT OR UPDATE OR DELETE ON cxkpi.kpi_definitions
+    FOR EACH ROW EXECUTE FUNCTION cxkpi.config_row_upsert();
+CREATE TRIGGER kpi_targets_upsert BEFORE INSERT OR UPDATE OR DELETE ON cxkpi.kpi_targets
+    FOR EACH ROW EXECUTE FUNCTION cxkpi.config_row_upsert();
+CREATE TRIGGER kpi_targets_check BEFORE INSERT OR UPDATE ON cxkpi.kpi_targets
+    FOR EACH ROW EXECUTE FUNCTION cxkpi.kpi_targets_check();
+
+INSERT INTO cxkpi.settings (key, value, description, is_default) VALUES
+    ('as_of', '', 'Reference date of the scorecard (YYYY-MM-DD); empty = current_date.', true),
+    ('scorecard_grain', 'month', 'Period of the scorecard: week, month, quarter or year.', true),
+    ('time_zone', 'UTC', 'Time zone that turns timestamps into calendar days.', true),
+    ('confidence', '0.95', 'Confidence level of the intervals.', true),
+    ('retention_active_window', '1', 'Active window of retention, in periods of the grain (1 = period over period).', true),
+    ('loyalty_active_days', '90', 'A loyalty member is active with an order or activity in the last N days.', true),
+    ('csat_scale', '5', 'Scale of the CSAT surveys shown on the dashboard.', true),
+    ('ces_scale', '7', 'Scale of the CES surveys shown on the dashboard.', true);
+
+-- Seed 000 (targets and action triggers), 001 (returns), 002-004 (CLV, CES, repeat, acquisition).
+INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula, source, value_min, value_max, is_default) VALUES
+    ('nps', 'Net Promoter Score', 'satisfaction', 'points', 'higher_is_better',
+     '100 * (promoters - detractors) / responses, 0-10 scale', 'builtin', -100, 100, true),
+    ('csat', 'Customer satisfaction (mean score)', 'satisfaction', 'score', 'higher_is_better',
+     'mean CSAT score on the csat_scale (default 1-5)', 'builtin', NULL, NULL, true),
+    ('csat_satisfied_pct', 'Customer satisfaction (% satisfied)', 'satisfaction', 'percent', 'higher_is_better',
+     '100 * top-2-box responses / responses', 'builtin', 0, 100, true),
+    ('ces', 'Customer Effort Score (mean)', 'satisfaction', 'score', 'higher_is_better',
+     'mean CES 2.0 agreement score (1-7, higher is easier)', 'builtin', NULL, NULL, true),
+    ('conversion_rate', 'Conversion rate', 'purchase_experience', 'percent', 'higher_is_better',
+     '100 * converted visits / visits (web and app sessions; store transactions / store visitors)', 'builtin', 0, 100, true),
+    ('aov', 'Average order value', 'purchase_experience', 'currency', 'higher_is_better',
+     '(gross value - discounts) / orders', 'builtin', 0, NULL, true),
+    ('cart_abandonment_rate', 'Cart abandonment rate', 'purchase_experience', 'percent', 'lower_is_better',
+     '100 * (carts created - carts converted in session) / carts created', 'builtin', 0, 100, true),
+    ('cart_recovery_rate', 'Cart recovery rate', 'purchase_experience', 'percent', 'higher_is_better',
+     '100 * abandoned carts later recovered / abandoned carts', 'builtin', 0, 100, true),
+    ('response_time_hours', 'First response time (mean)', 'service_quality', 'hours', 'lower_is_better',
+     'mean of first response - created, in hours, over tickets with a response', 'builtin', 0, NULL, true),
+    ('response_time_median_hours', 'First response time (median)', 'service_quality', 'hours', 'lower_is_better',
+     'median of first response - created, in hours', 'builtin', 0, NULL, true),
+    ('response_time_p90_hours', 'First response time (90th percentile)', 'service_quality', 'hours', 'lower_is_better',
+     '90th percentile (continuous) of first response - created, in hours', 'builtin', 0, NULL, true),
+    ('resolution_rate', 'Resolution rate', 'service_quality', 'percent', 'higher_is_better',
+     '100 * tickets created in the period and resolved / tickets created in the period', 'builtin', 0, 100, true),
+    ('first_contact_resolution_rate', 'First contact resolution', 'service_quality', 'percent', 'higher_is_better',
+     '100 * resolved tickets with one contact and no reopen / resolved tickets', 'builtin', 0, 100, true),
+    ('retention_rate', 'Customer retention rate', 'loyalty_retention', 'percent', 'higher_is_better',
+     '100 * customers active at the end of the previous period and of this one / customers active at the end of the previous period', 'builtin', 0, 100, true),
+    ('churn_rate', 'Churn rate', 'loyalty_retention', 'percent', 'lower_is_better',
+     '100 - retention_rate', 'builtin', 0, 100, true),
+    ('loyalty_members', 'Loyalty programme members', 'loyalty_retention', 'count', 'higher_is_better',
+     'members enrolled by the end of the period', 'builtin', 0, NULL, true),
+    ('loyalty_active_share', 'Active loyalty members', 'loyalty_retention', 'percent', 'higher_is_better',
+     '100 * members with an order or activity in the last loyalty_active_days days / members, at the end of the period', 'builtin', 0, 100, true),
+    ('app_rating', 'Mobile app rating', 'digital_experience', 'score', 'higher_is_better',
+     'mean app store rating (1-5 stars)', 'builtin', 1, 5, true),
+    ('website_load_time_seconds', 'Website load time', 'digital_experience', 'seconds', 'lower_is_better',
+     'weighted mean of observed load times', 'metric_observations', 0, NULL, true),
+    ('uptime_pct', 'Website uptime', 'digital_experience', 'percent', 'higher_is_better',
+     'weighted mean of observed uptime (weight = minutes covered)', 'metric_observations', 0, 100, true),
+    ('mobile_optimization_score', 'Mobile optimisation score', 'digital_experience', 'score', 'higher_is_better',
+     'weighted mean of observed scores (0-100)', 'metric_observations', 0, 100, true),
+    ('staff_training_hours', 'Staff training hours per year', 'operational_efficiency', 'hours', 'higher_is_better',
+     'weighted mean of observed training hours per employee and year', 'metric_observations', 0, 8784, true),
+    ('certification_share_pct', 'Customer service certification', 'operational_efficiency', 'percent', 'higher_is_better',
+     'weighted mean of the observed share of certified staff', 'metric_observations', 0, 100, true),
+    ('mystery_shopper_score_pct', 'Mystery shopper score', 'operational_efficiency', 'percent', 'higher_is_better',
+     'weighted mean of mystery shopper scores', 'metric_observations', 0, 100, true),
+    ('protocol_adherence_pct', 'Service protocol adherence', 'operational_efficiency', 'percent', 'higher_is_better',
+     'weighted mean of observed protocol adherence', 'metric_observations', 0, 100, true),
+    ('return_rate', 'Return rate', 'returns', 'percent', 'lower_is_better',
+     '100 * orders with at least one return / orders (order-date basis)', 'builtin', 0, 100, true),
+    ('item_return_rate', 'Item return rate', 'returns', 'percent', 'lower_is_better',
+     '100 * items returned / items ordered', 'builtin', 0, 100, true),
+    ('value_return_rate', 'Value return rate', 'returns', 'percent', 'lower_is_better',
+     '100 * returned value / net order value', 'builtin', 0, 100, true),
+    ('full_return_rate', 'Orders returned completely', 'returns', 'percent', 'lower_is_better',
+     '100 * orders with every item returned / orders', 'builtin', 0, 100, true),
+    ('first_order_return_rate', 'Return rate, first orders', 'returns', 'percent', 'lower_is_better',
+     '100 * first orders of a customer with a return / first orders', 'builtin', 0, 100, true),
+    ('repeat_order_return_rate', 'Return rate, repeat orders', 'returns', 'percent', 'lower_is_better',
+     '100 * later orders of a customer with a return / later orders', 'builtin', 0, 100, true),
+    ('avg_return_value', 'Average return value', 'returns', 'currency', 'lower_is_better',
+     'returned value / orders with a return', 'builtin', 0, NULL, true),
+    ('merchant_initiated_share', 'Merchant-initiated returns', 'returns', 'percent', 'lower_is_better',
+     '100 * returns created by staff / returns (return-request date basis)', 'builtin', 0, 100, true),
+    ('avg_days_to_return', 'Average days from order to return', 'returns', 'days', 'lower_is_better',
+     'mean of return request day - order day (return-request date basis)', 'builtin', 0, NULL, true),
+    ('returns_csat', 'Returns CSAT (mean score)', 'returns', 'score', 'higher_is_better',
+     'mean CSAT score of surveys on the returns touchpoint', 'builtin', NULL, NULL, true),
+    ('repeat_customer_rate', 'Repeat customer rate', 'customer_value', 'percent', 'higher_is_better',
+     '100 * customers who ordered on two or more days of the period / customers who ordered in it', 'builtin', 0, 100, true),
+    ('purchase_frequency', 'Purchase frequency', 'customer_value', 'ratio', 'higher_is_better',
+     'orders / customers who ordered, in the period', 'builtin', 0, NULL, true),
+    ('new_customers', 'New customers', 'customer_value', 'count', 'higher_is_better',
+     'customers acquired in the period (customers.acquired_on)', 'builtin', 0, NULL, true),
+    ('cac', 'Customer acquisition cost', 'customer_value', 'currency', 'lower_is_better',
+     'acquisition cost / customers acquired in the period', 'builtin', 0, NULL, true),
+    ('clv_simple', 'Customer lifetime value (simple)', 'customer_value', 'currency', 'higher_is_better',
+     'AOV * purchase frequency * expected lifespan in periods (100 / churn_rate), all at the same grain', 'builtin', 0, NULL, true);
+
+-- Seed 000's targets and action triggers.  Red and yellow are the "Action Triggers"; minimum
+-- sample sizes are cxkpi's defaults (a status needs that many observations).
+INSERT INTO cxkpi.kpi_targets (kpi, target, red_threshold, yellow_threshold, min_sample_size, is_default) VALUES
+    ('nps',                       50,      35,   NULL, 100, true),
+    ('csat',                      4.5,     4.0,  NULL, 30,  true),
+    ('conversion_rate',           4.0,     NULL, 2.8,  100, true),
+    ('aov',                       145,     NULL, NULL, 30,  true),
+    ('cart_abandonment_rate',     60,      75,   NULL, 30,  true),
+    ('response_time_hours',       1,       4,    NULL, 30,  true),
+    ('resolution_rate',           95,      NULL, 85,   30,  true),
+    ('retention_rate',            75,      NULL, 65,   30,  true),
+    ('loyalty_members',           3000000, NULL, NULL, 0,   true),
+    ('app_rating',                4.4,     NULL, NULL, 30,  true),
+    ('website_load_time_seconds', 2.0,     NULL, NULL, 1,   true),
+    ('staff_training_hours',      50,      NULL, NULL, 1,   true);
+
+-------------------------------------------------------------------------------------------------
+-- Settings accessors and the status logic (reused by alerting)
+-------------------------------------------------------------------------------------------------
+
+CREATE FUNCTION cxkpi.setting(key text) RETURNS text
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    AS $$ SELECT s.value FROM cxkpi.settings AS s WHERE s.key = setting.key $$;
+COMMENT ON FUNCTION cxkpi.setting(text) IS 'The value of a cxkpi.settings key (NULL if unknown).';
+
+CREATE FUNCTION cxkpi.as_of() RETURNS date
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT coalesce(nullif(cxkpi.setting('as_of'), '')::date, current_date) $$;
+COMMENT ON FUNCTION cxkpi.as_of() IS
+    'Reference date of the scorecard: setting as_of, or current_date when it is empty.';
+
+-- The period of grain g that contains day d: [start, end], end inclusive.
+CREATE FUNCTION cxkpi.period_bounds(grain text, d date, OUT period_start date, OUT period_end date)
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+BEGIN
+    IF grain NOT IN ('day', 'week', 'month', 'quarter', 'year') THEN
+        RAISE EXCEPTION 'unknown grain "%"', grain USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Use day, week, month, quarter or year.';
+    END IF;
+    IF NOT isfinite(d) THEN
+        RAISE EXCEPTION 'date % is not finite', d USING ERRCODE = 'datetime_field_overflow';
+    END IF;
+    period_start := date_trunc(grain, d::timestamp)::date;
+    period_end := (period_start + ('1 ' || grain)::interval)::date - 1;
+END $$;
+COMMENT ON FUNCTION cxkpi.period_bounds(text, date) IS
+    'First and last day of the day / ISO week / month / quarter / year containing a date.';
+
+-- The status of one KPI value against its thresholds: 'insufficient data' when there is no
+-- value or fewer observations than min_sample_size; 'red' when the value is beyond the red
+-- threshold (strictly: below it when higher is better, above it when lower is better); 'yellow'
+-- likewise for the yellow threshold; 'green' otherwise; 'no target' when neither threshold nor
+-- target is set.  Issue 7's alert rules call this same function.
+CREATE FUNCTION cxkpi.kpi_status(direction text, value double precision, sample_size bigint,
+                                 target double precision, red_threshold double precision,
+                                 yellow_threshold double precision, min_sample_size bigint DEFAULT 1)
+    RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    IF direction IS NULL OR direction NOT IN ('higher_is_better', 'lower_is_better') THEN
+        RAISE EXCEPTION 'invalid KPI direction "%"', direction USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Use higher_is_better or lower_is_better.';
+    END IF;
+    IF red_threshold IS NULL AND yellow_threshold IS NULL AND target IS NULL THEN
+        RETURN 'no target';
+    END IF;
+    IF value IS NULL OR value = 'NaN' OR coalesce(sample_size, 0) < coalesce(min_sample_size, 1)
+       OR coalesce(sample_size, 0) = 0 THEN
+        RETURN 'insufficient data';
+    END IF;
+    IF direction = 'higher_is_better' THEN
+        IF value < red_threshold THEN RETURN 'red'; END IF;
+        IF value < yellow_threshold THEN RETURN 'yellow'; END IF;
+    ELSE
+        IF value > red_threshold THEN RETURN 'red'; END IF;
+        IF value > yellow_threshold THEN RETURN 'yellow'; END IF;
+    END IF;
+    RETURN 'green';
+END $$;
+COMMENT ON FUNCTION cxkpi.kpi_status(text, double precision, bigint, double precision, double precision, double precision, bigint) IS
+    'Status of a KPI value: red / yellow / green / insufficient data / no target (thresholds are strict: NPS 35 is not below 35).';
+
+-- Whether a value meets its target: at least the target when higher is better, below it when
+-- lower is better (seed 000 writes lower-is-better targets as "<60%", "<1 hour").
+CREATE FUNCTION cxkpi.meets_target(direction text, value double precision, target double precision)
+    RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT CASE direction WHEN 'higher_is_better' THEN value >= target
+                                WHEN 'lower_is_better' THEN value < target END $$;
+COMMENT ON FUNCTION cxkpi.meets_target(text, double precision, double precision) IS
+    'True when a value meets its target (>= target if higher is better, < target if lower is better).';
+
+-- Wilson interval of a proportion x/n, in percent, from the CSAT yes/no summary (the same C
+-- code as every other Wilson interval of cxkpi).
+CREATE FUNCTION cxkpi.wilson_ci_lower(successes bigint, trials bigint, confidence double precision DEFAULT 0.95)
+    RETURNS double precision LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ SELECT CASE WHEN trials > 0 AND successes BETWEEN 0 AND trials THEN
+                 @extschema@.csat_ci_lower(format('(v1,scale=2,n=%s,counts={%s,%s})', trials, trials - successes,
+                                                  successes)::@extschema@.csat_summary, confidence) END $$;
+CREATE FUNCTION cxkpi.wilson_ci_upper(successes bigint, trials bigint, confidence double precision DEFAULT 0.95)
+    RETURNS double precision LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ SELECT CASE WHEN trials > 0 AND successes BETWEEN 0 AND trials THEN
+                 @extschema@.csat_ci_upper(format('(v1,scale=2,n=%s,counts={%s,%s})', trials, trials - successes,
+                                                  successes)::@extschema@.csat_summary, confidence) END $$;
+COMMENT ON FUNCTION cxkpi.wilson_ci_lower(bigint, bigint, double precision) IS
+    'Lower end of the Wilson interval of successes/trials, in percent (NULL when trials = 0).';
+COMMENT ON FUNCTION cxkpi.wilson_ci_upper(bigint, bigint, double precision) IS
+    'Upper end of the Wilson interval of successes/trials, in percent (NULL when trials = 0).';
+
+-------------------------------------------------------------------------------------------------
+-- Data tables (docs/data-model.md)
+-------------------------------------------------------------------------------------------------
+
+CREATE TABLE cxkpi.customers (
+    customer_id         bigint PRIMARY KEY,
+    acquired_on         date NOT NULL CHECK (isfinite(acquired_on)),
+    acquisition_channel text NOT NULL DEFAULT 'unknown'
+        CHECK (acquisition_channel IN ('organic_search', 'paid_search', 'social', 'email', 'referral',
+               'affiliate', 'display', 'direct', 'store', 'app', 'other', 'unknown')),
+    acquisition_cost    numeric(14, 2) NOT NULL DEFAULT 0 CHECK (acquisition_cost >= 0)
+);
+COMMENT ON TABLE cxkpi.customers IS
+    'One row per customer: acquisition date, channel and cost (CAC = cost / customers acquired). The segment new / returning / loyalty is derived per order.';
+
+CREATE TABLE cxkpi.loyalty_members (
+    customer_id    bigint PRIMARY KEY REFERENCES cxkpi.customers,
+    enrolled_on    date NOT NULL CHECK (isfinite(enrolled_on)),
+    last_active_on date CHECK (last_active_on >= enrolled_on AND isfinite(last_active_on)),
+    tier           text NOT NULL DEFAULT 'standard' CHECK (tier <> '')
+);
+COMMENT ON TABLE cxkpi.loyalty_members IS 'Loyalty programme members: enrolment date and the date of the last known activity (earning or redeeming).';
+
+CREATE TABLE cxkpi.orders (
+    order_id    bigint PRIMARY KEY,
+    customer_id bigint NOT NULL REFERENCES cxkpi.customers,
+    ordered_at  timestamptz NOT NULL CHECK (isfinite(ordered_at)),
+    channel     text NOT NULL CHECK (channel IN ('store', 'web_desktop', 'web_mobile', 'app')),
+    items       integer NOT NULL CHECK (items > 0),
+    gross_value numeric(14, 2) NOT NULL CHECK (gross_value >= 0),
+    discount    numeric(14, 2) NOT NULL DEFAULT 0 CHECK (discount >= 0),
+    CONSTRAINT orders_discount_le_gross CHECK (discount <= gross_value)
+);
+CREATE INDEX orders_customer_idx ON cxkpi.orders (customer_id, ordered_at);
+COMMENT ON TABLE cxkpi.orders IS
+    'One row per order: channel (store, web_desktop, web_mobile, app), items, gross value and discount; net value = gross_value - discount.';
+
+CREATE TABLE cxkpi.order_returns (
+    return_id      bigint PRIMARY KEY,
+    order_id       bigint NOT NULL REFERENCES cxkpi.orders,
+    requested_at   timestamptz NOT NULL CHECK (isfinite(requested_at)),
+    received_at    timestamptz CHECK (isfinite(received_at)),
+    items_returned integer NOT NULL CHECK (items_returned > 0),
+    value_returned numeric(14, 2) NOT NULL CHECK (value_returned >= 0),
+    initiated_by   text NOT NULL DEFAULT 'customer' CHECK (initiated_by IN ('customer', 'merchant')),
+    reason         text,
+    CONSTRAINT order_returns_received_after_request CHECK (received_at >= requested_at)
+);
+CREATE INDEX order_returns_order_idx ON cxkpi.order_returns (order_id);
+COMMENT ON TABLE cxkpi.order_returns IS
+    'One row per return (an order can have several): items and value returned, request and receipt times, and who created it.';
+
+-- Cross-row rules of returns: a return is requested after its order, and the returns of an order
+-- never exceed its items or its net value.
+CREATE FUNCTION cxkpi.order_returns_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    o record;
+    tot_items bigint;
+    tot_value numeric;
+BEGIN
+    SELECT * INTO o FROM cxkpi.orders WHERE order_id = NEW.order_id;
+    IF NOT FOUND THEN
+        RETURN NULL;    -- the foreign key reports it
+    END IF;
+    IF NEW.requested_at < o.ordered_at THEN
+        RAISE EXCEPTION 'return % is requested before its order % was placed', NEW.return_id, NEW.order_id
+            USING ERRCODE = 'check_violation',
+                  DETAIL = format('requested_at %s, ordered_at %s.', NEW.requested_at, o.ordered_at);
+    END IF;
+    SELECT sum(items_returned), sum(value_returned) INTO tot_items, tot_value
+      FROM cxkpi.order_returns WHERE order_id = NEW.order_id;
+    IF tot_items > o.items OR tot_value > o.gross_value - o.discount THEN
+        RAISE EXCEPTION 'returns of order % exceed the order', NEW.order_id
+            USING ERRCODE = 'check_violation',
+                  DETAIL = format('%s items worth %s returned of %s items worth %s.', tot_items, tot_value,
+                                  o.items, o.gross_value - o.discount);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER order_returns_check AFTER INSERT OR UPDATE ON cxkpi.order_returns
+    FOR EACH ROW EXECUTE FUNCTION cxkpi.order_returns_check();
+
+CREATE TABLE cxkpi.survey_responses (
+    response_id  bigint PRIMARY KEY,
+    responded_at timestamptz NOT NULL CHECK (isfinite(responded_at)),
+    survey       text NOT NULL CHECK (survey IN ('nps', 'csat', 'ces')),
+    score        integer NOT NULL,
+    scale        integer NOT NULL,
+    channel      text NOT NULL CHECK (channel IN ('store', 'web', 'app', 'email', 'chat', 'phone',
+                                                  'returns', 'delivery', 'other')),
+    customer_id  bigint REFERENCES cxkpi.customers,
+    order_id     bigint REFERENCES cxkpi.orders,
+    comment      text,
+    CONSTRAINT survey_responses_scale CHECK (
+        (survey = 'nps' AND scale = 10) OR (survey = 'csat' AND scale IN (2, 3, 5, 7, 10))
+        OR (survey = 'ces' AND scale IN (5, 7))),
+    CONSTRAINT survey_responses_score_in_scale CHECK (
+        score BETWEEN CASE survey WHEN 'nps' THEN 0 ELSE 1 END AND scale)
+);
+COMMENT ON TABLE cxkpi.survey_responses IS
+    'One row per survey answer: survey nps (0-10), csat (1-scale; scale 2 = no/yes) or ces (CES 2.0, 1-5 or 1-7, higher is easier), touchpoint channel and comment.';
+
+CREATE TABLE cxkpi.web_sessions (
+    session_id       bigint PRIMARY KEY,
+    started_at       timestamptz NOT NULL CHECK (isfinite(started_at)),
+    device           text NOT NULL CHECK (device IN ('desktop', 'mobile', 'tablet', 'app')),
+    customer_id      bigint REFERENCES cxkpi.customers,
+    added_to_cart    boolean NOT NULL DEFAULT false,
+    reached_checkout boolean NOT NULL DEFAULT false,
+    converted        boolean NOT NULL DEFAULT false,
+    CONSTRAINT web_sessions_funnel CHECK ((NOT converted OR reached_checkout) AND (NOT reached_checkout OR added_to_cart))
+);
+COMMENT ON TABLE cxkpi.web_sessions IS
+    'One row per web or app session (visit) with its funnel steps: added to cart, reached checkout, converted (ordered).';
+
+CREATE TABLE cxkpi.store_traffic (
+    store_id   text NOT NULL CHECK (store_id <> ''),
+    visit_date date NOT NULL CHECK (isfinite(visit_date)),
+    visitors   bigint NOT NULL CHECK (visitors >= 0),
+    PRIMARY KEY (store_id, visit_date)
+);
+COMMENT ON TABLE cxkpi.store_traffic IS
+    'Footfall counter per store and day: in-store conversion = store orders / store visitors.';
+
+CREATE TABLE cxkpi.carts (
+    cart_id      bigint PRIMARY KEY,
+    created_at   timestamptz NOT NULL CHECK (isfinite(created_at)),
+    device       text NOT NULL CHECK (device IN ('desktop', 'mobile', 'tablet', 'app')),
+    customer_id  bigint REFERENCES cxkpi.customers,
+    converted_at timestamptz CHECK (converted_at >= created_at AND isfinite(converted_at)),
+    abandoned_at timestamptz CHECK (abandoned_at >= created_at AND isfinite(abandoned_at)),
+    recovered_at timestamptz CHECK (recovered_at >= created_at AND isfinite(recovered_at)),
+    CONSTRAINT carts_converted_or_abandoned CHECK (converted_at IS NULL OR abandoned_at IS NULL),
+    CONSTRAINT carts_recovered_after_abandonment CHECK (
+        recovered_at IS NULL OR (converted_at IS NULL AND (abandoned_at IS NULL OR recovered_at >= abandoned_at)))
+);
+COMMENT ON TABLE cxkpi.carts IS
+    'One row per cart: created, converted in its session, abandoned (not converted), recovered (bought later, e.g. after a reminder).';
+
+CREATE TABLE cxkpi.support_tickets (
+    ticket_id           bigint PRIMARY KEY,
+    customer_id         bigint REFERENCES cxkpi.customers,
+    channel             text NOT NULL CHECK (channel IN ('email', 'chat', 'phone')),
+    created_at          timestamptz NOT NULL CHECK (isfinite(created_at)),
+    first_response_at   timestamptz CHECK (first_response_at >= created_at AND isfinite(first_response_at)),
+    resolved_at         timestamptz CHECK (resolved_at >= created_at AND isfinite(resolved_at)),
+    contacts_to_resolve integer CHECK (contacts_to_resolve >= 1),
+    reopened            boolean NOT NULL DEFAULT false,
+    CONSTRAINT support_tickets_contacts_need_resolution CHECK (contacts_to_resolve IS NULL OR resolved_at IS NOT NULL)
+);
+COMMENT ON TABLE cxkpi.support_tickets IS
+    'One row per support ticket: channel (email, chat, phone), created, first public staff response, resolved, contacts needed, reopened.';
+
+CREATE TABLE cxkpi.app_ratings (
+    rating_id   bigint PRIMARY KEY,
+    rated_at    timestamptz NOT NULL CHECK (isfinite(rated_at)),
+    app_store   text NOT NULL CHECK (app_store IN ('app_store', 'google_play', 'other')),
+    rating      integer NOT NULL CHECK (rating BETWEEN 1 AND 5),
+    app_version text,
+    comment     text
+);
+COMMENT ON TABLE cxkpi.app_ratings IS 'One row per app store rating (1-5 stars).';
+
+CREATE TABLE cxkpi.metric_observations (
+    kpi         text NOT NULL REFERENCES cxkpi.kpi_definitions ON UPDATE CASCADE,
+    observed_at timestamptz NOT NULL CHECK (isfinite(observed_at)),
+    dimension   text NOT NULL DEFAULT '' CHECK (dimension <> 'all'),
+    value       double precision NOT NULL CHECK (value BETWEEN -1e300 AND 1e300),
+    weight      double precision NOT NULL DEFAULT 1 CHECK (weight > 0 AND weight <= 1e300),
+    PRIMARY KEY (kpi, dimension, observed_at)
+);
+COMMENT ON TABLE cxkpi.metric_observations IS
+    'Secondary metrics measured elsewhere (load time, uptime, mobile score, training hours, certification, mystery shopper, protocol adherence): one value per KPI, dimension ('''' = overall) and time; periods report the weighted mean.';
+
+-- An observation must name a metric_observations KPI and lie in its declared range.
+CREATE FUNCTION cxkpi.metric_observations_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    d record;
+BEGIN
+    SELECT * INTO d FROM cxkpi.kpi_definitions WHERE kpi = NEW.kpi;
+    IF NOT FOUND THEN
+        RETURN NEW;     -- the foreign key reports it
+    END IF;
+    IF d.source <> 'metric_observations' THEN
+        RAISE EXCEPTION 'KPI "%" is computed from the data model, not observed', NEW.kpi
+            USING ERRCODE = 'check_violation',
+                  HINT = 'Observations are for KPIs whose source is metric_observations in cxkpi.kpi_definitions.';
+    END IF;
+    IF NEW.value < d.value_min OR NEW.value > d.value_max THEN
+        RAISE EXCEPTION 'value % of KPI "%" is out of range', NEW.value, NEW.kpi
+            USING ERRCODE = 'check_violation',
+                  DETAIL = format('The range is %s to %s.', coalesce(d.value_min::text, '-inf'), coalesce(d.value_max::text, 'inf'));
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER metric_observations_check BEFORE INSERT OR UPDATE ON cxkpi.metric_observations
+    FOR EACH ROW EXECUTE FUNCTION cxkpi.metric_observations_check();
+
+-- pg_dump: user data of every data table, and only the user rows of the config tables.
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.settings', 'WHERE NOT is_default');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.kpi_definitions', 'WHERE NOT is_default');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.kpi_targets', 'WHERE NOT is_default');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.customers', '');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.loyalty_members', '');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.orders', '');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.order_returns', '');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.survey_responses', '');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.web_sessions', '');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.store_traffic', '');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.carts', '');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.support_tickets', '');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.app_ratings', '');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.metric_observations', '');
