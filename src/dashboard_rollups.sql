@@ -357,7 +357,7 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
            cxkpi.wilson_ci_upper(a.active, ly.members, cfg.conf)
     FROM ly, lys, cfg,
          LATERAL (SELECT @extschema@.active_customers(lys.s,
-                      least((ly.period_start + ('1 ' || ly.grain)::interval)::date - 1, lys.last_day), cfg.loy_w) AS active) AS a
+                      least((ly.period_start + cxkpi.grain_interval(ly.grain))::date - 1, lys.last_day), cfg.loy_w) AS active) AS a
     WHERE lys.s IS NOT NULL
     -- digital experience
     UNION ALL
@@ -442,7 +442,7 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
            NULL, NULL, @extschema@.customers(a.s), NULL, NULL
     FROM od AS o JOIN act AS a USING (grain, period_start) JOIN ret AS r USING (grain, period_start)
     WHERE o.breakdown = 'total' AND r.at_start IS NOT NULL)
-SELECT kv.grain, kv.period_start, (kv.period_start + ('1 ' || kv.grain)::interval)::date - 1 AS period_end,
+SELECT kv.grain, kv.period_start, (kv.period_start + cxkpi.grain_interval(kv.grain))::date - 1 AS period_end,
        kv.period_start::timestamp AT TIME ZONE cfg.tz AS "time",
        kv.kpi, kv.breakdown, kv.dimension, kv.value::double precision AS value,
        kv.numerator::double precision AS numerator, kv.denominator::double precision AS denominator,

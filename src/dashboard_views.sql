@@ -7,7 +7,7 @@
 CREATE FUNCTION cxkpi.previous_period_start(grain text, period_start date) RETURNS date
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     AS $$ SELECT CASE grain WHEN 'day' THEN period_start - 1 WHEN 'week' THEN period_start - 7
-                 ELSE (period_start - ('1 ' || grain)::interval)::date END $$;
+                 ELSE (period_start - cxkpi.grain_interval(grain))::date END $$;
 COMMENT ON FUNCTION cxkpi.previous_period_start(text, date) IS
     'First day of the period before the one starting on period_start, at the same grain.';
 CREATE FUNCTION cxkpi.year_ago_period_start(grain text, period_start date) RETURNS date
