@@ -23,7 +23,7 @@ CREATE TABLE cxkpi.settings (
     is_default  boolean NOT NULL DEFAULT false,
     CONSTRAINT settings_key_known CHECK (key IN (
         'as_of', 'scorecard_grain', 'time_zone', 'confidence', 'retention_active_window',
-        'loyalty_active_days', 'csat_scale', 'ces_scale'))
+        'loyalty_active_days', 'csat_scale', 'ces_scale', 'alert_grain'))
 );
 COMMENT ON TABLE cxkpi.settings IS
     'Dashboard settings (one row per key). Edit with UPDATE; values are validated. Changes that affect rollups (time_zone, retention_active_window, loyalty_active_days, csat_scale, ces_scale, confidence) apply at the next CALL cxkpi.refresh_dashboard().';
@@ -44,6 +44,9 @@ BEGIN
     WHEN 'scorecard_grain' THEN
         ok := NEW.value IN ('week', 'month', 'quarter', 'year');
         hint := 'Use week, month, quarter or year.';
+    WHEN 'alert_grain' THEN
+        ok := NEW.value IN ('day', 'week', 'month', 'quarter', 'year');
+        hint := 'Use day, week, month, quarter or year, then CALL cxkpi.check_thresholds() to rebuild the alert states.';
     WHEN 'time_zone' THEN
         ok := EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = NEW.value)
               OR EXISTS (SELECT 1 FROM pg_timezone_abbrevs WHERE abbrev = NEW.value);
@@ -97,7 +100,8 @@ CREATE TABLE cxkpi.kpi_targets (
     target           double precision,
     red_threshold    double precision,
     yellow_threshold double precision,
-    min_sample_size  bigint NOT NULL DEFAULT 1 CHECK (min_sample_size >= 0),
+    min_sample_size  bigint NOT NULL DEFAULT 30 CHECK (min_sample_size >= 0),
+    recovery_margin  double precision NOT NULL DEFAULT 0 CHECK (recovery_margin BETWEEN 0 AND 1e300),
     enabled          boolean NOT NULL DEFAULT true,
     is_default       boolean NOT NULL DEFAULT false,
     PRIMARY KEY (kpi, dimension, valid_from),
@@ -148,7 +152,7 @@ BEGIN
         ELSIF TG_TABLE_NAME = 'kpi_targets' THEN
             UPDATE cxkpi.kpi_targets SET target = NEW.target, red_threshold = NEW.red_threshold,
                    yellow_threshold = NEW.yellow_threshold, min_sample_size = NEW.min_sample_size,
-                   enabled = NEW.enabled, is_default = false
+                   recovery_margin = NEW.recovery_margin, enabled = NEW.enabled, is_default = false
              WHERE kpi = NEW.kpi AND dimension = NEW.dimension AND valid_from = NEW.valid_from AND is_default;
         ELSE
             UPDATE cxkpi.settings SET value = NEW.value, description = NEW.description, is_default = false
@@ -195,7 +199,8 @@ INSERT INTO cxkpi.settings (key, value, description, is_default) VALUES
     ('retention_active_window', '1', 'Active window of retention, in periods of the grain (1 = period over period).', true),
     ('loyalty_active_days', '90', 'A loyalty member is active with an order or activity in the last N days.', true),
     ('csat_scale', '5', 'Scale of the CSAT surveys shown on the dashboard.', true),
-    ('ces_scale', '7', 'Scale of the CES surveys shown on the dashboard.', true);
+    ('ces_scale', '7', 'Scale of the CES surveys shown on the dashboard.', true),
+    ('alert_grain', 'month', 'Period of the alert states (day, week, month, quarter or year); see docs/alerts.md.', true);
 
 -- Seed 000 (targets and action triggers), 001 (returns), 002-004 (CLV, CES, repeat, acquisition).
 INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula, source, value_min, value_max, is_default) VALUES
@@ -282,19 +287,19 @@ INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula,
 
 -- Seed 000's targets and action triggers.  Red and yellow are the "Action Triggers"; minimum
 -- sample sizes are cxkpi's defaults (a status needs that many observations).
-INSERT INTO cxkpi.kpi_targets (kpi, target, red_threshold, yellow_threshold, min_sample_size, is_default) VALUES
-    ('nps',                       50,      35,   NULL, 100, true),
-    ('csat',                      4.5,     4.0,  NULL, 30,  true),
-    ('conversion_rate',           4.0,     NULL, 2.8,  100, true),
-    ('aov',                       145,     NULL, NULL, 30,  true),
-    ('cart_abandonment_rate',     60,      75,   NULL, 30,  true),
-    ('response_time_hours',       1,       4,    NULL, 30,  true),
-    ('resolution_rate',           95,      NULL, 85,   30,  true),
-    ('retention_rate',            75,      NULL, 65,   30,  true),
-    ('loyalty_members',           3000000, NULL, NULL, 0,   true),
-    ('app_rating',                4.4,     NULL, NULL, 30,  true),
-    ('website_load_time_seconds', 2.0,     NULL, NULL, 1,   true),
-    ('staff_training_hours',      50,      NULL, NULL, 1,   true);
+INSERT INTO cxkpi.kpi_targets (kpi, target, red_threshold, yellow_threshold, min_sample_size, recovery_margin, is_default) VALUES
+    ('nps',                       50,      35,   NULL, 100, 2,   true),
+    ('csat',                      4.5,     4.0,  NULL, 30, 0.05, true),
+    ('conversion_rate',           4.0,     NULL, 2.8,  100, 0.1, true),
+    ('aov',                       145,     NULL, NULL, 30, 0,   true),
+    ('cart_abandonment_rate',     60,      75,   NULL, 30, 1,   true),
+    ('response_time_hours',       1,       4,    NULL, 30, 0.25, true),
+    ('resolution_rate',           95,      NULL, 85,   30, 1,   true),
+    ('retention_rate',            75,      NULL, 65,   30, 1,   true),
+    ('loyalty_members',           3000000, NULL, NULL, 0, 0,   true),
+    ('app_rating',                4.4,     NULL, NULL, 30, 0,   true),
+    ('website_load_time_seconds', 2.0,     NULL, NULL, 1, 0,   true),
+    ('staff_training_hours',      50,      NULL, NULL, 1, 0,   true);
 
 -------------------------------------------------------------------------------------------------
 -- Settings accessors and the status logic (reused by alerting)

@@ -1,0 +1,198 @@
+-- Alerting (docs/alerts.md): every seed-000 action trigger fires exactly once when its threshold
+-- is crossed, at the edge value; recovery with the margin; minimum samples; rolled-back
+-- statements; multi-row INSERT, COPY, UPDATE and DELETE; alerting off + check_thresholds() =
+-- alerting on; states equal the dashboard's values; privileges.
+BEGIN;
+SET client_min_messages = warning;
+SELECT plan(55);
+
+UPDATE cxkpi.settings SET value = '2026-11-20' WHERE key = 'as_of';
+
+-- Helpers: n NPS answers of one score; tickets; carts; sessions (ids from a sequence).
+CREATE TEMP SEQUENCE ids;
+CREATE FUNCTION pg_temp.nps(n integer, score integer, ch text DEFAULT 'web', at timestamptz DEFAULT '2026-11-05 12:00+00')
+    RETURNS void LANGUAGE sql AS $$
+    INSERT INTO cxkpi.survey_responses (response_id, responded_at, survey, score, scale, channel)
+    SELECT nextval('ids'), at, 'nps', score, 10, ch FROM generate_series(1, n) $$;
+CREATE FUNCTION pg_temp.csat(n integer, score integer) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO cxkpi.survey_responses (response_id, responded_at, survey, score, scale, channel)
+    SELECT nextval('ids'), '2026-11-06 09:00+00', 'csat', score, 5, 'store' FROM generate_series(1, n) $$;
+CREATE FUNCTION pg_temp.tickets(n integer, hours numeric, resolved boolean, ch text DEFAULT 'email')
+    RETURNS void LANGUAGE sql AS $$
+    INSERT INTO cxkpi.support_tickets (ticket_id, channel, created_at, first_response_at, resolved_at, contacts_to_resolve)
+    SELECT nextval('ids'), ch, '2026-11-03 08:00+00', timestamptz '2026-11-03 08:00+00' + hours * interval '1 hour',
+           CASE WHEN resolved THEN timestamptz '2026-11-04 08:00+00' END, CASE WHEN resolved THEN 1 END
+    FROM generate_series(1, n) $$;
+CREATE FUNCTION pg_temp.carts(n integer, converted boolean) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO cxkpi.carts (cart_id, created_at, device, converted_at, abandoned_at)
+    SELECT nextval('ids'), '2026-11-07 10:00+00', 'mobile',
+           CASE WHEN converted THEN timestamptz '2026-11-07 10:05+00' END,
+           CASE WHEN NOT converted THEN timestamptz '2026-11-07 11:00+00' END
+    FROM generate_series(1, n) $$;
+CREATE FUNCTION pg_temp.sessions(n integer, converted boolean) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO cxkpi.web_sessions (session_id, started_at, device, added_to_cart, reached_checkout, converted)
+    SELECT nextval('ids'), '2026-11-08 10:00+00', 'desktop', converted, converted, converted FROM generate_series(1, n) $$;
+CREATE FUNCTION pg_temp.alerts(k text) RETURNS text LANGUAGE sql AS $$
+    SELECT coalesce(string_agg(previous_level || '>' || level, ', ' ORDER BY alert_id), '')
+    FROM cxkpi.alerts WHERE kpi = k AND breakdown = 'total' $$;
+CREATE FUNCTION pg_temp.level(k text, b text DEFAULT 'total', d text DEFAULT 'all') RETURNS text LANGUAGE sql AS $$
+    SELECT level FROM cxkpi.alert_state WHERE kpi = k AND breakdown = b AND dimension = d AND period_start = '2026-11-01' $$;
+
+-- NPS: red below 35, minimum 100 answers, recovery margin 2 points.
+SELECT pg_temp.nps(49, 10); SELECT pg_temp.nps(35, 8); SELECT pg_temp.nps(15, 0);
+SELECT is(pg_temp.level('nps'), 'insufficient data', 'NPS: 99 answers are below the minimum sample of 100');
+SELECT pg_temp.nps(1, 10);
+SELECT is((SELECT round(value::numeric, 6) FROM cxkpi.alert_state WHERE kpi = 'nps' AND breakdown = 'total'),
+          35.000000, 'NPS at the edge: (50 - 15) / 100 = 35');
+SELECT is(pg_temp.level('nps'), 'green', 'NPS 35 is not below 35: green');
+SELECT is(pg_temp.alerts('nps'), '', 'no alert from insufficient data to green');
+SELECT pg_temp.nps(1, 0);
+SELECT is(pg_temp.alerts('nps'), 'green>red', 'NPS (50 - 16) / 101 = 33.7 < 35: red, one alert');
+SELECT is((SELECT (threshold, target, sample_size, round(value::numeric, 2))::text FROM cxkpi.alerts WHERE kpi = 'nps' AND breakdown = 'total'),
+          '(35,50,101,33.66)', 'the alert carries threshold, target, sample size and value');
+-- 55 promoters, 35 passives, 17 detractors: 100 * 38 / 107 = 35.5, above 35 but inside the
+-- 2-point recovery margin: still red, and no alert.
+SELECT pg_temp.nps(1, 0); SELECT pg_temp.nps(5, 10);
+SELECT is(pg_temp.alerts('nps'), 'green>red', 'NPS 35.5 is inside the recovery margin (35 + 2): no alert');
+SELECT pg_temp.nps(2, 10);
+SELECT is(pg_temp.level('nps'), 'red', 'NPS 100 * 40 / 109 = 36.7: still red');
+SELECT pg_temp.nps(2, 10);
+SELECT is(pg_temp.alerts('nps'), 'green>red, red>green', 'NPS 100 * 42 / 111 = 37.8 >= 37: recovery recorded');
+SELECT is((SELECT count(*) FROM cxkpi.alerts WHERE kpi = 'nps' AND resolved_at IS NULL), 0::bigint,
+          'the red alert is resolved by the recovery, and the recovery notice is not open');
+SELECT is((SELECT count(*) FROM cxkpi.alert_state WHERE kpi = 'nps' AND breakdown = 'channel' AND level <> 'insufficient data'),
+          1::bigint, 'the web channel has 111 answers (a state of its own); no other channel');
+
+-- CSAT: red below 4.0, minimum 30.
+SELECT pg_temp.csat(29, 4);
+SELECT is(pg_temp.level('csat'), 'insufficient data', 'CSAT: 29 answers are below the minimum of 30');
+SELECT pg_temp.csat(1, 4);
+SELECT is(pg_temp.level('csat'), 'green', 'CSAT mean 4.0 is not below 4.0');
+SELECT pg_temp.csat(1, 3);
+SELECT is(pg_temp.alerts('csat'), 'green>red', 'CSAT 123 / 31 = 3.97 < 4.0: red');
+
+-- Response time: red above 4 hours (tickets, cohort of the creation day).
+SELECT pg_temp.tickets(30, 4, true);
+SELECT is(pg_temp.level('response_time_hours'), 'green', 'response time 4 h exactly is not above 4 h');
+SELECT pg_temp.tickets(1, 5, true);
+SELECT is(pg_temp.alerts('response_time_hours'), 'green>red', 'response time 125 / 31 = 4.03 h > 4 h: red');
+SELECT is(pg_temp.level('response_time_hours', 'channel', 'email'), 'red', 'the email channel breaks the threshold too');
+
+-- Resolution rate: yellow below 85 %.  31 resolved tickets so far; 6 unresolved: 31 / 37 = 83.8 %.
+SELECT is(pg_temp.level('resolution_rate'), 'green', 'resolution 31 / 31 = 100 %');
+SELECT pg_temp.tickets(6, 4, false);
+SELECT is(pg_temp.alerts('resolution_rate'), 'green>yellow', 'resolution 31 / 37 = 83.8 % < 85 %: yellow');
+-- UPDATE counts: resolving one ticket gives 32 / 37 = 86.5 %, above 85 + 1 (margin): recovery.
+UPDATE cxkpi.support_tickets SET resolved_at = '2026-11-05 08:00+00', contacts_to_resolve = 2
+ WHERE ticket_id = (SELECT min(ticket_id) FROM cxkpi.support_tickets WHERE resolved_at IS NULL);
+SELECT is(pg_temp.alerts('resolution_rate'), 'green>yellow, yellow>green',
+          'an UPDATE that resolves a ticket is counted: 32 / 37 = 86.5 %, recovery');
+SELECT is((SELECT (numerator, denominator)::text FROM cxkpi.alert_state WHERE kpi = 'first_contact_resolution_rate' AND breakdown = 'total'),
+          '(31,32)', 'first contact resolution counts the update (2 contacts): 31 / 32');
+
+-- Cart abandonment: red above 75 %.
+SELECT pg_temp.carts(25, true); SELECT pg_temp.carts(75, false);
+SELECT is(pg_temp.level('cart_abandonment_rate'), 'green', 'cart abandonment 75 / 100 = 75 % is not above 75 %');
+SELECT pg_temp.carts(1, false);
+SELECT is(pg_temp.alerts('cart_abandonment_rate'), 'green>red', 'cart abandonment 76 / 101 = 75.2 %: red');
+
+-- Conversion: yellow below 2.8 %, minimum 100 visits.  COPY counts.
+SELECT pg_temp.sessions(28, true); SELECT pg_temp.sessions(972, false);
+SELECT is(pg_temp.level('conversion_rate'), 'green', 'conversion 28 / 1000 = 2.8 % is not below 2.8 %');
+COPY cxkpi.web_sessions (session_id, started_at, device) FROM STDIN;
+900001	2026-11-09 10:00+00	mobile
+\.
+SELECT is(pg_temp.alerts('conversion_rate'), 'green>yellow', 'a COPYed session: 28 / 1001 = 2.797 %: yellow');
+SELECT is(pg_temp.level('conversion_rate', 'device', 'mobile'), 'insufficient data', 'one mobile session is below the minimum');
+
+-- Rolled-back statements leave no alert and no state change.
+SAVEPOINT before_burst;
+SELECT pg_temp.carts(500, true);
+SELECT is(pg_temp.alerts('cart_abandonment_rate'), 'green>red, red>green', 'inside the transaction the recovery is recorded');
+ROLLBACK TO SAVEPOINT before_burst;
+SELECT is(pg_temp.alerts('cart_abandonment_rate'), 'green>red', 'after ROLLBACK the recovery alert is gone');
+SELECT is(pg_temp.level('cart_abandonment_rate'), 'red', 'and the state is red again');
+
+-- A failing statement (constraint violation) leaves nothing either.
+SELECT throws_ok($$INSERT INTO cxkpi.survey_responses VALUES (999999, '2026-11-05', 'nps', 11, 10, 'web')$$,
+                 '23514', NULL, 'an out-of-range score is refused by the CHECK constraint');
+SELECT is((SELECT sample_size FROM cxkpi.alert_state WHERE kpi = 'nps' AND breakdown = 'total'), 111::bigint,
+          'the refused statement left the NPS state alone');
+
+-- DELETE counts: removing NPS answers rebuilds the summary state from the table.
+DELETE FROM cxkpi.survey_responses WHERE survey = 'nps' AND score = 10 AND response_id IN (
+    SELECT response_id FROM cxkpi.survey_responses WHERE survey = 'nps' AND score = 10 ORDER BY response_id LIMIT 10);
+SELECT is((SELECT (sample_size, round(value::numeric, 2))::text FROM cxkpi.alert_state WHERE kpi = 'nps' AND breakdown = 'total'),
+          '(101,31.68)', 'after deleting 10 promoters: 101 answers, NPS 100 * (49 - 17) / 101 = 31.7');
+SELECT is(pg_temp.alerts('nps'), 'green>red, red>green, green>red', 'and NPS is red again');
+
+-- Retention (a rollup KPI): yellow below 65 %, from cxkpi.check_thresholds() after a refresh.
+INSERT INTO cxkpi.customers (customer_id, acquired_on) SELECT c, '2026-09-01' FROM generate_series(1, 100) c;
+INSERT INTO cxkpi.orders (order_id, customer_id, ordered_at, channel, items, gross_value)
+SELECT nextval('ids'), c, timestamptz '2026-10-10 10:00+00', 'web_desktop', 1, 50 FROM generate_series(1, 100) c
+UNION ALL
+SELECT nextval('ids'), c, '2026-11-10 10:00+00', 'web_desktop', 1, 50 FROM generate_series(1, 65) c;
+CALL cxkpi.refresh_dashboard(false);
+SELECT cmp_ok(cxkpi.check_thresholds(), '>=', 0, 'check_thresholds() runs after a refresh');
+SELECT is((SELECT (round(value::numeric, 2), level)::text FROM cxkpi.alert_state WHERE kpi = 'retention_rate' AND period_start = '2026-11-01'),
+          '(65.00,green)', 'retention 65 / 100 = 65 % is not below 65 %');
+DELETE FROM cxkpi.orders WHERE customer_id = 65 AND ordered_at = '2026-11-10 10:00+00';
+CALL cxkpi.refresh_dashboard(false);
+SELECT is(cxkpi.check_thresholds(), 1, 'check_thresholds() raises one alert');
+SELECT is(pg_temp.alerts('retention_rate'), 'green>yellow', 'retention 64 / 100 = 64 %: yellow');
+SELECT is(cxkpi.check_thresholds(), 0, 'a second check raises nothing');
+
+-- The states equal the dashboard's own values (same formulas, same periods).
+SELECT is((SELECT count(*) FROM cxkpi.alert_state AS s JOIN cxkpi.kpi_values AS v
+           ON v.grain = 'month' AND v.period_start = s.period_start AND v.kpi = s.kpi
+          AND v.breakdown = s.breakdown AND v.dimension = s.dimension
+           WHERE s.source = 'trigger' AND s.sample_size > 0
+             AND (abs(s.value - v.value) > 1e-9 OR s.sample_size <> v.sample_size)), 0::bigint,
+          'every trigger-driven state equals cxkpi.kpi_values (value and sample size)');
+SELECT cmp_ok((SELECT count(*) FROM cxkpi.alert_state WHERE source = 'trigger' AND sample_size > 0), '>=', 20::bigint,
+              'and there are states to compare');
+
+-- The open alerts.
+SELECT is((SELECT string_agg(kpi || ':' || level, ', ' ORDER BY kpi) FROM cxkpi.current_alerts WHERE breakdown = 'total'),
+          'cart_abandonment_rate:red, conversion_rate:yellow, csat:red, nps:red, response_time_hours:red, retention_rate:yellow',
+          'current_alerts lists the open red and yellow alerts');
+SELECT ok(cxkpi.acknowledge_alert((SELECT max(alert_id) FROM cxkpi.alerts WHERE kpi = 'nps' AND breakdown = 'total')), 'acknowledge an alert');
+SELECT ok(NOT cxkpi.acknowledge_alert((SELECT max(alert_id) FROM cxkpi.alerts WHERE kpi = 'nps' AND breakdown = 'total')), 'a second acknowledgement returns false');
+SELECT throws_ok('SELECT cxkpi.acknowledge_alert(-1)', 'P0002', NULL, 'an unknown alert id');
+
+-- Alerting off, load, check: the same states as with alerting on.
+CREATE TEMP TABLE states_on AS
+SELECT kpi, breakdown, dimension, period_start, level, round(value::numeric, 9) AS value, sample_size
+FROM cxkpi.alert_state WHERE source = 'trigger';
+CREATE TEMP TABLE facts AS SELECT * FROM cxkpi.survey_responses;
+CREATE TEMP TABLE tfacts AS SELECT * FROM cxkpi.support_tickets;
+SELECT is(cxkpi.set_alerting(false), 0, 'set_alerting(false)');
+SELECT ok(NOT cxkpi.alerting_enabled(), 'alerting is off');
+DELETE FROM cxkpi.survey_responses; DELETE FROM cxkpi.support_tickets;
+DELETE FROM cxkpi.alert_state;
+INSERT INTO cxkpi.survey_responses SELECT * FROM facts;
+INSERT INTO cxkpi.support_tickets SELECT * FROM tfacts;
+SELECT is((SELECT count(*) FROM cxkpi.alert_state), 0::bigint, 'with alerting off, loads do not touch the states');
+SELECT lives_ok('SELECT cxkpi.set_alerting(true)', 'set_alerting(true) rebuilds the states');
+SELECT ok(cxkpi.alerting_enabled(), 'alerting is on');
+SELECT set_eq($$SELECT kpi, breakdown, dimension, period_start, level, round(value::numeric, 9), sample_size
+                FROM cxkpi.alert_state WHERE source = 'trigger'$$,
+              'SELECT * FROM states_on', 'the states after load with alerting off + check equal those with alerting on');
+
+-- Privileges: a fact writer loads facts (and alerts are raised) but cannot write alerts.
+CREATE ROLE tap_loader LOGIN IN ROLE cxkpi_writer;
+SET ROLE tap_loader;
+SELECT lives_ok($$INSERT INTO cxkpi.carts (cart_id, created_at, device, converted_at)
+                  SELECT 5000000 + g, '2026-11-07 10:00+00', 'app', '2026-11-07 10:05+00' FROM generate_series(1, 400) g$$,
+                'a cxkpi_writer member inserts carts');
+SELECT is(pg_temp.level('cart_abandonment_rate'), 'green', 'its statement moved the state (76 / 501 = 15 %)');
+SELECT throws_ok($$INSERT INTO cxkpi.alerts (kpi, breakdown, dimension, grain, period_start, period_end, level, previous_level, sample_size)
+                   VALUES ('nps', 'total', 'all', 'month', '2026-11-01', '2026-11-30', 'red', 'green', 1)$$,
+                 '42501', NULL, 'a writer cannot insert alerts');
+SELECT throws_ok($$UPDATE cxkpi.alert_state SET level = 'green'$$, '42501', NULL, 'a writer cannot update states');
+SELECT throws_ok($$SELECT cxkpi.alert_apply(ARRAY[]::cxkpi.alert_delta[])$$, '42501', NULL,
+                 'alert_apply refuses calls from outside a trigger');
+RESET ROLE;
+
+SELECT * FROM finish();
+ROLLBACK;
