@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Alert notifications (docs/alerts.md): a LISTENing session receives one 'cxkpi_alerts'
+# notification per alert, only after the commit; a rolled-back statement sends nothing; the
+# outbox can be drained with FOR UPDATE SKIP LOCKED.  Emits TAP.
+set -euo pipefail
+db=cxkpi_alerts_notify
+out=$(mktemp /tmp/cxkpi_listen.XXXXXX)
+trap 'rm -f "$out"' EXIT
+q() { psql -X -q -At -v ON_ERROR_STOP=1 -d $db "$@"; }
+psql -X -q -At -v ON_ERROR_STOP=1 -d postgres -c "SET client_min_messages = warning" \
+  -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+q -c "CREATE EXTENSION cxkpi" -c "UPDATE cxkpi.settings SET value = '2026-11-20' WHERE key = 'as_of'"
+# 30 carts, all converted: abandonment 0 %, green.
+q -c "INSERT INTO cxkpi.carts (cart_id, created_at, device, converted_at)
+      SELECT g, '2026-11-07 10:00+00', 'app', '2026-11-07 10:05+00' FROM generate_series(1, 30) g"
+
+# The listener: LISTEN, wait while the other session works, then a query so that psql prints the
+# notifications that arrived.
+{ echo "LISTEN cxkpi_alerts;"; echo "SELECT 'listening';"; sleep 3.5; echo "SELECT 'mid';"; sleep 5; echo "SELECT 'done';"; } \
+  | psql -X -At -d $db > "$out" 2>&1 &
+listener=$!
+sleep 1.5
+# A statement that would raise an alert, rolled back; then the same committed (in 3 steps).
+q -c "BEGIN" -c "INSERT INTO cxkpi.carts (cart_id, created_at, device) SELECT 100 + g, '2026-11-07 11:00+00', 'app' FROM generate_series(1, 200) g" -c "ROLLBACK"
+rolled_back=$(q -c "SELECT count(*) FROM cxkpi.alerts")
+q -c "BEGIN" -c "INSERT INTO cxkpi.carts (cart_id, created_at, device) SELECT 100 + g, '2026-11-07 11:00+00', 'app' FROM generate_series(1, 200) g" \
+  -c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null
+wait $listener
+
+echo "1..6"
+[ "$rolled_back" = "0" ] && echo "ok 1 - a rolled-back statement leaves no alert" || echo "not ok 1 - $rolled_back alerts after rollback"
+n=$(grep -c 'Asynchronous notification "cxkpi_alerts" with payload' "$out" || true)
+# 200 abandoned of 230: red for the total and for the app device: two alerts, two notifications.
+[ "$n" = "2" ] && echo "ok 2 - the listener received one notification per alert (2)" || { echo "not ok 2 - $n notifications"; sed 's/^/# /' "$out"; }
+grep -q '"level" : "red"' "$out" && echo "ok 3 - the payload is JSON with the level" || echo "not ok 3 - payload: $(grep -m1 payload "$out")"
+ids=$(q -c "SELECT string_agg(alert_id::text, ',' ORDER BY alert_id) FROM cxkpi.alerts")
+all_listed=true
+for id in ${ids//,/ }; do grep -q "\"alert_id\" : $id," "$out" || all_listed=false; done
+$all_listed && echo "ok 4 - every alert id in the outbox was notified" || echo "not ok 4 - ids $ids vs $(grep -o 'alert_id" : [0-9]*' "$out" | tr '\n' ' ')"
+# An outbox consumer: take undelivered alerts with SKIP LOCKED, mark them delivered.
+taken=$(q -c "WITH c AS (SELECT alert_id FROM cxkpi.alerts WHERE delivered_at IS NULL ORDER BY alert_id
+              FOR UPDATE SKIP LOCKED) UPDATE cxkpi.alerts a SET delivered_at = now() FROM c
+              WHERE a.alert_id = c.alert_id RETURNING a.alert_id" | wc -l)
+left=$(q -c "SELECT count(*) FROM cxkpi.alerts WHERE delivered_at IS NULL")
+[ "$taken" = "2" ] && [ "$left" = "0" ] && echo "ok 5 - the consumer drained the outbox (2 alerts)" || echo "not ok 5 - taken $taken, left $left"
+# Delivered at commit, not when the alert row was written: the writer's statement ran at about
+# 1.5 s and its COMMIT came 4 s later; the listener's 'mid' query at 3.5 s saw nothing yet.
+before_mid=$(sed -n '1,/^mid$/p' "$out" | grep -c 'Asynchronous notification' || true)
+[ "$before_mid" = "0" ] && echo "ok 6 - nothing was delivered before the commit" || { echo "not ok 6 - $before_mid notifications before the commit"; sed 's/^/# /' "$out"; }
+psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE $db"
