@@ -445,9 +445,37 @@ END $$;
 COMMENT ON FUNCTION cxkpi.alert_apply(cxkpi.alert_delta[]) IS
     'Internal: merges one statement''s contributions into cxkpi.alert_state and evaluates the touched states (alerting triggers only).';
 
+-- Recomputes every trigger-driven state from the fact tables (the levels are kept, for the
+-- recovery margin).
+CREATE FUNCTION cxkpi.alert_rebuild() RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t text;
+BEGIN
+    UPDATE cxkpi.alert_state
+       SET nps = NULL, csat = NULL, ces = NULL, numerator = 0, denominator = 0, sample_size = 0
+     WHERE source = 'trigger';
+    FOREACH t IN ARRAY cxkpi.alert_fact_tables() LOOP
+        PERFORM cxkpi.alert_merge(cxkpi.alert_table_contributions(t));
+    END LOOP;
+END $$;
+COMMENT ON FUNCTION cxkpi.alert_rebuild() IS
+    'Internal: recomputes every trigger-driven alert state from the fact tables.';
+
 -------------------------------------------------------------------------------------------------
--- The trigger
+-- The triggers
 -------------------------------------------------------------------------------------------------
+
+-- TRUNCATE has no transition table: the states are rebuilt from the tables and evaluated.
+CREATE FUNCTION cxkpi.alert_truncate_trigger() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM cxkpi.alert_rebuild();
+    PERFORM cxkpi.alert_evaluate(NULL);
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION cxkpi.alert_truncate_trigger() IS
+    'TRUNCATE trigger of the fact tables: rebuilds and evaluates the alert states.';
 
 -- Statement-level AFTER trigger of every fact table: the statement's rows (transition tables:
 -- new_rows, old_rows), signed, become contributions that cxkpi.alert_apply merges.  Runs as the
@@ -483,6 +511,8 @@ BEGIN
                        'NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.alert_trigger()', t);
         EXECUTE format('CREATE TRIGGER alert_delete AFTER DELETE ON cxkpi.%I REFERENCING OLD TABLE AS old_rows '
                        'FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.alert_trigger()', t);
+        EXECUTE format('CREATE TRIGGER alert_truncate AFTER TRUNCATE ON cxkpi.%I '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.alert_truncate_trigger()', t);
     END LOOP;
 END $$;
 
@@ -506,13 +536,7 @@ BEGIN
     END LOOP;
     -- states of another grain (after a change of alert_grain) are dropped
     DELETE FROM cxkpi.alert_state WHERE grain <> g;
-    -- trigger-driven states: recomputed from the tables (levels kept, for the recovery margin)
-    UPDATE cxkpi.alert_state
-       SET nps = NULL, csat = NULL, ces = NULL, numerator = 0, denominator = 0, sample_size = 0
-     WHERE source = 'trigger';
-    FOREACH t IN ARRAY cxkpi.alert_fact_tables() LOOP
-        PERFORM cxkpi.alert_merge(cxkpi.alert_table_contributions(t));
-    END LOOP;
+    PERFORM cxkpi.alert_rebuild();
     -- rollup-driven KPIs that have a red or yellow threshold, from the dashboard's rollups
     INSERT INTO cxkpi.alert_state AS s (kpi, breakdown, dimension, grain, period_start, source,
                                         numerator, denominator, sample_size, value)
@@ -542,7 +566,8 @@ DECLARE
     t text;
 BEGIN
     FOREACH t IN ARRAY cxkpi.alert_fact_tables() LOOP
-        EXECUTE format('ALTER TABLE cxkpi.%I %s TRIGGER alert_insert, %2$s TRIGGER alert_update, %2$s TRIGGER alert_delete',
+        EXECUTE format('ALTER TABLE cxkpi.%I %s TRIGGER alert_insert, %2$s TRIGGER alert_update, '
+                       '%2$s TRIGGER alert_delete, %2$s TRIGGER alert_truncate',
                        t, CASE WHEN enabled THEN 'ENABLE' ELSE 'DISABLE' END);
     END LOOP;
     IF enabled THEN
@@ -559,7 +584,7 @@ CREATE FUNCTION cxkpi.alerting_enabled() RETURNS boolean
     SELECT bool_and(tg.tgenabled <> 'D')
     FROM pg_catalog.pg_trigger AS tg
     WHERE tg.tgrelid IN (SELECT format('cxkpi.%I', t)::regclass FROM unnest(cxkpi.alert_fact_tables()) AS t)
-      AND tg.tgname IN ('alert_insert', 'alert_update', 'alert_delete') $$;
+      AND tg.tgname IN ('alert_insert', 'alert_update', 'alert_delete', 'alert_truncate') $$;
 COMMENT ON FUNCTION cxkpi.alerting_enabled() IS 'True when the alerting triggers are on.';
 
 -- Marks an alert as acknowledged (once; returns false if it was already acknowledged).
@@ -629,6 +654,7 @@ GRANT SELECT ON cxkpi.alerts, cxkpi.alert_state, cxkpi.current_alerts, cxkpi.set
     cxkpi.kpi_targets TO cxkpi_writer;
 REVOKE ALL ON FUNCTION cxkpi.alert_apply(cxkpi.alert_delta[]), cxkpi.alert_evaluate(cxkpi.alert_delta[]),
     cxkpi.alert_merge(cxkpi.alert_delta[]), cxkpi.alert_table_contributions(text, cxkpi.alert_delta[]),
+    cxkpi.alert_rebuild(),
     cxkpi.check_thresholds(), cxkpi.set_alerting(boolean),
     cxkpi.acknowledge_alert(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION cxkpi.alert_apply(cxkpi.alert_delta[]), cxkpi.check_thresholds(),
