@@ -53,14 +53,18 @@ COMMENT ON FUNCTION merge(retention_summary, retention_summary) IS
 CREATE FUNCTION retention_summary_nonempty(retention_summary) RETURNS retention_summary
     AS 'MODULE_PATHNAME', 'retention_summary_nonempty' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+CREATE FUNCTION retention_agg_combine(retention_summary, retention_summary) RETURNS retention_summary
+    AS 'MODULE_PATHNAME', 'retention_agg_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION retention_agg_combine(retention_summary, retention_summary) IS
+    'Combine function of retention_agg: merge() of partial states; a period change raises 22023.';
 CREATE AGGREGATE retention_agg(customer_id bigint, active_on date, period text) (
     SFUNC = retention_agg_trans, STYPE = retention_summary,
-    FINALFUNC = retention_summary_nonempty, COMBINEFUNC = merge, PARALLEL = SAFE);
+    FINALFUNC = retention_summary_nonempty, COMBINEFUNC = retention_agg_combine, PARALLEL = SAFE);
 COMMENT ON AGGREGATE retention_agg(bigint, date, text) IS
     'Builds a retention_summary: the set of active customers per period (day, week, month, quarter, year); NULL rows are skipped.';
 CREATE AGGREGATE retention_agg(customer_id bigint, active_on date) (
     SFUNC = retention_agg_trans, STYPE = retention_summary,
-    FINALFUNC = retention_summary_nonempty, COMBINEFUNC = merge, PARALLEL = SAFE);
+    FINALFUNC = retention_summary_nonempty, COMBINEFUNC = retention_agg_combine, PARALLEL = SAFE);
 COMMENT ON AGGREGATE retention_agg(bigint, date) IS
     'Builds a monthly retention_summary; NULL rows are skipped.';
 CREATE AGGREGATE rollup(retention_summary) (

@@ -219,6 +219,27 @@ PERIOD_METRIC(retention_churn_rate, M_CHURN)
 PERIOD_METRIC(retention_crr, M_CRR)
 
 /*
+ * Reports with a row per period (retention_by_period, cohort_retention) are
+ * refused beyond this many periods between the first and the last: 10^6 days
+ * is 2,700 years.  Without a limit a summary whose periods lie far apart
+ * asks for billions of rows or an impossible allocation.
+ */
+#define RET_MAX_REPORT_SPAN 1000000
+
+static void
+check_report_span(const RetReader *r, int32 nperiods, const char *function)
+{
+	int64		span = (int64) r->index[nperiods - 1] - r->index[0];
+
+	if (span >= RET_MAX_REPORT_SPAN)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s would report " INT64_FORMAT " periods, more than the limit of %d",
+						function, span + 1, RET_MAX_REPORT_SPAN),
+				 errhint("Build the summary with a longer period, or over a shorter range of dates.")));
+}
+
+/*
  * retention_by_period(s, W): every metric of every period from the summary's
  * first to its last, in one pass: each period is read once, new customers
  * come from a running set of the customers seen so far, and the window sets
@@ -242,6 +263,7 @@ retention_by_period(PG_FUNCTION_ARGS)
 	if (f->nperiods == 0)
 		return (Datum) 0;
 	reader_open(&r, f);
+	check_report_span(&r, f->nperiods, "retention_by_period");
 	seen = cx_set64_empty(r.arena);
 	prev = cx_set64_empty(r.arena);
 	for (int64 p = r.index[0]; p <= r.index[f->nperiods - 1]; p++)
@@ -322,6 +344,7 @@ retention_repeat_customer_rate(PG_FUNCTION_ARGS)
 				repeat;
 
 	reader_open(&r, f);
+	check_report_span(&r, f->nperiods, "retention_by_period");
 	seen = cx_set64_empty(r.arena);
 	twice = cx_set64_empty(r.arena);
 	for (int32 i = 0; i < f->nperiods; i++)
@@ -388,9 +411,9 @@ retention_cohort_retention(PG_FUNCTION_ARGS)
 	int64	   *count;
 	MemoryContext old;
 
-	if (strcmp(mode, "on") == 0)
+	if (pg_strcasecmp(mode, "on") == 0)
 		on_or_after = false;
-	else if (strcmp(mode, "on_or_after") == 0)
+	else if (pg_strcasecmp(mode, "on_or_after") == 0)
 		on_or_after = true;
 	else
 		ereport(ERROR,
@@ -403,6 +426,7 @@ retention_cohort_retention(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 
 	reader_open(&r, f);
+	check_report_span(&r, n, "cohort_retention");
 	old = MemoryContextSwitchTo(r.cxt);
 	/* cohort[i]: customers first seen in period i */
 	cohort = palloc(n * sizeof(CxSet64 *));
@@ -436,10 +460,6 @@ retention_cohort_retention(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		if (size == 0)
 			continue;
-		if (span > PG_INT32_MAX)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("cohort matrix would span more than 2^31 periods")));
 		/* count[k]: cohort members in period k ('on') or last seen in it ('on_or_after') */
 		for (int32 k = i; k < n; k++)
 			count[k] = (int64) cx_set64_and_card(cohort[i], on_or_after ? last[k] : reader_set(&r, k));

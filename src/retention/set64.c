@@ -188,7 +188,7 @@ r32_validate(const char *buf, size_t maxlen, const char **why)
 		{
 			uint32		nruns;
 			uint32		total = 0;
-			int32		prev_end = -1;
+			int32		prev_end = -2;	/* a first run may start at 0 */
 
 			R32_NEED(2);
 			nruns = rd16(buf + pos);
@@ -203,8 +203,13 @@ r32_validate(const char *buf, size_t maxlen, const char **why)
 
 				if (end > 65535)
 					R32_FAIL("a run goes past the end of its container");
-				if (start <= prev_end)
-					R32_FAIL("the runs of a run container overlap or are out of order");
+				/*
+				 * Runs must be disjoint, increasing and separated by a gap:
+				 * touching runs are a non-canonical encoding that CRoaring's
+				 * run-to-run equality would call unequal to the merged run.
+				 */
+				if (start <= prev_end + 1)
+					R32_FAIL("the runs of a run container overlap, touch or are out of order");
 				prev_end = end;
 				total += (uint32) (end - start + 1);
 			}

@@ -174,6 +174,28 @@ ret_kind_mismatch(int a, int b)
 			 errhint("Group by the period, or build the summaries with the same period.")));
 }
 
+/* retention_agg's period differs between rows of one group (22023). */
+static void
+ret_period_change(int from, int to)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("period changes within one aggregate group, from %s to %s",
+					ret_kind_name(from), ret_kind_name(to)),
+			 errhint("Group by the period, or pass one constant period per group.")));
+}
+
+/* The period kind of a retention_summary datum, expanded or flat, without flattening it. */
+static int
+ret_datum_kind(Datum d)
+{
+	RetState   *st = ret_state_of(d, false);
+
+	if (st != NULL)
+		return st->kind;
+	return ((RetFlat *) PG_DETOAST_DATUM(d))->kind;
+}
+
 /* ------------------------------------------------------------------ adding */
 
 /* The period of a finite date, checked (22008 when it cannot be bucketed). */
@@ -550,9 +572,10 @@ ret_flatten_into(ExpandedObjectHeader *eohptr, void *result, Size allocated_size
 	RetState   *st = (RetState *) eohptr;
 	RetFlat    *f = (RetFlat *) result;
 	RetDirEntry *dir = RET_DIR(f);
-	Size		off = RET_DATA_START(st->nperiods);
+	Size		off;
 
-	ret_state_prepare(st);
+	ret_state_prepare(st);		/* sets nperiods */
+	off = RET_DATA_START(st->nperiods);
 	if (allocated_size != st->flat_size)
 		elog(ERROR, "retention_summary flattens into %zu bytes, not %zu",
 			 st->flat_size, allocated_size);
@@ -656,11 +679,7 @@ retention_agg_trans(PG_FUNCTION_ARGS)
 	if (st == NULL)
 		st = ret_state_create(aggctx, kind);
 	else if (unlikely(st->kind != kind))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("period changes within one aggregate group, from %s to %s",
-						ret_kind_name(st->kind), ret_kind_name(kind)),
-				 errhint("Group by the period, or pass one constant period per group.")));
+		ret_period_change(st->kind, kind);
 	ret_state_add(st, PG_GETARG_INT64(1), PG_GETARG_DATEADT(2));
 	PG_RETURN_DATUM(EOHPGetRWDatum(&st->hdr));
 }
@@ -717,6 +736,27 @@ retention_summary_merge(PG_FUNCTION_ARGS)
 	}
 	MemoryContextDelete(cxt);	/* frees the bitmaps */
 	PG_RETURN_POINTER(result);
+}
+
+/*
+ * Combine function of retention_agg: merge() of two partial states of one
+ * group.  Different periods here mean the period changed within the group,
+ * seen by different workers, so the error is the transition function's
+ * (22023), not merge()'s error for summaries of different periods (22000).
+ */
+PG_FUNCTION_INFO_V1(retention_agg_combine);
+Datum
+retention_agg_combine(PG_FUNCTION_ARGS)
+{
+	if (!PG_ARGISNULL(0) && !PG_ARGISNULL(1))
+	{
+		int			ka = ret_datum_kind(PG_GETARG_DATUM(0));
+		int			kb = ret_datum_kind(PG_GETARG_DATUM(1));
+
+		if (ka != kb)
+			ret_period_change(ka, kb);
+	}
+	return retention_summary_merge(fcinfo);
 }
 
 /* Final function of retention_agg and rollup: the flat summary, NULL when empty. */

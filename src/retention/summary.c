@@ -44,10 +44,19 @@ ret_kind_parse(const char *name, size_t len)
 	return 0;
 }
 
+/*
+ * The period named by a function argument.  Unlike the text format, which is
+ * canonical lower case, arguments ignore case, as date_trunc's field does.
+ */
 int
 ret_kind_from_text(text *t)
 {
-	int			kind = ret_kind_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+	int			kind = 0;
+	size_t		len = VARSIZE_ANY_EXHDR(t);
+
+	for (int k = 1; k <= RET_KIND_MAX && kind == 0; k++)
+		if (strlen(kind_names[k]) == len && pg_strncasecmp(kind_names[k], VARDATA_ANY(t), len) == 0)
+			kind = k;
 
 	if (kind == 0)
 		ereport(ERROR,

@@ -15,15 +15,16 @@
 # Output goes to stdout and to test/bench/out/retention.txt.  See docs/retention.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. test/bench/lib.sh
 
 rows=${BENCH_ROWS:-10000000}
 customers=${BENCH_CUSTOMERS:-1000000}
 runs=${BENCH_RUNS:-3}
 db=${BENCH_DB:-cxkpi_bench_retention}
-[[ $rows =~ ^[0-9]+$ && $rows -ge 1000 ]] || { echo "BENCH_ROWS must be an integer >= 1000" >&2; exit 2; }
-[[ $customers =~ ^[0-9]+$ && $customers -ge 100 ]] || { echo "BENCH_CUSTOMERS must be an integer >= 100" >&2; exit 2; }
-[[ $runs =~ ^[0-9]+$ && $runs -ge 1 ]] || { echo "BENCH_RUNS must be a positive integer" >&2; exit 2; }
-[[ $db =~ ^[a-z_][a-z0-9_]*$ ]] || { echo "BENCH_DB must be a plain lower-case name" >&2; exit 2; }
+bench_int BENCH_ROWS "$rows" 1000
+bench_int BENCH_CUSTOMERS "$customers" 100
+bench_int BENCH_RUNS "$runs" 1
+bench_dbname BENCH_DB "$db"
 mkdir -p test/bench/out
 
 run_psql() {
@@ -33,16 +34,8 @@ run_psql() {
 
 bench() {
   local start=$SECONDS
-  echo "== cxkpi retention benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
-  echo "cxkpi:   work tree at $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (src modified)')"
-  echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/^Mem:/ {print $2}') GB RAM"
-  echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at start"
-  psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "SET client_min_messages = warning" \
-    -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-  run_psql -At -c "SELECT 'server:  ' || version()" \
-    -c "SELECT 'config:  ' || string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name)
-        FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'jit', 'max_worker_processes',
-          'max_parallel_workers', 'max_parallel_workers_per_gather', 'parallel_leader_participation')"
+  bench_header "cxkpi retention benchmark"
+  bench_fresh_db "$db"
   echo
   echo "== setup"
   run_psql -f test/bench/retention_setup.sql
@@ -59,8 +52,7 @@ bench() {
   echo
   echo "== queries (the label in the tables is the first column)"
   run_psql -At -F ' | ' -c "SELECT label, regexp_replace(sql, '\s+', ' ', 'g') FROM bench_query ORDER BY id"
-  echo
-  echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at end; total $((SECONDS - start)) s"
+  bench_footer "$start"
 }
 
 bench 2>&1 | tee test/bench/out/retention.txt

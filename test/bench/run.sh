@@ -17,6 +17,7 @@
 # Output goes to stdout and to test/bench/out/latest.txt.  See docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. test/bench/lib.sh
 
 rows=${BENCH_ROWS:-10000000}
 runs=${BENCH_RUNS:-5}
@@ -24,12 +25,12 @@ target_runs=${BENCH_TARGET_RUNS:-30}
 budget=${BENCH_BUDGET:-330}
 returns_rows=${BENCH_RETURNS_ROWS:-10000000}
 db=${BENCH_DB:-cxkpi_bench}
-[[ $rows =~ ^[0-9]+$ && $rows -ge 1000 ]] || { echo "BENCH_ROWS must be an integer >= 1000" >&2; exit 2; }
-[[ $runs =~ ^[0-9]+$ && $runs -ge 1 ]] || { echo "BENCH_RUNS must be a positive integer" >&2; exit 2; }
-[[ $target_runs =~ ^[0-9]+$ ]] || { echo "BENCH_TARGET_RUNS must be a number" >&2; exit 2; }
-[[ $budget =~ ^[0-9]+$ ]] || { echo "BENCH_BUDGET must be a number of seconds" >&2; exit 2; }
-[[ $returns_rows =~ ^[0-9]+$ ]] || { echo "BENCH_RETURNS_ROWS must be a number" >&2; exit 2; }
-[[ $db =~ ^[a-z_][a-z0-9_]*$ ]] || { echo "BENCH_DB must be a plain lower-case name" >&2; exit 2; }
+bench_int BENCH_ROWS "$rows" 1000
+bench_int BENCH_RUNS "$runs" 1
+bench_int BENCH_TARGET_RUNS "$target_runs" 0
+bench_int BENCH_BUDGET "$budget" 0
+bench_int BENCH_RETURNS_ROWS "$returns_rows" 0
+bench_dbname BENCH_DB "$db"
 mkdir -p test/bench/out
 
 run_psql() {
@@ -39,18 +40,8 @@ run_psql() {
 
 bench() {
   local start=$SECONDS
-  echo "== cxkpi benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
-  local lib; lib="$(pg_config --pkglibdir)/cxkpi.so"
-  echo "cxkpi:   work tree at $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (src modified)'); $lib installed $(date -u -r "$lib" '+%Y-%m-%d %H:%M UTC' 2>/dev/null || echo '?')"
-  echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/^Mem:/ {print $2}') GB RAM"
-  echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at start"
-
-  PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d postgres \
-    -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-  run_psql -At -c "SELECT 'server:  ' || version()" \
-    -c "SELECT 'config:  ' || string_agg(name || '=' || current_setting(name), ', ' ORDER BY name)
-        FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'jit', 'max_worker_processes',
-          'max_parallel_workers', 'max_parallel_workers_per_gather', 'parallel_leader_participation')"
+  bench_header "cxkpi benchmark"
+  bench_fresh_db "$db"
 
   echo
   echo "== setup"
@@ -79,8 +70,7 @@ bench() {
     if grep -q MISMATCH "$tmp"; then rm -f "$tmp"; echo "returns: results differ" >&2; exit 1; fi
     rm -f "$tmp"
   fi
-  echo
-  echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at end; total $((SECONDS - start)) s"
+  bench_footer "$start"
 }
 
 bench 2>&1 | tee test/bench/out/latest.txt

@@ -2,7 +2,7 @@
 -- rollups, window frames, I/O round trips, malformed text and binary values, hashing.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(94);
+SELECT plan(102);
 
 -- 20,000 customers over 24 months (2023-01 to 2024-12).  Ids spread over the whole bigint
 -- range (both ends, 0 and -1 included); each customer starts in a random month, may stop,
@@ -315,7 +315,8 @@ FROM (VALUES
     ('(v1,period=month,periods={2024-01-01:})', 'no set'),
     ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAAA;})', 'dangling separator'),
     ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAA=})', 'truncated set'),
-    ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEQAAAAAA})', 'wrong container offset')
+    ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEQAAAAAA})', 'wrong container offset'),
+    ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOzAAAAEAAAMAAgABAAEAAwABAA==})', 'touching runs 1-2, 3-4 (non-canonical)')
 ) AS bad(lit, why);
 
 -- malformed binary: 22P03.  The crafted value holds one month, one bucket with three containers:
@@ -365,6 +366,20 @@ SELECT throws_ok($$SELECT retention_agg(c, date '2024-01-01', p) FROM (VALUES (1
 SELECT throws_ok($$SELECT rollup(s) FROM (VALUES ((SELECT retention_agg(1, date '2024-01-01', 'day'))), ((SELECT retention_agg(1, date '2024-01-01')))) v(s)$$,
                  '22000', NULL, 'rollup of summaries with different periods');
 SELECT throws_ok($$SELECT retention_agg(1, '-infinity'::date)$$, '22008', NULL, 'infinite activity date');
+SELECT throws_ok($$SELECT retention_agg_combine(retention_agg(1, date '2024-01-01', 'month'), retention_agg(1, date '2024-01-01', 'year'))$$,
+                 '22023', NULL, 'partial states of one group with different periods (combine function): 22023 as in the transition');
+SELECT is((SELECT customers(retention_agg_combine(retention_agg(1, date '2024-01-01', 'month'), retention_agg(2, date '2024-01-31', 'month')))),
+          2::bigint, 'the combine function unites partial states');
+SELECT is((SELECT retention_period(retention_agg(c, date '2024-01-01', p)) FROM (VALUES (1, 'Quarter'), (2, 'QUARTER'), (3, 'quarter')) v(c, p)),
+          'quarter', 'period names ignore case, as date_trunc''s do');
+SELECT is((SELECT count(*) FROM cohort_retention((SELECT retention_agg(1, date '2024-01-01', 'week')), 'ON_OR_AFTER')),
+          1::bigint, 'cohort modes ignore case');
+SELECT throws_ok($$SELECT count(*) FROM cohort_retention((SELECT retention_agg(c, d, 'day') FROM (VALUES (1, date '2000-01-01'), (2, date '5000-01-01')) v(c, d)))$$,
+                 '54000', NULL, 'cohort matrix over more than 10^6 periods: 54000, not an allocation failure');
+SELECT throws_ok($$SELECT count(*) FROM retention_by_period((SELECT retention_agg(c, d, 'day') FROM (VALUES (1, date '2000-01-01'), (2, date '5000-01-01')) v(c, d)))$$,
+                 '54000', NULL, 'retention_by_period over more than 10^6 periods: 54000');
+SELECT is((SELECT count(*) FROM retention_by_period((SELECT retention_agg(c, d, 'day') FROM (VALUES (1, date '2000-01-01'), (2, date '2000-01-01' + 999999)) v(c, d)))),
+          1000000::bigint, 'retention_by_period up to the limit of 10^6 periods');
 SELECT throws_ok($$SELECT new_customers(month, '2024-02-29') FROM sums$$, '22023', NULL, 'a period start that is not a first day');
 
 -- Runs of ids that end at 0xFFFF in their 65536-id bucket (consecutive ids crossing 65535):
