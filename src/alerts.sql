@@ -172,92 +172,107 @@ DECLARE
     -- written into the SQL as constants: nothing is looked up per row)
     per CONSTANT text := format('date_trunc(%s, (%%s AT TIME ZONE %s)::date::timestamp)::date',
                                 grain, quote_literal(cxkpi.setting('time_zone')));
-    -- additive KPIs: the inner query gives kpi, breakdown, dimension, period_start, num, den, n
-    head CONSTANT text := 'SELECT (kpi, breakdown, dimension, period_start, NULL, NULL, NULL, sum(num), sum(den), '
-                          'sum(n)::bigint, false)::cxkpi.alert_delta FROM (%s) AS c '
-                          'GROUP BY kpi, breakdown, dimension, period_start';
+    -- Additive KPIs.  Rows are first summed per (dimension, period) in one pass (query a, with
+    -- columns dimension, period_start and the sums named in the unpivot list); the totals are
+    -- then summed from those few groups, and each group is unpivoted into one row per KPI.
+    additive CONSTANT text := $$
+WITH a AS (%1$s),
+t AS (SELECT %2$L AS breakdown, a.* FROM a
+      UNION ALL
+      SELECT 'total', 'all', period_start, %3$s FROM a GROUP BY period_start)
+SELECT (k.kpi, t.breakdown, t.dimension, t.period_start, NULL, NULL, NULL, k.num, k.den, k.n, false)::cxkpi.alert_delta
+FROM t CROSS JOIN LATERAL (VALUES %4$s) AS k(kpi, num, den, n)$$;
     csat_scale CONSTANT integer := cxkpi.setting('csat_scale')::integer;
     ces_scale CONSTANT integer := cxkpi.setting('ces_scale')::integer;
 BEGIN
     CASE fact
     WHEN 'survey_responses' THEN
+        -- one summary per (survey, channel, period); totals by rollup(); one row per KPI
         RETURN format($$
-SELECT (k.kpi, b.breakdown, b.dimension, r.period_start,
-        @extschema@.nps_agg(r.score) FILTER (WHERE k.kpi = 'nps' AND r.sign > 0),
-        @extschema@.csat_agg(r.score, r.scale) FILTER (WHERE k.kpi IN ('csat', 'csat_satisfied_pct') AND r.sign > 0),
-        @extschema@.ces_agg(r.score, r.scale) FILTER (WHERE k.kpi = 'ces' AND r.sign > 0),
-        0, 0, sum(r.sign)::bigint, bool_or(r.sign < 0))::cxkpi.alert_delta
-FROM (SELECT s.sign, s.survey, s.score, s.scale, s.channel, %s AS period_start FROM (%s) AS s
-      WHERE s.survey = 'nps' OR (s.survey = 'csat' AND s.scale = %s) OR (s.survey = 'ces' AND s.scale = %s)) AS r
-CROSS JOIN LATERAL (VALUES ('total', 'all'), ('channel', r.channel)) AS b(breakdown, dimension)
-JOIN (VALUES ('nps', 'nps'), ('csat', 'csat'), ('csat', 'csat_satisfied_pct'), ('ces', 'ces')) AS k(survey, kpi)
-  ON k.survey = r.survey
-GROUP BY k.kpi, b.breakdown, b.dimension, r.period_start$$, format(per, 's.responded_at'), src, csat_scale, ces_scale);
+WITH a AS (
+    SELECT s.survey, s.channel, %1$s AS period_start,
+           @extschema@.nps_agg(s.score) FILTER (WHERE s.survey = 'nps' AND s.sign > 0) AS nps,
+           @extschema@.csat_agg(s.score, s.scale) FILTER (WHERE s.survey = 'csat' AND s.sign > 0) AS csat,
+           @extschema@.ces_agg(s.score, s.scale) FILTER (WHERE s.survey = 'ces' AND s.sign > 0) AS ces,
+           sum(s.sign) AS n, bool_or(s.sign < 0) AS recompute
+    FROM (%2$s) AS s
+    WHERE s.survey = 'nps' OR (s.survey = 'csat' AND s.scale = %3$s) OR (s.survey = 'ces' AND s.scale = %4$s)
+    GROUP BY 1, 2, 3),
+t AS (
+    SELECT survey, 'channel' AS breakdown, channel AS dimension, period_start, nps, csat, ces, n, recompute FROM a
+    UNION ALL
+    SELECT survey, 'total', 'all', period_start, @extschema@.rollup(nps), @extschema@.rollup(csat),
+           @extschema@.rollup(ces), sum(n), bool_or(recompute)
+    FROM a GROUP BY survey, period_start)
+SELECT (k.kpi, t.breakdown, t.dimension, t.period_start, t.nps, t.csat, t.ces, 0, 0, t.n::bigint, t.recompute)::cxkpi.alert_delta
+FROM t JOIN (VALUES ('nps', 'nps'), ('csat', 'csat'), ('csat', 'csat_satisfied_pct'), ('ces', 'ces')) AS k(survey, kpi)
+  ON k.survey = t.survey$$, format(per, 's.responded_at'), src, csat_scale, ces_scale);
     WHEN 'app_ratings' THEN
         RETURN format($$
-SELECT ('app_rating', b.breakdown, b.dimension, r.period_start, NULL,
-        @extschema@.csat_agg(r.rating, 5) FILTER (WHERE r.sign > 0), NULL, 0, 0, sum(r.sign)::bigint,
-        bool_or(r.sign < 0))::cxkpi.alert_delta
-FROM (SELECT s.sign, s.rating, s.app_store, %s AS period_start FROM (%s) AS s) AS r
-CROSS JOIN LATERAL (VALUES ('total', 'all'), ('app_store', r.app_store)) AS b(breakdown, dimension)
-GROUP BY b.breakdown, b.dimension, r.period_start$$, format(per, 's.rated_at'), src);
+WITH a AS (
+    SELECT s.app_store, %1$s AS period_start,
+           @extschema@.csat_agg(s.rating, 5) FILTER (WHERE s.sign > 0) AS csat,
+           sum(s.sign) AS n, bool_or(s.sign < 0) AS recompute
+    FROM (%2$s) AS s GROUP BY 1, 2),
+t AS (
+    SELECT 'app_store' AS breakdown, app_store AS dimension, period_start, csat, n, recompute FROM a
+    UNION ALL
+    SELECT 'total', 'all', period_start, @extschema@.rollup(csat), sum(n), bool_or(recompute) FROM a GROUP BY period_start)
+SELECT ('app_rating', t.breakdown, t.dimension, t.period_start, NULL, t.csat, NULL, 0, 0, t.n::bigint, t.recompute)::cxkpi.alert_delta
+FROM t$$, format(per, 's.rated_at'), src);
     WHEN 'web_sessions' THEN
-        RETURN format(head, format($$
-SELECT 'conversion_rate' AS kpi, b.breakdown, b.dimension, %s AS period_start,
-       s.sign * s.converted::int AS num, s.sign AS den, s.sign AS n
-FROM (%s) AS s CROSS JOIN LATERAL (VALUES ('total', 'all'), ('device', s.device)) AS b(breakdown, dimension)$$,
-            format(per, 's.started_at'), src));
+        RETURN format(additive, format($$
+SELECT s.device AS dimension, %s AS period_start, sum(s.sign * s.converted::int) AS conv, sum(s.sign) AS visits
+FROM (%s) AS s GROUP BY 1, 2$$, format(per, 's.started_at'), src),
+            'device', 'sum(conv), sum(visits)', $$('conversion_rate', conv, visits, visits)$$);
     WHEN 'store_traffic' THEN
-        RETURN format(head, format($$
-SELECT 'conversion_rate' AS kpi, b.breakdown, b.dimension,
-       date_trunc(%s, s.visit_date::timestamp)::date AS period_start,
-       0 AS num, s.sign * s.visitors AS den, s.sign * s.visitors AS n
-FROM (%s) AS s CROSS JOIN LATERAL (VALUES ('total', 'all'), ('device', 'store')) AS b(breakdown, dimension)$$,
-            grain, src));
+        RETURN format(additive, format($$
+SELECT 'store'::text AS dimension, date_trunc(%s, s.visit_date::timestamp)::date AS period_start,
+       0::numeric AS conv, sum(s.sign * s.visitors) AS visits
+FROM (%s) AS s GROUP BY 1, 2$$, grain, src),
+            'device', 'sum(conv), sum(visits)', $$('conversion_rate', conv, visits, visits)$$);
     WHEN 'orders' THEN
-        RETURN format(head, format($$
-SELECT 'aov' AS kpi, b.breakdown, b.dimension, %1$s AS period_start,
-       s.sign * (s.gross_value - s.discount) AS num, s.sign AS den, s.sign AS n
-FROM (%2$s) AS s CROSS JOIN LATERAL (VALUES ('total', 'all'), ('channel', s.channel)) AS b(breakdown, dimension)
-UNION ALL
-SELECT 'conversion_rate', b.breakdown, b.dimension, %1$s, s.sign, 0, 0
-FROM (%2$s) AS s CROSS JOIN LATERAL (VALUES ('total', 'all'), ('device', 'store')) AS b(breakdown, dimension)
-WHERE s.channel = 'store'$$, format(per, 's.ordered_at'), src));
+        -- AOV per channel; store orders are also the conversions of the 'store' device
+        RETURN '(' || format(additive, format($$
+SELECT s.channel AS dimension, %s AS period_start, sum(s.sign * (s.gross_value - s.discount)) AS net_value,
+       sum(s.sign) AS orders
+FROM (%s) AS s GROUP BY 1, 2$$, format(per, 's.ordered_at'), src),
+            'channel', 'sum(net_value), sum(orders)', $$('aov', net_value, orders, orders)$$)
+            || ') UNION ALL (' || format(additive, format($$
+SELECT 'store'::text AS dimension, %s AS period_start, sum(s.sign) AS conv, 0::numeric AS visits
+FROM (%s) AS s WHERE s.channel = 'store' GROUP BY 1, 2$$, format(per, 's.ordered_at'), src),
+            'device', 'sum(conv), sum(visits)', $$('conversion_rate', conv, visits, visits)$$) || ')';
     WHEN 'carts' THEN
-        RETURN format(head, format($$
-SELECT k.kpi, b.breakdown, b.dimension, %s AS period_start,
-       s.sign * CASE k.kpi WHEN 'cart_abandonment_rate' THEN (s.converted_at IS NULL)::int
-                           ELSE (s.recovered_at IS NOT NULL)::int END AS num,
-       s.sign * CASE k.kpi WHEN 'cart_abandonment_rate' THEN 1 ELSE (s.converted_at IS NULL)::int END AS den,
-       s.sign * CASE k.kpi WHEN 'cart_abandonment_rate' THEN 1 ELSE (s.converted_at IS NULL)::int END AS n
-FROM (%s) AS s CROSS JOIN LATERAL (VALUES ('total', 'all'), ('device', s.device)) AS b(breakdown, dimension)
-CROSS JOIN (VALUES ('cart_abandonment_rate'), ('cart_recovery_rate')) AS k(kpi)$$,
-            format(per, 's.created_at'), src));
+        RETURN format(additive, format($$
+SELECT s.device AS dimension, %s AS period_start, sum(s.sign) AS carts,
+       sum(s.sign * (s.converted_at IS NULL)::int) AS abandoned, sum(s.sign * (s.recovered_at IS NOT NULL)::int) AS recovered
+FROM (%s) AS s GROUP BY 1, 2$$, format(per, 's.created_at'), src),
+            'device', 'sum(carts), sum(abandoned), sum(recovered)',
+            $$('cart_abandonment_rate', abandoned, carts, carts), ('cart_recovery_rate', recovered, abandoned, abandoned)$$);
     WHEN 'support_tickets' THEN
-        RETURN format(head, format($$
-SELECT k.kpi, b.breakdown, b.dimension, %s AS period_start,
-       s.sign * CASE k.kpi
-           WHEN 'response_time_hours' THEN coalesce(extract(epoch FROM s.first_response_at - s.created_at) / 3600, 0)
-           WHEN 'resolution_rate' THEN (s.resolved_at IS NOT NULL)::int
-           ELSE (s.resolved_at IS NOT NULL AND s.contacts_to_resolve = 1 AND NOT s.reopened)::int END AS num,
-       s.sign * CASE k.kpi
-           WHEN 'response_time_hours' THEN (s.first_response_at IS NOT NULL)::int
-           WHEN 'resolution_rate' THEN 1
-           ELSE (s.resolved_at IS NOT NULL)::int END AS den,
-       s.sign * CASE k.kpi
-           WHEN 'response_time_hours' THEN (s.first_response_at IS NOT NULL)::int
-           WHEN 'resolution_rate' THEN 1
-           ELSE (s.resolved_at IS NOT NULL)::int END AS n
-FROM (%s) AS s CROSS JOIN LATERAL (VALUES ('total', 'all'), ('channel', s.channel)) AS b(breakdown, dimension)
-CROSS JOIN (VALUES ('response_time_hours'), ('resolution_rate'), ('first_contact_resolution_rate')) AS k(kpi)$$,
-            format(per, 's.created_at'), src));
+        RETURN format(additive, format($$
+SELECT s.channel AS dimension, %s AS period_start, sum(s.sign) AS tickets,
+       sum(s.sign * coalesce(extract(epoch FROM s.first_response_at - s.created_at) / 3600, 0)) AS hours,
+       sum(s.sign * (s.first_response_at IS NOT NULL)::int) AS responded,
+       sum(s.sign * (s.resolved_at IS NOT NULL)::int) AS resolved,
+       sum(s.sign * (s.resolved_at IS NOT NULL AND s.contacts_to_resolve = 1 AND NOT s.reopened)::int) AS fcr
+FROM (%s) AS s GROUP BY 1, 2$$, format(per, 's.created_at'), src),
+            'channel', 'sum(tickets), sum(hours), sum(responded), sum(resolved), sum(fcr)',
+            $$('response_time_hours', hours, responded, responded), ('resolution_rate', resolved, tickets, tickets),
+              ('first_contact_resolution_rate', fcr, resolved, resolved)$$);
     WHEN 'metric_observations' THEN
-        RETURN format(head, format($$
-SELECT s.kpi, b.breakdown, b.dimension, %s AS period_start,
-       s.sign * s.value::numeric * s.weight::numeric AS num, s.sign * s.weight::numeric AS den, s.sign AS n
-FROM (%s) AS s CROSS JOIN LATERAL (VALUES ('total', 'all'), ('dimension', s.dimension)) AS b(breakdown, dimension)
-WHERE NOT (b.breakdown = 'dimension' AND s.dimension = '')$$,
-            format(per, 's.observed_at'), src));
+        -- per KPI: the unpivot list has one entry and the KPI is a grouping column
+        RETURN format($$
+WITH a AS (
+    SELECT s.kpi, s.dimension, %s AS period_start, sum(s.sign * s.value::numeric * s.weight::numeric) AS num,
+           sum(s.sign * s.weight::numeric) AS den, sum(s.sign) AS n
+    FROM (%s) AS s GROUP BY 1, 2, 3),
+t AS (
+    SELECT kpi, 'dimension' AS breakdown, dimension, period_start, num, den, n FROM a WHERE dimension <> ''
+    UNION ALL
+    SELECT kpi, 'total', 'all', period_start, sum(num), sum(den), sum(n) FROM a GROUP BY kpi, period_start)
+SELECT (t.kpi, t.breakdown, t.dimension, t.period_start, NULL, NULL, NULL, t.num, t.den, t.n::bigint, false)::cxkpi.alert_delta
+FROM t$$, format(per, 's.observed_at'), src);
     ELSE
         RAISE EXCEPTION 'no alert contributions for table "%"', fact USING ERRCODE = 'invalid_parameter_value';
     END CASE;

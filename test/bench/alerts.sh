@@ -36,7 +36,7 @@ bench() {
   bench_fresh_db "$db"
   q -c "CREATE EXTENSION cxkpi" -c "UPDATE cxkpi.settings SET value = '2026-11-30' WHERE key = 'as_of'"
   # 1M answers over November 2026: NPS, CSAT and CES, four channels (what a survey export holds).
-  q -c "COPY (SELECT g, timestamptz '2026-11-01 00:00+00' + (g % 2592000) * interval '1 s',
+  q -c "\\copy (SELECT g, timestamptz '2026-11-01 00:00+00' + (g % 2592000) * interval '1 s',
                      (ARRAY['nps', 'csat', 'ces'])[1 + g % 3],
                      CASE g % 3 WHEN 0 THEN (hashint4(g) & 65535) % 11 ELSE 1 + (hashint4(g) & 65535) % 5 END,
                      CASE g % 3 WHEN 0 THEN 10 WHEN 1 THEN 5 ELSE 5 END,
@@ -51,7 +51,7 @@ bench() {
       q -c "SELECT cxkpi.set_alerting($([ $mode = on ] && echo true || echo false))" >/dev/null
       q -c "TRUNCATE cxkpi.survey_responses" -c "CHECKPOINT"
       local t0 t1; t0=$(date +%s%N)
-      q -c "COPY cxkpi.survey_responses (response_id, responded_at, survey, score, scale, channel) FROM '$data'"
+      q -c "\\copy cxkpi.survey_responses (response_id, responded_at, survey, score, scale, channel) FROM '$data'"
       t1=$(date +%s%N)
       local ms=$(( (t1 - t0) / 1000000 ))
       echo "run $r alerting $mode: $ms ms"
