@@ -340,7 +340,7 @@ COMMENT ON FUNCTION cxkpi.alert_merge(cxkpi.alert_delta[]) IS
 -- The contributions of a whole fact table (restricted to the given keys when keys is not NULL).
 CREATE FUNCTION cxkpi.alert_table_contributions(fact text, keys cxkpi.alert_delta[] DEFAULT NULL)
     RETURNS cxkpi.alert_delta[]
-    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     fresh cxkpi.alert_delta[];
 BEGIN

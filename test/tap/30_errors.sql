@@ -1,7 +1,7 @@
 -- Errors with their SQLSTATEs, overflow checks, and the function labels every object must carry.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(27);
+SELECT plan(26);
 
 -- out-of-range scores: 22003
 SELECT throws_ok('SELECT nps_agg(x) FROM (VALUES (11)) v(x)', '22003', 'NPS score 11 is out of range', 'NPS 11');
@@ -51,23 +51,30 @@ SELECT throws_ok($$SELECT return_agg_trans('(v1,orders=1,with_return=0,fully_ret
                  'XX000', NULL, 'so does the returns transition');
 SELECT is((SELECT s::text FROM m), '(v1,n=1,counts={0,0,0,0,0,0,0,0,0,0,1})', 'the stored value is unchanged');
 
--- labels: every function of the extension is PARALLEL SAFE; every non-aggregate function is
--- IMMUTABLE; every accessor (a function of one summary returning a scalar) is STRICT.
+-- labels: every function of the extension is PARALLEL SAFE and IMMUTABLE, except the ones that
+-- write (trigger functions, the refresh procedure, the alerting functions: VOLATILE and
+-- PARALLEL UNSAFE, as writing functions must be) and the ones that read tables (STABLE);
+-- every accessor (a function of one summary returning a scalar) is STRICT.
+CREATE TEMP TABLE writers (f regprocedure);
+INSERT INTO writers VALUES ('cxkpi.alert_apply(cxkpi.alert_delta[])'), ('cxkpi.alert_merge(cxkpi.alert_delta[])'),
+    ('cxkpi.alert_evaluate(cxkpi.alert_delta[])'), ('cxkpi.alert_rebuild()'), ('cxkpi.check_thresholds()'),
+    ('cxkpi.set_alerting(boolean)'), ('cxkpi.acknowledge_alert(bigint)');
 SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
-           WHERE p.proparallel <> 's' AND p.prokind <> 'p' AND p.prorettype <> 'trigger'::regtype), 0::bigint,
-          'every function and aggregate is PARALLEL SAFE (trigger functions and the refresh procedure of the dashboard write, and never run in a parallel query)');
-SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
-           JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
-           WHERE p.prokind = 'f' AND p.provolatile <> 'i' AND p.prorettype <> 'trigger'::regtype
-             AND p.oid NOT IN ('cxkpi.setting(text)'::regprocedure, 'cxkpi.as_of()'::regprocedure)), 0::bigint,
-          'every function is IMMUTABLE, but for the dashboard''s trigger functions and its two settings readers');
-SELECT is((SELECT string_agg(p.oid::regprocedure::text || ' ' || p.provolatile, ', ' ORDER BY p.oid::regprocedure::text)
+           WHERE p.proparallel <> 's' AND p.prokind <> 'p' AND p.prorettype <> 'trigger'::regtype
+             AND p.oid NOT IN (SELECT f FROM writers)), 0::bigint,
+          'every function and aggregate is PARALLEL SAFE, but for those that write (trigger functions, the refresh procedure, the alerting writers)');
+SELECT is((SELECT string_agg(p.oid::regprocedure::text || ' ' || p.provolatile::text || p.proparallel::text, ', '
+                             ORDER BY p.oid::regprocedure::text)
            FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
            WHERE p.prokind = 'f' AND p.provolatile <> 'i' AND p.prorettype <> 'trigger'::regtype),
-          'cxkpi.as_of() s, cxkpi.setting(text) s',
-          'the settings readers are STABLE: they read cxkpi.settings');
+          'cxkpi.acknowledge_alert(bigint) vu, cxkpi.alert_apply(cxkpi.alert_delta[]) vu, '
+          'cxkpi.alert_contributions_sql(text,text) ss, cxkpi.alert_evaluate(cxkpi.alert_delta[]) vu, '
+          'cxkpi.alert_merge(cxkpi.alert_delta[]) vu, cxkpi.alert_rebuild() vu, '
+          'cxkpi.alert_table_contributions(text,cxkpi.alert_delta[]) ss, cxkpi.alerting_enabled() ss, '
+          'cxkpi.as_of() ss, cxkpi.check_thresholds() vu, cxkpi.set_alerting(boolean) vu, cxkpi.setting(text) ss',
+          'every other function is IMMUTABLE: the table readers are STABLE, the writers VOLATILE and PARALLEL UNSAFE');
 SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
            WHERE p.prokind = 'f' AND NOT p.proisstrict
