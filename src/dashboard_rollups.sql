@@ -243,8 +243,12 @@ ly AS (
     SELECT g.grain, date_trunc(g.grain, c.day::timestamp)::date AS period_start, max(c.members)::bigint AS members
     FROM (SELECT day, sum(enrolled) OVER (ORDER BY day) AS members FROM cxkpi.daily_loyalty) AS c CROSS JOIN g
     GROUP BY 1, 2),
+-- Member activity of every day, and the data horizon (the last day with an order or a member
+-- activity): the active window of the current, unfinished period ends there.
 lys AS (
-    SELECT @extschema@.rollup(active) AS s, max(day) AS last_day FROM cxkpi.daily_loyalty),
+    SELECT @extschema@.rollup(active) AS s,
+           greatest(max(day), (SELECT max(day) FROM cxkpi.daily_customer_activity)) AS last_day
+    FROM cxkpi.daily_loyalty),
 ar AS (
     SELECT g.grain, date_trunc(g.grain, d.day::timestamp)::date AS period_start,
            CASE WHEN grouping(d.app_store) = 0 THEN 'app_store' ELSE 'total' END AS breakdown,
@@ -474,3 +478,4 @@ BEGIN
 END $$;
 COMMENT ON PROCEDURE cxkpi.refresh_dashboard(boolean) IS
     'Refreshes every dashboard rollup in dependency order (daily matviews, then cxkpi.kpi_values); CONCURRENTLY by default, so readers are never blocked.';
+REVOKE ALL ON PROCEDURE cxkpi.refresh_dashboard(boolean) FROM PUBLIC;
