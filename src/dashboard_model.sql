@@ -63,6 +63,8 @@ BEGIN
     WHEN 'ces_scale' THEN
         ok := NEW.value IN ('5', '7');
         hint := 'Use 5 or 7.';
+    ELSE
+        ok := true;     -- an unknown key: the CHECK constraint names it
     END CASE;
     IF NOT ok THEN
         RAISE EXCEPTION 'invalid value "%" for cxkpi setting "%"', NEW.value, NEW.key
