@@ -27,7 +27,7 @@ q -c "BEGIN" -c "INSERT INTO cxkpi.carts (cart_id, created_at, device) SELECT 10
   -c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null
 wait $listener
 
-echo "1..6"
+echo "1..8"
 [ "$rolled_back" = "0" ] && echo "ok 1 - a rolled-back statement leaves no alert" || echo "not ok 1 - $rolled_back alerts after rollback"
 n=$(grep -c 'Asynchronous notification "cxkpi_alerts" with payload' "$out" || true)
 # 200 abandoned of 230: red for the total and for the app device: two alerts, two notifications.
@@ -47,4 +47,22 @@ left=$(q -c "SELECT count(*) FROM cxkpi.alerts WHERE delivered_at IS NULL")
 # 1.5 s and its COMMIT came 4 s later; the listener's 'mid' query at 3.5 s saw nothing yet.
 before_mid=$(sed -n '1,/^mid$/p' "$out" | grep -c 'Asynchronous notification' || true)
 [ "$before_mid" = "0" ] && echo "ok 6 - nothing was delivered before the commit" || { echo "not ok 6 - $before_mid notifications before the commit"; sed 's/^/# /' "$out"; }
+# pg_dump / pg_restore: the alert history comes back, the states are rebuilt by the triggers
+# while the facts load, and the sequence stays past the restored ids.
+dump=$(mktemp /tmp/cxkpi_alerts_dump.XXXXXX)
+psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS ${db}_r" -c "CREATE DATABASE ${db}_r"
+pg_dump -Fc -d $db -f "$dump" && pg_restore -d ${db}_r "$dump" 2>&1 | sed 's/^/# /'
+rm -f "$dump"
+states="SELECT string_agg(format('%s %s %s %s %s', kpi, breakdown, dimension, level, sample_size), ';' ORDER BY 1) FROM cxkpi.alert_state"
+hist="SELECT string_agg(format('%s %s %s %s', alert_id, kpi, dimension, level), ';' ORDER BY alert_id) FROM cxkpi.alerts WHERE alert_id <= 2"
+a1=$(q -c "$states"); a2=$(psql -X -q -At -d ${db}_r -c "$states")
+h1=$(q -c "$hist"); h2=$(psql -X -q -At -d ${db}_r -c "$hist")
+[ "$a1" = "$a2" ] && [ "$h1" = "$h2" ] && echo "ok 7 - pg_restore brings back the alert history and rebuilds the same states" \
+  || { echo "not ok 7 - after restore"; echo "# $a1"; echo "# $a2"; echo "# $h1"; echo "# $h2"; }
+# a new alert after the restore (the dump's sequence value is behind the ids the triggers used)
+next=$(psql -X -q -At -v ON_ERROR_STOP=1 -d ${db}_r -c "INSERT INTO cxkpi.carts (cart_id, created_at, device, converted_at)
+         SELECT 1000 + g, '2026-11-07 12:00+00', 'app', '2026-11-07 12:05+00' FROM generate_series(1, 2000) g" \
+       -c "SELECT count(*) FROM cxkpi.alerts WHERE level = 'green'" 2>&1)
+[ "$next" = "2" ] && echo "ok 8 - alerts raised after the restore get fresh ids" || echo "not ok 8 - $next"
+psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE ${db}_r"
 psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE $db"
