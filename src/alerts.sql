@@ -18,7 +18,7 @@
 
 -- One row per (KPI, breakdown, dimension, period of the alert grain): the running state.
 CREATE TABLE cxkpi.alert_state (
-    kpi           text NOT NULL REFERENCES cxkpi.kpi_definitions ON UPDATE CASCADE,
+    kpi           text NOT NULL REFERENCES cxkpi.kpi_definitions ON UPDATE CASCADE ON DELETE CASCADE,
     breakdown     text NOT NULL,
     dimension     text NOT NULL,
     grain         text NOT NULL CHECK (grain IN ('day', 'week', 'month', 'quarter', 'year')),
@@ -156,7 +156,7 @@ CREATE TYPE cxkpi.alert_delta AS (
     numerator    numeric,
     denominator  numeric,
     sample_size  bigint,
-    recompute    boolean
+    subtract     boolean      -- the summaries are of removed rows, to be subtracted
 );
 COMMENT ON TYPE cxkpi.alert_delta IS 'Internal: one statement''s contribution to one alert state.';
 
@@ -164,8 +164,7 @@ COMMENT ON TYPE cxkpi.alert_delta IS 'Internal: one statement''s contribution to
 -- columns plus `sign` (1 for added rows, -1 for removed rows), into cxkpi.alert_delta rows
 -- aggregated per state.  The same SQL serves the triggers (src reads the transition tables)
 -- and cxkpi.check_thresholds() (src reads the whole table), so both compute the same states.
--- Removed survey and rating rows cannot be subtracted from a summary: they mark their states
--- for recomputation from the table instead.
+-- Removed survey and rating rows are aggregated apart, into summaries marked `subtract`.
 CREATE FUNCTION cxkpi.alert_contributions_sql(fact text, src text) RETURNS text
     LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f$
 DECLARE
@@ -192,35 +191,34 @@ BEGIN
         -- one summary per (survey, channel, period); totals by rollup(); one row per KPI
         RETURN format($$
 WITH a AS (
-    SELECT s.survey, s.channel, %1$s AS period_start,
-           @extschema@.nps_agg(s.score) FILTER (WHERE s.survey = 'nps' AND s.sign > 0) AS nps,
-           @extschema@.csat_agg(s.score, s.scale) FILTER (WHERE s.survey = 'csat' AND s.sign > 0) AS csat,
-           @extschema@.ces_agg(s.score, s.scale) FILTER (WHERE s.survey = 'ces' AND s.sign > 0) AS ces,
-           sum(s.sign) AS n, bool_or(s.sign < 0) AS recompute
+    SELECT s.survey, s.channel, %1$s AS period_start, s.sign < 0 AS subtract,
+           @extschema@.nps_agg(s.score) FILTER (WHERE s.survey = 'nps') AS nps,
+           @extschema@.csat_agg(s.score, s.scale) FILTER (WHERE s.survey = 'csat') AS csat,
+           @extschema@.ces_agg(s.score, s.scale) FILTER (WHERE s.survey = 'ces') AS ces,
+           sum(s.sign) AS n
     FROM (%2$s) AS s
     WHERE s.survey = 'nps' OR (s.survey = 'csat' AND s.scale = %3$s) OR (s.survey = 'ces' AND s.scale = %4$s)
-    GROUP BY 1, 2, 3),
+    GROUP BY 1, 2, 3, 4),
 t AS (
-    SELECT survey, 'channel' AS breakdown, channel AS dimension, period_start, nps, csat, ces, n, recompute FROM a
+    SELECT survey, 'channel' AS breakdown, channel AS dimension, period_start, subtract, nps, csat, ces, n FROM a
     UNION ALL
-    SELECT survey, 'total', 'all', period_start, @extschema@.rollup(nps), @extschema@.rollup(csat),
-           @extschema@.rollup(ces), sum(n), bool_or(recompute)
-    FROM a GROUP BY survey, period_start)
-SELECT (k.kpi, t.breakdown, t.dimension, t.period_start, t.nps, t.csat, t.ces, 0, 0, t.n::bigint, t.recompute)::cxkpi.alert_delta
+    SELECT survey, 'total', 'all', period_start, subtract, @extschema@.rollup(nps), @extschema@.rollup(csat),
+           @extschema@.rollup(ces), sum(n)
+    FROM a GROUP BY survey, period_start, subtract)
+SELECT (k.kpi, t.breakdown, t.dimension, t.period_start, t.nps, t.csat, t.ces, 0, 0, t.n::bigint, t.subtract)::cxkpi.alert_delta
 FROM t JOIN (VALUES ('nps', 'nps'), ('csat', 'csat'), ('csat', 'csat_satisfied_pct'), ('ces', 'ces')) AS k(survey, kpi)
   ON k.survey = t.survey$$, format(per, 's.responded_at'), src, csat_scale, ces_scale);
     WHEN 'app_ratings' THEN
         RETURN format($$
 WITH a AS (
-    SELECT s.app_store, %1$s AS period_start,
-           @extschema@.csat_agg(s.rating, 5) FILTER (WHERE s.sign > 0) AS csat,
-           sum(s.sign) AS n, bool_or(s.sign < 0) AS recompute
-    FROM (%2$s) AS s GROUP BY 1, 2),
+    SELECT s.app_store, %1$s AS period_start, s.sign < 0 AS subtract,
+           @extschema@.csat_agg(s.rating, 5) AS csat, sum(s.sign) AS n
+    FROM (%2$s) AS s GROUP BY 1, 2, 3),
 t AS (
-    SELECT 'app_store' AS breakdown, app_store AS dimension, period_start, csat, n, recompute FROM a
+    SELECT 'app_store' AS breakdown, app_store AS dimension, period_start, subtract, csat, n FROM a
     UNION ALL
-    SELECT 'total', 'all', period_start, @extschema@.rollup(csat), sum(n), bool_or(recompute) FROM a GROUP BY period_start)
-SELECT ('app_rating', t.breakdown, t.dimension, t.period_start, NULL, t.csat, NULL, 0, 0, t.n::bigint, t.recompute)::cxkpi.alert_delta
+    SELECT 'total', 'all', period_start, subtract, @extschema@.rollup(csat), sum(n) FROM a GROUP BY period_start, subtract)
+SELECT ('app_rating', t.breakdown, t.dimension, t.period_start, NULL, t.csat, NULL, 0, 0, t.n::bigint, t.subtract)::cxkpi.alert_delta
 FROM t$$, format(per, 's.rated_at'), src);
     WHEN 'web_sessions' THEN
         RETURN format(additive, format($$
@@ -257,7 +255,7 @@ SELECT s.channel AS dimension, %s AS period_start, sum(s.sign) AS tickets,
        sum(s.sign * coalesce(extract(epoch FROM s.first_response_at - s.created_at) / 3600, 0)) AS hours,
        sum(s.sign * (s.first_response_at IS NOT NULL)::int) AS responded,
        sum(s.sign * (s.resolved_at IS NOT NULL)::int) AS resolved,
-       sum(s.sign * (s.resolved_at IS NOT NULL AND s.contacts_to_resolve = 1 AND NOT s.reopened)::int) AS fcr
+       sum(s.sign * coalesce(s.resolved_at IS NOT NULL AND s.contacts_to_resolve = 1 AND NOT s.reopened, false)::int) AS fcr
 FROM (%s) AS s GROUP BY 1, 2$$, format(per, 's.created_at'), src),
             'channel', 'sum(tickets), sum(hours), sum(responded), sum(resolved), sum(fcr)',
             $$('response_time_hours', hours, responded, responded), ('resolution_rate', resolved, tickets, tickets),
@@ -298,13 +296,88 @@ COMMENT ON FUNCTION cxkpi.alert_trigger_kpis() IS
     'The KPIs evaluated as data arrives (with the metric_observations KPIs); the others are evaluated by cxkpi.check_thresholds().';
 
 -------------------------------------------------------------------------------------------------
+-- Subtracting summaries (rows removed by UPDATE or DELETE)
+-------------------------------------------------------------------------------------------------
+
+-- a - b for summaries of the same scale, where b counts a subset of a's answers: the counts
+-- are subtracted score by score.  NULL b gives a.  A negative count (b not a subset) raises
+-- the type's own error (22P02), never a wrong state.
+CREATE FUNCTION cxkpi.summary_minus(a @extschema@.nps_summary, b @extschema@.nps_summary)
+    RETURNS @extschema@.nps_summary LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN b IS NULL THEN a ELSE (
+        SELECT format('(v1,n=%s,counts={%s})', sum(x - y), string_agg((x - y)::text, ',' ORDER BY i))
+        FROM unnest(@extschema@.score_counts(a), @extschema@.score_counts(b)) WITH ORDINALITY AS u(x, y, i)
+        )::@extschema@.nps_summary END $$;
+CREATE FUNCTION cxkpi.summary_minus(a @extschema@.csat_summary, b @extschema@.csat_summary)
+    RETURNS @extschema@.csat_summary LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN b IS NULL THEN a ELSE (
+        SELECT format('(v1,scale=%s,n=%s,counts={%s})', @extschema@.scale(a), sum(x - y),
+                      string_agg((x - y)::text, ',' ORDER BY i))
+        FROM unnest(@extschema@.score_counts(a), @extschema@.score_counts(b)) WITH ORDINALITY AS u(x, y, i)
+        )::@extschema@.csat_summary END $$;
+CREATE FUNCTION cxkpi.summary_minus(a @extschema@.ces_summary, b @extschema@.ces_summary)
+    RETURNS @extschema@.ces_summary LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN b IS NULL THEN a ELSE (
+        SELECT format('(v1,scale=%s,n=%s,counts={%s})', @extschema@.scale(a), sum(x - y),
+                      string_agg((x - y)::text, ',' ORDER BY i))
+        FROM unnest(@extschema@.score_counts(a), @extschema@.score_counts(b)) WITH ORDINALITY AS u(x, y, i)
+        )::@extschema@.ces_summary END $$;
+COMMENT ON FUNCTION cxkpi.summary_minus(@extschema@.nps_summary, @extschema@.nps_summary) IS
+    'Internal: a minus b, score by score (b counts answers that a holds).';
+COMMENT ON FUNCTION cxkpi.summary_minus(@extschema@.csat_summary, @extschema@.csat_summary) IS
+    'Internal: a minus b, score by score (b counts answers that a holds).';
+COMMENT ON FUNCTION cxkpi.summary_minus(@extschema@.ces_summary, @extschema@.ces_summary) IS
+    'Internal: a minus b, score by score (b counts answers that a holds).';
+
+-------------------------------------------------------------------------------------------------
+-- Pending contributions, applied at commit
+-------------------------------------------------------------------------------------------------
+
+-- The statement triggers only append their contributions here (no lock on any shared row); a
+-- deferred constraint trigger applies all of a transaction's contributions at commit, in one
+-- key-ordered statement.  So writers never wait on each other while their transactions run,
+-- take the shared state rows in one global order (no deadlock, whatever order they write the
+-- fact tables in) and hold them only while committing.  Rows live only inside their own
+-- transaction: unlogged, never visible to another session.
+CREATE UNLOGGED TABLE cxkpi.alert_pending (
+    xact  xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    delta cxkpi.alert_delta NOT NULL
+);
+CREATE INDEX alert_pending_xact ON cxkpi.alert_pending (xact);
+COMMENT ON TABLE cxkpi.alert_pending IS
+    'Alerting: contributions of the statements of running transactions, applied to cxkpi.alert_state at commit. Internal.';
+
+-- Appends one statement's contributions.  It runs as the extension owner (writers cannot write
+-- this table) and only from the alerting trigger of a fact table.
+CREATE FUNCTION cxkpi.alert_enqueue(fact regclass, deltas cxkpi.alert_delta[]) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF pg_trigger_depth() < 1 OR fact NOT IN (SELECT format('cxkpi.%I', t)::regclass
+                                              FROM unnest(cxkpi.alert_fact_tables()) AS t) THEN
+        RAISE EXCEPTION 'cxkpi.alert_enqueue can only be called by the alerting triggers of the fact tables'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    INSERT INTO cxkpi.alert_pending (delta) SELECT d FROM unnest(deltas) AS d;
+END $$;
+COMMENT ON FUNCTION cxkpi.alert_enqueue(regclass, cxkpi.alert_delta[]) IS
+    'Internal: queues one statement''s contributions for the commit of its transaction (alerting triggers only).';
+
+-------------------------------------------------------------------------------------------------
 -- Merging contributions and evaluating states
 -------------------------------------------------------------------------------------------------
 
--- Adds contributions to the running states, in key order (so that concurrent statements lock
--- shared states in the same order), and returns the keys touched with their recompute flag.
--- Like alert_evaluate it runs once per statement: a generic plan saves the re-planning that
--- the plan cache would otherwise do for every call (half of the per-statement cost).
+-- Writers that apply contributions hold this lock shared, from their commit-time apply to the
+-- end of their transaction; full rebuilds (check_thresholds, TRUNCATE, settings changes) hold
+-- it exclusively, so that no transaction's contribution is counted twice or missed.
+CREATE FUNCTION cxkpi.alert_lock_key() RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 7239017743250318001::bigint $$;
+COMMENT ON FUNCTION cxkpi.alert_lock_key() IS 'Internal: the advisory lock that orders alert state applies and rebuilds.';
+
+-- Adds contributions to the running states, in key order, and returns the keys touched.  A
+-- state created here starts at the level of its open alert, if it has one (after a restore,
+-- the history is loaded before the facts), else at 'insufficient data'.
+-- Like alert_evaluate it runs once per transaction: a generic plan saves the re-planning that
+-- the plan cache would otherwise do for every call (half of its cost).
 CREATE FUNCTION cxkpi.alert_merge(deltas cxkpi.alert_delta[]) RETURNS cxkpi.alert_delta[]
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     SET plan_cache_mode = force_generic_plan AS $$
@@ -312,21 +385,28 @@ DECLARE
     g text := cxkpi.setting('alert_grain');
     touched cxkpi.alert_delta[];
 BEGIN
+    -- 1. add: summaries of added rows are merged, numerators and denominators summed (signed)
     WITH d AS (
-        SELECT kpi, breakdown, dimension, period_start, @extschema@.rollup(nps) AS nps,
-               @extschema@.rollup(csat) AS csat, @extschema@.rollup(ces) AS ces, sum(numerator) AS numerator,
-               sum(denominator) AS denominator, sum(sample_size)::bigint AS sample_size,
-               coalesce(bool_or(recompute), false) AS recompute
+        SELECT kpi, breakdown, dimension, period_start,
+               @extschema@.rollup(nps) FILTER (WHERE NOT subtract) AS nps,
+               @extschema@.rollup(csat) FILTER (WHERE NOT subtract) AS csat,
+               @extschema@.rollup(ces) FILTER (WHERE NOT subtract) AS ces,
+               sum(numerator) AS numerator, sum(denominator) AS denominator, sum(sample_size)::bigint AS sample_size,
+               bool_or(subtract) AS has_out
         FROM unnest(deltas) GROUP BY 1, 2, 3, 4),
     up AS (
         INSERT INTO cxkpi.alert_state AS s (kpi, breakdown, dimension, grain, period_start, source, nps, csat, ces,
-                                            numerator, denominator, sample_size)
-        SELECT kpi, breakdown, dimension, g, period_start, 'trigger', nps, csat, ces, numerator, denominator,
-               sample_size
+                                            numerator, denominator, sample_size, level)
+        SELECT d.kpi, d.breakdown, d.dimension, g, d.period_start, 'trigger', d.nps, d.csat, d.ces,
+               d.numerator, d.denominator, d.sample_size,
+               coalesce((SELECT a.level FROM cxkpi.alerts AS a
+                         WHERE (a.kpi, a.breakdown, a.dimension, a.grain, a.period_start)
+                               = (d.kpi, d.breakdown, d.dimension, g, d.period_start)
+                           AND a.resolved_at IS NULL ORDER BY a.alert_id DESC LIMIT 1), 'insufficient data')
         FROM d
-        WHERE numerator <> 0 OR denominator <> 0 OR sample_size <> 0 OR nps IS NOT NULL OR csat IS NOT NULL
-           OR ces IS NOT NULL OR recompute
-        ORDER BY kpi, breakdown, dimension, period_start
+        WHERE d.numerator <> 0 OR d.denominator <> 0 OR d.sample_size <> 0 OR d.has_out
+           OR d.nps IS NOT NULL OR d.csat IS NOT NULL OR d.ces IS NOT NULL
+        ORDER BY d.kpi, d.breakdown, d.dimension, d.period_start
         ON CONFLICT (kpi, breakdown, dimension, grain, period_start) DO UPDATE
             SET nps = @extschema@.merge(s.nps, excluded.nps), csat = @extschema@.merge(s.csat, excluded.csat),
                 ces = @extschema@.merge(s.ces, excluded.ces), numerator = s.numerator + excluded.numerator,
@@ -334,17 +414,26 @@ BEGIN
                 sample_size = s.sample_size + excluded.sample_size, source = 'trigger'
         RETURNING s.kpi, s.breakdown, s.dimension, s.period_start)
     SELECT array_agg((up.kpi, up.breakdown, up.dimension, up.period_start, NULL, NULL, NULL, NULL, NULL, NULL,
-                      d.recompute)::cxkpi.alert_delta)
-      INTO touched
-      FROM up JOIN d USING (kpi, breakdown, dimension, period_start);
+                      false)::cxkpi.alert_delta)
+      INTO touched FROM up;
+    -- 2. subtract: summaries of removed rows, score by score (rows already locked by step 1)
+    IF EXISTS (SELECT 1 FROM unnest(deltas) AS x WHERE x.subtract) THEN
+        UPDATE cxkpi.alert_state AS s
+           SET nps = cxkpi.summary_minus(s.nps, o.nps), csat = cxkpi.summary_minus(s.csat, o.csat),
+               ces = cxkpi.summary_minus(s.ces, o.ces)
+          FROM (SELECT kpi, breakdown, dimension, period_start, @extschema@.rollup(nps) AS nps,
+                       @extschema@.rollup(csat) AS csat, @extschema@.rollup(ces) AS ces
+                FROM unnest(deltas) WHERE subtract GROUP BY 1, 2, 3, 4) AS o
+         WHERE (s.kpi, s.breakdown, s.dimension, s.grain, s.period_start)
+               = (o.kpi, o.breakdown, o.dimension, g, o.period_start);
+    END IF;
     RETURN touched;
 END $$;
 COMMENT ON FUNCTION cxkpi.alert_merge(cxkpi.alert_delta[]) IS
     'Internal: adds contributions to cxkpi.alert_state and returns the keys touched.';
 
--- The contributions of a whole fact table (restricted to the given keys when keys is not NULL).
-CREATE FUNCTION cxkpi.alert_table_contributions(fact text, keys cxkpi.alert_delta[] DEFAULT NULL)
-    RETURNS cxkpi.alert_delta[]
+-- The contributions of a whole fact table.
+CREATE FUNCTION cxkpi.alert_table_contributions(fact text) RETURNS cxkpi.alert_delta[]
     LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     fresh cxkpi.alert_delta[];
@@ -352,26 +441,23 @@ BEGIN
     EXECUTE format('SELECT array_agg(c) FROM (%s) AS q(c)',
                    cxkpi.alert_contributions_sql(fact, format('SELECT 1 AS sign, f.* FROM cxkpi.%I AS f', fact)))
        INTO fresh;
-    IF keys IS NOT NULL THEN
-        SELECT array_agg(f) INTO fresh FROM unnest(fresh) AS f
-        WHERE (f.kpi, f.breakdown, f.dimension, f.period_start) IN (
-            SELECT k.kpi, k.breakdown, k.dimension, k.period_start FROM unnest(keys) AS k);
-    END IF;
     RETURN fresh;
 END $$;
-COMMENT ON FUNCTION cxkpi.alert_table_contributions(text, cxkpi.alert_delta[]) IS
+COMMENT ON FUNCTION cxkpi.alert_table_contributions(text) IS
     'Internal: the alert contributions of a whole fact table.';
 
 -- Evaluates the given states (every state of the alert grain when keys is NULL): value, level
 -- against the target row valid for the period (cxkpi.alert_level), and, for every change of
--- level to or from red or yellow, one row in cxkpi.alerts, the resolution of the previous open
--- alert of that state, and a notification.  The callers hold the state rows' locks (they have
--- just written them), so concurrent statements evaluate one state one after the other.
+-- level to or from red or yellow in a period that is not over before cxkpi.as_of(), one row in
+-- cxkpi.alerts, the resolution of the previous open alert of that state, and a notification.
+-- Earlier periods keep their levels up to date without alerts (backfills and history loads do
+-- not page anyone).  The callers hold the state rows' locks.
 CREATE FUNCTION cxkpi.alert_evaluate(keys cxkpi.alert_delta[]) RETURNS integer
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     g text := cxkpi.setting('alert_grain');
+    today date := cxkpi.as_of();
     c record;
     a cxkpi.alerts;
     raised integer := 0;
@@ -407,77 +493,79 @@ BEGIN
               FROM e
              WHERE st.kpi = e.kpi AND st.breakdown = e.breakdown AND st.dimension = e.dimension
                AND st.grain = g AND st.period_start = e.period_start
+               AND (st.value IS DISTINCT FROM e.new_value OR st.level <> e.new_level)
             RETURNING e.*)
         SELECT * FROM u
         WHERE u.new_level <> u.previous_level
           AND (u.new_level IN ('red', 'yellow') OR u.previous_level IN ('red', 'yellow'))
+          AND (cxkpi.period_bounds(g, u.period_start)).period_end >= today
         ORDER BY u.kpi, u.breakdown, u.dimension, u.period_start
     LOOP
-        -- During a restore the triggers raise alerts before the dumped history and its sequence
-        -- value are loaded: keep the sequence past every stored id.
-        PERFORM setval('cxkpi.alerts_alert_id_seq', m)
-           FROM (SELECT max(alert_id) AS m FROM cxkpi.alerts) AS x
-          WHERE m >= (SELECT last_value FROM cxkpi.alerts_alert_id_seq);
         UPDATE cxkpi.alerts SET resolved_at = clock_timestamp()
          WHERE kpi = c.kpi AND breakdown = c.breakdown AND dimension = c.dimension AND grain = g
            AND period_start = c.period_start AND resolved_at IS NULL;
-        INSERT INTO cxkpi.alerts (kpi, breakdown, dimension, grain, period_start, period_end, level,
-                                  previous_level, value, threshold, target, sample_size, resolved_at)
-        VALUES (c.kpi, c.breakdown, c.dimension, g, c.period_start,
-                (cxkpi.period_bounds(g, c.period_start)).period_end, c.new_level, c.previous_level, c.new_value,
-                CASE WHEN c.new_level = 'red' OR (c.new_level <> 'yellow' AND c.previous_level = 'red')
-                     THEN c.red_threshold ELSE c.yellow_threshold END,
-                c.target, c.sample_size,
-                CASE WHEN c.new_level NOT IN ('red', 'yellow') THEN clock_timestamp() END)
-        RETURNING * INTO a;
+        LOOP
+            BEGIN
+                INSERT INTO cxkpi.alerts (kpi, breakdown, dimension, grain, period_start, period_end, level,
+                                          previous_level, value, threshold, target, sample_size, resolved_at)
+                VALUES (c.kpi, c.breakdown, c.dimension, g, c.period_start,
+                        (cxkpi.period_bounds(g, c.period_start)).period_end, c.new_level, c.previous_level,
+                        c.new_value,
+                        CASE WHEN c.new_level = 'red' OR (c.new_level <> 'yellow' AND c.previous_level = 'red')
+                             THEN c.red_threshold ELSE c.yellow_threshold END,
+                        c.target, c.sample_size,
+                        CASE WHEN c.new_level NOT IN ('red', 'yellow') THEN clock_timestamp() END)
+                RETURNING * INTO a;
+                EXIT;
+            EXCEPTION WHEN unique_violation THEN
+                -- the sequence is behind the stored ids (a restore loads its value after the
+                -- history): move it past them and try again
+                PERFORM setval('cxkpi.alerts_alert_id_seq', (SELECT max(alert_id) FROM cxkpi.alerts));
+            END;
+        END LOOP;
         PERFORM pg_notify('cxkpi_alerts', json_build_object(
-                    'alert_id', a.alert_id, 'kpi', a.kpi, 'breakdown', a.breakdown, 'dimension', a.dimension,
-                    'period_start', a.period_start, 'level', a.level, 'previous_level', a.previous_level,
-                    'value', a.value)::text);
+                    'alert_id', a.alert_id, 'kpi', a.kpi, 'breakdown', a.breakdown,
+                    'dimension', left(a.dimension, 200), 'period_start', a.period_start, 'level', a.level,
+                    'previous_level', a.previous_level, 'value', a.value)::text);
         raised := raised + 1;
     END LOOP;
     RETURN raised;
 END $$;
 COMMENT ON FUNCTION cxkpi.alert_evaluate(cxkpi.alert_delta[]) IS
-    'Internal: evaluates alert states (all when NULL) and records level changes in cxkpi.alerts.';
+    'Internal: evaluates alert states (all when NULL) and records level changes of current periods in cxkpi.alerts.';
 
--- Merges one statement's contributions into the running states and evaluates them.  Runs as
--- the extension owner (fact writers cannot write states or alerts) and only inside a trigger.
--- Removed survey or rating rows cannot be subtracted from a summary: their states are rebuilt
--- from the table.
-CREATE FUNCTION cxkpi.alert_apply(deltas cxkpi.alert_delta[]) RETURNS integer
+-- Applies the pending contributions of the current transaction (all of them, on the first call
+-- of the commit; later calls find nothing).
+CREATE FUNCTION cxkpi.alert_apply() RETURNS integer
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    g text := cxkpi.setting('alert_grain');
-    touched cxkpi.alert_delta[];
-    redo cxkpi.alert_delta[];
+    deltas cxkpi.alert_delta[];
 BEGIN
-    IF pg_trigger_depth() < 1 THEN
-        RAISE EXCEPTION 'cxkpi.alert_apply can only be called by the alerting triggers'
-            USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'Call cxkpi.check_thresholds() to evaluate the alert states on demand.';
+    WITH gone AS (DELETE FROM cxkpi.alert_pending WHERE xact = pg_current_xact_id_if_assigned() RETURNING delta)
+    SELECT array_agg(delta) INTO deltas FROM gone;
+    IF deltas IS NULL THEN
+        RETURN 0;
     END IF;
-    touched := cxkpi.alert_merge(deltas);
-    SELECT array_agg(x) INTO redo FROM unnest(touched) AS x WHERE x.recompute;
-    IF redo IS NOT NULL THEN
-        UPDATE cxkpi.alert_state AS s SET nps = NULL, csat = NULL, ces = NULL, sample_size = 0
-         WHERE s.grain = g AND (s.kpi, s.breakdown, s.dimension, s.period_start) IN (
-                   SELECT r.kpi, r.breakdown, r.dimension, r.period_start FROM unnest(redo) AS r);
-        PERFORM cxkpi.alert_merge(cxkpi.alert_table_contributions('survey_responses', redo));
-        PERFORM cxkpi.alert_merge(cxkpi.alert_table_contributions('app_ratings', redo));
-    END IF;
-    RETURN cxkpi.alert_evaluate(touched);
+    PERFORM pg_advisory_xact_lock_shared(cxkpi.alert_lock_key());
+    RETURN cxkpi.alert_evaluate(cxkpi.alert_merge(deltas));
 END $$;
-COMMENT ON FUNCTION cxkpi.alert_apply(cxkpi.alert_delta[]) IS
-    'Internal: merges one statement''s contributions into cxkpi.alert_state and evaluates the touched states (alerting triggers only).';
+COMMENT ON FUNCTION cxkpi.alert_apply() IS
+    'Internal: applies the current transaction''s pending contributions to cxkpi.alert_state and evaluates the touched states.';
 
 -- Recomputes every trigger-driven state from the fact tables (the levels are kept, for the
--- recovery margin).
+-- recovery margin), under the exclusive rebuild lock; the caller's own pending contributions
+-- are dropped, since the tables it reads already hold its rows.
 CREATE FUNCTION cxkpi.alert_rebuild() RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     t text;
 BEGIN
+    PERFORM pg_advisory_xact_lock(cxkpi.alert_lock_key());
+    DELETE FROM cxkpi.alert_pending WHERE xact = pg_current_xact_id_if_assigned();
+    -- states of another grain (after a change of alert_grain) are dropped, their open alerts closed
+    UPDATE cxkpi.alerts SET resolved_at = clock_timestamp()
+     WHERE resolved_at IS NULL AND grain <> cxkpi.setting('alert_grain');
+    DELETE FROM cxkpi.alert_state WHERE grain <> cxkpi.setting('alert_grain');
     UPDATE cxkpi.alert_state
        SET nps = NULL, csat = NULL, ces = NULL, numerator = 0, denominator = 0, sample_size = 0
      WHERE source = 'trigger';
@@ -492,39 +580,70 @@ COMMENT ON FUNCTION cxkpi.alert_rebuild() IS
 -- The triggers
 -------------------------------------------------------------------------------------------------
 
--- TRUNCATE has no transition table: the states are rebuilt from the tables and evaluated.
-CREATE FUNCTION cxkpi.alert_truncate_trigger() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    PERFORM cxkpi.alert_rebuild();
-    PERFORM cxkpi.alert_evaluate(NULL);
-    RETURN NULL;
-END $$;
-COMMENT ON FUNCTION cxkpi.alert_truncate_trigger() IS
-    'TRUNCATE trigger of the fact tables: rebuilds and evaluates the alert states.';
-
--- Statement-level AFTER trigger of every fact table: the statement's rows (transition tables:
--- new_rows, old_rows), signed, become contributions that cxkpi.alert_apply merges.  Runs as the
--- invoker with a pinned search_path.
+-- Statement-level AFTER trigger of every fact table: the statement's rows (transition tables
+-- new_rows and old_rows; for an UPDATE only the rows that changed), signed, become
+-- contributions that wait in cxkpi.alert_pending for the commit.  Runs as the invoker with a
+-- pinned search_path; only the queueing function runs as the owner.
 CREATE FUNCTION cxkpi.alert_trigger() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     src text;
     deltas cxkpi.alert_delta[];
 BEGIN
+    IF TG_LEVEL <> 'STATEMENT' OR TG_WHEN <> 'AFTER' OR TG_TABLE_SCHEMA <> 'cxkpi'
+       OR NOT TG_TABLE_NAME = ANY (cxkpi.alert_fact_tables()) THEN
+        RAISE EXCEPTION 'cxkpi.alert_trigger() is the alerting trigger of the cxkpi fact tables only'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NOT has_function_privilege('cxkpi.alert_enqueue(regclass, cxkpi.alert_delta[])', 'EXECUTE') THEN
+        RAISE EXCEPTION 'role "%" may not write cxkpi.% while alerting is on', current_user, TG_TABLE_NAME
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'GRANT cxkpi_writer TO the loading role (docs/alerts.md#settings-and-privileges).';
+    END IF;
     src := CASE TG_OP
         WHEN 'INSERT' THEN 'SELECT 1 AS sign, n.* FROM new_rows AS n'
         WHEN 'DELETE' THEN 'SELECT -1 AS sign, o.* FROM old_rows AS o'
-        ELSE 'SELECT 1 AS sign, n.* FROM new_rows AS n UNION ALL SELECT -1, o.* FROM old_rows AS o' END;
+        ELSE 'SELECT 1 AS sign, d.* FROM (TABLE new_rows EXCEPT ALL TABLE old_rows) AS d
+              UNION ALL SELECT -1, d.* FROM (TABLE old_rows EXCEPT ALL TABLE new_rows) AS d' END;
     EXECUTE format('SELECT array_agg(c) FROM (%s) AS q(c)', cxkpi.alert_contributions_sql(TG_TABLE_NAME, src))
        INTO deltas;
     IF deltas IS NOT NULL THEN
-        PERFORM cxkpi.alert_apply(deltas);
+        PERFORM cxkpi.alert_enqueue(TG_RELID::regclass, deltas);
     END IF;
     RETURN NULL;
 END $$;
 COMMENT ON FUNCTION cxkpi.alert_trigger() IS
-    'Statement-level trigger of the fact tables: merges the statement''s rows into the alert states.';
+    'Statement-level trigger of the fact tables: queues the statement''s contributions to the alert states.';
+
+-- Deferred constraint trigger on cxkpi.alert_pending: applies the transaction's contributions
+-- at commit.
+CREATE FUNCTION cxkpi.alert_commit_trigger() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_RELID <> 'cxkpi.alert_pending'::regclass THEN
+        RAISE EXCEPTION 'cxkpi.alert_commit_trigger() belongs to cxkpi.alert_pending' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    PERFORM cxkpi.alert_apply();
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION cxkpi.alert_commit_trigger() IS
+    'Deferred trigger: applies the transaction''s pending alert contributions at commit.';
+CREATE CONSTRAINT TRIGGER alert_pending_apply AFTER INSERT ON cxkpi.alert_pending
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION cxkpi.alert_commit_trigger();
+
+-- TRUNCATE has no transition table: every state is rebuilt from the tables and evaluated.
+CREATE FUNCTION cxkpi.alert_truncate_trigger() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_TABLE_SCHEMA <> 'cxkpi' OR NOT TG_TABLE_NAME = ANY (cxkpi.alert_fact_tables()) THEN
+        RAISE EXCEPTION 'cxkpi.alert_truncate_trigger() belongs to the cxkpi fact tables' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    PERFORM cxkpi.alert_rebuild();
+    PERFORM cxkpi.alert_evaluate(NULL);
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION cxkpi.alert_truncate_trigger() IS
+    'TRUNCATE trigger of the fact tables: rebuilds and evaluates the alert states.';
 
 DO $$
 DECLARE
@@ -542,6 +661,39 @@ BEGIN
     END LOOP;
 END $$;
 
+-- Settings that change what a state holds (grain, time zone, survey scales) rebuild the states.
+CREATE FUNCTION cxkpi.alert_settings_trigger() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_RELID <> 'cxkpi.settings'::regclass THEN
+        RAISE EXCEPTION 'cxkpi.alert_settings_trigger() belongs to cxkpi.settings' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    PERFORM cxkpi.alert_rebuild();
+    PERFORM cxkpi.alert_evaluate(NULL);
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION cxkpi.alert_settings_trigger() IS
+    'Trigger of cxkpi.settings: a change of alert_grain, time_zone, csat_scale or ces_scale rebuilds the alert states.';
+CREATE TRIGGER alert_settings AFTER UPDATE ON cxkpi.settings FOR EACH ROW
+    WHEN (NEW.key IN ('alert_grain', 'time_zone', 'csat_scale', 'ces_scale') AND NEW.value IS DISTINCT FROM OLD.value)
+    EXECUTE FUNCTION cxkpi.alert_settings_trigger();
+
+-- Edited targets re-evaluate every state (levels follow the new thresholds at once).
+CREATE FUNCTION cxkpi.alert_targets_trigger() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_RELID <> 'cxkpi.kpi_targets'::regclass THEN
+        RAISE EXCEPTION 'cxkpi.alert_targets_trigger() belongs to cxkpi.kpi_targets' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    PERFORM pg_advisory_xact_lock(cxkpi.alert_lock_key());
+    PERFORM cxkpi.alert_evaluate(NULL);
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION cxkpi.alert_targets_trigger() IS
+    'Trigger of cxkpi.kpi_targets: edited targets re-evaluate every alert state.';
+CREATE TRIGGER alert_targets AFTER INSERT OR UPDATE OR DELETE ON cxkpi.kpi_targets
+    FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.alert_targets_trigger();
+
 -------------------------------------------------------------------------------------------------
 -- User-facing functions and view
 -------------------------------------------------------------------------------------------------
@@ -553,17 +705,15 @@ CREATE FUNCTION cxkpi.check_thresholds() RETURNS integer
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     g text := cxkpi.setting('alert_grain');
-    t text;
 BEGIN
-    -- No fact write may run meanwhile: a concurrent statement's contribution would be counted
-    -- twice or not at all.  SHARE mode waits for running writers and blocks new ones until commit.
-    FOREACH t IN ARRAY cxkpi.alert_fact_tables() LOOP
-        EXECUTE format('LOCK TABLE cxkpi.%I IN SHARE MODE', t);
-    END LOOP;
-    -- states of another grain (after a change of alert_grain) are dropped
-    DELETE FROM cxkpi.alert_state WHERE grain <> g;
     PERFORM cxkpi.alert_rebuild();
-    -- rollup-driven KPIs that have a red or yellow threshold, from the dashboard's rollups
+    -- rollup-driven KPIs that have a red or yellow threshold, from the dashboard's rollups;
+    -- states whose rollup row is gone are dropped
+    DELETE FROM cxkpi.alert_state AS s
+     WHERE s.source = 'rollup'
+       AND NOT EXISTS (SELECT 1 FROM cxkpi.kpi_values AS v
+                       WHERE (v.grain, v.period_start, v.kpi, v.breakdown, v.dimension)
+                             = (g, s.period_start, s.kpi, s.breakdown, s.dimension));
     INSERT INTO cxkpi.alert_state AS s (kpi, breakdown, dimension, grain, period_start, source,
                                         numerator, denominator, sample_size, value)
     SELECT v.kpi, v.breakdown, v.dimension, g, v.period_start, 'rollup',
@@ -663,26 +813,34 @@ COMMENT ON COLUMN cxkpi.current_alerts.current_value IS 'Value now (the state ma
 COMMENT ON COLUMN cxkpi.current_alerts.current_sample_size IS 'Observations now.';
 
 -------------------------------------------------------------------------------------------------
--- Privileges: writers load facts through the triggers; they cannot write states or alerts.
+-- Privileges.  cxkpi_writer loads facts (the alerting triggers run for it) and cannot write
+-- states or alerts; cxkpi_operator runs the alerting (switch, check, acknowledge, deliver).
 -------------------------------------------------------------------------------------------------
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cxkpi_writer') THEN
         CREATE ROLE cxkpi_writer NOLOGIN;
-        COMMENT ON ROLE cxkpi_writer IS 'Loads cxkpi fact tables (alerting triggers run for it); cannot write alert states or alerts directly.';
+        COMMENT ON ROLE cxkpi_writer IS 'Loads cxkpi fact tables (the alerting triggers run for it); cannot write alert states or alerts.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cxkpi_operator') THEN
+        CREATE ROLE cxkpi_operator NOLOGIN;
+        COMMENT ON ROLE cxkpi_operator IS 'Runs cxkpi alerting: set_alerting, check_thresholds, acknowledge_alert, and marks alerts delivered.';
     END IF;
 END $$;
-GRANT USAGE ON SCHEMA cxkpi TO cxkpi_writer;
+GRANT USAGE ON SCHEMA cxkpi TO cxkpi_writer, cxkpi_operator;
 GRANT SELECT, INSERT, UPDATE, DELETE ON cxkpi.customers, cxkpi.loyalty_members, cxkpi.orders, cxkpi.order_returns,
     cxkpi.survey_responses, cxkpi.web_sessions, cxkpi.store_traffic, cxkpi.carts, cxkpi.support_tickets,
     cxkpi.app_ratings, cxkpi.metric_observations TO cxkpi_writer;
 GRANT SELECT ON cxkpi.alerts, cxkpi.alert_state, cxkpi.current_alerts, cxkpi.settings, cxkpi.kpi_definitions,
-    cxkpi.kpi_targets TO cxkpi_writer;
-REVOKE ALL ON FUNCTION cxkpi.alert_apply(cxkpi.alert_delta[]), cxkpi.alert_evaluate(cxkpi.alert_delta[]),
-    cxkpi.alert_merge(cxkpi.alert_delta[]), cxkpi.alert_table_contributions(text, cxkpi.alert_delta[]),
-    cxkpi.alert_rebuild(),
-    cxkpi.check_thresholds(), cxkpi.set_alerting(boolean),
-    cxkpi.acknowledge_alert(bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION cxkpi.alert_apply(cxkpi.alert_delta[]), cxkpi.check_thresholds(),
-    cxkpi.set_alerting(boolean), cxkpi.acknowledge_alert(bigint) TO cxkpi_writer;
+    cxkpi.kpi_targets TO cxkpi_writer, cxkpi_operator;
+GRANT UPDATE (delivered_at) ON cxkpi.alerts TO cxkpi_operator;
+REVOKE ALL ON FUNCTION cxkpi.alert_enqueue(regclass, cxkpi.alert_delta[]), cxkpi.alert_apply(),
+    cxkpi.alert_evaluate(cxkpi.alert_delta[]), cxkpi.alert_merge(cxkpi.alert_delta[]),
+    cxkpi.alert_table_contributions(text), cxkpi.alert_rebuild(), cxkpi.check_thresholds(),
+    cxkpi.set_alerting(boolean), cxkpi.acknowledge_alert(bigint), cxkpi.alert_trigger(),
+    cxkpi.alert_commit_trigger(), cxkpi.alert_truncate_trigger(), cxkpi.alert_settings_trigger(),
+    cxkpi.alert_targets_trigger() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cxkpi.alert_enqueue(regclass, cxkpi.alert_delta[]) TO cxkpi_writer;
+GRANT EXECUTE ON FUNCTION cxkpi.check_thresholds(), cxkpi.set_alerting(boolean), cxkpi.acknowledge_alert(bigint)
+    TO cxkpi_operator;
 GRANT SELECT ON cxkpi.current_alerts TO cxkpi_reader;

@@ -4,9 +4,12 @@
 -- alerting on; states equal the dashboard's values; privileges.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(57);
+SELECT plan(72);
 
 UPDATE cxkpi.settings SET value = '2026-11-20' WHERE key = 'as_of';
+-- Contributions are applied at commit; inside this test transaction, at the end of each
+-- statement instead, so that every step can be checked.
+SET CONSTRAINTS cxkpi.alert_pending_apply IMMEDIATE;
 
 -- Helpers: n NPS answers of one score; tickets; carts; sessions (ids from a sequence).
 CREATE TEMP SEQUENCE ids;
@@ -126,6 +129,33 @@ SELECT is((SELECT (sample_size, round(value::numeric, 2))::text FROM cxkpi.alert
           '(101,31.68)', 'after deleting 10 promoters: 101 answers, NPS 100 * (49 - 17) / 101 = 31.7');
 SELECT is(pg_temp.alerts('nps'), 'green>red, red>green, green>red', 'and NPS is red again');
 
+-- More facts for the comparison with the dashboard below: store traffic and a store order
+-- (conversion 29 / 1201 = 2.4 %: still yellow), app ratings, an observed metric, a resolved
+-- ticket without a contact count, survey answers moved to another channel, one CSAT answer
+-- moved to another scale, and a deleted ticket.
+INSERT INTO cxkpi.customers (customer_id, acquired_on) VALUES (999, '2026-11-01');
+INSERT INTO cxkpi.store_traffic VALUES ('s1', '2026-11-09', 200);
+INSERT INTO cxkpi.orders (order_id, customer_id, ordered_at, channel, items, gross_value, discount)
+VALUES (nextval('ids'), 999, '2026-11-09 15:00+00', 'store', 2, 80, 5);
+INSERT INTO cxkpi.app_ratings (rating_id, rated_at, app_store, rating)
+SELECT g, '2026-11-10 10:00+00', CASE WHEN g % 2 = 0 THEN 'app_store' ELSE 'google_play' END, 1 + g % 5
+FROM generate_series(1, 40) g;
+INSERT INTO cxkpi.metric_observations (kpi, observed_at, dimension, value, weight)
+VALUES ('website_load_time_seconds', '2026-11-10 10:00+00', 'home', 2.5, 3),
+       ('website_load_time_seconds', '2026-11-11 10:00+00', '', 1.5, 1);
+SELECT lives_ok($$INSERT INTO cxkpi.support_tickets (ticket_id, channel, created_at, resolved_at)
+                  VALUES (777777, 'chat', '2026-11-03 08:00+00', '2026-11-04 08:00+00')$$,
+                'a resolved ticket without a contact count is accepted');
+UPDATE cxkpi.survey_responses SET channel = 'app'
+ WHERE response_id IN (SELECT response_id FROM cxkpi.survey_responses WHERE survey = 'nps' ORDER BY response_id LIMIT 5);
+UPDATE cxkpi.survey_responses SET scale = 10
+ WHERE response_id = (SELECT min(response_id) FROM cxkpi.survey_responses WHERE survey = 'csat' AND score = 4);
+DELETE FROM cxkpi.support_tickets WHERE ticket_id = 777777;
+SELECT is((SELECT (sample_size, level)::text FROM cxkpi.alert_state WHERE kpi = 'nps' AND breakdown = 'channel' AND dimension = 'app'),
+          '(5,"insufficient data")', 'five NPS answers moved to the app channel');
+SELECT is((SELECT sample_size FROM cxkpi.alert_state WHERE kpi = 'csat' AND breakdown = 'total'), 30::bigint,
+          'a CSAT answer moved to the 10-point scale left the 5-point CSAT state');
+
 -- Retention (a rollup KPI): yellow below 65 %, from cxkpi.check_thresholds() after a refresh.
 INSERT INTO cxkpi.customers (customer_id, acquired_on) SELECT c, '2026-09-01' FROM generate_series(1, 100) c;
 INSERT INTO cxkpi.orders (order_id, customer_id, ordered_at, channel, items, gross_value)
@@ -163,7 +193,7 @@ SELECT throws_ok('SELECT cxkpi.acknowledge_alert(-1)', 'P0002', NULL, 'an unknow
 -- Alerting off, load, check: the same states as with alerting on.
 CREATE TEMP TABLE states_on AS
 SELECT kpi, breakdown, dimension, period_start, level, round(value::numeric, 9) AS value, sample_size
-FROM cxkpi.alert_state WHERE source = 'trigger';
+FROM cxkpi.alert_state WHERE source = 'trigger' AND sample_size <> 0;
 CREATE TEMP TABLE facts AS SELECT * FROM cxkpi.survey_responses;
 CREATE TEMP TABLE tfacts AS SELECT * FROM cxkpi.support_tickets;
 SELECT is(cxkpi.set_alerting(false), 0, 'set_alerting(false)');
@@ -176,15 +206,16 @@ SELECT is((SELECT count(*) FROM cxkpi.alert_state), 0::bigint, 'with alerting of
 SELECT lives_ok('SELECT cxkpi.set_alerting(true)', 'set_alerting(true) rebuilds the states');
 SELECT ok(cxkpi.alerting_enabled(), 'alerting is on');
 SELECT set_eq($$SELECT kpi, breakdown, dimension, period_start, level, round(value::numeric, 9), sample_size
-                FROM cxkpi.alert_state WHERE source = 'trigger'$$,
+                FROM cxkpi.alert_state WHERE source = 'trigger' AND sample_size <> 0$$,
               'SELECT * FROM states_on', 'the states after load with alerting off + check equal those with alerting on');
 
 -- TRUNCATE has no transition table: the states are rebuilt from the tables.
 TRUNCATE cxkpi.carts;
 SELECT is((SELECT (sample_size, level)::text FROM cxkpi.alert_state WHERE kpi = 'cart_abandonment_rate' AND breakdown = 'total'),
           '(0,"insufficient data")', 'TRUNCATE empties the cart states');
--- (the middle alert comes from the states cleared by hand in the alerting-off test above)
-SELECT is(pg_temp.alerts('cart_abandonment_rate'), 'green>red, insufficient data>red, red>insufficient data',
+-- (the states cleared by hand in the alerting-off test above started again at the level of
+-- their open alert: no second red alert)
+SELECT is(pg_temp.alerts('cart_abandonment_rate'), 'green>red, red>insufficient data',
           'and records the end of the red level');
 
 -- Privileges: a fact writer loads facts (and alerts are raised) but cannot write alerts.
@@ -198,9 +229,47 @@ SELECT throws_ok($$INSERT INTO cxkpi.alerts (kpi, breakdown, dimension, grain, p
                    VALUES ('nps', 'total', 'all', 'month', '2026-11-01', '2026-11-30', 'red', 'green', 1)$$,
                  '42501', NULL, 'a writer cannot insert alerts');
 SELECT throws_ok($$UPDATE cxkpi.alert_state SET level = 'green'$$, '42501', NULL, 'a writer cannot update states');
-SELECT throws_ok($$SELECT cxkpi.alert_apply(ARRAY[]::cxkpi.alert_delta[])$$, '42501', NULL,
-                 'alert_apply refuses calls from outside a trigger');
+SELECT throws_ok($$SELECT cxkpi.alert_enqueue('cxkpi.carts', ARRAY[('nps', 'total', 'all', '2026-11-01', NULL, NULL, NULL, 0, 0, 1000, false)::cxkpi.alert_delta])$$,
+                 '42501', NULL, 'alert_enqueue refuses calls from outside a fact table''s trigger');
+SELECT throws_ok($$CREATE TEMP TABLE support_tickets (LIKE cxkpi.support_tickets);
+                   CREATE TRIGGER t AFTER INSERT ON pg_temp.support_tickets REFERENCING NEW TABLE AS new_rows
+                   FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.alert_trigger()$$,
+                 '42501', NULL, 'a writer cannot attach the alerting trigger to a table of its own');
+SELECT throws_ok($$SELECT cxkpi.set_alerting(false)$$, '42501', NULL, 'a writer cannot switch alerting off');
+SELECT throws_ok($$SELECT cxkpi.check_thresholds()$$, '42501', NULL, 'a writer cannot run check_thresholds');
 RESET ROLE;
+
+-- Edited targets re-evaluate the states at once.
+UPDATE cxkpi.kpi_targets SET red_threshold = 10 WHERE kpi = 'response_time_hours';
+SELECT is(pg_temp.level('response_time_hours'), 'green', 'a higher red threshold for response time turns its state green');
+SELECT is((SELECT level || ' ' || previous_level FROM cxkpi.alerts WHERE kpi = 'response_time_hours' AND breakdown = 'total'
+           ORDER BY alert_id DESC LIMIT 1), 'green red', 'and records the recovery');
+
+-- Earlier periods: states are kept, no alert is raised (as_of is 2026-11-20).
+INSERT INTO cxkpi.support_tickets (ticket_id, channel, created_at, first_response_at)
+SELECT nextval('ids'), 'phone', '2026-10-03 08:00+00', '2026-10-03 20:00+00' FROM generate_series(1, 40);
+SELECT is((SELECT level FROM cxkpi.alert_state WHERE kpi = 'response_time_hours' AND breakdown = 'total' AND period_start = '2026-10-01'),
+          'red', 'October''s slow tickets make October''s state red');
+SELECT is((SELECT count(*) FROM cxkpi.alerts WHERE period_start = '2026-10-01'), 0::bigint, 'but raise no alert for a period that is over');
+
+-- Settings that change what the states hold rebuild them.
+UPDATE cxkpi.settings SET value = '10' WHERE key = 'csat_scale';
+SELECT is((SELECT sample_size FROM cxkpi.alert_state WHERE kpi = 'csat' AND breakdown = 'total' AND period_start = '2026-11-01'),
+          1::bigint, 'csat_scale 10: the CSAT state holds the one 10-point answer');
+SELECT lives_ok($$INSERT INTO cxkpi.survey_responses VALUES (888888, '2026-11-12', 'csat', 9, 10, 'web')$$,
+                'and 10-point answers are merged into it');
+UPDATE cxkpi.settings SET value = 'week' WHERE key = 'alert_grain';
+UPDATE cxkpi.settings SET value = 'America/New_York' WHERE key = 'time_zone';
+CALL cxkpi.refresh_dashboard(false);
+SELECT is((SELECT count(*) FROM cxkpi.alert_state WHERE grain <> 'week'), 0::bigint, 'alert_grain week: only weekly states');
+SELECT is((SELECT count(*) FROM cxkpi.alert_state AS s LEFT JOIN cxkpi.kpi_values AS v
+           ON v.grain = 'week' AND v.period_start = s.period_start AND v.kpi = s.kpi
+          AND v.breakdown = s.breakdown AND v.dimension = s.dimension
+           WHERE s.source = 'trigger' AND s.sample_size > 0
+             AND (v.kpi IS NULL OR abs(s.value - v.value) > 1e-9 OR s.sample_size <> v.sample_size)), 0::bigint,
+          'weekly states in New York time equal the dashboard''s weekly values');
+SELECT is((SELECT count(*) FROM cxkpi.alerts WHERE grain = 'month' AND resolved_at IS NULL), 0::bigint,
+          'open alerts of the old grain are closed');
 
 SELECT * FROM finish();
 ROLLBACK;
