@@ -7,9 +7,10 @@
 #
 # 1. COPY of BENCH_ALERT_ROWS (1,000,000) survey responses with alerting off and on, alternately,
 #    BENCH_RUNS (3) times each: median times and their ratio (target: on / off <= 1.6).
-# 2. BENCH_CLIENTS (8) pgbench clients on loopback inserting survey responses and support tickets
-#    for BENCH_SECONDS (60) s with alerting on, then as long with it off: throughput of both, and
-#    afterwards no error, no deadlock, and an outbox consistent with a recomputation.
+# 2. BENCH_CLIENTS (8) pgbench clients on loopback running transactions that write survey
+#    responses and support tickets, in both table orders, for BENCH_SECONDS (60) s with alerting
+#    on, then as long with it off: throughput of both; any failed transaction (deadlock) fails
+#    the run, and the outbox must be consistent with a recomputation.
 # Output goes to stdout and to test/bench/out/alerts.txt.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,7 +28,7 @@ bench_dbname BENCH_DB "$db"
 mkdir -p test/bench/out
 data=$(mktemp /tmp/cxkpi_alert_bench.XXXXXX); chmod 644 "$data"
 script=$(mktemp /tmp/cxkpi_alert_pgbench.XXXXXX)
-trap 'rm -f "$data" "$script"' EXIT
+trap 'rm -f "$data" "$script" "$script.ba"' EXIT
 q() { PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 
 bench() {
@@ -71,11 +72,13 @@ bench() {
   echo "== load: $clients pgbench clients for $seconds s, survey responses and tickets (loopback)"
   q -c "TRUNCATE cxkpi.survey_responses, cxkpi.support_tickets" -c "CREATE SEQUENCE IF NOT EXISTS bench_ids START 10000000"
   q -c "GRANT USAGE ON SEQUENCE bench_ids TO PUBLIC"
-  # Each transaction: 3 NPS answers whose mix puts NPS near the red threshold of 35 (so that it
-  # crosses back and forth), 1 CSAT answer, and 1 ticket (email, chat or phone).
+  # Two kinds of transaction, run in random mix: (a) 3 NPS answers whose mix puts NPS near the
+  # red threshold of 35 (so that it crosses back and forth) and 1 CSAT answer, then 1 support
+  # ticket; (b) the same writes in the opposite table order.
   cat > "$script" <<'PGB'
 \set p random(0, 99)
 \set ch random(1, 3)
+BEGIN;
 INSERT INTO cxkpi.survey_responses (response_id, responded_at, survey, score, scale, channel)
 SELECT nextval('bench_ids'), timestamptz '2026-11-15 12:00+00', 'nps',
        CASE WHEN (:p + g * 37) % 100 < 50 THEN 10 WHEN (:p + g * 37) % 100 < 85 THEN 7 ELSE 2 END, 10,
@@ -86,10 +89,38 @@ VALUES (nextval('bench_ids'), '2026-11-15 12:00+00', 'csat', 1 + :p % 5, 5, 'web
 INSERT INTO cxkpi.support_tickets (ticket_id, channel, created_at, first_response_at)
 VALUES (nextval('bench_ids'), (ARRAY['email', 'chat', 'phone'])[:ch], '2026-11-15 08:00+00',
         timestamptz '2026-11-15 08:00+00' + (:p % 9) * interval '1 hour');
+COMMIT;
 PGB
+  cat > "$script.ba" <<'PGB'
+\set p random(0, 99)
+\set ch random(1, 3)
+BEGIN;
+INSERT INTO cxkpi.support_tickets (ticket_id, channel, created_at, first_response_at)
+VALUES (nextval('bench_ids'), (ARRAY['email', 'chat', 'phone'])[:ch], '2026-11-15 08:00+00',
+        timestamptz '2026-11-15 08:00+00' + (:p % 9) * interval '1 hour');
+INSERT INTO cxkpi.survey_responses (response_id, responded_at, survey, score, scale, channel)
+VALUES (nextval('bench_ids'), '2026-11-15 12:00+00', 'csat', 1 + :p % 5, 5, 'web');
+INSERT INTO cxkpi.survey_responses (response_id, responded_at, survey, score, scale, channel)
+SELECT nextval('bench_ids'), timestamptz '2026-11-15 12:00+00', 'nps',
+       CASE WHEN (:p + g * 37) % 100 < 50 THEN 10 WHEN (:p + g * 37) % 100 < 85 THEN 7 ELSE 2 END, 10,
+       (ARRAY['store', 'web', 'app'])[:ch]
+FROM generate_series(1, 3) g;
+COMMIT;
+PGB
+  # pgbench counts deadlocks and serialisation failures as failed transactions and still exits
+  # 0: the run fails if there is any.
+  load() {
+    local log; log=$(mktemp)
+    pgbench -n -c "$clients" -j 2 -T "$seconds" -f "$script" -f "$script.ba" "$db" >"$log" 2>&1 || { cat "$log"; exit 1; }
+    cat "$log" >&2
+    local failed; failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$log")
+    if [ "${failed:-0}" != "0" ]; then echo "FAILED: $failed failed transactions" >&2; rm -f "$log"; exit 1; fi
+    sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$log"
+    rm -f "$log"
+  }
   local tps_on tps_off
   q -c "SELECT cxkpi.set_alerting(true)" >/dev/null
-  tps_on=$(pgbench -n -c "$clients" -j 2 -T "$seconds" -f "$script" "$db" 2>&1 | tee /dev/stderr | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+  tps_on=$(load)
   q -c "SELECT format('alerting on: %s transactions, %s alerts, %s states', (SELECT count(*) FROM cxkpi.support_tickets),
                       (SELECT count(*) FROM cxkpi.alerts), (SELECT count(*) FROM cxkpi.alert_state))"
   # Consistency: the running states equal a recomputation from the tables, and the outbox is a
@@ -110,7 +141,7 @@ PGB
              = (st.kpi, st.breakdown, st.dimension, st.period_start) ORDER BY alert_id DESC LIMIT 1) la ON true
         WHERE (la.level IN ('red', 'yellow') OR st.level IN ('red', 'yellow')) AND la.level <> st.level"
   q -c "SELECT cxkpi.set_alerting(false)" >/dev/null
-  tps_off=$(pgbench -n -c "$clients" -j 2 -T "$seconds" -f "$script" "$db" 2>&1 | tee /dev/stderr | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+  tps_off=$(load)
   q -c "SELECT format('throughput: %s tps with alerting on, %s tps off (on/off %s)', $tps_on, $tps_off,
                       round($tps_on::numeric / $tps_off, 2))"
   bench_footer "$start"

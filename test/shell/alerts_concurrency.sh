@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Alerting under concurrency (docs/alerts.md): writers that write the fact tables in opposite
+# orders inside transactions do not deadlock (the states are updated at commit, in key order),
+# nor does check_thresholds() running beside them; the states equal a recomputation after.
+# Emits TAP.
+set -euo pipefail
+db=cxkpi_alerts_conc
+q() { psql -X -q -At -v ON_ERROR_STOP=1 -d $db "$@"; }
+psql -X -q -At -v ON_ERROR_STOP=1 -d postgres -c "SET client_min_messages = warning" \
+  -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+q -c "CREATE EXTENSION cxkpi" -c "UPDATE cxkpi.settings SET value = '2026-11-20' WHERE key = 'as_of'"
+survey="INSERT INTO cxkpi.survey_responses (response_id, responded_at, survey, score, scale, channel)
+        SELECT \$1 + g, '2026-11-05 12:00+00', 'nps', g % 11, 10, 'web' FROM generate_series(1, 50) g"
+tickets="INSERT INTO cxkpi.support_tickets (ticket_id, channel, created_at, first_response_at)
+         SELECT \$1 + g, 'email', '2026-11-03 08:00+00', '2026-11-03 13:00+00' FROM generate_series(1, 50) g"
+run() {  # run ID FIRST SECOND: a transaction writing FIRST, sleeping, then SECOND
+  local id=$1
+  psql -X -q -At -v ON_ERROR_STOP=1 -d $db \
+    -c "BEGIN" -c "PREPARE a(int) AS ${2}" -c "PREPARE b(int) AS ${3}" \
+    -c "EXECUTE a($id)" -c "SELECT pg_sleep(1)" -c "EXECUTE b($id + 1000)" -c "COMMIT" >/dev/null 2>"/tmp/cxkpi_conc_$id.err"
+}
+echo "1..4"
+run 10000 "$survey" "$tickets" & p1=$!
+run 20000 "$tickets" "$survey" & p2=$!
+s1=0; s2=0; wait $p1 || s1=$?; wait $p2 || s2=$?
+if [ $s1 -eq 0 ] && [ $s2 -eq 0 ]; then echo "ok 1 - two writers in opposite table orders both commit (no deadlock)"
+else echo "not ok 1 - exit $s1 / $s2"; sed 's/^/# /' /tmp/cxkpi_conc_10000.err /tmp/cxkpi_conc_20000.err; fi
+# check_thresholds() while two more writers run
+run 30000 "$survey" "$tickets" & p1=$!
+sleep 0.3
+c=0; q -c "SELECT cxkpi.check_thresholds()" >/dev/null 2>/tmp/cxkpi_conc_check.err || c=$?
+run 40000 "$tickets" "$survey" & p2=$!
+s1=0; s2=0; wait $p1 || s1=$?; wait $p2 || s2=$?
+if [ $c -eq 0 ] && [ $s1 -eq 0 ] && [ $s2 -eq 0 ]; then echo "ok 2 - check_thresholds() beside running writers: no deadlock, no error"
+else echo "not ok 2 - check $c, writers $s1 / $s2"; sed 's/^/# /' /tmp/cxkpi_conc_check.err /tmp/cxkpi_conc_30000.err /tmp/cxkpi_conc_40000.err; fi
+n=$(q -c "SELECT sample_size FROM cxkpi.alert_state WHERE kpi = 'nps' AND breakdown = 'total'")
+[ "$n" = "200" ] && echo "ok 3 - the NPS state counts the 200 answers of the four transactions" || echo "not ok 3 - $n"
+diff=$(q -c "CREATE TEMP TABLE s AS SELECT kpi, breakdown, dimension, period_start, sample_size, round(value::numeric, 9) v, level FROM cxkpi.alert_state" \
+         -c "SELECT cxkpi.check_thresholds()" \
+         -c "SELECT count(*) FROM ((SELECT kpi, breakdown, dimension, period_start, sample_size, round(value::numeric, 9), level FROM cxkpi.alert_state)
+                                   EXCEPT ALL (TABLE s)) d" | tail -1)
+[ "$diff" = "0" ] && echo "ok 4 - the states equal a recomputation from the tables" || echo "not ok 4 - $diff states differ"
+rm -f /tmp/cxkpi_conc_*.err
+psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE $db"
