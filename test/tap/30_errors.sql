@@ -56,7 +56,8 @@ SELECT is((SELECT s::text FROM m), '(v1,n=1,counts={0,0,0,0,0,0,0,0,0,0,1})', 't
 -- PARALLEL UNSAFE, as writing functions must be) and the ones that read tables (STABLE);
 -- every accessor (a function of one summary returning a scalar) is STRICT.
 CREATE TEMP TABLE writers (f regprocedure);
-INSERT INTO writers VALUES ('cxkpi.alert_apply(cxkpi.alert_delta[])'), ('cxkpi.alert_merge(cxkpi.alert_delta[])'),
+INSERT INTO writers VALUES ('cxkpi.alert_apply()'), ('cxkpi.alert_enqueue(regclass, cxkpi.alert_delta[])'),
+    ('cxkpi.alert_merge(cxkpi.alert_delta[])'),
     ('cxkpi.alert_evaluate(cxkpi.alert_delta[])'), ('cxkpi.alert_rebuild()'), ('cxkpi.check_thresholds()'),
     ('cxkpi.set_alerting(boolean)'), ('cxkpi.acknowledge_alert(bigint)');
 SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
@@ -69,10 +70,11 @@ SELECT is((SELECT string_agg(p.oid::regprocedure::text || ' ' || p.provolatile::
            FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
            WHERE p.prokind = 'f' AND p.provolatile <> 'i' AND p.prorettype <> 'trigger'::regtype),
-          'cxkpi.acknowledge_alert(bigint) vu, cxkpi.alert_apply(cxkpi.alert_delta[]) vu, '
-          'cxkpi.alert_contributions_sql(text,text) ss, cxkpi.alert_evaluate(cxkpi.alert_delta[]) vu, '
+          'cxkpi.acknowledge_alert(bigint) vu, cxkpi.alert_apply() vu, '
+          'cxkpi.alert_contributions_sql(text,text) ss, cxkpi.alert_enqueue(regclass,cxkpi.alert_delta[]) vu, '
+          'cxkpi.alert_evaluate(cxkpi.alert_delta[]) vu, '
           'cxkpi.alert_merge(cxkpi.alert_delta[]) vu, cxkpi.alert_rebuild() vu, '
-          'cxkpi.alert_table_contributions(text,cxkpi.alert_delta[]) ss, cxkpi.alerting_enabled() ss, '
+          'cxkpi.alert_table_contributions(text) ss, cxkpi.alerting_enabled() ss, '
           'cxkpi.as_of() ss, cxkpi.check_thresholds() vu, cxkpi.set_alerting(boolean) vu, cxkpi.setting(text) ss',
           'every other function is IMMUTABLE: the table readers are STABLE, the writers VOLATILE and PARALLEL UNSAFE');
 SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
