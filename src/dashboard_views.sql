@@ -403,8 +403,8 @@ BEGIN
 END $$;
 
 -------------------------------------------------------------------------------------------------
--- The read-only role for BI tools: the BI views, the catalogue, the targets and the settings;
--- no raw table, no rollup matview, no write.
+-- The read-only role for BI tools: the BI views and nothing else (no raw table, no rollup
+-- matview, no config table, no write).  The views show names, units, targets and thresholds.
 -------------------------------------------------------------------------------------------------
 DO $$
 BEGIN
@@ -419,5 +419,4 @@ GRANT USAGE ON SCHEMA cxkpi TO cxkpi_reader;
 GRANT SELECT ON cxkpi.kpi_scorecard, cxkpi.kpi_timeseries, cxkpi.kpi_trend, cxkpi.kpi_satisfaction,
     cxkpi.kpi_purchase_experience, cxkpi.kpi_service_quality, cxkpi.kpi_loyalty_retention,
     cxkpi.kpi_digital_operations, cxkpi.kpi_returns, cxkpi.kpi_customer_value, cxkpi.kpi_weekly_summary,
-    cxkpi.kpi_monthly_report, cxkpi.kpi_quarterly_review, cxkpi.kpi_gap,
-    cxkpi.kpi_definitions, cxkpi.kpi_targets, cxkpi.settings TO cxkpi_reader;
+    cxkpi.kpi_monthly_report, cxkpi.kpi_quarterly_review, cxkpi.kpi_gap TO cxkpi_reader;
