@@ -33,7 +33,7 @@ SELECT v.grain, v.period_start, v.period_end, v."time", d.section, v.kpi, d.name
        cxkpi.kpi_status(d.direction, v.value, v.sample_size, t.target, t.red_threshold, t.yellow_threshold,
                         t.min_sample_size) AS status,
        cxkpi.meets_target(d.direction, v.value, t.target) AS meets_target,
-       v.period_end < cxkpi.as_of() AS period_complete
+       v.period_end < (SELECT cxkpi.as_of()) AS period_complete
 FROM cxkpi.kpi_values AS v
 JOIN cxkpi.kpi_definitions AS d USING (kpi)
 LEFT JOIN cxkpi.kpi_values AS p
@@ -89,7 +89,7 @@ CREATE VIEW cxkpi.kpi_timeseries AS
 SELECT v."time", v.grain, v.kpi, v.breakdown, v.dimension,
        v.kpi || CASE WHEN v.breakdown = 'total' THEN '' ELSE ' ' || v.dimension END AS metric,
        v.value, v.numerator, v.denominator, v.sample_size, v.ci_lower, v.ci_upper,
-       v.period_start, v.period_end, v.period_end < cxkpi.as_of() AS period_complete
+       v.period_start, v.period_end, v.period_end < (SELECT cxkpi.as_of()) AS period_complete
 FROM cxkpi.kpi_values AS v;
 
 -- One view per section of seed 000 (wide format, every grain).
