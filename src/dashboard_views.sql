@@ -55,8 +55,10 @@ LEFT JOIN LATERAL (
 CREATE VIEW cxkpi.kpi_scorecard AS
 WITH ref AS (
     SELECT cxkpi.setting('scorecard_grain') AS grain, cxkpi.as_of() AS as_of),
-per AS (
-    SELECT ref.grain, ref.as_of, b.period_start, b.period_end
+per AS MATERIALIZED (
+    SELECT ref.grain, ref.as_of, b.period_start, b.period_end,
+           cxkpi.year_ago_period_start(ref.grain, b.period_start) AS ya_start,
+           (cxkpi.year_ago_period_start(ref.grain, b.period_start) + cxkpi.grain_interval(ref.grain))::date - 1 AS ya_end
     FROM ref, cxkpi.period_bounds(ref.grain, (cxkpi.period_bounds(ref.grain, ref.as_of)).period_start - 1) AS b)
 SELECT d.section, d.kpi, d.name AS kpi_name, d.unit, d.direction,
        coalesce(tr.breakdown, 'total') AS breakdown, coalesce(tr.dimension, 'all') AS dimension,
@@ -68,9 +70,7 @@ SELECT d.section, d.kpi, d.name AS kpi_name, d.unit, d.direction,
                         t.yellow_threshold, t.min_sample_size) AS status,
        cxkpi.meets_target(d.direction, tr.value, t.target) AS meets_target,
        tr.value - t.target AS gap_to_target,
-       cxkpi.year_ago_period_start(per.grain, per.period_start) AS year_ago_period_start,
-       (cxkpi.period_bounds(per.grain, cxkpi.year_ago_period_start(per.grain, per.period_start))).period_end
-           AS year_ago_period_end,
+       per.ya_start AS year_ago_period_start, per.ya_end AS year_ago_period_end,
        tr.value_year_ago, tr.sample_size_year_ago, tr.yoy_change, tr.yoy_change_pct
 FROM per
 CROSS JOIN cxkpi.kpi_definitions AS d
