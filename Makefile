@@ -6,10 +6,10 @@ EXTENSION  = cxkpi
 EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = cxkpi
-OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/retention/*.c)))
+OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/retention/*.c src/clv/*.c)))
 
 # SQL definitions, one file per KPI family, in dependency order.
-SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql src/returns.sql src/retention.sql
+SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql src/returns.sql src/retention.sql src/clv.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(wildcard updates/$(EXTENSION)--*--*.sql)
 
@@ -28,7 +28,7 @@ include $(PGXS)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
 
-$(OBJS): $(wildcard src/*.h src/retention/*.h)
+$(OBJS): $(wildcard src/*.h src/retention/*.h src/clv/*.h)
 
 # Options that force every query through parallel workers and partial aggregation.
 PARALLEL_PGOPTIONS = -c force_parallel_mode=regress -c parallel_setup_cost=0 \
