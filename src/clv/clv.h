@@ -79,14 +79,18 @@ typedef struct ClvRow
 typedef struct ClvFitState
 {
 	int			kind;
-	int64		n;				/* rows used */
+	int64		n;				/* distinct rows */
 	int64		cap;
 	ClvRow	   *rows;
+	uint32	   *slots;			/* open-addressing index of rows (row + 1; 0 = empty) */
+	int64		nslots;			/* power of 2, or 0 when the index must be rebuilt */
+	bool		sorted;			/* rows are in canonical order (no index) */
 	double		penalizer;
 	bool		have_penalizer;
 } ClvFitState;
 
 extern void clv_state_compact(ClvFitState *st);
+extern uint64 clv_hash_double(double v);
 extern void clv_state_add(ClvFitState *st, int32 x, double u, double v, int64 w);
 
 /* ------------------------------------------------------------ likelihoods */
@@ -143,5 +147,15 @@ extern double clv_expectation(double t, double r, double alpha, double a, double
 extern double clv_p_alive(const ClvModel *m, int32 x, double tx, double T);
 extern double clv_cond_expected(const ClvModel *m, double t, int32 x, double tx, double T);
 extern double clv_expected_spend(const ClvModel *g, int32 x, double mbar);
+
+/* ------------------------------------------------------------ (x, T) cache */
+
+#define CLV_XT_KEY	8			/* doubles identifying what the cached values depend on */
+
+typedef struct ClvXtCache ClvXtCache;
+
+extern ClvXtCache *clv_xt_cache(FunctionCallInfo fcinfo, const double *key);
+extern bool clv_xt_lookup(ClvXtCache *c, int32 x, double T, double *value);
+extern void clv_xt_store(ClvXtCache *c, int32 x, double T, double value);
 
 #endif							/* CXKPI_CLV_H */

@@ -9,7 +9,9 @@
  * derivatives depend on x only; the rows are sorted by x, so they are
  * advanced incrementally from one distinct x to the next (or evaluated with
  * lgamma/digamma across large gaps).  ln(alpha + t) is computed once per
- * distinct time value.  Each row then costs one exp and one log1p.
+ * distinct time value.  Each row then costs one exp and one log: log(1 + e)
+ * with e = exp(-|A4 - A3|) in (0, 1] has an absolute error below 1.2e-16,
+ * as log1p's would be, and glibc's log is several times faster than log1p.
  */
 #include "clv.h"
 
@@ -21,31 +23,24 @@
 /* Gaps in x larger than this are bridged with lgamma/digamma differences. */
 #define CLV_MAX_STEP	64
 
-static int
-double_cmp(const void *pa, const void *pb)
-{
-	double		a = *(const double *) pa;
-	double		b = *(const double *) pb;
-
-	return a < b ? -1 : (a > b ? 1 : 0);
-}
-
+/*
+ * The index of time value t in d->times, adding it if new: open addressing
+ * over `slots` (index + 1; 0 = empty), sized for every value to be distinct.
+ */
 static int32
-time_index(const double *times, int64 n, double t)
+time_index(ClvData *d, uint32 *slots, int64 nslots, double t)
 {
-	int64		lo = 0,
-				hi = n - 1;
+	uint64		h = clv_hash_double(t) & (nslots - 1);
 
-	while (lo < hi)
+	while (slots[h] != 0)
 	{
-		int64		mid = (lo + hi) / 2;
-
-		if (times[mid] < t)
-			lo = mid + 1;
-		else
-			hi = mid;
+		if (d->times[slots[h] - 1] == t)
+			return (int32) (slots[h] - 1);
+		h = (h + 1) & (nslots - 1);
 	}
-	return (int32) lo;
+	d->times[d->ntimes] = t;
+	slots[h] = (uint32) (++d->ntimes);
+	return (int32) (d->ntimes - 1);
 }
 
 /*
@@ -85,32 +80,27 @@ clv_data_prepare(ClvData *d, ClvFitState *st)
 	}
 	else
 	{
+		int64		m;
 		double		maxT = 0;
-		double	   *all;
-		int64		m = 0;
+		int64		nslots = 1024;
+		uint32	   *slots;
 
 		for (int64 i = 0; i < n; i++)
 			maxT = Max(maxT, st->rows[i].v);
 		d->scale = maxT > 0 ? 1.0 / maxT : 1.0;
-		all = palloc_extended(2 * n * sizeof(double), MCXT_ALLOC_HUGE);
-		for (int64 i = 0; i < n; i++)
-		{
-			all[2 * i] = st->rows[i].u * d->scale;
-			all[2 * i + 1] = st->rows[i].v * d->scale;
-		}
-		qsort(all, 2 * n, sizeof(double), double_cmp);
-		for (int64 i = 0; i < 2 * n; i++)
-			if (m == 0 || all[i] != all[m - 1])
-				all[m++] = all[i];
-		d->times = all;
-		d->ntimes = m;
+		while (nslots < 4 * n)
+			nslots *= 2;
+		slots = palloc_extended(nslots * sizeof(uint32), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		d->times = palloc_extended(2 * n * sizeof(double), MCXT_ALLOC_HUGE);
 		d->ix_u = palloc_extended(n * sizeof(int32), MCXT_ALLOC_HUGE);
 		d->ix_v = palloc_extended(n * sizeof(int32), MCXT_ALLOC_HUGE);
 		for (int64 i = 0; i < n; i++)
 		{
-			d->ix_u[i] = time_index(all, m, st->rows[i].u * d->scale);
-			d->ix_v[i] = time_index(all, m, st->rows[i].v * d->scale);
+			d->ix_u[i] = time_index(d, slots, nslots, st->rows[i].u * d->scale);
+			d->ix_v[i] = time_index(d, slots, nslots, st->rows[i].v * d->scale);
 		}
+		pfree(slots);
+		m = d->ntimes;
 		d->lt = palloc_extended(m * sizeof(double), MCXT_ALLOC_HUGE);
 		d->it = palloc_extended(m * sizeof(double), MCXT_ALLOC_HUGE);
 	}
@@ -227,12 +217,12 @@ clv_bgnbd_nll(const ClvData *d, const double *theta, double *grad)
 
 			if (dd > 0)
 			{
-				rowll = A1 + s.sab + A4 + log1p(e);
+				rowll = A1 + s.sab + A4 + log(1.0 + e);
 				wt = 1.0 / (1.0 + e);
 			}
 			else
 			{
-				rowll = A1 + s.sab + A3 + log1p(e);
+				rowll = A1 + s.sab + A3 + log(1.0 + e);
 				wt = e / (1.0 + e);
 			}
 			g[0] += w * (lalpha + s.gr - (1 - wt) * lT - wt * ltx);

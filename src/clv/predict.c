@@ -138,9 +138,23 @@ clv_expected_purchases_cond(PG_FUNCTION_ARGS)
 	double		tx = PG_GETARG_FLOAT8(3),
 				T = PG_GETARG_FLOAT8(4);
 
+	double		key[CLV_XT_KEY] = {m->kind, m->params[0], m->params[1], m->params[2], m->params[3], t, 0, 0};
+	ClvXtCache *cache;
+	double		e;
+
 	clv_check_horizon(t, "horizon");
 	check_row(x, tx, T);
-	PG_RETURN_FLOAT8(clv_cond_expected(m, t, x, tx, T));
+	if (t == 0)
+		PG_RETURN_FLOAT8(0);
+	/* E(t; r + x, alpha + T, a, b + x [+ 1]) depends on (x, T) only */
+	cache = clv_xt_cache(fcinfo, key);
+	if (!clv_xt_lookup(cache, x, T, &e))
+	{
+		e = clv_expectation(t, m->params[0] + x, m->params[1] + T, m->params[2],
+							m->params[3] + x + (m->kind == CLV_MBGNBD ? 1 : 0));
+		clv_xt_store(cache, x, T, e);
+	}
+	PG_RETURN_FLOAT8(clv_p_alive(m, x, tx, T) * e);
 }
 
 PG_FUNCTION_INFO_V1(clv_expected_purchases_new);
@@ -305,6 +319,7 @@ clv_model_clv(PG_FUNCTION_ARGS)
 				total = 0,
 				disc = 1;
 	double		ksteps;
+	ClvXtCache *cache;
 
 	clv_check_horizon(horizon, "horizon");
 	check_row(x, tx, T);
@@ -326,18 +341,29 @@ clv_model_clv(PG_FUNCTION_ARGS)
 				 errdetail("clv() discounts over at most %d steps.", CLV_MAX_STEPS)));
 	spend = clv_expected_spend(g, x, mbar);
 	palive = clv_p_alive(m, x, tx, T);
-	r = m->params[0] + x;
-	alpha = m->params[1] + T;
-	a = m->params[2];
-	b = m->params[3] + x + (m->kind == CLV_MBGNBD ? 1 : 0);
-	for (int k = 1; k <= (int) ksteps; k++)
+	/* the discounted sum of posterior increments depends on (x, T) only */
 	{
-		double		tk = Min(k * step, horizon);
-		double		e = clv_expectation(tk, r, alpha, a, b);
+		double		key[CLV_XT_KEY] = {m->kind, m->params[0], m->params[1], m->params[2],
+		m->params[3], horizon, d, step};
 
-		disc /= (1 + d);
-		total += (e - prev) * disc;
-		prev = e;
+		cache = clv_xt_cache(fcinfo, key);
+	}
+	if (!clv_xt_lookup(cache, x, T, &total))
+	{
+		r = m->params[0] + x;
+		alpha = m->params[1] + T;
+		a = m->params[2];
+		b = m->params[3] + x + (m->kind == CLV_MBGNBD ? 1 : 0);
+		for (int k = 1; k <= (int) ksteps; k++)
+		{
+			double		tk = Min(k * step, horizon);
+			double		e = clv_expectation(tk, r, alpha, a, b);
+
+			disc /= (1 + d);
+			total += (e - prev) * disc;
+			prev = e;
+		}
+		clv_xt_store(cache, x, T, total);
 	}
 	PG_RETURN_FLOAT8(spend * palive * total);
 }

@@ -50,26 +50,111 @@ clv_check_horizon(double t, const char *what)
 
 /* ------------------------------------------------------------ histogram */
 
+/* A 64-bit mix (splitmix64's finaliser). */
+static inline uint64
+mix64(uint64 h)
+{
+	h ^= h >> 30;
+	h *= UINT64CONST(0xbf58476d1ce4e5b9);
+	h ^= h >> 27;
+	h *= UINT64CONST(0x94d049bb133111eb);
+	h ^= h >> 31;
+	return h;
+}
+
+uint64
+clv_hash_double(double v)
+{
+	uint64		bits;
+
+	memcpy(&bits, &v, sizeof(bits));
+	return mix64(bits);
+}
+
+static inline uint64
+row_hash(int32 x, double u, double v)
+{
+	return mix64((uint64) (uint32) x ^ clv_hash_double(u) ^ (clv_hash_double(v) * 31));
+}
+
+static inline bool
+row_same(const ClvRow *row, int32 x, double u, double v)
+{
+	return row->x == x && row->u == u && row->v == v;
+}
+
+/* (Re)builds the index of the rows with room for twice as many. */
+static void
+rebuild_slots(ClvFitState *st)
+{
+	int64		nslots = 1024;
+
+	while (nslots < 2 * (st->n + 1))
+		nslots *= 2;
+	if (st->slots)
+		pfree(st->slots);
+	st->slots = MemoryContextAllocExtended(GetMemoryChunkContext(st), nslots * sizeof(uint32),
+										   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	st->nslots = nslots;
+	for (int64 i = 0; i < st->n; i++)
+	{
+		uint64		h = row_hash(st->rows[i].x, st->rows[i].u, st->rows[i].v) & (nslots - 1);
+
+		while (st->slots[h] != 0)
+			h = (h + 1) & (nslots - 1);
+		st->slots[h] = (uint32) (i + 1);
+	}
+}
+
+/*
+ * Adds w customers with row (x, u, v): to the weight of an identical row if
+ * there is one (found through the hash index), else as a new row.
+ */
 void
 clv_state_add(ClvFitState *st, int32 x, double u, double v, int64 w)
 {
 	ClvRow	   *row;
+	uint64		h;
 
+	/* one spelling of zero, so that equal rows hash alike */
+	if (u == 0)
+		u = 0;
+	if (v == 0)
+		v = 0;
+	if (st->nslots == 0 || 2 * (st->n + 1) > st->nslots)
+	{
+		if (st->n >= (int64) PG_UINT32_MAX - 1)
+			ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							errmsg("too many distinct rows for a CLV model fit")));
+		rebuild_slots(st);
+	}
+	h = row_hash(x, u, v) & (st->nslots - 1);
+	while (st->slots[h] != 0)
+	{
+		row = &st->rows[st->slots[h] - 1];
+		if (row_same(row, x, u, v))
+		{
+			row->w = cx_add_counts(row->w, w, "fit weight");
+			return;
+		}
+		h = (h + 1) & (st->nslots - 1);
+	}
 	if (st->n == st->cap)
 	{
 		st->cap = st->cap ? st->cap * 2 : 1024;
-		if ((Size) st->cap * sizeof(ClvRow) > MaxAllocHugeSize)
-			ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-							errmsg("too many distinct rows for a CLV model fit")));
 		st->rows = st->rows ? repalloc_huge(st->rows, st->cap * sizeof(ClvRow))
-			: MemoryContextAllocHuge(CurrentMemoryContext, st->cap * sizeof(ClvRow));
+			: MemoryContextAllocExtended(GetMemoryChunkContext(st), st->cap * sizeof(ClvRow),
+										 MCXT_ALLOC_HUGE);
 	}
-	row = &st->rows[st->n++];
+	row = &st->rows[st->n];
 	row->x = x;
 	row->pad = 0;
 	row->u = u;
 	row->v = v;
 	row->w = w;
+	st->slots[h] = (uint32) (st->n + 1);
+	st->n++;
+	st->sorted = false;
 }
 
 static int
@@ -87,23 +172,19 @@ row_cmp(const void *pa, const void *pb)
 	return 0;
 }
 
-/* Sorts the rows by (x, u, v) and merges identical rows, summing weights. */
+/*
+ * Sorts the (distinct) rows into the canonical order (x, u, v), so that
+ * the fit sums in the same order whatever the plan.  The hash index no
+ * longer matches and is rebuilt if rows are added later.
+ */
 void
 clv_state_compact(ClvFitState *st)
 {
-	int64		out = 0;
-
-	if (st->n < 2)
+	if (st->sorted)
 		return;
 	qsort(st->rows, st->n, sizeof(ClvRow), row_cmp);
-	for (int64 i = 1; i < st->n; i++)
-	{
-		if (row_cmp(&st->rows[out], &st->rows[i]) == 0)
-			st->rows[out].w = cx_add_counts(st->rows[out].w, st->rows[i].w, "fit weight");
-		else
-			st->rows[++out] = st->rows[i];
-	}
-	st->n = out + 1;
+	st->nslots = 0;
+	st->sorted = true;
 }
 
 static ClvFitState *
