@@ -35,7 +35,7 @@ PARALLEL_PGOPTIONS = -c force_parallel_mode=regress -c parallel_setup_cost=0 \
 	-c parallel_tuple_cost=0 -c min_parallel_table_scan_size=0 \
 	-c max_parallel_workers_per_gather=2
 
-.PHONY: prove installcheck-parallel test demo bench bench-retention
+.PHONY: prove installcheck-parallel test demo bench bench-retention bench-clv
 
 # pgTAP suites; needs a running server (PG* variables) and the extension installed.
 prove:
@@ -57,11 +57,14 @@ demo:
 BENCH_CLUSTER = pg_virtualenv -t -v 15 -o shared_buffers=1GB -o max_parallel_workers_per_gather=2 \
 	  -o work_mem=256MB
 
-# The survey-score benchmark, then the retention benchmark (docs/retention.md).
+# The survey-score benchmark, then the retention (docs/retention.md) and CLV (docs/clv.md) benchmarks.
 bench:
-	$(BENCH_CLUSTER) bash -c 'test/bench/run.sh && test/bench/retention.sh'
+	$(BENCH_CLUSTER) bash -c 'test/bench/run.sh && test/bench/retention.sh && test/bench/clv.sh'
 
 bench-retention:
 	$(BENCH_CLUSTER) test/bench/retention.sh
+
+bench-clv:
+	$(BENCH_CLUSTER) test/bench/clv.sh
 
 EXTRA_CLEAN = results_parallel

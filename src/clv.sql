@@ -35,14 +35,14 @@ CREATE FUNCTION rfm_agg_final(internal) RETURNS rfm
     AS 'MODULE_PATHNAME', 'rfm_agg_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE rfm_agg(purchased_on date, amount numeric, observation_end date) (
-    SFUNC = rfm_agg_trans, STYPE = internal, FINALFUNC = rfm_agg_final,
+    SFUNC = rfm_agg_trans, STYPE = internal, SSPACE = 256, FINALFUNC = rfm_agg_final,
     COMBINEFUNC = rfm_agg_combine, SERIALFUNC = rfm_agg_serial, DESERIALFUNC = rfm_agg_deserial,
     PARALLEL = SAFE);
 COMMENT ON AGGREGATE rfm_agg(date, numeric, date) IS
     'RFM summary of one customer''s transactions (GROUP BY customer), in weeks (unit_days 7); rows after observation_end and rows with a NULL are skipped.';
 CREATE AGGREGATE rfm_agg(purchased_on date, amount numeric, observation_end date,
                          unit_days double precision) (
-    SFUNC = rfm_agg_trans, STYPE = internal, FINALFUNC = rfm_agg_final,
+    SFUNC = rfm_agg_trans, STYPE = internal, SSPACE = 256, FINALFUNC = rfm_agg_final,
     COMBINEFUNC = rfm_agg_combine, SERIALFUNC = rfm_agg_serial, DESERIALFUNC = rfm_agg_deserial,
     PARALLEL = SAFE);
 COMMENT ON AGGREGATE rfm_agg(date, numeric, date, double precision) IS
