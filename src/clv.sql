@@ -98,19 +98,49 @@ CREATE TYPE gamma_gamma_model (
 COMMENT ON TYPE gamma_gamma_model IS
     'Gamma-Gamma spend model (Fader, Hardie & Lee 2005): p, q, v (currency units), and the fit report when fitted.';
 
--- equality (lets DISTINCT, GROUP BY and hash joins see models); all three types
+-- equality and hashing (DISTINCT, GROUP BY, hash joins on model columns); bytewise, like the text form
 CREATE FUNCTION bgnbd_model_eq(bgnbd_model, bgnbd_model) RETURNS boolean
     AS 'MODULE_PATHNAME', 'bgnbd_model_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bgnbd_model_ne(bgnbd_model, bgnbd_model) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'bgnbd_model_ne' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bgnbd_model_hash(bgnbd_model) RETURNS integer
+    AS 'MODULE_PATHNAME', 'bgnbd_model_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bgnbd_model_hash_extended(bgnbd_model, bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'bgnbd_model_hash_extended' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE OPERATOR = (LEFTARG = bgnbd_model, RIGHTARG = bgnbd_model, PROCEDURE = bgnbd_model_eq,
-    COMMUTATOR = =, RESTRICT = eqsel, JOIN = eqjoinsel);
+    COMMUTATOR = =, NEGATOR = <>, RESTRICT = eqsel, JOIN = eqjoinsel, HASHES);
+CREATE OPERATOR <> (LEFTARG = bgnbd_model, RIGHTARG = bgnbd_model, PROCEDURE = bgnbd_model_ne,
+    COMMUTATOR = <>, NEGATOR = =, RESTRICT = neqsel, JOIN = neqjoinsel);
+CREATE OPERATOR CLASS bgnbd_model_hash_ops DEFAULT FOR TYPE bgnbd_model USING hash AS
+    OPERATOR 1 =, FUNCTION 1 bgnbd_model_hash(bgnbd_model), FUNCTION 2 bgnbd_model_hash_extended(bgnbd_model, bigint);
 CREATE FUNCTION mbgnbd_model_eq(mbgnbd_model, mbgnbd_model) RETURNS boolean
     AS 'MODULE_PATHNAME', 'mbgnbd_model_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION mbgnbd_model_ne(mbgnbd_model, mbgnbd_model) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'mbgnbd_model_ne' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION mbgnbd_model_hash(mbgnbd_model) RETURNS integer
+    AS 'MODULE_PATHNAME', 'mbgnbd_model_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION mbgnbd_model_hash_extended(mbgnbd_model, bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'mbgnbd_model_hash_extended' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE OPERATOR = (LEFTARG = mbgnbd_model, RIGHTARG = mbgnbd_model, PROCEDURE = mbgnbd_model_eq,
-    COMMUTATOR = =, RESTRICT = eqsel, JOIN = eqjoinsel);
+    COMMUTATOR = =, NEGATOR = <>, RESTRICT = eqsel, JOIN = eqjoinsel, HASHES);
+CREATE OPERATOR <> (LEFTARG = mbgnbd_model, RIGHTARG = mbgnbd_model, PROCEDURE = mbgnbd_model_ne,
+    COMMUTATOR = <>, NEGATOR = =, RESTRICT = neqsel, JOIN = neqjoinsel);
+CREATE OPERATOR CLASS mbgnbd_model_hash_ops DEFAULT FOR TYPE mbgnbd_model USING hash AS
+    OPERATOR 1 =, FUNCTION 1 mbgnbd_model_hash(mbgnbd_model), FUNCTION 2 mbgnbd_model_hash_extended(mbgnbd_model, bigint);
 CREATE FUNCTION gamma_gamma_model_eq(gamma_gamma_model, gamma_gamma_model) RETURNS boolean
     AS 'MODULE_PATHNAME', 'gamma_gamma_model_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE OPERATOR = (LEFTARG = gamma_gamma_model, RIGHTARG = gamma_gamma_model,
-    PROCEDURE = gamma_gamma_model_eq, COMMUTATOR = =, RESTRICT = eqsel, JOIN = eqjoinsel);
+CREATE FUNCTION gamma_gamma_model_ne(gamma_gamma_model, gamma_gamma_model) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'gamma_gamma_model_ne' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_model_hash(gamma_gamma_model) RETURNS integer
+    AS 'MODULE_PATHNAME', 'gamma_gamma_model_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_model_hash_extended(gamma_gamma_model, bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'gamma_gamma_model_hash_extended' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OPERATOR = (LEFTARG = gamma_gamma_model, RIGHTARG = gamma_gamma_model, PROCEDURE = gamma_gamma_model_eq,
+    COMMUTATOR = =, NEGATOR = <>, RESTRICT = eqsel, JOIN = eqjoinsel, HASHES);
+CREATE OPERATOR <> (LEFTARG = gamma_gamma_model, RIGHTARG = gamma_gamma_model, PROCEDURE = gamma_gamma_model_ne,
+    COMMUTATOR = <>, NEGATOR = =, RESTRICT = neqsel, JOIN = neqjoinsel);
+CREATE OPERATOR CLASS gamma_gamma_model_hash_ops DEFAULT FOR TYPE gamma_gamma_model USING hash AS
+    OPERATOR 1 =, FUNCTION 1 gamma_gamma_model_hash(gamma_gamma_model), FUNCTION 2 gamma_gamma_model_hash_extended(gamma_gamma_model, bigint);
 
 -- constructors from known parameters
 CREATE FUNCTION bgnbd_model(r double precision, alpha double precision, a double precision,

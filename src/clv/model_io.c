@@ -19,6 +19,7 @@
 #include <ctype.h>
 #include <math.h>
 
+#include "common/hashfn.h"
 #include "common/shortest_dec.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
@@ -360,7 +361,16 @@ Datum prefix##_recv(PG_FUNCTION_ARGS) \
 { PG_RETURN_POINTER(clv_model_recv_common((StringInfo) PG_GETARG_POINTER(0), KIND)); } \
 PG_FUNCTION_INFO_V1(prefix##_eq); \
 Datum prefix##_eq(PG_FUNCTION_ARGS) \
-{ PG_RETURN_BOOL(memcmp(PG_GETARG_CLV_MODEL(0, KIND), PG_GETARG_CLV_MODEL(1, KIND), CLV_MODEL_SIZE) == 0); }
+{ PG_RETURN_BOOL(memcmp(PG_GETARG_CLV_MODEL(0, KIND), PG_GETARG_CLV_MODEL(1, KIND), CLV_MODEL_SIZE) == 0); } \
+PG_FUNCTION_INFO_V1(prefix##_ne); \
+Datum prefix##_ne(PG_FUNCTION_ARGS) \
+{ PG_RETURN_BOOL(memcmp(PG_GETARG_CLV_MODEL(0, KIND), PG_GETARG_CLV_MODEL(1, KIND), CLV_MODEL_SIZE) != 0); } \
+PG_FUNCTION_INFO_V1(prefix##_hash); \
+Datum prefix##_hash(PG_FUNCTION_ARGS) \
+{ return hash_any((unsigned char *) PG_GETARG_CLV_MODEL(0, KIND), CLV_MODEL_SIZE); } \
+PG_FUNCTION_INFO_V1(prefix##_hash_extended); \
+Datum prefix##_hash_extended(PG_FUNCTION_ARGS) \
+{ return hash_any_extended((unsigned char *) PG_GETARG_CLV_MODEL(0, KIND), CLV_MODEL_SIZE, PG_GETARG_INT64(1)); }
 
 CLV_IO_FUNCTIONS(bgnbd_model, CLV_BGNBD)
 CLV_IO_FUNCTIONS(mbgnbd_model, CLV_MBGNBD)

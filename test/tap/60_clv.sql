@@ -3,7 +3,7 @@
 -- weights = repeated rows; errors with their SQLSTATEs; no NaN in hard corners.
 BEGIN;
 SET client_min_messages = error;
-SELECT plan(130);
+SELECT plan(132);
 
 -- ----------------------------------------------------------------------- CDNOW (published)
 CREATE TEMP TABLE cdnow_sample (master_id int, customer_id int, ordered_on date, cds int, dollars numeric(10,2));
@@ -241,6 +241,9 @@ CREATE TEMP TABLE models2 (LIKE models);
 SELECT lives_ok(format('COPY models2 FROM %L (FORMAT binary)', '/tmp/cxkpi_tap_' || pg_backend_pid() || '_models.bin'), 'COPY FROM binary');
 SELECT ok((SELECT bool_and(a.bg = b.bg AND a.mbg = b.mbg AND a.gg = b.gg AND a.bg0 = b.bg0 AND a.mbg0 = b.mbg0 AND a.gg0 = b.gg0)
            FROM models a, models2 b), 'binary round trips give equal models');
+SELECT is((SELECT count(DISTINCT m)::int FROM (SELECT bg AS m FROM models UNION ALL SELECT bg FROM models
+            UNION ALL SELECT bg0 FROM models) q), 2, 'models hash: DISTINCT over model values');
+SELECT ok(bg <> bg0 AND NOT (bg <> bg) AND gg <> gg0 AND mbg <> mbg0, '<> on models') FROM models;
 SELECT is(length(bgnbd_model_send(bg0)), 34, 'a constructed BG/NBD model is 34 bytes on the wire') FROM models;
 SELECT is(length(bgnbd_model_send(bg)), 111, 'a fitted one 111 bytes') FROM models;
 
