@@ -20,7 +20,7 @@ SELECT 1 / 0;
 \endif
 \echo 'checks: rfm_agg equals the plain SQL on every customer'
 \pset footer off
-SELECT 'BG/NBD (0.25, 4, 0.8, 2.5)' AS model, round(r::numeric, 4) AS "r / p", round(alpha::numeric, 4) AS "alpha / q",
+SELECT 'BG/NBD (0.25, 4, 0.8, 2.5; day rounding biases it)' AS model, round(r::numeric, 4) AS "r / p", round(alpha::numeric, 4) AS "alpha / q",
        round(a::numeric, 4) AS "a / v", round(b::numeric, 4) AS b, converged(m)
 FROM models, bgnbd_params(m)
 UNION ALL

@@ -3,7 +3,7 @@
 -- weights = repeated rows; errors with their SQLSTATEs; no NaN in hard corners.
 BEGIN;
 SET client_min_messages = error;
-SELECT plan(132);
+SELECT plan(134);
 
 -- ----------------------------------------------------------------------- CDNOW (published)
 CREATE TEMP TABLE cdnow_sample (master_id int, customer_id int, ordered_on date, cds int, dollars numeric(10,2));
@@ -94,6 +94,11 @@ SELECT ok(abs(prob_no_purchase(m, 13, 3, 10, 30)
           'P(no purchase) of a repeat customer, by hand') FROM pub;
 SELECT ok(abs(1 - prob_no_purchase(m, 1e-6, 3, 10, 30) - 1e-6 * p_alive(m, 3, 10, 30) * (0.243 + 3) / (4.414 + 30)) < 1e-10,
           'for a short horizon, 1 - P(no purchase) = t x P(alive) x posterior purchase rate') FROM pub;
+SELECT ok(abs(1 - prob_no_purchase(mm, 1e-6, 3, 10, 30) - 1e-6 * p_alive(mm, 3, 10, 30) * (0.525 + 3) / (6.183 + 30)) < 1e-10,
+          'MBG/NBD: the same short-horizon identity') FROM pub;
+SELECT ok(abs(p_alive(mm, 3, 10, 30) - 1 / (1 + 0.891 / (1.614 + 3) * power((6.183 + 30) / (6.183 + 10), 0.525 + 3))) < 1e-14
+          AND abs(p_alive(mm, 0, 0, 30) - 1 / (1 + 0.891 / 1.614 * power((6.183 + 30) / 6.183, 0.525))) < 1e-14,
+          'MBG/NBD P(alive) by hand, repeat and one-time buyers') FROM pub;
 SELECT ok(abs(expected_purchases(m, 39, 2, 30.43, 38.86)
               - p_alive(m, 2, 30.43, 38.86) * expected_purchases(bgnbd_model(0.243 + 2, 4.414 + 38.86, 0.793, 2.426 + 2), 39)) < 1e-12,
           'E[Y(t) | x, t_x, T] = P(alive) E(t; r + x, alpha + T, a, b + x)') FROM pub;
