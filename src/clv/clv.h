@@ -118,6 +118,7 @@ typedef struct ClvData
 } ClvData;
 
 extern void clv_data_prepare(ClvData *d, ClvFitState *st);
+extern void clv_data_subsample(const ClvData *d, int64 step, ClvData *out);
 
 /* Mean negative log-likelihood at log-parameters theta, and its gradient. */
 extern double clv_bgnbd_nll(const ClvData *d, const double *theta, double *grad);

@@ -106,6 +106,48 @@ clv_data_prepare(ClvData *d, ClvFitState *st)
 	}
 }
 
+/*
+ * Every step-th row of d (in canonical order) as a smaller problem, for a
+ * cheap warm start of the optimiser.  Shares d's distinct-time table and
+ * work arrays.
+ */
+void
+clv_data_subsample(const ClvData *d, int64 step, ClvData *out)
+{
+	int64		n = (d->nrows + step - 1) / step;
+	ClvRow	   *rows = palloc_extended(n * sizeof(ClvRow), MCXT_ALLOC_HUGE);
+
+	*out = *d;
+	out->nrows = n;
+	out->rows = rows;
+	out->wsum = 0;
+	if (d->kind == CLV_GAMMA_GAMMA)
+	{
+		out->times = palloc_extended(n * sizeof(double), MCXT_ALLOC_HUGE);
+		out->lnu = palloc_extended(n * sizeof(double), MCXT_ALLOC_HUGE);
+	}
+	else
+	{
+		out->ix_u = palloc_extended(n * sizeof(int32), MCXT_ALLOC_HUGE);
+		out->ix_v = palloc_extended(n * sizeof(int32), MCXT_ALLOC_HUGE);
+	}
+	for (int64 i = 0, j = 0; i < d->nrows; i += step, j++)
+	{
+		rows[j] = d->rows[i];
+		out->wsum += (double) rows[j].w;
+		if (d->kind == CLV_GAMMA_GAMMA)
+		{
+			out->times[j] = d->times[i];
+			out->lnu[j] = d->lnu[i];
+		}
+		else
+		{
+			out->ix_u[j] = d->ix_u[i];
+			out->ix_v[j] = d->ix_v[i];
+		}
+	}
+}
+
 /* Sums over k of the BG/NBD cost terms for one x, advanced incrementally. */
 typedef struct XSums
 {
