@@ -105,3 +105,82 @@ clv_expectation(double t, double r, double alpha, double a, double b)
 	}
 	return c * phi - exp(B * L) * H;
 }
+
+/*
+ * E(t_j; r, alpha, a, b) for n horizons at once (clv()'s discounting steps).
+ * The Euler series is H(z) = sum_k g_k z^k with coefficients g_k that do not
+ * depend on z, so one pass over the coefficients, sized for the largest z,
+ * evaluates every horizon: no division per term and per horizon.  Falls back
+ * to clv_expectation per horizon (and its quadrature) when the series would
+ * be too long.
+ */
+void
+clv_expectation_multi(int n, const double *t, double r, double alpha, double a, double b,
+					  double *out)
+{
+	double		c = a + b - 1;
+	double		B = a - 1;
+	double		z[CLV_MULTI_MAX],
+				pw[CLV_MULTI_MAX],
+				H[CLV_MULTI_MAX];
+	double		zmax = 0,
+				g;
+	int			imax = -1;
+
+	Assert(n <= CLV_MULTI_MAX);
+	for (int j = 0; j < n; j++)
+	{
+		z[j] = t[j] > 0 ? t[j] / (alpha + t[j]) : 0;
+		pw[j] = z[j];
+		H[j] = 0;
+		if (z[j] > zmax)
+		{
+			zmax = z[j];
+			imax = j;
+		}
+	}
+	if (imax >= 0)
+	{
+		g = c - r;				/* g_1 */
+		for (int k = 1;; k++)
+		{
+			double		next;
+
+			for (int j = 0; j < n; j++)
+			{
+				H[j] += g * pw[j];
+				pw[j] *= z[j];
+			}
+			if (g == 0)
+				break;
+			next = g * (c - r + k) * (B + k) / ((c + k) * (k + 1));
+			/* the last term added at zmax is g z^k: stop once negligible and shrinking */
+			if (fabs(g * pw[imax] / zmax) <= 1e-17 * fabs(H[imax]) && fabs(next * zmax) < fabs(g))
+				break;
+			if (k >= SERIES_MAX_TERMS || !isfinite(H[imax]))
+			{
+				for (int j = 0; j < n; j++)
+					out[j] = clv_expectation(t[j], r, alpha, a, b);
+				return;
+			}
+			g = next;
+		}
+	}
+	for (int j = 0; j < n; j++)
+	{
+		double		L,
+					phi;
+
+		if (t[j] <= 0)
+		{
+			out[j] = 0;
+			continue;
+		}
+		L = -log1p(t[j] / alpha);
+		if (fabs(B * L) < 1e-10)
+			phi = -L * (1 + B * L / 2);
+		else
+			phi = -expm1(B * L) / B;
+		out[j] = c * phi - exp(B * L) * H[j];
+	}
+}

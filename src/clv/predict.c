@@ -350,18 +350,28 @@ clv_model_clv(PG_FUNCTION_ARGS)
 	}
 	if (!clv_xt_lookup(cache, x, T, &total))
 	{
+		int			K = (int) ksteps;
+
 		r = m->params[0] + x;
 		alpha = m->params[1] + T;
 		a = m->params[2];
 		b = m->params[3] + x + (m->kind == CLV_MBGNBD ? 1 : 0);
-		for (int k = 1; k <= (int) ksteps; k++)
+		/* the posterior expectation at every step end, CLV_MULTI_MAX steps at a time */
+		for (int k0 = 1; k0 <= K; k0 += CLV_MULTI_MAX)
 		{
-			double		tk = Min(k * step, horizon);
-			double		e = clv_expectation(tk, r, alpha, a, b);
+			double		tk[CLV_MULTI_MAX],
+						e[CLV_MULTI_MAX];
+			int			nk = Min(CLV_MULTI_MAX, K - k0 + 1);
 
-			disc /= (1 + d);
-			total += (e - prev) * disc;
-			prev = e;
+			for (int j = 0; j < nk; j++)
+				tk[j] = Min((k0 + j) * step, horizon);
+			clv_expectation_multi(nk, tk, r, alpha, a, b, e);
+			for (int j = 0; j < nk; j++)
+			{
+				disc /= (1 + d);
+				total += (e[j] - prev) * disc;
+				prev = e[j];
+			}
 		}
 		clv_xt_store(cache, x, T, total);
 	}

@@ -3,7 +3,7 @@
 -- weights = repeated rows; errors with their SQLSTATEs; no NaN in hard corners.
 BEGIN;
 SET client_min_messages = error;
-SELECT plan(135);
+SELECT plan(136);
 
 -- ----------------------------------------------------------------------- CDNOW (published)
 CREATE TEMP TABLE cdnow_sample (master_id int, customer_id int, ordered_on date, cds int, dollars numeric(10,2));
@@ -115,6 +115,13 @@ SELECT ok(abs(clv(m, g, 2, 30.43, 38.86, 50, 6, 0.1, 4)
               - expected_spend(g, 2, 50) * (expected_purchases(m, 4, 2, 30.43, 38.86) / 1.1
                 + (expected_purchases(m, 6, 2, 30.43, 38.86) - expected_purchases(m, 4, 2, 30.43, 38.86)) / 1.21)) < 1e-9,
           'a horizon that is not a multiple of the step ends with a partial step') FROM pub;
+SELECT ok(max(abs(v - by_sql) / by_sql) < 1e-12, format('discounted CLV over 104 half-week steps equals the step-by-step sum (max rel. diff %s)', max(abs(v - by_sql) / by_sql)))
+FROM (SELECT x, tx, t, min(clv(m, g, x, tx, t, 40, 52, 0.002, 0.5)) AS v,
+             sum((expected_purchases(m, least(k * 0.5, 52), x, tx, t) - expected_purchases(m, least((k - 1) * 0.5, 52), x, tx, t))
+                 / power(1.002, k)) * min(expected_spend(g, x, 40)) AS by_sql
+      FROM pub, (VALUES (1, 2.0, 30.0), (2, 30.43, 38.86), (7, 20.0, 21.0), (40, 35.0, 38.0)) AS c(x, tx, t),
+           generate_series(1, 104) AS k
+      GROUP BY x, tx, t) q;
 SELECT ok(abs(expected_spend(g, 0, 0) - 6.25 * 15.44 / 2.74) < 1e-12, 'frequency 0 gets the population mean spend') FROM pub;
 
 -- ----------------------------------------------------------------------- numerics
