@@ -150,7 +150,6 @@ extern double clv_expectation(double t, double r, double alpha, double a, double
 extern void clv_expectation_multi(int n, const double *t, double r, double alpha, double a,
 								  double b, double *out);
 extern double clv_p_alive(const ClvModel *m, int32 x, double tx, double T);
-extern double clv_cond_expected(const ClvModel *m, double t, int32 x, double tx, double T);
 extern double clv_expected_spend(const ClvModel *g, int32 x, double mbar);
 
 /* ------------------------------------------------------------ (x, T) cache */

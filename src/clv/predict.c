@@ -65,21 +65,6 @@ clv_p_alive(const ClvModel *m, int32 x, double tx, double T)
 	return expit(-lodds);
 }
 
-/* E[Y(t) | x, t_x, T] = P(alive) E(t; r + x, alpha + T, a, b + x [+ 1]). */
-double
-clv_cond_expected(const ClvModel *m, double t, int32 x, double tx, double T)
-{
-	double		r = m->params[0],
-				alpha = m->params[1],
-				a = m->params[2],
-				b = m->params[3];
-	double		bb = m->kind == CLV_BGNBD ? b + x : b + x + 1;
-
-	if (t == 0)
-		return 0;
-	return clv_p_alive(m, x, tx, T) * clv_expectation(t, r + x, alpha + T, a, bb);
-}
-
 /* P(no purchase in (T, T + t]) = L(x, t_x, T + t) / L(x, t_x, T). */
 static double
 prob_no_purchase(const ClvModel *m, double t, int32 x, double tx, double T)
@@ -394,27 +379,4 @@ clv_churn_risk(PG_FUNCTION_ARGS)
 	check_row(x, tx, T);
 	p0 = prob_no_purchase(m, t, x, tx, T);
 	PG_RETURN_TEXT_P(cstring_to_text(p0 < 1.0 / 3 ? "low" : (p0 <= 2.0 / 3 ? "medium" : "high")));
-}
-
-/* The seed formula: average purchase value x purchase frequency x lifespan. */
-PG_FUNCTION_INFO_V1(clv_simple);
-Datum
-clv_simple(PG_FUNCTION_ARGS)
-{
-	double		v = PG_GETARG_FLOAT8(0),
-				f = PG_GETARG_FLOAT8(1),
-				l = PG_GETARG_FLOAT8(2);
-	double		res;
-
-	if (!(v >= 0) || !(f >= 0) || !(l >= 0) || isinf(v) || isinf(f) || isinf(l))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("clv inputs must be finite and not negative: average_purchase_value = %g, purchase_frequency = %g, lifespan = %g",
-						v, f, l)));
-	res = v * f * l;
-	if (isinf(res))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("clv overflows double precision")));
-	PG_RETURN_FLOAT8(res);
 }
