@@ -6,10 +6,10 @@ EXTENSION  = cxkpi
 EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = cxkpi
-OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/retention/*.c)))
+OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/retention/*.c src/clv/*.c)))
 
 # SQL definitions, one file per KPI family, in dependency order.
-SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql src/returns.sql src/retention.sql \
+SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql src/returns.sql src/retention.sql src/clv.sql \
              src/dashboard_model.sql src/dashboard_rollups.sql src/dashboard_views.sql src/alerts.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(wildcard updates/$(EXTENSION)--*--*.sql)
@@ -29,14 +29,14 @@ include $(PGXS)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
 
-$(OBJS): $(wildcard src/*.h src/retention/*.h)
+$(OBJS): $(wildcard src/*.h src/retention/*.h src/clv/*.h)
 
 # Options that force every query through parallel workers and partial aggregation.
 PARALLEL_PGOPTIONS = -c force_parallel_mode=regress -c parallel_setup_cost=0 \
 	-c parallel_tuple_cost=0 -c min_parallel_table_scan_size=0 \
 	-c max_parallel_workers_per_gather=2
 
-.PHONY: prove installcheck-parallel test demo bench bench-retention bench-alerts bench-dashboard
+.PHONY: prove installcheck-parallel test demo bench bench-retention bench-clv bench-dashboard bench-alerts
 
 # pgTAP suites; needs a running server (PG* variables) and the extension installed.
 prove:
@@ -58,14 +58,17 @@ demo:
 BENCH_CLUSTER = pg_virtualenv -t -v 15 -o shared_buffers=1GB -o max_parallel_workers_per_gather=2 \
 	  -o work_mem=256MB
 
-# The survey-score benchmark, the retention benchmark (docs/retention.md), the dashboard
-# benchmark (docs/performance.md#dashboard), then the alerting benchmark and load test
-# (docs/alerts.md).
+# The survey-score benchmark, the retention (docs/retention.md) and CLV (docs/clv.md) benchmarks,
+# the dashboard benchmark (docs/performance.md#dashboard), then the alerting benchmark and load
+# test (docs/alerts.md).
 bench:
-	$(BENCH_CLUSTER) bash -c 'test/bench/run.sh && test/bench/retention.sh && test/bench/dashboard.sh && test/bench/alerts.sh'
+	$(BENCH_CLUSTER) bash -c 'test/bench/run.sh && test/bench/retention.sh && test/bench/clv.sh && test/bench/dashboard.sh && test/bench/alerts.sh'
 
 bench-retention:
 	$(BENCH_CLUSTER) test/bench/retention.sh
+
+bench-clv:
+	$(BENCH_CLUSTER) test/bench/clv.sh
 
 bench-dashboard:
 	$(BENCH_CLUSTER) test/bench/dashboard.sh

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo: a small generated survey dataset in a fresh database of the cluster named by the
 # PG* variables (make demo runs it inside pg_virtualenv), and NPS, CSAT and CES by channel
-# with their 95 % confidence intervals.
+# with their 95 % confidence intervals; then CLV models fitted on simulated customers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 db=cxkpi_demo

@@ -1,4 +1,4 @@
--- cxkpi demo: survey KPIs by channel from a generated dataset.
+-- cxkpi demo: survey KPIs by channel from a generated dataset, then CLV on simulated customers.
 CREATE EXTENSION cxkpi;
 
 \echo
@@ -68,3 +68,32 @@ FROM (SELECT date_trunc('month', day) AS month, rollup(s) AS s FROM nps_daily GR
 ORDER BY month;
 \echo '(The row with an empty channel is the total; a stored summary is one small value per day and'
 \echo ' channel: rollup() merges them exactly, so monthly figures never average ratios.)'
+
+\echo
+\echo 'Customer lifetime value: 20,000 customers simulated from known BG/NBD (0.25, 4, 0.8, 2.5)'
+\echo 'and Gamma-Gamma (6, 4, 15) parameters over 39 weeks (test/sim/clv_sim.sql), models fitted in C:'
+\ir sim/clv_sim.sql
+CREATE TABLE customer_rfm AS
+SELECT id AS customer_id, x AS frequency, t_x AS recency, t, m AS monetary_value
+FROM clv_sim.customers(20000, 0.25, 4.0, 0.8, 2.5, 6, 4, 15, 27, 39);
+SET client_min_messages = warning;
+CREATE TABLE clv_model AS
+SELECT bgnbd_fit(frequency, recency, t) AS m, gamma_gamma_fit(frequency, monetary_value) AS g
+FROM customer_rfm;
+SELECT 'BG/NBD' AS model, format('r %s, alpha %s, a %s, b %s', round(p.r::numeric, 3), round(p.alpha::numeric, 2),
+              round(p.a::numeric, 3), round(p.b::numeric, 2)) AS "parameters (weeks)",
+       format('%s, %s, %s, %s', round(s.r::numeric, 3), round(s.alpha::numeric, 2), round(s.a::numeric, 3),
+              round(s.b::numeric, 2)) AS "standard errors", converged(m) AS converged
+FROM clv_model, bgnbd_params(m) p, bgnbd_stderr(m) s
+UNION ALL
+SELECT 'Gamma-Gamma', format('p %s, q %s, v %s', round(p.p::numeric, 2), round(p.q::numeric, 2), round(p.v::numeric, 2)),
+       format('%s, %s, %s', round(s.p::numeric, 2), round(s.q::numeric, 2), round(s.v::numeric, 2)), converged(g)
+FROM clv_model, gamma_gamma_params(g) p, gamma_gamma_stderr(g) s;
+
+\echo 'Churn risk over the next 13 weeks, P(alive) and 52-week CLV (1 % a month) by band:'
+SELECT churn_risk(m, frequency, recency, t, 13) AS "churn risk 13w", count(*) AS customers,
+       round(avg(p_alive(m, frequency, recency, t))::numeric, 3) AS "avg P(alive)",
+       round(avg(expected_purchases(m, 52, frequency, recency, t))::numeric, 2) AS "purchases 52w",
+       round(sum(clv(m, g, frequency, recency, t, monetary_value, 52, 0.01, 365.25 / 12 / 7))::numeric, 0) AS "CLV 52w"
+FROM customer_rfm, clv_model
+GROUP BY 1 ORDER BY min(prob_no_purchase(m, 13, frequency, recency, t));

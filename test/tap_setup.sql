@@ -28,3 +28,6 @@ BEGIN
     END LOOP;
     RETURN acc;
 END $$;
+
+-- The CLV simulation generator (clv_sim.customers), shared with the CLV benchmark.
+\ir sim/clv_sim.sql

@@ -1,0 +1,382 @@
+/*
+ * predict.c
+ *		Per-customer predictions from a BG/NBD or MBG/NBD model (and a
+ *		Gamma-Gamma spend model): P(alive), expected purchases, probability
+ *		of no purchase in a horizon, the purchase-count distribution,
+ *		expected spend, discounted CLV and a churn-risk band.  Everything is
+ *		evaluated in logs (clv-models.md sections 3, 4, 6 and 7); times are in
+ *		the model's time unit.
+ */
+#include "clv.h"
+
+#include <math.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_sf_gamma.h>
+
+#include "utils/builtins.h"
+
+/* Largest number of discounting steps clv() accepts. */
+#define CLV_MAX_STEPS	100000
+
+/* A BG/NBD or MBG/NBD model argument. */
+static ClvModel *
+purchase_model_arg(FunctionCallInfo fcinfo, int n)
+{
+	ClvModel   *m = (ClvModel *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n));
+
+	if (VARSIZE(m) != CLV_MODEL_SIZE || (m->kind != CLV_BGNBD && m->kind != CLV_MBGNBD))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("purchase model value has an unknown layout (size %u)", (unsigned) VARSIZE(m))));
+	return clv_model_get(PointerGetDatum(m), m->kind);
+}
+
+static inline double
+logaddexp(double u, double v)
+{
+	double		mx = Max(u, v);
+
+	if (mx == -INFINITY)
+		return mx;
+	return mx + log1p(exp(-fabs(u - v)));
+}
+
+static inline double
+expit(double v)
+{
+	return v >= 0 ? 1.0 / (1.0 + exp(-v)) : exp(v) / (1.0 + exp(v));
+}
+
+/* The second likelihood term's log-odds against the first (clv-models.md 3, 4). */
+double
+clv_p_alive(const ClvModel *m, int32 x, double tx, double T)
+{
+	double		r = m->params[0],
+				alpha = m->params[1],
+				a = m->params[2],
+				b = m->params[3];
+	double		lodds;
+
+	if (m->kind == CLV_BGNBD && x == 0)
+		return 1.0;
+	lodds = log(a) - log(m->kind == CLV_BGNBD ? b + x - 1 : b + x)
+		+ (r + x) * (log(alpha + T) - log(alpha + tx));
+	return expit(-lodds);
+}
+
+/* P(no purchase in (T, T + t]) = L(x, t_x, T + t) / L(x, t_x, T). */
+static double
+prob_no_purchase(const ClvModel *m, double t, int32 x, double tx, double T)
+{
+	double		r = m->params[0],
+				alpha = m->params[1],
+				a = m->params[2],
+				b = m->params[3];
+	double		n1,
+				n2,
+				second;
+
+	if (t == 0)
+		return 1.0;
+	if (m->kind == CLV_BGNBD)
+	{
+		if (x == 0)
+			return exp(-r * (log(alpha + T + t) - log(alpha + T)));
+		/* ln B(a+1, b+x-1) - ln B(a, b+x) = ln a - ln(b+x-1) + ... see note */
+		second = gsl_sf_lnbeta(a + 1, b + x - 1) - gsl_sf_lnbeta(a, b + x);
+	}
+	else
+		second = log(a) - log(b + x);
+	second -= (r + x) * log(alpha + tx);
+	n1 = logaddexp(-(r + x) * log(alpha + T + t), second);
+	n2 = logaddexp(-(r + x) * log(alpha + T), second);
+	return Min(1.0, exp(n1 - n2));
+}
+
+static void
+check_row(int32 x, double tx, double T)
+{
+	clv_check_rfm(x, tx, T);
+}
+
+PG_FUNCTION_INFO_V1(clv_p_alive_sql);
+Datum
+clv_p_alive_sql(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = purchase_model_arg(fcinfo, 0);
+	int32		x = PG_GETARG_INT32(1);
+	double		tx = PG_GETARG_FLOAT8(2),
+				T = PG_GETARG_FLOAT8(3);
+
+	check_row(x, tx, T);
+	PG_RETURN_FLOAT8(clv_p_alive(m, x, tx, T));
+}
+
+PG_FUNCTION_INFO_V1(clv_expected_purchases_cond);
+Datum
+clv_expected_purchases_cond(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = purchase_model_arg(fcinfo, 0);
+	double		t = PG_GETARG_FLOAT8(1);
+	int32		x = PG_GETARG_INT32(2);
+	double		tx = PG_GETARG_FLOAT8(3),
+				T = PG_GETARG_FLOAT8(4);
+
+	double		key[CLV_XT_KEY] = {m->kind, m->params[0], m->params[1], m->params[2], m->params[3], t, 0, 0};
+	ClvXtCache *cache;
+	double		e;
+
+	clv_check_horizon(t, "horizon");
+	check_row(x, tx, T);
+	if (t == 0)
+		PG_RETURN_FLOAT8(0);
+	/* E(t; r + x, alpha + T, a, b + x [+ 1]) depends on (x, T) only */
+	cache = clv_xt_cache(fcinfo, key);
+	if (!clv_xt_lookup(cache, x, T, &e))
+	{
+		e = clv_expectation(t, m->params[0] + x, m->params[1] + T, m->params[2],
+							m->params[3] + x + (m->kind == CLV_MBGNBD ? 1 : 0));
+		clv_xt_store(cache, x, T, e);
+	}
+	PG_RETURN_FLOAT8(clv_p_alive(m, x, tx, T) * e);
+}
+
+PG_FUNCTION_INFO_V1(clv_expected_purchases_new);
+Datum
+clv_expected_purchases_new(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = purchase_model_arg(fcinfo, 0);
+	double		t = PG_GETARG_FLOAT8(1);
+	double		r = m->params[0],
+				alpha = m->params[1],
+				a = m->params[2],
+				b = m->params[3];
+
+	clv_check_horizon(t, "horizon");
+	if (m->kind == CLV_BGNBD)
+		PG_RETURN_FLOAT8(clv_expectation(t, r, alpha, a, b));
+	PG_RETURN_FLOAT8(b / (a + b) * clv_expectation(t, r, alpha, a, b + 1));
+}
+
+PG_FUNCTION_INFO_V1(clv_prob_no_purchase);
+Datum
+clv_prob_no_purchase(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = purchase_model_arg(fcinfo, 0);
+	double		t = PG_GETARG_FLOAT8(1);
+	int32		x = PG_GETARG_INT32(2);
+	double		tx = PG_GETARG_FLOAT8(3),
+				T = PG_GETARG_FLOAT8(4);
+
+	clv_check_horizon(t, "horizon");
+	check_row(x, tx, T);
+	PG_RETURN_FLOAT8(prob_no_purchase(m, t, x, tx, T));
+}
+
+/*
+ * P(X(t) = n) for a new customer (FHL 2005 eq. 8; for MBG/NBD the same
+ * derivation with the extra coin at time 0):
+ *	BG/NBD:  B(a,b+n)/B(a,b) NB(n) + [n>0] B(a+1,b+n-1)/B(a,b) P(NB >= n)
+ *	MBG/NBD: B(a,b+n+1)/B(a,b) NB(n) + B(a+1,b+n)/B(a,b) P(NB >= n)
+ * with NB the negative binomial count of a Gamma(r, alpha) Poisson process
+ * in (0, t], and P(NB >= n) = I_z(n, r), z = t / (alpha + t).
+ */
+PG_FUNCTION_INFO_V1(clv_purchase_probability);
+Datum
+clv_purchase_probability(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = purchase_model_arg(fcinfo, 0);
+	int32		n = PG_GETARG_INT32(1);
+	double		t = PG_GETARG_FLOAT8(2);
+	double		r = m->params[0],
+				alpha = m->params[1],
+				a = m->params[2],
+				b = m->params[3];
+	double		lbab = gsl_sf_lnbeta(a, b);
+	double		lnb,
+				z,
+				p1,
+				p2 = 0,
+				tail;
+	bool		bg = m->kind == CLV_BGNBD;
+
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid purchase count %d", n),
+				 errdetail("The number of purchases must not be negative.")));
+	clv_check_horizon(t, "horizon");
+	if (t == 0)
+	{
+		/* nobody buys in an empty interval */
+		PG_RETURN_FLOAT8(n == 0 ? 1.0 : 0.0);
+	}
+	z = t / (alpha + t);
+	lnb = gsl_sf_lngamma(r + n) - gsl_sf_lngamma(r) - gsl_sf_lngamma(n + 1.0)
+		- r * log1p(t / alpha) + n * log(z);
+	p1 = exp(gsl_sf_lnbeta(a, bg ? b + n : b + n + 1) - lbab + lnb);
+	if (n > 0)
+	{
+		gsl_sf_result res;
+
+		if (gsl_sf_beta_inc_e(n, r, z, &res) != GSL_SUCCESS)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("purchase probability cannot be computed for n = %d, horizon %g", n, t)));
+		tail = res.val;
+	}
+	else
+		tail = 1.0;
+	if (n > 0 || !bg)
+		p2 = exp(gsl_sf_lnbeta(a + 1, bg ? b + n - 1 : b + n) - lbab) * tail;
+	PG_RETURN_FLOAT8(cx_clamp(p1 + p2, 0, 1));
+}
+
+/* ------------------------------------------------------------ spend and CLV */
+
+static ClvModel *
+spend_model_arg(FunctionCallInfo fcinfo, int n)
+{
+	return PG_GETARG_CLV_MODEL(n, CLV_GAMMA_GAMMA);
+}
+
+/* E[M | x, m] = p (v + x m) / (p x + q - 1); the population mean p v / (q - 1) when x = 0. */
+double
+clv_expected_spend(const ClvModel *g, int32 x, double mbar)
+{
+	double		p = g->params[0],
+				q = g->params[1],
+				v = g->params[2];
+
+	if (q <= 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("gamma_gamma_model with q = %g has no finite mean spend", q),
+				 errdetail("Expected spend needs q > 1 (p = %g, q = %g, v = %g); with q <= 1 the population mean spend is infinite and conditional means are negative or infinite.",
+						   p, q, v),
+				 errhint("Spend is too heavy-tailed for the Gamma-Gamma model: cap outliers or model spend another way.")));
+	if (x < 0 || !isfinite(mbar) || mbar < 0 || (x > 0 && mbar <= 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid spend row: frequency = %d, monetary_value = %g", x, mbar),
+				 errdetail("frequency must not be negative; monetary_value must be positive when frequency > 0.")));
+	if (x == 0)
+		return p * v / (q - 1);
+	return p * (v + x * mbar) / (p * x + q - 1);
+}
+
+PG_FUNCTION_INFO_V1(clv_expected_spend_sql);
+Datum
+clv_expected_spend_sql(PG_FUNCTION_ARGS)
+{
+	ClvModel   *g = spend_model_arg(fcinfo, 0);
+
+	PG_RETURN_FLOAT8(clv_expected_spend(g, PG_GETARG_INT32(1), PG_GETARG_FLOAT8(2)));
+}
+
+/*
+ * clv(m, g, x, t_x, T, mbar, horizon, discount_rate, step):
+ *	E[M] * sum_{k=1..K} (E_Y(t_k) - E_Y(t_{k-1})) / (1 + d)^k
+ * with t_k = min(k step, horizon), K = ceil(horizon / step): purchases
+ * expected in each step, discounted at the per-step rate d.
+ */
+PG_FUNCTION_INFO_V1(clv_model_clv);
+Datum
+clv_model_clv(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = purchase_model_arg(fcinfo, 0);
+	ClvModel   *g = spend_model_arg(fcinfo, 1);
+	int32		x = PG_GETARG_INT32(2);
+	double		tx = PG_GETARG_FLOAT8(3),
+				T = PG_GETARG_FLOAT8(4),
+				mbar = PG_GETARG_FLOAT8(5),
+				horizon = PG_GETARG_FLOAT8(6),
+				d = PG_GETARG_FLOAT8(7),
+				step = PG_GETARG_FLOAT8(8);
+	double		spend,
+				palive,
+				r,
+				alpha,
+				a,
+				b,
+				prev = 0,
+				total = 0,
+				disc = 1;
+	double		ksteps;
+	ClvXtCache *cache;
+
+	clv_check_horizon(horizon, "horizon");
+	check_row(x, tx, T);
+	if (!(d > -1) || isinf(d))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid discount_rate %g", d),
+				 errdetail("The discount rate per step must be finite and greater than -1 (0.01 is 1 %% per step).")));
+	if (!(step > 0) || isinf(step))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid step %g", step),
+				 errdetail("The discounting step must be positive and finite, in the model's time unit.")));
+	ksteps = ceil(horizon / step);
+	if (ksteps > CLV_MAX_STEPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("horizon %g is %g steps of %g", horizon, ksteps, step),
+				 errdetail("clv() discounts over at most %d steps.", CLV_MAX_STEPS)));
+	spend = clv_expected_spend(g, x, mbar);
+	palive = clv_p_alive(m, x, tx, T);
+	/* the discounted sum of posterior increments depends on (x, T) only */
+	{
+		double		key[CLV_XT_KEY] = {m->kind, m->params[0], m->params[1], m->params[2],
+		m->params[3], horizon, d, step};
+
+		cache = clv_xt_cache(fcinfo, key);
+	}
+	if (!clv_xt_lookup(cache, x, T, &total))
+	{
+		int			K = (int) ksteps;
+
+		r = m->params[0] + x;
+		alpha = m->params[1] + T;
+		a = m->params[2];
+		b = m->params[3] + x + (m->kind == CLV_MBGNBD ? 1 : 0);
+		/* the posterior expectation at every step end, CLV_MULTI_MAX steps at a time */
+		for (int k0 = 1; k0 <= K; k0 += CLV_MULTI_MAX)
+		{
+			double		tk[CLV_MULTI_MAX],
+						e[CLV_MULTI_MAX];
+			int			nk = Min(CLV_MULTI_MAX, K - k0 + 1);
+
+			for (int j = 0; j < nk; j++)
+				tk[j] = Min((k0 + j) * step, horizon);
+			clv_expectation_multi(nk, tk, r, alpha, a, b, e);
+			for (int j = 0; j < nk; j++)
+			{
+				disc /= (1 + d);
+				total += (e[j] - prev) * disc;
+				prev = e[j];
+			}
+		}
+		clv_xt_store(cache, x, T, total);
+	}
+	PG_RETURN_FLOAT8(spend * palive * total);
+}
+
+/* 'low' / 'medium' / 'high' for P(no purchase in the horizon) < 1/3, <= 2/3, > 2/3. */
+PG_FUNCTION_INFO_V1(clv_churn_risk);
+Datum
+clv_churn_risk(PG_FUNCTION_ARGS)
+{
+	ClvModel   *m = purchase_model_arg(fcinfo, 0);
+	int32		x = PG_GETARG_INT32(1);
+	double		tx = PG_GETARG_FLOAT8(2),
+				T = PG_GETARG_FLOAT8(3),
+				t = PG_GETARG_FLOAT8(4);
+	double		p0;
+
+	clv_check_horizon(t, "horizon");
+	check_row(x, tx, T);
+	p0 = prob_no_purchase(m, t, x, tx, T);
+	PG_RETURN_TEXT_P(cstring_to_text(p0 < 1.0 / 3 ? "low" : (p0 <= 2.0 / 3 ? "medium" : "high")));
+}

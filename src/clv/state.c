@@ -1,0 +1,410 @@
+/*
+ * state.c
+ *		The state of the fit aggregates: a weighted histogram of the distinct
+ *		input rows (x, u, v), built by the transition functions, merged by the
+ *		combine function and (de)serialised for parallel workers.  The final
+ *		functions (fit.c) sort it into a canonical order, so that serial and
+ *		parallel plans fit bit-identical models.
+ */
+#include "clv.h"
+
+#include <math.h>
+
+#include "libpq/pqformat.h"
+#include "utils/memutils.h"
+#include "utils/builtins.h"
+
+/* ------------------------------------------------------------ row checks */
+
+void
+clv_check_rfm(int32 x, double tx, double T)
+{
+	if (x < 0 || !isfinite(tx) || !isfinite(T) || tx < 0 || T < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("invalid RFM row: frequency = %d, recency = %g, t = %g", x, tx, T),
+				 errdetail("frequency, recency and t must be finite and not negative.")));
+	if (tx > T)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid RFM row: recency %g exceeds t %g", tx, T),
+				 errdetail("Row: frequency = %d, recency = %g, t = %g.", x, tx, T),
+				 errhint("recency is the time from the first to the last purchase, t from the first purchase to the end of observation.")));
+	if ((x == 0) != (tx == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid RFM row: frequency = %d with recency = %g", x, tx),
+				 errdetail("Row: frequency = %d, recency = %g, t = %g.", x, tx, T),
+				 errhint("recency is 0 exactly when frequency (repeat purchases) is 0.")));
+}
+
+void
+clv_check_horizon(double t, const char *what)
+{
+	if (!(t >= 0) || isinf(t))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s %g", what, t),
+				 errdetail("A %s must be finite and not negative.", what)));
+}
+
+/* ------------------------------------------------------------ histogram */
+
+/* A 64-bit mix (splitmix64's finaliser). */
+static inline uint64
+mix64(uint64 h)
+{
+	h ^= h >> 30;
+	h *= UINT64CONST(0xbf58476d1ce4e5b9);
+	h ^= h >> 27;
+	h *= UINT64CONST(0x94d049bb133111eb);
+	h ^= h >> 31;
+	return h;
+}
+
+uint64
+clv_hash_double(double v)
+{
+	uint64		bits;
+
+	memcpy(&bits, &v, sizeof(bits));
+	return mix64(bits);
+}
+
+static inline uint64
+row_hash(int32 x, double u, double v)
+{
+	return mix64((uint64) (uint32) x ^ clv_hash_double(u) ^ (clv_hash_double(v) * 31));
+}
+
+static inline bool
+row_same(const ClvRow *row, int32 x, double u, double v)
+{
+	return row->x == x && row->u == u && row->v == v;
+}
+
+/* (Re)builds the index of the rows with room for twice as many. */
+static void
+rebuild_slots(ClvFitState *st)
+{
+	int64		nslots = 1024;
+
+	while (nslots < 2 * (st->n + 1))
+		nslots *= 2;
+	if (st->slots)
+		pfree(st->slots);
+	st->slots = MemoryContextAllocExtended(GetMemoryChunkContext(st), nslots * sizeof(uint32),
+										   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	st->nslots = nslots;
+	for (int64 i = 0; i < st->n; i++)
+	{
+		uint64		h = row_hash(st->rows[i].x, st->rows[i].u, st->rows[i].v) & (nslots - 1);
+
+		while (st->slots[h] != 0)
+			h = (h + 1) & (nslots - 1);
+		st->slots[h] = (uint32) (i + 1);
+	}
+}
+
+/*
+ * Adds w customers with row (x, u, v): to the weight of an identical row if
+ * there is one (found through the hash index), else as a new row.
+ */
+void
+clv_state_add(ClvFitState *st, int32 x, double u, double v, int64 w)
+{
+	ClvRow	   *row;
+	uint64		h;
+
+	/* one spelling of zero, so that equal rows hash alike */
+	if (u == 0)
+		u = 0;
+	if (v == 0)
+		v = 0;
+	if (st->nslots == 0 || 2 * (st->n + 1) > st->nslots)
+	{
+		if (st->n >= (int64) PG_UINT32_MAX - 1)
+			ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							errmsg("too many distinct rows for a CLV model fit")));
+		rebuild_slots(st);
+	}
+	h = row_hash(x, u, v) & (st->nslots - 1);
+	while (st->slots[h] != 0)
+	{
+		row = &st->rows[st->slots[h] - 1];
+		if (row_same(row, x, u, v))
+		{
+			row->w = cx_add_counts(row->w, w, "fit weight");
+			return;
+		}
+		h = (h + 1) & (st->nslots - 1);
+	}
+	if (st->n == st->cap)
+	{
+		st->cap = st->cap ? st->cap * 2 : 1024;
+		st->rows = st->rows ? repalloc_huge(st->rows, st->cap * sizeof(ClvRow))
+			: MemoryContextAllocExtended(GetMemoryChunkContext(st), st->cap * sizeof(ClvRow),
+										 MCXT_ALLOC_HUGE);
+	}
+	row = &st->rows[st->n];
+	row->x = x;
+	row->pad = 0;
+	row->u = u;
+	row->v = v;
+	row->w = w;
+	st->slots[h] = (uint32) (st->n + 1);
+	st->n++;
+	st->sorted = false;
+}
+
+static int
+row_cmp(const void *pa, const void *pb)
+{
+	const ClvRow *a = pa;
+	const ClvRow *b = pb;
+
+	if (a->x != b->x)
+		return a->x < b->x ? -1 : 1;
+	if (a->u != b->u)
+		return a->u < b->u ? -1 : 1;
+	if (a->v != b->v)
+		return a->v < b->v ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Sorts the (distinct) rows into the canonical order (x, u, v), so that
+ * the fit sums in the same order whatever the plan.  The hash index no
+ * longer matches and is rebuilt if rows are added later.
+ */
+void
+clv_state_compact(ClvFitState *st)
+{
+	if (st->sorted)
+		return;
+	qsort(st->rows, st->n, sizeof(ClvRow), row_cmp);
+	st->nslots = 0;
+	st->sorted = true;
+}
+
+static ClvFitState *
+state_new(MemoryContext cxt, int kind)
+{
+	ClvFitState *st = MemoryContextAllocZero(cxt, sizeof(ClvFitState));
+
+	st->kind = kind;
+	return st;
+}
+
+static void
+check_weight(int64 w)
+{
+	if (w <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid weight " INT64_FORMAT, w),
+				 errdetail("A weight is the number of customers sharing a row and must be positive.")));
+}
+
+static void
+set_penalizer(ClvFitState *st, double c)
+{
+	if (!(c >= 0) || isinf(c))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid penalizer %g", c),
+				 errdetail("The penalizer must be finite and not negative (0 for a plain maximum-likelihood fit).")));
+	if (st->have_penalizer && st->penalizer != c)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("penalizer changes within one aggregate group, from %g to %g", st->penalizer, c),
+				 errhint("Pass one constant penalizer per group.")));
+	st->penalizer = c;
+	st->have_penalizer = true;
+}
+
+/*
+ * Transition of bgnbd_fit and mbgnbd_fit: (state, frequency, recency, t
+ * [, weight [, penalizer]]).  Rows with a NULL are skipped.
+ */
+static Datum
+clv_fit_trans_common(FunctionCallInfo fcinfo, int kind)
+{
+	MemoryContext aggctx,
+				old;
+	ClvFitState *st;
+	int			nargs = PG_NARGS();
+	int64		w = 1;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "CLV fit transition function called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? NULL : (ClvFitState *) PG_GETARG_POINTER(0);
+	for (int i = 1; i < nargs; i++)
+		if (PG_ARGISNULL(i))
+		{
+			if (st == NULL)
+				PG_RETURN_NULL();
+			PG_RETURN_POINTER(st);
+		}
+	if (st == NULL)
+		st = state_new(aggctx, kind);
+	old = MemoryContextSwitchTo(aggctx);
+	if (kind == CLV_GAMMA_GAMMA)
+	{
+		int32		x = PG_GETARG_INT32(1);
+		double		m = PG_GETARG_FLOAT8(2);
+
+		if (nargs > 3)
+			w = PG_GETARG_INT64(3);
+		if (x < 0 || !isfinite(m) || m < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("invalid spend row: frequency = %d, monetary_value = %g", x, m),
+					 errdetail("frequency and monetary_value must be finite and not negative.")));
+		if (x > 0 && m <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid spend row: monetary_value = %g with frequency = %d", m, x),
+					 errdetail("A repeat customer's mean spend must be positive."),
+					 errhint("Leave out customers whose repeat purchases net to 0 or less (refunds, free items).")));
+		check_weight(w);
+		if (nargs > 4)
+			set_penalizer(st, PG_GETARG_FLOAT8(4));
+		if (x > 0)
+			clv_state_add(st, x, m, 0, w);
+	}
+	else
+	{
+		int32		x = PG_GETARG_INT32(1);
+		double		tx = PG_GETARG_FLOAT8(2);
+		double		T = PG_GETARG_FLOAT8(3);
+
+		if (nargs > 4)
+			w = PG_GETARG_INT64(4);
+		clv_check_rfm(x, tx, T);
+		check_weight(w);
+		if (nargs > 5)
+			set_penalizer(st, PG_GETARG_FLOAT8(5));
+		clv_state_add(st, x, tx, T, w);
+	}
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(bgnbd_fit_trans);
+Datum
+bgnbd_fit_trans(PG_FUNCTION_ARGS)
+{
+	return clv_fit_trans_common(fcinfo, CLV_BGNBD);
+}
+
+PG_FUNCTION_INFO_V1(mbgnbd_fit_trans);
+Datum
+mbgnbd_fit_trans(PG_FUNCTION_ARGS)
+{
+	return clv_fit_trans_common(fcinfo, CLV_MBGNBD);
+}
+
+PG_FUNCTION_INFO_V1(gamma_gamma_fit_trans);
+Datum
+gamma_gamma_fit_trans(PG_FUNCTION_ARGS)
+{
+	return clv_fit_trans_common(fcinfo, CLV_GAMMA_GAMMA);
+}
+
+/* Combine: appends the second histogram to the first. */
+PG_FUNCTION_INFO_V1(clv_fit_combine);
+Datum
+clv_fit_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx,
+				old;
+	ClvFitState *a,
+			   *b;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "CLV fit combine function called in non-aggregate context");
+	a = PG_ARGISNULL(0) ? NULL : (ClvFitState *) PG_GETARG_POINTER(0);
+	b = PG_ARGISNULL(1) ? NULL : (ClvFitState *) PG_GETARG_POINTER(1);
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	old = MemoryContextSwitchTo(aggctx);
+	if (a == NULL)
+		a = state_new(aggctx, b->kind);
+	if (b->have_penalizer)
+		set_penalizer(a, b->penalizer);
+	for (int64 i = 0; i < b->n; i++)
+		clv_state_add(a, b->rows[i].x, b->rows[i].u, b->rows[i].v, b->rows[i].w);
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(a);
+}
+
+/*
+ * Serialised state: kind, penalizer flag and value, row count, then rows
+ * (x int4, u and v float8, w int8), after compaction.  Internal to one
+ * query: the executor alone calls these.
+ */
+PG_FUNCTION_INFO_V1(clv_fit_serial);
+Datum
+clv_fit_serial(PG_FUNCTION_ARGS)
+{
+	ClvFitState *st;
+	StringInfoData buf;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "CLV fit serial function called in non-aggregate context");
+	st = (ClvFitState *) PG_GETARG_POINTER(0);
+	clv_state_compact(st);
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, (uint8) st->kind);
+	pq_sendbyte(&buf, st->have_penalizer ? 1 : 0);
+	pq_sendfloat8(&buf, st->penalizer);
+	pq_sendint64(&buf, st->n);
+	for (int64 i = 0; i < st->n; i++)
+	{
+		pq_sendint32(&buf, st->rows[i].x);
+		pq_sendfloat8(&buf, st->rows[i].u);
+		pq_sendfloat8(&buf, st->rows[i].v);
+		pq_sendint64(&buf, st->rows[i].w);
+	}
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(clv_fit_deserial);
+Datum
+clv_fit_deserial(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+	ClvFitState *st;
+	MemoryContext aggctx,
+				old;
+	int64		n;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "CLV fit deserial function called in non-aggregate context");
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+	old = MemoryContextSwitchTo(aggctx);
+	st = state_new(aggctx, pq_getmsgbyte(&buf));
+	st->have_penalizer = pq_getmsgbyte(&buf) != 0;
+	st->penalizer = pq_getmsgfloat8(&buf);
+	n = pq_getmsgint64(&buf);
+	for (int64 i = 0; i < n; i++)
+	{
+		int32		x = pq_getmsgint(&buf, 4);
+		double		u = pq_getmsgfloat8(&buf);
+		double		v = pq_getmsgfloat8(&buf);
+		int64		w = pq_getmsgint64(&buf);
+
+		clv_state_add(st, x, u, v, w);
+	}
+	pq_getmsgend(&buf);
+	MemoryContextSwitchTo(old);
+	pfree(buf.data);
+	PG_RETURN_POINTER(st);
+}

@@ -1,0 +1,109 @@
+-- CLV benchmark data and queries (run by test/bench/clv.sh; psql variables :rows, :customers).
+--
+-- tx:      :rows transactions of :customers customers over 2023-2024 (amounts 0.00-199.99), for
+--          rfm_agg against the plain SQL that computes the same columns.
+-- customers: :customers customers simulated from BG/NBD (r, alpha, a, b) = (0.25, 4, 0.8, 2.5) and
+--          Gamma-Gamma (p, q, v) = (6, 4, 15) (test/sim/clv_sim.sql), ages 1-52 weeks, times at
+--          day resolution as rfm_agg produces them.
+-- customers_continuous: the same process in continuous time: every (x, T) distinct, the worst case
+--          for the prediction cache.
+SET client_min_messages = warning;
+CREATE EXTENSION cxkpi;
+CREATE EXTENSION pg_prewarm;
+\ir ../sim/clv_sim.sql
+
+\echo -n 'loading' :rows 'transactions of' :customers 'customers ... '
+\timing on
+CREATE TABLE tx AS
+SELECT 1 + (hashint8(3 * i) & 2147483647) % :customers AS customer_id,
+       date '2023-01-01' + (hashint8(3 * i + 1) & 2147483647) % 730 AS purchased_on,
+       ((hashint8(3 * i + 2) & 2147483647) % 20000)::numeric(10, 2) / 100 AS amount
+FROM generate_series(1, :rows::bigint) AS i;
+\timing off
+\echo -n 'simulating' :customers 'customers (BG/NBD + Gamma-Gamma, day resolution) ... '
+\timing on
+CREATE TABLE customers AS
+SELECT * FROM clv_sim.customers(:customers, 0.25, 4.0, 0.8, 2.5, 6, 4, 15, 1, 52, false, 0.25, 1 / 7.0);
+\timing off
+\echo -n 'simulating' :customers 'customers in continuous time ... '
+\timing on
+CREATE TABLE customers_continuous AS
+SELECT * FROM clv_sim.customers(:customers, 0.25, 4.0, 0.8, 2.5, 6, 4, 15, 1, 52, false, 0.75);
+\timing off
+VACUUM (FREEZE, ANALYZE) tx, customers, customers_continuous;
+SELECT pg_prewarm('tx') + pg_prewarm('customers') + pg_prewarm('customers_continuous') AS blocks,
+       pg_size_pretty(pg_relation_size('tx')) AS tx_size,
+       (SELECT count(DISTINCT (x, t_x, t)) FROM customers) AS distinct_rows,
+       (SELECT count(DISTINCT (x, t)) FROM customers) AS distinct_xt
+\gset
+\echo 'tx:' :tx_size '; customers:' :distinct_rows 'distinct (x, t_x, T) rows,' :distinct_xt 'distinct (x, T); all prewarmed'
+
+-- The models the prediction queries use (fitted once, as a nightly job would).
+CREATE TABLE models AS
+SELECT bgnbd_fit(x, t_x, t) AS m, gamma_gamma_fit(x, m) AS g FROM customers;
+
+-- ------------------------------------------------------------------------------------------
+-- The queries.  task: fit (bgnbd_fit over the RFM table, scan included), clv (12-month CLV of
+-- every customer: 12 monthly steps of 365.25/12/7 weeks, 1 % per month), rfm (RFM columns per
+-- customer from the transactions).  kind: summary (cxkpi), sql (plain SQL, same rows), info.
+-- ------------------------------------------------------------------------------------------
+CREATE TABLE bench_query (
+    id    serial PRIMARY KEY,
+    task  text NOT NULL,
+    kind  text NOT NULL,
+    label text NOT NULL,
+    sql   text NOT NULL
+);
+
+INSERT INTO bench_query (task, kind, label, sql) VALUES
+('fit', 'summary', 'bgnbd_fit(x, t_x, t) over the customer table',
+ 'SELECT bgnbd_fit(x, t_x, t) FROM customers'),
+('fit', 'info', 'mbgnbd_fit(x, t_x, t), same table',
+ 'SELECT mbgnbd_fit(x, t_x, t) FROM customers'),
+('fit', 'info', 'gamma_gamma_fit(x, m), same table',
+ 'SELECT gamma_gamma_fit(x, m) FROM customers'),
+('fit', 'info', 'bgnbd_fit over continuous-time customers (all rows distinct)',
+ 'SELECT bgnbd_fit(x, t_x, t) FROM customers_continuous'),
+('fit', 'scan', 'count(*) over the customer table: the scan floor',
+ 'SELECT count(*) FROM customers'),
+('clv', 'summary', '12-month discounted clv() of every customer',
+ $q$SELECT id, clv(q.m, q.g, x, t_x, t, r.m, 12 * 365.25 / 12 / 7, 0.01, 365.25 / 12 / 7)
+    FROM customers r, models q$q$),
+('clv', 'info', 'the same, continuous-time customers (no shared (x, T))',
+ $q$SELECT id, clv(q.m, q.g, x, t_x, t, r.m, 12 * 365.25 / 12 / 7, 0.01, 365.25 / 12 / 7)
+    FROM customers_continuous r, models q$q$),
+('clv', 'info', 'p_alive, expected_purchases(52 weeks), churn_risk of every customer',
+ $q$SELECT id, p_alive(q.m, x, t_x, t), expected_purchases(q.m, 52, x, t_x, t), churn_risk(q.m, x, t_x, t, 13)
+    FROM customers r, models q$q$),
+('rfm', 'summary', 'rfm_agg(purchased_on, amount, end) GROUP BY customer',
+ $q$SELECT customer_id, (r).frequency, (r).recency, (r).t, (r).monetary_value, (r).first_purchase,
+           (r).last_purchase, (r).purchases, (r).total_amount
+    FROM (SELECT customer_id, rfm_agg(purchased_on, amount, '2024-12-31') AS r FROM tx GROUP BY customer_id) q$q$),
+('rfm', 'sql', 'SQL: per-day sums, row_number() window, GROUP BY customer',
+ $q$WITH per AS (SELECT customer_id, purchased_on AS d, sum(amount) AS v, count(*) AS n
+                 FROM tx WHERE purchased_on <= '2024-12-31' GROUP BY customer_id, purchased_on),
+         ranked AS (SELECT per.*, row_number() OVER (PARTITION BY customer_id ORDER BY d) AS k FROM per)
+    SELECT customer_id, (count(*) - 1)::int, ((max(d) - min(d)) / 7.0)::float8, (('2024-12-31' - min(d)) / 7.0)::float8,
+           coalesce(avg(v) FILTER (WHERE k > 1), 0)::float8, min(d), max(d), sum(n), sum(v)
+    FROM ranked GROUP BY customer_id$q$);
+
+\ir common.sql
+
+-- Every query of a task back to back, serially and then with 2 workers.
+CREATE FUNCTION bench_round(round int) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    mode text;
+    q record;
+    r record;
+BEGIN
+    FOREACH mode IN ARRAY ARRAY['serial', 'parallel'] LOOP
+        PERFORM set_config('max_parallel_workers_per_gather', CASE mode WHEN 'serial' THEN '0' ELSE '2' END, false);
+        PERFORM set_config('parallel_setup_cost', '0', false);
+        PERFORM set_config('parallel_tuple_cost', '0', false);
+        FOR q IN SELECT * FROM bench_query
+                 ORDER BY task, CASE WHEN round % 2 = 0 THEN id ELSE -id END LOOP
+            r := bench_explain(q.sql);
+            INSERT INTO bench_run VALUES (q.id, mode, round, r.ms, r.workers);
+        END LOOP;
+    END LOOP;
+END $$;
