@@ -10,7 +10,7 @@ OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/retention/*.c src/
 
 # SQL definitions, one file per KPI family, in dependency order.
 SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql src/returns.sql src/retention.sql src/clv.sql \
-             src/dashboard_model.sql src/dashboard_rollups.sql src/dashboard_views.sql src/alerts.sql
+             src/dashboard_model.sql src/dashboard_rollups.sql src/dashboard_views.sql src/dashboard_clv.sql src/alerts.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(wildcard updates/$(EXTENSION)--*--*.sql)
 

@@ -476,7 +476,8 @@ BEGIN
     END IF;
     FOREACH mv IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion',
                               'daily_carts', 'daily_tickets', 'daily_loyalty', 'daily_app_ratings',
-                              'daily_observations', 'daily_return_events', 'daily_acquisition', 'kpi_values'] LOOP
+                              'daily_observations', 'daily_return_events', 'daily_acquisition', 'kpi_values',
+                              'customer_rfm', 'clv_models'] LOOP
         EXECUTE format('REFRESH MATERIALIZED VIEW %s cxkpi.%I', CASE WHEN conc THEN 'CONCURRENTLY' ELSE '' END, mv);
     END LOOP;
 END $$;
