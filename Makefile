@@ -36,7 +36,7 @@ PARALLEL_PGOPTIONS = -c force_parallel_mode=regress -c parallel_setup_cost=0 \
 	-c parallel_tuple_cost=0 -c min_parallel_table_scan_size=0 \
 	-c max_parallel_workers_per_gather=2
 
-.PHONY: prove installcheck-parallel test demo bench bench-retention
+.PHONY: prove installcheck-parallel test demo bench bench-retention bench-dashboard
 
 # pgTAP suites; needs a running server (PG* variables) and the extension installed.
 prove:
@@ -58,11 +58,15 @@ demo:
 BENCH_CLUSTER = pg_virtualenv -t -v 15 -o shared_buffers=1GB -o max_parallel_workers_per_gather=2 \
 	  -o work_mem=256MB
 
-# The survey-score benchmark, then the retention benchmark (docs/retention.md).
+# The survey-score benchmark, the retention benchmark (docs/retention.md), then the dashboard
+# benchmark (docs/performance.md#dashboard).
 bench:
-	$(BENCH_CLUSTER) bash -c 'test/bench/run.sh && test/bench/retention.sh'
+	$(BENCH_CLUSTER) bash -c 'test/bench/run.sh && test/bench/retention.sh && test/bench/dashboard.sh'
 
 bench-retention:
 	$(BENCH_CLUSTER) test/bench/retention.sh
+
+bench-dashboard:
+	$(BENCH_CLUSTER) test/bench/dashboard.sh
 
 EXTRA_CLEAN = results_parallel

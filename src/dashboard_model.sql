@@ -60,6 +60,8 @@ BEGIN
     WHEN 'ces_scale' THEN
         ok := NEW.value IN ('5', '7');
         hint := 'Use 5 or 7.';
+    ELSE
+        ok := true;     -- an unknown key: the CHECK constraint names it
     END CASE;
     IF NOT ok THEN
         RAISE EXCEPTION 'invalid value "%" for cxkpi setting "%"', NEW.value, NEW.key
@@ -311,6 +313,23 @@ CREATE FUNCTION cxkpi.as_of() RETURNS date
 COMMENT ON FUNCTION cxkpi.as_of() IS
     'Reference date of the scorecard: setting as_of, or current_date when it is empty.';
 
+-- The length of one period of a grain, as an interval.
+CREATE FUNCTION cxkpi.grain_interval(grain text) RETURNS interval
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+BEGIN
+    CASE grain
+    WHEN 'day' THEN RETURN interval '1 day';
+    WHEN 'week' THEN RETURN interval '7 days';
+    WHEN 'month' THEN RETURN interval '1 month';
+    WHEN 'quarter' THEN RETURN interval '3 months';
+    WHEN 'year' THEN RETURN interval '1 year';
+    ELSE
+        RAISE EXCEPTION 'unknown grain "%"', grain USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Use day, week, month, quarter or year.';
+    END CASE;
+END $$;
+COMMENT ON FUNCTION cxkpi.grain_interval(text) IS 'Length of one period of a grain (day, week, month, quarter, year).';
+
 -- The period of grain g that contains day d: [start, end], end inclusive.
 CREATE FUNCTION cxkpi.period_bounds(grain text, d date, OUT period_start date, OUT period_end date)
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
@@ -323,7 +342,7 @@ BEGIN
         RAISE EXCEPTION 'date % is not finite', d USING ERRCODE = 'datetime_field_overflow';
     END IF;
     period_start := date_trunc(grain, d::timestamp)::date;
-    period_end := (period_start + ('1 ' || grain)::interval)::date - 1;
+    period_end := (period_start + cxkpi.grain_interval(grain))::date - 1;
 END $$;
 COMMENT ON FUNCTION cxkpi.period_bounds(text, date) IS
     'First and last day of the day / ISO week / month / quarter / year containing a date.';

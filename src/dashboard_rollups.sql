@@ -5,6 +5,8 @@
 --
 -- Days are calendar days in the time zone of setting time_zone.  Every matview has a unique
 -- index on its key columns (all NOT NULL), as REFRESH MATERIALIZED VIEW CONCURRENTLY needs.
+-- The settings are read once per refresh (a MATERIALIZED CTE or an OFFSET 0 subquery), not once
+-- per row.
 
 -- Survey answers per day, survey, touchpoint channel and scale.
 CREATE MATERIALIZED VIEW cxkpi.daily_surveys AS
@@ -13,7 +15,7 @@ SELECT (r.responded_at AT TIME ZONE c.tz)::date AS day, r.survey, r.channel, r.s
        @extschema@.nps_agg(r.score) FILTER (WHERE r.survey = 'nps') AS nps,
        @extschema@.csat_agg(r.score, r.scale) FILTER (WHERE r.survey = 'csat') AS csat,
        @extschema@.ces_agg(r.score, r.scale) FILTER (WHERE r.survey = 'ces') AS ces
-FROM cxkpi.survey_responses AS r, (SELECT cxkpi.setting('time_zone') AS tz) AS c
+FROM cxkpi.survey_responses AS r, (SELECT cxkpi.setting('time_zone') AS tz OFFSET 0) AS c
 GROUP BY 1, 2, 3, 4;
 CREATE UNIQUE INDEX daily_surveys_key ON cxkpi.daily_surveys (day, survey, channel, scale);
 
@@ -21,7 +23,7 @@ CREATE UNIQUE INDEX daily_surveys_key ON cxkpi.daily_surveys (day, survey, chann
 -- basis: a return counts in its order's day).  Segment: loyalty when the customer was enrolled
 -- by the order day, else new for the customer's first order, else returning.
 CREATE MATERIALIZED VIEW cxkpi.daily_orders AS
-WITH c AS (SELECT cxkpi.setting('time_zone') AS tz),
+WITH c AS MATERIALIZED (SELECT cxkpi.setting('time_zone') AS tz),
 ret AS (
     SELECT order_id, sum(items_returned)::integer AS items_returned, sum(value_returned) AS value_returned
     FROM cxkpi.order_returns GROUP BY order_id),
@@ -50,14 +52,14 @@ SELECT (o.ordered_at AT TIME ZONE c.tz)::date AS day, count(*) AS orders,
        @extschema@.retention_agg(o.customer_id, (o.ordered_at AT TIME ZONE c.tz)::date, 'month') AS by_month,
        @extschema@.retention_agg(o.customer_id, (o.ordered_at AT TIME ZONE c.tz)::date, 'quarter') AS by_quarter,
        @extschema@.retention_agg(o.customer_id, (o.ordered_at AT TIME ZONE c.tz)::date, 'year') AS by_year
-FROM cxkpi.orders AS o, (SELECT cxkpi.setting('time_zone') AS tz) AS c
+FROM cxkpi.orders AS o, (SELECT cxkpi.setting('time_zone') AS tz OFFSET 0) AS c
 GROUP BY 1;
 CREATE UNIQUE INDEX daily_customer_activity_key ON cxkpi.daily_customer_activity (day);
 
 -- Visits and conversions per day and device: web and app sessions, and stores (visitors from
 -- the footfall counters, conversions = store orders).
 CREATE MATERIALIZED VIEW cxkpi.daily_conversion AS
-WITH c AS (SELECT cxkpi.setting('time_zone') AS tz)
+WITH c AS MATERIALIZED (SELECT cxkpi.setting('time_zone') AS tz)
 SELECT day, device, sum(visits)::bigint AS visits, sum(added_to_cart)::bigint AS added_to_cart,
        sum(reached_checkout)::bigint AS reached_checkout, sum(conversions)::bigint AS conversions
 FROM (SELECT (s.started_at AT TIME ZONE c.tz)::date AS day, s.device, count(*) AS visits,
@@ -79,7 +81,7 @@ SELECT (k.created_at AT TIME ZONE c.tz)::date AS day, k.device, count(*) AS cart
        count(*) FILTER (WHERE k.converted_at IS NOT NULL) AS converted,
        count(*) FILTER (WHERE k.converted_at IS NULL) AS abandoned,
        count(*) FILTER (WHERE k.recovered_at IS NOT NULL) AS recovered
-FROM cxkpi.carts AS k, (SELECT cxkpi.setting('time_zone') AS tz) AS c
+FROM cxkpi.carts AS k, (SELECT cxkpi.setting('time_zone') AS tz OFFSET 0) AS c
 GROUP BY 1, 2;
 CREATE UNIQUE INDEX daily_carts_key ON cxkpi.daily_carts (day, device);
 
@@ -96,14 +98,14 @@ SELECT (t.created_at AT TIME ZONE c.tz)::date AS day, t.channel, count(*) AS tic
        count(t.resolved_at) AS resolved,
        count(*) FILTER (WHERE t.resolved_at IS NOT NULL AND t.contacts_to_resolve = 1 AND NOT t.reopened)
            AS first_contact_resolved
-FROM cxkpi.support_tickets AS t, (SELECT cxkpi.setting('time_zone') AS tz) AS c
+FROM cxkpi.support_tickets AS t, (SELECT cxkpi.setting('time_zone') AS tz OFFSET 0) AS c
 GROUP BY 1, 2;
 CREATE UNIQUE INDEX daily_tickets_key ON cxkpi.daily_tickets (day, channel);
 
 -- Loyalty: enrolments per day, and member activity per day (orders on or after the enrolment
 -- day, and the last known activity date) as a daily retention summary.
 CREATE MATERIALIZED VIEW cxkpi.daily_loyalty AS
-WITH c AS (SELECT cxkpi.setting('time_zone') AS tz),
+WITH c AS MATERIALIZED (SELECT cxkpi.setting('time_zone') AS tz),
 activity AS (
     SELECT o.customer_id, (o.ordered_at AT TIME ZONE c.tz)::date AS day
     FROM cxkpi.orders AS o JOIN cxkpi.loyalty_members AS m USING (customer_id), c
@@ -123,7 +125,7 @@ CREATE UNIQUE INDEX daily_loyalty_key ON cxkpi.daily_loyalty (day);
 CREATE MATERIALIZED VIEW cxkpi.daily_app_ratings AS
 SELECT (a.rated_at AT TIME ZONE c.tz)::date AS day, a.app_store,
        @extschema@.csat_agg(a.rating, 5) AS ratings
-FROM cxkpi.app_ratings AS a, (SELECT cxkpi.setting('time_zone') AS tz) AS c
+FROM cxkpi.app_ratings AS a, (SELECT cxkpi.setting('time_zone') AS tz OFFSET 0) AS c
 GROUP BY 1, 2;
 CREATE UNIQUE INDEX daily_app_ratings_key ON cxkpi.daily_app_ratings (day, app_store);
 
@@ -131,14 +133,14 @@ CREATE UNIQUE INDEX daily_app_ratings_key ON cxkpi.daily_app_ratings (day, app_s
 CREATE MATERIALIZED VIEW cxkpi.daily_observations AS
 SELECT (m.observed_at AT TIME ZONE c.tz)::date AS day, m.kpi, m.dimension,
        count(*) AS observations, sum(m.value * m.weight) AS weighted_sum, sum(m.weight) AS weight_sum
-FROM cxkpi.metric_observations AS m, (SELECT cxkpi.setting('time_zone') AS tz) AS c
+FROM cxkpi.metric_observations AS m, (SELECT cxkpi.setting('time_zone') AS tz OFFSET 0) AS c
 GROUP BY 1, 2, 3;
 CREATE UNIQUE INDEX daily_observations_key ON cxkpi.daily_observations (day, kpi, dimension);
 
 -- Return events per request day (return-date basis): merchant-initiated returns and the days
 -- from order to return request.
 CREATE MATERIALIZED VIEW cxkpi.daily_return_events AS
-WITH c AS (SELECT cxkpi.setting('time_zone') AS tz)
+WITH c AS MATERIALIZED (SELECT cxkpi.setting('time_zone') AS tz)
 SELECT (r.requested_at AT TIME ZONE c.tz)::date AS day, count(*) AS returns,
        count(*) FILTER (WHERE r.initiated_by = 'merchant') AS merchant_returns,
        sum((r.requested_at AT TIME ZONE c.tz)::date - (o.ordered_at AT TIME ZONE c.tz)::date)::bigint AS days_to_return_sum
@@ -157,9 +159,10 @@ CREATE UNIQUE INDEX daily_acquisition_key ON cxkpi.daily_acquisition (day, acqui
 -- one row per (grain, period, kpi, breakdown, dimension) with the value, its numerator and
 -- denominator (so that BI tools re-aggregate instead of averaging ratios), the sample size and
 -- the confidence interval where the KPI has one.  Breakdown 'total' has dimension 'all'.
--- Retention, churn and simple CLV are defined for week, month, quarter and year only.
+-- Retention, churn, simple CLV and the active loyalty share are defined for week, month, quarter and
+-- year only.
 CREATE MATERIALIZED VIEW cxkpi.kpi_values AS
-WITH cfg AS (
+WITH cfg AS MATERIALIZED (
     SELECT cxkpi.setting('time_zone') AS tz, cxkpi.setting('confidence')::double precision AS conf,
            cxkpi.setting('csat_scale')::integer AS csat_scale, cxkpi.setting('ces_scale')::integer AS ces_scale,
            cxkpi.setting('retention_active_window')::integer AS ret_w,
@@ -243,8 +246,12 @@ ly AS (
     SELECT g.grain, date_trunc(g.grain, c.day::timestamp)::date AS period_start, max(c.members)::bigint AS members
     FROM (SELECT day, sum(enrolled) OVER (ORDER BY day) AS members FROM cxkpi.daily_loyalty) AS c CROSS JOIN g
     GROUP BY 1, 2),
+-- Member activity of every day, and the data horizon (the last day with an order or a member
+-- activity): the active window of the current, unfinished period ends there.
 lys AS (
-    SELECT @extschema@.rollup(active) AS s, max(day) AS last_day FROM cxkpi.daily_loyalty),
+    SELECT @extschema@.rollup(active) AS s,
+           greatest(max(day), (SELECT max(day) FROM cxkpi.daily_customer_activity)) AS last_day
+    FROM cxkpi.daily_loyalty),
 ar AS (
     SELECT g.grain, date_trunc(g.grain, d.day::timestamp)::date AS period_start,
            CASE WHEN grouping(d.app_store) = 0 THEN 'app_store' ELSE 'total' END AS breakdown,
@@ -357,8 +364,8 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
            cxkpi.wilson_ci_upper(a.active, ly.members, cfg.conf)
     FROM ly, lys, cfg,
          LATERAL (SELECT @extschema@.active_customers(lys.s,
-                      least((ly.period_start + ('1 ' || ly.grain)::interval)::date - 1, lys.last_day), cfg.loy_w) AS active) AS a
-    WHERE lys.s IS NOT NULL
+                      least((ly.period_start + cxkpi.grain_interval(ly.grain))::date - 1, lys.last_day), cfg.loy_w) AS active) AS a
+    WHERE lys.s IS NOT NULL AND ly.grain <> 'day'   -- a rolling share: weeks and longer
     -- digital experience
     UNION ALL
     SELECT grain, period_start, 'app_rating', breakdown, dimension, @extschema@.csat_mean(s),
@@ -442,7 +449,7 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
            NULL, NULL, @extschema@.customers(a.s), NULL, NULL
     FROM od AS o JOIN act AS a USING (grain, period_start) JOIN ret AS r USING (grain, period_start)
     WHERE o.breakdown = 'total' AND r.at_start IS NOT NULL)
-SELECT kv.grain, kv.period_start, (kv.period_start + ('1 ' || kv.grain)::interval)::date - 1 AS period_end,
+SELECT kv.grain, kv.period_start, (kv.period_start + cxkpi.grain_interval(kv.grain))::date - 1 AS period_end,
        kv.period_start::timestamp AT TIME ZONE cfg.tz AS "time",
        kv.kpi, kv.breakdown, kv.dimension, kv.value::double precision AS value,
        kv.numerator::double precision AS numerator, kv.denominator::double precision AS denominator,
@@ -455,10 +462,11 @@ CREATE INDEX kpi_values_kpi ON cxkpi.kpi_values (kpi, grain, period_start);
 
 -- Refreshes every rollup in dependency order (the daily matviews, then kpi_values), in the
 -- caller's transaction.  CONCURRENTLY (the default) lets readers continue: each view is rebuilt
--- aside and the differences applied.  Only the owner of the matviews (the role that created
+-- aside and the differences applied.  work_mem is raised for the refresh (a batch job whose
+-- aggregates keep 100-byte summaries per group) so that they stay in memory.  Only the owner of the matviews (the role that created
 -- the extension) can refresh them.
 CREATE PROCEDURE cxkpi.refresh_dashboard(concurrently boolean DEFAULT true)
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET work_mem = '128MB' AS $$
 DECLARE
     mv text;
     conc boolean := $1;     -- "concurrently" is a keyword in PL/pgSQL expressions
@@ -474,3 +482,4 @@ BEGIN
 END $$;
 COMMENT ON PROCEDURE cxkpi.refresh_dashboard(boolean) IS
     'Refreshes every dashboard rollup in dependency order (daily matviews, then cxkpi.kpi_values); CONCURRENTLY by default, so readers are never blocked.';
+REVOKE ALL ON PROCEDURE cxkpi.refresh_dashboard(boolean) FROM PUBLIC;

@@ -7,7 +7,7 @@
 CREATE FUNCTION cxkpi.previous_period_start(grain text, period_start date) RETURNS date
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     AS $$ SELECT CASE grain WHEN 'day' THEN period_start - 1 WHEN 'week' THEN period_start - 7
-                 ELSE (period_start - ('1 ' || grain)::interval)::date END $$;
+                 ELSE (period_start - cxkpi.grain_interval(grain))::date END $$;
 COMMENT ON FUNCTION cxkpi.previous_period_start(text, date) IS
     'First day of the period before the one starting on period_start, at the same grain.';
 CREATE FUNCTION cxkpi.year_ago_period_start(grain text, period_start date) RETURNS date
@@ -24,7 +24,9 @@ SELECT v.grain, v.period_start, v.period_end, v."time", d.section, v.kpi, d.name
        d.direction, v.breakdown, v.dimension, v.value, v.numerator, v.denominator, v.sample_size,
        v.ci_lower, v.ci_upper,
        p.value AS previous_value, v.value - p.value AS change_vs_previous,
-       y.period_start AS year_ago_period_start, y.period_end AS year_ago_period_end,
+       cxkpi.year_ago_period_start(v.grain, v.period_start) AS year_ago_period_start,
+       (cxkpi.year_ago_period_start(v.grain, v.period_start) + cxkpi.grain_interval(v.grain))::date - 1
+           AS year_ago_period_end,
        y.value AS value_year_ago, y.sample_size AS sample_size_year_ago, v.value - y.value AS yoy_change,
        100 * (v.value - y.value) / nullif(abs(y.value), 0) AS yoy_change_pct,
        t.target, t.red_threshold, t.yellow_threshold, t.min_sample_size,

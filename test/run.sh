@@ -10,7 +10,7 @@ case "$target" in test|demo|bench) ;; *) echo "usage: $0 test|demo|bench" >&2; e
 
 # Debian packages the build, the tests and the demo need.
 packages=(make gcc postgresql-15 postgresql-common postgresql-server-dev-15
-          postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+          postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-15-cron
           libgsl-dev libroaring-dev)
 missing=()
 for p in "${packages[@]}"; do

@@ -1,7 +1,7 @@
 -- Errors with their SQLSTATEs, overflow checks, and the function labels every object must carry.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(26);
+SELECT plan(27);
 
 -- out-of-range scores: 22003
 SELECT throws_ok('SELECT nps_agg(x) FROM (VALUES (11)) v(x)', '22003', 'NPS score 11 is out of range', 'NPS 11');
@@ -55,10 +55,19 @@ SELECT is((SELECT s::text FROM m), '(v1,n=1,counts={0,0,0,0,0,0,0,0,0,0,1})', 't
 -- IMMUTABLE; every accessor (a function of one summary returning a scalar) is STRICT.
 SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
-           WHERE p.proparallel <> 's'), 0::bigint, 'every function and aggregate is PARALLEL SAFE');
+           WHERE p.proparallel <> 's' AND p.prokind <> 'p' AND p.prorettype <> 'trigger'::regtype), 0::bigint,
+          'every function and aggregate is PARALLEL SAFE (trigger functions and the refresh procedure of the dashboard write, and never run in a parallel query)');
 SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
-           WHERE p.prokind = 'f' AND p.provolatile <> 'i'), 0::bigint, 'every function is IMMUTABLE');
+           WHERE p.prokind = 'f' AND p.provolatile <> 'i' AND p.prorettype <> 'trigger'::regtype
+             AND p.oid NOT IN ('cxkpi.setting(text)'::regprocedure, 'cxkpi.as_of()'::regprocedure)), 0::bigint,
+          'every function is IMMUTABLE, but for the dashboard''s trigger functions and its two settings readers');
+SELECT is((SELECT string_agg(p.oid::regprocedure::text || ' ' || p.provolatile, ', ' ORDER BY p.oid::regprocedure::text)
+           FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
+           JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
+           WHERE p.prokind = 'f' AND p.provolatile <> 'i' AND p.prorettype <> 'trigger'::regtype),
+          'cxkpi.as_of() s, cxkpi.setting(text) s',
+          'the settings readers are STABLE: they read cxkpi.settings');
 SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
            WHERE p.prokind = 'f' AND NOT p.proisstrict

@@ -1,0 +1,448 @@
+-- The dashboard layer on a small hand-built dataset: every KPI of every view against values
+-- worked out by hand (in the comments) or computed in plain SQL from the raw rows; statuses at
+-- the threshold edges; year over year; config edits; constraints; the reader role; comments and
+-- column types; forced parallel refresh = serial refresh.
+BEGIN;
+SET client_min_messages = warning;
+SELECT plan(189);
+
+-- Scorecard period: as_of 2025-04-01, grain month -> March 2025; a year earlier March 2024.
+UPDATE cxkpi.settings SET value = '2025-04-01' WHERE key = 'as_of';
+
+INSERT INTO cxkpi.customers VALUES
+    (1, '2024-03-05', 'social', 10.00), (2, '2024-03-10', 'email', 20.00),
+    (3, '2025-03-02', 'social', 30.00), (4, '2025-03-15', 'paid_search', 50.00),
+    (5, '2025-02-20', 'store', 0), (6, '2024-02-01', 'referral', 5.00);
+INSERT INTO cxkpi.loyalty_members VALUES
+    (1, '2024-06-01', '2025-03-20', 'gold'), (2, '2025-03-10', NULL, 'standard'), (6, '2024-02-01', '2024-05-01', 'standard');
+-- Orders (net = gross - discount).  Segment: loyalty if enrolled by the order day, else new for
+-- a first order, else returning.
+INSERT INTO cxkpi.orders VALUES
+    (101, 1, '2024-03-05 10:00+00', 'web_desktop', 2, 100.00, 0),     -- new
+    (102, 2, '2024-03-10 10:00+00', 'web_mobile', 1, 50.00, 10.00),   -- new, net 40
+    (103, 6, '2024-03-20 10:00+00', 'store', 3, 90.00, 0),            -- loyalty (enrolled 2024-02-01)
+    (104, 1, '2025-02-10 10:00+00', 'app', 1, 40.00, 0),              -- loyalty
+    (105, 5, '2025-02-25 10:00+00', 'store', 2, 60.00, 0),            -- new
+    (112, 6, '2025-02-14 10:00+00', 'web_desktop', 1, 20.00, 0),      -- loyalty
+    (106, 1, '2025-03-03 10:00+00', 'web_desktop', 2, 120.00, 20.00), -- loyalty, net 100
+    (107, 3, '2025-03-02 10:00+00', 'app', 1, 30.00, 0),              -- new
+    (108, 3, '2025-03-20 10:00+00', 'app', 4, 200.00, 0),             -- returning
+    (109, 4, '2025-03-15 10:00+00', 'web_mobile', 1, 80.00, 0),       -- new
+    (110, 2, '2025-03-12 10:00+00', 'store', 2, 70.00, 0),            -- loyalty (enrolled 2025-03-10)
+    (111, 5, '2025-03-05 10:00+00', 'store', 1, 25.00, 0);            -- returning
+INSERT INTO cxkpi.order_returns VALUES
+    (1, 106, '2025-03-10 10:00+00', '2025-03-15 10:00+00', 1, 50.00, 'customer', 'size'),
+    (2, 108, '2025-03-25 10:00+00', NULL, 4, 200.00, 'merchant', 'recall'),
+    (3, 104, '2025-03-01 10:00+00', NULL, 1, 40.00, 'customer', NULL),
+    (4, 101, '2024-03-15 10:00+00', NULL, 1, 30.00, 'customer', NULL);
+INSERT INTO cxkpi.survey_responses (response_id, responded_at, survey, score, scale, channel) VALUES
+    -- NPS March 2025: 5 promoters, 2 passives, 3 detractors -> 20
+    (1, '2025-03-01 12:00+00', 'nps', 10, 10, 'store'), (2, '2025-03-02 12:00+00', 'nps', 10, 10, 'web'),
+    (3, '2025-03-03 12:00+00', 'nps', 9, 10, 'web'), (4, '2025-03-04 12:00+00', 'nps', 9, 10, 'app'),
+    (5, '2025-03-05 12:00+00', 'nps', 9, 10, 'store'), (6, '2025-03-06 12:00+00', 'nps', 8, 10, 'store'),
+    (7, '2025-03-07 12:00+00', 'nps', 7, 10, 'app'), (8, '2025-03-08 12:00+00', 'nps', 6, 10, 'store'),
+    (9, '2025-03-09 12:00+00', 'nps', 3, 10, 'web'), (10, '2025-03-10 12:00+00', 'nps', 0, 10, 'app'),
+    -- NPS March 2024: 3 promoters, 1 detractor -> 50
+    (11, '2024-03-01 12:00+00', 'nps', 10, 10, 'store'), (12, '2024-03-02 12:00+00', 'nps', 10, 10, 'web'),
+    (13, '2024-03-03 12:00+00', 'nps', 6, 10, 'web'), (14, '2024-03-04 12:00+00', 'nps', 9, 10, 'app'),
+    -- CSAT March 2025 on 1-5: store 5 4 4, web 3 4, app 2, returns 5; one 10-point answer (not shown)
+    (20, '2025-03-01 12:00+00', 'csat', 5, 5, 'store'), (21, '2025-03-02 12:00+00', 'csat', 4, 5, 'store'),
+    (22, '2025-03-03 12:00+00', 'csat', 4, 5, 'store'), (23, '2025-03-04 12:00+00', 'csat', 3, 5, 'web'),
+    (24, '2025-03-05 12:00+00', 'csat', 4, 5, 'web'), (25, '2025-03-06 12:00+00', 'csat', 2, 5, 'app'),
+    (26, '2025-03-07 12:00+00', 'csat', 5, 5, 'returns'), (27, '2025-03-08 12:00+00', 'csat', 9, 10, 'web'),
+    -- CES March 2025 on 1-7: 7 5 3 (mean 5); one 5-point answer (not shown)
+    (30, '2025-03-01 12:00+00', 'ces', 7, 7, 'chat'), (31, '2025-03-02 12:00+00', 'ces', 5, 7, 'chat'),
+    (32, '2025-03-03 12:00+00', 'ces', 3, 7, 'phone'), (33, '2025-03-04 12:00+00', 'ces', 1, 5, 'phone');
+-- Sessions March 2025: desktop 4 (1 converted), mobile 5 (none), app 1 (converted); stores: 30
+-- visitors, 2 store orders (110, 111) -> 4 / 40 overall.
+INSERT INTO cxkpi.web_sessions VALUES
+    (1, '2025-03-01 09:00+00', 'desktop', NULL, true, true, true), (2, '2025-03-01 09:00+00', 'desktop', NULL, true, true, false),
+    (3, '2025-03-02 09:00+00', 'desktop', NULL, true, false, false), (4, '2025-03-02 09:00+00', 'desktop', NULL, false, false, false),
+    (5, '2025-03-03 09:00+00', 'mobile', NULL, false, false, false), (6, '2025-03-03 09:00+00', 'mobile', NULL, true, false, false),
+    (7, '2025-03-04 09:00+00', 'mobile', NULL, false, false, false), (8, '2025-03-04 09:00+00', 'mobile', NULL, false, false, false),
+    (9, '2025-03-05 09:00+00', 'mobile', NULL, false, false, false), (10, '2025-03-05 09:00+00', 'app', 3, true, true, true);
+INSERT INTO cxkpi.store_traffic VALUES ('store_a', '2025-03-05', 10), ('store_a', '2025-03-12', 20);
+-- Carts March 2025: 5 created, 1 converted, 4 abandoned, 1 of them recovered.
+INSERT INTO cxkpi.carts VALUES
+    (1, '2025-03-01 09:00+00', 'desktop', NULL, '2025-03-01 09:20+00', NULL, NULL),
+    (2, '2025-03-02 09:00+00', 'desktop', NULL, NULL, '2025-03-02 11:00+00', '2025-03-04 09:00+00'),
+    (3, '2025-03-03 09:00+00', 'mobile', NULL, NULL, '2025-03-03 11:00+00', NULL),
+    (4, '2025-03-04 09:00+00', 'mobile', NULL, NULL, NULL, NULL),
+    (5, '2025-03-05 09:00+00', 'app', NULL, NULL, '2025-03-05 11:00+00', NULL);
+-- Tickets March 2025: responses 2, 0.5, 6 and 4 hours; T5 unanswered; 3 of 5 resolved, one of
+-- them in one contact without reopening.
+INSERT INTO cxkpi.support_tickets VALUES
+    (1, NULL, 'email', '2025-03-01 08:00+00', '2025-03-01 10:00+00', '2025-03-01 12:00+00', 1, false),
+    (2, NULL, 'chat', '2025-03-02 09:00+00', '2025-03-02 09:30+00', '2025-03-02 10:00+00', 2, false),
+    (3, NULL, 'phone', '2025-03-03 10:00+00', '2025-03-03 16:00+00', '2025-03-05 10:00+00', 1, true),
+    (4, NULL, 'email', '2025-03-04 00:00+00', '2025-03-04 04:00+00', NULL, NULL, false),
+    (5, NULL, 'phone', '2025-03-05 00:00+00', NULL, NULL, NULL, false);
+INSERT INTO cxkpi.app_ratings VALUES
+    (1, '2025-03-01 12:00+00', 'app_store', 5, '3.1', NULL), (2, '2025-03-02 12:00+00', 'app_store', 4, '3.1', NULL),
+    (3, '2025-03-03 12:00+00', 'google_play', 3, '3.1', NULL);
+INSERT INTO cxkpi.metric_observations VALUES
+    ('website_load_time_seconds', '2025-03-01 12:00+00', '', 2.0, 1), ('website_load_time_seconds', '2025-03-15 12:00+00', '', 2.6, 1),
+    ('uptime_pct', '2025-03-01 12:00+00', '', 100, 1000), ('uptime_pct', '2025-03-02 12:00+00', '', 99, 440),
+    ('staff_training_hours', '2025-03-31 12:00+00', 'store_a', 40, 1), ('staff_training_hours', '2025-03-31 12:00+00', 'store_b', 50, 1);
+
+CALL cxkpi.refresh_dashboard(false);
+
+CREATE FUNCTION pg_temp.sc(k text, b text DEFAULT 'total', d text DEFAULT 'all') RETURNS numeric
+    LANGUAGE sql AS $$ SELECT round(value::numeric, 6) FROM cxkpi.kpi_scorecard WHERE kpi = k AND breakdown = b AND dimension = d $$;
+CREATE FUNCTION pg_temp.st(k text, b text DEFAULT 'total', d text DEFAULT 'all') RETURNS text
+    LANGUAGE sql AS $$ SELECT status FROM cxkpi.kpi_scorecard WHERE kpi = k AND breakdown = b AND dimension = d $$;
+-- Runs a statement as cxkpi_reader: the first column of its first row, or the SQLSTATE.
+CREATE FUNCTION pg_temp.as_reader(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    r text;
+BEGIN
+    SET LOCAL ROLE cxkpi_reader;
+    BEGIN
+        EXECUTE q INTO r;
+        r := coalesce(r, 'ok');
+    EXCEPTION WHEN OTHERS THEN
+        r := SQLSTATE;
+    END;
+    RESET ROLE;
+    RETURN r;
+END $$;
+CREATE FUNCTION pg_temp.ts(g text, p date, k text, b text DEFAULT 'total', d text DEFAULT 'all') RETURNS numeric
+    LANGUAGE sql AS $$ SELECT round(value::numeric, 6) FROM cxkpi.kpi_timeseries
+                       WHERE grain = g AND period_start = p AND kpi = k AND breakdown = b AND dimension = d $$;
+
+-- Period bounds
+SELECT results_eq($$SELECT DISTINCT period_start, period_end, year_ago_period_start, year_ago_period_end, grain FROM cxkpi.kpi_scorecard$$,
+                  $$VALUES (date '2025-03-01', date '2025-03-31', date '2024-03-01', date '2024-03-31', 'month')$$,
+                  'scorecard: the last complete month before as_of, and the same month a year earlier');
+SELECT is((SELECT count(*) FROM cxkpi.kpi_scorecard WHERE breakdown = 'total'),
+          (SELECT count(*) FROM cxkpi.kpi_definitions), 'one total row per KPI of the catalogue');
+
+-- Satisfaction
+SELECT is(pg_temp.sc('nps'), 20.000000, 'NPS: (5 promoters - 3 detractors) / 10');
+SELECT is((SELECT value_year_ago FROM cxkpi.kpi_scorecard WHERE kpi = 'nps' AND breakdown = 'total'), 50::float8, 'NPS a year earlier: (3 - 1) / 4');
+SELECT is((SELECT yoy_change FROM cxkpi.kpi_scorecard WHERE kpi = 'nps' AND breakdown = 'total'), -30::float8, 'NPS year-over-year change');
+SELECT is((SELECT yoy_change_pct FROM cxkpi.kpi_scorecard WHERE kpi = 'nps' AND breakdown = 'total'), -60::float8, 'NPS relative YoY change');
+SELECT is((SELECT (numerator, denominator, sample_size)::text FROM cxkpi.kpi_scorecard WHERE kpi = 'nps' AND breakdown = 'total'),
+          '(2,10,10)', 'NPS numerator (P - D), denominator and sample');
+SELECT is((SELECT (round(ci_lower::numeric, 9), round(ci_upper::numeric, 9))::text FROM cxkpi.kpi_scorecard WHERE kpi = 'nps' AND breakdown = 'total'),
+          (SELECT (round(nps_ci_lower(s)::numeric, 9), round(nps_ci_upper(s)::numeric, 9))::text
+           FROM (SELECT nps_agg(score) s FROM cxkpi.survey_responses WHERE survey = 'nps' AND responded_at >= '2025-03-01' AND responded_at < '2025-04-01') q),
+          'NPS interval = nps_ci of the raw March answers');
+SELECT is(pg_temp.sc('nps', 'channel', 'store'), round(100.0 * (2 - 1) / 4, 6), 'NPS store: 10, 9, 8, 6');
+SELECT is(pg_temp.sc('nps', 'channel', 'app'), round(100.0 * (1 - 1) / 3, 6), 'NPS app: 9, 7, 0');
+SELECT is(pg_temp.sc('nps', 'channel', 'web'), round(100.0 * (2 - 1) / 3, 6), 'NPS web: 10, 9, 3');
+SELECT is(pg_temp.st('nps'), 'insufficient data', 'NPS: 10 answers < min sample 100');
+SELECT is(pg_temp.sc('csat'), round(27 / 7.0, 6), 'CSAT mean: 27 / 7 (the 10-point answer is left out)');
+SELECT is(pg_temp.sc('csat', 'channel', 'store'), round(13 / 3.0, 6), 'CSAT in-store');
+SELECT is(pg_temp.sc('csat', 'channel', 'web'), 3.5, 'CSAT online');
+SELECT is(pg_temp.sc('csat', 'channel', 'app'), 2.0, 'CSAT app');
+SELECT is(pg_temp.st('csat'), 'insufficient data', 'CSAT: 7 answers < 30');
+SELECT is(pg_temp.sc('csat_satisfied_pct'), round(500 / 7.0, 6), 'CSAT % satisfied: 5 of 7 in 4-5');
+SELECT is(pg_temp.sc('ces'), 5.0, 'CES mean 7, 5, 3 (the 5-point answer is left out)');
+SELECT is(pg_temp.sc('returns_csat'), 5.0, 'returns CSAT');
+SELECT is((SELECT (round(csat_mean_score::numeric, 9), csat_responses, nps_points, nps_responses)::text FROM cxkpi.kpi_satisfaction
+           WHERE grain = 'month' AND period_start = '2025-03-01' AND channel = 'store'),
+          (SELECT (round(13 / 3.0, 9), 3, 25::float8, 4)::text), 'satisfaction view, in-store row');
+
+-- Purchase experience
+SELECT is(pg_temp.sc('conversion_rate'), 10.0, 'conversion: 4 of 40 visits');
+SELECT is(pg_temp.sc('conversion_rate', 'device', 'desktop'), 25.0, 'conversion desktop 1 / 4');
+SELECT is(pg_temp.sc('conversion_rate', 'device', 'mobile'), 0.0, 'conversion mobile 0 / 5');
+SELECT is(pg_temp.sc('conversion_rate', 'device', 'store'), round(200 / 30.0, 6), 'conversion in-store 2 orders / 30 visitors');
+SELECT is((SELECT (round(ci_lower::numeric, 9), round(ci_upper::numeric, 9))::text FROM cxkpi.kpi_scorecard WHERE kpi = 'conversion_rate' AND breakdown = 'total'),
+          (SELECT (round(csat_ci_lower(s)::numeric, 9), round(csat_ci_upper(s)::numeric, 9))::text
+           FROM (SELECT csat_agg(x) AS s FROM (SELECT g <= 4 AS x FROM generate_series(1, 40) g) q) q),
+          'conversion interval: Wilson of 4 / 40');
+SELECT is(pg_temp.st('conversion_rate'), 'insufficient data', 'conversion: 40 visits < 100');
+SELECT is(pg_temp.sc('aov'), round(505 / 6.0, 6), 'AOV March 2025: 505 / 6');
+SELECT is((SELECT round(value_year_ago::numeric, 6) FROM cxkpi.kpi_scorecard WHERE kpi = 'aov' AND breakdown = 'total'), round(230 / 3.0, 6), 'AOV March 2024: 230 / 3');
+SELECT is((SELECT round(yoy_change::numeric, 6) FROM cxkpi.kpi_scorecard WHERE kpi = 'aov' AND breakdown = 'total'), 7.5, 'AOV YoY +7.50');
+SELECT is(pg_temp.sc('aov', 'segment', 'new'), 55.0, 'AOV new customers (107, 109)');
+SELECT is(pg_temp.sc('aov', 'segment', 'returning'), 112.5, 'AOV returning (108, 111)');
+SELECT is(pg_temp.sc('aov', 'segment', 'loyalty'), 85.0, 'AOV loyalty (106, 110)');
+SELECT is(pg_temp.sc('aov', 'channel', 'store'), 47.5, 'AOV store');
+SELECT is(pg_temp.sc('aov', 'channel', 'app'), 115.0, 'AOV app');
+SELECT is((SELECT (value, numerator, denominator)::text FROM cxkpi.kpi_scorecard WHERE kpi = 'aov' AND breakdown = 'segment' AND dimension = 'loyalty'),
+          '(85,170,2)', 'AOV numerator and denominator');
+SELECT is(pg_temp.sc('cart_abandonment_rate'), 80.0, 'cart abandonment 4 / 5');
+SELECT is(pg_temp.sc('cart_recovery_rate'), 25.0, 'cart recovery 1 / 4');
+SELECT is(pg_temp.sc('cart_abandonment_rate', 'device', 'mobile'), 100.0, 'cart abandonment mobile 2 / 2');
+SELECT is((SELECT (conversion_rate_pct, conversions, visits)::text FROM cxkpi.kpi_purchase_experience
+           WHERE grain = 'month' AND period_start = '2025-03-01' AND breakdown = 'device' AND dimension = 'desktop'),
+          '(25,1,4)', 'purchase experience view, desktop row');
+
+-- Service quality
+SELECT is(pg_temp.sc('response_time_hours'), 3.125, 'response time mean (2 + 0.5 + 6 + 4) / 4');
+SELECT is(pg_temp.sc('response_time_median_hours'), 3.0, 'response time median');
+SELECT is(pg_temp.sc('response_time_p90_hours'), 5.4, 'response time p90: 4 + 0.7 * (6 - 4)');
+SELECT is(pg_temp.sc('response_time_hours', 'channel', 'email'), 3.0, 'response time email (2, 4)');
+SELECT is(pg_temp.sc('response_time_hours', 'channel', 'phone'), 6.0, 'response time phone');
+SELECT is(pg_temp.sc('resolution_rate'), 60.0, 'resolution 3 / 5');
+SELECT is(pg_temp.sc('first_contact_resolution_rate'), round(100 / 3.0, 6), 'first contact resolution 1 / 3');
+SELECT is((SELECT (response_time_median_hours, response_time_p90_hours, responded_tickets, resolved_tickets, tickets)::text
+           FROM cxkpi.kpi_service_quality WHERE grain = 'month' AND period_start = '2025-03-01' AND channel = 'all'),
+          (SELECT (percentile_cont(0.5) WITHIN GROUP (ORDER BY h), percentile_cont(0.9) WITHIN GROUP (ORDER BY h), count(h), 3, 5)::text
+           FROM (SELECT extract(epoch FROM first_response_at - created_at)::float8 / 3600 AS h FROM cxkpi.support_tickets) q),
+          'service quality view against percentile_cont over the raw tickets');
+
+-- Loyalty and retention
+SELECT is(pg_temp.sc('retention_rate'), round(200 / 3.0, 6), 'retention March 2025: 2 of the 3 February customers (1, 5, 6) ordered again');
+SELECT is(pg_temp.sc('churn_rate'), round(100 / 3.0, 6), 'churn 1 / 3');
+SELECT is((SELECT (numerator, denominator)::text FROM cxkpi.kpi_scorecard WHERE kpi = 'retention_rate' AND breakdown = 'total'), '(2,3)', 'retention numerator and denominator');
+SELECT is((SELECT value_year_ago FROM cxkpi.kpi_scorecard WHERE kpi = 'retention_rate'), NULL, 'no retention in March 2024 (no customer in February 2024)');
+SELECT is(pg_temp.sc('loyalty_members'), 3.0, 'loyalty members enrolled by 2025-03-31');
+SELECT is(pg_temp.sc('loyalty_active_share'), 100.0, 'active members (90 days): 1, 2 and 6');
+SELECT is((SELECT value_year_ago FROM cxkpi.kpi_scorecard WHERE kpi = 'loyalty_members'), 1::float8, 'members at the end of March 2024');
+SELECT is((SELECT (round(retention_rate_pct::numeric, 9), retained_customers, customers_at_start, loyalty_members, active_loyalty_members)::text
+           FROM cxkpi.kpi_loyalty_retention WHERE grain = 'month' AND period_start = '2025-03-01'),
+          (SELECT (round(200 / 3.0, 9), 2, 3, 3, 3)::text), 'loyalty and retention view');
+SELECT is(pg_temp.ts('quarter', '2025-01-01', 'retention_rate'), NULL, 'no quarterly retention for Q1 2025: nobody ordered in Q4 2024');
+SELECT is(pg_temp.ts('year', '2025-01-01', 'retention_rate'), round(100 * 3 / 3.0, 6), 'yearly retention 2025: 1, 2 and 6 of 2024 all came back');
+
+-- Digital experience and operational efficiency
+SELECT is(pg_temp.sc('app_rating'), 4.0, 'app rating (5 + 4 + 3) / 3');
+SELECT is(pg_temp.sc('app_rating', 'app_store', 'google_play'), 3.0, 'app rating Google Play');
+SELECT is(pg_temp.sc('website_load_time_seconds'), 2.3, 'load time mean');
+SELECT is(pg_temp.sc('uptime_pct'), round((100 * 1000 + 99 * 440) / 1440.0, 6), 'uptime weighted by minutes');
+SELECT is(pg_temp.sc('staff_training_hours'), 45.0, 'training hours over both stores');
+SELECT is(pg_temp.sc('staff_training_hours', 'dimension', 'store_b'), 50.0, 'training hours store_b');
+SELECT is((SELECT count(*) FROM cxkpi.kpi_scorecard WHERE kpi = 'website_load_time_seconds'), 1::bigint, 'no dimension row for observations without a dimension');
+SELECT is((SELECT count(*) FROM cxkpi.kpi_digital_operations WHERE grain = 'month' AND period_start = '2025-03-01'),
+          (SELECT count(*) FROM cxkpi.kpi_values WHERE grain = 'month' AND period_start = '2025-03-01'
+              AND kpi IN ('app_rating', 'website_load_time_seconds', 'uptime_pct', 'staff_training_hours')),
+          'digital and operations view holds the rating and the observed KPIs');
+
+-- Returns (order-date basis for the rates, return-date basis for the return events)
+SELECT is(pg_temp.sc('return_rate'), round(200 / 6.0, 6), 'return rate: orders 106, 108 of 6');
+SELECT is(pg_temp.sc('full_return_rate'), round(100 / 6.0, 6), 'orders returned completely: 108');
+SELECT is(pg_temp.sc('item_return_rate'), round(500 / 11.0, 6), 'items 5 of 11');
+SELECT is(pg_temp.sc('value_return_rate'), round(25000 / 505.0, 6), 'value 250 of 505');
+SELECT is(pg_temp.sc('avg_return_value'), 125.0, 'average return value 250 / 2');
+SELECT is(pg_temp.sc('first_order_return_rate'), 0.0, 'first orders 107, 109: no return');
+SELECT is(pg_temp.sc('repeat_order_return_rate'), 50.0, 'repeat orders 106, 108, 110, 111: two returned');
+SELECT is(pg_temp.sc('merchant_initiated_share'), round(100 / 3.0, 6), 'merchant-initiated 1 of the 3 March returns');
+SELECT is(pg_temp.sc('avg_days_to_return'), round(31 / 3.0, 6), 'days to return 7, 5, 19');
+SELECT is((SELECT round(value_year_ago::numeric, 9) FROM cxkpi.kpi_scorecard WHERE kpi = 'return_rate' AND breakdown = 'total'), round(100 / 3.0, 9), 'return rate March 2024: 101 of 3');
+SELECT is((SELECT (round(return_rate_pct::numeric, 9), orders_with_return, orders, customers, orders_per_customer, returns, returns_per_customer)::text
+           FROM cxkpi.kpi_returns WHERE grain = 'month' AND period_start = '2025-03-01' AND breakdown = 'total'),
+          (SELECT (round(200 / 6.0, 9), 2, 6, 5, 1.2::float8, 3, 0.6::float8)::text), 'returns view, total row');
+SELECT is((SELECT return_rate_pct FROM cxkpi.kpi_returns WHERE grain = 'month' AND period_start = '2025-03-01' AND dimension = 'store'),
+          0::float8, 'returns view, store row');
+
+-- Customer value
+SELECT is(pg_temp.sc('purchase_frequency'), 1.2, 'purchase frequency 6 orders / 5 customers');
+SELECT is(pg_temp.sc('repeat_customer_rate'), 20.0, 'repeat customers: 3 ordered on two days');
+SELECT is(pg_temp.sc('new_customers'), 2.0, 'new customers March 2025: 3, 4');
+SELECT is(pg_temp.sc('cac'), 40.0, 'CAC (30 + 50) / 2');
+SELECT is(pg_temp.sc('cac', 'acquisition_channel', 'paid_search'), 50.0, 'CAC paid search');
+SELECT is((SELECT value_year_ago FROM cxkpi.kpi_scorecard WHERE kpi = 'cac' AND breakdown = 'total'), 15::float8, 'CAC March 2024');
+SELECT is(pg_temp.sc('clv_simple'), round(505 / 6.0 * 1.2 * 3, 6), 'simple CLV: AOV x frequency x 1 / churn');
+SELECT is((SELECT (customers, repeat_customers, new_customers, round(cac_currency::numeric, 2))::text FROM cxkpi.kpi_customer_value
+           WHERE grain = 'month' AND period_start = '2025-03-01' AND breakdown = 'total'), '(5,1,2,40.00)', 'customer value view');
+
+-- Rollups = direct: every grain equals plain SQL over the raw orders, never an average of ratios.
+SELECT is((SELECT count(*) FROM (
+    SELECT g, date_trunc(g, ordered_at AT TIME ZONE 'UTC')::date AS p, round(avg(gross_value - discount), 6) AS aov
+    FROM cxkpi.orders, unnest(ARRAY['day', 'week', 'month', 'quarter', 'year']) AS g GROUP BY 1, 2
+    EXCEPT
+    SELECT grain, period_start, round(value::numeric, 6) FROM cxkpi.kpi_values WHERE kpi = 'aov' AND breakdown = 'total') q),
+    0::bigint, 'AOV of every day, week, month, quarter and year = plain SQL over the orders');
+SELECT is(pg_temp.ts('quarter', '2025-01-01', 'aov'), round(625 / 9.0, 6), 'Q1 2025 AOV = (120 + 505) / 9, not the mean of monthly AOVs');
+SELECT isnt(pg_temp.ts('quarter', '2025-01-01', 'aov'), round((40.0 + 505 / 6.0) / 2, 6), 'and not the mean of the two monthly AOVs');
+SELECT is((SELECT count(*) FROM (
+    SELECT g, date_trunc(g, responded_at AT TIME ZONE 'UTC')::date AS p, round(nps(score)::numeric, 6)
+    FROM cxkpi.survey_responses, unnest(ARRAY['day', 'week', 'month', 'quarter', 'year']) AS g WHERE survey = 'nps' GROUP BY 1, 2
+    EXCEPT
+    SELECT grain, period_start, round(value::numeric, 6) FROM cxkpi.kpi_values WHERE kpi = 'nps' AND breakdown = 'total') q),
+    0::bigint, 'NPS of every grain = nps() over the raw answers');
+
+-- Year over year at week grain: 52 weeks earlier
+SELECT is((SELECT DISTINCT year_ago_period_start FROM cxkpi.kpi_trend WHERE grain = 'week' AND period_start = '2025-03-03'),
+          date '2024-03-04', 'the year-ago week of the week of 3 March 2025 starts on Monday 4 March 2024');
+SELECT is((SELECT round(value_year_ago::numeric, 6) FROM cxkpi.kpi_weekly_summary WHERE week_start = '2025-03-03' AND kpi = 'aov' AND breakdown = 'total'),
+          70.0, 'weekly summary: AOV of that week a year earlier (orders 101 and 102, 4 to 10 March 2024)');
+SELECT is((SELECT round(previous_month_value::numeric, 6) FROM cxkpi.kpi_monthly_report WHERE month_start = '2025-03-01' AND kpi = 'aov' AND breakdown = 'total'),
+          40.0, 'monthly report: previous month AOV (120 / 3)');
+SELECT is((SELECT round(value_year_ago::numeric, 6) FROM cxkpi.kpi_quarterly_review WHERE quarter_start = '2025-01-01' AND kpi = 'aov' AND breakdown = 'total'),
+          round(230 / 3.0, 6), 'quarterly review: Q1 2024 AOV');
+SELECT is((SELECT count(*) FROM cxkpi.kpi_timeseries WHERE grain = 'month' AND "time" >= '2025-03-01' AND "time" < '2025-04-01'),
+          (SELECT count(*) FROM cxkpi.kpi_values WHERE grain = 'month' AND period_start = '2025-03-01'), 'timeseries: a month by its time column');
+SELECT is((SELECT DISTINCT period_complete FROM cxkpi.kpi_timeseries WHERE grain = 'month' AND period_start = '2025-03-01'), true, 'March is complete on 1 April');
+SELECT is((SELECT metric FROM cxkpi.kpi_timeseries WHERE grain = 'month' AND period_start = '2025-03-01' AND kpi = 'aov' AND dimension = 'app'),
+          'aov app', 'Grafana metric name');
+
+-- Statuses at the threshold edges (the function shared with alerting)
+SELECT is(cxkpi.kpi_status('higher_is_better', 35, 100, 50, 35, NULL, 100), 'green', 'NPS exactly 35 is not below 35');
+SELECT is(cxkpi.kpi_status('higher_is_better', 34.999, 100, 50, 35, NULL, 100), 'red', 'NPS 34.999 is red');
+SELECT is(cxkpi.kpi_status('higher_is_better', 4.0, 30, 4.5, 4.0, NULL, 30), 'green', 'CSAT exactly 4.0 is not red');
+SELECT is(cxkpi.kpi_status('higher_is_better', 3.99, 30, 4.5, 4.0, NULL, 30), 'red', 'CSAT 3.99 is red');
+SELECT is(cxkpi.kpi_status('lower_is_better', 4, 30, 1, 4, NULL, 30), 'green', 'response time exactly 4 h does not exceed 4 h');
+SELECT is(cxkpi.kpi_status('lower_is_better', 4.01, 30, 1, 4, NULL, 30), 'red', 'response time 4.01 h is red');
+SELECT is(cxkpi.kpi_status('lower_is_better', 75, 30, 60, 75, NULL, 30), 'green', 'cart abandonment exactly 75 % is not above 75 %');
+SELECT is(cxkpi.kpi_status('lower_is_better', 75.01, 30, 60, 75, NULL, 30), 'red', 'cart abandonment 75.01 % is red');
+SELECT is(cxkpi.kpi_status('higher_is_better', 2.8, 100, 4, NULL, 2.8, 100), 'green', 'conversion exactly 2.8 % is not yellow');
+SELECT is(cxkpi.kpi_status('higher_is_better', 2.79, 100, 4, NULL, 2.8, 100), 'yellow', 'conversion 2.79 % is yellow');
+SELECT is(cxkpi.kpi_status('higher_is_better', 65, 30, 75, NULL, 65, 30), 'green', 'retention exactly 65 % is not yellow');
+SELECT is(cxkpi.kpi_status('higher_is_better', 64.9, 30, 75, NULL, 65, 30), 'yellow', 'retention 64.9 % is yellow');
+SELECT is(cxkpi.kpi_status('higher_is_better', 84.9, 30, 95, NULL, 85, 30), 'yellow', 'resolution 84.9 % is yellow');
+SELECT is(cxkpi.kpi_status('higher_is_better', 10, 30, 95, 20, 85, 30), 'red', 'red wins over yellow');
+SELECT is(cxkpi.kpi_status('higher_is_better', 90, 29, 95, NULL, 85, 30), 'insufficient data', 'one observation short of the minimum sample');
+SELECT is(cxkpi.kpi_status('higher_is_better', 90, 30, 95, NULL, 85, 30), 'green', 'exactly the minimum sample');
+SELECT is(cxkpi.kpi_status('higher_is_better', NULL, 30, 95, NULL, 85, 30), 'insufficient data', 'no value');
+SELECT is(cxkpi.kpi_status('higher_is_better', 90, 30, NULL, NULL, NULL, 30), 'no target', 'no target and no thresholds');
+SELECT throws_ok($$SELECT cxkpi.kpi_status('up', 1, 1, 1, 1, 1, 1)$$, '22023', NULL, 'an unknown direction is refused');
+SELECT is(cxkpi.meets_target('lower_is_better', 60, 60), false, 'target "<60 %": 60 does not meet it');
+SELECT is(cxkpi.meets_target('higher_is_better', 50, 50), true, 'target "50+": 50 meets it');
+
+-- Statuses on the scorecard follow edited thresholds at their edges (user edits of targets).
+UPDATE cxkpi.kpi_targets SET min_sample_size = 4 WHERE kpi IN ('cart_abandonment_rate', 'csat', 'response_time_hours', 'nps');
+SELECT is((SELECT is_default FROM cxkpi.kpi_targets WHERE kpi = 'nps'), false, 'an edited built-in target becomes a user row');
+SELECT is(pg_temp.st('cart_abandonment_rate'), 'red', 'cart abandonment 80 % > 75 %: red');
+SELECT is(pg_temp.st('csat'), 'red', 'CSAT 3.86 < 4.0: red');
+SELECT is(pg_temp.st('nps'), 'red', 'NPS 20 < 35: red');
+SELECT is(pg_temp.st('response_time_hours'), 'green', 'response time 3.125 h: no flag');
+SELECT is((SELECT meets_target FROM cxkpi.kpi_scorecard WHERE kpi = 'response_time_hours' AND breakdown = 'total'), false, 'but it misses the 1 h target');
+SELECT is(pg_temp.st('response_time_hours', 'channel', 'chat'), 'insufficient data', 'chat: 1 response < 4');
+UPDATE cxkpi.kpi_targets SET red_threshold = 80 WHERE kpi = 'cart_abandonment_rate';
+SELECT is(pg_temp.st('cart_abandonment_rate'), 'green', 'red threshold moved to exactly 80 %: not red');
+UPDATE cxkpi.kpi_targets SET red_threshold = 20 WHERE kpi = 'nps';
+SELECT is(pg_temp.st('nps'), 'green', 'NPS exactly at the red threshold 20: not red');
+INSERT INTO cxkpi.kpi_targets (kpi, dimension, target, red_threshold, min_sample_size) VALUES ('nps', 'web', 60, 40, 3);
+SELECT is(pg_temp.st('nps', 'channel', 'web'), 'red', 'a per-dimension target overrides the overall one (web 33.3 < 40)');
+SELECT is(pg_temp.st('nps', 'channel', 'store'), 'green', 'other channels keep the overall target (store 25 > 20)');
+INSERT INTO cxkpi.kpi_targets (kpi, valid_from, target, red_threshold, min_sample_size) VALUES ('nps', '2025-03-01', 10, 15, 1);
+SELECT is((SELECT (target, status)::text FROM cxkpi.kpi_scorecard WHERE kpi = 'nps' AND breakdown = 'total'), '(10,green)', 'a target valid from March applies to March');
+SELECT is((SELECT target FROM cxkpi.kpi_trend WHERE grain = 'month' AND period_start = '2025-02-01' AND kpi = 'aov' AND breakdown = 'total'), 145::float8, 'February keeps the seeded AOV target');
+SELECT is((SELECT (round(gap::numeric, 6), round(shortfall::numeric, 6), meets_target)::text FROM cxkpi.kpi_gap WHERE kpi = 'aov' AND breakdown = 'total'),
+          (SELECT (round(505 / 6.0 - 145, 6), round(145 - 505 / 6.0, 6), false)::text), 'gap view: AOV vs $145');
+SELECT is((SELECT round(shortfall::numeric, 6) FROM cxkpi.kpi_gap WHERE kpi = 'response_time_hours' AND breakdown = 'total'), 2.125, 'gap view: lower-is-better shortfall');
+
+-- Config tables: seeds, edits, refusals
+SELECT is((SELECT count(*) FROM cxkpi.kpi_targets WHERE is_default), 8::bigint, 'seed 000: 12 targets, 4 of them edited above');
+SELECT is((SELECT (target, red_threshold, yellow_threshold)::text FROM cxkpi.kpi_targets WHERE kpi = 'conversion_rate' AND dimension = ''),
+          '(4,,2.8)', 'seed 000: conversion target 4.0 %, yellow below 2.8 %');
+INSERT INTO cxkpi.kpi_targets (kpi, target, red_threshold, yellow_threshold, min_sample_size) VALUES ('retention_rate', 80, NULL, 70, 10);
+SELECT is((SELECT (target, yellow_threshold, is_default)::text FROM cxkpi.kpi_targets WHERE kpi = 'retention_rate'), '(80,70,f)',
+          'inserting over a built-in row replaces it (what pg_restore does), no duplicate');
+SELECT throws_ok($$DELETE FROM cxkpi.kpi_targets WHERE kpi = 'aov'$$, '55006', NULL, 'built-in targets cannot be deleted');
+SELECT lives_ok($$UPDATE cxkpi.kpi_targets SET enabled = false WHERE kpi = 'aov'$$, 'but can be switched off');
+SELECT is((SELECT status FROM cxkpi.kpi_scorecard WHERE kpi = 'aov' AND breakdown = 'total'), 'no target', 'a switched-off target gives no status');
+SELECT throws_ok($$INSERT INTO cxkpi.kpi_targets (kpi, red_threshold, yellow_threshold) VALUES ('ces', 6, 5)$$, '23514', NULL,
+                 'red above yellow for a higher-is-better KPI is refused');
+SELECT throws_ok($$UPDATE cxkpi.settings SET value = 'fortnight' WHERE key = 'scorecard_grain'$$, '22023', NULL, 'an unknown grain is refused');
+SELECT throws_ok($$UPDATE cxkpi.settings SET value = 'Mars/Olympus' WHERE key = 'time_zone'$$, '22023', NULL, 'an unknown time zone is refused');
+SELECT throws_ok($$UPDATE cxkpi.settings SET value = '2025-02-30' WHERE key = 'as_of'$$, '22008', NULL, 'an impossible date is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.settings VALUES ('colour', 'red')$$, '23514', NULL, 'an unknown setting is refused');
+UPDATE cxkpi.settings SET value = 'quarter' WHERE key = 'scorecard_grain';
+SELECT is((SELECT DISTINCT (period_start, period_end)::text FROM cxkpi.kpi_scorecard), '(2025-01-01,2025-03-31)', 'quarter grain: Q1 2025');
+UPDATE cxkpi.settings SET value = '2025-03-31' WHERE key = 'as_of';
+SELECT is((SELECT DISTINCT (period_start, year_ago_period_start)::text FROM cxkpi.kpi_scorecard), '(2024-10-01,2023-10-01)', 'as_of 31 March: Q1 is not over yet, Q4 2024 is shown');
+UPDATE cxkpi.settings SET value = 'month' WHERE key = 'scorecard_grain';
+UPDATE cxkpi.settings SET value = '2025-04-01' WHERE key = 'as_of';
+UPDATE cxkpi.settings SET value = '30' WHERE key = 'loyalty_active_days';
+CALL cxkpi.refresh_dashboard();
+SELECT is(pg_temp.sc('loyalty_active_share'), round(200 / 3.0, 6), 'active members with a 30-day window: 1 and 2 (6 last ordered on 14 February)');
+
+-- Bad rows are refused at insert with a clear error
+SELECT throws_ok($$INSERT INTO cxkpi.survey_responses (response_id, responded_at, survey, score, scale, channel) VALUES (99, now(), 'nps', 11, 10, 'web')$$,
+                 '23514', NULL, 'NPS 11 is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.survey_responses (response_id, responded_at, survey, score, scale, channel) VALUES (99, now(), 'csat', 0, 5, 'web')$$,
+                 '23514', NULL, 'CSAT 0 is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.survey_responses (response_id, responded_at, survey, score, scale, channel) VALUES (99, now(), 'ces', 3, 6, 'web')$$,
+                 '23514', NULL, 'a 6-point CES scale is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.survey_responses (response_id, responded_at, survey, score, scale, channel) VALUES (99, now(), 'nps', 5, 10, 'fax')$$,
+                 '23514', NULL, 'an unknown touchpoint is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.orders VALUES (900, 1, now(), 'web', 1, 10, 0)$$, '23514', NULL, 'an unknown order channel is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.orders VALUES (900, 1, now(), 'app', 1, 10, 11)$$, '23514', NULL, 'a discount above the gross value is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.orders VALUES (900, 1, now(), 'app', 0, 10, 0)$$, '23514', NULL, 'an order without items is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.orders VALUES (900, 77, now(), 'app', 1, 10, 0)$$, '23503', NULL, 'an order of an unknown customer is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.order_returns VALUES (90, 109, '2025-03-20', NULL, 2, 10, 'customer', NULL)$$, '23514', NULL,
+                 'returning 2 items of a 1-item order is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.order_returns VALUES (90, 107, '2025-03-20', NULL, 1, 30.01, 'customer', NULL)$$, '23514', NULL,
+                 'returning more than the net order value is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.order_returns VALUES (90, 107, '2025-03-01', NULL, 1, 10, 'customer', NULL)$$, '23514', NULL,
+                 'a return requested before its order is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.order_returns VALUES (90, 107, '2025-03-20', '2025-03-19', 1, 10, 'customer', NULL)$$, '23514', NULL,
+                 'a return received before it was requested is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.web_sessions VALUES (99, now(), 'desktop', NULL, false, false, true)$$, '23514', NULL,
+                 'a conversion without checkout is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.carts VALUES (99, '2025-03-01', 'app', NULL, '2025-03-01 01:00', '2025-03-01 02:00', NULL)$$, '23514', NULL,
+                 'a cart both converted and abandoned is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.carts VALUES (99, '2025-03-01', 'app', NULL, '2025-02-28', NULL, NULL)$$, '23514', NULL,
+                 'a cart converted before it was created is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.support_tickets VALUES (99, NULL, 'email', '2025-03-01', '2025-02-28', NULL, NULL, false)$$, '23514', NULL,
+                 'a response before the ticket is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.support_tickets VALUES (99, NULL, 'sms', '2025-03-01', NULL, NULL, NULL, false)$$, '23514', NULL,
+                 'an unknown support channel is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.app_ratings VALUES (99, now(), 'app_store', 6, NULL, NULL)$$, '23514', NULL, 'a 6-star rating is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.metric_observations VALUES ('uptime_pct', now(), '', 100.5, 1)$$, '23514', NULL, 'uptime above 100 % is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.metric_observations VALUES ('nps', now(), '', 50, 1)$$, '23514', NULL, 'an observation of a computed KPI is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.metric_observations VALUES ('uptime_pct', now(), '', 'NaN', 1)$$, '23514', NULL, 'NaN is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.loyalty_members VALUES (3, '2025-03-10', '2025-03-01', 'gold')$$, '23514', NULL, 'activity before enrolment is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.customers VALUES (99, 'infinity', 'social', 0)$$, '23514', NULL, 'an infinite date is refused');
+-- A user KPI observed elsewhere
+INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula, source, value_min, value_max)
+VALUES ('nps_staff', 'Employee NPS', 'operational_efficiency', 'points', 'higher_is_better', 'eNPS survey', 'metric_observations', -100, 100);
+INSERT INTO cxkpi.metric_observations VALUES ('nps_staff', '2025-03-10', '', 30, 1);
+CALL cxkpi.refresh_dashboard();
+SELECT is(pg_temp.sc('nps_staff'), 30.0, 'a user KPI from metric_observations shows on the scorecard');
+
+-- BI contract: comments on every view and column; standard scalar types only
+SELECT is((SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = 'cxkpi' AND c.relkind = 'v' AND obj_description(c.oid, 'pg_class') IS NULL), 0::bigint, 'every view has a COMMENT');
+SELECT is((SELECT string_agg(c.relname || '.' || a.attname, ', ') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+           WHERE n.nspname = 'cxkpi' AND c.relkind = 'v' AND col_description(c.oid, a.attnum) IS NULL), NULL, 'every view column has a COMMENT');
+SELECT is((SELECT string_agg(DISTINCT format_type(a.atttypid, NULL), ', ') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+           WHERE n.nspname = 'cxkpi' AND c.relkind = 'v'
+             AND a.atttypid NOT IN ('double precision'::regtype, 'numeric'::regtype, 'bigint'::regtype, 'date'::regtype,
+                                    'timestamp with time zone'::regtype, 'text'::regtype, 'boolean'::regtype)), NULL,
+          'view columns are double precision, numeric, bigint, date, timestamptz, text or boolean');
+SELECT is((SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+           WHERE n.nspname = 'cxkpi' AND c.relkind = 'v' AND a.attname !~ '^[a-z][a-z0-9_]*$'), 0::bigint, 'snake_case column names');
+SELECT is((SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_index i ON i.indrelid = c.oid
+           WHERE n.nspname = 'cxkpi' AND c.relkind = 'm' AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL),
+          (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'cxkpi' AND c.relkind = 'm'),
+          'every rollup matview has a plain unique index (REFRESH CONCURRENTLY)');
+
+-- The reader role: reads the views, nothing else
+SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.kpi_scorecard WHERE kpi = ''aov'' AND value IS NOT NULL'), '8',
+          'reader reads the scorecard, with its data');
+SELECT is(pg_temp.as_reader('SELECT count(*) > 0 FROM cxkpi.kpi_timeseries'), 'true', 'reader reads the timeseries');
+SELECT is(pg_temp.as_reader('SELECT count(*) > 0 FROM cxkpi.kpi_returns'), 'true', 'reader reads a section view');
+SELECT is(pg_temp.as_reader('SELECT count(*) > 0 FROM cxkpi.kpi_targets'), 'true', 'reader reads the targets');
+SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.orders'), '42501', 'reader cannot read orders');
+SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.survey_responses'), '42501', 'reader cannot read survey answers');
+SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.kpi_values'), '42501', 'reader cannot read the rollups directly');
+SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.daily_surveys'), '42501', 'reader cannot read the daily summaries');
+SELECT is(pg_temp.as_reader('UPDATE cxkpi.kpi_targets SET target = 1'), '42501', 'reader cannot edit targets');
+SELECT is(pg_temp.as_reader('INSERT INTO cxkpi.orders VALUES (999, 1, now(), ''app'', 1, 1, 0)'), '42501', 'reader cannot write data');
+SELECT is(pg_temp.as_reader('CALL cxkpi.refresh_dashboard()'), '42501', 'reader cannot refresh');
+
+-- Forced parallel refresh gives the same rollups as the serial one
+CREATE TEMP TABLE serial_values AS SELECT * FROM cxkpi.kpi_values;
+SET LOCAL force_parallel_mode = regress;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+CALL cxkpi.refresh_dashboard(false);
+SELECT is((SELECT count(*) FROM (
+    (SELECT grain, period_start, kpi, breakdown, dimension, round(value::numeric, 9), round(numerator::numeric, 6), round(denominator::numeric, 6), sample_size,
+            round(ci_lower::numeric, 9), round(ci_upper::numeric, 9) FROM serial_values
+     EXCEPT
+     SELECT grain, period_start, kpi, breakdown, dimension, round(value::numeric, 9), round(numerator::numeric, 6), round(denominator::numeric, 6), sample_size,
+            round(ci_lower::numeric, 9), round(ci_upper::numeric, 9) FROM cxkpi.kpi_values)
+    UNION ALL
+    (SELECT grain, period_start, kpi, breakdown, dimension, round(value::numeric, 9), round(numerator::numeric, 6), round(denominator::numeric, 6), sample_size,
+            round(ci_lower::numeric, 9), round(ci_upper::numeric, 9) FROM cxkpi.kpi_values
+     EXCEPT
+     SELECT grain, period_start, kpi, breakdown, dimension, round(value::numeric, 9), round(numerator::numeric, 6), round(denominator::numeric, 6), sample_size,
+            round(ci_lower::numeric, 9), round(ci_upper::numeric, 9) FROM serial_values)) d), 0::bigint,
+    'forced parallel refresh = serial refresh');
+SELECT cmp_ok((SELECT count(*) FROM serial_values), '>', 1000::bigint, 'on more than a thousand KPI rows');
+
+SELECT * FROM finish();
+ROLLBACK;
