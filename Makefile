@@ -10,7 +10,7 @@ OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/retention/*.c)))
 
 # SQL definitions, one file per KPI family, in dependency order.
 SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql src/returns.sql src/retention.sql \
-             src/dashboard_model.sql src/dashboard_rollups.sql src/dashboard_views.sql
+             src/dashboard_model.sql src/dashboard_rollups.sql src/dashboard_views.sql src/sample_data.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(wildcard updates/$(EXTENSION)--*--*.sql)
 
