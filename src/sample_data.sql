@@ -188,10 +188,10 @@ BEGIN
                cxkpi.sample_uniform(seed, 42, i) AS u_enrol
         FROM generate_series(1, n_cust) AS i)
     SELECT row_number() OVER (ORDER BY tau0, i) AS customer_id, i, tau0, lam, ga / (ga + gb) AS p,
-           CASE WHEN u_home < 0.25 THEN 'store' WHEN u_home < 0.55 THEN 'web_desktop'
-                WHEN u_home < 0.83 THEN 'web_mobile' ELSE 'app' END AS home,
+           CASE WHEN u_home < 0.15 THEN 'store' WHEN u_home < 0.48 THEN 'web_desktop'
+                WHEN u_home < 0.80 THEN 'web_mobile' ELSE 'app' END AS home,
            -- enrolment is likelier for frequent buyers, and was likelier in the programme's early years
-           u_member < least(0.9, 0.42 * sqrt(lam * 365.25 * bg_alpha / bg_r) * exp(-0.45 * tau0 / 365.25)) AS member,
+           u_member < least(0.9, 0.42 * sqrt(lam * 365.25 * bg_alpha / bg_r) * exp(-0.35 * tau0 / 365.25)) AS member,
            CASE WHEN u_enrol < 0.35 THEN 0 WHEN u_enrol < 0.7 THEN 1 ELSE 2 END AS enrol_k
     FROM c;
 
@@ -261,9 +261,9 @@ BEGIN
         SELECT e.customer_id, e.k, e.day, e.frac, c.i,
                CASE WHEN cxkpi.sample_uniform(seed, 70, (c.i << 10) | e.k) < 0.7 THEN c.home
                     ELSE (ARRAY['store', 'web_desktop', 'web_mobile', 'app'])[
-                         1 + (cxkpi.sample_uniform(seed, 71, (c.i << 10) | e.k) >= 0.25)::int
-                           + (cxkpi.sample_uniform(seed, 71, (c.i << 10) | e.k) >= 0.55)::int
-                           + (cxkpi.sample_uniform(seed, 71, (c.i << 10) | e.k) >= 0.83)::int] END AS channel,
+                         1 + (cxkpi.sample_uniform(seed, 71, (c.i << 10) | e.k) >= 0.15)::int
+                           + (cxkpi.sample_uniform(seed, 71, (c.i << 10) | e.k) >= 0.48)::int
+                           + (cxkpi.sample_uniform(seed, 71, (c.i << 10) | e.k) >= 0.80)::int] END AS channel,
                CASE WHEN m.enrolled_on <= e.day THEN 'loyalty' WHEN e.k = 0 THEN 'new' ELSE 'returning' END AS segment
         FROM cxs_ev AS e JOIN cxs_cust AS c USING (customer_id)
         LEFT JOIN cxkpi.loyalty_members AS m USING (customer_id)),
@@ -354,8 +354,9 @@ BEGIN
     -- Customers acquired by each day (to pick a known customer for sessions, surveys, tickets).
     ---------------------------------------------------------------------------------------------
     CREATE TEMP TABLE cxs_cum AS
-    SELECT d.day, coalesce(max(c.customer_id), 0) AS customers
-    FROM cxs_day AS d LEFT JOIN cxkpi.customers AS c ON c.acquired_on <= d.day GROUP BY d.day;
+    SELECT d.day, coalesce(max(c.last_id) OVER (ORDER BY d.day), 0) AS customers
+    FROM cxs_day AS d
+    LEFT JOIN (SELECT acquired_on, max(customer_id) AS last_id FROM cxkpi.customers GROUP BY 1) AS c ON c.acquired_on = d.day;
     -- (customer ids are numbered in acquisition order, so ids 1 .. customers were known on day)
 
     ---------------------------------------------------------------------------------------------
@@ -389,13 +390,14 @@ BEGIN
         FROM conv AS c WHERE c.device <> 'app'),
     app AS (
         SELECT c.yi, 'app' AS device, c.conv,
-               greatest(c.conv / 0.015,
+               greatest(c.conv / 0.08,
                         (c.conv + s.conv + (SELECT sum(f.conv) FROM fixed AS f WHERE f.yi = c.yi)) / (conv_total[c.yi] / 100)
                         - s.conv / (conv_store[c.yi] / 100) - (SELECT sum(f.visits) FROM fixed AS f WHERE f.yi = c.yi)) AS visits
         FROM conv AS c JOIN store AS s USING (yi) WHERE c.device = 'app')
     SELECT yi, device, conv, round(visits)::bigint - conv AS nonconv,
            round(conv * abandon[yi] / (1 - abandon[yi]))::bigint AS abandoned
     FROM (SELECT * FROM fixed UNION ALL SELECT * FROM app) AS x;
+    RAISE DEBUG 'generate_sample_data: converted sessions after %', clock_timestamp() - statement_timestamp();
     -- Non-converted sessions, spread over each year in business time.
     INSERT INTO cxs_sess
     SELECT b.key, 1, CASE WHEN cxkpi.sample_uniform(seed, 112, b.key) < 0.3
@@ -417,6 +419,7 @@ BEGIN
           JOIN cxs_bucket AS bb ON bb.bk = floor(k.tau * 10)::integer) AS b
     JOIN cxs_cum AS cu ON cu.day = b.day;
 
+    RAISE DEBUG 'generate_sample_data: sessions drawn after %', clock_timestamp() - statement_timestamp();
     INSERT INTO cxkpi.web_sessions (session_id, started_at, device, customer_id, added_to_cart, reached_checkout, converted)
     SELECT row_number() OVER (ORDER BY started_at, kind, key), started_at, device, customer_id, added_to_cart,
            reached_checkout, converted
@@ -462,7 +465,7 @@ BEGIN
     RAISE DEBUG 'generate_sample_data: % done after %', table_name, clock_timestamp() - statement_timestamp();
 
     ---------------------------------------------------------------------------------------------
-    -- Support tickets: about 7 % of orders lead to one (14 % if returned), plus tickets from
+    -- Support tickets: about 10 % of orders lead to one (20 % if returned), plus tickets from
     -- people who are not (yet) customers.  First response times are log-normal with seed 000's
     -- channel means (email 1.8 h, chat 0.3 h, phone 4.2 h; 2.1 / 0.5 / 4.9 the year before, a
     -- linear trend in between); the channel mix gives the 2.3 h (2.7 h) overall mean.
@@ -474,7 +477,7 @@ BEGIN
           FROM cxkpi.orders AS o
           WHERE o.ordered_at >= d_cx::timestamp AT TIME ZONE tz
             AND cxkpi.sample_uniform(seed, 140, o.order_id)
-                < CASE WHEN EXISTS (SELECT 1 FROM cxkpi.order_returns AS r WHERE r.order_id = o.order_id) THEN 0.14 ELSE 0.07 END
+                < CASE WHEN EXISTS (SELECT 1 FROM cxkpi.order_returns AS r WHERE r.order_id = o.order_id) THEN 0.2 ELSE 0.1 END
           UNION ALL
           SELECT (1::bigint << 40) | j, NULL,
                  (d_cx + floor(cxkpi.sample_uniform(seed, 142, (1::bigint << 40) | j) * (d_end - d_cx + 1))::integer)::timestamp AT TIME ZONE tz
@@ -534,7 +537,7 @@ BEGIN
     UPDATE cxs_srv AS s SET customer_id = 1 + floor(cxkpi.sample_uniform(seed, 163, s.key) * cu.customers)::bigint
     FROM cxs_cum AS cu WHERE cu.day = (s.responded_at AT TIME ZONE tz)::date AND cu.customers > 0;
     -- CSAT after orders: sampled so that store, web and app answers are 45 %, 40 % and 15 %.
-    SELECT 0.06 * count(*) INTO k_csat FROM cxkpi.orders WHERE ordered_at >= d_cx::timestamp AT TIME ZONE tz;
+    SELECT 0.10 * count(*) INTO k_csat FROM cxkpi.orders WHERE ordered_at >= d_cx::timestamp AT TIME ZONE tz;
     INSERT INTO cxs_srv
     SELECT o.order_id, 'csat', c.channel,
            o.ordered_at + make_interval(secs => CASE WHEN o.channel = 'store' THEN 600 + cxkpi.sample_uniform(seed, 171, o.order_id) * 36000
@@ -569,15 +572,15 @@ BEGIN
            + 0.3 * (extract(epoch FROM t.created_at - (d_cx::timestamp AT TIME ZONE tz)) / (365.25 * 86400) - 1.5)
     FROM cxkpi.support_tickets AS t, (VALUES (0::bigint, 'csat', 0.25), (1::bigint, 'ces', 0.30)) AS v(n, survey, rate)
     WHERE t.resolved_at IS NOT NULL AND cxkpi.sample_uniform(seed, 180 + v.n::integer * 10, t.ticket_id) < v.rate;
-    -- Received returns: CSAT of the returns experience (4.0, 3.7 the year before) and CES (5.5, 5.2).
+    -- Received returns: CSAT of the returns experience (4.1, 3.8 the year before) and CES (5.5, 5.2).
     INSERT INTO cxs_srv
     SELECT (5::bigint << 40) | (v.n << 32) | r.return_id, v.survey, 'returns',
            r.received_at + make_interval(secs => 3600 + cxkpi.sample_uniform(seed, 201, r.return_id) * 2 * 86400),
            o.customer_id, r.order_id,
-           CASE v.survey WHEN 'csat' THEN 4.0 ELSE 5.5 END
+           CASE v.survey WHEN 'csat' THEN 4.1 ELSE 5.5 END
            + 0.3 * (extract(epoch FROM r.requested_at - (d_cx::timestamp AT TIME ZONE tz)) / (365.25 * 86400) - 1.5)
     FROM cxkpi.order_returns AS r JOIN cxkpi.orders AS o USING (order_id),
-         (VALUES (0::bigint, 'csat', 0.30), (1::bigint, 'ces', 0.20)) AS v(n, survey, rate)
+         (VALUES (0::bigint, 'csat', 0.15), (1::bigint, 'ces', 0.20)) AS v(n, survey, rate)
     WHERE r.received_at IS NOT NULL AND r.requested_at >= d_cx::timestamp AT TIME ZONE tz
       AND cxkpi.sample_uniform(seed, 200 + v.n::integer * 10, r.return_id) < v.rate;
     DELETE FROM cxs_srv WHERE responded_at >= ts_end;
