@@ -655,6 +655,11 @@ BEGIN
     table_name := 'metric_observations'; row_count := n_rows; RETURN NEXT;
     RAISE DEBUG 'generate_sample_data: % done after %', table_name, clock_timestamp() - statement_timestamp();
 
+    -- The loyalty target scaled like the member count: seed 000 aims at 3.0M members for 2.4M.
+    UPDATE cxkpi.kpi_targets
+    SET target = (SELECT round(count(*) * 3.0 / 2.4) FROM cxkpi.loyalty_members WHERE enrolled_on <= d_end)
+    WHERE kpi = 'loyalty_members' AND dimension = '' AND target IS NOT NULL;
+
     -- The scorecard shows the current year against the year before.
     UPDATE cxkpi.settings SET value = (d_end + 1)::text WHERE key = 'as_of';
     UPDATE cxkpi.settings SET value = 'year' WHERE key = 'scorecard_grain';

@@ -1,70 +1,75 @@
--- cxkpi demo: survey KPIs by channel from a generated dataset.
+-- cxkpi demo: the sample dataset, the dashboard scorecard, open alerts, the churn watch list
+-- and how to connect.  psql variables: scale (data scale), color (on = ANSI colours).
+\set QUIET on
+SET client_min_messages = warning;
 CREATE EXTENSION cxkpi;
+-- A KPI value in its unit, for display.
+CREATE FUNCTION pg_temp.fmt(v double precision, unit text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE unit WHEN 'percent' THEN to_char(v, 'FM990.0') || ' %'
+                     WHEN 'currency' THEN to_char(v, 'FM$999,999,990.00')
+                     WHEN 'hours' THEN to_char(v, 'FM9,990.00') || ' h'
+                     WHEN 'seconds' THEN to_char(v, 'FM9,990.00') || ' s'
+                     WHEN 'days' THEN to_char(v, 'FM9,990.0') || ' d'
+                     WHEN 'count' THEN to_char(v, 'FM999,999,999,990')
+                     WHEN 'points' THEN to_char(v, 'FM990.0')
+                     ELSE to_char(v, 'FM999,990.00') END $$;
 
 \echo
-\echo 'Generating 60,000 survey responses over 2026 (store, web, app, phone) ...'
--- Each channel has its own score distribution; hashint8 makes the data deterministic.
-CREATE TABLE survey_response AS
-WITH r AS (
-    SELECT g, (ARRAY['store', 'web', 'app', 'phone'])[1 + (hashint8(g) & 3)] AS channel,
-           (hashint8(g * 31 + 1) & 1048575) / 1048576.0 AS u1,
-           (hashint8(g * 31 + 2) & 1048575) / 1048576.0 AS u2,
-           (hashint8(g * 31 + 3) & 1048575) / 1048576.0 AS u3
-    FROM generate_series(1, 60000) g)
-SELECT g AS id, channel,
-       timestamptz '2026-01-01' + (g % 365) * interval '1 day' + (g % 1440) * interval '1 minute' AS answered_at,
-       -- NPS 0..10: a channel-specific lean towards the top of the scale
-       least(10, greatest(0, round(10 * power(u1, CASE channel WHEN 'store' THEN 0.17 WHEN 'web' THEN 0.22
-                                                          WHEN 'app' THEN 0.28 ELSE 0.24 END))))::int AS nps_score,
-       -- CSAT 1..5, CES 1..7, with some unanswered (NULL) questions
-       CASE WHEN u3 < 0.05 THEN NULL
-            ELSE least(5, 1 + floor(5 * power(u2, CASE channel WHEN 'store' THEN 0.3 WHEN 'web' THEN 0.37
-                                                             WHEN 'app' THEN 0.45 ELSE 0.38 END)))::int END AS csat_score,
-       CASE WHEN u3 > 0.9 THEN NULL
-            ELSE least(7, 1 + floor(7 * power(u3 / 0.9, CASE channel WHEN 'phone' THEN 0.9 ELSE 0.6 END)))::int END AS ces_score
-FROM r;
+\echo 'Generating the sample retail dataset (two years of CX data, four of orders; scale' :scale ') ...'
+SELECT table_name AS "table", to_char(row_count, 'FM999,999,999') AS rows
+FROM cxkpi.generate_sample_data(:scale) ORDER BY row_count DESC;
+\echo 'Refreshing the dashboard (daily rollups and every KPI at every grain) ...'
+CALL cxkpi.refresh_dashboard(false);
+ANALYZE;
 
 \echo
-\echo 'Net Promoter Score by channel (adjusted-Wald 95 % interval, in points):'
-SELECT channel,
-       responses(s) AS responses,
-       round(promoter_pct(s)::numeric, 1) AS "promoters %",
-       round(detractor_pct(s)::numeric, 1) AS "detractors %",
-       round(nps(s)::numeric, 1) AS nps,
-       format('[%s, %s]', round(nps_ci_lower(s)::numeric, 1), round(nps_ci_upper(s)::numeric, 1)) AS "95 % CI",
-       round(nps_margin_of_error(s)::numeric, 1) AS "+/-"
-FROM (SELECT channel, nps_agg(nps_score) AS s FROM survey_response GROUP BY ROLLUP (channel)) q
-ORDER BY channel NULLS LAST;
+\echo 'Scorecard 2025 (cxkpi.kpi_scorecard: the last complete year before as_of 2026-01-01)'
+\echo 'against seed 000 targets and action triggers, with 2024 for comparison:'
+SELECT CASE WHEN s.breakdown = 'total' THEN s.kpi_name ELSE '    ' || s.dimension END AS "KPI",
+       pg_temp.fmt(s.value, s.unit) AS "2025",
+       pg_temp.fmt(s.value_year_ago, s.unit) AS "2024",
+       pg_temp.fmt(s.target, s.unit) AS target,
+       CASE s.meets_target WHEN true THEN 'yes' WHEN false THEN 'no' END AS "on target",
+       CASE WHEN :'color' = 'on' THEN
+            CASE s.status WHEN 'red' THEN E'\033[1;31m' WHEN 'yellow' THEN E'\033[1;33m'
+                          WHEN 'green' THEN E'\033[1;32m' ELSE E'\033[2m' END || s.status || E'\033[0m'
+            ELSE s.status END AS status
+FROM cxkpi.kpi_scorecard AS s
+JOIN cxkpi.kpi_definitions AS d USING (kpi)
+WHERE s.value IS NOT NULL
+  AND (s.breakdown = 'total'
+       OR (s.kpi = 'csat' AND s.dimension IN ('store', 'web', 'app'))
+       OR (s.kpi = 'conversion_rate' AND s.dimension IN ('desktop', 'mobile', 'store'))
+       OR (s.kpi = 'aov' AND s.breakdown = 'segment')
+       OR (s.kpi = 'response_time_hours' AND s.breakdown = 'channel'))
+  AND s.section IN ('satisfaction', 'purchase_experience', 'service_quality', 'loyalty_retention',
+                    'digital_experience', 'operational_efficiency')
+  AND s.kpi NOT IN ('csat_satisfied_pct', 'response_time_median_hours', 'response_time_p90_hours')
+ORDER BY array_position(ARRAY['satisfaction', 'purchase_experience', 'service_quality', 'loyalty_retention',
+                              'digital_experience', 'operational_efficiency'], s.section),
+         array_position(ARRAY['nps', 'csat', 'ces', 'conversion_rate', 'aov', 'cart_abandonment_rate', 'cart_recovery_rate',
+                              'response_time_hours', 'resolution_rate', 'first_contact_resolution_rate',
+                              'retention_rate', 'churn_rate', 'loyalty_members', 'loyalty_active_share'], s.kpi),
+         s.kpi, s.breakdown <> 'total',
+         array_position(ARRAY['store', 'web', 'app', 'desktop', 'mobile', 'new', 'returning', 'loyalty', 'email', 'chat', 'phone'],
+                        s.dimension);
+\echo 'Returns (seed 001) and customer value in 2025: SELECT * FROM cxkpi.kpi_returns / cxkpi.kpi_customer_value'
+\echo 'WHERE grain = ''year''; every KPI by week, month and quarter: cxkpi.kpi_timeseries.'
 
-\echo 'Is web''s NPS really higher than phone''s? (adjusted-Wald two-sample test)'
-SELECT round(nps(w)::numeric, 1) AS web_nps, round(nps(p)::numeric, 1) AS phone_nps,
-       to_char(nps_diff_pvalue(w, p), '0.0EEEE') AS p_value
-FROM (SELECT nps_agg(nps_score) FILTER (WHERE channel = 'web') AS w,
-             nps_agg(nps_score) FILTER (WHERE channel = 'phone') AS p FROM survey_response) q;
+SELECT to_regclass('cxkpi.current_alerts') IS NOT NULL AS has_alerts \gset
+\if :has_alerts
+\echo
+\echo 'Open alerts (cxkpi.current_alerts):'
+SELECT CASE WHEN :'color' = 'on' THEN
+            CASE level WHEN 'red' THEN E'\033[1;31m' ELSE E'\033[1;33m' END || level || E'\033[0m' ELSE level END AS level,
+       kpi_name || CASE WHEN breakdown = 'total' THEN '' ELSE ' (' || dimension || ')' END AS "KPI",
+       grain, period_start AS "period", pg_temp.fmt(current_value, unit) AS value,
+       pg_temp.fmt(threshold, unit) AS threshold
+FROM cxkpi.current_alerts
+ORDER BY level = 'yellow', kpi_name, breakdown, dimension, grain
+LIMIT 15;
+\endif
 
-\echo 'CSAT by channel (mean score on 1-5 with t interval; % satisfied with Wilson interval):'
-SELECT channel, responses(s) AS responses,
-       round(csat_mean(s)::numeric, 2) AS "mean /5",
-       format('[%s, %s]', round(csat_mean_ci_lower(s)::numeric, 2), round(csat_mean_ci_upper(s)::numeric, 2)) AS "95 % CI",
-       round(csat(s)::numeric, 1) AS "satisfied %",
-       format('[%s, %s]', round(csat_ci_lower(s)::numeric, 1), round(csat_ci_upper(s)::numeric, 1)) AS "95 % CI "
-FROM (SELECT channel, csat_agg(csat_score, 5) AS s FROM survey_response GROUP BY ROLLUP (channel)) q
-ORDER BY channel NULLS LAST;
-
-\echo 'CES by channel (mean on 1-7, higher = easier; % agree = 5-7):'
-SELECT channel, responses(s) AS responses,
-       round(ces(s)::numeric, 2) AS "mean /7",
-       format('[%s, %s]', round(ces_ci_lower(s)::numeric, 2), round(ces_ci_upper(s)::numeric, 2)) AS "95 % CI",
-       round(ces_agree_pct(s)::numeric, 1) AS "agree %"
-FROM (SELECT channel, ces_agg(ces_score, 7) AS s FROM survey_response GROUP BY ROLLUP (channel)) q
-ORDER BY channel NULLS LAST;
-
-\echo 'Monthly NPS from stored daily summaries (rollup), with a rolling 3-month value:'
-CREATE TABLE nps_daily AS
-SELECT answered_at::date AS day, channel, nps_agg(nps_score) AS s FROM survey_response GROUP BY 1, 2;
-SELECT to_char(month, 'YYYY-MM') AS month, responses(s) AS responses, round(nps(s)::numeric, 1) AS nps,
-       round(nps(rollup(s) OVER (ORDER BY month ROWS 2 PRECEDING))::numeric, 1) AS "nps 3 months"
-FROM (SELECT date_trunc('month', day) AS month, rollup(s) AS s FROM nps_daily GROUP BY 1) m
-ORDER BY month;
-\echo '(The row with an empty channel is the total; a stored summary is one small value per day and'
-\echo ' channel: rollup() merges them exactly, so monthly figures never average ratios.)'
+\echo
+\echo 'Top churn-risk, high-value customers (test/demo/churn_watchlist.sql):'
+\i test/demo/churn_watchlist.sql
