@@ -27,17 +27,16 @@ CREATE ROLE cxkpi_bi LOGIN IN ROLE cxkpi_reader;
 ALTER ROLE cxkpi_bi PASSWORD :'pw';
 SQL
 
-host=$(psql -X -At -d "$db" -c "SELECT coalesce(inet_server_addr()::text, current_setting('unix_socket_directories'))")
 port=$(psql -X -At -d "$db" -c "SHOW port")
 cat <<INFO
 
 Demo ready in $(( $(date +%s) - start )) s.  Connect with psql:
-    psql -h ${PGHOST:-$host} -p $port -U ${PGUSER:-postgres} $db
+    psql -h ${PGHOST:-localhost} -p $port -U ${PGUSER:-postgres} $db
     SELECT * FROM cxkpi.kpi_scorecard;        -- then kpi_timeseries, kpi_monthly_report, kpi_returns ...
 or with a BI tool (Metabase, Grafana, Superset, Power BI): PostgreSQL, host localhost, port $port,
 database $db, user cxkpi_bi, password $bi_password (read-only: role cxkpi_reader, schema cxkpi).
 INFO
-if [ -n "${PG_VIRTUALENV_CLUSTER:-}${PGVIRTUALENV:-}" ] || [[ "${PGHOST:-}" == /tmp/pg_virtualenv* ]]; then
+if [ -n "${DEMO_TEMPORARY:-}" ]; then
   cat <<INFO
 This cluster is temporary (pg_virtualenv) and is removed when the demo ends.  To keep one to
 explore, run  DEMO_KEEP=1 test/run.sh demo  (a Debian cluster "cxkpi_demo" that stays; remove it
