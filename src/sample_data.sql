@@ -116,6 +116,7 @@ DECLARE
     n_rows    bigint;
     k_csat    double precision;
     loy_active double precision;
+    tmp       text;
 BEGIN
     IF scale IS NULL OR NOT (scale > 0 AND scale <= 100) THEN
         RAISE EXCEPTION 'scale % is out of range', scale USING ERRCODE = 'invalid_parameter_value',
@@ -141,7 +142,13 @@ BEGIN
 
     ts_end := (d_end + 1)::timestamp AT TIME ZONE tz;
     n_cust := greatest(100, round(26000 * scale))::integer;
-    DROP TABLE IF EXISTS cxs_day, cxs_bucket, cxs_cust, cxs_ev, cxs_ord, cxs_cum, cxs_sess, cxs_tk, cxs_ret, cxs_srv;
+    -- Work tables of an earlier call in this session (if it failed half-way in a subtransaction).
+    FOR tmp IN SELECT unnest(ARRAY['cxs_day', 'cxs_bucket', 'cxs_cust', 'cxs_ev', 'cxs_ord', 'cxs_cum', 'cxs_sess',
+                                   'cxs_need', 'cxs_tk', 'cxs_ret', 'cxs_srv']) LOOP
+        IF to_regclass('pg_temp.' || tmp) IS NOT NULL THEN
+            EXECUTE format('DROP TABLE pg_temp.%I', tmp);
+        END IF;
+    END LOOP;
 
     ---------------------------------------------------------------------------------------------
     -- Business time: one unit per day on average, denser in busy seasons and on busy weekdays.
@@ -375,7 +382,6 @@ BEGIN
     WHERE o.ordered_at >= d_cx::timestamp AT TIME ZONE tz AND o.channel <> 'store'
       AND cxkpi.sample_uniform(seed, 100, o.order_id) < consent;
     -- Sessions needed per device and year.
-    DROP TABLE IF EXISTS cxs_need;
     CREATE TEMP TABLE cxs_need AS
     WITH conv AS (
         SELECT extract(year FROM started_at AT TIME ZONE tz)::integer - cur_year + 2 AS yi, device, count(*) AS conv
