@@ -281,7 +281,7 @@ BEGIN
         FROM e)
     SELECT f.*, extract(year FROM f.day)::integer AS year,
            (f.day + make_interval(secs => CASE WHEN f.channel = 'store' THEN 9 * 3600 + f.frac * 12 * 3600
-                                               ELSE (6 + 18 * power(f.frac, 0.8)) * 3600 END))::timestamp AT TIME ZONE tz AS ordered_at,
+                                               ELSE (6 + 17 * power(f.frac, 0.8)) * 3600 END))::timestamp AT TIME ZONE tz AS ordered_at,
            1 + least(14, floor(-ln(cxkpi.sample_uniform(seed, 72, (f.i << 10) | f.k)) * 1.4))::integer AS items,
            f.base * exp(0.6 * cxkpi.sample_normal(seed, 73, (f.i << 10) | f.k) - 0.18) AS raw_value,
            CASE WHEN cxkpi.sample_uniform(seed, 75, (f.i << 10) | f.k) < 0.3
@@ -408,7 +408,7 @@ BEGIN
     INSERT INTO cxs_sess
     SELECT b.key, 1, CASE WHEN cxkpi.sample_uniform(seed, 112, b.key) < 0.3
                           THEN 1 + floor(cxkpi.sample_uniform(seed, 113, b.key) * cu.customers)::bigint END,
-           b.device, (b.day + make_interval(secs => (6 + 18 * power(b.frac, 0.8)) * 3600))::timestamp AT TIME ZONE tz,
+           b.device, (b.day + make_interval(secs => (6 + 17 * power(b.frac, 0.8)) * 3600))::timestamp AT TIME ZONE tz,
            b.cart, b.cart AND cxkpi.sample_uniform(seed, 111, b.key) < 0.35, false
     FROM (SELECT k.key, k.device, k.cart,
                  CASE WHEN k.tau >= bb.s_next THEN bb.day + 1 ELSE bb.day END AS day,
@@ -438,8 +438,9 @@ BEGIN
     -- after a reminder) as seed 000's 12 % (10 % the year before).
     INSERT INTO cxkpi.carts (cart_id, created_at, device, customer_id, converted_at, abandoned_at, recovered_at)
     SELECT row_number() OVER (ORDER BY c.created_at, c.kind, c.key), c.created_at, c.device, c.customer_id,
-           CASE WHEN c.converted THEN c.created_at + make_interval(secs => 180 + cxkpi.sample_uniform(seed, 121, c.key) * 1500) END,
-           CASE WHEN NOT c.converted THEN c.abandoned_at END,
+           CASE WHEN c.converted THEN least(c.created_at + make_interval(secs => 180 + cxkpi.sample_uniform(seed, 121, c.key) * 1500),
+                                            ts_end - interval '1 second') END,
+           CASE WHEN NOT c.converted THEN least(c.abandoned_at, ts_end - interval '1 second') END,
            CASE WHEN NOT c.converted AND cxkpi.sample_uniform(seed, 122, c.key) < recover[c.yi]
                      AND c.abandoned_at + make_interval(secs => 3600 - ln(cxkpi.sample_uniform(seed, 123, c.key)) * 86400) < ts_end
                 THEN c.abandoned_at + make_interval(secs => 3600 - ln(cxkpi.sample_uniform(seed, 123, c.key)) * 86400) END
