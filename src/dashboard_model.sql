@@ -136,7 +136,7 @@ END $$;
 CREATE FUNCTION cxkpi.config_row_upsert() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    found_default boolean;
+    found_default bigint;
 BEGIN
     IF TG_OP = 'INSERT' THEN
         IF NEW.is_default THEN
@@ -157,11 +157,25 @@ BEGIN
              WHERE key = NEW.key AND is_default;
         END IF;
         GET DIAGNOSTICS found_default = ROW_COUNT;
-        IF found_default THEN
+        IF found_default > 0 THEN
             RETURN NULL;        -- the built-in row now holds the user's values
+        END IF;
+        IF TG_TABLE_NAME = 'kpi_definitions' THEN     -- nested: NEW.source exists only there
+            IF NEW.source = 'builtin' THEN
+                RAISE EXCEPTION 'KPI "%" cannot have source builtin', NEW.kpi
+                    USING ERRCODE = 'check_violation',
+                          HINT = 'Built-in KPIs are the ones cxkpi computes; add your own with source metric_observations.';
+            END IF;
         END IF;
         RETURN NEW;
     ELSIF TG_OP = 'UPDATE' THEN
+        IF TG_TABLE_NAME = 'kpi_definitions' THEN     -- nested: OLD.source exists only there
+            IF OLD.source = 'builtin' AND (NEW.kpi <> OLD.kpi OR NEW.source <> OLD.source) THEN
+                RAISE EXCEPTION 'cannot change the key or the source of built-in KPI "%"', OLD.kpi
+                    USING ERRCODE = 'object_in_use',
+                          HINT = 'The rollups compute built-in KPIs by their key; edit the name, unit, direction or formula text instead.';
+            END IF;
+        END IF;
         IF OLD.is_default AND NEW.is_default AND TG_TABLE_NAME <> 'settings' THEN
             NEW.is_default := false;
         END IF;
@@ -237,6 +251,8 @@ INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula,
      '100 * members with an order or activity in the last loyalty_active_days days / members, at the end of the period', 'builtin', 0, 100, true),
     ('app_rating', 'Mobile app rating', 'digital_experience', 'score', 'higher_is_better',
      'mean app store rating (1-5 stars)', 'builtin', 1, 5, true),
+    ('app_active_users', 'Mobile app active users', 'digital_experience', 'count', 'higher_is_better',
+     'weighted mean of observed active user counts (e.g. one observation per day from the app analytics)', 'metric_observations', 0, NULL, true),
     ('website_load_time_seconds', 'Website load time', 'digital_experience', 'seconds', 'lower_is_better',
      'weighted mean of observed load times', 'metric_observations', 0, NULL, true),
     ('uptime_pct', 'Website uptime', 'digital_experience', 'percent', 'higher_is_better',
@@ -302,8 +318,10 @@ INSERT INTO cxkpi.kpi_targets (kpi, target, red_threshold, yellow_threshold, min
 -- Settings accessors and the status logic (reused by alerting)
 -------------------------------------------------------------------------------------------------
 
+-- SECURITY DEFINER: the views call it, and the reader role, which reads the views and nothing
+-- else, has no privilege on cxkpi.settings.
 CREATE FUNCTION cxkpi.setting(key text) RETURNS text
-    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS $$ SELECT s.value FROM cxkpi.settings AS s WHERE s.key = setting.key $$;
 COMMENT ON FUNCTION cxkpi.setting(text) IS 'The value of a cxkpi.settings key (NULL if unknown).';
 
@@ -488,6 +506,32 @@ BEGIN
 END $$;
 CREATE CONSTRAINT TRIGGER order_returns_check AFTER INSERT OR UPDATE ON cxkpi.order_returns
     FOR EACH ROW EXECUTE FUNCTION cxkpi.order_returns_check();
+
+-- The same rules when an order with returns is changed: it keeps room for its returns.
+CREATE FUNCTION cxkpi.orders_returns_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    tot_items bigint;
+    tot_value numeric;
+    first_request timestamptz;
+BEGIN
+    SELECT sum(items_returned), sum(value_returned), min(requested_at) INTO tot_items, tot_value, first_request
+      FROM cxkpi.order_returns WHERE order_id = NEW.order_id;
+    IF tot_items > NEW.items OR tot_value > NEW.gross_value - NEW.discount THEN
+        RAISE EXCEPTION 'order % would be smaller than its returns', NEW.order_id
+            USING ERRCODE = 'check_violation',
+                  DETAIL = format('%s items worth %s returned of %s items worth %s.', tot_items, tot_value,
+                                  NEW.items, NEW.gross_value - NEW.discount);
+    END IF;
+    IF first_request < NEW.ordered_at THEN
+        RAISE EXCEPTION 'order % would be placed after its return was requested', NEW.order_id
+            USING ERRCODE = 'check_violation',
+                  DETAIL = format('ordered_at %s, first return requested at %s.', NEW.ordered_at, first_request);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER orders_returns_check AFTER UPDATE OF items, gross_value, discount, ordered_at ON cxkpi.orders
+    FOR EACH ROW EXECUTE FUNCTION cxkpi.orders_returns_check();
 
 CREATE TABLE cxkpi.survey_responses (
     response_id  bigint PRIMARY KEY,

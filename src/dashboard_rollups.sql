@@ -483,3 +483,16 @@ END $$;
 COMMENT ON PROCEDURE cxkpi.refresh_dashboard(boolean) IS
     'Refreshes every dashboard rollup in dependency order (daily matviews, then cxkpi.kpi_values); CONCURRENTLY by default, so readers are never blocked.';
 REVOKE ALL ON PROCEDURE cxkpi.refresh_dashboard(boolean) FROM PUBLIC;
+
+COMMENT ON MATERIALIZED VIEW cxkpi.daily_surveys IS 'Internal rollup: NPS, CSAT and CES summaries per day, survey, touchpoint channel and scale.';
+COMMENT ON MATERIALIZED VIEW cxkpi.daily_orders IS 'Internal rollup: orders, values and a return_summary per day, channel, segment and first/later order (order-date basis).';
+COMMENT ON MATERIALIZED VIEW cxkpi.daily_customer_activity IS 'Internal rollup: orders and retention summaries (by day, week, month, quarter, year) of the ordering customers per day.';
+COMMENT ON MATERIALIZED VIEW cxkpi.daily_conversion IS 'Internal rollup: visits, funnel steps and conversions per day and device (store: visitors and store orders).';
+COMMENT ON MATERIALIZED VIEW cxkpi.daily_carts IS 'Internal rollup: carts created, converted, abandoned and recovered per creation day and device.';
+COMMENT ON MATERIALIZED VIEW cxkpi.daily_tickets IS 'Internal rollup: tickets, exact first response times (hours), resolutions per creation day and channel.';
+COMMENT ON MATERIALIZED VIEW cxkpi.daily_loyalty IS 'Internal rollup: loyalty enrolments and member activity (retention summary) per day.';
+COMMENT ON MATERIALIZED VIEW cxkpi.daily_app_ratings IS 'Internal rollup: app rating summaries per day and store.';
+COMMENT ON MATERIALIZED VIEW cxkpi.daily_observations IS 'Internal rollup: weighted sums of observed metrics per day, KPI and dimension.';
+COMMENT ON MATERIALIZED VIEW cxkpi.daily_return_events IS 'Internal rollup: returns, merchant-initiated returns and days to return per request day.';
+COMMENT ON MATERIALIZED VIEW cxkpi.daily_acquisition IS 'Internal rollup: customers acquired and acquisition cost per day and channel.';
+COMMENT ON MATERIALIZED VIEW cxkpi.kpi_values IS 'Every KPI at every grain, period and breakdown, with numerator, denominator, sample size and interval; read it through the views.';

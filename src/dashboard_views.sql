@@ -33,7 +33,7 @@ SELECT v.grain, v.period_start, v.period_end, v."time", d.section, v.kpi, d.name
        cxkpi.kpi_status(d.direction, v.value, v.sample_size, t.target, t.red_threshold, t.yellow_threshold,
                         t.min_sample_size) AS status,
        cxkpi.meets_target(d.direction, v.value, t.target) AS meets_target,
-       v.period_end < cxkpi.as_of() AS period_complete
+       v.period_end < (SELECT cxkpi.as_of()) AS period_complete
 FROM cxkpi.kpi_values AS v
 JOIN cxkpi.kpi_definitions AS d USING (kpi)
 LEFT JOIN cxkpi.kpi_values AS p
@@ -55,8 +55,10 @@ LEFT JOIN LATERAL (
 CREATE VIEW cxkpi.kpi_scorecard AS
 WITH ref AS (
     SELECT cxkpi.setting('scorecard_grain') AS grain, cxkpi.as_of() AS as_of),
-per AS (
-    SELECT ref.grain, ref.as_of, b.period_start, b.period_end
+per AS MATERIALIZED (
+    SELECT ref.grain, ref.as_of, b.period_start, b.period_end,
+           cxkpi.year_ago_period_start(ref.grain, b.period_start) AS ya_start,
+           (cxkpi.year_ago_period_start(ref.grain, b.period_start) + cxkpi.grain_interval(ref.grain))::date - 1 AS ya_end
     FROM ref, cxkpi.period_bounds(ref.grain, (cxkpi.period_bounds(ref.grain, ref.as_of)).period_start - 1) AS b)
 SELECT d.section, d.kpi, d.name AS kpi_name, d.unit, d.direction,
        coalesce(tr.breakdown, 'total') AS breakdown, coalesce(tr.dimension, 'all') AS dimension,
@@ -68,9 +70,7 @@ SELECT d.section, d.kpi, d.name AS kpi_name, d.unit, d.direction,
                         t.yellow_threshold, t.min_sample_size) AS status,
        cxkpi.meets_target(d.direction, tr.value, t.target) AS meets_target,
        tr.value - t.target AS gap_to_target,
-       cxkpi.year_ago_period_start(per.grain, per.period_start) AS year_ago_period_start,
-       (cxkpi.period_bounds(per.grain, cxkpi.year_ago_period_start(per.grain, per.period_start))).period_end
-           AS year_ago_period_end,
+       per.ya_start AS year_ago_period_start, per.ya_end AS year_ago_period_end,
        tr.value_year_ago, tr.sample_size_year_ago, tr.yoy_change, tr.yoy_change_pct
 FROM per
 CROSS JOIN cxkpi.kpi_definitions AS d
@@ -89,7 +89,7 @@ CREATE VIEW cxkpi.kpi_timeseries AS
 SELECT v."time", v.grain, v.kpi, v.breakdown, v.dimension,
        v.kpi || CASE WHEN v.breakdown = 'total' THEN '' ELSE ' ' || v.dimension END AS metric,
        v.value, v.numerator, v.denominator, v.sample_size, v.ci_lower, v.ci_upper,
-       v.period_start, v.period_end, v.period_end < cxkpi.as_of() AS period_complete
+       v.period_start, v.period_end, v.period_end < (SELECT cxkpi.as_of()) AS period_complete
 FROM cxkpi.kpi_values AS v;
 
 -- One view per section of seed 000 (wide format, every grain).
@@ -403,8 +403,8 @@ BEGIN
 END $$;
 
 -------------------------------------------------------------------------------------------------
--- The read-only role for BI tools: the BI views, the catalogue, the targets and the settings;
--- no raw table, no rollup matview, no write.
+-- The read-only role for BI tools: the BI views and nothing else (no raw table, no rollup
+-- matview, no config table, no write).  The views show names, units, targets and thresholds.
 -------------------------------------------------------------------------------------------------
 DO $$
 BEGIN
@@ -419,5 +419,4 @@ GRANT USAGE ON SCHEMA cxkpi TO cxkpi_reader;
 GRANT SELECT ON cxkpi.kpi_scorecard, cxkpi.kpi_timeseries, cxkpi.kpi_trend, cxkpi.kpi_satisfaction,
     cxkpi.kpi_purchase_experience, cxkpi.kpi_service_quality, cxkpi.kpi_loyalty_retention,
     cxkpi.kpi_digital_operations, cxkpi.kpi_returns, cxkpi.kpi_customer_value, cxkpi.kpi_weekly_summary,
-    cxkpi.kpi_monthly_report, cxkpi.kpi_quarterly_review, cxkpi.kpi_gap,
-    cxkpi.kpi_definitions, cxkpi.kpi_targets, cxkpi.settings TO cxkpi_reader;
+    cxkpi.kpi_monthly_report, cxkpi.kpi_quarterly_review, cxkpi.kpi_gap TO cxkpi_reader;

@@ -62,7 +62,7 @@ SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AN
            WHERE p.prokind = 'f' AND p.provolatile <> 'i' AND p.prorettype <> 'trigger'::regtype
              AND p.oid NOT IN ('cxkpi.setting(text)'::regprocedure, 'cxkpi.as_of()'::regprocedure)), 0::bigint,
           'every function is IMMUTABLE, but for the dashboard''s trigger functions and its two settings readers');
-SELECT is((SELECT string_agg(p.oid::regprocedure::text || ' ' || p.provolatile, ', ' ORDER BY p.oid::regprocedure::text)
+SELECT is((SELECT string_agg(p.oid::regprocedure::text || ' ' || p.provolatile::text, ', ' ORDER BY p.oid::regprocedure::text)
            FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
            WHERE p.prokind = 'f' AND p.provolatile <> 'i' AND p.prorettype <> 'trigger'::regtype),

@@ -4,7 +4,7 @@
 -- column types; forced parallel refresh = serial refresh.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(189);
+SELECT plan(199);
 
 -- Scorecard period: as_of 2025-04-01, grain month -> March 2025; a year earlier March 2024.
 UPDATE cxkpi.settings SET value = '2025-04-01' WHERE key = 'as_of';
@@ -412,7 +412,9 @@ SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.kpi_scorecard WHERE kpi 
           'reader reads the scorecard, with its data');
 SELECT is(pg_temp.as_reader('SELECT count(*) > 0 FROM cxkpi.kpi_timeseries'), 'true', 'reader reads the timeseries');
 SELECT is(pg_temp.as_reader('SELECT count(*) > 0 FROM cxkpi.kpi_returns'), 'true', 'reader reads a section view');
-SELECT is(pg_temp.as_reader('SELECT count(*) > 0 FROM cxkpi.kpi_targets'), 'true', 'reader reads the targets');
+SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.kpi_targets'), '42501', 'reader cannot read the config tables (the views show the targets)');
+SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.settings'), '42501', 'nor the settings');
+SELECT is(pg_temp.as_reader('SELECT count(*) > 0 FROM cxkpi.kpi_gap'), 'true', 'reader reads the gap view');
 SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.orders'), '42501', 'reader cannot read orders');
 SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.survey_responses'), '42501', 'reader cannot read survey answers');
 SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.kpi_values'), '42501', 'reader cannot read the rollups directly');
@@ -420,6 +422,30 @@ SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.daily_surveys'), '42501'
 SELECT is(pg_temp.as_reader('UPDATE cxkpi.kpi_targets SET target = 1'), '42501', 'reader cannot edit targets');
 SELECT is(pg_temp.as_reader('INSERT INTO cxkpi.orders VALUES (999, 1, now(), ''app'', 1, 1, 0)'), '42501', 'reader cannot write data');
 SELECT is(pg_temp.as_reader('CALL cxkpi.refresh_dashboard()'), '42501', 'reader cannot refresh');
+
+-- Orders keep room for their returns
+SELECT throws_ok($$UPDATE cxkpi.orders SET items = 3 WHERE order_id = 108$$, '23514', NULL,
+                 'an order cannot shrink below its returned items');
+SELECT throws_ok($$UPDATE cxkpi.orders SET ordered_at = '2025-03-26 00:00+00' WHERE order_id = 108$$, '23514', NULL,
+                 'nor be moved after its return request');
+SELECT lives_ok($$UPDATE cxkpi.orders SET items = 5 WHERE order_id = 108$$, 'growing it is fine');
+UPDATE cxkpi.orders SET items = 4 WHERE order_id = 108;
+SELECT throws_ok($$UPDATE cxkpi.kpi_definitions SET kpi = 'net_promoter' WHERE kpi = 'nps'$$, '55006', NULL,
+                 'a built-in KPI key cannot be renamed');
+SELECT throws_ok($$INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula, source)
+                   VALUES ('magic', 'Magic', 'other', 'count', 'higher_is_better', '?', 'builtin')$$, '23514', NULL,
+                 'a user KPI cannot claim to be built in');
+
+-- Days are calendar days of the time_zone setting: an order at 03:00 UTC on 1 April is on
+-- 31 March in Los Angeles.
+INSERT INTO cxkpi.orders VALUES (113, 4, '2025-04-01 03:00+00', 'app', 1, 75.00, 0);
+CALL cxkpi.refresh_dashboard();
+SELECT is(pg_temp.ts('month', '2025-03-01', 'aov'), round(505 / 6.0, 6), 'UTC: the order is in April');
+UPDATE cxkpi.settings SET value = 'America/Los_Angeles' WHERE key = 'time_zone';
+CALL cxkpi.refresh_dashboard();
+SELECT is(pg_temp.ts('month', '2025-03-01', 'aov'), round(580 / 7.0, 6), 'Los Angeles: the order is on 31 March');
+SELECT is((SELECT "time" FROM cxkpi.kpi_timeseries WHERE grain = 'month' AND period_start = '2025-03-01' AND kpi = 'aov' AND breakdown = 'total'),
+          timestamptz '2025-03-01 00:00 America/Los_Angeles', 'time is local midnight of the period start');
 
 -- Forced parallel refresh gives the same rollups as the serial one
 CREATE TEMP TABLE serial_values AS SELECT * FROM cxkpi.kpi_values;
