@@ -117,6 +117,7 @@ DECLARE
     k_csat    double precision;
     loy_active double precision;
     tmp       text;
+    app_users double precision;
 BEGIN
     IF scale IS NULL OR NOT (scale > 0 AND scale <= 100) THEN
         RAISE EXCEPTION 'scale % is out of range', scale USING ERRCODE = 'invalid_parameter_value',
@@ -642,8 +643,11 @@ BEGIN
     RAISE DEBUG 'generate_sample_data: % done after %', table_name, clock_timestamp() - statement_timestamp();
 
     -- Secondary metrics measured elsewhere (seed 000; the year before: plausible values with
-    -- the improvements the seed mentions): daily load time and uptime, monthly mobile score,
+    -- the improvements the seed mentions): daily load time, uptime and app active users, monthly mobile score,
     -- mystery shopper and protocol adherence, quarterly training hours and certification.
+    -- App active users (seed 000: 850K for 2.4M loyalty members), scaled like the members; +20 %
+    -- on the year before (an assumption).
+    SELECT count(*) * 850.0 / 2400 INTO app_users FROM cxkpi.loyalty_members;
     INSERT INTO cxkpi.metric_observations (kpi, observed_at, dimension, value, weight)
     SELECT m.kpi, (d.day::timestamp + interval '12 hours') AT TIME ZONE tz, '',
            least(m.hi, greatest(m.lo, round((cxkpi.sample_trend(m.prior, m.current, (d.day - d_cx) / 365.25)
@@ -655,7 +659,8 @@ BEGIN
                  (3, 'staff_training_hours', 36, 42, 1.5, 0.0, 200.0, 1, 'quarter', 1.0),
                  (4, 'certification_share_pct', 91, 95, 0.8, 0.0, 100.0, 1, 'quarter', 1.0),
                  (5, 'mystery_shopper_score_pct', 85, 88, 2.0, 0.0, 100.0, 1, 'month', 1.0),
-                 (6, 'protocol_adherence_pct', 90, 92, 1.2, 0.0, 100.0, 1, 'month', 1.0))
+                 (6, 'protocol_adherence_pct', 90, 92, 1.2, 0.0, 100.0, 1, 'month', 1.0),
+                 (7, 'app_active_users', app_users / 1.2, app_users, 0.03 * app_users, 0.0, 1e12, 0, 'day', 1.0))
          AS m(n, kpi, prior, current, noise, lo, hi, digits, every, weight)
     JOIN cxs_day AS d ON d.day >= d_cx AND d.day = date_trunc(m.every, d.day::timestamp)::date;
     GET DIAGNOSTICS n_rows = ROW_COUNT;

@@ -4,7 +4,7 @@
 -- generator is deterministic (same seed: same rows and scorecard; another seed: other rows).
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(92);
+SELECT plan(93);
 
 -- Refusals.
 SELECT throws_ok($$SELECT * FROM cxkpi.generate_sample_data(0)$$, '22023', NULL, 'scale 0 is refused (22023)');
@@ -136,6 +136,11 @@ SELECT ok((SELECT abs(100 * (c.value / p.value - 1) - 15) <= 5
           'loyalty members grow 15 % +/- 5 points a year');
 SELECT ok((SELECT abs(target / value - 1.25) < 0.001 FROM cxkpi.kpi_scorecard WHERE kpi = 'loyalty_members'),
           'the loyalty target is 3.0M / 2.4M of the members');
+SELECT ok((SELECT abs(v.value / (m.value * 850 / 2400) - 1) < 0.02
+           FROM cxkpi.kpi_values AS v JOIN cxkpi.kpi_values AS m USING (grain, period_start, breakdown, dimension)
+           WHERE v.grain = 'year' AND v.period_start = '2025-01-01' AND v.breakdown = 'total'
+             AND v.kpi = 'app_active_users' AND m.kpi = 'loyalty_members'),
+          'app active users: 850K per 2.4M members, within 2 %');
 
 -- AOV by segment: seed 000's new 98 / returning 152 / loyalty 189 cannot hold together with its
 -- total 127 and retention 68 % (docs/sample-data.md); the generator keeps the total and the
