@@ -79,7 +79,7 @@ COMMENT ON FUNCTION cxkpi.sample_trend(double precision, double precision, doubl
 CREATE FUNCTION cxkpi.generate_sample_data(scale double precision DEFAULT 1, seed integer DEFAULT 42,
                                            replace boolean DEFAULT false)
     RETURNS TABLE (table_name text, row_count bigint)
-    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
     -- Calendar: the current year, the year before, and the order history before them.
     cur_year  constant integer := 2025;

@@ -55,19 +55,21 @@ SELECT is((SELECT s::text FROM m), '(v1,n=1,counts={0,0,0,0,0,0,0,0,0,0,1})', 't
 -- IMMUTABLE; every accessor (a function of one summary returning a scalar) is STRICT.
 SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
-           WHERE p.proparallel <> 's' AND p.prokind <> 'p' AND p.prorettype <> 'trigger'::regtype), 0::bigint,
-          'every function and aggregate is PARALLEL SAFE (trigger functions and the refresh procedure of the dashboard write, and never run in a parallel query)');
+           WHERE p.proparallel <> 's' AND p.prokind <> 'p' AND p.prorettype <> 'trigger'::regtype
+             AND p.oid <> 'cxkpi.generate_sample_data(double precision, integer, boolean)'::regprocedure), 0::bigint,
+          'every function and aggregate is PARALLEL SAFE (trigger functions, the refresh procedure and the sample data generator write, and never run in a parallel query)');
 SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
            WHERE p.prokind = 'f' AND p.provolatile <> 'i' AND p.prorettype <> 'trigger'::regtype
-             AND p.oid NOT IN ('cxkpi.setting(text)'::regprocedure, 'cxkpi.as_of()'::regprocedure)), 0::bigint,
-          'every function is IMMUTABLE, but for the dashboard''s trigger functions and its two settings readers');
+             AND p.oid NOT IN ('cxkpi.setting(text)'::regprocedure, 'cxkpi.as_of()'::regprocedure,
+                               'cxkpi.generate_sample_data(double precision, integer, boolean)'::regprocedure)), 0::bigint,
+          'every function is IMMUTABLE, but for the dashboard''s trigger functions, its two settings readers and the sample data generator');
 SELECT is((SELECT string_agg(p.oid::regprocedure::text || ' ' || p.provolatile::text, ', ' ORDER BY p.oid::regprocedure::text)
            FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
            WHERE p.prokind = 'f' AND p.provolatile <> 'i' AND p.prorettype <> 'trigger'::regtype),
-          'cxkpi.as_of() s, cxkpi.setting(text) s',
-          'the settings readers are STABLE: they read cxkpi.settings');
+          'cxkpi.as_of() s, cxkpi.generate_sample_data(double precision,integer,boolean) v, cxkpi.setting(text) s',
+          'the settings readers are STABLE: they read cxkpi.settings; the sample data generator is VOLATILE: it writes');
 SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
            WHERE p.prokind = 'f' AND NOT p.proisstrict
