@@ -14,7 +14,19 @@ if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then color=on; fi
 start=$(date +%s)
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "SET client_min_messages = warning" \
      -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-psql -X -v ON_ERROR_STOP=1 -P pager=off -v scale="$scale" -v color="$color" -d "$db" -f test/demo.sql
+# Statuses in colour on a terminal: the last column of the scorecard, the first of the alerts
+# (psql prints control characters escaped, so the colours are added afterwards).
+colorize() {
+  if [ "$color" = on ]; then
+    local r=$'\033[1;31m' y=$'\033[1;33m' g=$'\033[1;32m' d=$'\033[2m' n=$'\033[0m'
+    sed -E -e "s/\| red( *)$/| ${r}red${n}\1/; s/\| yellow( *)$/| ${y}yellow${n}\1/; s/\| green( *)$/| ${g}green${n}\1/" \
+           -e "s/\| (no target|insufficient data)( *)$/| ${d}\1${n}\2/" \
+           -e "s/^ red( +)\|/ ${r}red${n}\1|/; s/^ yellow( +)\|/ ${y}yellow${n}\1|/"
+  else
+    cat
+  fi
+}
+psql -X -v ON_ERROR_STOP=1 -P pager=off -v scale="$scale" -d "$db" -f test/demo.sql | colorize
 
 # A login role for BI tools, member of the read-only cxkpi_reader role.
 bi_password=${DEMO_BI_PASSWORD:-cxkpi-demo}

@@ -1,5 +1,5 @@
 -- cxkpi demo: the sample dataset, the dashboard scorecard, open alerts, the churn watch list
--- and how to connect.  psql variables: scale (data scale), color (on = ANSI colours).
+-- and how to connect.  psql variable scale: the data scale.  (test/demo.sh colours the statuses.)
 \set QUIET on
 SET client_min_messages = warning;
 CREATE EXTENSION cxkpi;
@@ -30,10 +30,7 @@ SELECT CASE WHEN s.breakdown = 'total' THEN s.kpi_name ELSE '    ' || s.dimensio
        pg_temp.fmt(s.value_year_ago, s.unit) AS "2024",
        pg_temp.fmt(s.target, s.unit) AS target,
        CASE s.meets_target WHEN true THEN 'yes' WHEN false THEN 'no' END AS "on target",
-       CASE WHEN :'color' = 'on' THEN
-            CASE s.status WHEN 'red' THEN E'\033[1;31m' WHEN 'yellow' THEN E'\033[1;33m'
-                          WHEN 'green' THEN E'\033[1;32m' ELSE E'\033[2m' END || s.status || E'\033[0m'
-            ELSE s.status END AS status
+       s.status
 FROM cxkpi.kpi_scorecard AS s
 JOIN cxkpi.kpi_definitions AS d USING (kpi)
 WHERE s.value IS NOT NULL
@@ -60,8 +57,7 @@ SELECT to_regclass('cxkpi.current_alerts') IS NOT NULL AS has_alerts \gset
 \if :has_alerts
 \echo
 \echo 'Open alerts (cxkpi.current_alerts):'
-SELECT CASE WHEN :'color' = 'on' THEN
-            CASE level WHEN 'red' THEN E'\033[1;31m' ELSE E'\033[1;33m' END || level || E'\033[0m' ELSE level END AS level,
+SELECT level,
        kpi_name || CASE WHEN breakdown = 'total' THEN '' ELSE ' (' || dimension || ')' END AS "KPI",
        grain, period_start AS "period", pg_temp.fmt(current_value, unit) AS value,
        pg_temp.fmt(threshold, unit) AS threshold
