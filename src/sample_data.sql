@@ -121,7 +121,7 @@ DECLARE
 BEGIN
     IF scale IS NULL OR NOT (scale > 0 AND scale <= 100) THEN
         RAISE EXCEPTION 'scale % is out of range', scale USING ERRCODE = 'invalid_parameter_value',
-              HINT = 'Use a scale greater than 0 and at most 100 (1 = about 26,000 customers and 200,000 orders).';
+              HINT = 'Use a scale greater than 0 and at most 100 (1 = 26,000 customers and about 140,000 orders).';
     END IF;
     IF seed IS NULL OR replace IS NULL THEN
         RAISE EXCEPTION 'seed and replace must not be NULL' USING ERRCODE = 'null_value_not_allowed';
