@@ -10,7 +10,8 @@ OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/retention/*.c src/
 
 # SQL definitions, one file per KPI family, in dependency order.
 SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql src/returns.sql src/retention.sql src/clv.sql \
-             src/dashboard_model.sql src/dashboard_rollups.sql src/dashboard_views.sql src/dashboard_clv.sql src/alerts.sql
+             src/dashboard_model.sql src/dashboard_rollups.sql src/dashboard_views.sql src/dashboard_clv.sql src/alerts.sql \
+             src/sample_data.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(wildcard updates/$(EXTENSION)--*--*.sql)
 
@@ -52,8 +53,10 @@ installcheck-parallel:
 test:
 	pg_virtualenv -t -v 15 test/all.sh
 
+# The demo (README's first command): the sample dataset and the dashboard in a throwaway
+# cluster; DEMO_KEEP=1 keeps a Debian cluster "cxkpi_demo" instead (test/demo_keep.sh, root).
 demo:
-	pg_virtualenv -t -v 15 test/demo.sh
+	@if [ -n "$(DEMO_KEEP)" ]; then test/demo_keep.sh; else DEMO_TEMPORARY=1 pg_virtualenv -t -v 15 test/demo.sh; fi
 
 BENCH_CLUSTER = pg_virtualenv -t -v 15 -o shared_buffers=1GB -o max_parallel_workers_per_gather=2 \
 	  -o work_mem=256MB

@@ -448,7 +448,8 @@ COMMENT ON FUNCTION cxkpi.alert_table_contributions(text) IS
 
 -- Evaluates the given states (every state of the alert grain when keys is NULL): value, level
 -- against the target row valid for the period (cxkpi.alert_level), and, for every change of
--- level to or from red or yellow in a period that is not over before cxkpi.as_of(), one row in
+-- level to or from red or yellow in the current period (the one holding cxkpi.as_of()) or the
+-- one before it (the last complete period, which late data still changes), one row in
 -- cxkpi.alerts, the resolution of the previous open alert of that state, and a notification.
 -- Earlier periods keep their levels up to date without alerts (backfills and history loads do
 -- not page anyone).  The callers hold the state rows' locks.
@@ -498,7 +499,7 @@ BEGIN
         SELECT * FROM u
         WHERE u.new_level <> u.previous_level
           AND (u.new_level IN ('red', 'yellow') OR u.previous_level IN ('red', 'yellow'))
-          AND (cxkpi.period_bounds(g, u.period_start)).period_end >= today
+          AND (cxkpi.period_bounds(g, u.period_start)).period_end >= (cxkpi.period_bounds(g, today)).period_start - 1
         ORDER BY u.kpi, u.breakdown, u.dimension, u.period_start
     LOOP
         UPDATE cxkpi.alerts SET resolved_at = clock_timestamp()
@@ -788,9 +789,10 @@ SELECT a.alert_id, a.raised_at, a.kpi, d.name AS kpi_name, d.unit, a.breakdown, 
 FROM cxkpi.alerts AS a
 JOIN cxkpi.kpi_definitions AS d USING (kpi)
 LEFT JOIN cxkpi.alert_state AS s USING (kpi, breakdown, dimension, grain, period_start)
-WHERE a.resolved_at IS NULL AND a.level IN ('red', 'yellow') AND a.period_end >= cxkpi.as_of();
+WHERE a.resolved_at IS NULL AND a.level IN ('red', 'yellow')
+  AND a.period_end >= (cxkpi.period_bounds(a.grain, cxkpi.as_of())).period_start - 1;
 COMMENT ON VIEW cxkpi.current_alerts IS
-    'Open red and yellow alerts of periods that are not over (period_end on or after cxkpi.as_of()), with the current value.';
+    'Open red and yellow alerts of the current period (the one holding cxkpi.as_of()) and the one before it, with the current value.';
 COMMENT ON COLUMN cxkpi.current_alerts.alert_id IS 'Alert identity (cxkpi.alerts).';
 COMMENT ON COLUMN cxkpi.current_alerts.raised_at IS 'When the level changed.';
 COMMENT ON COLUMN cxkpi.current_alerts.kpi IS 'KPI key.';

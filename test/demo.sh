@@ -1,10 +1,57 @@
 #!/usr/bin/env bash
-# The demo: a small generated survey dataset in a fresh database of the cluster named by the
-# PG* variables (make demo runs it inside pg_virtualenv), and NPS, CSAT and CES by channel
-# with their 95 % confidence intervals; then CLV models fitted on simulated customers.
+# The demo (make demo runs it inside a throwaway pg_virtualenv cluster; DEMO_KEEP=1 test/run.sh
+# demo runs it in a cluster that stays, see test/demo_keep.sh): a fresh database with the sample
+# retail dataset (cxkpi.generate_sample_data, scale DEMO_SCALE, default 1), the dashboard
+# refreshed, the 2025 scorecard with red / yellow / green status (coloured when stdout is a
+# terminal), the open alerts when the alerting views exist, the top churn-risk high-value
+# customers, and how to connect with psql or a BI tool.  Uses the PG* variables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-db=cxkpi_demo
+db=${DEMO_DB:-cxkpi_demo}
+scale=${DEMO_SCALE:-1}
+color=off
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then color=on; fi
+start=$(date +%s)
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "SET client_min_messages = warning" \
      -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-psql -X -q -v ON_ERROR_STOP=1 -P pager=off -d $db -f test/demo.sql
+# Statuses in colour on a terminal: the last column of the scorecard, the first of the alerts
+# (psql prints control characters escaped, so the colours are added afterwards).
+colorize() {
+  if [ "$color" = on ]; then
+    local r=$'\033[1;31m' y=$'\033[1;33m' g=$'\033[1;32m' d=$'\033[2m' n=$'\033[0m'
+    sed -E -e "s/\| red( *)$/| ${r}red${n}\1/; s/\| yellow( *)$/| ${y}yellow${n}\1/; s/\| green( *)$/| ${g}green${n}\1/" \
+           -e "s/\| (no target|insufficient data)( *)$/| ${d}\1${n}\2/" \
+           -e "s/^ red( +)\|/ ${r}red${n}\1|/; s/^ yellow( +)\|/ ${y}yellow${n}\1|/"
+  else
+    cat
+  fi
+}
+psql -X -v ON_ERROR_STOP=1 -P pager=off -v scale="$scale" -d "$db" -f test/demo.sql | colorize
+
+# A login role for BI tools, member of the read-only cxkpi_reader role.
+bi_password=${DEMO_BI_PASSWORD:-cxkpi-demo}
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v pw="$bi_password" <<'SQL'
+SET client_min_messages = warning;
+SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cxkpi_bi') AS create_bi \gset
+\if :create_bi
+CREATE ROLE cxkpi_bi LOGIN IN ROLE cxkpi_reader;
+\endif
+ALTER ROLE cxkpi_bi PASSWORD :'pw';
+SQL
+
+port=$(psql -X -At -d "$db" -c "SHOW port")
+cat <<INFO
+
+Demo ready in $(( $(date +%s) - start )) s.  Connect with psql:
+    psql -h ${PGHOST:-localhost} -p $port -U ${PGUSER:-postgres} $db
+    SELECT * FROM cxkpi.kpi_scorecard;        -- then kpi_timeseries, kpi_monthly_report, kpi_returns ...
+or with a BI tool (Metabase, Grafana, Superset, Power BI): PostgreSQL, host localhost, port $port,
+database $db, user cxkpi_bi, password $bi_password (read-only: role cxkpi_reader, schema cxkpi).
+INFO
+if [ -n "${DEMO_TEMPORARY:-}" ]; then
+  cat <<INFO
+This cluster is temporary (pg_virtualenv) and is removed when the demo ends.  To keep one to
+explore, run  DEMO_KEEP=1 test/run.sh demo  (a Debian cluster "cxkpi_demo" that stays; remove it
+with  pg_dropcluster --stop 15 cxkpi_demo).
+INFO
+fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine (as root, or with sudo):
 #   test/run.sh test    install what is missing, build, install, run every test suite
-#   test/run.sh demo    the same set-up, then the demo in a throwaway cluster
+#   test/run.sh demo    the same set-up, then the demo in a throwaway cluster (DEMO_KEEP=1: in a
+#                       cluster that stays; DEMO_SCALE: data scale, default 1)
 #   test/run.sh bench   the same set-up, then the benchmarks (minutes; not a test)
 set -euo pipefail
 cd "$(dirname "$0")/.."

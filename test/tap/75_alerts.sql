@@ -245,12 +245,13 @@ SELECT is(pg_temp.level('response_time_hours'), 'green', 'a higher red threshold
 SELECT is((SELECT level || ' ' || previous_level FROM cxkpi.alerts WHERE kpi = 'response_time_hours' AND breakdown = 'total'
            ORDER BY alert_id DESC LIMIT 1), 'green red', 'and records the recovery');
 
--- Earlier periods: states are kept, no alert is raised (as_of is 2026-11-20).
+-- Earlier periods: states are kept, no alert is raised before the last complete period (as_of
+-- is 2026-11-20: November is current, October the last complete month, September earlier).
 INSERT INTO cxkpi.support_tickets (ticket_id, channel, created_at, first_response_at)
-SELECT nextval('ids'), 'phone', '2026-10-03 08:00+00', '2026-10-03 20:00+00' FROM generate_series(1, 40);
-SELECT is((SELECT level FROM cxkpi.alert_state WHERE kpi = 'response_time_hours' AND breakdown = 'total' AND period_start = '2026-10-01'),
-          'red', 'October''s slow tickets make October''s state red');
-SELECT is((SELECT count(*) FROM cxkpi.alerts WHERE period_start = '2026-10-01'), 0::bigint, 'but raise no alert for a period that is over');
+SELECT nextval('ids'), 'phone', '2026-09-03 08:00+00', '2026-09-03 20:00+00' FROM generate_series(1, 40);
+SELECT is((SELECT level FROM cxkpi.alert_state WHERE kpi = 'response_time_hours' AND breakdown = 'total' AND period_start = '2026-09-01'),
+          'red', 'September''s slow tickets make September''s state red');
+SELECT is((SELECT count(*) FROM cxkpi.alerts WHERE period_start = '2026-09-01'), 0::bigint, 'but raise no alert for a period before the last complete one');
 
 -- Settings that change what the states hold rebuild them.
 UPDATE cxkpi.settings SET value = '10' WHERE key = 'csat_scale';
