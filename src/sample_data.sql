@@ -675,6 +675,8 @@ BEGIN
     -- The scorecard shows the current year against the year before.
     UPDATE cxkpi.settings SET value = (d_end + 1)::text WHERE key = 'as_of';
     UPDATE cxkpi.settings SET value = 'year' WHERE key = 'scorecard_grain';
+    -- Alerts at the same grain: seed 000's thresholds are for yearly figures (retention 65 %).
+    UPDATE cxkpi.settings SET value = 'year' WHERE key = 'alert_grain';
 
     DROP TABLE cxs_day, cxs_bucket, cxs_cust, cxs_ev, cxs_cum, cxs_need;
 END $$;
