@@ -36,3 +36,40 @@ bench_footer() {
   echo
   echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at end; total $((SECONDS - $1)) s"
 }
+
+# bench_rounds RUNS START: the round-robin timing of a benchmark whose setup defined
+# bench_round(r) (round 0 is the warm-up); needs the caller's run_psql.
+bench_rounds() {
+  echo "== timing: $1 runs (+1 warm-up) of each query, serial and with 2 workers, round-robin"
+  for ((r = 0; r <= $1; r++)); do
+    run_psql -c "SELECT bench_round($r)" >/dev/null
+    echo "round $r/$1 $([ "$r" -eq 0 ] && echo '(warm-up) ')done at $((SECONDS - $2)) s"
+  done
+}
+
+# bench_list_queries: the timed queries (table bench_query), by the label the report uses.
+bench_list_queries() {
+  echo
+  echo "== queries (the label in the tables is the first column)"
+  run_psql -At -F ' | ' -c "SELECT label, regexp_replace(sql, '\s+', ' ', 'g') FROM bench_query ORDER BY id"
+}
+
+# bench_standard NAME TITLE: the benchmark laid out as test/bench/NAME_setup.sql (data and the
+# bench_query / bench_round definitions), NAME_checks.sql (the formulations agree) and
+# NAME_report.sql (medians and ratios), in a fresh database; needs $db, $runs and run_psql.
+bench_standard() {
+  local start=$SECONDS
+  bench_header "$2"
+  bench_fresh_db "$db"
+  echo
+  echo "== setup"
+  run_psql -f "test/bench/$1_setup.sql"
+  run_psql -f "test/bench/$1_checks.sql"
+  echo
+  bench_rounds "$runs" "$start"
+  echo
+  echo "== results"
+  run_psql -f "test/bench/$1_report.sql"
+  bench_list_queries
+  bench_footer "$start"
+}

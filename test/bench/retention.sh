@@ -32,27 +32,4 @@ run_psql() {
     -v rows="$rows" -v customers="$customers" "$@"
 }
 
-bench() {
-  local start=$SECONDS
-  bench_header "cxkpi retention benchmark"
-  bench_fresh_db "$db"
-  echo
-  echo "== setup"
-  run_psql -f test/bench/retention_setup.sql
-  run_psql -f test/bench/retention_checks.sql
-  echo
-  echo "== timing: $runs runs (+1 warm-up) of each query, serial and with 2 workers, round-robin"
-  for ((r = 0; r <= runs; r++)); do
-    run_psql -c "SELECT bench_round($r)" >/dev/null
-    echo "round $r/$runs $([ "$r" -eq 0 ] && echo '(warm-up) ')done at $((SECONDS - start)) s"
-  done
-  echo
-  echo "== results"
-  run_psql -f test/bench/retention_report.sql
-  echo
-  echo "== queries (the label in the tables is the first column)"
-  run_psql -At -F ' | ' -c "SELECT label, regexp_replace(sql, '\s+', ' ', 'g') FROM bench_query ORDER BY id"
-  bench_footer "$start"
-}
-
-bench 2>&1 | tee test/bench/out/retention.txt
+bench_standard retention "cxkpi retention benchmark" 2>&1 | tee test/bench/out/retention.txt

@@ -119,22 +119,3 @@ INSERT INTO bench_query (task, kind, label, sql) VALUES
 
 \ir common.sql
 
--- Every query of a task back to back, serially and then with 2 workers, so that noise from
--- other work on the machine hits the compared queries alike.
-CREATE FUNCTION bench_round(round int) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-    mode text;
-    q record;
-    r record;
-BEGIN
-    FOREACH mode IN ARRAY ARRAY['serial', 'parallel'] LOOP
-        PERFORM set_config('max_parallel_workers_per_gather', CASE mode WHEN 'serial' THEN '0' ELSE '2' END, false);
-        PERFORM set_config('parallel_setup_cost', '0', false);
-        PERFORM set_config('parallel_tuple_cost', '0', false);
-        FOR q IN SELECT * FROM bench_query
-                 ORDER BY task, CASE WHEN round % 2 = 0 THEN id ELSE -id END LOOP
-            r := bench_explain(q.sql);
-            INSERT INTO bench_run VALUES (q.id, mode, round, r.ms, r.workers);
-        END LOOP;
-    END LOOP;
-END $$;
