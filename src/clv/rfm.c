@@ -334,9 +334,22 @@ rfm_agg_final(PG_FUNCTION_ARGS)
 	first.scale = st->first_scale;
 	cx_money_add(&total, &scale, first);
 
+	{
+		double		rec = (st->days[st->ndays - 1] - st->days[0]) / st->unit,
+					age = (st->obs_end - st->days[0]) / st->unit;
+
+		/* a tiny unit_days can push the times past double precision */
+		if (!isfinite(rec) || !isfinite(age))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("RFM times are out of range with unit_days %g", st->unit),
+					 errdetail("%d days from the first purchase to observation_end are %g time units.",
+							   (int) (st->obs_end - st->days[0]), age),
+					 errhint("Use a larger unit_days (1 for days, 7 for weeks).")));
+		values[1] = Float8GetDatum(rec);
+		values[2] = Float8GetDatum(age);
+	}
 	values[0] = Int32GetDatum(freq);
-	values[1] = Float8GetDatum((st->days[st->ndays - 1] - st->days[0]) / st->unit);
-	values[2] = Float8GetDatum((st->obs_end - st->days[0]) / st->unit);
 	values[3] = Float8GetDatum(mv);
 	values[4] = DateADTGetDatum(st->days[0]);
 	values[5] = DateADTGetDatum(st->days[st->ndays - 1]);
