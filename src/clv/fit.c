@@ -37,7 +37,12 @@ fill_model(ClvModel *m, const ClvFitState *st, const ClvData *d, const ClvFitRes
 	m->customers = customers;
 	m->repeaters = repeaters;
 	/* diagnostics that are not finite are "not available" (NaN): the text form must read back */
-	m->loglik = isfinite(loglik) ? loglik : NAN;
+	if (!isfinite(loglik))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s fit has a log-likelihood of %g at its optimum", clv_typname(m->kind), loglik),
+				 errhint("Rescale the input (other time or currency units).")));
+	m->loglik = loglik;
 	m->grad_norm = isfinite(res->grad_norm) ? res->grad_norm : NAN;
 	m->penalizer = st->penalizer == 0 ? 0.0 : st->penalizer;
 	for (int i = 0; i < n; i++)

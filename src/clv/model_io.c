@@ -122,8 +122,8 @@ clv_model_validate(const ClvModel *m, int sqlstate, const char *input)
 	for (int i = 0; i < n; i++)
 		if (!isnan(m->se[i]) && !(m->se[i] >= 0 && !isinf(m->se[i])))
 			cx_input_error(sqlstate, t, input, "Standard errors must be non-negative and finite, or NaN.");
-	if (isinf(m->loglik))
-		cx_input_error(sqlstate, t, input, "ll must be finite, or NaN.");
+	if (!isfinite(m->loglik))
+		cx_input_error(sqlstate, t, input, "ll must be finite.");
 	if (!isnan(m->grad_norm) && !(m->grad_norm >= 0 && !isinf(m->grad_norm)))
 		cx_input_error(sqlstate, t, input, "grad_norm must be non-negative and finite, or NaN.");
 	if (!(m->penalizer >= 0) || isinf(m->penalizer))
