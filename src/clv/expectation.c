@@ -353,16 +353,74 @@ expectation_series(int n, const double *t, double r, double alpha, double a, dou
 	}
 }
 
+/*
+ * The same series for one horizon, in the tight form (one running term):
+ * every single prediction goes through it.  Returns false when the result
+ * cannot be trusted.
+ */
+static bool
+expectation_series_one(double t, double r, double alpha, double a, double b, double *out)
+{
+	double		c = a + b - 1;
+	double		B = a - 1;
+	double		z = t / (alpha + t),
+				L = -log1p(t / alpha),	/* ln(alpha / (alpha + t)) = ln(1 - z) */
+				phi,
+				eBL,
+				h,
+				H,
+				Halt,
+				Sabs,
+				e;
+	int			kalt;
+
+	if (-L * SERIES_MAX_TERMS < 40 || B * z > (1 - z) * SERIES_MAX_TERMS / 2)
+		return false;
+	kalt = r - c > 0 ? (int) Min(ceil(r - c) + 1, (double) SERIES_MAX_TERMS + 1) : 1;
+	h = (c - r) * z;			/* term 1 */
+	H = Halt = h;
+	Sabs = fabs(h);
+	for (int k = 1;; k++)
+	{
+		if (h == 0)
+			break;
+		if (k >= SERIES_MAX_TERMS)
+			return false;
+		h *= (c - r + k) * (B + k) * z / ((c + k) * (k + 1));	/* term k + 1 */
+		H += h;
+		if (k + 1 < kalt)
+		{
+			Sabs += fabs(h);
+			Halt = H;
+		}
+		if (!isfinite(H))
+			return false;
+		/* stop once terms are negligible and shrinking */
+		if (fabs(h) <= 1e-17 * fabs(H) && fabs((c - r + k + 1) * (B + k + 1) * z) < fabs((c + k + 1) * (k + 2)))
+			break;
+		if ((k & 4095) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	if (fabs(B * L) < 1e-10)
+		phi = -L * (1 + B * L / 2);
+	else
+		phi = -expm1(B * L) / B;
+	eBL = exp(B * L);
+	e = c * phi - eBL * H;
+	*out = e;
+	Sabs += fabs(H - Halt);
+	return isfinite(e) && e >= 0 && isfinite(Sabs) &&
+		fabs(c * phi) + eBL * Sabs <= SERIES_MAX_CANCEL * e;
+}
+
 double
 clv_expectation(double t, double r, double alpha, double a, double b)
 {
 	double		e;
-	bool		ok;
 
 	if (t <= 0)
 		return 0;
-	expectation_series(1, &t, r, alpha, a, b, &e, &ok);
-	if (ok)
+	if (expectation_series_one(t, r, alpha, a, b, &e))
 		return e;
 	return expectation_quadrature(t, r, alpha, a, b);
 }
