@@ -25,7 +25,8 @@ CREATE UNIQUE INDEX customer_rfm_key ON cxkpi.customer_rfm (customer_id);
 CREATE FUNCTION cxkpi.fit_clv_models(OUT bgnbd @extschema@.bgnbd_model,
                                      OUT gamma_gamma @extschema@.gamma_gamma_model,
                                      OUT customers bigint, OUT repeat_customers bigint, OUT fit_error text)
-    LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    -- PARALLEL UNSAFE: its exception blocks are subtransactions, which parallel mode forbids
+    LANGUAGE plpgsql STABLE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
     SET client_min_messages = error AS $$
 BEGIN
     SELECT count(*), count(*) FILTER (WHERE r.frequency > 0) INTO customers, repeat_customers

@@ -59,7 +59,8 @@ CREATE TEMP TABLE writers (f regprocedure);
 INSERT INTO writers VALUES ('cxkpi.alert_apply()'), ('cxkpi.alert_enqueue(regclass, cxkpi.alert_delta[])'),
     ('cxkpi.alert_merge(cxkpi.alert_delta[])'),
     ('cxkpi.alert_evaluate(cxkpi.alert_delta[])'), ('cxkpi.alert_rebuild()'), ('cxkpi.check_thresholds()'),
-    ('cxkpi.set_alerting(boolean)'), ('cxkpi.acknowledge_alert(bigint)');
+    ('cxkpi.set_alerting(boolean)'), ('cxkpi.acknowledge_alert(bigint)'),
+    ('cxkpi.fit_clv_models()');   -- reads only, but its exception blocks (subtransactions) are parallel unsafe
 SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
            WHERE p.proparallel <> 's' AND p.prokind <> 'p' AND p.prorettype <> 'trigger'::regtype
@@ -75,7 +76,7 @@ SELECT is((SELECT string_agg(p.oid::regprocedure::text || ' ' || p.provolatile::
           'cxkpi.alert_evaluate(cxkpi.alert_delta[]) vu, '
           'cxkpi.alert_merge(cxkpi.alert_delta[]) vu, cxkpi.alert_rebuild() vu, '
           'cxkpi.alert_table_contributions(text) ss, cxkpi.alerting_enabled() ss, '
-          'cxkpi.as_of() ss, cxkpi.check_thresholds() vu, cxkpi.fit_clv_models() ss, cxkpi.set_alerting(boolean) vu, cxkpi.setting(text) ss',
+          'cxkpi.as_of() ss, cxkpi.check_thresholds() vu, cxkpi.fit_clv_models() su, cxkpi.set_alerting(boolean) vu, cxkpi.setting(text) ss',
           'every other function is IMMUTABLE: the table readers are STABLE, the writers VOLATILE and PARALLEL UNSAFE');
 SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
