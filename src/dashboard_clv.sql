@@ -65,7 +65,7 @@ COMMENT ON MATERIALIZED VIEW cxkpi.clv_models IS
 -- One row per customer with orders up to the reference date.
 CREATE VIEW cxkpi.customer_value AS
 SELECT r.customer_id, c.acquisition_channel, m.as_of, r.first_purchase, r.last_purchase, r.purchases,
-       r.total_amount AS historic_value_currency, r.frequency AS repeat_purchase_days,
+       r.total_amount AS historic_value_currency, r.frequency::bigint AS repeat_purchase_days,
        r.recency AS recency_weeks, r.t AS age_weeks, r.monetary_value AS avg_repeat_value_currency,
        @extschema@.p_alive(m.bgnbd, r.frequency, r.recency, r.t) AS p_alive,
        @extschema@.expected_purchases(m.bgnbd, 52, r.frequency, r.recency, r.t) AS expected_purchases_52w,

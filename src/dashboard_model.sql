@@ -180,6 +180,14 @@ BEGIN
                           HINT = 'The rollups compute built-in KPIs by their key; edit the name, unit, direction or formula text instead.';
             END IF;
         END IF;
+        -- nor the key of a built-in target: a restore would seed the original key again
+        IF TG_TABLE_NAME = 'kpi_targets' THEN
+            IF OLD.is_default AND (NEW.kpi, NEW.dimension, NEW.valid_from) IS DISTINCT FROM (OLD.kpi, OLD.dimension, OLD.valid_from) THEN
+                RAISE EXCEPTION 'cannot change the key (kpi, dimension, valid_from) of a built-in target of "%"', OLD.kpi
+                    USING ERRCODE = 'object_in_use',
+                          HINT = 'Insert a new target row with its dimension or valid_from, and set enabled = false on the built-in one if it should no longer apply.';
+            END IF;
+        END IF;
         IF OLD.is_default AND NEW.is_default AND TG_TABLE_NAME <> 'settings' THEN
             NEW.is_default := false;
         END IF;
@@ -332,7 +340,8 @@ COMMENT ON FUNCTION cxkpi.setting(text) IS 'The value of a cxkpi.settings key (N
 
 CREATE FUNCTION cxkpi.as_of() RETURNS date
     LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT coalesce(nullif(cxkpi.setting('as_of'), '')::date, current_date) $$;
+    AS $$ SELECT coalesce(nullif(cxkpi.setting('as_of'), '')::date,
+                          (now() AT TIME ZONE cxkpi.setting('time_zone'))::date) $$;
 COMMENT ON FUNCTION cxkpi.as_of() IS
     'Reference date of the scorecard: setting as_of, or current_date when it is empty.';
 
@@ -490,7 +499,8 @@ DECLARE
     tot_items bigint;
     tot_value numeric;
 BEGIN
-    SELECT * INTO o FROM cxkpi.orders WHERE order_id = NEW.order_id;
+    -- lock the order: concurrent returns of one order are checked one after the other
+    SELECT * INTO o FROM cxkpi.orders WHERE order_id = NEW.order_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RETURN NULL;    -- the foreign key reports it
     END IF;

@@ -4,7 +4,9 @@
 -- column types; forced parallel refresh = serial refresh.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(199);
+SELECT plan(200);
+SELECT throws_ok($$UPDATE cxkpi.kpi_targets SET dimension = 'web' WHERE kpi = 'staff_training_hours' AND is_default$$, '55006', NULL,
+                 'the key of a built-in target cannot change (a restore would seed it again)');
 
 -- Scorecard period: as_of 2025-04-01, grain month -> March 2025; a year earlier March 2024.
 UPDATE cxkpi.settings SET value = '2025-04-01' WHERE key = 'as_of';
