@@ -3,7 +3,7 @@
 -- weights = repeated rows; errors with their SQLSTATEs; no NaN in hard corners.
 BEGIN;
 SET client_min_messages = error;
-SELECT plan(164);
+SELECT plan(167);
 
 -- ----------------------------------------------------------------------- CDNOW (published)
 CREATE TEMP TABLE cdnow_sample (master_id int, customer_id int, ordered_on date, cds int, dollars numeric(10,2));
@@ -361,6 +361,15 @@ INSERT INTO near VALUES
 SELECT ok(got >= 0 AND abs(got - want) <= rtol * want, 'expected purchases, hard regime: ' || label || ' (got ' || got || ', want ' || want || ')')
 FROM near ORDER BY label;
 
+-- clv()'s multi-horizon series (and its fallbacks) equals the discounted sum of single predictions
+SELECT ok(abs(c - s) <= 1e-9 * s, 'clv with discounting, hard regime (' || label || '): steps agree with single predictions')
+FROM (SELECT label, clv(m, g, x, tx, tt, 20, 52, 0.01, 4) c,
+             expected_spend(g, x, 20) * (SELECT sum((expected_purchases(m, k * 4.0, x, tx, tt) - expected_purchases(m, (k - 1) * 4.0, x, tx, tt)) / 1.01 ^ k)
+                                         FROM generate_series(1, 13) k) s
+      FROM (VALUES ('r = 100', bgnbd_model(100, 10, 0.5, 2), 1, 3.0, 30.0),
+                   ('a, b ~ 1e7', bgnbd_model(0.632, 2.0, 1e7, 6.255e6), 2, 10.0, 20.0),
+                   ('t / alpha up to 5e3', bgnbd_model(0.243, 0.01, 0.793, 2.426), 0, 0.0, 0.0)) v(label, m, x, tx, tt),
+           (SELECT gamma_gamma_model(6.25, 3.74, 15.44) g) gg) q;
 SELECT ok(purchase_probability(bgnbd_model(0.243, 4.414, 0.793, 2.426), 85, 0.001) BETWEEN 0 AND 1e-300,
           'purchase_probability: an underflowing tail is ~0, not an error');
 SET LOCAL statement_timeout = '30s';
