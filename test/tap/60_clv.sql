@@ -3,7 +3,7 @@
 -- weights = repeated rows; errors with their SQLSTATEs; no NaN in hard corners.
 BEGIN;
 SET client_min_messages = error;
-SELECT plan(167);
+SELECT plan(168);
 
 -- ----------------------------------------------------------------------- CDNOW (published)
 CREATE TEMP TABLE cdnow_sample (master_id int, customer_id int, ordered_on date, cds int, dollars numeric(10,2));
@@ -370,6 +370,9 @@ FROM (SELECT label, clv(m, g, x, tx, tt, 20, 52, 0.01, 4) c,
                    ('a, b ~ 1e7', bgnbd_model(0.632, 2.0, 1e7, 6.255e6), 2, 10.0, 20.0),
                    ('t / alpha up to 5e3', bgnbd_model(0.243, 0.01, 0.793, 2.426), 0, 0.0, 0.0)) v(label, m, x, tx, tt),
            (SELECT gamma_gamma_model(6.25, 3.74, 15.44) g) gg) q;
+SELECT is((SELECT rfm_agg(d, i::numeric, '2200-01-01', 1) FROM (SELECT i, date '2000-01-01' + (i * 7919) % 5000 AS d FROM generate_series(1, 20000) i ORDER BY d DESC) s),
+          (SELECT rfm_agg(d, i::numeric, '2200-01-01', 1) FROM (SELECT i, date '2000-01-01' + (i * 7919) % 5000 AS d FROM generate_series(1, 20000) i ORDER BY d) s),
+          'rfm_agg: descending and scattered day orders give the ascending result');
 SELECT ok(purchase_probability(bgnbd_model(0.243, 4.414, 0.793, 2.426), 85, 0.001) BETWEEN 0 AND 1e-300,
           'purchase_probability: an underflowing tail is ~0, not an error');
 SET LOCAL statement_timeout = '30s';
