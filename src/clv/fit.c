@@ -36,13 +36,27 @@ fill_model(ClvModel *m, const ClvFitState *st, const ClvData *d, const ClvFitRes
 	m->iterations = res->iterations;
 	m->customers = customers;
 	m->repeaters = repeaters;
+	/* diagnostics that are not finite are "not available" (NaN): the text form must read back */
+	if (!isfinite(loglik))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s fit has a log-likelihood of %g at its optimum", clv_typname(m->kind), loglik),
+				 errhint("Rescale the input (other time or currency units).")));
 	m->loglik = loglik;
-	m->grad_norm = res->grad_norm;
-	m->penalizer = st->penalizer;
+	m->grad_norm = isfinite(res->grad_norm) ? res->grad_norm : NAN;
+	m->penalizer = st->penalizer == 0 ? 0.0 : st->penalizer;
 	for (int i = 0; i < n; i++)
 	{
+		double		se = res->have_cov ? params[i] * sqrt(res->cov[i][i] / d->wsum) : NAN;
+
+		if (!(params[i] > 0) || isinf(params[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s fit gives %s = %g, outside the range of double precision",
+							clv_typname(m->kind), clv_param_names(m->kind)[i], params[i]),
+					 errhint("Rescale the input (other time or currency units).")));
 		m->params[i] = params[i];
-		m->se[i] = res->have_cov ? params[i] * sqrt(res->cov[i][i] / d->wsum) : NAN;
+		m->se[i] = isfinite(se) && se >= 0 ? se : NAN;
 	}
 }
 

@@ -63,11 +63,15 @@ clv_data_prepare(ClvData *d, ClvFitState *st)
 
 	if (st->kind == CLV_GAMMA_GAMMA)
 	{
-		double		msum = 0;
+		double		msum = 0,
+					umax = 0;
 
+		/* the weighted mean, relative to the largest value so that it cannot overflow */
 		for (int64 i = 0; i < n; i++)
-			msum += (double) st->rows[i].w * st->rows[i].u;
-		d->scale = d->wsum / msum;	/* multiply money by this */
+			umax = Max(umax, st->rows[i].u);
+		for (int64 i = 0; i < n; i++)
+			msum += (double) st->rows[i].w * (st->rows[i].u / umax);
+		d->scale = (d->wsum / msum) / umax;	/* multiply money by this */
 		d->times = palloc_extended(n * sizeof(double), MCXT_ALLOC_HUGE);
 		d->lnu = palloc_extended(n * sizeof(double), MCXT_ALLOC_HUGE);
 		for (int64 i = 0; i < n; i++)

@@ -124,8 +124,8 @@ clv_model_validate(const ClvModel *m, int sqlstate, const char *input)
 			cx_input_error(sqlstate, t, input, "Standard errors must be non-negative and finite, or NaN.");
 	if (!isfinite(m->loglik))
 		cx_input_error(sqlstate, t, input, "ll must be finite.");
-	if (!(m->grad_norm >= 0) || isinf(m->grad_norm))
-		cx_input_error(sqlstate, t, input, "grad_norm must be non-negative and finite.");
+	if (!isnan(m->grad_norm) && !(m->grad_norm >= 0 && !isinf(m->grad_norm)))
+		cx_input_error(sqlstate, t, input, "grad_norm must be non-negative and finite, or NaN.");
 	if (!(m->penalizer >= 0) || isinf(m->penalizer))
 		cx_input_error(sqlstate, t, input, "penalizer must be non-negative and finite.");
 }
@@ -141,7 +141,12 @@ append_double(StringInfo buf, double v)
 	appendStringInfoString(buf, tmp);
 }
 
-/* A double as written by append_double: strtod's syntax, no leading space. */
+/*
+ * A double as written by append_double: strtod's decimal syntax (and NaN,
+ * Infinity), no leading space, no hexadecimal form.  Subnormals are accepted
+ * (strtod flags them with ERANGE too); only overflow is out of range.  -0 is
+ * read as 0, so that equal models are bytewise equal.
+ */
 static double
 scan_double(CxScanner *sc, const char *field)
 {
@@ -154,10 +159,13 @@ scan_double(CxScanner *sc, const char *field)
 	v = strtod(sc->pos, &end);
 	if (end == sc->pos)
 		cx_scan_fail(sc, "Expected a number for %s", field);
-	if (errno == ERANGE && v != 0)
+	for (const char *c = sc->pos; c < end; c++)
+		if (*c == 'x' || *c == 'X')
+			cx_scan_fail(sc, "Expected a decimal number for %s", field);
+	if (errno == ERANGE && fabs(v) == HUGE_VAL)
 		cx_scan_fail(sc, "Value of %s is out of range", field);
 	sc->pos = end;
-	return v;
+	return v == 0 ? 0.0 : v;
 }
 
 static void
@@ -293,6 +301,17 @@ clv_model_send_common(const ClvModel *m)
 	return pq_endtypsend(&buf);
 }
 
+/* A float8 with -0 read as 0 and every NaN as the canonical one, as text input does. */
+static double
+recv_double(StringInfo buf)
+{
+	double		v = pq_getmsgfloat8(buf);
+
+	if (isnan(v))
+		return NAN;
+	return v == 0 ? 0.0 : v;
+}
+
 static ClvModel *
 clv_model_recv_common(StringInfo buf, int kind)
 {
@@ -333,14 +352,14 @@ clv_model_recv_common(StringInfo buf, int kind)
 		m->repeaters = pq_getmsgint64(buf);
 	}
 	for (int i = 0; i < n; i++)
-		m->params[i] = pq_getmsgfloat8(buf);
+		m->params[i] = recv_double(buf);
 	if (fitted)
 	{
 		for (int i = 0; i < n; i++)
-			m->se[i] = pq_getmsgfloat8(buf);
-		m->loglik = pq_getmsgfloat8(buf);
-		m->grad_norm = pq_getmsgfloat8(buf);
-		m->penalizer = pq_getmsgfloat8(buf);
+			m->se[i] = recv_double(buf);
+		m->loglik = recv_double(buf);
+		m->grad_norm = recv_double(buf);
+		m->penalizer = recv_double(buf);
 	}
 	clv_model_validate(m, ERRCODE_INVALID_BINARY_REPRESENTATION, NULL);
 	return m;

@@ -14,6 +14,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_sf_gamma.h>
 
+#include "miscadmin.h"
 #include "utils/builtins.h"
 
 /* Largest number of discounting steps clv() accepts. */
@@ -94,6 +95,22 @@ prob_no_purchase(const ClvModel *m, double t, int32 x, double tx, double T)
 	return Min(1.0, exp(n1 - n2));
 }
 
+/*
+ * A prediction that is not a finite non-negative number is an error, never
+ * a silently returned value.
+ */
+static double
+check_result(double v, const char *what)
+{
+	if (!isfinite(v) || v < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s is out of range", what),
+				 errdetail("The computed value is %g.", v),
+				 errhint("The inputs are too extreme for a finite result; check the model's parameters, the horizon and the discount rate.")));
+	return v;
+}
+
 static void
 check_row(int32 x, double tx, double T)
 {
@@ -139,7 +156,7 @@ clv_expected_purchases_cond(PG_FUNCTION_ARGS)
 							m->params[3] + x + (m->kind == CLV_MBGNBD ? 1 : 0));
 		clv_xt_store(cache, x, T, e);
 	}
-	PG_RETURN_FLOAT8(clv_p_alive(m, x, tx, T) * e);
+	PG_RETURN_FLOAT8(check_result(clv_p_alive(m, x, tx, T) * e, "expected purchases"));
 }
 
 PG_FUNCTION_INFO_V1(clv_expected_purchases_new);
@@ -155,8 +172,9 @@ clv_expected_purchases_new(PG_FUNCTION_ARGS)
 
 	clv_check_horizon(t, "horizon");
 	if (m->kind == CLV_BGNBD)
-		PG_RETURN_FLOAT8(clv_expectation(t, r, alpha, a, b));
-	PG_RETURN_FLOAT8(b / (a + b) * clv_expectation(t, r, alpha, a, b + 1));
+		PG_RETURN_FLOAT8(check_result(clv_expectation(t, r, alpha, a, b), "expected purchases"));
+	PG_RETURN_FLOAT8(check_result(b / (a + b) * clv_expectation(t, r, alpha, a, b + 1),
+								  "expected purchases"));
 }
 
 PG_FUNCTION_INFO_V1(clv_prob_no_purchase);
@@ -219,17 +237,24 @@ clv_purchase_probability(PG_FUNCTION_ARGS)
 	if (n > 0)
 	{
 		gsl_sf_result res;
+		int			status = gsl_sf_beta_inc_e(n, r, z, &res);
 
-		if (gsl_sf_beta_inc_e(n, r, z, &res) != GSL_SUCCESS)
+		/* an underflowing tail is a tail of (nearly) 0, not an error */
+		if (status == GSL_EUNDRFLW && !(res.val >= 0 && isfinite(res.val)))
+			res.val = 0;
+		if ((status != GSL_SUCCESS && status != GSL_EUNDRFLW) || !isfinite(res.val))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("purchase probability cannot be computed for n = %d, horizon %g", n, t)));
-		tail = res.val;
+					 errmsg("purchase probability cannot be computed for n = %d, horizon %g", n, t),
+					 errdetail("The incomplete beta function failed (GSL status %d).", status)));
+		tail = cx_clamp(res.val, 0, 1);
 	}
 	else
 		tail = 1.0;
 	if (n > 0 || !bg)
 		p2 = exp(gsl_sf_lnbeta(a + 1, bg ? b + n - 1 : b + n) - lbab) * tail;
+	if (!isfinite(p1 + p2))
+		check_result(p1 + p2, "purchase probability");
 	PG_RETURN_FLOAT8(cx_clamp(p1 + p2, 0, 1));
 }
 
@@ -256,14 +281,30 @@ clv_expected_spend(const ClvModel *g, int32 x, double mbar)
 				 errdetail("Expected spend needs q > 1 (p = %g, q = %g, v = %g); with q <= 1 the population mean spend is infinite and conditional means are negative or infinite.",
 						   p, q, v),
 				 errhint("Spend is too heavy-tailed for the Gamma-Gamma model: cap outliers or model spend another way.")));
-	if (x < 0 || !isfinite(mbar) || mbar < 0 || (x > 0 && mbar <= 0))
+	/* the same checks and SQLSTATEs as gamma_gamma_fit's rows */
+	if (x < 0 || !isfinite(mbar) || mbar < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("invalid spend row: frequency = %d, monetary_value = %g", x, mbar),
+				 errdetail("frequency and monetary_value must be finite and not negative.")));
+	if (x > 0 && mbar <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid spend row: frequency = %d, monetary_value = %g", x, mbar),
-				 errdetail("frequency must not be negative; monetary_value must be positive when frequency > 0.")));
+				 errmsg("invalid spend row: monetary_value = %g with frequency = %d", mbar, x),
+				 errdetail("A repeat customer's mean spend must be positive."),
+				 errhint("Leave out customers whose repeat purchases net to 0 or less (refunds, free items).")));
 	if (x == 0)
-		return p * v / (q - 1);
-	return p * (v + x * mbar) / (p * x + q - 1);
+		return check_result(p * v / (q - 1), "expected spend");
+
+	/*
+	 * The shrinkage form (q-1)/(px+q-1) E[M] + px/(px+q-1) m, which cannot
+	 * overflow in an intermediate step.
+	 */
+	{
+		double		wm = p * x / (p * x + q - 1);
+
+		return check_result((1 - wm) * (p / (q - 1)) * v + wm * mbar, "expected spend");
+	}
 }
 
 PG_FUNCTION_INFO_V1(clv_expected_spend_sql);
@@ -308,6 +349,7 @@ clv_model_clv(PG_FUNCTION_ARGS)
 
 	clv_check_horizon(horizon, "horizon");
 	check_row(x, tx, T);
+	/* a negative rate (appreciation) is allowed; the result must still be finite */
 	if (!(d > -1) || isinf(d))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -336,31 +378,54 @@ clv_model_clv(PG_FUNCTION_ARGS)
 	if (!clv_xt_lookup(cache, x, T, &total))
 	{
 		int			K = (int) ksteps;
+		double		eh;
 
 		r = m->params[0] + x;
 		alpha = m->params[1] + T;
 		a = m->params[2];
 		b = m->params[3] + x + (m->kind == CLV_MBGNBD ? 1 : 0);
-		/* the posterior expectation at every step end, CLV_MULTI_MAX steps at a time */
-		for (int k0 = 1; k0 <= K; k0 += CLV_MULTI_MAX)
+		/* everything expected up to the horizon; without discounting the sum telescopes to it */
+		eh = clv_expectation(horizon, r, alpha, a, b);
+		if (d == 0)
+			total = eh;
+		else
 		{
-			double		tk[CLV_MULTI_MAX],
-						e[CLV_MULTI_MAX];
-			int			nk = Min(CLV_MULTI_MAX, K - k0 + 1);
-
-			for (int j = 0; j < nk; j++)
-				tk[j] = Min((k0 + j) * step, horizon);
-			clv_expectation_multi(nk, tk, r, alpha, a, b, e);
-			for (int j = 0; j < nk; j++)
+			/* the posterior expectation at every step end, CLV_MULTI_MAX steps at a time */
+			for (int k0 = 1; k0 <= K; k0 += CLV_MULTI_MAX)
 			{
-				disc /= (1 + d);
-				total += (e[j] - prev) * disc;
-				prev = e[j];
+				double		tk[CLV_MULTI_MAX],
+							e[CLV_MULTI_MAX];
+				int			nk = Min(CLV_MULTI_MAX, K - k0 + 1);
+
+				CHECK_FOR_INTERRUPTS();
+				for (int j = 0; j < nk; j++)
+					tk[j] = Min((k0 + j) * step, horizon);
+				clv_expectation_multi(nk, tk, r, alpha, a, b, e);
+				for (int j = 0; j < nk; j++)
+				{
+					disc /= (1 + d);
+					total += (e[j] - prev) * disc;
+					prev = e[j];
+				}
+
+				/*
+				 * With d > 0 the remaining steps add at most (E(horizon) -
+				 * E(now)) times a discount factor below the current one:
+				 * stop once that cannot change the result.
+				 */
+				if (d > 0 && disc * Max(eh - prev, 0) <= 1e-16 * total)
+					break;
+				if (!isfinite(total))
+					break;
 			}
+			/* increments are >= 0; a negative sum can only be rounding around 0 */
+			if (total < 0 && total >= -1e-12 * eh)
+				total = 0;
 		}
+		check_result(total, "discounted expected purchases");
 		clv_xt_store(cache, x, T, total);
 	}
-	PG_RETURN_FLOAT8(spend * palive * total);
+	PG_RETURN_FLOAT8(check_result(spend * palive * total, "clv"));
 }
 
 /* 'low' / 'medium' / 'high' for P(no purchase in the horizon) < 1/3, <= 2/3, > 2/3. */

@@ -28,9 +28,11 @@ typedef struct RfmState
 	DateADT		obs_end;
 	double		unit;			/* days per time unit */
 	int64		rows;			/* transactions up to obs_end */
-	int32		ndays;
+	int32		ndays;			/* entries in days[] */
+	int32		nsorted;		/* days[0 .. nsorted) are distinct and ascending */
 	int32		cap;
-	DateADT    *days;			/* distinct purchase days, ascending */
+	DateADT    *days;			/* purchase days: a sorted prefix, then an unsorted tail */
+	DateADT		first_day;		/* the earliest day (valid when ndays > 0) */
 	int128		first_units;	/* total of the first day, 10^-first_scale units */
 	int			first_scale;
 	int128		rest_units;		/* total of the other days */
@@ -74,38 +76,53 @@ rfm_state_new(MemoryContext cxt, DateADT obs, double unit)
 	return st;
 }
 
-/* Adds `day` to the sorted distinct days (cheap when days come in order). */
+static int
+cmp_date(const void *x, const void *y)
+{
+	DateADT		u = *(const DateADT *) x,
+				v = *(const DateADT *) y;
+
+	return u < v ? -1 : (u > v ? 1 : 0);
+}
+
+/* Sorts the days and removes duplicates, so that days[0 .. ndays) are distinct and ascending. */
+static void
+rfm_compact(RfmState *st)
+{
+	int32		k = 0;
+
+	if (st->nsorted == st->ndays)
+		return;
+	qsort(st->days, st->ndays, sizeof(DateADT), cmp_date);
+	for (int32 i = 0; i < st->ndays; i++)
+		if (k == 0 || st->days[i] != st->days[k - 1])
+			st->days[k++] = st->days[i];
+	st->ndays = st->nsorted = k;
+}
+
+/*
+ * Adds `day`: appended to the sorted prefix when days come in order (the
+ * usual case), else to an unsorted tail that is sorted and merged once it
+ * is as long as the prefix, so that any order costs O(n log n) in all.
+ */
 static void
 rfm_add_day(RfmState *st, DateADT day, MemoryContext cxt)
 {
-	int32		lo = 0,
-				hi = st->ndays;
+	bool		in_order = st->nsorted == st->ndays;
 
-	if (st->ndays > 0 && day > st->days[st->ndays - 1])
-		lo = st->ndays;
-	else
-	{
-		while (lo < hi)
-		{
-			int32		mid = (lo + hi) / 2;
-
-			if (st->days[mid] < day)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < st->ndays && st->days[lo] == day)
-			return;
-	}
+	if (in_order && st->ndays > 0 && day == st->days[st->ndays - 1])
+		return;
 	if (st->ndays == st->cap)
 	{
 		st->cap = st->cap ? st->cap * 2 : 8;
 		st->days = st->days ? repalloc(st->days, st->cap * sizeof(DateADT))
 			: MemoryContextAlloc(cxt, st->cap * sizeof(DateADT));
 	}
-	memmove(&st->days[lo + 1], &st->days[lo], (st->ndays - lo) * sizeof(DateADT));
-	st->days[lo] = day;
-	st->ndays++;
+	st->days[st->ndays++] = day;
+	if (in_order && (st->ndays == 1 || day > st->days[st->ndays - 2]))
+		st->nsorted = st->ndays;
+	else if (st->ndays - st->nsorted > Max(64, st->nsorted))
+		rfm_compact(st);
 }
 
 /*
@@ -116,7 +133,7 @@ rfm_add_day(RfmState *st, DateADT day, MemoryContext cxt)
 static void
 rfm_add_amount(RfmState *st, DateADT day, CxMoney amt)
 {
-	if (st->ndays == 0 || day < st->days[0])
+	if (st->ndays == 0 || day < st->first_day)
 	{
 		if (st->ndays > 0)
 		{
@@ -126,8 +143,9 @@ rfm_add_amount(RfmState *st, DateADT day, CxMoney amt)
 		}
 		st->first_units = amt.units;
 		st->first_scale = amt.scale;
+		st->first_day = day;
 	}
-	else if (day == st->days[0])
+	else if (day == st->first_day)
 		cx_money_add(&st->first_units, &st->first_scale, amt);
 	else
 		cx_money_add(&st->rest_units, &st->rest_scale, amt);
@@ -212,8 +230,10 @@ rfm_agg_combine(PG_FUNCTION_ARGS)
 		CxMoney		bfirst = {b->first_units, b->first_scale};
 		CxMoney		brest = {b->rest_units, b->rest_scale};
 
+		rfm_compact(b);
+
 		/* b's first day goes through the same rule as a single row */
-		rfm_add_amount(a, b->days[0], bfirst);
+		rfm_add_amount(a, b->first_day, bfirst);
 		cx_money_add(&a->rest_units, &a->rest_scale, brest);
 		for (int32 i = 0; i < b->ndays; i++)
 			rfm_add_day(a, b->days[i], aggctx);
@@ -256,6 +276,7 @@ rfm_agg_serial(PG_FUNCTION_ARGS)
 	send_int128(&buf, st->first_units);
 	pq_sendbyte(&buf, (uint8) st->rest_scale);
 	send_int128(&buf, st->rest_units);
+	rfm_compact(st);
 	pq_sendint32(&buf, st->ndays);
 	for (int32 i = 0; i < st->ndays; i++)
 		pq_sendint32(&buf, st->days[i]);
@@ -290,6 +311,9 @@ rfm_agg_deserial(PG_FUNCTION_ARGS)
 	st->days = MemoryContextAlloc(aggctx, st->cap * sizeof(DateADT));
 	for (int32 i = 0; i < st->ndays; i++)
 		st->days[i] = pq_getmsgint(&buf, 4);
+	st->nsorted = st->ndays;
+	if (st->ndays > 0)
+		st->first_day = st->days[0];
 	pq_getmsgend(&buf);
 	pfree(buf.data);
 	PG_RETURN_POINTER(st);
@@ -315,6 +339,7 @@ rfm_agg_final(PG_FUNCTION_ARGS)
 	st = (RfmState *) PG_GETARG_POINTER(0);
 	if (st->ndays == 0)
 		PG_RETURN_NULL();
+	rfm_compact(st);
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
@@ -334,9 +359,22 @@ rfm_agg_final(PG_FUNCTION_ARGS)
 	first.scale = st->first_scale;
 	cx_money_add(&total, &scale, first);
 
+	{
+		double		rec = (st->days[st->ndays - 1] - st->days[0]) / st->unit,
+					age = (st->obs_end - st->days[0]) / st->unit;
+
+		/* a tiny unit_days can push the times past double precision */
+		if (!isfinite(rec) || !isfinite(age))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("RFM times are out of range with unit_days %g", st->unit),
+					 errdetail("%d days from the first purchase to observation_end are %g time units.",
+							   (int) (st->obs_end - st->days[0]), age),
+					 errhint("Use a larger unit_days (1 for days, 7 for weeks).")));
+		values[1] = Float8GetDatum(rec);
+		values[2] = Float8GetDatum(age);
+	}
 	values[0] = Int32GetDatum(freq);
-	values[1] = Float8GetDatum((st->days[st->ndays - 1] - st->days[0]) / st->unit);
-	values[2] = Float8GetDatum((st->obs_end - st->days[0]) / st->unit);
 	values[3] = Float8GetDatum(mv);
 	values[4] = DateADTGetDatum(st->days[0]);
 	values[5] = DateADTGetDatum(st->days[st->ndays - 1]);

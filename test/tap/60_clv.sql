@@ -3,7 +3,7 @@
 -- weights = repeated rows; errors with their SQLSTATEs; no NaN in hard corners.
 BEGIN;
 SET client_min_messages = error;
-SELECT plan(136);
+SELECT plan(168);
 
 -- ----------------------------------------------------------------------- CDNOW (published)
 CREATE TEMP TABLE cdnow_sample (master_id int, customer_id int, ordered_on date, cds int, dollars numeric(10,2));
@@ -342,6 +342,84 @@ SELECT throws_ok($$SELECT rfm_agg(d, 'NaN', '2024-01-01') FROM (VALUES ('2023-01
 SELECT throws_ok($$SELECT rfm_agg(d, 1, 'infinity') FROM (VALUES ('2023-01-01'::date)) v(d)$$, '22023', NULL, 'rfm_agg: infinite observation_end');
 SELECT throws_ok($$SELECT rfm_agg('2023-01-01'::date, 1, e) FROM (VALUES ('2024-01-01'::date), ('2024-01-02')) v(e)$$, '22023', NULL,
                  'rfm_agg: observation_end changing within a group');
+
+-- ----------------------------------------------------------------------- review 5: hard regimes
+-- True values from mpmath (80 digits: the hypergeometric formula and the mixture integral).
+CREATE TEMP TABLE near (label text, got float8, want float8, rtol float8);
+INSERT INTO near VALUES
+ ('a = 1e4, b = 0.6255a', expected_purchases(bgnbd_model(0.632, 2.0, 1e4, 6255), 52), 1.3542580430, 1e-8),
+ ('a = 1e6 (fixed-p limit regime)', expected_purchases(bgnbd_model(0.632, 2.0, 1e6, 625500), 52), 1.3542173, 1e-6),
+ ('a = 1e7', expected_purchases(bgnbd_model(0.632, 2.0, 1e7, 6.255e6), 52), 1.3542170, 1e-6),
+ ('a = 1e7, conditional', expected_purchases(bgnbd_model(0.632, 2.0, 1e7, 6.255e6), 52, 2, 10, 20), 0.16578497, 1e-6),
+ ('r = 100 >> a + b - 1', expected_purchases(bgnbd_model(100, 10, 0.5, 2), 52), 57.61002847116, 1e-9),
+ ('r = 300, conditional, tiny P(alive)', expected_purchases(bgnbd_model(300, 30, 0.5, 2), 52, 3, 20, 30), 5.068870011e-22, 1e-7),
+ ('large a, b, long horizon', expected_purchases(bgnbd_model(0.0749, 0.4948, 98.89, 219.15), 694.44), 1.1831997341359, 1e-9),
+ ('t / alpha = 1e8 (quadrature)', expected_purchases(bgnbd_model(0.243, 0.01, 0.793, 2.426), 1e6), 214.7051752424591, 1e-9),
+ ('clv with r = 100', clv(bgnbd_model(100, 10, 0.5, 2), gamma_gamma_model(6.25, 3.74, 15.44), 0, 0, 30, 0, 52), 964.746, 1e-5),
+ ('MBG/NBD, a = 1e6', expected_purchases(mbgnbd_model(0.632, 2.0, 1e6, 625500), 52) / expected_purchases(bgnbd_model(0.632, 2.0, 1e6, 625501), 52),
+   625500.0 / 1625500, 1e-9);
+SELECT ok(got >= 0 AND abs(got - want) <= rtol * want, 'expected purchases, hard regime: ' || label || ' (got ' || got || ', want ' || want || ')')
+FROM near ORDER BY label;
+
+-- clv()'s multi-horizon series (and its fallbacks) equals the discounted sum of single predictions
+SELECT ok(abs(c - s) <= 1e-9 * s, 'clv with discounting, hard regime (' || label || '): steps agree with single predictions')
+FROM (SELECT label, clv(m, g, x, tx, tt, 20, 52, 0.01, 4) c,
+             expected_spend(g, x, 20) * (SELECT sum((expected_purchases(m, k * 4.0, x, tx, tt) - expected_purchases(m, (k - 1) * 4.0, x, tx, tt)) / 1.01 ^ k)
+                                         FROM generate_series(1, 13) k) s
+      FROM (VALUES ('r = 100', bgnbd_model(100, 10, 0.5, 2), 1, 3.0, 30.0),
+                   ('a, b ~ 1e7', bgnbd_model(0.632, 2.0, 1e7, 6.255e6), 2, 10.0, 20.0),
+                   ('t / alpha up to 5e3', bgnbd_model(0.243, 0.01, 0.793, 2.426), 0, 0.0, 0.0)) v(label, m, x, tx, tt),
+           (SELECT gamma_gamma_model(6.25, 3.74, 15.44) g) gg) q;
+SELECT is((SELECT rfm_agg(d, i::numeric, '2200-01-01', 1) FROM (SELECT i, date '2000-01-01' + (i * 7919) % 5000 AS d FROM generate_series(1, 20000) i ORDER BY d DESC) s),
+          (SELECT rfm_agg(d, i::numeric, '2200-01-01', 1) FROM (SELECT i, date '2000-01-01' + (i * 7919) % 5000 AS d FROM generate_series(1, 20000) i ORDER BY d) s),
+          'rfm_agg: descending and scattered day orders give the ascending result');
+SELECT ok(purchase_probability(bgnbd_model(0.243, 4.414, 0.793, 2.426), 85, 0.001) BETWEEN 0 AND 1e-300,
+          'purchase_probability: an underflowing tail is ~0, not an error');
+SET LOCAL statement_timeout = '30s';
+SELECT ok(clv(bgnbd_model(0.243, 0.05, 0.793, 2.426), gamma_gamma_model(6.25, 3.74, 15.44), 0, 0, 0, 0, 99999, 0.001, 1) > 0,
+          'clv over 99,999 steps with t/alpha up to 2e6 finishes (truncated once the discounted rest is negligible)');
+SELECT is(clv(bgnbd_model(0.243, 0.05, 0.793, 2.426), gamma_gamma_model(6.25, 3.74, 15.44), 0, 0, 0, 0, 99999, 0, 1),
+          expected_spend(gamma_gamma_model(6.25, 3.74, 15.44), 0, 0) * expected_purchases(bgnbd_model(0.243, 0.05, 0.793, 2.426), 99999, 0, 0, 0),
+          'clv without discounting telescopes to spend x expected purchases');
+RESET statement_timeout;
+SELECT throws_ok('SELECT clv(bgnbd_model(0.243, 4.414, 0.793, 2.426), gamma_gamma_model(6.25, 3.74, 15.44), 2, 30.43, 38.86, 50, 5000, -0.9, 1)',
+                 '22003', NULL, 'clv: a negative discount rate that overflows raises 22003, not Infinity');
+SELECT ok(clv(bgnbd_model(0.243, 4.414, 0.793, 2.426), gamma_gamma_model(6.25, 3.74, 15.44), 2, 30.43, 38.86, 50, 52, -0.001, 1)
+          > clv(bgnbd_model(0.243, 4.414, 0.793, 2.426), gamma_gamma_model(6.25, 3.74, 15.44), 2, 30.43, 38.86, 50, 52, 0, 1),
+          'clv: a small negative discount rate is allowed and weights the future up');
+SELECT ok(abs(expected_spend(gamma_gamma_model(6, 3, 15), 2147483647, 1e308) / 1e308 - 1) < 1e-9,
+          'expected_spend: no overflow in intermediate steps (frequency 2^31-1, monetary value 1e308)');
+SELECT throws_ok('SELECT expected_spend(gamma_gamma_model(6, 3, 15), 1, -5)', '22003', NULL,
+                 'expected_spend: negative monetary value is 22003, as in gamma_gamma_fit');
+SELECT throws_ok('SELECT expected_spend(gamma_gamma_model(6, 3, 15), 1, 0)', '22023', NULL,
+                 'expected_spend: monetary value 0 with frequency > 0 is 22023, as in gamma_gamma_fit');
+SELECT throws_ok($$SELECT rfm_agg(d, 10, '2020-12-31', 1e-320) FROM (VALUES ('2020-01-01'::date), ('2020-02-01')) v(d)$$,
+                 '22003', NULL, 'rfm_agg: a unit_days that makes times infinite raises 22003');
+SELECT lives_ok($$SELECT gamma_gamma_fit(x, m)::text::gamma_gamma_model
+                  FROM (SELECT (i % 5) + 1 x, (1e300 * (1 + i % 7))::float8 m FROM generate_series(1, 100) i) s$$,
+                'a Gamma-Gamma fit on values near 1e300 reads back from text (non-finite SE as NaN)');
+SELECT throws_ok($$SELECT gamma_gamma_fit(x, m)
+                  FROM (SELECT (i % 5) + 1 x, (1e307 * (1 + i % 7))::float8 m FROM generate_series(1, 100) i) s$$,
+                 '22003', NULL, 'a Gamma-Gamma fit whose v overflows raises 22003');
+SELECT lives_ok($$SELECT bgnbd_fit(x, CASE WHEN x = 0 THEN 0 ELSE tx * 1e300 END, tt * 1e300)::text::bgnbd_model
+                  FROM (SELECT i % 3 x, 1 + i % 5 tx, 10 + i % 4 tt FROM generate_series(1, 100) i) s$$,
+                'a BG/NBD fit on times near 1e300 reads back from text');
+SELECT ok(expected_purchases(m, 52e300) BETWEEN 1.3 AND 1.4, 'the weakly identified fit (a, b ~ 1e7) predicts the fixed-p value, not 0')
+FROM (SELECT bgnbd_fit(x, CASE WHEN x = 0 THEN 0 ELSE tx * 1e300 END, tt * 1e300) m
+      FROM (SELECT i % 3 x, 1 + i % 5 tx, 10 + i % 4 tt FROM generate_series(1, 100) i) s) q;
+SELECT is(bgnbd_model(1, 1e-310, 3, 4)::text::bgnbd_model, bgnbd_model(1, 1e-310, 3, 4), 'subnormal parameters read back from text');
+SELECT throws_ok($$SELECT '(v1,r=0x10,alpha=1,a=1,b=1)'::bgnbd_model$$, '22P02', NULL, 'text input rejects hexadecimal floats');
+SELECT is('(v1,r=1,alpha=1,a=1,b=1,customers=1,repeaters=1,ll=-1,se_r=NaN,se_alpha=NaN,se_a=NaN,se_b=NaN,converged=true,iterations=1,grad_norm=0,penalizer=-0)'::bgnbd_model,
+          '(v1,r=1,alpha=1,a=1,b=1,customers=1,repeaters=1,ll=-1,se_r=NaN,se_alpha=NaN,se_a=NaN,se_b=NaN,converged=true,iterations=1,grad_norm=0,penalizer=0)'::bgnbd_model,
+          'penalizer -0 reads as 0 (equal and same hash)');
+SELECT throws_ok($$SELECT '(v1,r=1e309,alpha=1,a=1,b=1)'::bgnbd_model$$, '22P02', NULL, 'text input: overflow is still out of range');
+-- no negative, NaN or infinite expectation over a grid of extreme parameters
+SELECT is((SELECT count(*) FROM
+            (SELECT expected_purchases(bgnbd_model(r, al, a, a * 0.7), h, x, CASE WHEN x = 0 THEN 0 ELSE 5 END, 10) v
+             FROM unnest(ARRAY[0.01, 1, 50, 300]) r, unnest(ARRAY[0.01, 1, 100]) al,
+                  unnest(ARRAY[0.01, 0.5, 1, 1e3, 1e6]) a, unnest(ARRAY[0.1, 52, 1e5]) h, unnest(ARRAY[0, 3, 1000]) x) q
+           WHERE NOT (v >= 0 AND v < 'Infinity')), 0::bigint,
+          'expected purchases are finite and non-negative over a grid of extreme parameters');
 
 -- ----------------------------------------------------------------------- non-convergence
 SELECT ok(NOT converged(m), 'a degenerate input (one customer) reports converged = false, not a silent model')
