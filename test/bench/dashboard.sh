@@ -45,7 +45,7 @@ for mode in false true; do
   times=()
   for _ in $(seq 1 "$refresh_runs"); do
     s=$(date +%s.%N); q -c "CALL cxkpi.refresh_dashboard($mode)"; e=$(date +%s.%N)
-    times+=("$(echo "$e - $s" | bc)")
+    times+=("$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }')")
   done
   med=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
   printf 'CALL cxkpi.refresh_dashboard(%-6s median %6.2f s   runs: %s\n' "$mode)" "$med" "${times[*]}"
