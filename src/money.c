@@ -11,6 +11,8 @@
  */
 #include "money.h"
 
+#include "libpq/pqformat.h"
+
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 
@@ -295,4 +297,21 @@ cx_money_parse(const char *str, size_t len, int128 *units, int *scale)
 	*units = negative ? -acc : acc;
 	*scale = frac;
 	return true;
+}
+
+/* Binary form of a unit count (summary send/recv, aggregate state serialisation). */
+void
+cx_money_send_units(StringInfo buf, int128 units)
+{
+	pq_sendint64(buf, (int64) (units >> 64));
+	pq_sendint64(buf, (int64) (uint64) units);
+}
+
+int128
+cx_money_recv_units(StringInfo buf)
+{
+	int128		hi = (int128) pq_getmsgint64(buf);
+	uint64		lo = (uint64) pq_getmsgint64(buf);
+
+	return (int128) (((uint128) hi << 64) | lo);
 }

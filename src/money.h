@@ -10,6 +10,7 @@
 
 #include "cxkpi.h"
 
+#include "lib/stringinfo.h"
 #include "utils/numeric.h"
 
 #define CX_MONEY_MAX_SCALE	18	/* decimal places a money value may carry */
@@ -36,5 +37,9 @@ extern char *cx_money_to_cstring(int128 units, int scale);
 
 /* Parses a plain decimal ("-12.340") written by cx_money_to_cstring; false if malformed. */
 extern bool cx_money_parse(const char *str, size_t len, int128 *units, int *scale);
+
+/* Binary form of a 128-bit unit count: two int64 in network byte order, high half first. */
+extern void cx_money_send_units(StringInfo buf, int128 units);
+extern int128 cx_money_recv_units(StringInfo buf);
 
 #endif							/* CXKPI_MONEY_H */

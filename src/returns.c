@@ -524,22 +524,6 @@ return_summary_out(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------ binary I/O */
 
-static void
-send_int128(StringInfo buf, int128 v)
-{
-	pq_sendint64(buf, (int64) (v >> 64));
-	pq_sendint64(buf, (int64) (uint64) v);
-}
-
-static int128
-get_int128(StringInfo buf)
-{
-	int128		hi = (int128) pq_getmsgint64(buf);
-	uint64		lo = (uint64) pq_getmsgint64(buf);
-
-	return (int128) (((uint128) hi << 64) | lo);
-}
-
 PG_FUNCTION_INFO_V1(return_summary_send);
 Datum
 return_summary_send(PG_FUNCTION_ARGS)
@@ -552,8 +536,8 @@ return_summary_send(PG_FUNCTION_ARGS)
 	pq_sendbyte(&buf, s->scale);
 	for (int i = 0; i < RETURN_COUNTERS; i++)
 		pq_sendint64(&buf, counters(s)[i]);
-	send_int128(&buf, s->order_value);
-	send_int128(&buf, s->returned_value);
+	cx_money_send_units(&buf, s->order_value);
+	cx_money_send_units(&buf, s->returned_value);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -583,8 +567,8 @@ return_summary_recv(PG_FUNCTION_ARGS)
 	s->scale = pq_getmsgbyte(buf);
 	for (int i = 0; i < RETURN_COUNTERS; i++)
 		counters(s)[i] = pq_getmsgint64(buf);
-	s->order_value = get_int128(buf);
-	s->returned_value = get_int128(buf);
+	s->order_value = cx_money_recv_units(buf);
+	s->returned_value = cx_money_recv_units(buf);
 	return_summary_validate(s, ERRCODE_INVALID_BINARY_REPRESENTATION, NULL);
 	PG_RETURN_POINTER(s);
 }

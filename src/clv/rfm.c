@@ -242,22 +242,6 @@ rfm_agg_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
-static void
-send_int128(StringInfo buf, int128 v)
-{
-	pq_sendint64(buf, (int64) (v >> 64));
-	pq_sendint64(buf, (int64) (uint64) v);
-}
-
-static int128
-get_int128(StringInfo buf)
-{
-	int128		hi = (int128) pq_getmsgint64(buf);
-	uint64		lo = (uint64) pq_getmsgint64(buf);
-
-	return (int128) (((uint128) hi << 64) | lo);
-}
-
 PG_FUNCTION_INFO_V1(rfm_agg_serial);
 Datum
 rfm_agg_serial(PG_FUNCTION_ARGS)
@@ -273,9 +257,9 @@ rfm_agg_serial(PG_FUNCTION_ARGS)
 	pq_sendfloat8(&buf, st->unit);
 	pq_sendint64(&buf, st->rows);
 	pq_sendbyte(&buf, (uint8) st->first_scale);
-	send_int128(&buf, st->first_units);
+	cx_money_send_units(&buf, st->first_units);
 	pq_sendbyte(&buf, (uint8) st->rest_scale);
-	send_int128(&buf, st->rest_units);
+	cx_money_send_units(&buf, st->rest_units);
 	rfm_compact(st);
 	pq_sendint32(&buf, st->ndays);
 	for (int32 i = 0; i < st->ndays; i++)
@@ -303,9 +287,9 @@ rfm_agg_deserial(PG_FUNCTION_ARGS)
 	st = rfm_state_new(aggctx, obs, unit);
 	st->rows = pq_getmsgint64(&buf);
 	st->first_scale = pq_getmsgbyte(&buf);
-	st->first_units = get_int128(&buf);
+	st->first_units = cx_money_recv_units(&buf);
 	st->rest_scale = pq_getmsgbyte(&buf);
-	st->rest_units = get_int128(&buf);
+	st->rest_units = cx_money_recv_units(&buf);
 	st->ndays = pq_getmsgint(&buf, 4);
 	st->cap = Max(st->ndays, 1);
 	st->days = MemoryContextAlloc(aggctx, st->cap * sizeof(DateADT));
