@@ -300,28 +300,17 @@ COMMENT ON FUNCTION cxkpi.alert_trigger_kpis() IS
 -------------------------------------------------------------------------------------------------
 
 -- a - b for summaries of the same scale, where b counts a subset of a's answers: the counts
--- are subtracted score by score.  NULL b gives a.  A negative count (b not a subset) raises
--- the type's own error (22P02), never a wrong state.
+-- are subtracted score by score (the C subtraction that rollup()'s window frames use).  NULL b
+-- gives a; b not held by a raises 22000, never a wrong state.
 CREATE FUNCTION cxkpi.summary_minus(a @extschema@.nps_summary, b @extschema@.nps_summary)
-    RETURNS @extschema@.nps_summary LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN b IS NULL THEN a ELSE (
-        SELECT format('(v1,n=%s,counts={%s})', sum(x - y), string_agg((x - y)::text, ',' ORDER BY i))
-        FROM unnest(@extschema@.score_counts(a), @extschema@.score_counts(b)) WITH ORDINALITY AS u(x, y, i)
-        )::@extschema@.nps_summary END $$;
+    RETURNS @extschema@.nps_summary AS 'MODULE_PATHNAME', 'score_summary_minus'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION cxkpi.summary_minus(a @extschema@.csat_summary, b @extschema@.csat_summary)
-    RETURNS @extschema@.csat_summary LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN b IS NULL THEN a ELSE (
-        SELECT format('(v1,scale=%s,n=%s,counts={%s})', @extschema@.scale(a), sum(x - y),
-                      string_agg((x - y)::text, ',' ORDER BY i))
-        FROM unnest(@extschema@.score_counts(a), @extschema@.score_counts(b)) WITH ORDINALITY AS u(x, y, i)
-        )::@extschema@.csat_summary END $$;
+    RETURNS @extschema@.csat_summary AS 'MODULE_PATHNAME', 'score_summary_minus'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION cxkpi.summary_minus(a @extschema@.ces_summary, b @extschema@.ces_summary)
-    RETURNS @extschema@.ces_summary LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN b IS NULL THEN a ELSE (
-        SELECT format('(v1,scale=%s,n=%s,counts={%s})', @extschema@.scale(a), sum(x - y),
-                      string_agg((x - y)::text, ',' ORDER BY i))
-        FROM unnest(@extschema@.score_counts(a), @extschema@.score_counts(b)) WITH ORDINALITY AS u(x, y, i)
-        )::@extschema@.ces_summary END $$;
+    RETURNS @extschema@.ces_summary AS 'MODULE_PATHNAME', 'score_summary_minus'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION cxkpi.summary_minus(@extschema@.nps_summary, @extschema@.nps_summary) IS
     'Internal: a minus b, score by score (b counts answers that a holds).';
 COMMENT ON FUNCTION cxkpi.summary_minus(@extschema@.csat_summary, @extschema@.csat_summary) IS

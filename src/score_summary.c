@@ -581,16 +581,60 @@ score_summary_unmerge(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(dst);
 	src = PG_GETARG_SCORE_SUMMARY(1);
-	if (src->n == 0)
-		PG_RETURN_POINTER(dst);
-	for (int i = dst->min_score; i <= dst->scale; i++)
-	{
-		if (src->bins[i] > dst->bins[i] || dst->scale != src->scale)
-			elog(ERROR, "inverse transition removes a summary that was never merged");
-		dst->bins[i] -= src->bins[i];
-	}
-	dst->n -= src->n;
+	if (!score_summary_subtract(dst, src))
+		elog(ERROR, "inverse transition removes a summary that was never merged");
 	score_state_forget_scale_if_empty(dst);
+	PG_RETURN_POINTER(dst);
+}
+
+/*
+ * dst -= src, score by score, when src counts answers that dst holds (same
+ * scale, no count larger than dst's); false, with dst unchanged, otherwise.
+ */
+bool
+score_summary_subtract(ScoreSummary *dst, const ScoreSummary *src)
+{
+	if (src->n == 0)
+		return true;
+	if (dst->scale != src->scale || src->n > dst->n)
+		return false;
+	for (int i = dst->min_score; i <= dst->scale; i++)
+		if (src->bins[i] > dst->bins[i])
+			return false;
+	for (int i = dst->min_score; i <= dst->scale; i++)
+		dst->bins[i] -= src->bins[i];
+	dst->n -= src->n;
+	return true;
+}
+
+/*
+ * minus(a, b): the summary of a's answers without b's, for a b that was
+ * merged into a (the alerting states remove the summary of deleted rows).
+ * NULL b gives a; a that does not hold b raises 22000.
+ */
+PG_FUNCTION_INFO_V1(score_summary_minus);
+Datum
+score_summary_minus(PG_FUNCTION_ARGS)
+{
+	ScoreSummary *dst;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot subtract a score summary from NULL")));
+	dst = palloc(SCORE_SUMMARY_SIZE);
+	memcpy(dst, PG_GETARG_SCORE_SUMMARY(0), SCORE_SUMMARY_SIZE);
+	if (!score_summary_subtract(dst, PG_GETARG_SCORE_SUMMARY(1)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot subtract a score summary that the other does not hold"),
+				 errdetail("The scales differ, or a score has more answers in the summary subtracted.")));
 	PG_RETURN_POINTER(dst);
 }
 

@@ -61,6 +61,7 @@ score_summary_add(ScoreSummary *s, int64 score)
 	s->bins[score]++;
 }
 extern void score_summary_merge_into(ScoreSummary *dst, const ScoreSummary *src);
+extern bool score_summary_subtract(ScoreSummary *dst, const ScoreSummary *src);
 
 /* Aggregate state handling shared by the build aggregates. */
 extern ScoreSummary *score_state_for(FunctionCallInfo fcinfo, ScoreKind kind, int scale);

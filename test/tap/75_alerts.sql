@@ -4,7 +4,7 @@
 -- alerting on; states equal the dashboard's values; privileges.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(72);
+SELECT plan(74);
 
 UPDATE cxkpi.settings SET value = '2026-11-20' WHERE key = 'as_of';
 -- Contributions are applied at commit; inside this test transaction, at the end of each
@@ -155,6 +155,12 @@ SELECT is((SELECT (sample_size, level)::text FROM cxkpi.alert_state WHERE kpi = 
           '(5,"insufficient data")', 'five NPS answers moved to the app channel');
 SELECT is((SELECT sample_size FROM cxkpi.alert_state WHERE kpi = 'csat' AND breakdown = 'total'), 30::bigint,
           'a CSAT answer moved to the 10-point scale left the 5-point CSAT state');
+
+SELECT throws_ok($$SELECT cxkpi.summary_minus('(v1,n=1,counts={0,0,0,0,0,0,0,0,0,0,1})'::nps_summary,
+                                                '(v1,n=1,counts={0,0,0,0,0,0,0,0,0,1,0})'::nps_summary)$$,
+                 '22000', NULL, 'subtracting answers a summary does not hold is refused');
+SELECT is(cxkpi.summary_minus('(v1,scale=5,n=3,counts={0,0,1,1,1})'::csat_summary, '(v1,scale=5,n=1,counts={0,0,0,1,0})'::csat_summary)::text,
+          '(v1,scale=5,n=2,counts={0,0,1,0,1})', 'csat minus: score by score, scale kept');
 
 -- Retention (a rollup KPI): yellow below 65 %, from cxkpi.check_thresholds() after a refresh.
 INSERT INTO cxkpi.customers (customer_id, acquired_on) SELECT c, '2026-09-01' FROM generate_series(1, 100) c;
