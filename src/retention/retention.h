@@ -60,6 +60,7 @@ typedef struct RetDirEntry
 /* period arithmetic (summary.c) */
 extern const char *ret_kind_name(int kind);
 extern int	ret_kind_parse(const char *name, size_t len);	/* 0 if unknown */
+extern int	ret_kind_parse_any_case(const char *name, size_t len);	/* the same, any case */
 extern int	ret_kind_from_text(text *t);	/* 22023 if unknown */
 extern int32 ret_period_index(int kind, DateADT d);
 extern bool ret_period_start(int kind, int64 index, DateADT *start);

@@ -669,9 +669,9 @@ retention_agg_trans(PG_FUNCTION_ARGS)
 		text	   *t = PG_GETARG_TEXT_PP(3);
 		const char *name = st ? ret_kind_name(st->kind) : NULL;
 
-		/* the usual case, a constant period, costs one short comparison */
+		/* the usual case, a constant period, costs one short comparison per row */
 		if (name != NULL && VARSIZE_ANY_EXHDR(t) == strlen(name) &&
-			memcmp(VARDATA_ANY(t), name, VARSIZE_ANY_EXHDR(t)) == 0)
+			pg_strncasecmp(VARDATA_ANY(t), name, VARSIZE_ANY_EXHDR(t)) == 0)
 			kind = st->kind;
 		else
 			kind = ret_kind_from_text(t);

@@ -35,11 +35,22 @@ ret_kind_name(int kind)
 	return kind >= 1 && kind <= RET_KIND_MAX ? kind_names[kind] : "unknown";
 }
 
+/* The period named name[0..len), in canonical lower case (the text format); 0 if none. */
 int
 ret_kind_parse(const char *name, size_t len)
 {
 	for (int k = 1; k <= RET_KIND_MAX; k++)
 		if (strlen(kind_names[k]) == len && memcmp(kind_names[k], name, len) == 0)
+			return k;
+	return 0;
+}
+
+/* The same, ignoring case (function arguments). */
+int
+ret_kind_parse_any_case(const char *name, size_t len)
+{
+	for (int k = 1; k <= RET_KIND_MAX; k++)
+		if (strlen(kind_names[k]) == len && pg_strncasecmp(kind_names[k], name, len) == 0)
 			return k;
 	return 0;
 }
@@ -51,12 +62,7 @@ ret_kind_parse(const char *name, size_t len)
 int
 ret_kind_from_text(text *t)
 {
-	int			kind = 0;
-	size_t		len = VARSIZE_ANY_EXHDR(t);
-
-	for (int k = 1; k <= RET_KIND_MAX && kind == 0; k++)
-		if (strlen(kind_names[k]) == len && pg_strncasecmp(kind_names[k], VARDATA_ANY(t), len) == 0)
-			kind = k;
+	int			kind = ret_kind_parse_any_case(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 
 	if (kind == 0)
 		ereport(ERROR,
