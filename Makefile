@@ -8,12 +8,15 @@ EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).
 MODULE_big = cxkpi
 OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/retention/*.c src/clv/*.c)))
 
-# SQL definitions, one file per KPI family, in dependency order.
+# The install script of the current version is assembled from the SQL definitions, one file
+# per KPI family, in dependency order.  Earlier versions' install scripts are frozen
+# (cxkpi--1.0.sql, exactly as 1.0 shipped) and the upgrade scripts (cxkpi--A--B.sql) are
+# written by hand; test/shell/upgrade.sh proves that 1.0 + upgrade equals a fresh install.
 SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql src/returns.sql src/retention.sql src/clv.sql \
              src/dashboard_model.sql src/dashboard_rollups.sql src/dashboard_views.sql src/dashboard_clv.sql src/alerts.sql \
              src/sample_data.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-DATA       = $(wildcard updates/$(EXTENSION)--*--*.sql)
+DATA       = $(EXTENSION)--1.0.sql $(wildcard $(EXTENSION)--*--*.sql)
 
 # pg_regress: `setup` first, then every sql/*.sql in name order.
 REGRESS      = setup $(filter-out setup,$(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql))))
@@ -32,8 +35,13 @@ $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 
 $(OBJS): $(wildcard src/*.h src/retention/*.h src/clv/*.h)
 
-# Options that force every query through parallel workers and partial aggregation.
-PARALLEL_PGOPTIONS = -c force_parallel_mode=regress -c parallel_setup_cost=0 \
+# The server's major version (15, 17, 18, ...).
+PG_MAJOR := $(shell $(PG_CONFIG) --version | sed 's/^[^0-9]*\([0-9]*\).*/\1/')
+
+# Options that force every query through parallel workers and partial aggregation
+# (force_parallel_mode was renamed debug_parallel_query in PostgreSQL 16).
+FORCE_PARALLEL_GUC := $(if $(filter 15,$(PG_MAJOR)),force_parallel_mode,debug_parallel_query)
+PARALLEL_PGOPTIONS = -c $(FORCE_PARALLEL_GUC)=regress -c parallel_setup_cost=0 \
 	-c parallel_tuple_cost=0 -c min_parallel_table_scan_size=0 \
 	-c max_parallel_workers_per_gather=2
 

@@ -9,6 +9,7 @@
 #define CXKPI_H
 
 #include "postgres.h"
+#include "compat.h"
 
 #include "common/int.h"
 #include "fmgr.h"
@@ -20,8 +21,8 @@
  * text input and ERRCODE_INVALID_BINARY_REPRESENTATION for binary input.
  * ------------------------------------------------------------------------
  */
-extern void cx_input_error(int sqlstate, const char *typname, const char *input,
-						   const char *fmt,...) pg_attribute_printf(4, 5) pg_attribute_noreturn();
+pg_noreturn extern void cx_input_error(int sqlstate, const char *typname, const char *input,
+						   const char *fmt,...) pg_attribute_printf(4, 5);
 
 /* ------------------------------------------------------------------------
  * Statistics helpers (stats.c), backed by GSL's distribution functions.
@@ -72,7 +73,7 @@ cx_in_aggregate(FunctionCallInfo fcinfo)
  * Checked counter arithmetic: 22003 on bigint overflow.
  * ------------------------------------------------------------------------
  */
-extern void cx_counter_overflow(const char *what) pg_attribute_noreturn();
+pg_noreturn extern void cx_counter_overflow(const char *what);
 
 static inline int64
 cx_add_counts(int64 a, int64 b, const char *what)
@@ -102,6 +103,6 @@ extern void cx_scan_expect(CxScanner *sc, const char *literal);
 extern bool cx_scan_accept(CxScanner *sc, const char *literal);
 extern int64 cx_scan_int64(CxScanner *sc, const char *field);
 extern void cx_scan_end(CxScanner *sc);
-extern void cx_scan_fail(CxScanner *sc, const char *fmt,...) pg_attribute_printf(2, 3) pg_attribute_noreturn();
+pg_noreturn extern void cx_scan_fail(CxScanner *sc, const char *fmt,...) pg_attribute_printf(2, 3);
 
 #endif							/* CXKPI_H */

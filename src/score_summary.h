@@ -45,7 +45,7 @@ extern void score_check_scale(ScoreKind kind, int64 scale);
 
 extern ScoreSummary *score_summary_alloc(MemoryContext cxt, ScoreKind kind, int scale);
 extern ScoreSummary *score_summary_checked(ScoreSummary *s);
-extern void score_out_of_range(const ScoreSummary *s, int64 score) pg_attribute_noreturn();
+pg_noreturn extern void score_out_of_range(const ScoreSummary *s, int64 score);
 
 /*
  * Count one response, checking the score against the summary's scale (hot

@@ -8,7 +8,7 @@ status=0
 echo "== pg_regress"
 if ! make -s installcheck; then status=1; cat regression.diffs 2>/dev/null; fi
 
-echo "== pg_regress again, every query through parallel workers (force_parallel_mode = regress)"
+echo "== pg_regress again, every query through parallel workers (debug_parallel_query / force_parallel_mode = regress)"
 if ! make -s installcheck-parallel; then status=1; cat results_parallel/regression.diffs 2>/dev/null; fi
 
 echo "== pgTAP suites and shell checks"

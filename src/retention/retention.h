@@ -69,7 +69,7 @@ extern char *ret_date_string(DateADT d);
 
 /* flat values (summary.c) */
 extern RetFlat *ret_flat_checked(RetFlat *f);
-extern void ret_data_corrupted(const char *why) pg_attribute_noreturn();
+pg_noreturn extern void ret_data_corrupted(const char *why);
 extern CxSet64 *ret_flat_read_set(CxArena *a, const RetFlat *f, int32 i);
 
 #define PG_GETARG_RETENTION(n) \

@@ -53,7 +53,7 @@ extern void cx_arena_reserve(CxArena *a);
 extern roaring_bitmap_t *cx_arena_keep(CxArena *a, roaring_bitmap_t *bm);
 extern roaring_bitmap_t *cx_arena_new(CxArena *a);
 extern roaring_bitmap_t *cx_arena_copy(CxArena *a, const roaring_bitmap_t *bm);
-extern void cx_roaring_oom(void) pg_attribute_noreturn();
+pg_noreturn extern void cx_roaring_oom(void);
 
 /*
  * A set: buckets sorted by high key, none of them empty.  A bucket is either

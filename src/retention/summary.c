@@ -436,7 +436,7 @@ retention_summary_in(PG_FUNCTION_ARGS)
 				sc.pos++;
 			b64len = (int) (sc.pos - b64);
 			dec = palloc(pg_b64_dec_len(b64len) + 1);
-			declen = pg_b64_decode(b64, b64len, dec, pg_b64_dec_len(b64len));
+			declen = cx_b64_decode(b64, b64len, dec, pg_b64_dec_len(b64len));
 			if (b64len == 0 || declen < 0)
 			{
 				sc.pos = b64;
@@ -474,7 +474,7 @@ retention_summary_out(PG_FUNCTION_ARGS)
 			appendStringInfoChar(&buf, ';');
 		appendStringInfo(&buf, "%s:", ret_date_string(dir[i].start));
 		enlargeStringInfo(&buf, enclen + 1);
-		written = pg_b64_encode(RET_SET_DATA(f, i), dir[i].length, buf.data + buf.len, enclen);
+		written = cx_b64_encode(RET_SET_DATA(f, i), dir[i].length, buf.data + buf.len, enclen);
 		if (written < 0)
 			elog(ERROR, "could not encode a retention_summary set in base64");
 		buf.len += written;

@@ -372,7 +372,9 @@ SELECT is((SELECT "time" FROM cxkpi.kpi_timeseries WHERE grain = 'month' AND per
 
 -- Forced parallel refresh gives the same rollups as the serial one
 CREATE TEMP TABLE serial_values AS SELECT * FROM cxkpi.kpi_values;
-SET LOCAL force_parallel_mode = regress;
+-- (force_parallel_mode was renamed debug_parallel_query in PostgreSQL 16)
+SELECT set_config(CASE WHEN current_setting('server_version_num')::int >= 160000
+                       THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END, 'regress', true) IS NOT NULL AS forced \gset
 SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;
