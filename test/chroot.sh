@@ -85,6 +85,10 @@ fi
 rm -rf "$root/src"; mkdir -p "$root/src"
 (cd "$here" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$root/src" 2>/dev/null) \
   || cp -a "$here/." "$root/src/"
+# The dump made by this machine's PostgreSQL for the cross-version checks (test/shell/cross_version.sh).
+if [ -d "$here/tmp_check/xversion" ]; then
+  mkdir -p "$root/src/tmp_check"; cp -r "$here/tmp_check/xversion" "$root/src/tmp_check/"
+fi
 mount_all
 log "running: $*"
 in_root CI="${CI:-}" CXKPI_PG_VERSION="$pgv" /bin/bash -c 'cd /src && "$@"' bash "$@"

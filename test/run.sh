@@ -1,30 +1,106 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine (as root, or with sudo):
-#   test/run.sh test    install what is missing, build, install, run every test suite
-#   test/run.sh demo    the same set-up, then the demo in a throwaway cluster (DEMO_KEEP=1: in a
-#                       cluster that stays; DEMO_SCALE: data scale, default 1)
-#   test/run.sh bench   the same set-up, then the benchmarks (minutes; not a test)
+#   test/run.sh test            install what is missing, build, install and run every test suite
+#                               on PostgreSQL 15 (here), 17 (Debian 13 chroot) and 18 (Debian sid
+#                               chroot), then the cross-version dump checks; exits non-zero on
+#                               any failure
+#   test/run.sh test --pg 17    the same on one version only (repeatable: --pg 15 --pg 18)
+#   test/run.sh demo            the same set-up, then the demo in a throwaway cluster (DEMO_KEEP=1:
+#                               in a cluster that stays; DEMO_SCALE: data scale, default 1)
+#   test/run.sh bench           the same set-up, then the benchmarks (minutes; not a test)
+# The chroots are made by test/chroot.sh with debootstrap, outside the repository, and reused by
+# later runs (docs/operations.md#testing-on-every-version).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:-test}
-case "$target" in test|demo|bench) ;; *) echo "usage: $0 test|demo|bench" >&2; exit 2;; esac
-
-# Debian packages the build, the tests and the demo need.
-packages=(make gcc postgresql-15 postgresql-common postgresql-server-dev-15
-          postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-15-cron
-          libgsl-dev libroaring-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+target=${1:-test}; [ $# -gt 0 ] && shift
+case "$target" in test|demo|bench) ;; *) echo "usage: $0 test|demo|bench [--pg 15|17|18]..." >&2; exit 2;; esac
+versions=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --pg) versions+=("${2:?--pg needs a version}"); shift 2 ;;
+    --pg=*) versions+=("${1#--pg=}"); shift ;;
+    *) echo "usage: $0 test|demo|bench [--pg 15|17|18]..." >&2; exit 2 ;;
+  esac
 done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "Installing: ${missing[*]}"
-  SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
 
 SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-make -s -j2
-$SUDO make -s install
-exec make -s "$target"
+
+# The PostgreSQL major version of this machine's Debian release: the one that runs here, without
+# a chroot.  Debian 12 "bookworm": 15, Debian 13 "trixie": 17, sid: 18.
+. /etc/os-release
+case "${VERSION_CODENAME:-}" in
+  bookworm) here=15 ;; trixie) here=17 ;; *) here=18 ;;
+esac
+supported=(15 17 18)
+if [ ${#versions[@]} -eq 0 ]; then
+  if [ "$target" = test ]; then versions=("${supported[@]}"); else versions=("$here"); fi
+fi
+for v in "${versions[@]}"; do
+  case " ${supported[*]} " in *" $v "*) ;; *) echo "PostgreSQL $v is not supported (${supported[*]})" >&2; exit 2;; esac
+done
+if [ "$target" != test ] && [ "${versions[*]}" != "$here" ]; then
+  echo "$target runs on this machine's PostgreSQL ($here) only" >&2; exit 2
+fi
+
+# Build, install and run $target on this machine's PostgreSQL.
+run_here() {
+  local packages=(make gcc postgresql-$here postgresql-common postgresql-server-dev-$here
+                  postgresql-$here-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-$here-cron
+                  libgsl-dev libroaring-dev)
+  local missing=() p
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "Installing: ${missing[*]}"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  make -s -j2 PG_CONFIG=/usr/lib/postgresql/$here/bin/pg_config
+  $SUDO make -s install PG_CONFIG=/usr/lib/postgresql/$here/bin/pg_config
+  make -s "$target" PG_CONFIG=/usr/lib/postgresql/$here/bin/pg_config
+}
+
+# Inside a chroot (or with one version that is this machine's): just run here.
+if [ "${versions[*]}" = "$here" ]; then
+  run_here
+  exit $?
+fi
+
+# Several versions, or another one: this machine's version here, the others in their chroots,
+# made in the background while this machine's suite runs.
+[ "$(id -u)" -eq 0 ] || { echo "test/run.sh: the chroots of PostgreSQL ${versions[*]} need root" >&2; exit 2; }
+logdir=tmp_check/versions; rm -rf "$logdir"; mkdir -p "$logdir"
+declare -A chroot_pid
+for v in "${versions[@]}"; do
+  [ "$v" = "$here" ] && continue
+  bash test/chroot.sh "$v" > "$logdir/chroot-$v.log" 2>&1 &
+  chroot_pid[$v]=$!
+done
+declare -A result seconds
+start_all=$SECONDS
+for v in "${versions[@]}"; do
+  t0=$SECONDS
+  echo "=================== PostgreSQL $v ==================="
+  if [ "$v" = "$here" ]; then
+    if run_here; then result[$v]=passed; else result[$v]=FAILED; fi
+  else
+    if ! wait "${chroot_pid[$v]}"; then
+      cat "$logdir/chroot-$v.log"; result[$v]="FAILED (no chroot)"
+    else
+      cat "$logdir/chroot-$v.log"
+      if bash test/chroot.sh "$v" bash test/run.sh test --pg "$v"; then result[$v]=passed; else result[$v]=FAILED; fi
+    fi
+  fi
+  seconds[$v]=$((SECONDS - t0))
+  echo "=================== PostgreSQL $v: ${result[$v]} in ${seconds[$v]} s"
+done
+npass=0; nfail=0
+echo
+echo "Summary ($((SECONDS - start_all)) s in all):"
+for v in "${versions[@]}"; do
+  echo "  PostgreSQL $v: ${result[$v]} (${seconds[$v]} s)"
+  if [ "${result[$v]}" = passed ]; then npass=$((npass + 1)); else nfail=$((nfail + 1)); fi
+done
+echo "versions: $npass passed, $nfail failed"
+[ $nfail -eq 0 ]
