@@ -82,6 +82,41 @@ typedef struct CxSet64
 
 /* ------------------------------------------------------------------ serialised sets */
 
+/* CRoaring's 32-bit portable format (RoaringFormatSpec), little-endian */
+#define R32_COOKIE_NO_RUN	12346
+#define R32_COOKIE_RUN		12347
+#define R32_NO_OFFSET_THRESHOLD	4	/* run-cookie bitmaps have offsets from 4 containers */
+#define R32_MAX_ARRAY		4096	/* a non-run container of more values is a bitset */
+#define R32_BITSET_BYTES	8192
+
+/* Unaligned little-endian reads of serialised bytes. */
+static inline uint16
+cx_rd16(const char *p)
+{
+	uint16		v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint32
+cx_rd32(const char *p)
+{
+	uint32		v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint64
+cx_rd64(const char *p)
+{
+	uint64		v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 /*
  * Walks a serialised set, validating as it goes.  Every check that
  * CRoaring's deserialiser does not make is made here: bounds, key order,
