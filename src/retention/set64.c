@@ -393,33 +393,69 @@ cx_set64_check(const char *buf, size_t len)
 
 /* ------------------------------------------------------------------ serialisation */
 
+/*
+ * CRoaring's own serialisation of a bucket's bitmap, in a scratch buffer that
+ * grows as needed (in the current memory context); returns its length.  What
+ * CRoaring writes depends on its version, so callers put it in canonical form.
+ */
+static size_t
+bucket_library_bytes(const roaring_bitmap_t *bm, char **scratch, size_t *cap)
+{
+	size_t		len = roaring_bitmap_portable_size_in_bytes(bm);
+
+	if (len > *cap)
+	{
+		*cap = Max(len, 2 * *cap);
+		*scratch = *scratch ? repalloc_huge(*scratch, *cap) : MemoryContextAllocHuge(CurrentMemoryContext, *cap);
+	}
+	if (roaring_bitmap_portable_serialize(bm, *scratch) != len)
+		elog(ERROR, "CRoaring serialised a bitmap to an unexpected length");
+	return len;
+}
+
+/* Length of the canonical serialisation of a set of bitmap buckets. */
 Size
 cx_set64_serialized_size(const CxBucket *b, int32 n)
 {
 	Size		size = 8;
+	char	   *scratch = NULL;
+	size_t		cap = 0;
 
 	for (int32 i = 0; i < n; i++)
 	{
+		size_t		len;
+		bool		same;
+
 		Assert(b[i].bm != NULL);
-		size += 4 + roaring_bitmap_portable_size_in_bytes(b[i].bm);
+		len = bucket_library_bytes(b[i].bm, &scratch, &cap);
+		size += 4 + cx_r32_canonical_size(scratch, len, &same);
 	}
+	if (scratch)
+		pfree(scratch);
 	return size;
 }
 
+/* Writes the canonical serialisation of a set of bitmap buckets; returns its length. */
 Size
 cx_set64_serialize(const CxBucket *b, int32 n, char *out)
 {
 	uint64		count = (uint64) n;
 	char	   *p = out;
+	char	   *scratch = NULL;
+	size_t		cap = 0;
 
 	memcpy(p, &count, 8);
 	p += 8;
 	for (int32 i = 0; i < n; i++)
 	{
+		size_t		len = bucket_library_bytes(b[i].bm, &scratch, &cap);
+
 		memcpy(p, &b[i].high, 4);
 		p += 4;
-		p += roaring_bitmap_portable_serialize(b[i].bm, p);
+		p += cx_r32_canonicalize(scratch, len, p);
 	}
+	if (scratch)
+		pfree(scratch);
 	return p - out;
 }
 
