@@ -84,40 +84,8 @@ cx_arena_copy(CxArena *a, const roaring_bitmap_t *bm)
 
 /* ------------------------------------------------------------------ validation */
 
-#define R32_COOKIE_NO_RUN	12346
-#define R32_COOKIE_RUN		12347
-#define R32_NO_OFFSET_THRESHOLD	4
-#define R32_MAX_ARRAY		4096
-#define R32_BITSET_BYTES	8192
 /* smallest serialised non-empty bucket: key + run cookie + run flags + header + one value */
 #define R64_MIN_BUCKET		(4 + 4 + 1 + 4 + 2)
-
-static inline uint16
-rd16(const char *p)
-{
-	uint16		v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static inline uint32
-rd32(const char *p)
-{
-	uint32		v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static inline uint64
-rd64(const char *p)
-{
-	uint64		v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
 
 #define R32_NEED(n) \
 	do { if ((n) > maxlen - pos) { *why = "a bucket's bitmap is truncated"; return 0; } } while (0)
@@ -141,7 +109,7 @@ r32_validate(const char *buf, size_t maxlen, const char **why)
 	int32		prev_key = -1;
 
 	R32_NEED(4);
-	cookie = rd32(buf);
+	cookie = cx_rd32(buf);
 	pos = 4;
 	if ((cookie & 0xFFFF) == R32_COOKIE_RUN)
 	{
@@ -155,7 +123,7 @@ r32_validate(const char *buf, size_t maxlen, const char **why)
 	{
 		hasrun = false;
 		R32_NEED(4);
-		size = rd32(buf + pos);
+		size = cx_rd32(buf + pos);
 		pos += 4;
 		if (size > 65536)
 			R32_FAIL("a bucket's bitmap has more than 65536 containers");
@@ -175,14 +143,14 @@ r32_validate(const char *buf, size_t maxlen, const char **why)
 	}
 	for (uint32 i = 0; i < size; i++)
 	{
-		int32		key = rd16(header + 4 * i);
-		uint32		card = (uint32) rd16(header + 4 * i + 2) + 1;
+		int32		key = cx_rd16(header + 4 * i);
+		uint32		card = (uint32) cx_rd16(header + 4 * i + 2) + 1;
 		bool		isrun = hasrun && ((((const uint8 *) runflags)[i / 8] >> (i % 8)) & 1);
 
 		if (key <= prev_key)
 			R32_FAIL("the containers of a bucket are not in increasing key order");
 		prev_key = key;
-		if (offsets != NULL && rd32(offsets + 4 * i) != pos)
+		if (offsets != NULL && cx_rd32(offsets + 4 * i) != pos)
 			R32_FAIL("a container offset does not match the container's position");
 		if (isrun)
 		{
@@ -191,15 +159,15 @@ r32_validate(const char *buf, size_t maxlen, const char **why)
 			int32		prev_end = -2;	/* a first run may start at 0 */
 
 			R32_NEED(2);
-			nruns = rd16(buf + pos);
+			nruns = cx_rd16(buf + pos);
 			pos += 2;
 			if (nruns == 0)
 				R32_FAIL("a run container has no runs");
 			R32_NEED((size_t) nruns * 4);
 			for (uint32 r = 0; r < nruns; r++)
 			{
-				int32		start = rd16(buf + pos + 4 * r);
-				int32		end = start + rd16(buf + pos + 4 * r + 2);
+				int32		start = cx_rd16(buf + pos + 4 * r);
+				int32		end = start + cx_rd16(buf + pos + 4 * r + 2);
 
 				if (end > 65535)
 					R32_FAIL("a run goes past the end of its container");
@@ -224,7 +192,7 @@ r32_validate(const char *buf, size_t maxlen, const char **why)
 			R32_NEED((size_t) card * 2);
 			for (uint32 v = 0; v < card; v++)
 			{
-				int32		x = rd16(buf + pos + 2 * v);
+				int32		x = cx_rd16(buf + pos + 2 * v);
 
 				if (x <= prev)
 					R32_FAIL("an array container is not strictly increasing");
@@ -238,7 +206,7 @@ r32_validate(const char *buf, size_t maxlen, const char **why)
 
 			R32_NEED(R32_BITSET_BYTES);
 			for (int w = 0; w < R32_BITSET_BYTES / 8; w++)
-				bits += pg_popcount64(rd64(buf + pos + 8 * w));
+				bits += pg_popcount64(cx_rd64(buf + pos + 8 * w));
 			pos += R32_BITSET_BYTES;
 			if (bits != card)
 				R32_FAIL("a bitset container's cardinality does not match its bits");
@@ -259,7 +227,7 @@ cx_r64_begin(CxR64Cursor *c, const char *buf, size_t len, const char **why)
 		*why = "a set is shorter than its 8-byte bucket count";
 		return false;
 	}
-	c->remaining = rd64(buf);
+	c->remaining = cx_rd64(buf);
 	if (c->remaining > (len - 8) / R64_MIN_BUCKET)
 	{
 		*why = "a set's bucket count exceeds what its bytes can hold";
@@ -287,7 +255,7 @@ cx_r64_next(CxR64Cursor *c, uint32 *high, const char **bm, size_t *bmlen, const 
 		*why = "a set is truncated";
 		return -1;
 	}
-	*high = rd32(c->buf + c->pos);
+	*high = cx_rd32(c->buf + c->pos);
 	if ((int64) *high <= c->prev_high)
 	{
 		*why = "the buckets of a set are not in increasing key order";
@@ -378,7 +346,7 @@ cx_set64_read(CxArena *a, const char *buf, size_t len, const char **why)
 bool
 cx_r32_small(const char *bm, size_t bmlen, uint32 *out, uint32 *n)
 {
-	uint32		cookie = rd32(bm);
+	uint32		cookie = cx_rd32(bm);
 	const char *header;
 	const char *data;
 	uint32		key,
@@ -386,7 +354,7 @@ cx_r32_small(const char *bm, size_t bmlen, uint32 *out, uint32 *n)
 
 	if (cookie == R32_COOKIE_NO_RUN)
 	{
-		if (rd32(bm + 4) != 1)
+		if (cx_rd32(bm + 4) != 1)
 			return false;
 		header = bm + 8;
 		data = bm + 16;			/* after the header and the offset */
@@ -400,12 +368,12 @@ cx_r32_small(const char *bm, size_t bmlen, uint32 *out, uint32 *n)
 	}
 	else
 		return false;
-	key = rd16(header);
-	card = (uint32) rd16(header + 2) + 1;
+	key = cx_rd16(header);
+	card = (uint32) cx_rd16(header + 2) + 1;
 	if (card > CX_SMALL_MAX)
 		return false;
 	for (uint32 i = 0; i < card; i++)
-		out[i] = (key << 16) | rd16(data + 2 * i);
+		out[i] = (key << 16) | cx_rd16(data + 2 * i);
 	*n = card;
 	return true;
 }
@@ -425,33 +393,69 @@ cx_set64_check(const char *buf, size_t len)
 
 /* ------------------------------------------------------------------ serialisation */
 
+/*
+ * CRoaring's own serialisation of a bucket's bitmap, in a scratch buffer that
+ * grows as needed (in the current memory context); returns its length.  What
+ * CRoaring writes depends on its version, so callers put it in canonical form.
+ */
+static size_t
+bucket_library_bytes(const roaring_bitmap_t *bm, char **scratch, size_t *cap)
+{
+	size_t		len = roaring_bitmap_portable_size_in_bytes(bm);
+
+	if (len > *cap)
+	{
+		*cap = Max(len, 2 * *cap);
+		*scratch = *scratch ? repalloc_huge(*scratch, *cap) : MemoryContextAllocHuge(CurrentMemoryContext, *cap);
+	}
+	if (roaring_bitmap_portable_serialize(bm, *scratch) != len)
+		elog(ERROR, "CRoaring serialised a bitmap to an unexpected length");
+	return len;
+}
+
+/* Length of the canonical serialisation of a set of bitmap buckets. */
 Size
 cx_set64_serialized_size(const CxBucket *b, int32 n)
 {
 	Size		size = 8;
+	char	   *scratch = NULL;
+	size_t		cap = 0;
 
 	for (int32 i = 0; i < n; i++)
 	{
+		size_t		len;
+		bool		same;
+
 		Assert(b[i].bm != NULL);
-		size += 4 + roaring_bitmap_portable_size_in_bytes(b[i].bm);
+		len = bucket_library_bytes(b[i].bm, &scratch, &cap);
+		size += 4 + cx_r32_canonical_size(scratch, len, &same);
 	}
+	if (scratch)
+		pfree(scratch);
 	return size;
 }
 
+/* Writes the canonical serialisation of a set of bitmap buckets; returns its length. */
 Size
 cx_set64_serialize(const CxBucket *b, int32 n, char *out)
 {
 	uint64		count = (uint64) n;
 	char	   *p = out;
+	char	   *scratch = NULL;
+	size_t		cap = 0;
 
 	memcpy(p, &count, 8);
 	p += 8;
 	for (int32 i = 0; i < n; i++)
 	{
+		size_t		len = bucket_library_bytes(b[i].bm, &scratch, &cap);
+
 		memcpy(p, &b[i].high, 4);
 		p += 4;
-		p += roaring_bitmap_portable_serialize(b[i].bm, p);
+		p += cx_r32_canonicalize(scratch, len, p);
 	}
+	if (scratch)
+		pfree(scratch);
 	return p - out;
 }
 

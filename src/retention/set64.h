@@ -10,7 +10,9 @@
  * order.  The serialised form of a set is Roaring64Map's portable format:
  * the bucket count as a little-endian uint64, then per bucket its high key as
  * a little-endian uint32 and the bucket's 32-bit portable serialisation
- * (https://github.com/RoaringBitmap/RoaringFormatSpec).
+ * (https://github.com/RoaringBitmap/RoaringFormatSpec).  Stored sets are in
+ * cxkpi's canonical encoding of that format (canon.c), whatever CRoaring
+ * version wrote them or whatever valid encoding the input used.
  *
  * Memory: every bitmap belongs to a CxArena, a list of malloc'd bitmaps kept
  * in a PostgreSQL memory context whose reset callback frees them all, so they
@@ -82,6 +84,41 @@ typedef struct CxSet64
 
 /* ------------------------------------------------------------------ serialised sets */
 
+/* CRoaring's 32-bit portable format (RoaringFormatSpec), little-endian */
+#define R32_COOKIE_NO_RUN	12346
+#define R32_COOKIE_RUN		12347
+#define R32_NO_OFFSET_THRESHOLD	4	/* run-cookie bitmaps have offsets from 4 containers */
+#define R32_MAX_ARRAY		4096	/* a non-run container of more values is a bitset */
+#define R32_BITSET_BYTES	8192
+
+/* Unaligned little-endian reads of serialised bytes. */
+static inline uint16
+cx_rd16(const char *p)
+{
+	uint16		v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint32
+cx_rd32(const char *p)
+{
+	uint32		v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint64
+cx_rd64(const char *p)
+{
+	uint64		v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 /*
  * Walks a serialised set, validating as it goes.  Every check that
  * CRoaring's deserialiser does not make is made here: bounds, key order,
@@ -110,7 +147,17 @@ extern CxSet64 *cx_set64_read(CxArena *a, const char *buf, size_t len, const cha
 /* Checks a serialised set completely (deserialising it in a scratch arena); NULL when valid. */
 extern const char *cx_set64_check(const char *buf, size_t len);
 
-/* Bitmap buckets only (the aggregate state's): */
+/*
+ * The canonical encoding (canon.c): per container a run container when its
+ * runs take no more bytes than the array or bitset, and the header the
+ * format prescribes for that choice; what libroaring 0.2.66 writes for a set
+ * built by adds and unions.  Each takes validated bytes.
+ */
+extern size_t cx_r32_canonical_size(const char *bm, size_t len, bool *same);
+extern size_t cx_r32_canonicalize(const char *bm, size_t len, char *out);
+extern const char *cx_set64_canonical(const char *buf, size_t len, size_t *outlen);
+
+/* Bitmap buckets only (the aggregate state's), serialised in canonical form: */
 extern Size cx_set64_serialized_size(const CxBucket *b, int32 n);
 extern Size cx_set64_serialize(const CxBucket *b, int32 n, char *out);
 

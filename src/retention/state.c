@@ -435,14 +435,6 @@ sorted_cmp(const void *a, const void *b)
 }
 
 /*
- * Sorts the buckets, puts every bitmap in canonical form and sizes every set:
- * the flat form minus the bytes.  Canonical form: each container as an array
- * (at most 4096 values) or a bitset, then as runs when that is strictly
- * smaller (CRoaring's run_optimize).  The state only ever adds values, so a
- * bitset never holds 4096 values or fewer, and the serialised bytes are a
- * function of the set: parallel, rollup and direct builds print the same text.
- */
-/*
  * Removes the run containers of a bitmap by rebuilding it from its values,
  * in place (the pointer, which memory cleanup tracks, stays the same).
  * libroaring 0.2.66's roaring_bitmap_remove_run_compression must not be used:
@@ -473,6 +465,15 @@ ret_bitmap_without_runs(roaring_bitmap_t *bm)
 	roaring_bitmap_free(fresh);		/* frees the old containers */
 }
 
+/*
+ * Sorts the buckets and sizes every set: the flat form minus the bytes.  The
+ * sets are written in the canonical encoding (canon.c, by cx_set64_serialize),
+ * a function of the set whatever CRoaring version runs: parallel, rollup and
+ * direct builds print the same text on every build.  Each bitmap is first
+ * rebuilt without runs and run-optimised; libroaring 0.2.66 then writes the
+ * canonical bytes itself and the serialiser only checks them (CRoaring 4.x
+ * differs at array/run ties, which the serialiser rewrites).
+ */
 static void
 ret_state_prepare(RetState *st)
 {
@@ -525,7 +526,7 @@ ret_state_prepare(RetState *st)
 		st->buckets[i].bm = sorted[i].bm;
 		st->buckets[i].n = 0;
 		st->buckets[i].vals = NULL;
-		/* canonical containers: the bytes depend only on the set, not on how it was built */
+		/* arrays and bitsets, then runs where smaller: canonical already with libroaring 0.2.66 */
 		ret_bitmap_without_runs(sorted[i].bm);
 		roaring_bitmap_run_optimize(sorted[i].bm);
 	}

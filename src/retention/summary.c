@@ -8,9 +8,11 @@
  *		(v1,period=month,periods={2024-01-01:<base64>;2024-02-01:<base64>})
  * one entry per period that has customers, in increasing order: the period's
  * first day (ISO 8601, astronomical years) and the base64 of its id set in
- * Roaring64Map portable format (set64.h).  Binary form: version byte, period
- * code byte, int4 period count, then per period its first day (int4, days
- * from 2000-01-01, as date's binary form), int4 length and the same set bytes.
+ * Roaring64Map portable format (set64.h), canonical encoding (canon.c): input
+ * in any other valid encoding is stored canonically.  Binary form: version
+ * byte, period code byte, int4 period count, then per period its first day
+ * (int4, days from 2000-01-01, as date's binary form), int4 length and the
+ * same set bytes.
  */
 #include "retention.h"
 
@@ -265,10 +267,12 @@ typedef struct RetPart
 /*
  * The one validation of outside input, shared by text and binary input:
  * periods are first days of the summary's period, in increasing order, and
- * each holds a valid, non-empty set.  Returns the stored value.
+ * each holds a valid, non-empty set.  Each set is stored in canonical form
+ * (canon.c), so equal summaries print the same text however they were
+ * written.  Returns the stored value.
  */
 static RetFlat *
-ret_flat_build(int kind, const RetPart *parts, int32 n, int sqlstate, const char *input)
+ret_flat_build(int kind, RetPart *parts, int32 n, int sqlstate, const char *input)
 {
 	Size		size = RET_DATA_START(n);
 	RetFlat    *f;
@@ -297,6 +301,7 @@ ret_flat_build(int kind, const RetPart *parts, int32 n, int sqlstate, const char
 		if (why != NULL)
 			cx_input_error(sqlstate, RETENTION_TYPNAME, input, "Period %s: %s.",
 						   ret_date_string(parts[i].start), why);
+		parts[i].data = cx_set64_canonical(parts[i].data, parts[i].len, &parts[i].len);
 		size = MAXALIGN(size) + parts[i].len;
 		if (size > MaxAllocSize)
 			cx_input_error(sqlstate, RETENTION_TYPNAME, input, "The summary exceeds 1 GB.");

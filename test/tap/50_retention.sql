@@ -2,7 +2,7 @@
 -- rollups, window frames, I/O round trips, malformed text and binary values, hashing.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(102);
+SELECT plan(120);
 
 -- 20,000 customers over 24 months (2023-01 to 2024-12).  Ids spread over the whole bigint
 -- range (both ends, 0 and -1 included); each customer starts in a random month, may stop,
@@ -281,25 +281,87 @@ SELECT is((SELECT count(*) FROM ret_daily a JOIN ret_daily2 b USING (day) WHERE 
              AND a.m::text = b.m::text), (SELECT count(*) FROM ret_daily), 'binary round trip gives equal summaries');
 
 -- equality compares sets, not bytes; hashing follows equality
-CREATE TEMP VIEW three AS  -- customers 1, 2 and 3 in January: canonical run container vs an array
+CREATE TEMP VIEW three AS  -- customers 1, 2 and 3 in January: the aggregate's run container vs an array as input
 SELECT retention_agg(c, date '2024-01-05') AS canonical,
        format('(v1,period=month,periods={2024-01-01:%s})',
-              encode('\x0100000000000000000000803a300000010000000000020010000000010002000300'::bytea, 'base64'))::retention_summary AS runs
+              encode('\x0100000000000000000000803a300000010000000000020010000000010002000300'::bytea, 'base64'))::retention_summary AS given
 FROM (VALUES (1), (2), (3)) v(c);
-SELECT ok((SELECT canonical = runs AND canonical::text <> runs::text FROM three),
-          'an array-encoded set equals the canonical run-encoded one');
+SELECT ok((SELECT canonical = given AND canonical::text = given::text FROM three),
+          'an array-encoded set equals the run-encoded aggregate and is stored as runs (a tie: 6 bytes either way)');
 SELECT ok((SELECT format('(v1,period=month,periods={2024-01-01:%s})',
                           encode('\x0100000000000000000000803b30000000000000000100'::bytea, 'base64'))::retention_summary
                    = (SELECT retention_agg(1, date '2024-01-05'))),
           'the smallest valid encoding (run cookie, no run container, 15-byte bucket) is accepted');
-SELECT ok((SELECT retention_summary_hash(canonical) = retention_summary_hash(runs)
-                  AND retention_summary_hash_extended(canonical, 7) = retention_summary_hash_extended(runs, 7) FROM three),
+SELECT ok((SELECT retention_summary_hash(canonical) = retention_summary_hash(given)
+                  AND retention_summary_hash_extended(canonical, 7) = retention_summary_hash_extended(given, 7) FROM three),
           'equal summaries hash alike, whatever their bytes');
 SELECT ok((SELECT bool_and((retention_summary_hash_extended(m, 0) & 4294967295)
                            = (retention_summary_hash(m)::bigint & 4294967295)) FROM ret_daily),
           'extended hash with seed 0 agrees with the 32-bit hash');
 SELECT is((SELECT count(*) FROM (SELECT DISTINCT s FROM (SELECT m AS s FROM ret_daily UNION ALL SELECT m FROM ret_daily) u) d),
           (SELECT count(*) FROM ret_daily), 'DISTINCT on summaries (hash aggregate)');
+
+-- Canonical encoding (docs/retention.md): any valid encoding of a set is stored as cxkpi's
+-- own, the one libroaring 0.2.66 writes (per container: runs when they take no more bytes than
+-- the array, or the bitset above 4096 values; the run cookie only with a run container), so
+-- equal summaries print the same text on every build.  Customers of January, one container
+-- (ids 1 ... 65535: high key 0x80000000, container key 0); `given` is a valid non-canonical
+-- encoding, `canon` the expected bytes, written by hand from the format specification.
+CREATE TEMP TABLE canon_cases AS
+SELECT what, ids,
+       format('(v1,period=month,periods={2024-01-01:%s})', replace(encode(given, 'base64'), E'\n', ''))::retention_summary AS s,
+       format('(v1,period=month,periods={2024-01-01:%s})', replace(encode(canon, 'base64'), E'\n', '')) AS expected,
+       given
+FROM (VALUES
+    ('{1,3} given as a run container (10 bytes), canonical array (4 bytes)',
+     ARRAY[1, 3]::bigint[],
+     '\x0100000000000000000000803b300000010000010002000100000003000000'::bytea,
+     '\x0100000000000000000000803a30000001000000000001001000000001000300'::bytea),
+    ('{1,2} given as a run container (6 bytes), canonical array (4 bytes)',
+     ARRAY[1, 2]::bigint[],
+     '\x0100000000000000000000803b3000000100000100010001000100'::bytea,
+     '\x0100000000000000000000803a30000001000000000001001000000001000200'::bytea),
+    ('{1..5} given as an array (10 bytes), canonical run container (6 bytes)',
+     ARRAY[1, 2, 3, 4, 5]::bigint[],
+     '\x0100000000000000000000803a30000001000000000004001000000001000200030004000500'::bytea,
+     '\x0100000000000000000000803b3000000100000400010001000400'::bytea),
+    ('{1,2,3,5,6} given as an array, a tie (10 bytes either way): canonical run container',
+     ARRAY[1, 2, 3, 5, 6]::bigint[],
+     '\x0100000000000000000000803a30000001000000000004001000000001000200030005000600'::bytea,
+     '\x0100000000000000000000803b300000010000040002000100020005000100'::bytea),
+    ('{1..5000} given as a bitset (8192 bytes), canonical run container (6 bytes)',
+     ARRAY(SELECT generate_series(1, 5000)::bigint),
+     decode('0100000000000000000000803a3000000100000000008713' || '10000000'
+            || 'fe' || repeat('ff', 624) || '01' || repeat('00', 8192 - 626), 'hex'),
+     '\x0100000000000000000000803b3000000100008713010001008713'::bytea),
+    ('{2,4,...,8194} given as 4097 runs (16390 bytes), canonical bitset (8192 bytes)',
+     ARRAY(SELECT generate_series(2, 8194, 2)::bigint),
+     decode('0100000000000000000000803b30000001' || '0000' || '0010' || '0110'
+            || (SELECT string_agg(lpad(to_hex(v & 255), 2, '0') || lpad(to_hex(v >> 8), 2, '0') || '0000', '' ORDER BY v)
+                FROM generate_series(2, 8194, 2) v), 'hex'),
+     decode('0100000000000000000000803a3000000100000000000010' || '10000000'
+            || '54' || repeat('55', 1023) || '05' || repeat('00', 8192 - 1025), 'hex')),
+    ('{1..5} as runs with the unused run-flag bits set, canonical flags 0x01',
+     ARRAY[1, 2, 3, 4, 5]::bigint[],
+     '\x0100000000000000000000803b300000ff00000400010001000400'::bytea,
+     '\x0100000000000000000000803b3000000100000400010001000400'::bytea),
+    ('{1} given with the run cookie and no run container, canonical cookie 12346',
+     ARRAY[1]::bigint[],
+     '\x0100000000000000000000803b30000000000000000100'::bytea,
+     '\x0100000000000000000000803a3000000100000000000000100000000100'::bytea)
+) AS v(what, ids, given, canon);
+SELECT is(s::text, expected, 'canonical text of ' || what) FROM canon_cases ORDER BY what;
+SELECT ok(s = agg AND s::text = agg::text AND agg::text = expected,
+          'equal to the aggregate of the same ids, to the text: ' || what)
+FROM canon_cases, LATERAL (SELECT retention_agg(i, date '2024-01-20') AS agg FROM unnest(ids) AS i) q ORDER BY what;
+CREATE TEMP TABLE canon_bin (s retention_summary);
+SELECT lives_ok(format('COPY canon_bin FROM %L (FORMAT binary)',
+                       tap.binary_copy_file('\x0103'::bytea || int4send(1) || date_send('2024-01-01')
+                                            || int4send(length(given)) || given)),
+                'binary input of a non-canonical set (an array where runs are smaller)')
+FROM canon_cases WHERE what LIKE '{1..5} given as an array%';
+SELECT is((SELECT s::text FROM canon_bin), (SELECT expected FROM canon_cases WHERE what LIKE '{1..5} given as an array%'),
+          'binary input stores the canonical encoding');
 
 -- malformed text: 22P02
 SELECT throws_ok(format('SELECT %L::retention_summary', lit), '22P02', NULL, 'text rejected: ' || why)
