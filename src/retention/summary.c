@@ -460,6 +460,13 @@ retention_summary_in(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(ret_flat_build(kind, parts, n, ERRCODE_INVALID_TEXT_REPRESENTATION, str));
 }
 
+/*
+ * Text output.  Each set is printed in the canonical encoding: sets stored
+ * since 1.1 are canonical (the check is one pass, no copy), but a value that
+ * 1.0 stored from non-canonical input keeps its bytes on disk until it is
+ * rewritten, and equal values must print the same text.  (Such a value cannot
+ * be made with the 1.1 library: its input functions canonicalise.)
+ */
 PG_FUNCTION_INFO_V1(retention_summary_out);
 Datum
 retention_summary_out(PG_FUNCTION_ARGS)
@@ -472,14 +479,16 @@ retention_summary_out(PG_FUNCTION_ARGS)
 	appendStringInfo(&buf, "(v%d,period=%s,periods={", RETENTION_VERSION, ret_kind_name(f->kind));
 	for (int32 i = 0; i < f->nperiods; i++)
 	{
-		int			enclen = pg_b64_enc_len(dir[i].length);
+		size_t		len;
+		const char *set = cx_set64_canonical(RET_SET_DATA(f, i), dir[i].length, &len);
+		int			enclen = pg_b64_enc_len(len);
 		int			written;
 
 		if (i > 0)
 			appendStringInfoChar(&buf, ';');
 		appendStringInfo(&buf, "%s:", ret_date_string(dir[i].start));
 		enlargeStringInfo(&buf, enclen + 1);
-		written = cx_b64_encode(RET_SET_DATA(f, i), dir[i].length, buf.data + buf.len, enclen);
+		written = cx_b64_encode(set, len, buf.data + buf.len, enclen);
 		if (written < 0)
 			elog(ERROR, "could not encode a retention_summary set in base64");
 		buf.len += written;
@@ -491,6 +500,7 @@ retention_summary_out(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------------ binary I/O */
 
+/* Binary output, canonical like the text output. */
 PG_FUNCTION_INFO_V1(retention_summary_send);
 Datum
 retention_summary_send(PG_FUNCTION_ARGS)
@@ -505,9 +515,12 @@ retention_summary_send(PG_FUNCTION_ARGS)
 	pq_sendint32(&buf, f->nperiods);
 	for (int32 i = 0; i < f->nperiods; i++)
 	{
+		size_t		len;
+		const char *set = cx_set64_canonical(RET_SET_DATA(f, i), dir[i].length, &len);
+
 		pq_sendint32(&buf, dir[i].start);
-		pq_sendint32(&buf, dir[i].length);
-		pq_sendbytes(&buf, RET_SET_DATA(f, i), dir[i].length);
+		pq_sendint32(&buf, len);
+		pq_sendbytes(&buf, set, len);
 	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
