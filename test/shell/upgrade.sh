@@ -82,7 +82,8 @@ detached_schema() {
                    -- leave with their element type or their table)
                    AND NOT (d.classid = 'pg_type'::regclass
                             AND EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = d.objid
-                                          AND (t.typcategory = 'A' OR t.typrelid <> 0)))
+                                          AND (t.typcategory = 'A'
+                                               OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) <> 'c')))
                  ORDER BY 1" > "$work/detach_$copy.sql"
   q -d $copy -f "$work/detach_$copy.sql" >/dev/null
   # Only the extension's schemas and objects: user objects differ by design (the user table).
