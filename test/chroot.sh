@@ -34,6 +34,16 @@ cleanup() {
   for ((i=${#mounted[@]}-1; i>=0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null || true; done
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# One run at a time per chroot (a second one waits).
+mkdir -p "$cache"
+exec 9>"$cache/$suite.lock"
+flock 9
+
+# Mounts left behind by a run that was killed before its clean-up (innermost first).
+stale() { awk -v r="$root/" 'index($2, r) == 1 {print $2}' /proc/mounts | sort -r; }
+for m in $(stale); do umount -l "$m" 2>/dev/null || true; done
 
 mount_all() {
   local m
