@@ -52,6 +52,6 @@ if [ -n "${DEMO_TEMPORARY:-}" ]; then
   cat <<INFO
 This cluster is temporary (pg_virtualenv) and is removed when the demo ends.  To keep one to
 explore, run  DEMO_KEEP=1 test/run.sh demo  (a Debian cluster "cxkpi_demo" that stays; remove it
-with  pg_dropcluster --stop 15 cxkpi_demo).
+with  pg_dropcluster --stop NN cxkpi_demo, NN the PostgreSQL version).
 INFO
 fi
