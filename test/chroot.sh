@@ -101,4 +101,4 @@ if [ -d "$here/tmp_check/xversion" ]; then
 fi
 mount_all
 log "running: $*"
-in_root CI="${CI:-}" CXKPI_PG_VERSION="$pgv" /bin/bash -c 'cd /src && "$@"' bash "$@"
+in_root CI="${CI:-}" CXKPI_PG_VERSION="$pgv" ${PGPORT:+PGPORT="$PGPORT"} /bin/bash -c 'cd /src && "$@"' bash "$@"
