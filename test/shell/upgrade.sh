@@ -78,9 +78,12 @@ detached_schema() {
                  FROM pg_depend d, LATERAL pg_identify_object(d.classid, d.objid, d.objsubid) o
                  WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
                    AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'cxkpi')
-                   -- (PostgreSQL 17+ records array types as members; they leave with their element type)
+                   -- (PostgreSQL 17+ records array types as members, and recent minor releases the row
+                   -- types of tables, views and matviews; they leave with their element type or relation)
                    AND NOT (d.classid = 'pg_type'::regclass
-                            AND EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = d.objid AND t.typcategory = 'A'))
+                            AND EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = d.objid
+                                        AND (t.typcategory = 'A'
+                                             OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind <> 'c'))))
                  ORDER BY 1" > "$work/detach_$copy.sql"
   q -d $copy -f "$work/detach_$copy.sql" >/dev/null
   # Only the extension's schemas and objects: user objects differ by design (the user table).
