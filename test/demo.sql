@@ -27,12 +27,14 @@ SELECT cxkpi.set_alerting(true) AS alerts_raised \gset
 
 \echo
 \echo 'Scorecard 2025 (cxkpi.kpi_scorecard: the last complete year before as_of 2026-01-01)'
-\echo 'against seed 000 targets and action triggers, with 2024 for comparison:'
+\echo 'against seed 000 targets and action triggers, with 2024 for comparison.  flag: the action'
+\echo 'trigger that fired (red: act now, yellow: monitor); status: red, yellow, off target (no'
+\echo 'trigger, but the target is missed) or green (target met):'
 SELECT CASE WHEN s.breakdown = 'total' THEN s.kpi_name ELSE '    ' || s.dimension END AS "KPI",
        pg_temp.fmt(s.value, s.unit) AS "2025",
        pg_temp.fmt(s.value_year_ago, s.unit) AS "2024",
-       pg_temp.fmt(s.target, s.unit) AS target,
-       CASE s.meets_target WHEN true THEN 'yes' WHEN false THEN 'no' END AS "on target",
+       CASE s.direction WHEN 'higher_is_better' THEN '>= ' ELSE '< ' END || pg_temp.fmt(s.target, s.unit) AS target,
+       coalesce(s.flag, '') AS flag,
        s.status
 FROM cxkpi.kpi_scorecard AS s
 JOIN cxkpi.kpi_definitions AS d USING (kpi)
