@@ -337,3 +337,27 @@ END $$;
 -- alert, as neither is red or yellow), as after an edit of the targets.
 SELECT pg_advisory_xact_lock(cxkpi.alert_lock_key());
 SELECT cxkpi.alert_evaluate(NULL);
+
+-------------------------------------------------------------------------------------------------
+-- Issue 13, part 2: a churn watch list of customers still worth saving.  The CLV if alive and the
+-- value at stake, the customer scores computed at refresh (cxkpi.customer_scores), the churn
+-- watch list and the win-back list, and the setting gone_p_alive.
+-------------------------------------------------------------------------------------------------
+
+-- The CLV if alive (clv / P(alive) without the division).
+CREATE FUNCTION @extschema@.clv_if_alive(m @extschema@.bgnbd_model, g @extschema@.gamma_gamma_model, frequency integer, recency double precision,
+                             t double precision, monetary_value double precision, horizon double precision,
+                             discount_rate double precision DEFAULT 0, step double precision DEFAULT 1)
+    RETURNS double precision
+    AS 'MODULE_PATHNAME', 'clv_model_clv_if_alive' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.clv_if_alive(m @extschema@.mbgnbd_model, g @extschema@.gamma_gamma_model, frequency integer, recency double precision,
+                             t double precision, monetary_value double precision, horizon double precision,
+                             discount_rate double precision DEFAULT 0, step double precision DEFAULT 1)
+    RETURNS double precision
+    AS 'MODULE_PATHNAME', 'clv_model_clv_if_alive' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.clv_if_alive(@extschema@.bgnbd_model, @extschema@.gamma_gamma_model, integer, double precision, double precision,
+                                 double precision, double precision, double precision, double precision) IS
+    'Expected spend over the next horizon time units of the customer if still alive (clv / P(alive), computed without dividing), discounted like clv().';
+COMMENT ON FUNCTION @extschema@.clv_if_alive(@extschema@.mbgnbd_model, @extschema@.gamma_gamma_model, integer, double precision, double precision,
+                                 double precision, double precision, double precision, double precision) IS
+    'Expected spend over the next horizon time units of the customer if still alive (clv / P(alive), computed without dividing), discounted like clv().';
