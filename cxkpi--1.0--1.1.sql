@@ -361,3 +361,171 @@ COMMENT ON FUNCTION @extschema@.clv_if_alive(@extschema@.bgnbd_model, @extschema
 COMMENT ON FUNCTION @extschema@.clv_if_alive(@extschema@.mbgnbd_model, @extschema@.gamma_gamma_model, integer, double precision, double precision,
                                  double precision, double precision, double precision, double precision) IS
     'Expected spend over the next horizon time units of the customer if still alive (clv / P(alive), computed without dividing), discounted like clv().';
+
+-- Settings: gone_p_alive (P(alive) below which a customer is considered gone).
+ALTER TABLE cxkpi.settings DROP CONSTRAINT settings_key_known;
+ALTER TABLE cxkpi.settings ADD CONSTRAINT settings_key_known CHECK (key IN (
+        'as_of', 'scorecard_grain', 'time_zone', 'confidence', 'retention_active_window',
+        'loyalty_active_days', 'csat_scale', 'ces_scale', 'alert_grain', 'gone_p_alive'));
+CREATE OR REPLACE FUNCTION cxkpi.settings_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    ok boolean;
+    hint text;
+BEGIN
+    CASE NEW.key
+    WHEN 'as_of' THEN
+        ok := NEW.value = '' OR NEW.value ~ '^\d{4}-\d{2}-\d{2}$';
+        IF ok AND NEW.value <> '' THEN PERFORM NEW.value::date; END IF;
+        hint := 'Use a date such as 2026-10-31, or '''' for the current date.';
+    WHEN 'scorecard_grain' THEN
+        ok := NEW.value IN ('week', 'month', 'quarter', 'year');
+        hint := 'Use week, month, quarter or year.';
+    WHEN 'alert_grain' THEN
+        ok := NEW.value IN ('day', 'week', 'month', 'quarter', 'year');
+        hint := 'Use day, week, month, quarter or year, then CALL cxkpi.check_thresholds() to rebuild the alert states.';
+    WHEN 'time_zone' THEN
+        ok := EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = NEW.value)
+              OR EXISTS (SELECT 1 FROM pg_timezone_abbrevs WHERE abbrev = NEW.value);
+        hint := 'Use a time zone name from pg_timezone_names, such as UTC or Europe/Paris.';
+    WHEN 'confidence' THEN
+        ok := NEW.value ~ '^0\.\d+$' AND NEW.value::float8 > 0 AND NEW.value::float8 < 1;
+        hint := 'Use a confidence level strictly between 0 and 1, such as 0.95.';
+    WHEN 'retention_active_window', 'loyalty_active_days' THEN
+        ok := NEW.value ~ '^[1-9]\d{0,4}$';
+        hint := 'Use a positive integer.';
+    WHEN 'gone_p_alive' THEN
+        ok := NEW.value ~ '^0(\.\d+)?$';
+        hint := 'Use a probability from 0 to below 1, such as 0.1 (0: nobody is considered gone).';
+    WHEN 'csat_scale' THEN
+        ok := NEW.value IN ('2', '3', '5', '7', '10');
+        hint := 'Use 2, 3, 5, 7 or 10.';
+    WHEN 'ces_scale' THEN
+        ok := NEW.value IN ('5', '7');
+        hint := 'Use 5 or 7.';
+    ELSE
+        ok := true;     -- an unknown key: the CHECK constraint names it
+    END CASE;
+    IF NOT ok THEN
+        RAISE EXCEPTION 'invalid value "%" for cxkpi setting "%"', NEW.value, NEW.key
+            USING ERRCODE = 'invalid_parameter_value', HINT = hint;
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.is_default AND NEW.is_default THEN
+        NEW.is_default := NEW.value = OLD.value AND NEW.description = OLD.description;
+    END IF;
+    RETURN NEW;
+END $$;
+INSERT INTO cxkpi.settings (key, value, description, is_default) VALUES
+    ('gone_p_alive', '0.1', 'Customers whose P(alive) is below this are considered gone: cxkpi.win_back_list instead of cxkpi.churn_watch_list.', true);
+
+-- The scores at refresh, the watch and win-back lists.
+CREATE MATERIALIZED VIEW cxkpi.customer_scores AS
+SELECT r.customer_id, c.acquisition_channel, m.as_of, r.first_purchase, r.last_purchase, r.purchases,
+       r.total_amount AS historic_value_currency, r.frequency::bigint AS repeat_purchase_days,
+       r.recency AS recency_weeks, r.t AS age_weeks, r.monetary_value AS avg_repeat_value_currency,
+       s.p_alive, s.expected_purchases_52w, s.churn_probability_13w, s.churn_risk_13w, s.clv_52w_currency,
+       s.clv_if_alive_52w_currency, s.clv_if_alive_52w_currency * (1 - s.p_alive) AS value_at_stake_52w_currency,
+       r.t - r.recency AS weeks_since_last_purchase,
+       r.total_amount::double precision * 0.5 ^ ((r.t - r.recency) / 52) AS win_back_score_currency
+FROM cxkpi.customer_rfm AS r
+JOIN cxkpi.customers AS c USING (customer_id)
+CROSS JOIN cxkpi.clv_models AS m
+CROSS JOIN LATERAL (
+    SELECT @extschema@.p_alive(m.bgnbd, r.frequency, r.recency, r.t) AS p_alive,
+           @extschema@.expected_purchases(m.bgnbd, 52, r.frequency, r.recency, r.t) AS expected_purchases_52w,
+           @extschema@.prob_no_purchase(m.bgnbd, 13, r.frequency, r.recency, r.t) AS churn_probability_13w,
+           @extschema@.churn_risk(m.bgnbd, r.frequency, r.recency, r.t, 13) AS churn_risk_13w,
+           CASE WHEN (@extschema@.gamma_gamma_params(m.gamma_gamma)).q > 1 THEN
+               @extschema@.clv(m.bgnbd, m.gamma_gamma, r.frequency, r.recency, r.t,
+                               r.monetary_value::double precision, 52, 0.01, 365.25 / 12 / 7) END AS clv_52w_currency,
+           CASE WHEN (@extschema@.gamma_gamma_params(m.gamma_gamma)).q > 1 THEN
+               @extschema@.clv_if_alive(m.bgnbd, m.gamma_gamma, r.frequency, r.recency, r.t,
+                                        r.monetary_value::double precision, 52, 0.01, 365.25 / 12 / 7) END
+               AS clv_if_alive_52w_currency
+    OFFSET 0) AS s;
+CREATE UNIQUE INDEX customer_scores_key ON cxkpi.customer_scores (customer_id);
+COMMENT ON MATERIALIZED VIEW cxkpi.customer_scores IS
+    'Internal: the per-customer scores of the last refresh (RFM, P(alive), churn, CLV, CLV if alive, value at stake, win-back score); read them through cxkpi.customer_value, cxkpi.churn_watch_list and cxkpi.win_back_list.';
+CREATE OR REPLACE VIEW cxkpi.customer_value AS
+SELECT s.customer_id, s.acquisition_channel, s.as_of, s.first_purchase, s.last_purchase, s.purchases,
+       s.historic_value_currency, s.repeat_purchase_days, s.recency_weeks, s.age_weeks, s.avg_repeat_value_currency,
+       s.p_alive, s.expected_purchases_52w, s.churn_probability_13w, s.churn_risk_13w, s.clv_52w_currency,
+       s.clv_if_alive_52w_currency, s.value_at_stake_52w_currency, s.weeks_since_last_purchase,
+       s.p_alive < (SELECT cxkpi.setting('gone_p_alive')::double precision) AS gone
+FROM cxkpi.customer_scores AS s;
+COMMENT ON VIEW cxkpi.customer_value IS
+    'Per customer, as scored at the last refresh: RFM in weeks, historic value, P(alive), expected purchases, discounted CLV, CLV if still alive and value at stake over 52 weeks, probability and risk band of no purchase in 13 weeks, and whether the model considers the customer gone (BG/NBD + Gamma-Gamma fitted over all customers).';
+COMMENT ON COLUMN cxkpi.customer_value.clv_if_alive_52w_currency IS 'What the customer is expected to spend over the next 52 weeks if still active (clv_52w_currency / p_alive, computed directly), discounted 1 % per month.';
+COMMENT ON COLUMN cxkpi.customer_value.value_at_stake_52w_currency IS 'Value still at stake: clv_if_alive_52w_currency - clv_52w_currency = clv_if_alive_52w_currency * (1 - p_alive).';
+COMMENT ON COLUMN cxkpi.customer_value.weeks_since_last_purchase IS 'Weeks from the last order day to as_of.';
+COMMENT ON COLUMN cxkpi.customer_value.gone IS 'True when p_alive is below the setting gone_p_alive (default 0.1): the model considers the customer gone (win-back list).';
+CREATE VIEW cxkpi.churn_watch_list AS
+SELECT row_number() OVER (ORDER BY s.value_at_stake_52w_currency DESC, s.customer_id) AS watch_rank,
+       s.customer_id, s.acquisition_channel, lm.tier AS loyalty_tier, s.as_of, s.purchases, s.historic_value_currency,
+       s.first_purchase, s.last_purchase, s.weeks_since_last_purchase, s.p_alive, s.churn_probability_13w,
+       s.churn_risk_13w, s.clv_52w_currency, s.clv_if_alive_52w_currency, s.value_at_stake_52w_currency
+FROM cxkpi.customer_scores AS s
+LEFT JOIN cxkpi.loyalty_members AS lm USING (customer_id)
+WHERE s.p_alive >= (SELECT cxkpi.setting('gone_p_alive')::double precision)
+  AND s.value_at_stake_52w_currency > 0
+ORDER BY watch_rank;
+COMMENT ON VIEW cxkpi.churn_watch_list IS
+    'Customers still worth saving: P(alive) at least gone_p_alive (setting, default 0.1), ranked by the value at stake over 52 weeks, clv_if_alive_52w_currency * (1 - p_alive): what the customer would be worth if kept, against what the model expects now. Scored at the last refresh.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.watch_rank IS 'Rank by value at stake, 1 = most at stake (ties by customer_id).';
+COMMENT ON COLUMN cxkpi.churn_watch_list.customer_id IS 'Customer.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.acquisition_channel IS 'Acquisition channel of the customer.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.loyalty_tier IS 'Loyalty tier (NULL when not a member).';
+COMMENT ON COLUMN cxkpi.churn_watch_list.as_of IS 'Reference date: orders up to this day; the models were fitted on them.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.purchases IS 'Orders up to as_of.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.historic_value_currency IS 'Net value of all orders up to as_of.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.first_purchase IS 'Day of the first order.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.last_purchase IS 'Day of the last order up to as_of.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.weeks_since_last_purchase IS 'Weeks from the last order day to as_of.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.p_alive IS 'Probability (0-1) that the customer is still active (BG/NBD); at least gone_p_alive here.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.churn_probability_13w IS 'Probability (0-1) of no order in the next 13 weeks.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.churn_risk_13w IS 'low (< 1/3), medium or high (> 2/3) probability of no order in the next 13 weeks.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.clv_52w_currency IS 'Expected net spend over the next 52 weeks, discounted 1 % per month: what the model expects now.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.clv_if_alive_52w_currency IS 'Expected net spend over the next 52 weeks if the customer is kept (still active), discounted 1 % per month.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.value_at_stake_52w_currency IS 'Value at stake: clv_if_alive_52w_currency - clv_52w_currency (the ranking).';
+GRANT SELECT ON cxkpi.churn_watch_list TO cxkpi_reader;
+CREATE VIEW cxkpi.win_back_list AS
+SELECT row_number() OVER (ORDER BY s.win_back_score_currency DESC, s.customer_id) AS win_back_rank,
+       s.customer_id, s.acquisition_channel, lm.tier AS loyalty_tier, s.as_of, s.purchases, s.historic_value_currency,
+       s.first_purchase, s.last_purchase, s.weeks_since_last_purchase, s.p_alive, s.win_back_score_currency
+FROM cxkpi.customer_scores AS s
+LEFT JOIN cxkpi.loyalty_members AS lm USING (customer_id)
+WHERE s.p_alive < (SELECT cxkpi.setting('gone_p_alive')::double precision)
+ORDER BY win_back_rank;
+COMMENT ON VIEW cxkpi.win_back_list IS
+    'Customers the model considers gone (P(alive) below the setting gone_p_alive, default 0.1), for win-back campaigns, ranked by historic value halved for every 52 weeks since the last order. Scored at the last refresh.';
+COMMENT ON COLUMN cxkpi.win_back_list.win_back_rank IS 'Rank by win-back score, 1 = first to contact (ties by customer_id).';
+COMMENT ON COLUMN cxkpi.win_back_list.customer_id IS 'Customer.';
+COMMENT ON COLUMN cxkpi.win_back_list.acquisition_channel IS 'Acquisition channel of the customer.';
+COMMENT ON COLUMN cxkpi.win_back_list.loyalty_tier IS 'Loyalty tier (NULL when not a member).';
+COMMENT ON COLUMN cxkpi.win_back_list.as_of IS 'Reference date: orders up to this day; the models were fitted on them.';
+COMMENT ON COLUMN cxkpi.win_back_list.purchases IS 'Orders up to as_of.';
+COMMENT ON COLUMN cxkpi.win_back_list.historic_value_currency IS 'Net value of all orders up to as_of.';
+COMMENT ON COLUMN cxkpi.win_back_list.first_purchase IS 'Day of the first order.';
+COMMENT ON COLUMN cxkpi.win_back_list.last_purchase IS 'Day of the last order up to as_of.';
+COMMENT ON COLUMN cxkpi.win_back_list.weeks_since_last_purchase IS 'Weeks from the last order day to as_of.';
+COMMENT ON COLUMN cxkpi.win_back_list.p_alive IS 'Probability (0-1) that the customer is still active (BG/NBD); below gone_p_alive here.';
+COMMENT ON COLUMN cxkpi.win_back_list.win_back_score_currency IS 'historic_value_currency * 0.5 ^ (weeks_since_last_purchase / 52): the historic value, halved for every year since the last order (the ranking).';
+GRANT SELECT ON cxkpi.win_back_list TO cxkpi_reader;
+CREATE OR REPLACE PROCEDURE cxkpi.refresh_dashboard(concurrently boolean DEFAULT true)
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET work_mem = '128MB' AS $$
+DECLARE
+    mv text;
+    conc boolean := $1;     -- "concurrently" is a keyword in PL/pgSQL expressions
+BEGIN
+    IF conc IS NULL THEN
+        RAISE EXCEPTION 'concurrently must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    FOREACH mv IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion',
+                              'daily_carts', 'daily_tickets', 'daily_loyalty', 'daily_app_ratings',
+                              'daily_observations', 'daily_return_events', 'daily_acquisition', 'kpi_values',
+                              'customer_rfm', 'clv_models', 'customer_scores'] LOOP
+        EXECUTE format('REFRESH MATERIALIZED VIEW %s cxkpi.%I', CASE WHEN conc THEN 'CONCURRENTLY' ELSE '' END, mv);
+    END LOOP;
+END $$;
+COMMENT ON PROCEDURE cxkpi.refresh_dashboard(boolean) IS
+    'Refreshes every dashboard rollup in dependency order (daily matviews, cxkpi.kpi_values, then the customer RFM, the CLV models and the customer scores); CONCURRENTLY by default, so readers are never blocked.';

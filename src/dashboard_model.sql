@@ -23,7 +23,7 @@ CREATE TABLE cxkpi.settings (
     is_default  boolean NOT NULL DEFAULT false,
     CONSTRAINT settings_key_known CHECK (key IN (
         'as_of', 'scorecard_grain', 'time_zone', 'confidence', 'retention_active_window',
-        'loyalty_active_days', 'csat_scale', 'ces_scale', 'alert_grain'))
+        'loyalty_active_days', 'csat_scale', 'ces_scale', 'alert_grain', 'gone_p_alive'))
 );
 COMMENT ON TABLE cxkpi.settings IS
     'Dashboard settings (one row per key). Edit with UPDATE; values are validated. Changes that affect rollups (time_zone, retention_active_window, loyalty_active_days, csat_scale, ces_scale, confidence) apply at the next CALL cxkpi.refresh_dashboard().';
@@ -57,6 +57,9 @@ BEGIN
     WHEN 'retention_active_window', 'loyalty_active_days' THEN
         ok := NEW.value ~ '^[1-9]\d{0,4}$';
         hint := 'Use a positive integer.';
+    WHEN 'gone_p_alive' THEN
+        ok := NEW.value ~ '^0(\.\d+)?$';
+        hint := 'Use a probability from 0 to below 1, such as 0.1 (0: nobody is considered gone).';
     WHEN 'csat_scale' THEN
         ok := NEW.value IN ('2', '3', '5', '7', '10');
         hint := 'Use 2, 3, 5, 7 or 10.';
@@ -224,7 +227,8 @@ INSERT INTO cxkpi.settings (key, value, description, is_default) VALUES
     ('loyalty_active_days', '90', 'A loyalty member is active with an order or activity in the last N days.', true),
     ('csat_scale', '5', 'Scale of the CSAT surveys shown on the dashboard.', true),
     ('ces_scale', '7', 'Scale of the CES surveys shown on the dashboard.', true),
-    ('alert_grain', 'month', 'Period of the alert states (day, week, month, quarter or year); see docs/alerts.md.', true);
+    ('alert_grain', 'month', 'Period of the alert states (day, week, month, quarter or year); see docs/alerts.md.', true),
+    ('gone_p_alive', '0.1', 'Customers whose P(alive) is below this are considered gone: cxkpi.win_back_list instead of cxkpi.churn_watch_list.', true);
 
 -- Seed 000 (targets and action triggers), 001 (returns), 002-004 (CLV, CES, repeat, acquisition).
 INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula, source, value_min, value_max, is_default) VALUES

@@ -3,8 +3,8 @@
 # demo runs it in a cluster that stays, see test/demo_keep.sh): a fresh database with the sample
 # retail dataset (cxkpi.generate_sample_data, scale DEMO_SCALE, default 1), the dashboard
 # refreshed, the 2025 scorecard with flags and red / yellow / off target / green status (coloured
-# when stdout is a terminal), the open alerts when the alerting views exist, the top churn-risk
-# high-value customers, and how to connect with psql or a BI tool.  Uses the PG* variables.
+# when stdout is a terminal), the open alerts when the alerting views exist, the churn watch list
+# and the win-back list, and how to connect with psql or a BI tool.  Uses the PG* variables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 db=${DEMO_DB:-cxkpi_demo}

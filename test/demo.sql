@@ -1,5 +1,6 @@
--- cxkpi demo: the sample dataset, the dashboard scorecard, open alerts, the churn watch list
--- and how to connect.  psql variable scale: the data scale.  (test/demo.sh colours the statuses.)
+-- cxkpi demo: the sample dataset, the dashboard scorecard, open alerts, the churn watch list, the
+-- win-back list and how to connect.  psql variable scale: the data scale.  (test/demo.sh colours
+-- the statuses.)
 \set QUIET on
 SET client_min_messages = warning;
 CREATE EXTENSION cxkpi;
@@ -84,5 +85,4 @@ SELECT 'Gamma-Gamma spend', format('p %s, q %s, v %s', round(p.p::numeric, 2), r
 FROM cxkpi.clv_models AS m, gamma_gamma_params(m.gamma_gamma) AS p;
 
 \echo
-\echo 'Top churn-risk, high-value customers (test/demo/churn_watchlist.sql):'
 \i test/demo/churn_watchlist.sql

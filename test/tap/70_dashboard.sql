@@ -4,7 +4,7 @@
 -- column types; forced parallel refresh = serial refresh.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(232);
+SELECT plan(253);
 SELECT throws_ok($$UPDATE cxkpi.kpi_targets SET dimension = 'web' WHERE kpi = 'staff_training_hours' AND is_default$$, '55006', NULL,
                  'the key of a built-in target cannot change (a restore would seed it again)');
 
@@ -481,6 +481,88 @@ SELECT is((SELECT count(*) FROM (
             round(ci_lower::numeric, 9), round(ci_upper::numeric, 9) FROM serial_values)) d), 0::bigint,
     'forced parallel refresh = serial refresh');
 SELECT cmp_ok((SELECT count(*) FROM serial_values), '>', 1000::bigint, 'on more than a thousand KPI rows');
+
+-- The churn watch list and the win-back list.  400 more customers (the model-based customer value
+-- example of docs/dashboard.md): customer 1000 + k orders every 7 + k % 50 days from day k % 60
+-- of April 2024 until day 100 + 37 k % 300 (once only when k % 3 = 0); as_of is 1 April 2025.
+INSERT INTO cxkpi.customers (customer_id, acquired_on) SELECT 1000 + k, '2024-03-01' FROM generate_series(1, 400) AS k;
+INSERT INTO cxkpi.orders (order_id, customer_id, ordered_at, channel, items, gross_value)
+SELECT 100000 + row_number() OVER (), 1000 + k, timestamptz '2024-04-01 12:00+00' + d * interval '1 day', 'web_desktop', 1,
+       round((5 + (k % 23) * 6) * (0.6 + ((k * 7 + d * 3) % 10) / 12.0), 2)
+FROM generate_series(1, 400) AS k, generate_series(k % 60, 100 + (k * 37) % 300, 7 + k % 50) AS d
+WHERE k % 3 <> 0 OR d = k % 60;
+CALL cxkpi.refresh_dashboard(false);
+SELECT is((SELECT fit_error IS NULL AND converged(bgnbd) AND converged(gamma_gamma) FROM cxkpi.clv_models), true,
+          'the CLV models fit the 406 customers');
+SELECT is((SELECT count(*) FROM cxkpi.customer_value),
+          (SELECT count(DISTINCT customer_id) FROM cxkpi.orders WHERE (ordered_at AT TIME ZONE 'America/Los_Angeles')::date <= '2025-04-01'),
+          'the refresh scored every customer with orders up to as_of');
+-- RFM and the CLV if alive by hand: a surviving customer is a new customer of the posterior model
+-- (r + x, alpha + T, a, b + x) with P(alive) 1, at the customer's expected spend.
+CREATE TEMP TABLE by_hand AS
+WITH days AS (
+    SELECT customer_id, (ordered_at AT TIME ZONE 'America/Los_Angeles')::date AS d, sum(gross_value - discount) AS v
+    FROM cxkpi.orders WHERE (ordered_at AT TIME ZONE 'America/Los_Angeles')::date <= '2025-04-01' GROUP BY 1, 2),
+r AS (
+    SELECT customer_id, (count(*) - 1)::int AS x, (max(d) - min(d)) / 7.0 AS tx, (date '2025-04-01' - min(d)) / 7.0 AS t,
+           coalesce(avg(v) FILTER (WHERE k > 1), 0) AS mbar, sum(v) AS total, max(d) AS last_day
+    FROM (SELECT days.*, row_number() OVER (PARTITION BY customer_id ORDER BY d) AS k FROM days) q GROUP BY customer_id)
+SELECT r.customer_id, r.total, r.last_day, p_alive(m.bgnbd, r.x, r.tx, r.t) AS p_alive,
+       clv(m.bgnbd, m.gamma_gamma, r.x, r.tx, r.t, r.mbar, 52, 0.01, 365.25 / 12 / 7) AS clv,
+       expected_spend(m.gamma_gamma, r.x, r.mbar) / expected_spend(m.gamma_gamma, 0, 0)
+       * clv(bgnbd_model(p.r + r.x, p.alpha + r.t, p.a, p.b + r.x), m.gamma_gamma, 0, 0, 0, 0, 52, 0.01, 365.25 / 12 / 7)
+           AS clv_if_alive
+FROM r, cxkpi.clv_models AS m, bgnbd_params(m.bgnbd) AS p;
+SELECT is((SELECT count(*) FROM cxkpi.customer_value AS v JOIN by_hand AS h USING (customer_id)
+           WHERE v.historic_value_currency <> h.total OR abs(v.p_alive - h.p_alive) > 1e-12
+              OR abs(v.clv_52w_currency - h.clv) > 1e-9 * h.clv
+              OR abs(v.clv_if_alive_52w_currency - h.clv_if_alive) > 1e-9 * h.clv_if_alive
+              OR abs(v.value_at_stake_52w_currency - h.clv_if_alive * (1 - h.p_alive)) > 1e-9 * h.clv_if_alive), 0::bigint,
+          'every customer: historic value, P(alive), CLV, CLV if alive and value at stake = the computation by hand');
+SELECT cmp_ok((SELECT count(*) FROM cxkpi.churn_watch_list), '>=', 100::bigint, 'the watch list has customers');
+SELECT cmp_ok((SELECT count(*) FROM cxkpi.win_back_list), '>=', 50::bigint, 'so has the win-back list');
+SELECT is((SELECT count(*) FROM cxkpi.churn_watch_list WHERE NOT p_alive >= 0.1), 0::bigint,
+          'no customer on the watch list is gone: P(alive) at least gone_p_alive 0.1');
+SELECT is((SELECT count(*) FROM cxkpi.churn_watch_list AS w JOIN by_hand AS h USING (customer_id)
+           WHERE abs(w.value_at_stake_52w_currency - (h.clv / h.p_alive - h.clv)) > 1e-9 * w.value_at_stake_52w_currency), 0::bigint,
+          'on the watch list (P(alive) >= 0.1) the value at stake equals clv / P(alive) - clv');
+SELECT is((SELECT count(*) FROM (SELECT watch_rank, row_number() OVER (ORDER BY watch_rank) AS n,
+                                        lag(value_at_stake_52w_currency) OVER (ORDER BY watch_rank) AS before, value_at_stake_52w_currency AS stake
+                                 FROM cxkpi.churn_watch_list) q
+           WHERE watch_rank <> n OR before < stake), 0::bigint, 'the watch list is ranked 1, 2, 3, ... by value at stake, highest first');
+SELECT is((SELECT array_agg(customer_id ORDER BY watch_rank) FROM (SELECT * FROM cxkpi.churn_watch_list LIMIT 5) q),
+          (SELECT array_agg(customer_id ORDER BY stake DESC, customer_id)
+           FROM (SELECT customer_id, clv_if_alive * (1 - p_alive) AS stake FROM by_hand WHERE p_alive >= 0.1
+                 ORDER BY 2 DESC, 1 LIMIT 5) q),
+          'its top five by hand');
+SELECT is((SELECT count(*) FROM cxkpi.win_back_list WHERE NOT p_alive < 0.1), 0::bigint, 'every customer on the win-back list is gone');
+SELECT is((SELECT count(*) FROM cxkpi.win_back_list), (SELECT count(*) FROM by_hand WHERE p_alive < 0.1),
+          'and every gone customer is on it');
+SELECT is((SELECT count(*) FROM cxkpi.win_back_list AS w JOIN by_hand AS h USING (customer_id)
+           WHERE abs(w.win_back_score_currency - h.total::float8 * 0.5 ^ ((date '2025-04-01' - h.last_day) / 7.0 / 52))
+                 > 1e-9 * w.win_back_score_currency), 0::bigint,
+          'win-back score = historic value halved for every 52 weeks since the last order');
+SELECT is((SELECT count(*) FROM (SELECT win_back_rank, row_number() OVER (ORDER BY win_back_rank) AS n,
+                                        lag(win_back_score_currency) OVER (ORDER BY win_back_rank) AS before, win_back_score_currency AS score
+                                 FROM cxkpi.win_back_list) q
+           WHERE win_back_rank <> n OR before < score), 0::bigint, 'the win-back list is ranked by that score');
+SELECT is((SELECT count(*) FROM cxkpi.customer_value WHERE gone IS DISTINCT FROM (p_alive < 0.1)), 0::bigint,
+          'customer_value.gone is P(alive) < gone_p_alive');
+-- The ranking the demo used to have (high 13-week churn risk, 3 orders or more, by historic value
+-- x churn probability) put gone customers first: 9 of its top ten; the watch list has none.
+SELECT is((SELECT count(*) FILTER (WHERE gone)::text || ' gone, ' || count(*) FILTER (WHERE customer_id IN (SELECT customer_id FROM cxkpi.churn_watch_list))
+                  || ' on the watch list, ' || count(*) FILTER (WHERE customer_id IN (SELECT customer_id FROM cxkpi.win_back_list)) || ' on the win-back list'
+           FROM (SELECT customer_id, gone FROM cxkpi.customer_value WHERE churn_risk_13w = 'high' AND purchases >= 3
+                 ORDER BY historic_value_currency * churn_probability_13w DESC LIMIT 10) q),
+          '9 gone, 1 on the watch list, 9 on the win-back list', 'the old ranking''s top ten: 9 gone customers, which the watch list leaves out');
+UPDATE cxkpi.settings SET value = '0.5' WHERE key = 'gone_p_alive';
+SELECT is((SELECT (min(p_alive) >= 0.5)::text || ' ' || (count(*) = (SELECT count(*) FROM by_hand WHERE p_alive >= 0.5 AND clv_if_alive * (1 - p_alive) > 0))::text
+           FROM cxkpi.churn_watch_list), 'true true', 'gone_p_alive 0.5: the lists follow at once, without a refresh');
+SELECT throws_ok($$UPDATE cxkpi.settings SET value = '1' WHERE key = 'gone_p_alive'$$, '22023', NULL, 'gone_p_alive 1 is refused');
+SELECT throws_ok($$UPDATE cxkpi.settings SET value = '-0.1' WHERE key = 'gone_p_alive'$$, '22023', NULL, 'so is a negative one');
+SELECT is(pg_temp.as_reader('SELECT count(*) > 0 FROM cxkpi.churn_watch_list'), 'true', 'reader reads the watch list');
+SELECT is(pg_temp.as_reader('SELECT count(*) > 0 FROM cxkpi.win_back_list'), 'true', 'and the win-back list');
+SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.customer_scores'), '42501', 'but not the scores matview');
 
 SELECT * FROM finish();
 ROLLBACK;
