@@ -419,6 +419,80 @@ INSERT INTO cxkpi.settings (key, value, description, is_default) VALUES
     ('gone_p_alive', '0.1', 'Customers whose P(alive) is below this are considered gone: cxkpi.win_back_list instead of cxkpi.churn_watch_list.', true);
 
 -- The scores at refresh, the watch and win-back lists.
+CREATE FUNCTION cxkpi.customer_score(m @extschema@.bgnbd_model, g @extschema@.gamma_gamma_model,
+                                     frequency integer, recency double precision, t double precision,
+                                     monetary_value double precision)
+    RETURNS TABLE (p_alive double precision, expected_purchases_52w double precision,
+                   churn_probability_13w double precision, churn_risk_13w text, clv_52w_currency double precision,
+                   clv_if_alive_52w_currency double precision)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT @extschema@.p_alive(m, frequency, recency, t),
+           @extschema@.expected_purchases(m, 52, frequency, recency, t),
+           @extschema@.prob_no_purchase(m, 13, frequency, recency, t),
+           @extschema@.churn_risk(m, frequency, recency, t, 13),
+           CASE WHEN (@extschema@.gamma_gamma_params(g)).q > 1 THEN
+               @extschema@.clv(m, g, frequency, recency, t, monetary_value, 52, 0.01, 365.25 / 12 / 7) END,
+           CASE WHEN (@extschema@.gamma_gamma_params(g)).q > 1 THEN
+               @extschema@.clv_if_alive(m, g, frequency, recency, t, monetary_value, 52, 0.01, 365.25 / 12 / 7) END
+    OFFSET 0 $$;
+COMMENT ON FUNCTION cxkpi.customer_score(@extschema@.bgnbd_model, @extschema@.gamma_gamma_model, integer, double precision, double precision, double precision) IS
+    'Internal: the scores of one customer (P(alive), expected purchases 52 weeks, no purchase in 13 weeks, CLV and CLV if alive over 52 weeks discounted 1 % a month) with the dashboard''s models.';
+CREATE OR REPLACE FUNCTION cxkpi.fit_clv_models(OUT bgnbd @extschema@.bgnbd_model,
+                                     OUT gamma_gamma @extschema@.gamma_gamma_model,
+                                     OUT customers bigint, OUT repeat_customers bigint, OUT fit_error text)
+    -- PARALLEL UNSAFE: its exception blocks are subtransactions, which parallel mode forbids
+    LANGUAGE plpgsql STABLE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+    SET client_min_messages = error AS $$
+DECLARE
+    failure text;
+BEGIN
+    SELECT count(*), count(*) FILTER (WHERE r.frequency > 0) INTO customers, repeat_customers
+    FROM cxkpi.customer_rfm AS r;
+    BEGIN
+        SELECT @extschema@.bgnbd_fit(r.frequency, r.recency, r.t) INTO bgnbd FROM cxkpi.customer_rfm AS r;
+        IF NOT @extschema@.converged(bgnbd) THEN
+            bgnbd := NULL;
+            fit_error := 'bgnbd_fit did not converge';
+        END IF;
+    EXCEPTION WHEN data_exception THEN
+        fit_error := 'bgnbd_fit: ' || SQLERRM;
+    END;
+    BEGIN
+        SELECT @extschema@.gamma_gamma_fit(r.frequency, r.monetary_value::double precision) INTO gamma_gamma
+        FROM cxkpi.customer_rfm AS r;
+        IF NOT @extschema@.converged(gamma_gamma) THEN
+            gamma_gamma := NULL;
+            fit_error := concat_ws('; ', fit_error, 'gamma_gamma_fit did not converge');
+        END IF;
+    EXCEPTION WHEN data_exception THEN
+        fit_error := concat_ws('; ', fit_error, 'gamma_gamma_fit: ' || SQLERRM);
+    END;
+    -- every customer's scores, as cxkpi.customer_scores will compute them (each column used, so
+    -- that none is left out of the plan)
+    IF bgnbd IS NOT NULL THEN
+        BEGIN
+            PERFORM max(s.p_alive), max(s.expected_purchases_52w), max(s.churn_probability_13w),
+                    max(s.churn_risk_13w), max(s.clv_52w_currency), max(s.clv_if_alive_52w_currency)
+            FROM cxkpi.customer_rfm AS r,
+                 cxkpi.customer_score(bgnbd, gamma_gamma, r.frequency, r.recency, r.t, r.monetary_value::double precision) AS s;
+        EXCEPTION WHEN data_exception THEN
+            failure := SQLERRM;
+            BEGIN
+                PERFORM max(s.p_alive), max(s.expected_purchases_52w), max(s.churn_probability_13w),
+                        max(s.churn_risk_13w)
+                FROM cxkpi.customer_rfm AS r,
+                     cxkpi.customer_score(bgnbd, NULL, r.frequency, r.recency, r.t, r.monetary_value::double precision) AS s;
+                gamma_gamma := NULL;
+                fit_error := concat_ws('; ', fit_error, 'CLV predictions: ' || failure);
+            EXCEPTION WHEN data_exception THEN
+                bgnbd := NULL;
+                fit_error := concat_ws('; ', fit_error, 'bgnbd predictions: ' || SQLERRM);
+            END;
+        END;
+    END IF;
+END $$;
+COMMENT ON FUNCTION cxkpi.fit_clv_models() IS
+    'Fits BG/NBD and Gamma-Gamma over cxkpi.customer_rfm; a model that cannot be fitted, or whose predictions cannot be computed for every customer, is NULL, with the reason in fit_error.';
 CREATE MATERIALIZED VIEW cxkpi.customer_scores AS
 SELECT r.customer_id, c.acquisition_channel, m.as_of, r.first_purchase, r.last_purchase, r.purchases,
        r.total_amount AS historic_value_currency, r.frequency::bigint AS repeat_purchase_days,
@@ -430,22 +504,17 @@ SELECT r.customer_id, c.acquisition_channel, m.as_of, r.first_purchase, r.last_p
 FROM cxkpi.customer_rfm AS r
 JOIN cxkpi.customers AS c USING (customer_id)
 CROSS JOIN cxkpi.clv_models AS m
-CROSS JOIN LATERAL (
-    SELECT @extschema@.p_alive(m.bgnbd, r.frequency, r.recency, r.t) AS p_alive,
-           @extschema@.expected_purchases(m.bgnbd, 52, r.frequency, r.recency, r.t) AS expected_purchases_52w,
-           @extschema@.prob_no_purchase(m.bgnbd, 13, r.frequency, r.recency, r.t) AS churn_probability_13w,
-           @extschema@.churn_risk(m.bgnbd, r.frequency, r.recency, r.t, 13) AS churn_risk_13w,
-           CASE WHEN (@extschema@.gamma_gamma_params(m.gamma_gamma)).q > 1 THEN
-               @extschema@.clv(m.bgnbd, m.gamma_gamma, r.frequency, r.recency, r.t,
-                               r.monetary_value::double precision, 52, 0.01, 365.25 / 12 / 7) END AS clv_52w_currency,
-           CASE WHEN (@extschema@.gamma_gamma_params(m.gamma_gamma)).q > 1 THEN
-               @extschema@.clv_if_alive(m.bgnbd, m.gamma_gamma, r.frequency, r.recency, r.t,
-                                        r.monetary_value::double precision, 52, 0.01, 365.25 / 12 / 7) END
-               AS clv_if_alive_52w_currency
-    OFFSET 0) AS s;
+CROSS JOIN LATERAL cxkpi.customer_score(m.bgnbd, m.gamma_gamma, r.frequency, r.recency, r.t,
+                                        r.monetary_value::double precision) AS s
+WITH NO DATA;
 CREATE UNIQUE INDEX customer_scores_key ON cxkpi.customer_scores (customer_id);
 COMMENT ON MATERIALIZED VIEW cxkpi.customer_scores IS
     'Internal: the per-customer scores of the last refresh (RFM, P(alive), churn, CLV, CLV if alive, value at stake, win-back score); read them through cxkpi.customer_value, cxkpi.churn_watch_list and cxkpi.win_back_list.';
+-- The customer part of a refresh (cxkpi.refresh_dashboard does the same at the end): the RFM,
+-- the models (1.0 may have kept models whose predictions fail), then the scores.
+REFRESH MATERIALIZED VIEW cxkpi.customer_rfm;
+REFRESH MATERIALIZED VIEW cxkpi.clv_models;
+REFRESH MATERIALIZED VIEW cxkpi.customer_scores;
 CREATE OR REPLACE VIEW cxkpi.customer_value AS
 SELECT s.customer_id, s.acquisition_channel, s.as_of, s.first_purchase, s.last_purchase, s.purchases,
        s.historic_value_currency, s.repeat_purchase_days, s.recency_weeks, s.age_weeks, s.avg_repeat_value_currency,

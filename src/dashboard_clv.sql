@@ -18,17 +18,47 @@ SELECT r.customer_id, (r.rfm).frequency, (r.rfm).recency, (r.rfm).t, (r.rfm).mon
 FROM r;
 CREATE UNIQUE INDEX customer_rfm_key ON cxkpi.customer_rfm (customer_id);
 
+-- The scores of one customer with the models m and g (NULL where a model is NULL; the CLVs NULL
+-- when the spend model has q <= 1): P(alive), expected purchases over 52 weeks, probability and
+-- risk band of no purchase in 13 weeks, and over 52 weeks, discounted 1 % a month, the CLV and
+-- the CLV if still alive.  The one definition of the scores: cxkpi.customer_scores computes
+-- them at the refresh, and cxkpi.fit_clv_models checks that they can be computed.
+CREATE FUNCTION cxkpi.customer_score(m @extschema@.bgnbd_model, g @extschema@.gamma_gamma_model,
+                                     frequency integer, recency double precision, t double precision,
+                                     monetary_value double precision)
+    RETURNS TABLE (p_alive double precision, expected_purchases_52w double precision,
+                   churn_probability_13w double precision, churn_risk_13w text, clv_52w_currency double precision,
+                   clv_if_alive_52w_currency double precision)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT @extschema@.p_alive(m, frequency, recency, t),
+           @extschema@.expected_purchases(m, 52, frequency, recency, t),
+           @extschema@.prob_no_purchase(m, 13, frequency, recency, t),
+           @extschema@.churn_risk(m, frequency, recency, t, 13),
+           CASE WHEN (@extschema@.gamma_gamma_params(g)).q > 1 THEN
+               @extschema@.clv(m, g, frequency, recency, t, monetary_value, 52, 0.01, 365.25 / 12 / 7) END,
+           CASE WHEN (@extschema@.gamma_gamma_params(g)).q > 1 THEN
+               @extschema@.clv_if_alive(m, g, frequency, recency, t, monetary_value, 52, 0.01, 365.25 / 12 / 7) END
+    OFFSET 0 $$;
+COMMENT ON FUNCTION cxkpi.customer_score(@extschema@.bgnbd_model, @extschema@.gamma_gamma_model, integer, double precision, double precision, double precision) IS
+    'Internal: the scores of one customer (P(alive), expected purchases 52 weeks, no purchase in 13 weeks, CLV and CLV if alive over 52 weeks discounted 1 % a month) with the dashboard''s models.';
+
 -- Fits both models over cxkpi.customer_rfm.  A model that cannot be fitted (no repeat customer
--- yet, too few customers, an optimiser that does not converge) is NULL, with the reason in
+-- yet, too few customers, an optimiser that does not converge), or whose predictions cannot be
+-- computed for every customer (the extreme parameters of a weakly identified fit, where neither
+-- the series nor the quadrature of an expectation is accurate), is NULL, with the reason in
 -- fit_error: the customer value view then shows NULL scores, never scores from a model that did
 -- not converge, and the dashboard's refresh never fails or warns because of the models (the
--- fits' own warnings are kept from the client; the reason is in cxkpi.clv_models).
+-- fits' own warnings are kept from the client; the reason is in cxkpi.clv_models).  When the
+-- purchase predictions can be computed but not the CLV, the spend model is the one set to NULL
+-- (P(alive) and churn stay, the CLVs are NULL).
 CREATE FUNCTION cxkpi.fit_clv_models(OUT bgnbd @extschema@.bgnbd_model,
                                      OUT gamma_gamma @extschema@.gamma_gamma_model,
                                      OUT customers bigint, OUT repeat_customers bigint, OUT fit_error text)
     -- PARALLEL UNSAFE: its exception blocks are subtransactions, which parallel mode forbids
     LANGUAGE plpgsql STABLE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
     SET client_min_messages = error AS $$
+DECLARE
+    failure text;
 BEGIN
     SELECT count(*), count(*) FILTER (WHERE r.frequency > 0) INTO customers, repeat_customers
     FROM cxkpi.customer_rfm AS r;
@@ -51,9 +81,32 @@ BEGIN
     EXCEPTION WHEN data_exception THEN
         fit_error := concat_ws('; ', fit_error, 'gamma_gamma_fit: ' || SQLERRM);
     END;
+    -- every customer's scores, as cxkpi.customer_scores will compute them (each column used, so
+    -- that none is left out of the plan)
+    IF bgnbd IS NOT NULL THEN
+        BEGIN
+            PERFORM max(s.p_alive), max(s.expected_purchases_52w), max(s.churn_probability_13w),
+                    max(s.churn_risk_13w), max(s.clv_52w_currency), max(s.clv_if_alive_52w_currency)
+            FROM cxkpi.customer_rfm AS r,
+                 cxkpi.customer_score(bgnbd, gamma_gamma, r.frequency, r.recency, r.t, r.monetary_value::double precision) AS s;
+        EXCEPTION WHEN data_exception THEN
+            failure := SQLERRM;
+            BEGIN
+                PERFORM max(s.p_alive), max(s.expected_purchases_52w), max(s.churn_probability_13w),
+                        max(s.churn_risk_13w)
+                FROM cxkpi.customer_rfm AS r,
+                     cxkpi.customer_score(bgnbd, NULL, r.frequency, r.recency, r.t, r.monetary_value::double precision) AS s;
+                gamma_gamma := NULL;
+                fit_error := concat_ws('; ', fit_error, 'CLV predictions: ' || failure);
+            EXCEPTION WHEN data_exception THEN
+                bgnbd := NULL;
+                fit_error := concat_ws('; ', fit_error, 'bgnbd predictions: ' || SQLERRM);
+            END;
+        END;
+    END IF;
 END $$;
 COMMENT ON FUNCTION cxkpi.fit_clv_models() IS
-    'Fits BG/NBD and Gamma-Gamma over cxkpi.customer_rfm; a model that cannot be fitted is NULL, with the reason in fit_error.';
+    'Fits BG/NBD and Gamma-Gamma over cxkpi.customer_rfm; a model that cannot be fitted, or whose predictions cannot be computed for every customer, is NULL, with the reason in fit_error.';
 
 -- The fitted models (one row), refreshed with the dashboard.
 CREATE MATERIALIZED VIEW cxkpi.clv_models AS
@@ -64,10 +117,11 @@ COMMENT ON MATERIALIZED VIEW cxkpi.clv_models IS
     'The CLV models fitted at the last refresh: BG/NBD (purchases, weeks) and Gamma-Gamma (spend per purchase), with the reason when a fit failed.';
 
 -- The scores of every customer, computed at each refresh (a read of cxkpi.customer_value does
--- not score anyone): RFM, P(alive), expected purchases, churn probability and risk over 13 weeks,
--- and over 52 weeks (discounted 1 % a month) the CLV, the CLV if the customer is still alive
--- (clv_if_alive: clv / P(alive), computed without the division) and the value at stake, what
--- the model expects to lose: clv_if_alive - clv = clv_if_alive * (1 - P(alive)).  The win-back
+-- not score anyone): RFM and cxkpi.customer_score (P(alive), expected purchases, churn
+-- probability and risk over 13 weeks, and over 52 weeks the CLV and the CLV if the customer is
+-- still alive: clv / P(alive), computed without the division), and the value at stake, what the
+-- model expects to lose: clv_if_alive - clv = clv_if_alive * (1 - P(alive)).  It cannot fail:
+-- cxkpi.fit_clv_models keeps only models whose scores can be computed.  The win-back
 -- score is the historic value halved for every 52 weeks since the last order
 -- (docs/dashboard.md#churn-watch-list-and-win-back-list).
 CREATE MATERIALIZED VIEW cxkpi.customer_scores AS
@@ -81,19 +135,8 @@ SELECT r.customer_id, c.acquisition_channel, m.as_of, r.first_purchase, r.last_p
 FROM cxkpi.customer_rfm AS r
 JOIN cxkpi.customers AS c USING (customer_id)
 CROSS JOIN cxkpi.clv_models AS m
-CROSS JOIN LATERAL (
-    SELECT @extschema@.p_alive(m.bgnbd, r.frequency, r.recency, r.t) AS p_alive,
-           @extschema@.expected_purchases(m.bgnbd, 52, r.frequency, r.recency, r.t) AS expected_purchases_52w,
-           @extschema@.prob_no_purchase(m.bgnbd, 13, r.frequency, r.recency, r.t) AS churn_probability_13w,
-           @extschema@.churn_risk(m.bgnbd, r.frequency, r.recency, r.t, 13) AS churn_risk_13w,
-           CASE WHEN (@extschema@.gamma_gamma_params(m.gamma_gamma)).q > 1 THEN
-               @extschema@.clv(m.bgnbd, m.gamma_gamma, r.frequency, r.recency, r.t,
-                               r.monetary_value::double precision, 52, 0.01, 365.25 / 12 / 7) END AS clv_52w_currency,
-           CASE WHEN (@extschema@.gamma_gamma_params(m.gamma_gamma)).q > 1 THEN
-               @extschema@.clv_if_alive(m.bgnbd, m.gamma_gamma, r.frequency, r.recency, r.t,
-                                        r.monetary_value::double precision, 52, 0.01, 365.25 / 12 / 7) END
-               AS clv_if_alive_52w_currency
-    OFFSET 0) AS s;
+CROSS JOIN LATERAL cxkpi.customer_score(m.bgnbd, m.gamma_gamma, r.frequency, r.recency, r.t,
+                                        r.monetary_value::double precision) AS s;
 CREATE UNIQUE INDEX customer_scores_key ON cxkpi.customer_scores (customer_id);
 COMMENT ON MATERIALIZED VIEW cxkpi.customer_scores IS
     'Internal: the per-customer scores of the last refresh (RFM, P(alive), churn, CLV, CLV if alive, value at stake, win-back score); read them through cxkpi.customer_value, cxkpi.churn_watch_list and cxkpi.win_back_list.';
