@@ -9,3 +9,592 @@
 --    alert outbox and the open alert states) are kept;
 --  * new columns of existing tables are added at the end (ALTER TABLE ... ADD COLUMN), and the
 --    fresh install script declares them in the same place.
+
+-------------------------------------------------------------------------------------------------
+-- Issue 13, parts 1 and 7: statuses that never contradict the target, and targets by dimension
+-- that keep the seed's triggers.  The status levels red / yellow / off target / green (never
+-- green off target), the flag and the status rank in every status view and in the alerting;
+-- effective targets that take what a dimension row leaves empty from the overall row.
+-------------------------------------------------------------------------------------------------
+
+-- Targets: a dimension row takes the minimum sample and the recovery margin it leaves NULL from
+-- the overall row (cxkpi.effective_target); existing rows keep their values.
+ALTER TABLE cxkpi.kpi_targets ALTER COLUMN min_sample_size DROP NOT NULL, ALTER COLUMN min_sample_size DROP DEFAULT,
+    ALTER COLUMN recovery_margin DROP NOT NULL, ALTER COLUMN recovery_margin DROP DEFAULT;
+COMMENT ON TABLE cxkpi.kpi_targets IS
+    'Targets and red/yellow action thresholds per KPI, optionally per dimension value (dimension '''' = every breakdown), valid from a date. A dimension row takes every value it leaves NULL (target, thresholds, min_sample_size, recovery_margin) from the overall row: cxkpi.effective_target(). Status (cxkpi.kpi_status): red when the value is beyond red_threshold (below it for higher-is-better KPIs, above it for lower-is-better), yellow when beyond yellow_threshold, off target when no trigger fired but the target is missed, green otherwise; insufficient data below min_sample_size (default 30).';
+
+-- Status, flag, rank and the effective target.
+CREATE FUNCTION cxkpi.invalid_direction(direction text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RAISE EXCEPTION 'invalid KPI direction "%"', direction USING ERRCODE = 'invalid_parameter_value',
+          HINT = 'Use higher_is_better or lower_is_better.';
+END $$;
+COMMENT ON FUNCTION cxkpi.invalid_direction(text) IS 'Internal: raises 22023 for an unknown KPI direction.';
+CREATE OR REPLACE FUNCTION cxkpi.kpi_status(direction text, value double precision, sample_size bigint,
+                                 target double precision, red_threshold double precision,
+                                 yellow_threshold double precision, min_sample_size bigint DEFAULT 1)
+    RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN direction IS DISTINCT FROM 'higher_is_better' AND direction IS DISTINCT FROM 'lower_is_better'
+            THEN cxkpi.invalid_direction(direction)
+        WHEN red_threshold IS NULL AND yellow_threshold IS NULL AND target IS NULL THEN 'no target'
+        WHEN value IS NULL OR value = 'NaN' OR coalesce(sample_size, 0) < greatest(coalesce(min_sample_size, 1), 1)
+            THEN 'insufficient data'
+        WHEN direction = 'higher_is_better' AND value < red_threshold THEN 'red'
+        WHEN direction = 'lower_is_better' AND value > red_threshold THEN 'red'
+        WHEN direction = 'higher_is_better' AND value < yellow_threshold THEN 'yellow'
+        WHEN direction = 'lower_is_better' AND value > yellow_threshold THEN 'yellow'
+        WHEN NOT cxkpi.meets_target(direction, value, target) THEN 'off target'
+        ELSE 'green'
+    END $$;
+COMMENT ON FUNCTION cxkpi.kpi_status(text, double precision, bigint, double precision, double precision, double precision, bigint) IS
+    'Status of a KPI value: red / yellow (seed 000''s action triggers, strict: NPS 35 is not below 35), off target (no trigger, target missed), green (no trigger, target met or none), insufficient data or no target.';
+CREATE FUNCTION cxkpi.kpi_flag(status text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT CASE status WHEN 'red' THEN 'red' WHEN 'yellow' THEN 'yellow' END $$;
+COMMENT ON FUNCTION cxkpi.kpi_flag(text) IS
+    'The action flag of a status (cxkpi.kpi_status): red or yellow, NULL otherwise.';
+CREATE FUNCTION cxkpi.status_rank(status text) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT CASE status WHEN 'red' THEN 1::bigint WHEN 'yellow' THEN 2::bigint WHEN 'off target' THEN 3::bigint
+                             WHEN 'green' THEN 4::bigint END $$;
+COMMENT ON FUNCTION cxkpi.status_rank(text) IS
+    'Rank of a status, worst first: red 1, yellow 2, off target 3, green 4; NULL for insufficient data, no target or anything else.';
+CREATE FUNCTION cxkpi.enabled_targets() RETURNS SETOF cxkpi.kpi_targets
+    LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 20
+    AS $$ SELECT * FROM cxkpi.kpi_targets AS kt WHERE kt.enabled $$;
+COMMENT ON FUNCTION cxkpi.enabled_targets() IS 'Internal: the enabled rows of cxkpi.kpi_targets.';
+CREATE FUNCTION cxkpi.effective_target(kpi text, dimension text, period_start date)
+    RETURNS TABLE (target double precision, red_threshold double precision, yellow_threshold double precision,
+                   min_sample_size bigint, recovery_margin double precision)
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(d.target, o.target), coalesce(d.red_threshold, o.red_threshold),
+           coalesce(d.yellow_threshold, o.yellow_threshold), coalesce(d.min_sample_size, o.min_sample_size, 30),
+           coalesce(d.recovery_margin, o.recovery_margin, 0)
+    FROM (SELECT) AS one
+    LEFT JOIN LATERAL (
+        SELECT kt.* FROM cxkpi.enabled_targets() AS kt
+        WHERE kt.kpi = $1 AND kt.dimension = $2 AND kt.dimension <> '' AND kt.valid_from <= $3
+        ORDER BY kt.valid_from DESC LIMIT 1) AS d ON true
+    LEFT JOIN LATERAL (
+        SELECT kt.* FROM cxkpi.enabled_targets() AS kt
+        WHERE kt.kpi = $1 AND kt.dimension = '' AND kt.valid_from <= $3
+        ORDER BY kt.valid_from DESC LIMIT 1) AS o ON true
+    WHERE d.kpi IS NOT NULL OR o.kpi IS NOT NULL $$;
+COMMENT ON FUNCTION cxkpi.effective_target(text, text, date) IS
+    'Target, thresholds, minimum sample and recovery margin of a KPI for a dimension value and period start: each from the dimension''s row of cxkpi.kpi_targets when it sets it, else from the overall row (latest enabled valid_from on or before the day).';
+
+-- The status views: effective targets; flag and status_rank appended.
+CREATE OR REPLACE VIEW cxkpi.kpi_trend AS
+SELECT v.grain, v.period_start, v.period_end, v."time", d.section, v.kpi, d.name AS kpi_name, d.unit,
+       d.direction, v.breakdown, v.dimension, v.value, v.numerator, v.denominator, v.sample_size,
+       v.ci_lower, v.ci_upper,
+       p.value AS previous_value, v.value - p.value AS change_vs_previous,
+       cxkpi.year_ago_period_start(v.grain, v.period_start) AS year_ago_period_start,
+       (cxkpi.year_ago_period_start(v.grain, v.period_start) + cxkpi.grain_interval(v.grain))::date - 1
+           AS year_ago_period_end,
+       y.value AS value_year_ago, y.sample_size AS sample_size_year_ago, v.value - y.value AS yoy_change,
+       100 * (v.value - y.value) / nullif(abs(y.value), 0) AS yoy_change_pct,
+       t.target, t.red_threshold, t.yellow_threshold, t.min_sample_size,
+       cxkpi.kpi_status(d.direction, v.value, v.sample_size, t.target, t.red_threshold, t.yellow_threshold,
+                        t.min_sample_size) AS status,
+       cxkpi.meets_target(d.direction, v.value, t.target) AS meets_target,
+       v.period_end < (SELECT cxkpi.as_of()) AS period_complete,
+       cxkpi.kpi_flag(cxkpi.kpi_status(d.direction, v.value, v.sample_size, t.target, t.red_threshold,
+                                       t.yellow_threshold, t.min_sample_size)) AS flag,
+       cxkpi.status_rank(cxkpi.kpi_status(d.direction, v.value, v.sample_size, t.target, t.red_threshold,
+                                          t.yellow_threshold, t.min_sample_size)) AS status_rank
+FROM cxkpi.kpi_values AS v
+JOIN cxkpi.kpi_definitions AS d USING (kpi)
+LEFT JOIN cxkpi.kpi_values AS p
+       ON p.grain = v.grain AND p.kpi = v.kpi AND p.breakdown = v.breakdown AND p.dimension = v.dimension
+      AND p.period_start = cxkpi.previous_period_start(v.grain, v.period_start)
+LEFT JOIN cxkpi.kpi_values AS y
+       ON y.grain = v.grain AND y.kpi = v.kpi AND y.breakdown = v.breakdown AND y.dimension = v.dimension
+      AND y.period_start = cxkpi.year_ago_period_start(v.grain, v.period_start)
+LEFT JOIN LATERAL cxkpi.effective_target(v.kpi, v.dimension, v.period_start) AS t ON true;
+CREATE OR REPLACE VIEW cxkpi.kpi_scorecard AS
+WITH ref AS (
+    SELECT cxkpi.setting('scorecard_grain') AS grain, cxkpi.as_of() AS as_of),
+per AS MATERIALIZED (
+    SELECT ref.grain, ref.as_of, b.period_start, b.period_end,
+           cxkpi.year_ago_period_start(ref.grain, b.period_start) AS ya_start,
+           (cxkpi.year_ago_period_start(ref.grain, b.period_start) + cxkpi.grain_interval(ref.grain))::date - 1 AS ya_end
+    FROM ref, cxkpi.period_bounds(ref.grain, (cxkpi.period_bounds(ref.grain, ref.as_of)).period_start - 1) AS b)
+SELECT d.section, d.kpi, d.name AS kpi_name, d.unit, d.direction,
+       coalesce(tr.breakdown, 'total') AS breakdown, coalesce(tr.dimension, 'all') AS dimension,
+       per.grain, per.period_start, per.period_end, per.as_of,
+       tr.value, tr.numerator, tr.denominator, coalesce(tr.sample_size, 0) AS sample_size,
+       tr.ci_lower, tr.ci_upper,
+       t.target, t.red_threshold, t.yellow_threshold, t.min_sample_size,
+       cxkpi.kpi_status(d.direction, tr.value, coalesce(tr.sample_size, 0), t.target, t.red_threshold,
+                        t.yellow_threshold, t.min_sample_size) AS status,
+       cxkpi.meets_target(d.direction, tr.value, t.target) AS meets_target,
+       tr.value - t.target AS gap_to_target,
+       per.ya_start AS year_ago_period_start, per.ya_end AS year_ago_period_end,
+       tr.value_year_ago, tr.sample_size_year_ago, tr.yoy_change, tr.yoy_change_pct,
+       cxkpi.kpi_flag(cxkpi.kpi_status(d.direction, tr.value, coalesce(tr.sample_size, 0), t.target, t.red_threshold,
+                                       t.yellow_threshold, t.min_sample_size)) AS flag,
+       cxkpi.status_rank(cxkpi.kpi_status(d.direction, tr.value, coalesce(tr.sample_size, 0), t.target,
+                                          t.red_threshold, t.yellow_threshold, t.min_sample_size)) AS status_rank
+FROM per
+CROSS JOIN cxkpi.kpi_definitions AS d
+LEFT JOIN cxkpi.kpi_trend AS tr ON tr.grain = per.grain AND tr.period_start = per.period_start AND tr.kpi = d.kpi
+LEFT JOIN LATERAL cxkpi.effective_target(d.kpi, coalesce(tr.dimension, 'all'), per.period_start) AS t ON true;
+CREATE OR REPLACE VIEW cxkpi.kpi_weekly_summary AS
+SELECT period_start AS week_start, period_end AS week_end, "time", section, kpi, kpi_name, unit, breakdown, dimension,
+       value, numerator, denominator, sample_size, previous_value AS previous_week_value,
+       change_vs_previous AS change_vs_previous_week, value_year_ago, yoy_change, target, status, period_complete,
+       flag, status_rank
+FROM cxkpi.kpi_trend WHERE grain = 'week';
+CREATE OR REPLACE VIEW cxkpi.kpi_monthly_report AS
+SELECT period_start AS month_start, period_end AS month_end, "time", section, kpi, kpi_name, unit, breakdown, dimension,
+       value, numerator, denominator, sample_size, ci_lower, ci_upper, previous_value AS previous_month_value,
+       change_vs_previous AS change_vs_previous_month, value_year_ago, yoy_change, yoy_change_pct, target,
+       status, meets_target, period_complete, flag, status_rank
+FROM cxkpi.kpi_trend WHERE grain = 'month';
+CREATE OR REPLACE VIEW cxkpi.kpi_quarterly_review AS
+SELECT period_start AS quarter_start, period_end AS quarter_end, "time", section, kpi, kpi_name, unit, breakdown,
+       dimension, value, numerator, denominator, sample_size, ci_lower, ci_upper,
+       previous_value AS previous_quarter_value, change_vs_previous AS change_vs_previous_quarter, value_year_ago,
+       yoy_change, yoy_change_pct, target, status, meets_target, period_complete, flag, status_rank
+FROM cxkpi.kpi_trend WHERE grain = 'quarter';
+CREATE OR REPLACE VIEW cxkpi.kpi_gap AS
+SELECT section, kpi, kpi_name, unit, direction, breakdown, dimension, period_start, period_end, value, target,
+       value - target AS gap,
+       100 * (value - target) / nullif(abs(target), 0) AS gap_pct,
+       CASE direction WHEN 'higher_is_better' THEN target - value ELSE value - target END AS shortfall,
+       meets_target, status, sample_size, flag, status_rank
+FROM cxkpi.kpi_scorecard
+WHERE target IS NOT NULL;
+COMMENT ON VIEW cxkpi.kpi_trend IS
+    'Every KPI value at every grain with the previous period, the same period a year earlier, the target, the status (red / yellow / off target / green / insufficient data / no target), the flag and the status rank.';
+COMMENT ON VIEW cxkpi.kpi_scorecard IS
+    'One row per KPI and breakdown for the last complete period (setting scorecard_grain) before cxkpi.as_of(): value, target, status (red / yellow / off target / green / insufficient data / no target; never green off target), flag (seed 000''s red / yellow action trigger), status rank, sample size, confidence interval, the same period a year earlier and the change.';
+DO $$
+DECLARE
+    r record;
+    doc jsonb := jsonb_object(ARRAY[
+        'target', 'Target (cxkpi.effective_target: the dimension''s row of cxkpi.kpi_targets, else the overall row; latest valid_from on or before the period start).',
+        'red_threshold', 'Red flag threshold: red when the value is beyond it (below for higher-is-better KPIs, above otherwise); from the dimension''s row, else the overall row.',
+        'min_sample_size', 'Minimum sample size for a status other than insufficient data (from the dimension''s row, else the overall row, else 30).',
+        'status', 'Worst first: red (beyond the red threshold), yellow (beyond the yellow threshold), off target (no flag, target missed), green (no flag; target met or none), insufficient data (no value or too few observations), no target (no target, no threshold). Never green off target.',
+        'flag', 'Seed 000''s action trigger that fired: red, yellow, or NULL (none, or too few observations).',
+        'status_rank', 'Status as a number for colouring and sorting, worst first: red 1, yellow 2, off target 3, green 4; NULL for insufficient data and no target.',
+        'meets_target', 'value >= target (higher is better) or value < target (lower is better); NULL without a value or target.']);
+BEGIN
+    FOR r IN SELECT c.relname, a.attname
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             WHERE n.nspname = 'cxkpi' AND c.relkind = 'v'
+               AND c.relname IN ('kpi_trend', 'kpi_scorecard', 'kpi_weekly_summary', 'kpi_monthly_report',
+                                 'kpi_quarterly_review', 'kpi_gap') LOOP
+        IF doc ? r.attname THEN
+            EXECUTE format('COMMENT ON COLUMN cxkpi.%I.%I IS %L', r.relname, r.attname, doc ->> r.attname);
+        END IF;
+    END LOOP;
+END $$;
+
+-- Alerting: the level 'off target', the effective targets, the states re-evaluated.
+ALTER TABLE cxkpi.alert_state DROP CONSTRAINT alert_state_level_check;
+ALTER TABLE cxkpi.alert_state ADD CONSTRAINT alert_state_level_check
+    CHECK (level IN ('green', 'yellow', 'red', 'insufficient data', 'no target', 'off target'));
+ALTER TABLE cxkpi.alerts DROP CONSTRAINT alerts_level_check;
+ALTER TABLE cxkpi.alerts ADD CONSTRAINT alerts_level_check
+    CHECK (level IN ('green', 'yellow', 'red', 'insufficient data', 'no target', 'off target'));
+COMMENT ON COLUMN cxkpi.alerts.level IS 'New level: red, yellow, off target, green, insufficient data or no target (cxkpi.kpi_status, with hysteresis).';
+CREATE OR REPLACE FUNCTION cxkpi.alert_level(direction text, value double precision, sample_size bigint,
+                                  target double precision, red_threshold double precision,
+                                  yellow_threshold double precision, min_sample_size bigint,
+                                  recovery_margin double precision, previous_level text)
+    RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    raw text := cxkpi.kpi_status(direction, value, sample_size, target, red_threshold, yellow_threshold,
+                                 min_sample_size);
+    sgn double precision := CASE direction WHEN 'higher_is_better' THEN 1 ELSE -1 END;
+BEGIN
+    IF raw IN ('insufficient data', 'no target', 'red') OR coalesce(recovery_margin, 0) = 0
+       OR previous_level IS NULL OR previous_level NOT IN ('red', 'yellow') THEN
+        RETURN raw;
+    END IF;
+    -- "not yet better than threshold t by the margin"
+    IF previous_level = 'red' AND red_threshold IS NOT NULL
+       AND sgn * value < sgn * red_threshold + recovery_margin THEN
+        RETURN 'red';
+    END IF;
+    IF raw IN ('green', 'off target') AND yellow_threshold IS NOT NULL
+       AND sgn * value < sgn * yellow_threshold + recovery_margin THEN
+        RETURN 'yellow';
+    END IF;
+    RETURN raw;
+END $$;
+COMMENT ON FUNCTION cxkpi.alert_level(text, double precision, bigint, double precision, double precision, double precision, bigint, double precision, text) IS
+    'Alert level of a KPI value: cxkpi.kpi_status (red, yellow, off target, green, insufficient data, no target) with hysteresis (a red or yellow level recovers only when the value is better than its threshold by recovery_margin).';
+CREATE OR REPLACE FUNCTION cxkpi.alert_evaluate(keys cxkpi.alert_delta[]) RETURNS integer
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+    g text := cxkpi.setting('alert_grain');
+    today date := cxkpi.as_of();
+    c record;
+    a cxkpi.alerts;
+    raised integer := 0;
+BEGIN
+    FOR c IN
+        WITH k AS (
+            SELECT DISTINCT d.kpi, d.breakdown, d.dimension, d.period_start FROM unnest(keys) AS d),
+        s AS (
+            SELECT st.kpi, st.breakdown, st.dimension, st.period_start, st.level, st.sample_size,
+                   CASE WHEN st.source = 'trigger'
+                        THEN cxkpi.alert_value(st.kpi, st.nps, st.csat, st.ces, st.numerator, st.denominator)
+                        ELSE st.value END AS new_value
+            FROM cxkpi.alert_state AS st
+            WHERE st.grain = g
+              AND (keys IS NULL OR (st.kpi, st.breakdown, st.dimension, st.period_start) IN (SELECT * FROM k))),
+        e AS (
+            SELECT s.kpi, s.breakdown, s.dimension, s.period_start, s.level AS previous_level, s.new_value,
+                   s.sample_size, t.target, t.red_threshold, t.yellow_threshold,
+                   cxkpi.alert_level(d.direction, s.new_value, s.sample_size, t.target, t.red_threshold,
+                                     t.yellow_threshold, t.min_sample_size, t.recovery_margin, s.level) AS new_level
+            FROM s JOIN cxkpi.kpi_definitions AS d USING (kpi)
+            LEFT JOIN LATERAL cxkpi.effective_target(s.kpi, s.dimension, s.period_start) AS t ON true),
+        u AS (
+            UPDATE cxkpi.alert_state AS st
+               SET value = e.new_value, level = e.new_level, evaluated_at = clock_timestamp(),
+                   level_since = CASE WHEN e.new_level <> st.level THEN clock_timestamp() ELSE st.level_since END
+              FROM e
+             WHERE st.kpi = e.kpi AND st.breakdown = e.breakdown AND st.dimension = e.dimension
+               AND st.grain = g AND st.period_start = e.period_start
+               AND (st.value IS DISTINCT FROM e.new_value OR st.level <> e.new_level)
+            RETURNING e.*)
+        SELECT * FROM u
+        WHERE u.new_level <> u.previous_level
+          AND (u.new_level IN ('red', 'yellow') OR u.previous_level IN ('red', 'yellow'))
+          AND (cxkpi.period_bounds(g, u.period_start)).period_end >= (cxkpi.period_bounds(g, today)).period_start - 1
+        ORDER BY u.kpi, u.breakdown, u.dimension, u.period_start
+    LOOP
+        UPDATE cxkpi.alerts SET resolved_at = clock_timestamp()
+         WHERE kpi = c.kpi AND breakdown = c.breakdown AND dimension = c.dimension AND grain = g
+           AND period_start = c.period_start AND resolved_at IS NULL;
+        LOOP
+            BEGIN
+                INSERT INTO cxkpi.alerts (kpi, breakdown, dimension, grain, period_start, period_end, level,
+                                          previous_level, value, threshold, target, sample_size, resolved_at)
+                VALUES (c.kpi, c.breakdown, c.dimension, g, c.period_start,
+                        (cxkpi.period_bounds(g, c.period_start)).period_end, c.new_level, c.previous_level,
+                        c.new_value,
+                        CASE WHEN c.new_level = 'red' OR (c.new_level <> 'yellow' AND c.previous_level = 'red')
+                             THEN c.red_threshold ELSE c.yellow_threshold END,
+                        c.target, c.sample_size,
+                        CASE WHEN c.new_level NOT IN ('red', 'yellow') THEN clock_timestamp() END)
+                RETURNING * INTO a;
+                EXIT;
+            EXCEPTION WHEN unique_violation THEN
+                -- the sequence is behind the stored ids (a restore loads its value after the
+                -- history): move it past them and try again
+                PERFORM setval('cxkpi.alerts_alert_id_seq', (SELECT max(alert_id) FROM cxkpi.alerts));
+            END;
+        END LOOP;
+        PERFORM pg_notify('cxkpi_alerts', json_build_object(
+                    'alert_id', a.alert_id, 'kpi', a.kpi, 'breakdown', a.breakdown,
+                    'dimension', left(a.dimension, 200), 'period_start', a.period_start, 'level', a.level,
+                    'previous_level', a.previous_level, 'value', a.value)::text);
+        raised := raised + 1;
+    END LOOP;
+    RETURN raised;
+END $$;
+CREATE OR REPLACE FUNCTION cxkpi.check_thresholds() RETURNS integer
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := cxkpi.setting('alert_grain');
+BEGIN
+    PERFORM cxkpi.alert_rebuild();
+    -- rollup-driven KPIs that have a red or yellow threshold (effective for the row's dimension
+    -- and period), from the dashboard's rollups; states whose rollup row is gone are dropped
+    DELETE FROM cxkpi.alert_state AS s
+     WHERE s.source = 'rollup'
+       AND NOT EXISTS (SELECT 1 FROM cxkpi.kpi_values AS v
+                       WHERE (v.grain, v.period_start, v.kpi, v.breakdown, v.dimension)
+                             = (g, s.period_start, s.kpi, s.breakdown, s.dimension));
+    INSERT INTO cxkpi.alert_state AS s (kpi, breakdown, dimension, grain, period_start, source,
+                                        numerator, denominator, sample_size, value)
+    SELECT v.kpi, v.breakdown, v.dimension, g, v.period_start, 'rollup',
+           coalesce(v.numerator, 0)::numeric, coalesce(v.denominator, 0)::numeric, coalesce(v.sample_size, 0),
+           v.value
+    FROM cxkpi.kpi_values AS v
+    WHERE v.grain = g
+      AND v.kpi <> ALL (cxkpi.alert_trigger_kpis())
+      AND v.kpi NOT IN (SELECT kpi FROM cxkpi.kpi_definitions WHERE source = 'metric_observations')
+      AND EXISTS (SELECT 1 FROM cxkpi.effective_target(v.kpi, v.dimension, v.period_start) AS t
+                  WHERE t.red_threshold IS NOT NULL OR t.yellow_threshold IS NOT NULL)
+    ORDER BY 1, 2, 3, 5
+    ON CONFLICT (kpi, breakdown, dimension, grain, period_start) DO UPDATE
+        SET numerator = excluded.numerator, denominator = excluded.denominator,
+            sample_size = excluded.sample_size, value = excluded.value, source = 'rollup';
+    RETURN cxkpi.alert_evaluate(NULL);
+END $$;
+-- Levels follow the new statuses at once (green -> off target where the target is missed; no
+-- alert, as neither is red or yellow), as after an edit of the targets.
+SELECT pg_advisory_xact_lock(cxkpi.alert_lock_key());
+SELECT cxkpi.alert_evaluate(NULL);
+
+-------------------------------------------------------------------------------------------------
+-- Issue 13, part 2: a churn watch list of customers still worth saving.  The CLV if alive and the
+-- value at stake, the customer scores computed at refresh (cxkpi.customer_scores), the churn
+-- watch list and the win-back list, and the setting gone_p_alive.
+-------------------------------------------------------------------------------------------------
+
+-- The CLV if alive (clv / P(alive) without the division).
+CREATE FUNCTION @extschema@.clv_if_alive(m @extschema@.bgnbd_model, g @extschema@.gamma_gamma_model, frequency integer, recency double precision,
+                             t double precision, monetary_value double precision, horizon double precision,
+                             discount_rate double precision DEFAULT 0, step double precision DEFAULT 1)
+    RETURNS double precision
+    AS 'MODULE_PATHNAME', 'clv_model_clv_if_alive' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.clv_if_alive(m @extschema@.mbgnbd_model, g @extschema@.gamma_gamma_model, frequency integer, recency double precision,
+                             t double precision, monetary_value double precision, horizon double precision,
+                             discount_rate double precision DEFAULT 0, step double precision DEFAULT 1)
+    RETURNS double precision
+    AS 'MODULE_PATHNAME', 'clv_model_clv_if_alive' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.clv_if_alive(@extschema@.bgnbd_model, @extschema@.gamma_gamma_model, integer, double precision, double precision,
+                                 double precision, double precision, double precision, double precision) IS
+    'Expected spend over the next horizon time units of the customer if still alive (clv / P(alive), computed without dividing), discounted like clv().';
+COMMENT ON FUNCTION @extschema@.clv_if_alive(@extschema@.mbgnbd_model, @extschema@.gamma_gamma_model, integer, double precision, double precision,
+                                 double precision, double precision, double precision, double precision) IS
+    'Expected spend over the next horizon time units of the customer if still alive (clv / P(alive), computed without dividing), discounted like clv().';
+
+-- Settings: gone_p_alive (P(alive) below which a customer is considered gone).
+ALTER TABLE cxkpi.settings DROP CONSTRAINT settings_key_known;
+ALTER TABLE cxkpi.settings ADD CONSTRAINT settings_key_known CHECK (key IN (
+        'as_of', 'scorecard_grain', 'time_zone', 'confidence', 'retention_active_window',
+        'loyalty_active_days', 'csat_scale', 'ces_scale', 'alert_grain', 'gone_p_alive'));
+CREATE OR REPLACE FUNCTION cxkpi.settings_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    ok boolean;
+    hint text;
+BEGIN
+    CASE NEW.key
+    WHEN 'as_of' THEN
+        ok := NEW.value = '' OR NEW.value ~ '^\d{4}-\d{2}-\d{2}$';
+        IF ok AND NEW.value <> '' THEN PERFORM NEW.value::date; END IF;
+        hint := 'Use a date such as 2026-10-31, or '''' for the current date.';
+    WHEN 'scorecard_grain' THEN
+        ok := NEW.value IN ('week', 'month', 'quarter', 'year');
+        hint := 'Use week, month, quarter or year.';
+    WHEN 'alert_grain' THEN
+        ok := NEW.value IN ('day', 'week', 'month', 'quarter', 'year');
+        hint := 'Use day, week, month, quarter or year, then CALL cxkpi.check_thresholds() to rebuild the alert states.';
+    WHEN 'time_zone' THEN
+        ok := EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = NEW.value)
+              OR EXISTS (SELECT 1 FROM pg_timezone_abbrevs WHERE abbrev = NEW.value);
+        hint := 'Use a time zone name from pg_timezone_names, such as UTC or Europe/Paris.';
+    WHEN 'confidence' THEN
+        ok := NEW.value ~ '^0\.\d+$' AND NEW.value::float8 > 0 AND NEW.value::float8 < 1;
+        hint := 'Use a confidence level strictly between 0 and 1, such as 0.95.';
+    WHEN 'retention_active_window', 'loyalty_active_days' THEN
+        ok := NEW.value ~ '^[1-9]\d{0,4}$';
+        hint := 'Use a positive integer.';
+    WHEN 'gone_p_alive' THEN
+        ok := NEW.value ~ '^0(\.\d+)?$';
+        hint := 'Use a probability from 0 to below 1, such as 0.1 (0: nobody is considered gone).';
+    WHEN 'csat_scale' THEN
+        ok := NEW.value IN ('2', '3', '5', '7', '10');
+        hint := 'Use 2, 3, 5, 7 or 10.';
+    WHEN 'ces_scale' THEN
+        ok := NEW.value IN ('5', '7');
+        hint := 'Use 5 or 7.';
+    ELSE
+        ok := true;     -- an unknown key: the CHECK constraint names it
+    END CASE;
+    IF NOT ok THEN
+        RAISE EXCEPTION 'invalid value "%" for cxkpi setting "%"', NEW.value, NEW.key
+            USING ERRCODE = 'invalid_parameter_value', HINT = hint;
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.is_default AND NEW.is_default THEN
+        NEW.is_default := NEW.value = OLD.value AND NEW.description = OLD.description;
+    END IF;
+    RETURN NEW;
+END $$;
+INSERT INTO cxkpi.settings (key, value, description, is_default) VALUES
+    ('gone_p_alive', '0.1', 'Customers whose P(alive) is below this are considered gone: cxkpi.win_back_list instead of cxkpi.churn_watch_list.', true);
+
+-- The scores at refresh, the watch and win-back lists.
+CREATE FUNCTION cxkpi.customer_score(m @extschema@.bgnbd_model, g @extschema@.gamma_gamma_model,
+                                     frequency integer, recency double precision, t double precision,
+                                     monetary_value double precision)
+    RETURNS TABLE (p_alive double precision, expected_purchases_52w double precision,
+                   churn_probability_13w double precision, churn_risk_13w text, clv_52w_currency double precision,
+                   clv_if_alive_52w_currency double precision)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT @extschema@.p_alive(m, frequency, recency, t),
+           @extschema@.expected_purchases(m, 52, frequency, recency, t),
+           @extschema@.prob_no_purchase(m, 13, frequency, recency, t),
+           @extschema@.churn_risk(m, frequency, recency, t, 13),
+           CASE WHEN (@extschema@.gamma_gamma_params(g)).q > 1 THEN
+               @extschema@.clv(m, g, frequency, recency, t, monetary_value, 52, 0.01, 365.25 / 12 / 7) END,
+           CASE WHEN (@extschema@.gamma_gamma_params(g)).q > 1 THEN
+               @extschema@.clv_if_alive(m, g, frequency, recency, t, monetary_value, 52, 0.01, 365.25 / 12 / 7) END
+    OFFSET 0 $$;
+COMMENT ON FUNCTION cxkpi.customer_score(@extschema@.bgnbd_model, @extschema@.gamma_gamma_model, integer, double precision, double precision, double precision) IS
+    'Internal: the scores of one customer (P(alive), expected purchases 52 weeks, no purchase in 13 weeks, CLV and CLV if alive over 52 weeks discounted 1 % a month) with the dashboard''s models.';
+CREATE OR REPLACE FUNCTION cxkpi.fit_clv_models(OUT bgnbd @extschema@.bgnbd_model,
+                                     OUT gamma_gamma @extschema@.gamma_gamma_model,
+                                     OUT customers bigint, OUT repeat_customers bigint, OUT fit_error text)
+    -- PARALLEL UNSAFE: its exception blocks are subtransactions, which parallel mode forbids
+    LANGUAGE plpgsql STABLE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+    SET client_min_messages = error AS $$
+DECLARE
+    failure text;
+BEGIN
+    SELECT count(*), count(*) FILTER (WHERE r.frequency > 0) INTO customers, repeat_customers
+    FROM cxkpi.customer_rfm AS r;
+    BEGIN
+        SELECT @extschema@.bgnbd_fit(r.frequency, r.recency, r.t) INTO bgnbd FROM cxkpi.customer_rfm AS r;
+        IF NOT @extschema@.converged(bgnbd) THEN
+            bgnbd := NULL;
+            fit_error := 'bgnbd_fit did not converge';
+        END IF;
+    EXCEPTION WHEN data_exception THEN
+        fit_error := 'bgnbd_fit: ' || SQLERRM;
+    END;
+    BEGIN
+        SELECT @extschema@.gamma_gamma_fit(r.frequency, r.monetary_value::double precision) INTO gamma_gamma
+        FROM cxkpi.customer_rfm AS r;
+        IF NOT @extschema@.converged(gamma_gamma) THEN
+            gamma_gamma := NULL;
+            fit_error := concat_ws('; ', fit_error, 'gamma_gamma_fit did not converge');
+        END IF;
+    EXCEPTION WHEN data_exception THEN
+        fit_error := concat_ws('; ', fit_error, 'gamma_gamma_fit: ' || SQLERRM);
+    END;
+    -- every customer's scores, as cxkpi.customer_scores will compute them (each column used, so
+    -- that none is left out of the plan)
+    IF bgnbd IS NOT NULL THEN
+        BEGIN
+            PERFORM max(s.p_alive), max(s.expected_purchases_52w), max(s.churn_probability_13w),
+                    max(s.churn_risk_13w), max(s.clv_52w_currency), max(s.clv_if_alive_52w_currency)
+            FROM cxkpi.customer_rfm AS r,
+                 cxkpi.customer_score(bgnbd, gamma_gamma, r.frequency, r.recency, r.t, r.monetary_value::double precision) AS s;
+        EXCEPTION WHEN data_exception THEN
+            failure := SQLERRM;
+            BEGIN
+                PERFORM max(s.p_alive), max(s.expected_purchases_52w), max(s.churn_probability_13w),
+                        max(s.churn_risk_13w)
+                FROM cxkpi.customer_rfm AS r,
+                     cxkpi.customer_score(bgnbd, NULL, r.frequency, r.recency, r.t, r.monetary_value::double precision) AS s;
+                gamma_gamma := NULL;
+                fit_error := concat_ws('; ', fit_error, 'CLV predictions: ' || failure);
+            EXCEPTION WHEN data_exception THEN
+                bgnbd := NULL;
+                fit_error := concat_ws('; ', fit_error, 'bgnbd predictions: ' || SQLERRM);
+            END;
+        END;
+    END IF;
+END $$;
+COMMENT ON FUNCTION cxkpi.fit_clv_models() IS
+    'Fits BG/NBD and Gamma-Gamma over cxkpi.customer_rfm; a model that cannot be fitted, or whose predictions cannot be computed for every customer, is NULL, with the reason in fit_error.';
+CREATE MATERIALIZED VIEW cxkpi.customer_scores AS
+SELECT r.customer_id, c.acquisition_channel, m.as_of, r.first_purchase, r.last_purchase, r.purchases,
+       r.total_amount AS historic_value_currency, r.frequency::bigint AS repeat_purchase_days,
+       r.recency AS recency_weeks, r.t AS age_weeks, r.monetary_value AS avg_repeat_value_currency,
+       s.p_alive, s.expected_purchases_52w, s.churn_probability_13w, s.churn_risk_13w, s.clv_52w_currency,
+       s.clv_if_alive_52w_currency, s.clv_if_alive_52w_currency * (1 - s.p_alive) AS value_at_stake_52w_currency,
+       r.t - r.recency AS weeks_since_last_purchase,
+       r.total_amount::double precision * 0.5 ^ ((r.t - r.recency) / 52) AS win_back_score_currency
+FROM cxkpi.customer_rfm AS r
+JOIN cxkpi.customers AS c USING (customer_id)
+CROSS JOIN cxkpi.clv_models AS m
+CROSS JOIN LATERAL cxkpi.customer_score(m.bgnbd, m.gamma_gamma, r.frequency, r.recency, r.t,
+                                        r.monetary_value::double precision) AS s
+WITH NO DATA;
+CREATE UNIQUE INDEX customer_scores_key ON cxkpi.customer_scores (customer_id);
+COMMENT ON MATERIALIZED VIEW cxkpi.customer_scores IS
+    'Internal: the per-customer scores of the last refresh (RFM, P(alive), churn, CLV, CLV if alive, value at stake, win-back score); read them through cxkpi.customer_value, cxkpi.churn_watch_list and cxkpi.win_back_list.';
+-- The customer part of a refresh (cxkpi.refresh_dashboard does the same at the end): the RFM,
+-- the models (1.0 may have kept models whose predictions fail), then the scores.
+REFRESH MATERIALIZED VIEW cxkpi.customer_rfm;
+REFRESH MATERIALIZED VIEW cxkpi.clv_models;
+REFRESH MATERIALIZED VIEW cxkpi.customer_scores;
+CREATE OR REPLACE VIEW cxkpi.customer_value AS
+SELECT s.customer_id, s.acquisition_channel, s.as_of, s.first_purchase, s.last_purchase, s.purchases,
+       s.historic_value_currency, s.repeat_purchase_days, s.recency_weeks, s.age_weeks, s.avg_repeat_value_currency,
+       s.p_alive, s.expected_purchases_52w, s.churn_probability_13w, s.churn_risk_13w, s.clv_52w_currency,
+       s.clv_if_alive_52w_currency, s.value_at_stake_52w_currency, s.weeks_since_last_purchase,
+       s.p_alive < (SELECT cxkpi.setting('gone_p_alive')::double precision) AS gone
+FROM cxkpi.customer_scores AS s;
+COMMENT ON VIEW cxkpi.customer_value IS
+    'Per customer, as scored at the last refresh: RFM in weeks, historic value, P(alive), expected purchases, discounted CLV, CLV if still alive and value at stake over 52 weeks, probability and risk band of no purchase in 13 weeks, and whether the model considers the customer gone (BG/NBD + Gamma-Gamma fitted over all customers).';
+COMMENT ON COLUMN cxkpi.customer_value.clv_if_alive_52w_currency IS 'What the customer is expected to spend over the next 52 weeks if still active (clv_52w_currency / p_alive, computed directly), discounted 1 % per month.';
+COMMENT ON COLUMN cxkpi.customer_value.value_at_stake_52w_currency IS 'Value still at stake: clv_if_alive_52w_currency - clv_52w_currency = clv_if_alive_52w_currency * (1 - p_alive).';
+COMMENT ON COLUMN cxkpi.customer_value.weeks_since_last_purchase IS 'Weeks from the last order day to as_of.';
+COMMENT ON COLUMN cxkpi.customer_value.gone IS 'True when p_alive is below the setting gone_p_alive (default 0.1): the model considers the customer gone (win-back list).';
+CREATE VIEW cxkpi.churn_watch_list AS
+SELECT row_number() OVER (ORDER BY s.value_at_stake_52w_currency DESC, s.customer_id) AS watch_rank,
+       s.customer_id, s.acquisition_channel, lm.tier AS loyalty_tier, s.as_of, s.purchases, s.historic_value_currency,
+       s.first_purchase, s.last_purchase, s.weeks_since_last_purchase, s.p_alive, s.churn_probability_13w,
+       s.churn_risk_13w, s.clv_52w_currency, s.clv_if_alive_52w_currency, s.value_at_stake_52w_currency
+FROM cxkpi.customer_scores AS s
+LEFT JOIN cxkpi.loyalty_members AS lm USING (customer_id)
+WHERE s.p_alive >= (SELECT cxkpi.setting('gone_p_alive')::double precision)
+  AND s.value_at_stake_52w_currency > 0
+ORDER BY watch_rank;
+COMMENT ON VIEW cxkpi.churn_watch_list IS
+    'Customers still worth saving: P(alive) at least gone_p_alive (setting, default 0.1), ranked by the value at stake over 52 weeks, clv_if_alive_52w_currency * (1 - p_alive): what the customer would be worth if kept, against what the model expects now. Scored at the last refresh.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.watch_rank IS 'Rank by value at stake, 1 = most at stake (ties by customer_id).';
+COMMENT ON COLUMN cxkpi.churn_watch_list.customer_id IS 'Customer.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.acquisition_channel IS 'Acquisition channel of the customer.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.loyalty_tier IS 'Loyalty tier (NULL when not a member).';
+COMMENT ON COLUMN cxkpi.churn_watch_list.as_of IS 'Reference date: orders up to this day; the models were fitted on them.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.purchases IS 'Orders up to as_of.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.historic_value_currency IS 'Net value of all orders up to as_of.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.first_purchase IS 'Day of the first order.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.last_purchase IS 'Day of the last order up to as_of.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.weeks_since_last_purchase IS 'Weeks from the last order day to as_of.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.p_alive IS 'Probability (0-1) that the customer is still active (BG/NBD); at least gone_p_alive here.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.churn_probability_13w IS 'Probability (0-1) of no order in the next 13 weeks.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.churn_risk_13w IS 'low (< 1/3), medium or high (> 2/3) probability of no order in the next 13 weeks.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.clv_52w_currency IS 'Expected net spend over the next 52 weeks, discounted 1 % per month: what the model expects now.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.clv_if_alive_52w_currency IS 'Expected net spend over the next 52 weeks if the customer is kept (still active), discounted 1 % per month.';
+COMMENT ON COLUMN cxkpi.churn_watch_list.value_at_stake_52w_currency IS 'Value at stake: clv_if_alive_52w_currency - clv_52w_currency (the ranking).';
+GRANT SELECT ON cxkpi.churn_watch_list TO cxkpi_reader;
+CREATE VIEW cxkpi.win_back_list AS
+SELECT row_number() OVER (ORDER BY s.win_back_score_currency DESC, s.customer_id) AS win_back_rank,
+       s.customer_id, s.acquisition_channel, lm.tier AS loyalty_tier, s.as_of, s.purchases, s.historic_value_currency,
+       s.first_purchase, s.last_purchase, s.weeks_since_last_purchase, s.p_alive, s.win_back_score_currency
+FROM cxkpi.customer_scores AS s
+LEFT JOIN cxkpi.loyalty_members AS lm USING (customer_id)
+WHERE s.p_alive < (SELECT cxkpi.setting('gone_p_alive')::double precision)
+ORDER BY win_back_rank;
+COMMENT ON VIEW cxkpi.win_back_list IS
+    'Customers the model considers gone (P(alive) below the setting gone_p_alive, default 0.1), for win-back campaigns, ranked by historic value halved for every 52 weeks since the last order. Scored at the last refresh.';
+COMMENT ON COLUMN cxkpi.win_back_list.win_back_rank IS 'Rank by win-back score, 1 = first to contact (ties by customer_id).';
+COMMENT ON COLUMN cxkpi.win_back_list.customer_id IS 'Customer.';
+COMMENT ON COLUMN cxkpi.win_back_list.acquisition_channel IS 'Acquisition channel of the customer.';
+COMMENT ON COLUMN cxkpi.win_back_list.loyalty_tier IS 'Loyalty tier (NULL when not a member).';
+COMMENT ON COLUMN cxkpi.win_back_list.as_of IS 'Reference date: orders up to this day; the models were fitted on them.';
+COMMENT ON COLUMN cxkpi.win_back_list.purchases IS 'Orders up to as_of.';
+COMMENT ON COLUMN cxkpi.win_back_list.historic_value_currency IS 'Net value of all orders up to as_of.';
+COMMENT ON COLUMN cxkpi.win_back_list.first_purchase IS 'Day of the first order.';
+COMMENT ON COLUMN cxkpi.win_back_list.last_purchase IS 'Day of the last order up to as_of.';
+COMMENT ON COLUMN cxkpi.win_back_list.weeks_since_last_purchase IS 'Weeks from the last order day to as_of.';
+COMMENT ON COLUMN cxkpi.win_back_list.p_alive IS 'Probability (0-1) that the customer is still active (BG/NBD); below gone_p_alive here.';
+COMMENT ON COLUMN cxkpi.win_back_list.win_back_score_currency IS 'historic_value_currency * 0.5 ^ (weeks_since_last_purchase / 52): the historic value, halved for every year since the last order (the ranking).';
+GRANT SELECT ON cxkpi.win_back_list TO cxkpi_reader;
+CREATE OR REPLACE PROCEDURE cxkpi.refresh_dashboard(concurrently boolean DEFAULT true)
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET work_mem = '128MB' AS $$
+DECLARE
+    mv text;
+    conc boolean := $1;     -- "concurrently" is a keyword in PL/pgSQL expressions
+BEGIN
+    IF conc IS NULL THEN
+        RAISE EXCEPTION 'concurrently must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    FOREACH mv IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion',
+                              'daily_carts', 'daily_tickets', 'daily_loyalty', 'daily_app_ratings',
+                              'daily_observations', 'daily_return_events', 'daily_acquisition', 'kpi_values',
+                              'customer_rfm', 'clv_models', 'customer_scores'] LOOP
+        EXECUTE format('REFRESH MATERIALIZED VIEW %s cxkpi.%I', CASE WHEN conc THEN 'CONCURRENTLY' ELSE '' END, mv);
+    END LOOP;
+END $$;
+COMMENT ON PROCEDURE cxkpi.refresh_dashboard(boolean) IS
+    'Refreshes every dashboard rollup in dependency order (daily matviews, cxkpi.kpi_values, then the customer RFM, the CLV models and the customer scores); CONCURRENTLY by default, so readers are never blocked.';

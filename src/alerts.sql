@@ -5,8 +5,9 @@
 -- summaries (nps_summary, csat_summary, ces_summary) and exact numeric numerators and
 -- denominators.  cxkpi.alert_apply merges them into the running state of each (kpi, breakdown,
 -- dimension, period) in cxkpi.alert_state, recomputes the touched values, compares them with
--- cxkpi.kpi_targets (cxkpi.kpi_status plus a recovery margin) and records every change of level
--- to or from red or yellow in the outbox cxkpi.alerts, with a pg_notify wake-up at commit.
+-- the effective targets (cxkpi.effective_target; cxkpi.kpi_status plus a recovery margin, the
+-- dashboard's own status) and records every change of level to or from red or yellow in the
+-- outbox cxkpi.alerts, with a pg_notify wake-up at commit.
 --
 -- KPIs that come from periodic rollups (retention, churn, loyalty, returns, percentiles, ...)
 -- are evaluated by cxkpi.check_thresholds(), which also rebuilds the trigger-driven states from
@@ -32,7 +33,7 @@ CREATE TABLE cxkpi.alert_state (
     sample_size   bigint NOT NULL DEFAULT 0,
     value         double precision,
     level         text NOT NULL DEFAULT 'insufficient data'
-        CHECK (level IN ('green', 'yellow', 'red', 'insufficient data', 'no target')),
+        CHECK (level IN ('green', 'yellow', 'red', 'insufficient data', 'no target', 'off target')),
     level_since   timestamptz NOT NULL DEFAULT now(),
     evaluated_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (kpi, breakdown, dimension, grain, period_start)
@@ -50,7 +51,7 @@ CREATE TABLE cxkpi.alerts (
     grain           text NOT NULL,
     period_start    date NOT NULL,
     period_end      date NOT NULL,
-    level           text NOT NULL CHECK (level IN ('green', 'yellow', 'red', 'insufficient data', 'no target')),
+    level           text NOT NULL CHECK (level IN ('green', 'yellow', 'red', 'insufficient data', 'no target', 'off target')),
     previous_level  text NOT NULL,
     value           double precision,
     threshold       double precision,
@@ -72,7 +73,7 @@ COMMENT ON COLUMN cxkpi.alerts.dimension IS 'Value of the breakdown (all for the
 COMMENT ON COLUMN cxkpi.alerts.grain IS 'Alert grain of the period (setting alert_grain).';
 COMMENT ON COLUMN cxkpi.alerts.period_start IS 'First day of the period evaluated.';
 COMMENT ON COLUMN cxkpi.alerts.period_end IS 'Last day of the period evaluated.';
-COMMENT ON COLUMN cxkpi.alerts.level IS 'New level: red, yellow, green, insufficient data or no target.';
+COMMENT ON COLUMN cxkpi.alerts.level IS 'New level: red, yellow, off target, green, insufficient data or no target (cxkpi.kpi_status, with hysteresis).';
 COMMENT ON COLUMN cxkpi.alerts.previous_level IS 'Level before the change.';
 COMMENT ON COLUMN cxkpi.alerts.value IS 'KPI value that caused the change, in the KPI''s unit.';
 COMMENT ON COLUMN cxkpi.alerts.threshold IS 'Threshold crossed: of the new level for a breach, of the previous level for a recovery.';
@@ -94,7 +95,8 @@ SELECT pg_catalog.pg_extension_config_dump('cxkpi.alerts_alert_id_seq', '');
 
 -- The level of a value with hysteresis: cxkpi.kpi_status, except that a red level stays red
 -- until the value is better than the red threshold by recovery_margin, and a red or yellow level
--- stays (at least) yellow until it is better than the yellow threshold by the margin.
+-- stays (at least) yellow until it is better than the yellow threshold by the margin.  A level
+-- that recovers goes to what kpi_status says: off target while the target is missed, else green.
 CREATE FUNCTION cxkpi.alert_level(direction text, value double precision, sample_size bigint,
                                   target double precision, red_threshold double precision,
                                   yellow_threshold double precision, min_sample_size bigint,
@@ -114,14 +116,14 @@ BEGIN
        AND sgn * value < sgn * red_threshold + recovery_margin THEN
         RETURN 'red';
     END IF;
-    IF raw = 'green' AND yellow_threshold IS NOT NULL
+    IF raw IN ('green', 'off target') AND yellow_threshold IS NOT NULL
        AND sgn * value < sgn * yellow_threshold + recovery_margin THEN
         RETURN 'yellow';
     END IF;
     RETURN raw;
 END $$;
 COMMENT ON FUNCTION cxkpi.alert_level(text, double precision, bigint, double precision, double precision, double precision, bigint, double precision, text) IS
-    'Alert level of a KPI value: cxkpi.kpi_status with hysteresis (a red or yellow level recovers only when the value is better than its threshold by recovery_margin).';
+    'Alert level of a KPI value: cxkpi.kpi_status (red, yellow, off target, green, insufficient data, no target) with hysteresis (a red or yellow level recovers only when the value is better than its threshold by recovery_margin).';
 
 -- The value of a trigger-driven KPI from its running state (the same formulas as cxkpi.kpi_values).
 CREATE FUNCTION cxkpi.alert_value(kpi text, nps @extschema@.nps_summary, csat @extschema@.csat_summary,
@@ -436,7 +438,8 @@ COMMENT ON FUNCTION cxkpi.alert_table_contributions(text) IS
     'Internal: the alert contributions of a whole fact table.';
 
 -- Evaluates the given states (every state of the alert grain when keys is NULL): value, level
--- against the target row valid for the period (cxkpi.alert_level), and, for every change of
+-- against the effective target of the period (cxkpi.effective_target, cxkpi.alert_level: the
+-- scorecard's status with hysteresis), and, for every change of
 -- level to or from red or yellow in the current period (the one holding cxkpi.as_of()) or the
 -- one before it (the last complete period, which late data still changes), one row in
 -- cxkpi.alerts, the resolution of the previous open alert of that state, and a notification.
@@ -469,13 +472,7 @@ BEGIN
                    cxkpi.alert_level(d.direction, s.new_value, s.sample_size, t.target, t.red_threshold,
                                      t.yellow_threshold, t.min_sample_size, t.recovery_margin, s.level) AS new_level
             FROM s JOIN cxkpi.kpi_definitions AS d USING (kpi)
-            LEFT JOIN LATERAL (
-                SELECT kt.target, kt.red_threshold, kt.yellow_threshold, kt.min_sample_size, kt.recovery_margin
-                FROM cxkpi.kpi_targets AS kt
-                WHERE kt.kpi = s.kpi AND kt.enabled AND kt.dimension IN (s.dimension, '')
-                  AND kt.valid_from <= s.period_start
-                ORDER BY kt.dimension = '', kt.valid_from DESC
-                LIMIT 1) AS t ON true),
+            LEFT JOIN LATERAL cxkpi.effective_target(s.kpi, s.dimension, s.period_start) AS t ON true),
         u AS (
             UPDATE cxkpi.alert_state AS st
                SET value = e.new_value, level = e.new_level, evaluated_at = clock_timestamp(),
@@ -697,8 +694,8 @@ DECLARE
     g text := cxkpi.setting('alert_grain');
 BEGIN
     PERFORM cxkpi.alert_rebuild();
-    -- rollup-driven KPIs that have a red or yellow threshold, from the dashboard's rollups;
-    -- states whose rollup row is gone are dropped
+    -- rollup-driven KPIs that have a red or yellow threshold (effective for the row's dimension
+    -- and period), from the dashboard's rollups; states whose rollup row is gone are dropped
     DELETE FROM cxkpi.alert_state AS s
      WHERE s.source = 'rollup'
        AND NOT EXISTS (SELECT 1 FROM cxkpi.kpi_values AS v
@@ -713,8 +710,8 @@ BEGIN
     WHERE v.grain = g
       AND v.kpi <> ALL (cxkpi.alert_trigger_kpis())
       AND v.kpi NOT IN (SELECT kpi FROM cxkpi.kpi_definitions WHERE source = 'metric_observations')
-      AND EXISTS (SELECT 1 FROM cxkpi.kpi_targets AS kt WHERE kt.kpi = v.kpi AND kt.enabled
-                  AND (kt.red_threshold IS NOT NULL OR kt.yellow_threshold IS NOT NULL))
+      AND EXISTS (SELECT 1 FROM cxkpi.effective_target(v.kpi, v.dimension, v.period_start) AS t
+                  WHERE t.red_threshold IS NOT NULL OR t.yellow_threshold IS NOT NULL)
     ORDER BY 1, 2, 3, 5
     ON CONFLICT (kpi, breakdown, dimension, grain, period_start) DO UPDATE
         SET numerator = excluded.numerator, denominator = excluded.denominator,

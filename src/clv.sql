@@ -390,6 +390,26 @@ COMMENT ON FUNCTION clv(bgnbd_model, gamma_gamma_model, integer, double precisio
                         double precision, double precision, double precision, double precision) IS
     'Expected spend over the next horizon time units, discounted at discount_rate per step of step time units.';
 
+-- The CLV of a customer who is still alive: clv() without the P(alive) factor, computed directly
+-- (clv / p_alive loses every digit as P(alive) goes to 0).  The value at stake of a customer is
+-- clv_if_alive - clv = clv_if_alive * (1 - P(alive)) (docs/clv.md#predictions).
+CREATE FUNCTION clv_if_alive(m bgnbd_model, g gamma_gamma_model, frequency integer, recency double precision,
+                             t double precision, monetary_value double precision, horizon double precision,
+                             discount_rate double precision DEFAULT 0, step double precision DEFAULT 1)
+    RETURNS double precision
+    AS 'MODULE_PATHNAME', 'clv_model_clv_if_alive' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION clv_if_alive(m mbgnbd_model, g gamma_gamma_model, frequency integer, recency double precision,
+                             t double precision, monetary_value double precision, horizon double precision,
+                             discount_rate double precision DEFAULT 0, step double precision DEFAULT 1)
+    RETURNS double precision
+    AS 'MODULE_PATHNAME', 'clv_model_clv_if_alive' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION clv_if_alive(bgnbd_model, gamma_gamma_model, integer, double precision, double precision,
+                                 double precision, double precision, double precision, double precision) IS
+    'Expected spend over the next horizon time units of the customer if still alive (clv / P(alive), computed without dividing), discounted like clv().';
+COMMENT ON FUNCTION clv_if_alive(mbgnbd_model, gamma_gamma_model, integer, double precision, double precision,
+                                 double precision, double precision, double precision, double precision) IS
+    'Expected spend over the next horizon time units of the customer if still alive (clv / P(alive), computed without dividing), discounted like clv().';
+
 CREATE FUNCTION churn_risk(m bgnbd_model, frequency integer, recency double precision, t double precision,
                            horizon double precision) RETURNS text
     AS 'MODULE_PATHNAME', 'clv_churn_risk' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

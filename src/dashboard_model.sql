@@ -23,7 +23,7 @@ CREATE TABLE cxkpi.settings (
     is_default  boolean NOT NULL DEFAULT false,
     CONSTRAINT settings_key_known CHECK (key IN (
         'as_of', 'scorecard_grain', 'time_zone', 'confidence', 'retention_active_window',
-        'loyalty_active_days', 'csat_scale', 'ces_scale', 'alert_grain'))
+        'loyalty_active_days', 'csat_scale', 'ces_scale', 'alert_grain', 'gone_p_alive'))
 );
 COMMENT ON TABLE cxkpi.settings IS
     'Dashboard settings (one row per key). Edit with UPDATE; values are validated. Changes that affect rollups (time_zone, retention_active_window, loyalty_active_days, csat_scale, ces_scale, confidence) apply at the next CALL cxkpi.refresh_dashboard().';
@@ -57,6 +57,9 @@ BEGIN
     WHEN 'retention_active_window', 'loyalty_active_days' THEN
         ok := NEW.value ~ '^[1-9]\d{0,4}$';
         hint := 'Use a positive integer.';
+    WHEN 'gone_p_alive' THEN
+        ok := NEW.value ~ '^0(\.\d+)?$';
+        hint := 'Use a probability from 0 to below 1, such as 0.1 (0: nobody is considered gone).';
     WHEN 'csat_scale' THEN
         ok := NEW.value IN ('2', '3', '5', '7', '10');
         hint := 'Use 2, 3, 5, 7 or 10.';
@@ -102,8 +105,8 @@ CREATE TABLE cxkpi.kpi_targets (
     target           double precision,
     red_threshold    double precision,
     yellow_threshold double precision,
-    min_sample_size  bigint NOT NULL DEFAULT 30 CHECK (min_sample_size >= 0),
-    recovery_margin  double precision NOT NULL DEFAULT 0 CHECK (recovery_margin BETWEEN 0 AND 1e300),
+    min_sample_size  bigint CHECK (min_sample_size >= 0),
+    recovery_margin  double precision CHECK (recovery_margin BETWEEN 0 AND 1e300),
     enabled          boolean NOT NULL DEFAULT true,
     is_default       boolean NOT NULL DEFAULT false,
     PRIMARY KEY (kpi, dimension, valid_from),
@@ -113,7 +116,7 @@ CREATE TABLE cxkpi.kpi_targets (
         AND (yellow_threshold IS NULL OR yellow_threshold BETWEEN -1e300 AND 1e300))
 );
 COMMENT ON TABLE cxkpi.kpi_targets IS
-    'Targets and red/yellow action thresholds per KPI, optionally per dimension value (dimension '''' = every breakdown), valid from a date. Red when the value is beyond red_threshold (below it for higher-is-better KPIs, above it for lower-is-better), yellow when beyond yellow_threshold, insufficient data below min_sample_size.';
+    'Targets and red/yellow action thresholds per KPI, optionally per dimension value (dimension '''' = every breakdown), valid from a date. A dimension row takes every value it leaves NULL (target, thresholds, min_sample_size, recovery_margin) from the overall row: cxkpi.effective_target(). Status (cxkpi.kpi_status): red when the value is beyond red_threshold (below it for higher-is-better KPIs, above it for lower-is-better), yellow when beyond yellow_threshold, off target when no trigger fired but the target is missed, green otherwise; insufficient data below min_sample_size (default 30).';
 
 -- Direction-aware threshold order: for a higher-is-better KPI red <= yellow, for a lower-is-better
 -- KPI red >= yellow.
@@ -224,7 +227,8 @@ INSERT INTO cxkpi.settings (key, value, description, is_default) VALUES
     ('loyalty_active_days', '90', 'A loyalty member is active with an order or activity in the last N days.', true),
     ('csat_scale', '5', 'Scale of the CSAT surveys shown on the dashboard.', true),
     ('ces_scale', '7', 'Scale of the CES surveys shown on the dashboard.', true),
-    ('alert_grain', 'month', 'Period of the alert states (day, week, month, quarter or year); see docs/alerts.md.', true);
+    ('alert_grain', 'month', 'Period of the alert states (day, week, month, quarter or year); see docs/alerts.md.', true),
+    ('gone_p_alive', '0.1', 'Customers whose P(alive) is below this are considered gone: cxkpi.win_back_list instead of cxkpi.churn_watch_list.', true);
 
 -- Seed 000 (targets and action triggers), 001 (returns), 002-004 (CLV, CES, repeat, acquisition).
 INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula, source, value_min, value_max, is_default) VALUES
@@ -379,39 +383,6 @@ END $$;
 COMMENT ON FUNCTION cxkpi.period_bounds(text, date) IS
     'First and last day of the day / ISO week / month / quarter / year containing a date.';
 
--- The status of one KPI value against its thresholds: 'insufficient data' when there is no
--- value or fewer observations than min_sample_size; 'red' when the value is beyond the red
--- threshold (strictly: below it when higher is better, above it when lower is better); 'yellow'
--- likewise for the yellow threshold; 'green' otherwise; 'no target' when neither threshold nor
--- target is set.  Issue 7's alert rules call this same function.
-CREATE FUNCTION cxkpi.kpi_status(direction text, value double precision, sample_size bigint,
-                                 target double precision, red_threshold double precision,
-                                 yellow_threshold double precision, min_sample_size bigint DEFAULT 1)
-    RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
-BEGIN
-    IF direction IS NULL OR direction NOT IN ('higher_is_better', 'lower_is_better') THEN
-        RAISE EXCEPTION 'invalid KPI direction "%"', direction USING ERRCODE = 'invalid_parameter_value',
-              HINT = 'Use higher_is_better or lower_is_better.';
-    END IF;
-    IF red_threshold IS NULL AND yellow_threshold IS NULL AND target IS NULL THEN
-        RETURN 'no target';
-    END IF;
-    IF value IS NULL OR value = 'NaN' OR coalesce(sample_size, 0) < coalesce(min_sample_size, 1)
-       OR coalesce(sample_size, 0) = 0 THEN
-        RETURN 'insufficient data';
-    END IF;
-    IF direction = 'higher_is_better' THEN
-        IF value < red_threshold THEN RETURN 'red'; END IF;
-        IF value < yellow_threshold THEN RETURN 'yellow'; END IF;
-    ELSE
-        IF value > red_threshold THEN RETURN 'red'; END IF;
-        IF value > yellow_threshold THEN RETURN 'yellow'; END IF;
-    END IF;
-    RETURN 'green';
-END $$;
-COMMENT ON FUNCTION cxkpi.kpi_status(text, double precision, bigint, double precision, double precision, double precision, bigint) IS
-    'Status of a KPI value: red / yellow / green / insufficient data / no target (thresholds are strict: NPS 35 is not below 35).';
-
 -- Whether a value meets its target: at least the target when higher is better, below it when
 -- lower is better (seed 000 writes lower-is-better targets as "<60%", "<1 hour").
 CREATE FUNCTION cxkpi.meets_target(direction text, value double precision, target double precision)
@@ -420,6 +391,96 @@ CREATE FUNCTION cxkpi.meets_target(direction text, value double precision, targe
                                 WHEN 'lower_is_better' THEN value < target END $$;
 COMMENT ON FUNCTION cxkpi.meets_target(text, double precision, double precision) IS
     'True when a value meets its target (>= target if higher is better, < target if lower is better).';
+
+-- Raises 22023 for a KPI direction that is neither higher_is_better nor lower_is_better (the
+-- status functions call it, so that they stay plain SQL expressions the planner inlines).
+CREATE FUNCTION cxkpi.invalid_direction(direction text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RAISE EXCEPTION 'invalid KPI direction "%"', direction USING ERRCODE = 'invalid_parameter_value',
+          HINT = 'Use higher_is_better or lower_is_better.';
+END $$;
+COMMENT ON FUNCTION cxkpi.invalid_direction(text) IS 'Internal: raises 22023 for an unknown KPI direction.';
+
+-- The status of one KPI value, worst first (docs/dashboard.md#status):
+--   'no target'          neither a target nor a threshold is set;
+--   'insufficient data'  no value, or fewer observations than min_sample_size (or none);
+--   'red'                beyond the red threshold (strictly: below it when higher is better,
+--                        above it when lower is better): seed 000's red flag;
+--   'yellow'             likewise for the yellow threshold: the yellow flag;
+--   'off target'         no flag, but the target is missed (cxkpi.meets_target);
+--   'green'              no flag, and the target is met or there is none.
+-- The one definition of the status: the views, the scorecard and the alert levels
+-- (cxkpi.alert_level) call it; cxkpi.kpi_flag and cxkpi.status_rank derive from its result.  A
+-- plain SQL expression, so that the planner inlines it into the views.
+CREATE FUNCTION cxkpi.kpi_status(direction text, value double precision, sample_size bigint,
+                                 target double precision, red_threshold double precision,
+                                 yellow_threshold double precision, min_sample_size bigint DEFAULT 1)
+    RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN direction IS DISTINCT FROM 'higher_is_better' AND direction IS DISTINCT FROM 'lower_is_better'
+            THEN cxkpi.invalid_direction(direction)
+        WHEN red_threshold IS NULL AND yellow_threshold IS NULL AND target IS NULL THEN 'no target'
+        WHEN value IS NULL OR value = 'NaN' OR coalesce(sample_size, 0) < greatest(coalesce(min_sample_size, 1), 1)
+            THEN 'insufficient data'
+        WHEN direction = 'higher_is_better' AND value < red_threshold THEN 'red'
+        WHEN direction = 'lower_is_better' AND value > red_threshold THEN 'red'
+        WHEN direction = 'higher_is_better' AND value < yellow_threshold THEN 'yellow'
+        WHEN direction = 'lower_is_better' AND value > yellow_threshold THEN 'yellow'
+        WHEN NOT cxkpi.meets_target(direction, value, target) THEN 'off target'
+        ELSE 'green'
+    END $$;
+COMMENT ON FUNCTION cxkpi.kpi_status(text, double precision, bigint, double precision, double precision, double precision, bigint) IS
+    'Status of a KPI value: red / yellow (seed 000''s action triggers, strict: NPS 35 is not below 35), off target (no trigger, target missed), green (no trigger, target met or none), insufficient data or no target.';
+
+-- Seed 000's action flag of a status: 'red' or 'yellow', NULL for every other status.
+CREATE FUNCTION cxkpi.kpi_flag(status text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT CASE status WHEN 'red' THEN 'red' WHEN 'yellow' THEN 'yellow' END $$;
+COMMENT ON FUNCTION cxkpi.kpi_flag(text) IS
+    'The action flag of a status (cxkpi.kpi_status): red or yellow, NULL otherwise.';
+
+-- A numeric rank of a status for BI tools (colour scales, sorting worst first): red 1, yellow 2,
+-- off target 3, green 4; NULL for insufficient data and no target (nothing to rank).
+CREATE FUNCTION cxkpi.status_rank(status text) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT CASE status WHEN 'red' THEN 1::bigint WHEN 'yellow' THEN 2::bigint WHEN 'off target' THEN 3::bigint
+                             WHEN 'green' THEN 4::bigint END $$;
+COMMENT ON FUNCTION cxkpi.status_rank(text) IS
+    'Rank of a status, worst first: red 1, yellow 2, off target 3, green 4; NULL for insufficient data, no target or anything else.';
+
+-- The enabled rows of cxkpi.kpi_targets, for cxkpi.effective_target (SECURITY DEFINER: the views
+-- call it, and cxkpi_reader cannot read the table; the views show the targets anyway).
+CREATE FUNCTION cxkpi.enabled_targets() RETURNS SETOF cxkpi.kpi_targets
+    LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 20
+    AS $$ SELECT * FROM cxkpi.kpi_targets AS kt WHERE kt.enabled $$;
+COMMENT ON FUNCTION cxkpi.enabled_targets() IS 'Internal: the enabled rows of cxkpi.kpi_targets.';
+
+-- The target and thresholds that apply to a KPI value of a dimension value in the period
+-- starting on period_start: of the enabled rows of the KPI valid on that day (latest valid_from
+-- on or before it), the one of the dimension value, and the overall one (dimension ''); each of
+-- target, red_threshold, yellow_threshold, min_sample_size and recovery_margin comes from the
+-- dimension row when it sets it, else from the overall row (min_sample_size defaults to 30,
+-- recovery_margin to 0).  No row when the KPI has no enabled row for the day.  The one
+-- definition of the effective target: the views, the scorecard and the alerting call it.  A
+-- plain SQL query, which the planner inlines into the views.
+CREATE FUNCTION cxkpi.effective_target(kpi text, dimension text, period_start date)
+    RETURNS TABLE (target double precision, red_threshold double precision, yellow_threshold double precision,
+                   min_sample_size bigint, recovery_margin double precision)
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(d.target, o.target), coalesce(d.red_threshold, o.red_threshold),
+           coalesce(d.yellow_threshold, o.yellow_threshold), coalesce(d.min_sample_size, o.min_sample_size, 30),
+           coalesce(d.recovery_margin, o.recovery_margin, 0)
+    FROM (SELECT) AS one
+    LEFT JOIN LATERAL (
+        SELECT kt.* FROM cxkpi.enabled_targets() AS kt
+        WHERE kt.kpi = $1 AND kt.dimension = $2 AND kt.dimension <> '' AND kt.valid_from <= $3
+        ORDER BY kt.valid_from DESC LIMIT 1) AS d ON true
+    LEFT JOIN LATERAL (
+        SELECT kt.* FROM cxkpi.enabled_targets() AS kt
+        WHERE kt.kpi = $1 AND kt.dimension = '' AND kt.valid_from <= $3
+        ORDER BY kt.valid_from DESC LIMIT 1) AS o ON true
+    WHERE d.kpi IS NOT NULL OR o.kpi IS NOT NULL $$;
+COMMENT ON FUNCTION cxkpi.effective_target(text, text, date) IS
+    'Target, thresholds, minimum sample and recovery margin of a KPI for a dimension value and period start: each from the dimension''s row of cxkpi.kpi_targets when it sets it, else from the overall row (latest enabled valid_from on or before the day).';
 
 -- Wilson interval of a proportion x/n, in percent, from the CSAT yes/no summary (the same C
 -- code as every other Wilson interval of cxkpi).

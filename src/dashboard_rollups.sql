@@ -460,8 +460,8 @@ CREATE UNIQUE INDEX kpi_values_key ON cxkpi.kpi_values (grain, period_start, kpi
 CREATE INDEX kpi_values_time ON cxkpi.kpi_values (grain, "time");
 CREATE INDEX kpi_values_kpi ON cxkpi.kpi_values (kpi, grain, period_start);
 
--- Refreshes every rollup in dependency order (the daily matviews, then kpi_values), in the
--- caller's transaction.  CONCURRENTLY (the default) lets readers continue: each view is rebuilt
+-- Refreshes every rollup in dependency order (the daily matviews, then kpi_values, then the
+-- customer RFM, the CLV models and the customer scores), in the caller's transaction.  CONCURRENTLY (the default) lets readers continue: each view is rebuilt
 -- aside and the differences applied.  work_mem is raised for the refresh (a batch job whose
 -- aggregates keep 100-byte summaries per group) so that they stay in memory.  Only the owner of the matviews (the role that created
 -- the extension) can refresh them.
@@ -477,12 +477,12 @@ BEGIN
     FOREACH mv IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion',
                               'daily_carts', 'daily_tickets', 'daily_loyalty', 'daily_app_ratings',
                               'daily_observations', 'daily_return_events', 'daily_acquisition', 'kpi_values',
-                              'customer_rfm', 'clv_models'] LOOP
+                              'customer_rfm', 'clv_models', 'customer_scores'] LOOP
         EXECUTE format('REFRESH MATERIALIZED VIEW %s cxkpi.%I', CASE WHEN conc THEN 'CONCURRENTLY' ELSE '' END, mv);
     END LOOP;
 END $$;
 COMMENT ON PROCEDURE cxkpi.refresh_dashboard(boolean) IS
-    'Refreshes every dashboard rollup in dependency order (daily matviews, then cxkpi.kpi_values); CONCURRENTLY by default, so readers are never blocked.';
+    'Refreshes every dashboard rollup in dependency order (daily matviews, cxkpi.kpi_values, then the customer RFM, the CLV models and the customer scores); CONCURRENTLY by default, so readers are never blocked.';
 REVOKE ALL ON PROCEDURE cxkpi.refresh_dashboard(boolean) FROM PUBLIC;
 
 COMMENT ON MATERIALIZED VIEW cxkpi.daily_surveys IS 'Internal rollup: NPS, CSAT and CES summaries per day, survey, touchpoint channel and scale.';

@@ -17,8 +17,9 @@ CREATE FUNCTION cxkpi.year_ago_period_start(grain text, period_start date) RETUR
 COMMENT ON FUNCTION cxkpi.year_ago_period_start(text, date) IS
     'First day of the same period a year earlier: same calendar month / quarter / year, or 52 weeks earlier for days and weeks.';
 
--- Every KPI value with its previous period, the same period a year earlier, its target and its
--- status (internal; the trend views and the scorecard read it).
+-- Every KPI value with its previous period, the same period a year earlier, its effective target
+-- (cxkpi.effective_target) and its status, flag and status rank (cxkpi.kpi_status; the trend
+-- views and the scorecard read it).
 CREATE VIEW cxkpi.kpi_trend AS
 SELECT v.grain, v.period_start, v.period_end, v."time", d.section, v.kpi, d.name AS kpi_name, d.unit,
        d.direction, v.breakdown, v.dimension, v.value, v.numerator, v.denominator, v.sample_size,
@@ -33,7 +34,11 @@ SELECT v.grain, v.period_start, v.period_end, v."time", d.section, v.kpi, d.name
        cxkpi.kpi_status(d.direction, v.value, v.sample_size, t.target, t.red_threshold, t.yellow_threshold,
                         t.min_sample_size) AS status,
        cxkpi.meets_target(d.direction, v.value, t.target) AS meets_target,
-       v.period_end < (SELECT cxkpi.as_of()) AS period_complete
+       v.period_end < (SELECT cxkpi.as_of()) AS period_complete,
+       cxkpi.kpi_flag(cxkpi.kpi_status(d.direction, v.value, v.sample_size, t.target, t.red_threshold,
+                                       t.yellow_threshold, t.min_sample_size)) AS flag,
+       cxkpi.status_rank(cxkpi.kpi_status(d.direction, v.value, v.sample_size, t.target, t.red_threshold,
+                                          t.yellow_threshold, t.min_sample_size)) AS status_rank
 FROM cxkpi.kpi_values AS v
 JOIN cxkpi.kpi_definitions AS d USING (kpi)
 LEFT JOIN cxkpi.kpi_values AS p
@@ -42,16 +47,12 @@ LEFT JOIN cxkpi.kpi_values AS p
 LEFT JOIN cxkpi.kpi_values AS y
        ON y.grain = v.grain AND y.kpi = v.kpi AND y.breakdown = v.breakdown AND y.dimension = v.dimension
       AND y.period_start = cxkpi.year_ago_period_start(v.grain, v.period_start)
-LEFT JOIN LATERAL (
-    SELECT kt.target, kt.red_threshold, kt.yellow_threshold, kt.min_sample_size
-    FROM cxkpi.kpi_targets AS kt
-    WHERE kt.kpi = v.kpi AND kt.enabled AND kt.dimension IN (v.dimension, '') AND kt.valid_from <= v.period_start
-    ORDER BY kt.dimension = '', kt.valid_from DESC
-    LIMIT 1) AS t ON true;
+LEFT JOIN LATERAL cxkpi.effective_target(v.kpi, v.dimension, v.period_start) AS t ON true;
 
 -- The scorecard: one row per KPI and breakdown for the last complete period of the scorecard
 -- grain before the reference date cxkpi.as_of().  KPIs without data in that period still get a
--- total row, with status 'insufficient data' (or 'no target').
+-- total row, with status 'insufficient data' (or 'no target').  Status, flag and rank as in
+-- cxkpi.kpi_trend.
 CREATE VIEW cxkpi.kpi_scorecard AS
 WITH ref AS (
     SELECT cxkpi.setting('scorecard_grain') AS grain, cxkpi.as_of() AS as_of),
@@ -71,17 +72,15 @@ SELECT d.section, d.kpi, d.name AS kpi_name, d.unit, d.direction,
        cxkpi.meets_target(d.direction, tr.value, t.target) AS meets_target,
        tr.value - t.target AS gap_to_target,
        per.ya_start AS year_ago_period_start, per.ya_end AS year_ago_period_end,
-       tr.value_year_ago, tr.sample_size_year_ago, tr.yoy_change, tr.yoy_change_pct
+       tr.value_year_ago, tr.sample_size_year_ago, tr.yoy_change, tr.yoy_change_pct,
+       cxkpi.kpi_flag(cxkpi.kpi_status(d.direction, tr.value, coalesce(tr.sample_size, 0), t.target, t.red_threshold,
+                                       t.yellow_threshold, t.min_sample_size)) AS flag,
+       cxkpi.status_rank(cxkpi.kpi_status(d.direction, tr.value, coalesce(tr.sample_size, 0), t.target,
+                                          t.red_threshold, t.yellow_threshold, t.min_sample_size)) AS status_rank
 FROM per
 CROSS JOIN cxkpi.kpi_definitions AS d
 LEFT JOIN cxkpi.kpi_trend AS tr ON tr.grain = per.grain AND tr.period_start = per.period_start AND tr.kpi = d.kpi
-LEFT JOIN LATERAL (
-    SELECT kt.target, kt.red_threshold, kt.yellow_threshold, kt.min_sample_size
-    FROM cxkpi.kpi_targets AS kt
-    WHERE kt.kpi = d.kpi AND kt.enabled AND kt.dimension IN (coalesce(tr.dimension, 'all'), '')
-      AND kt.valid_from <= per.period_start
-    ORDER BY kt.dimension = '', kt.valid_from DESC
-    LIMIT 1) AS t ON true;
+LEFT JOIN LATERAL cxkpi.effective_target(d.kpi, coalesce(tr.dimension, 'all'), per.period_start) AS t ON true;
 
 -- Long format for Grafana and other time-series tools: one row per time bucket, grain, KPI
 -- and breakdown.  Filter on grain and "time" (indexed).
@@ -235,21 +234,22 @@ GROUP BY grain, period_start, breakdown, dimension;
 CREATE VIEW cxkpi.kpi_weekly_summary AS
 SELECT period_start AS week_start, period_end AS week_end, "time", section, kpi, kpi_name, unit, breakdown, dimension,
        value, numerator, denominator, sample_size, previous_value AS previous_week_value,
-       change_vs_previous AS change_vs_previous_week, value_year_ago, yoy_change, target, status, period_complete
+       change_vs_previous AS change_vs_previous_week, value_year_ago, yoy_change, target, status, period_complete,
+       flag, status_rank
 FROM cxkpi.kpi_trend WHERE grain = 'week';
 
 CREATE VIEW cxkpi.kpi_monthly_report AS
 SELECT period_start AS month_start, period_end AS month_end, "time", section, kpi, kpi_name, unit, breakdown, dimension,
        value, numerator, denominator, sample_size, ci_lower, ci_upper, previous_value AS previous_month_value,
        change_vs_previous AS change_vs_previous_month, value_year_ago, yoy_change, yoy_change_pct, target,
-       status, meets_target, period_complete
+       status, meets_target, period_complete, flag, status_rank
 FROM cxkpi.kpi_trend WHERE grain = 'month';
 
 CREATE VIEW cxkpi.kpi_quarterly_review AS
 SELECT period_start AS quarter_start, period_end AS quarter_end, "time", section, kpi, kpi_name, unit, breakdown,
        dimension, value, numerator, denominator, sample_size, ci_lower, ci_upper,
        previous_value AS previous_quarter_value, change_vs_previous AS change_vs_previous_quarter, value_year_ago,
-       yoy_change, yoy_change_pct, target, status, meets_target, period_complete
+       yoy_change, yoy_change_pct, target, status, meets_target, period_complete, flag, status_rank
 FROM cxkpi.kpi_trend WHERE grain = 'quarter';
 
 -- Gap analysis (seed 002): actual vs target for the scorecard period.
@@ -258,7 +258,7 @@ SELECT section, kpi, kpi_name, unit, direction, breakdown, dimension, period_sta
        value - target AS gap,
        100 * (value - target) / nullif(abs(target), 0) AS gap_pct,
        CASE direction WHEN 'higher_is_better' THEN target - value ELSE value - target END AS shortfall,
-       meets_target, status, sample_size
+       meets_target, status, sample_size, flag, status_rank
 FROM cxkpi.kpi_scorecard
 WHERE target IS NOT NULL;
 
@@ -267,9 +267,9 @@ WHERE target IS NOT NULL;
 -- every view, so one dictionary documents them all; the pgTAP suite checks that none is missing.
 -------------------------------------------------------------------------------------------------
 COMMENT ON VIEW cxkpi.kpi_trend IS
-    'Every KPI value at every grain with the previous period, the same period a year earlier, the target and the status.';
+    'Every KPI value at every grain with the previous period, the same period a year earlier, the target, the status (red / yellow / off target / green / insufficient data / no target), the flag and the status rank.';
 COMMENT ON VIEW cxkpi.kpi_scorecard IS
-    'One row per KPI and breakdown for the last complete period (setting scorecard_grain) before cxkpi.as_of(): value, target, status (red / yellow / green / insufficient data / no target), sample size, confidence interval, the same period a year earlier and the change.';
+    'One row per KPI and breakdown for the last complete period (setting scorecard_grain) before cxkpi.as_of(): value, target, status (red / yellow / off target / green / insufficient data / no target; never green off target), flag (seed 000''s red / yellow action trigger), status rank, sample size, confidence interval, the same period a year earlier and the change.';
 COMMENT ON VIEW cxkpi.kpi_timeseries IS
     'Long format for Grafana: time, grain (day, week, month, quarter, year), kpi, breakdown, dimension, value, numerator, denominator. Filter on grain and time.';
 COMMENT ON VIEW cxkpi.kpi_satisfaction IS
@@ -327,12 +327,14 @@ DECLARE
         'sample_size_year_ago', 'Sample size in the same period a year earlier.',
         'yoy_change', 'value - value_year_ago, in the unit of the KPI (points for percentages).',
         'yoy_change_pct', 'Relative year-over-year change: 100 * yoy_change / |value_year_ago|.',
-        'target', 'Target (cxkpi.kpi_targets, by dimension then overall, latest valid_from on or before the period start).',
-        'red_threshold', 'Red flag threshold: red when the value is beyond it (below for higher-is-better KPIs, above otherwise).',
+        'target', 'Target (cxkpi.effective_target: the dimension''s row of cxkpi.kpi_targets, else the overall row; latest valid_from on or before the period start).',
+        'red_threshold', 'Red flag threshold: red when the value is beyond it (below for higher-is-better KPIs, above otherwise); from the dimension''s row, else the overall row.',
         'yellow_threshold', 'Yellow flag threshold, same rule as red.',
-        'min_sample_size', 'Minimum sample size for a status other than insufficient data.',
-        'status', 'red, yellow, green, insufficient data (no value or too few observations) or no target.',
-        'meets_target', 'value >= target (higher is better) or value < target (lower is better).',
+        'min_sample_size', 'Minimum sample size for a status other than insufficient data (from the dimension''s row, else the overall row, else 30).',
+        'status', 'Worst first: red (beyond the red threshold), yellow (beyond the yellow threshold), off target (no flag, target missed), green (no flag; target met or none), insufficient data (no value or too few observations), no target (no target, no threshold). Never green off target.',
+        'flag', 'Seed 000''s action trigger that fired: red, yellow, or NULL (none, or too few observations).',
+        'status_rank', 'Status as a number for colouring and sorting, worst first: red 1, yellow 2, off target 3, green 4; NULL for insufficient data and no target.',
+        'meets_target', 'value >= target (higher is better) or value < target (lower is better); NULL without a value or target.',
         'gap_to_target', 'value - target.', 'gap', 'value - target.',
         'gap_pct', '100 * (value - target) / |target|.',
         'shortfall', 'How far the value is worse than the target (negative when better), in the unit of the KPI.',

@@ -2,9 +2,9 @@
 # The demo (make demo runs it inside a throwaway pg_virtualenv cluster; DEMO_KEEP=1 test/run.sh
 # demo runs it in a cluster that stays, see test/demo_keep.sh): a fresh database with the sample
 # retail dataset (cxkpi.generate_sample_data, scale DEMO_SCALE, default 1), the dashboard
-# refreshed, the 2025 scorecard with red / yellow / green status (coloured when stdout is a
-# terminal), the open alerts when the alerting views exist, the top churn-risk high-value
-# customers, and how to connect with psql or a BI tool.  Uses the PG* variables.
+# refreshed, the 2025 scorecard with flags and red / yellow / off target / green status (coloured
+# when stdout is a terminal), the open alerts when the alerting views exist, the churn watch list
+# and the win-back list, and how to connect with psql or a BI tool.  Uses the PG* variables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 db=${DEMO_DB:-cxkpi_demo}
@@ -18,8 +18,9 @@ psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "SET client_min_messages = warning"
 # (psql prints control characters escaped, so the colours are added afterwards).
 colorize() {
   if [ "$color" = on ]; then
-    local r=$'\033[1;31m' y=$'\033[1;33m' g=$'\033[1;32m' d=$'\033[2m' n=$'\033[0m'
+    local r=$'\033[1;31m' y=$'\033[1;33m' g=$'\033[1;32m' o=$'\033[1;35m' d=$'\033[2m' n=$'\033[0m'
     sed -E -e "s/\| red( *)$/| ${r}red${n}\1/; s/\| yellow( *)$/| ${y}yellow${n}\1/; s/\| green( *)$/| ${g}green${n}\1/" \
+           -e "s/\| off target( *)$/| ${o}off target${n}\1/" \
            -e "s/\| (no target|insufficient data)( *)$/| ${d}\1${n}\2/" \
            -e "s/^ red( +)\|/ ${r}red${n}\1|/; s/^ yellow( +)\|/ ${y}yellow${n}\1|/"
   else

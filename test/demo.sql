@@ -1,5 +1,6 @@
--- cxkpi demo: the sample dataset, the dashboard scorecard, open alerts, the churn watch list
--- and how to connect.  psql variable scale: the data scale.  (test/demo.sh colours the statuses.)
+-- cxkpi demo: the sample dataset, the dashboard scorecard, open alerts, the churn watch list, the
+-- win-back list and how to connect.  psql variable scale: the data scale.  (test/demo.sh colours
+-- the statuses.)
 \set QUIET on
 SET client_min_messages = warning;
 CREATE EXTENSION cxkpi;
@@ -27,12 +28,14 @@ SELECT cxkpi.set_alerting(true) AS alerts_raised \gset
 
 \echo
 \echo 'Scorecard 2025 (cxkpi.kpi_scorecard: the last complete year before as_of 2026-01-01)'
-\echo 'against seed 000 targets and action triggers, with 2024 for comparison:'
+\echo 'against seed 000 targets and action triggers, with 2024 for comparison.  flag: the action'
+\echo 'trigger that fired (red: act now, yellow: monitor); status: red, yellow, off target (no'
+\echo 'trigger, but the target is missed) or green (target met):'
 SELECT CASE WHEN s.breakdown = 'total' THEN s.kpi_name ELSE '    ' || s.dimension END AS "KPI",
        pg_temp.fmt(s.value, s.unit) AS "2025",
        pg_temp.fmt(s.value_year_ago, s.unit) AS "2024",
-       pg_temp.fmt(s.target, s.unit) AS target,
-       CASE s.meets_target WHEN true THEN 'yes' WHEN false THEN 'no' END AS "on target",
+       CASE s.direction WHEN 'higher_is_better' THEN '>= ' ELSE '< ' END || pg_temp.fmt(s.target, s.unit) AS target,
+       coalesce(s.flag, '') AS flag,
        s.status
 FROM cxkpi.kpi_scorecard AS s
 JOIN cxkpi.kpi_definitions AS d USING (kpi)
@@ -82,5 +85,4 @@ SELECT 'Gamma-Gamma spend', format('p %s, q %s, v %s', round(p.p::numeric, 2), r
 FROM cxkpi.clv_models AS m, gamma_gamma_params(m.gamma_gamma) AS p;
 
 \echo
-\echo 'Top churn-risk, high-value customers (test/demo/churn_watchlist.sql):'
 \i test/demo/churn_watchlist.sql

@@ -321,10 +321,15 @@ clv_expected_spend_sql(PG_FUNCTION_ARGS)
  *	E[M] * sum_{k=1..K} (E_Y(t_k) - E_Y(t_{k-1})) / (1 + d)^k
  * with t_k = min(k step, horizon), K = ceil(horizon / step): purchases
  * expected in each step, discounted at the per-step rate d.
+ *
+ * Since E_Y(t) = P(alive) * E(t; r + x, alpha + T, a, b + x) (clv-models.md
+ * 3), clv = E[M] * P(alive) * D with D the discounted sum of the posterior
+ * increments.  With alive_only, P(alive) is left out: E[M] * D is the CLV of
+ * the customer if still alive (clv_if_alive), computed directly, never as
+ * clv / P(alive), which loses every digit when P(alive) underflows.
  */
-PG_FUNCTION_INFO_V1(clv_model_clv);
-Datum
-clv_model_clv(PG_FUNCTION_ARGS)
+static double
+clv_compute(FunctionCallInfo fcinfo, bool alive_only)
 {
 	ClvModel   *m = purchase_model_arg(fcinfo, 0);
 	ClvModel   *g = spend_model_arg(fcinfo, 1);
@@ -367,7 +372,7 @@ clv_model_clv(PG_FUNCTION_ARGS)
 				 errmsg("horizon %g is %g steps of %g", horizon, ksteps, step),
 				 errdetail("clv() discounts over at most %d steps.", CLV_MAX_STEPS)));
 	spend = clv_expected_spend(g, x, mbar);
-	palive = clv_p_alive(m, x, tx, T);
+	palive = alive_only ? 1.0 : clv_p_alive(m, x, tx, T);
 	/* the discounted sum of posterior increments depends on (x, T) only */
 	{
 		double		key[CLV_XT_KEY] = {m->kind, m->params[0], m->params[1], m->params[2],
@@ -425,7 +430,24 @@ clv_model_clv(PG_FUNCTION_ARGS)
 		check_result(total, "discounted expected purchases");
 		clv_xt_store(cache, x, T, total);
 	}
-	PG_RETURN_FLOAT8(check_result(spend * palive * total, "clv"));
+	if (alive_only)
+		return check_result(spend * total, "clv_if_alive");
+	return check_result(spend * palive * total, "clv");
+}
+
+PG_FUNCTION_INFO_V1(clv_model_clv);
+Datum
+clv_model_clv(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(clv_compute(fcinfo, false));
+}
+
+/* clv_if_alive(m, g, x, t_x, T, mbar, horizon, discount_rate, step): clv / P(alive), directly. */
+PG_FUNCTION_INFO_V1(clv_model_clv_if_alive);
+Datum
+clv_model_clv_if_alive(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(clv_compute(fcinfo, true));
 }
 
 /* 'low' / 'medium' / 'high' for P(no purchase in the horizon) < 1/3, <= 2/3, > 2/3. */

@@ -1,16 +1,34 @@
--- Top churn-risk, high-value customers (the demo's watch list), from cxkpi.customer_value:
--- BG/NBD and Gamma-Gamma fitted over all customers at the last refresh (docs/clv.md,
--- docs/dashboard.md).  Customers whose probability of no order in the next 13 weeks is high
--- (churn_risk_13w = 'high', over 2/3), ranked by the spend at stake: historic value times that
--- probability.  The models' parameters and any fit problem are in cxkpi.clv_models.
-SELECT v.customer_id AS customer, v.purchases AS orders,
-       to_char(v.historic_value_currency, 'FM$999,990') AS "spend to date",
-       v.last_purchase AS "last order", round(v.age_weeks - v.recency_weeks) AS "weeks since",
-       round(v.p_alive::numeric, 2) AS "P(alive)",
-       to_char(100 * v.churn_probability_13w, 'FM990') || ' %' AS "no order in 13 weeks",
-       to_char(v.clv_52w_currency, 'FM$999,990') AS "CLV 52 weeks",
-       coalesce(m.tier, '-') AS loyalty
-FROM cxkpi.customer_value AS v LEFT JOIN cxkpi.loyalty_members AS m USING (customer_id)
-WHERE v.churn_risk_13w = 'high' AND v.purchases >= 3
-ORDER BY v.historic_value_currency * v.churn_probability_13w DESC, v.customer_id
+-- The demo's churn watch list and win-back list (docs/dashboard.md#churn-watch-list-and-win-back-list),
+-- scored at the last refresh by BG/NBD and Gamma-Gamma fitted over all customers (docs/clv.md):
+--  * cxkpi.churn_watch_list: customers the model does not consider gone (P(alive) at least the
+--    setting gone_p_alive), ranked by the value still at stake over 52 weeks: what the customer
+--    is worth if kept (CLV if alive) minus what the model expects now (CLV);
+--  * cxkpi.win_back_list: the customers the model considers gone, ranked by their historic
+--    value halved for every year since their last order.
+-- The models' parameters and any fit problem are in cxkpi.clv_models.
+SELECT cxkpi.setting('gone_p_alive') AS gone_p_alive \gset
+\echo 'Churn watch list (cxkpi.churn_watch_list): customers still worth saving, P(alive) >=' :gone_p_alive
+\echo '(setting gone_p_alive), ranked by the value at stake over 52 weeks = CLV if kept - CLV expected now:'
+SELECT w.watch_rank AS rank, w.customer_id AS customer, w.purchases AS orders,
+       to_char(w.historic_value_currency, 'FM$999,990') AS "spend to date",
+       w.last_purchase AS "last order", round(w.weeks_since_last_purchase) AS "weeks since",
+       to_char(w.p_alive, 'FM0.000') AS "P(alive)",
+       to_char(w.clv_52w_currency, 'FM$999,990') AS "CLV 52 weeks",
+       to_char(w.clv_if_alive_52w_currency, 'FM$999,990') AS "if kept",
+       to_char(w.value_at_stake_52w_currency, 'FM$999,990') AS "at stake",
+       coalesce(w.loyalty_tier, '-') AS loyalty
+FROM cxkpi.churn_watch_list AS w
+ORDER BY w.watch_rank
+LIMIT 10;
+\echo
+\echo 'Win-back list (cxkpi.win_back_list): customers the model considers gone, P(alive) <' :gone_p_alive
+\echo 'ranked by spend to date halved for every year since the last order:'
+SELECT b.win_back_rank AS rank, b.customer_id AS customer, b.purchases AS orders,
+       to_char(b.historic_value_currency, 'FM$999,990') AS "spend to date",
+       b.last_purchase AS "last order", round(b.weeks_since_last_purchase) AS "weeks since",
+       to_char(b.p_alive, 'FM0.000') AS "P(alive)",
+       to_char(b.win_back_score_currency, 'FM$999,990') AS score,
+       coalesce(b.loyalty_tier, '-') AS loyalty
+FROM cxkpi.win_back_list AS b
+ORDER BY b.win_back_rank
 LIMIT 10;

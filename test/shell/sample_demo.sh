@@ -1,24 +1,53 @@
 #!/usr/bin/env bash
 # The demo script (what the README's first command runs) on a small scale: it completes, prints
-# every part (data, scorecard with statuses, churn watch list, how to connect), prints no colour
-# codes when its output is not a terminal, and the BI login it creates can read the scorecard
-# but no raw table.  Emits TAP.
+# every part (data, scorecard with flags and statuses, churn watch list, win-back list, how to
+# connect), no scorecard row is green while it misses its target (nor off target while it meets
+# it), no customer on the watch list is gone, it prints no colour codes when its output is not a
+# terminal, and the BI login it creates can read the scorecard but no raw table.  Emits TAP.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 db=cxkpi_demo_check
 out=$(mktemp /tmp/cxkpi_demo_check.XXXXXX)
 trap 'rm -f "$out"; psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1' EXIT
-echo "1..7"
+echo "1..10"
 n=0
 check() { n=$((n + 1)); if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 DEMO_DB=$db DEMO_SCALE=0.05 test/demo.sh >"$out" 2>&1
 rc=$?
 check '[ $rc -eq 0 ]' "test/demo.sh exits with 0 (scale 0.05)"
 check 'grep -q "^ web_sessions  *|" "$out" && grep -q "^ metric_observations  *|" "$out"' "it lists the generated tables"
-check 'grep -Eq "^ Net Promoter Score  *\| [0-9.]+ +\| [0-9.]+ +\| 50.0 +\| (yes|no) +\| (red|yellow|green)$" "$out"' \
-      "the scorecard shows NPS for 2025 and 2024 with its target and status"
-check '[ "$(grep -c "| \(red\|yellow\|green\|no target\|insufficient data\)$" "$out")" -ge 25 ]' "the scorecard has a status on every line"
-check 'grep -q "Top churn-risk, high-value customers" "$out" && grep -q "(10 rows)" "$out"' "the churn watch list has ten customers"
+check 'grep -Eq "^ Net Promoter Score  *\| [0-9.]+ +\| [0-9.]+ +\| >= 50.0 +\| (red|yellow)? *\| (red|yellow|off target|green)$" "$out"' \
+      "the scorecard shows NPS for 2025 and 2024 with its target, flag and status"
+check '[ "$(grep -c "| \(red\|yellow\|off target\|green\|no target\|insufficient data\)$" "$out")" -ge 25 ]' "the scorecard has a status on every line"
+# The scorecard's rows: KPI | 2025 | 2024 | target (">= x" or "< x") | flag | status.  Values and
+# targets are printed at the same precision, and rounding keeps order, so a value that meets
+# ">= x" prints at least x, one that meets "< x" at most x (and the other way round when missed).
+scorecard_rows() { awk '/^Scorecard 2025/ { on = 1 } on && /^\([0-9]+ rows\)/ { exit } on' "$out" | grep -E '^ [^|]+\|[^|]*\|[^|]*\| *(>=|<) '; }
+contradictions() {
+  scorecard_rows | awk -F'|' '
+    function num(s) { gsub(/[^0-9.-]/, "", s); return s + 0 }
+    { status = $6; gsub(/^ +| +$/, "", status); value = $2; target = $4
+      if (value ~ /^ *$/ || status !~ /^(green|off target)$/) next
+      ge = (target ~ /^ *>=/); v = num(value); t = num(target)
+      if (status == "green" && ((ge && v < t) || (!ge && v > t))) { print "green off target:" $0 }
+      if (status == "off target" && ((ge && v > t) || (!ge && v < t))) { print "off target on target:" $0 } }'
+}
+check '[ "$(scorecard_rows | grep -c "| off target$")" -ge 10 ] && [ -z "$(contradictions)" ]' \
+      "no scorecard row is green while it misses its target, nor off target while it meets it"
+check '[ "$(psql -X -At -d $db -c "SELECT count(*) FROM cxkpi.kpi_scorecard WHERE status = '"'"'green'"'"' AND NOT meets_target")" = 0 ] &&
+       [ "$(psql -X -At -d $db -c "SELECT count(*) FROM cxkpi.kpi_trend WHERE status = '"'"'green'"'"' AND NOT meets_target")" = 0 ]' \
+      "and none in the demo database, at any grain"
+check 'grep -q "^Churn watch list" "$out" && grep -q "^Win-back list" "$out" && [ "$(grep -c "^(10 rows)" "$out")" -ge 2 ]' \
+      "the churn watch list and the win-back list have ten customers each"
+# The watch list's rows: rank | customer | orders | spend | last order | weeks since | P(alive) | ...
+gone_p_alive=$(psql -X -At -d $db -c "SELECT cxkpi.setting('gone_p_alive')" 2>/dev/null)
+watch_gone() {
+  awk '/^Churn watch list/ { on = 1 } on && /^\([0-9]+ rows\)/ { exit } on' "$out" | grep -E '^ +[0-9]+ \|' |
+    awk -F'|' -v t="$gone_p_alive" '{ p = $7; gsub(/ /, "", p); if (p + 0 < t + 0) print }'
+}
+check '[ -n "$gone_p_alive" ] && [ -z "$(watch_gone)" ] &&
+       [ "$(psql -X -At -d $db -c "SELECT count(*) FROM cxkpi.churn_watch_list w JOIN cxkpi.customer_value v USING (customer_id) WHERE v.gone OR w.p_alive < $gone_p_alive")" = 0 ]' \
+      "no customer on the watch list is gone (P(alive) below gone_p_alive), in the output and in the database"
 check '! grep -q $'"'"'\033'"'"' "$out"' "no colour codes when the output is not a terminal"
 check '[ "$(PGPASSWORD=cxkpi-demo psql -X -At -h localhost -U cxkpi_bi -d $db -c "SELECT count(*) > 0 FROM cxkpi.kpi_scorecard" 2>/dev/null ||
             psql -X -At -d $db -c "SET ROLE cxkpi_bi" -c "SELECT count(*) > 0 FROM cxkpi.kpi_scorecard")" = t ] &&

@@ -3,7 +3,7 @@
 -- weights = repeated rows; errors with their SQLSTATEs; no NaN in hard corners.
 BEGIN;
 SET client_min_messages = error;
-SELECT plan(168);
+SELECT plan(172);
 
 -- ----------------------------------------------------------------------- CDNOW (published)
 CREATE TEMP TABLE cdnow_sample (master_id int, customer_id int, ordered_on date, cds int, dollars numeric(10,2));
@@ -123,6 +123,32 @@ FROM (SELECT x, tx, t, min(clv(m, g, x, tx, t, 40, 52, 0.002, 0.5)) AS v,
            generate_series(1, 104) AS k
       GROUP BY x, tx, t) q;
 SELECT ok(abs(expected_spend(g, 0, 0) - 6.25 * 15.44 / 2.74) < 1e-12, 'frequency 0 gets the population mean spend') FROM pub;
+-- The CLV if alive: clv / P(alive), computed without the division.  Independently: a surviving
+-- customer is a new customer of the posterior model (r + x, alpha + T, a, b + x), whose CLV with
+-- frequency 0 has P(alive) 1 and the population mean spend; rescaled to the customer's spend.
+SELECT ok(max(abs(clv_if_alive(m, g, x, tx, t, 40, 52, 0.01, 4.348) * p_alive(m, x, tx, t)
+                  - clv(m, g, x, tx, t, 40, 52, 0.01, 4.348)) / clv(m, g, x, tx, t, 40, 52, 0.01, 4.348)) < 1e-13
+          AND max(abs(clv_if_alive(mm, g, x, tx, t, 40, 52, 0.01, 4.348) * p_alive(mm, x, tx, t)
+                      - clv(mm, g, x, tx, t, 40, 52, 0.01, 4.348)) / clv(mm, g, x, tx, t, 40, 52, 0.01, 4.348)) < 1e-13,
+          'clv_if_alive x P(alive) = clv, BG/NBD and MBG/NBD')
+FROM pub, (VALUES (0, 0.0, 30.0), (1, 2.0, 30.0), (2, 30.43, 38.86), (7, 20.0, 21.0), (40, 35.0, 38.0)) AS c(x, tx, t);
+SELECT ok(max(abs(clv_if_alive(m, g, x, tx, t, 40, 52, 0.01, 4.348)
+                  - expected_spend(g, x, 40) / expected_spend(g, 0, 0)
+                    * clv(bgnbd_model(0.243 + x, 4.414 + t, 0.793, 2.426 + x), g, 0, 0, 0, 0, 52, 0.01, 4.348))
+              / clv_if_alive(m, g, x, tx, t, 40, 52, 0.01, 4.348)) < 1e-12,
+          'clv_if_alive = the CLV of a new customer of the posterior model, at the customer''s expected spend')
+FROM pub, (VALUES (1, 2.0, 30.0), (2, 30.43, 38.86), (7, 20.0, 21.0), (40, 35.0, 38.0)) AS c(x, tx, t);
+-- 200 repeat purchases in the first week, then 499 weeks of silence: P(alive) underflows to 0, the CLV
+-- is 0, and clv / P(alive) is NaN; clv_if_alive is still the posterior model's value.
+SELECT ok(p_alive(m, 200, 1, 500) < 1e-300 AND clv(m, g, 200, 1, 500, 40, 52, 0.01, 4.348) < 1e-300
+          AND abs(clv_if_alive(m, g, 200, 1, 500, 40, 52, 0.01, 4.348)
+                  - expected_spend(g, 200, 40) / expected_spend(g, 0, 0)
+                    * clv(bgnbd_model(0.243 + 200, 4.414 + 500, 0.793, 2.426 + 200), g, 0, 0, 0, 0, 52, 0.01, 4.348))
+              < 1e-12 * clv_if_alive(m, g, 200, 1, 500, 40, 52, 0.01, 4.348),
+          'clv_if_alive stays exact where P(alive) underflows (where clv / P(alive) is 0 / 0)') FROM pub;
+SELECT throws_ok('SELECT clv_if_alive(bgnbd_model(1, 1, 1, 1), gamma_gamma_model(1, 2, 1), 1, 1, 2, 10, 12, 0, 0)', '22023', NULL,
+                 'clv_if_alive: step 0, as clv');
+
 
 -- ----------------------------------------------------------------------- numerics
 SELECT is((SELECT count(*) FROM pub, generate_series(0, 10000, 250) x, unnest(ARRAY[0.5, 10, 38.8]::float8[]) tx

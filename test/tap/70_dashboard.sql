@@ -4,7 +4,7 @@
 -- column types; forced parallel refresh = serial refresh.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(200);
+SELECT plan(253);
 SELECT throws_ok($$UPDATE cxkpi.kpi_targets SET dimension = 'web' WHERE kpi = 'staff_training_hours' AND is_default$$, '55006', NULL,
                  'the key of a built-in target cannot change (a restore would seed it again)');
 
@@ -194,28 +194,73 @@ SELECT is((SELECT DISTINCT period_complete FROM cxkpi.kpi_timeseries WHERE grain
 SELECT is((SELECT metric FROM cxkpi.kpi_timeseries WHERE grain = 'month' AND period_start = '2025-03-01' AND kpi = 'aov' AND dimension = 'app'),
           'aov app', 'Grafana metric name');
 
--- Statuses at the threshold edges (the function shared with alerting)
-SELECT is(cxkpi.kpi_status('higher_is_better', 35, 100, 50, 35, NULL, 100), 'green', 'NPS exactly 35 is not below 35');
+-- Statuses at the threshold and target edges (the function shared with alerting), worst first:
+-- red / yellow (seed 000's action triggers, strict), off target (no trigger, target missed),
+-- green (no trigger, target met or none).
+SELECT is(cxkpi.kpi_status('higher_is_better', 35, 100, 50, 35, NULL, 100), 'off target', 'NPS exactly 35 is not below 35: no flag, but off the 50 target');
 SELECT is(cxkpi.kpi_status('higher_is_better', 34.999, 100, 50, 35, NULL, 100), 'red', 'NPS 34.999 is red');
-SELECT is(cxkpi.kpi_status('higher_is_better', 4.0, 30, 4.5, 4.0, NULL, 30), 'green', 'CSAT exactly 4.0 is not red');
+SELECT is(cxkpi.kpi_status('higher_is_better', 49.999, 100, 50, 35, NULL, 100), 'off target', 'NPS 49.999 misses the target 50');
+SELECT is(cxkpi.kpi_status('higher_is_better', 50, 100, 50, 35, NULL, 100), 'green', 'NPS exactly 50 meets "50+": green');
+SELECT is(cxkpi.kpi_status('higher_is_better', 4.0, 30, 4.5, 4.0, NULL, 30), 'off target', 'CSAT exactly 4.0 is not red, but off target');
 SELECT is(cxkpi.kpi_status('higher_is_better', 3.99, 30, 4.5, 4.0, NULL, 30), 'red', 'CSAT 3.99 is red');
-SELECT is(cxkpi.kpi_status('lower_is_better', 4, 30, 1, 4, NULL, 30), 'green', 'response time exactly 4 h does not exceed 4 h');
+SELECT is(cxkpi.kpi_status('higher_is_better', 4.5, 30, 4.5, 4.0, NULL, 30), 'green', 'CSAT exactly 4.5 meets its target');
+SELECT is(cxkpi.kpi_status('lower_is_better', 4, 30, 1, 4, NULL, 30), 'off target', 'response time exactly 4 h does not exceed 4 h, but misses "<1 hour"');
 SELECT is(cxkpi.kpi_status('lower_is_better', 4.01, 30, 1, 4, NULL, 30), 'red', 'response time 4.01 h is red');
-SELECT is(cxkpi.kpi_status('lower_is_better', 75, 30, 60, 75, NULL, 30), 'green', 'cart abandonment exactly 75 % is not above 75 %');
+SELECT is(cxkpi.kpi_status('lower_is_better', 1, 30, 1, 4, NULL, 30), 'off target', 'response time exactly 1 h misses "<1 hour"');
+SELECT is(cxkpi.kpi_status('lower_is_better', 0.99, 30, 1, 4, NULL, 30), 'green', 'response time 0.99 h meets "<1 hour"');
+SELECT is(cxkpi.kpi_status('lower_is_better', 75, 30, 60, 75, NULL, 30), 'off target', 'cart abandonment exactly 75 % is not above 75 %: off target');
 SELECT is(cxkpi.kpi_status('lower_is_better', 75.01, 30, 60, 75, NULL, 30), 'red', 'cart abandonment 75.01 % is red');
-SELECT is(cxkpi.kpi_status('higher_is_better', 2.8, 100, 4, NULL, 2.8, 100), 'green', 'conversion exactly 2.8 % is not yellow');
+SELECT is(cxkpi.kpi_status('lower_is_better', 60, 30, 60, 75, NULL, 30), 'off target', 'cart abandonment exactly 60 % misses "<60 %"');
+SELECT is(cxkpi.kpi_status('lower_is_better', 59.99, 30, 60, 75, NULL, 30), 'green', 'cart abandonment 59.99 % meets "<60 %"');
+SELECT is(cxkpi.kpi_status('higher_is_better', 2.8, 100, 4, NULL, 2.8, 100), 'off target', 'conversion exactly 2.8 % is not yellow, but off target');
 SELECT is(cxkpi.kpi_status('higher_is_better', 2.79, 100, 4, NULL, 2.8, 100), 'yellow', 'conversion 2.79 % is yellow');
-SELECT is(cxkpi.kpi_status('higher_is_better', 65, 30, 75, NULL, 65, 30), 'green', 'retention exactly 65 % is not yellow');
+SELECT is(cxkpi.kpi_status('higher_is_better', 65, 30, 75, NULL, 65, 30), 'off target', 'retention exactly 65 % is not yellow, but off target');
 SELECT is(cxkpi.kpi_status('higher_is_better', 64.9, 30, 75, NULL, 65, 30), 'yellow', 'retention 64.9 % is yellow');
 SELECT is(cxkpi.kpi_status('higher_is_better', 84.9, 30, 95, NULL, 85, 30), 'yellow', 'resolution 84.9 % is yellow');
 SELECT is(cxkpi.kpi_status('higher_is_better', 10, 30, 95, 20, 85, 30), 'red', 'red wins over yellow');
 SELECT is(cxkpi.kpi_status('higher_is_better', 90, 29, 95, NULL, 85, 30), 'insufficient data', 'one observation short of the minimum sample');
-SELECT is(cxkpi.kpi_status('higher_is_better', 90, 30, 95, NULL, 85, 30), 'green', 'exactly the minimum sample');
+SELECT is(cxkpi.kpi_status('higher_is_better', 10, 29, 95, 20, 85, 30), 'insufficient data', 'no flag without the minimum sample, however bad the value');
+SELECT is(cxkpi.kpi_status('higher_is_better', 90, 30, 95, NULL, 85, 30), 'off target', 'exactly the minimum sample');
 SELECT is(cxkpi.kpi_status('higher_is_better', NULL, 30, 95, NULL, 85, 30), 'insufficient data', 'no value');
+SELECT is(cxkpi.kpi_status('higher_is_better', 'NaN', 30, 95, NULL, 85, 30), 'insufficient data', 'NaN is no value');
+SELECT is(cxkpi.kpi_status('higher_is_better', 90, 0, 95, NULL, 85, 0), 'insufficient data', 'no observation, even with minimum sample 0');
 SELECT is(cxkpi.kpi_status('higher_is_better', 90, 30, NULL, NULL, NULL, 30), 'no target', 'no target and no thresholds');
+SELECT is(cxkpi.kpi_status('higher_is_better', 90, 30, NULL, NULL, 85, 30), 'green', 'thresholds without a target: green when no flag fires');
+SELECT is(cxkpi.kpi_status('higher_is_better', 84, 30, NULL, NULL, 85, 30), 'yellow', 'thresholds without a target: yellow');
+SELECT is(cxkpi.kpi_status('higher_is_better', 127, 30, 145, NULL, NULL, 30), 'off target', 'a target without thresholds: AOV $127 against $145');
+SELECT is(cxkpi.kpi_status('higher_is_better', 145, 30, 145, NULL, NULL, 30), 'green', 'AOV exactly $145');
+SELECT is(cxkpi.kpi_status('lower_is_better', 2.1, 30, 2.0, NULL, NULL, 1), 'off target', 'load time 2.1 s against "<2.0 seconds"');
 SELECT throws_ok($$SELECT cxkpi.kpi_status('up', 1, 1, 1, 1, 1, 1)$$, '22023', NULL, 'an unknown direction is refused');
+SELECT throws_ok($$SELECT cxkpi.kpi_status(d, 1, 1, 1, 1, 1, 1) FROM (VALUES (NULL::text)) v(d)$$, '22023', NULL, 'so is a NULL direction (at run time)');
 SELECT is(cxkpi.meets_target('lower_is_better', 60, 60), false, 'target "<60 %": 60 does not meet it');
 SELECT is(cxkpi.meets_target('higher_is_better', 50, 50), true, 'target "50+": 50 meets it');
+-- Flag and rank derive from the status.
+SELECT is((SELECT string_agg(coalesce(cxkpi.kpi_flag(s), '-') || ':' || coalesce(cxkpi.status_rank(s)::text, '-'), ' ' ORDER BY o)
+           FROM unnest(ARRAY['red', 'yellow', 'off target', 'green', 'insufficient data', 'no target', NULL]) WITH ORDINALITY AS u(s, o)),
+          'red:1 yellow:2 -:3 -:4 -:- -:- -:-', 'flag and rank of every status: red 1, yellow 2, off target 3, green 4, none otherwise');
+-- Seed 000's figures against its targets and triggers (the worked example of docs/dashboard.md).
+SELECT results_eq($$
+    SELECT kpi, s, cxkpi.kpi_flag(s), cxkpi.status_rank(s)
+    FROM (VALUES ('nps', 'higher_is_better', 42, 50, 35, NULL, 100),
+                 ('csat', 'higher_is_better', 4.2, 4.5, 4.0, NULL, 30),
+                 ('csat app', 'higher_is_better', 3.9, 4.5, 4.0, NULL, 30),
+                 ('conversion', 'higher_is_better', 3.2, 4.0, NULL, 2.8, 100),
+                 ('conversion in-store', 'higher_is_better', 4.1, 4.0, NULL, 2.8, 100),
+                 ('aov', 'higher_is_better', 127, 145, NULL, NULL, 30),
+                 ('aov loyalty', 'higher_is_better', 189, 145, NULL, NULL, 30),
+                 ('cart abandonment', 'lower_is_better', 68, 60, 75, NULL, 30),
+                 ('response time', 'lower_is_better', 2.3, 1, 4, NULL, 30),
+                 ('response time phone', 'lower_is_better', 4.2, 1, 4, NULL, 30),
+                 ('response time chat', 'lower_is_better', 0.3, 1, 4, NULL, 30),
+                 ('resolution', 'higher_is_better', 87, 95, NULL, 85, 30),
+                 ('retention', 'higher_is_better', 68, 75, NULL, 65, 30)) AS v(kpi, dir, value, target, red, yellow, min_n),
+         LATERAL (SELECT cxkpi.kpi_status(dir, value, 1000, target, red, yellow, min_n) AS s) AS st$$,
+    $$VALUES ('nps', 'off target', NULL, 3::bigint), ('csat', 'off target', NULL, 3), ('csat app', 'red', 'red', 1),
+             ('conversion', 'off target', NULL, 3), ('conversion in-store', 'green', NULL, 4), ('aov', 'off target', NULL, 3),
+             ('aov loyalty', 'green', NULL, 4), ('cart abandonment', 'off target', NULL, 3), ('response time', 'off target', NULL, 3),
+             ('response time phone', 'red', 'red', 1), ('response time chat', 'green', NULL, 4), ('resolution', 'off target', NULL, 3),
+             ('retention', 'off target', NULL, 3)$$,
+    'seed 000''s current figures: off target where they miss the target without a flag, red for CSAT app and phone response time');
 
 -- Statuses on the scorecard follow edited thresholds at their edges (user edits of targets).
 UPDATE cxkpi.kpi_targets SET min_sample_size = 4 WHERE kpi IN ('cart_abandonment_rate', 'csat', 'response_time_hours', 'nps');
@@ -223,22 +268,64 @@ SELECT is((SELECT is_default FROM cxkpi.kpi_targets WHERE kpi = 'nps'), false, '
 SELECT is(pg_temp.st('cart_abandonment_rate'), 'red', 'cart abandonment 80 % > 75 %: red');
 SELECT is(pg_temp.st('csat'), 'red', 'CSAT 3.86 < 4.0: red');
 SELECT is(pg_temp.st('nps'), 'red', 'NPS 20 < 35: red');
-SELECT is(pg_temp.st('response_time_hours'), 'green', 'response time 3.125 h: no flag');
-SELECT is((SELECT meets_target FROM cxkpi.kpi_scorecard WHERE kpi = 'response_time_hours' AND breakdown = 'total'), false, 'but it misses the 1 h target');
+SELECT is((SELECT (status, flag, status_rank, meets_target)::text FROM cxkpi.kpi_scorecard WHERE kpi = 'response_time_hours' AND breakdown = 'total'),
+          '("off target",,3,f)', 'response time 3.125 h: no flag, but it misses the 1 h target: off target, rank 3');
+SELECT is((SELECT (status, flag, status_rank)::text FROM cxkpi.kpi_scorecard WHERE kpi = 'nps' AND breakdown = 'total'),
+          '(red,red,1)', 'NPS 20: red, flag red, rank 1');
+SELECT is((SELECT count(*) FROM cxkpi.kpi_trend WHERE status = 'green' AND NOT meets_target), 0::bigint,
+          'no value of any KPI, grain and period is green while it misses its target');
+SELECT is((SELECT count(*) FROM cxkpi.kpi_scorecard
+           WHERE flag IS DISTINCT FROM cxkpi.kpi_flag(status) OR status_rank IS DISTINCT FROM cxkpi.status_rank(status)
+              OR (status IN ('red', 'yellow')) IS DISTINCT FROM (flag IS NOT NULL)), 0::bigint,
+          'every scorecard row: the flag is the red or yellow status, the rank follows the status');
+SELECT is((SELECT string_agg(DISTINCT status, ', ' ORDER BY status) FROM cxkpi.kpi_scorecard WHERE status_rank IS NULL),
+          'insufficient data, no target', 'only insufficient data and no target have no rank');
 SELECT is(pg_temp.st('response_time_hours', 'channel', 'chat'), 'insufficient data', 'chat: 1 response < 4');
 UPDATE cxkpi.kpi_targets SET red_threshold = 80 WHERE kpi = 'cart_abandonment_rate';
-SELECT is(pg_temp.st('cart_abandonment_rate'), 'green', 'red threshold moved to exactly 80 %: not red');
+SELECT is(pg_temp.st('cart_abandonment_rate'), 'off target', 'red threshold moved to exactly 80 %: not red, off the 60 % target');
 UPDATE cxkpi.kpi_targets SET red_threshold = 20 WHERE kpi = 'nps';
-SELECT is(pg_temp.st('nps'), 'green', 'NPS exactly at the red threshold 20: not red');
+SELECT is(pg_temp.st('nps'), 'off target', 'NPS exactly at the red threshold 20: not red, off target');
 INSERT INTO cxkpi.kpi_targets (kpi, dimension, target, red_threshold, min_sample_size) VALUES ('nps', 'web', 60, 40, 3);
 SELECT is(pg_temp.st('nps', 'channel', 'web'), 'red', 'a per-dimension target overrides the overall one (web 33.3 < 40)');
-SELECT is(pg_temp.st('nps', 'channel', 'store'), 'green', 'other channels keep the overall target (store 25 > 20)');
+SELECT is(pg_temp.st('nps', 'channel', 'store'), 'off target', 'other channels keep the overall target (store 25 > 20, < 50)');
 INSERT INTO cxkpi.kpi_targets (kpi, valid_from, target, red_threshold, min_sample_size) VALUES ('nps', '2025-03-01', 10, 15, 1);
 SELECT is((SELECT (target, status)::text FROM cxkpi.kpi_scorecard WHERE kpi = 'nps' AND breakdown = 'total'), '(10,green)', 'a target valid from March applies to March');
 SELECT is((SELECT target FROM cxkpi.kpi_trend WHERE grain = 'month' AND period_start = '2025-02-01' AND kpi = 'aov' AND breakdown = 'total'), 145::float8, 'February keeps the seeded AOV target');
 SELECT is((SELECT (round(gap::numeric, 6), round(shortfall::numeric, 6), meets_target)::text FROM cxkpi.kpi_gap WHERE kpi = 'aov' AND breakdown = 'total'),
           (SELECT (round(505 / 6.0 - 145, 6), round(145 - 505 / 6.0, 6), false)::text), 'gap view: AOV vs $145');
 SELECT is((SELECT round(shortfall::numeric, 6) FROM cxkpi.kpi_gap WHERE kpi = 'response_time_hours' AND breakdown = 'total'), 2.125, 'gap view: lower-is-better shortfall');
+SELECT is((SELECT (status, flag, status_rank)::text FROM cxkpi.kpi_gap WHERE kpi = 'response_time_hours' AND breakdown = 'total'),
+          '("off target",,3)', 'gap view: status, flag and rank');
+
+-- Effective targets: a dimension row takes what it leaves empty (thresholds, minimum sample,
+-- recovery margin) from the overall row valid in the period.
+UPDATE cxkpi.kpi_targets SET min_sample_size = 1 WHERE kpi = 'csat' AND dimension = '';
+SELECT is((SELECT (target, red_threshold, status)::text FROM cxkpi.kpi_scorecard WHERE kpi = 'csat' AND breakdown = 'channel' AND dimension = 'app'),
+          '(4.5,4,red)', 'CSAT app 2.0 against the overall row: red');
+INSERT INTO cxkpi.kpi_targets (kpi, dimension, target) VALUES ('csat', 'app', 4.2);
+SELECT is((SELECT (target, red_threshold, yellow_threshold, min_sample_size, status, flag, status_rank)::text
+           FROM cxkpi.kpi_scorecard WHERE kpi = 'csat' AND breakdown = 'channel' AND dimension = 'app'),
+          '(4.2,4,,1,red,red,1)', 'the documented per-channel target (csat, app, 4.2) keeps the seed''s red trigger and the minimum sample');
+SELECT is((SELECT (target, red_threshold, yellow_threshold, min_sample_size, recovery_margin)::text
+           FROM cxkpi.effective_target('csat', 'app', '2025-03-01')),
+          '(4.2,4,,1,0.05)', 'effective_target: the dimension row''s target, the rest from the overall row');
+SELECT is((SELECT (target, min_sample_size, recovery_margin)::text FROM cxkpi.kpi_targets WHERE kpi = 'csat' AND dimension = 'app'),
+          '(4.2,,)', 'the dimension row itself leaves them empty');
+SELECT is((SELECT (target, status)::text FROM cxkpi.kpi_scorecard WHERE kpi = 'csat' AND breakdown = 'channel' AND dimension = 'store'),
+          '(4.5,"off target")', 'other channels keep the overall row (store 4.33)');
+INSERT INTO cxkpi.kpi_targets (kpi, valid_from, target, red_threshold, min_sample_size) VALUES ('csat', '2025-03-01', 4.6, 3.0, 1);
+SELECT is((SELECT string_agg(format('%s %s/%s', d, t.target, t.red_threshold), ', ' ORDER BY d)
+           FROM unnest(ARRAY[date '2025-02-01', date '2025-03-01']) AS d, cxkpi.effective_target('csat', 'app', d) AS t),
+          '2025-02-01 4.2/4, 2025-03-01 4.2/3', 'what the dimension row leaves empty comes from the overall row valid in the period');
+SELECT is((SELECT (target, red_threshold, status)::text FROM cxkpi.kpi_scorecard WHERE kpi = 'csat' AND breakdown = 'channel' AND dimension = 'app'),
+          '(4.2,3,red)', 'CSAT app 2.0 < 3.0: red against the March overall row');
+INSERT INTO cxkpi.kpi_targets (kpi, dimension, valid_from, target) VALUES ('csat', 'store', '2025-04-01', 4.0);
+SELECT is((SELECT target FROM cxkpi.kpi_scorecard WHERE kpi = 'csat' AND breakdown = 'channel' AND dimension = 'store'), 4.6::float8,
+          'a dimension row valid from April does not apply to March');
+UPDATE cxkpi.kpi_targets SET enabled = false WHERE kpi = 'csat' AND dimension = 'app';
+SELECT is((SELECT (target, red_threshold)::text FROM cxkpi.kpi_scorecard WHERE kpi = 'csat' AND breakdown = 'channel' AND dimension = 'app'),
+          '(4.6,3)', 'a switched-off dimension row leaves the overall row');
+SELECT is((SELECT count(*) FROM cxkpi.effective_target('ces', 'app', '2025-03-01')), 0::bigint, 'no row for a KPI without targets');
 
 -- Config tables: seeds, edits, refusals
 SELECT is((SELECT count(*) FROM cxkpi.kpi_targets WHERE is_default), 8::bigint, 'seed 000: 12 targets, 4 of them edited above');
@@ -394,6 +481,88 @@ SELECT is((SELECT count(*) FROM (
             round(ci_lower::numeric, 9), round(ci_upper::numeric, 9) FROM serial_values)) d), 0::bigint,
     'forced parallel refresh = serial refresh');
 SELECT cmp_ok((SELECT count(*) FROM serial_values), '>', 1000::bigint, 'on more than a thousand KPI rows');
+
+-- The churn watch list and the win-back list.  400 more customers (the model-based customer value
+-- example of docs/dashboard.md): customer 1000 + k orders every 7 + k % 50 days from day k % 60
+-- of April 2024 until day 100 + 37 k % 300 (once only when k % 3 = 0); as_of is 1 April 2025.
+INSERT INTO cxkpi.customers (customer_id, acquired_on) SELECT 1000 + k, '2024-03-01' FROM generate_series(1, 400) AS k;
+INSERT INTO cxkpi.orders (order_id, customer_id, ordered_at, channel, items, gross_value)
+SELECT 100000 + row_number() OVER (), 1000 + k, timestamptz '2024-04-01 12:00+00' + d * interval '1 day', 'web_desktop', 1,
+       round((5 + (k % 23) * 6) * (0.6 + ((k * 7 + d * 3) % 10) / 12.0), 2)
+FROM generate_series(1, 400) AS k, generate_series(k % 60, 100 + (k * 37) % 300, 7 + k % 50) AS d
+WHERE k % 3 <> 0 OR d = k % 60;
+CALL cxkpi.refresh_dashboard(false);
+SELECT is((SELECT fit_error IS NULL AND converged(bgnbd) AND converged(gamma_gamma) FROM cxkpi.clv_models), true,
+          'the CLV models fit the 406 customers');
+SELECT is((SELECT count(*) FROM cxkpi.customer_value),
+          (SELECT count(DISTINCT customer_id) FROM cxkpi.orders WHERE (ordered_at AT TIME ZONE 'America/Los_Angeles')::date <= '2025-04-01'),
+          'the refresh scored every customer with orders up to as_of');
+-- RFM and the CLV if alive by hand: a surviving customer is a new customer of the posterior model
+-- (r + x, alpha + T, a, b + x) with P(alive) 1, at the customer's expected spend.
+CREATE TEMP TABLE by_hand AS
+WITH days AS (
+    SELECT customer_id, (ordered_at AT TIME ZONE 'America/Los_Angeles')::date AS d, sum(gross_value - discount) AS v
+    FROM cxkpi.orders WHERE (ordered_at AT TIME ZONE 'America/Los_Angeles')::date <= '2025-04-01' GROUP BY 1, 2),
+r AS (
+    SELECT customer_id, (count(*) - 1)::int AS x, (max(d) - min(d)) / 7.0 AS tx, (date '2025-04-01' - min(d)) / 7.0 AS t,
+           coalesce(avg(v) FILTER (WHERE k > 1), 0) AS mbar, sum(v) AS total, max(d) AS last_day
+    FROM (SELECT days.*, row_number() OVER (PARTITION BY customer_id ORDER BY d) AS k FROM days) q GROUP BY customer_id)
+SELECT r.customer_id, r.total, r.last_day, p_alive(m.bgnbd, r.x, r.tx, r.t) AS p_alive,
+       clv(m.bgnbd, m.gamma_gamma, r.x, r.tx, r.t, r.mbar, 52, 0.01, 365.25 / 12 / 7) AS clv,
+       expected_spend(m.gamma_gamma, r.x, r.mbar) / expected_spend(m.gamma_gamma, 0, 0)
+       * clv(bgnbd_model(p.r + r.x, p.alpha + r.t, p.a, p.b + r.x), m.gamma_gamma, 0, 0, 0, 0, 52, 0.01, 365.25 / 12 / 7)
+           AS clv_if_alive
+FROM r, cxkpi.clv_models AS m, bgnbd_params(m.bgnbd) AS p;
+SELECT is((SELECT count(*) FROM cxkpi.customer_value AS v JOIN by_hand AS h USING (customer_id)
+           WHERE v.historic_value_currency <> h.total OR abs(v.p_alive - h.p_alive) > 1e-12
+              OR abs(v.clv_52w_currency - h.clv) > 1e-9 * h.clv
+              OR abs(v.clv_if_alive_52w_currency - h.clv_if_alive) > 1e-9 * h.clv_if_alive
+              OR abs(v.value_at_stake_52w_currency - h.clv_if_alive * (1 - h.p_alive)) > 1e-9 * h.clv_if_alive), 0::bigint,
+          'every customer: historic value, P(alive), CLV, CLV if alive and value at stake = the computation by hand');
+SELECT cmp_ok((SELECT count(*) FROM cxkpi.churn_watch_list), '>=', 100::bigint, 'the watch list has customers');
+SELECT cmp_ok((SELECT count(*) FROM cxkpi.win_back_list), '>=', 50::bigint, 'so has the win-back list');
+SELECT is((SELECT count(*) FROM cxkpi.churn_watch_list WHERE NOT p_alive >= 0.1), 0::bigint,
+          'no customer on the watch list is gone: P(alive) at least gone_p_alive 0.1');
+SELECT is((SELECT count(*) FROM cxkpi.churn_watch_list AS w JOIN by_hand AS h USING (customer_id)
+           WHERE abs(w.value_at_stake_52w_currency - (h.clv / h.p_alive - h.clv)) > 1e-9 * w.value_at_stake_52w_currency), 0::bigint,
+          'on the watch list (P(alive) >= 0.1) the value at stake equals clv / P(alive) - clv');
+SELECT is((SELECT count(*) FROM (SELECT watch_rank, row_number() OVER (ORDER BY watch_rank) AS n,
+                                        lag(value_at_stake_52w_currency) OVER (ORDER BY watch_rank) AS before, value_at_stake_52w_currency AS stake
+                                 FROM cxkpi.churn_watch_list) q
+           WHERE watch_rank <> n OR before < stake), 0::bigint, 'the watch list is ranked 1, 2, 3, ... by value at stake, highest first');
+SELECT is((SELECT array_agg(customer_id ORDER BY watch_rank) FROM (SELECT * FROM cxkpi.churn_watch_list LIMIT 5) q),
+          (SELECT array_agg(customer_id ORDER BY stake DESC, customer_id)
+           FROM (SELECT customer_id, clv_if_alive * (1 - p_alive) AS stake FROM by_hand WHERE p_alive >= 0.1
+                 ORDER BY 2 DESC, 1 LIMIT 5) q),
+          'its top five by hand');
+SELECT is((SELECT count(*) FROM cxkpi.win_back_list WHERE NOT p_alive < 0.1), 0::bigint, 'every customer on the win-back list is gone');
+SELECT is((SELECT count(*) FROM cxkpi.win_back_list), (SELECT count(*) FROM by_hand WHERE p_alive < 0.1),
+          'and every gone customer is on it');
+SELECT is((SELECT count(*) FROM cxkpi.win_back_list AS w JOIN by_hand AS h USING (customer_id)
+           WHERE abs(w.win_back_score_currency - h.total::float8 * 0.5 ^ ((date '2025-04-01' - h.last_day) / 7.0 / 52))
+                 > 1e-9 * w.win_back_score_currency), 0::bigint,
+          'win-back score = historic value halved for every 52 weeks since the last order');
+SELECT is((SELECT count(*) FROM (SELECT win_back_rank, row_number() OVER (ORDER BY win_back_rank) AS n,
+                                        lag(win_back_score_currency) OVER (ORDER BY win_back_rank) AS before, win_back_score_currency AS score
+                                 FROM cxkpi.win_back_list) q
+           WHERE win_back_rank <> n OR before < score), 0::bigint, 'the win-back list is ranked by that score');
+SELECT is((SELECT count(*) FROM cxkpi.customer_value WHERE gone IS DISTINCT FROM (p_alive < 0.1)), 0::bigint,
+          'customer_value.gone is P(alive) < gone_p_alive');
+-- The ranking the demo used to have (high 13-week churn risk, 3 orders or more, by historic value
+-- x churn probability) put gone customers first: 9 of its top ten; the watch list has none.
+SELECT is((SELECT count(*) FILTER (WHERE gone)::text || ' gone, ' || count(*) FILTER (WHERE customer_id IN (SELECT customer_id FROM cxkpi.churn_watch_list))
+                  || ' on the watch list, ' || count(*) FILTER (WHERE customer_id IN (SELECT customer_id FROM cxkpi.win_back_list)) || ' on the win-back list'
+           FROM (SELECT customer_id, gone FROM cxkpi.customer_value WHERE churn_risk_13w = 'high' AND purchases >= 3
+                 ORDER BY historic_value_currency * churn_probability_13w DESC LIMIT 10) q),
+          '9 gone, 1 on the watch list, 9 on the win-back list', 'the old ranking''s top ten: 9 gone customers, which the watch list leaves out');
+UPDATE cxkpi.settings SET value = '0.5' WHERE key = 'gone_p_alive';
+SELECT is((SELECT (min(p_alive) >= 0.5)::text || ' ' || (count(*) = (SELECT count(*) FROM by_hand WHERE p_alive >= 0.5 AND clv_if_alive * (1 - p_alive) > 0))::text
+           FROM cxkpi.churn_watch_list), 'true true', 'gone_p_alive 0.5: the lists follow at once, without a refresh');
+SELECT throws_ok($$UPDATE cxkpi.settings SET value = '1' WHERE key = 'gone_p_alive'$$, '22023', NULL, 'gone_p_alive 1 is refused');
+SELECT throws_ok($$UPDATE cxkpi.settings SET value = '-0.1' WHERE key = 'gone_p_alive'$$, '22023', NULL, 'so is a negative one');
+SELECT is(pg_temp.as_reader('SELECT count(*) > 0 FROM cxkpi.churn_watch_list'), 'true', 'reader reads the watch list');
+SELECT is(pg_temp.as_reader('SELECT count(*) > 0 FROM cxkpi.win_back_list'), 'true', 'and the win-back list');
+SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.customer_scores'), '42501', 'but not the scores matview');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -4,7 +4,7 @@
 -- alerting on; states equal the dashboard's values; privileges.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(74);
+SELECT plan(77);
 
 UPDATE cxkpi.settings SET value = '2026-11-20' WHERE key = 'as_of';
 -- Contributions are applied at commit; inside this test transaction, at the end of each
@@ -47,20 +47,22 @@ SELECT is(pg_temp.level('nps'), 'insufficient data', 'NPS: 99 answers are below 
 SELECT pg_temp.nps(1, 10);
 SELECT is((SELECT round(value::numeric, 6) FROM cxkpi.alert_state WHERE kpi = 'nps' AND breakdown = 'total'),
           35.000000, 'NPS at the edge: (50 - 15) / 100 = 35');
-SELECT is(pg_temp.level('nps'), 'green', 'NPS 35 is not below 35: green');
-SELECT is(pg_temp.alerts('nps'), '', 'no alert from insufficient data to green');
+SELECT is(pg_temp.level('nps'), 'off target', 'NPS 35 is not below 35: no flag, but below the target 50: off target');
+SELECT is(pg_temp.alerts('nps'), '', 'no alert from insufficient data to off target');
 SELECT pg_temp.nps(1, 0);
-SELECT is(pg_temp.alerts('nps'), 'green>red', 'NPS (50 - 16) / 101 = 33.7 < 35: red, one alert');
+SELECT is(pg_temp.alerts('nps'), 'off target>red', 'NPS (50 - 16) / 101 = 33.7 < 35: red, one alert');
 SELECT is((SELECT (threshold, target, sample_size, round(value::numeric, 2))::text FROM cxkpi.alerts WHERE kpi = 'nps' AND breakdown = 'total'),
           '(35,50,101,33.66)', 'the alert carries threshold, target, sample size and value');
 -- 55 promoters, 35 passives, 17 detractors: 100 * 38 / 107 = 35.5, above 35 but inside the
 -- 2-point recovery margin: still red, and no alert.
 SELECT pg_temp.nps(1, 0); SELECT pg_temp.nps(5, 10);
-SELECT is(pg_temp.alerts('nps'), 'green>red', 'NPS 35.5 is inside the recovery margin (35 + 2): no alert');
+SELECT is(pg_temp.alerts('nps'), 'off target>red', 'NPS 35.5 is inside the recovery margin (35 + 2): no alert');
 SELECT pg_temp.nps(2, 10);
 SELECT is(pg_temp.level('nps'), 'red', 'NPS 100 * 40 / 109 = 36.7: still red');
 SELECT pg_temp.nps(2, 10);
-SELECT is(pg_temp.alerts('nps'), 'green>red, red>green', 'NPS 100 * 42 / 111 = 37.8 >= 37: recovery recorded');
+SELECT is(pg_temp.alerts('nps'), 'off target>red, red>off target', 'NPS 100 * 42 / 111 = 37.8 >= 37: recovery recorded, to off target (below 50)');
+SELECT is((SELECT (level, previous_level, threshold, resolved_at IS NOT NULL)::text FROM cxkpi.alerts WHERE kpi = 'nps' AND breakdown = 'total' ORDER BY alert_id DESC LIMIT 1),
+          '("off target",red,35,t)', 'the recovery records level off target, the red threshold it crossed, and is closed at once');
 SELECT is((SELECT count(*) FROM cxkpi.alerts WHERE kpi = 'nps' AND resolved_at IS NULL), 0::bigint,
           'the red alert is resolved by the recovery, and the recovery notice is not open');
 SELECT is((SELECT count(*) FROM cxkpi.alert_state WHERE kpi = 'nps' AND breakdown = 'channel' AND level <> 'insufficient data'),
@@ -70,15 +72,15 @@ SELECT is((SELECT count(*) FROM cxkpi.alert_state WHERE kpi = 'nps' AND breakdow
 SELECT pg_temp.csat(29, 4);
 SELECT is(pg_temp.level('csat'), 'insufficient data', 'CSAT: 29 answers are below the minimum of 30');
 SELECT pg_temp.csat(1, 4);
-SELECT is(pg_temp.level('csat'), 'green', 'CSAT mean 4.0 is not below 4.0');
+SELECT is(pg_temp.level('csat'), 'off target', 'CSAT mean 4.0 is not below 4.0 (off the 4.5 target)');
 SELECT pg_temp.csat(1, 3);
-SELECT is(pg_temp.alerts('csat'), 'green>red', 'CSAT 123 / 31 = 3.97 < 4.0: red');
+SELECT is(pg_temp.alerts('csat'), 'off target>red', 'CSAT 123 / 31 = 3.97 < 4.0: red');
 
 -- Response time: red above 4 hours (tickets, cohort of the creation day).
 SELECT pg_temp.tickets(30, 4, true);
-SELECT is(pg_temp.level('response_time_hours'), 'green', 'response time 4 h exactly is not above 4 h');
+SELECT is(pg_temp.level('response_time_hours'), 'off target', 'response time 4 h exactly is not above 4 h (off the 1 h target)');
 SELECT pg_temp.tickets(1, 5, true);
-SELECT is(pg_temp.alerts('response_time_hours'), 'green>red', 'response time 125 / 31 = 4.03 h > 4 h: red');
+SELECT is(pg_temp.alerts('response_time_hours'), 'off target>red', 'response time 125 / 31 = 4.03 h > 4 h: red');
 SELECT is(pg_temp.level('response_time_hours', 'channel', 'email'), 'red', 'the email channel breaks the threshold too');
 
 -- Resolution rate: yellow below 85 %.  31 resolved tickets so far; 6 unresolved: 31 / 37 = 83.8 %.
@@ -88,32 +90,32 @@ SELECT is(pg_temp.alerts('resolution_rate'), 'green>yellow', 'resolution 31 / 37
 -- UPDATE counts: resolving one ticket gives 32 / 37 = 86.5 %, above 85 + 1 (margin): recovery.
 UPDATE cxkpi.support_tickets SET resolved_at = '2026-11-05 08:00+00', contacts_to_resolve = 2
  WHERE ticket_id = (SELECT min(ticket_id) FROM cxkpi.support_tickets WHERE resolved_at IS NULL);
-SELECT is(pg_temp.alerts('resolution_rate'), 'green>yellow, yellow>green',
-          'an UPDATE that resolves a ticket is counted: 32 / 37 = 86.5 %, recovery');
+SELECT is(pg_temp.alerts('resolution_rate'), 'green>yellow, yellow>off target',
+          'an UPDATE that resolves a ticket is counted: 32 / 37 = 86.5 %, recovery to off target (below 95 %)');
 SELECT is((SELECT (numerator, denominator)::text FROM cxkpi.alert_state WHERE kpi = 'first_contact_resolution_rate' AND breakdown = 'total'),
           '(31,32)', 'first contact resolution counts the update (2 contacts): 31 / 32');
 
 -- Cart abandonment: red above 75 %.
 SELECT pg_temp.carts(25, true); SELECT pg_temp.carts(75, false);
-SELECT is(pg_temp.level('cart_abandonment_rate'), 'green', 'cart abandonment 75 / 100 = 75 % is not above 75 %');
+SELECT is(pg_temp.level('cart_abandonment_rate'), 'off target', 'cart abandonment 75 / 100 = 75 % is not above 75 % (off the 60 % target)');
 SELECT pg_temp.carts(1, false);
-SELECT is(pg_temp.alerts('cart_abandonment_rate'), 'green>red', 'cart abandonment 76 / 101 = 75.2 %: red');
+SELECT is(pg_temp.alerts('cart_abandonment_rate'), 'off target>red', 'cart abandonment 76 / 101 = 75.2 %: red');
 
 -- Conversion: yellow below 2.8 %, minimum 100 visits.  COPY counts.
 SELECT pg_temp.sessions(28, true); SELECT pg_temp.sessions(972, false);
-SELECT is(pg_temp.level('conversion_rate'), 'green', 'conversion 28 / 1000 = 2.8 % is not below 2.8 %');
+SELECT is(pg_temp.level('conversion_rate'), 'off target', 'conversion 28 / 1000 = 2.8 % is not below 2.8 % (off the 4 % target)');
 COPY cxkpi.web_sessions (session_id, started_at, device) FROM STDIN;
 900001	2026-11-09 10:00+00	mobile
 \.
-SELECT is(pg_temp.alerts('conversion_rate'), 'green>yellow', 'a COPYed session: 28 / 1001 = 2.797 %: yellow');
+SELECT is(pg_temp.alerts('conversion_rate'), 'off target>yellow', 'a COPYed session: 28 / 1001 = 2.797 %: yellow');
 SELECT is(pg_temp.level('conversion_rate', 'device', 'mobile'), 'insufficient data', 'one mobile session is below the minimum');
 
 -- Rolled-back statements leave no alert and no state change.
 SAVEPOINT before_burst;
 SELECT pg_temp.carts(500, true);
-SELECT is(pg_temp.alerts('cart_abandonment_rate'), 'green>red, red>green', 'inside the transaction the recovery is recorded');
+SELECT is(pg_temp.alerts('cart_abandonment_rate'), 'off target>red, red>green', 'inside the transaction the recovery is recorded (76 / 601 = 12.6 % meets "<60 %": green)');
 ROLLBACK TO SAVEPOINT before_burst;
-SELECT is(pg_temp.alerts('cart_abandonment_rate'), 'green>red', 'after ROLLBACK the recovery alert is gone');
+SELECT is(pg_temp.alerts('cart_abandonment_rate'), 'off target>red', 'after ROLLBACK the recovery alert is gone');
 SELECT is(pg_temp.level('cart_abandonment_rate'), 'red', 'and the state is red again');
 
 -- A failing statement (constraint violation) leaves nothing either.
@@ -127,7 +129,7 @@ DELETE FROM cxkpi.survey_responses WHERE survey = 'nps' AND score = 10 AND respo
     SELECT response_id FROM cxkpi.survey_responses WHERE survey = 'nps' AND score = 10 ORDER BY response_id LIMIT 10);
 SELECT is((SELECT (sample_size, round(value::numeric, 2))::text FROM cxkpi.alert_state WHERE kpi = 'nps' AND breakdown = 'total'),
           '(101,31.68)', 'after deleting 10 promoters: 101 answers, NPS 100 * (49 - 17) / 101 = 31.7');
-SELECT is(pg_temp.alerts('nps'), 'green>red, red>green, green>red', 'and NPS is red again');
+SELECT is(pg_temp.alerts('nps'), 'off target>red, red>off target, off target>red', 'and NPS is red again');
 
 -- More facts for the comparison with the dashboard below: store traffic and a store order
 -- (conversion 29 / 1201 = 2.4 %: still yellow), app ratings, an observed metric, a resolved
@@ -171,11 +173,11 @@ SELECT nextval('ids'), c, '2026-11-10 10:00+00', 'web_desktop', 1, 50 FROM gener
 CALL cxkpi.refresh_dashboard(false);
 SELECT cmp_ok(cxkpi.check_thresholds(), '>=', 0, 'check_thresholds() runs after a refresh');
 SELECT is((SELECT (round(value::numeric, 2), level)::text FROM cxkpi.alert_state WHERE kpi = 'retention_rate' AND period_start = '2026-11-01'),
-          '(65.00,green)', 'retention 65 / 100 = 65 % is not below 65 %');
+          '(65.00,"off target")', 'retention 65 / 100 = 65 % is not below 65 % (off the 75 % target)');
 DELETE FROM cxkpi.orders WHERE customer_id = 65 AND ordered_at = '2026-11-10 10:00+00';
 CALL cxkpi.refresh_dashboard(false);
 SELECT is(cxkpi.check_thresholds(), 1, 'check_thresholds() raises one alert');
-SELECT is(pg_temp.alerts('retention_rate'), 'green>yellow', 'retention 64 / 100 = 64 %: yellow');
+SELECT is(pg_temp.alerts('retention_rate'), 'off target>yellow', 'retention 64 / 100 = 64 %: yellow');
 SELECT is(cxkpi.check_thresholds(), 0, 'a second check raises nothing');
 
 -- The states equal the dashboard's own values (same formulas, same periods).
@@ -187,6 +189,21 @@ SELECT is((SELECT count(*) FROM cxkpi.alert_state AS s JOIN cxkpi.kpi_values AS 
           'every trigger-driven state equals cxkpi.kpi_values (value and sample size)');
 SELECT cmp_ok((SELECT count(*) FROM cxkpi.alert_state WHERE source = 'trigger' AND sample_size > 0), '>=', 20::bigint,
               'and there are states to compare');
+-- The alert levels and the scorecard use one definition (cxkpi.effective_target, cxkpi.kpi_status):
+-- without hysteresis (recovery margins 0) every state of November has the level that the
+-- scorecard of November shows as its status.
+SAVEPOINT same_levels;
+UPDATE cxkpi.kpi_targets SET recovery_margin = 0;
+UPDATE cxkpi.kpi_targets SET target = 86 WHERE kpi = 'resolution_rate';   -- 32 / 37 = 86.5 %: green
+UPDATE cxkpi.settings SET value = '2026-12-01' WHERE key = 'as_of';
+SELECT is((SELECT string_agg(format('%s %s %s: %s / %s', kpi, breakdown, dimension, s.level, c.status), ', ')
+           FROM cxkpi.alert_state AS s JOIN cxkpi.kpi_scorecard AS c USING (kpi, breakdown, dimension, period_start)
+           WHERE s.level IS DISTINCT FROM c.status), NULL,
+          'every alert state of November has the level the scorecard shows as the status of November');
+SELECT is((SELECT string_agg(DISTINCT s.level, ', ' ORDER BY s.level)
+           FROM cxkpi.alert_state AS s JOIN cxkpi.kpi_scorecard AS c USING (kpi, breakdown, dimension, period_start)),
+          'green, insufficient data, no target, off target, red, yellow', 'compared at every level');
+ROLLBACK TO SAVEPOINT same_levels;
 
 -- The open alerts.
 SELECT is((SELECT string_agg(kpi || ':' || level, ', ' ORDER BY kpi) FROM cxkpi.current_alerts WHERE breakdown = 'total'),
@@ -221,7 +238,7 @@ SELECT is((SELECT (sample_size, level)::text FROM cxkpi.alert_state WHERE kpi = 
           '(0,"insufficient data")', 'TRUNCATE empties the cart states');
 -- (the states cleared by hand in the alerting-off test above started again at the level of
 -- their open alert: no second red alert)
-SELECT is(pg_temp.alerts('cart_abandonment_rate'), 'green>red, red>insufficient data',
+SELECT is(pg_temp.alerts('cart_abandonment_rate'), 'off target>red, red>insufficient data',
           'and records the end of the red level');
 
 -- Privileges: a fact writer loads facts (and alerts are raised) but cannot write alerts.
@@ -247,9 +264,9 @@ RESET ROLE;
 
 -- Edited targets re-evaluate the states at once.
 UPDATE cxkpi.kpi_targets SET red_threshold = 10 WHERE kpi = 'response_time_hours';
-SELECT is(pg_temp.level('response_time_hours'), 'green', 'a higher red threshold for response time turns its state green');
+SELECT is(pg_temp.level('response_time_hours'), 'off target', 'a higher red threshold for response time ends its red level (off the 1 h target)');
 SELECT is((SELECT level || ' ' || previous_level FROM cxkpi.alerts WHERE kpi = 'response_time_hours' AND breakdown = 'total'
-           ORDER BY alert_id DESC LIMIT 1), 'green red', 'and records the recovery');
+           ORDER BY alert_id DESC LIMIT 1), 'off target red', 'and records the recovery');
 
 -- Earlier periods: states are kept, no alert is raised before the last complete period (as_of
 -- is 2026-11-20: November is current, October the last complete month, September earlier).
