@@ -81,6 +81,10 @@ detached_schema() {
                    -- (PostgreSQL 17+ records array types as members; they leave with their element type)
                    AND NOT (d.classid = 'pg_type'::regclass
                             AND EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = d.objid AND t.typcategory = 'A'))
+                   -- (and the row types of tables, which some minor releases record too: they leave with the table)
+                   AND NOT (d.classid = 'pg_type'::regclass
+                            AND EXISTS (SELECT 1 FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid
+                                        WHERE t.oid = d.objid AND c.relkind <> 'c'))
                  ORDER BY 1" > "$work/detach_$copy.sql"
   q -d $copy -f "$work/detach_$copy.sql" >/dev/null
   # Only the extension's schemas and objects: user objects differ by design (the user table).
