@@ -251,7 +251,9 @@ JOIN (VALUES ('points', 1, ''), ('percent', 1, ' %'), ('score', 2, ''), ('curren
 -- The scorecard, the time series and the trend views (long format: one row per KPI).  Every
 -- period view starts with grain, period_start, period_end, time; every view with a KPI column
 -- has the catalogue's section_name, section_order and kpi_order; breakdown and dimension are
--- the filter columns of every view.
+-- the filter columns of every view.  (LEFT JOIN to the catalogue, which has every KPI: the
+-- planner then joins it last, on top of the plan of the cxkpi view, whose filters it still
+-- pushes down; an inner join let it drive the whole plan from the catalogue's 41 rows.)
 -------------------------------------------------------------------------------------------------
 CREATE VIEW cxkpi_bi.kpi_scorecard AS
 SELECT s.grain, s.period_start, s.period_end,
@@ -263,13 +265,13 @@ SELECT s.grain, s.period_start, s.period_end,
        s.meets_target, s.gap_to_target, s.year_ago_period_start, s.year_ago_period_end, s.value_year_ago,
        s.sample_size_year_ago, s.yoy_change, s.yoy_change_pct
 FROM cxkpi.kpi_scorecard AS s
-JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = s.kpi;
+LEFT JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = s.kpi;
 
 CREATE VIEW cxkpi_bi.kpi_timeseries AS
 SELECT t.grain, t.period_start, t.period_end, t."time", t.kpi, c.kpi_name, c.kpi_order, c.unit, t.breakdown, t.dimension, t.metric,
        t.value, t.numerator, t.denominator, t.sample_size, t.ci_lower, t.ci_upper, t.period_complete
 FROM cxkpi.kpi_timeseries AS t
-JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = t.kpi;
+LEFT JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = t.kpi;
 
 CREATE VIEW cxkpi_bi.kpi_trend AS
 SELECT t.grain, t.period_start, t.period_end, t."time", t.section, c.section_name, c.section_order, t.kpi, t.kpi_name,
@@ -280,7 +282,7 @@ SELECT t.grain, t.period_start, t.period_end, t."time", t.section, c.section_nam
        t.status,
        t.meets_target, t.period_complete
 FROM cxkpi.kpi_trend AS t
-JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = t.kpi;
+LEFT JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = t.kpi;
 
 CREATE VIEW cxkpi_bi.kpi_weekly_summary AS
 SELECT 'week'::text AS grain, w.week_start AS period_start, w.week_end AS period_end, w."time", w.section,
@@ -290,7 +292,7 @@ SELECT 'week'::text AS grain, w.week_start AS period_start, w.week_end AS period
        w.status,
        w.period_complete
 FROM cxkpi.kpi_weekly_summary AS w
-JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = w.kpi;
+LEFT JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = w.kpi;
 
 CREATE VIEW cxkpi_bi.kpi_monthly_report AS
 SELECT 'month'::text AS grain, m.month_start AS period_start, m.month_end AS period_end, m."time", m.section,
@@ -300,7 +302,7 @@ SELECT 'month'::text AS grain, m.month_start AS period_start, m.month_end AS per
        m.status,
        m.meets_target, m.period_complete
 FROM cxkpi.kpi_monthly_report AS m
-JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = m.kpi;
+LEFT JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = m.kpi;
 
 CREATE VIEW cxkpi_bi.kpi_quarterly_review AS
 SELECT 'quarter'::text AS grain, q.quarter_start AS period_start, q.quarter_end AS period_end, q."time", q.section,
@@ -310,7 +312,7 @@ SELECT 'quarter'::text AS grain, q.quarter_start AS period_start, q.quarter_end 
        q.status,
        q.meets_target, q.period_complete
 FROM cxkpi.kpi_quarterly_review AS q
-JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = q.kpi;
+LEFT JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = q.kpi;
 
 CREATE VIEW cxkpi_bi.kpi_gap AS
 SELECT (SELECT cxkpi.setting('scorecard_grain')) AS grain, g.period_start, g.period_end,
@@ -320,7 +322,7 @@ SELECT (SELECT cxkpi.setting('scorecard_grain')) AS grain, g.period_start, g.per
        g.status,
        g.sample_size
 FROM cxkpi.kpi_gap AS g
-JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = g.kpi;
+LEFT JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = g.kpi;
 
 -------------------------------------------------------------------------------------------------
 -- One view per dashboard section (wide format): the key columns, then the section's measures.
@@ -358,7 +360,7 @@ SELECT v.grain, v.period_start, v.period_end, v."time", v.section, c.section_nam
        v.kpi_name, c.kpi_order, v.unit, v.breakdown, v.dimension, v.value, v.weighted_value_total, v.weight_total,
        v.observations, v.ci_lower, v.ci_upper
 FROM cxkpi.kpi_digital_operations AS v
-JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = v.kpi;
+LEFT JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = v.kpi;
 
 CREATE VIEW cxkpi_bi.kpi_returns AS
 SELECT v.grain, v.period_start, v.period_end, v."time", v.breakdown, v.dimension,
@@ -388,7 +390,7 @@ SELECT a.grain, a.period_start, a.period_end,
        a.level, a.previous_level, a.value, a.threshold, a.target, a.sample_size, a.current_value,
        a.current_sample_size, a.alert_id, a.raised_at, a.acknowledged_at, a.acknowledged
 FROM cxkpi.current_alerts AS a
-JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = a.kpi;
+LEFT JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = a.kpi;
 
 CREATE VIEW cxkpi_bi.customer_value AS
 SELECT v.as_of, v.customer_id, v.acquisition_channel, v.first_purchase, v.last_purchase, v.purchases,
