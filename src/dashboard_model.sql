@@ -93,7 +93,10 @@ CREATE TABLE cxkpi.kpi_definitions (
     value_min   double precision,
     value_max   double precision,
     is_default  boolean NOT NULL DEFAULT false,
-    CONSTRAINT kpi_definitions_range CHECK (value_min IS NULL OR value_max IS NULL OR value_min < value_max)
+    CONSTRAINT kpi_definitions_range CHECK (value_min IS NULL OR value_max IS NULL OR value_min < value_max),
+    -- 1.1, display for BI tools (cxkpi_bi.kpi_catalog; the built-in KPIs' values are set in src/bi.sql)
+    sort_order  integer,
+    decimals    smallint CONSTRAINT kpi_definitions_decimals CHECK (decimals BETWEEN 0 AND 6)
 );
 COMMENT ON TABLE cxkpi.kpi_definitions IS
     'KPI catalogue: one row per KPI key. Built-in KPIs are computed by the rollups; KPIs with source metric_observations are read from cxkpi.metric_observations (add your own with INSERT).';
@@ -152,7 +155,10 @@ BEGIN
         IF TG_TABLE_NAME = 'kpi_definitions' THEN
             UPDATE cxkpi.kpi_definitions SET name = NEW.name, section = NEW.section, unit = NEW.unit,
                    direction = NEW.direction, formula = NEW.formula, source = NEW.source,
-                   value_min = NEW.value_min, value_max = NEW.value_max, is_default = false
+                   value_min = NEW.value_min, value_max = NEW.value_max,
+                   -- (1.1 columns: a row dumped by 1.0 has none, and keeps the built-in display)
+                   sort_order = coalesce(NEW.sort_order, kpi_definitions.sort_order),
+                   decimals = coalesce(NEW.decimals, kpi_definitions.decimals), is_default = false
              WHERE kpi = NEW.kpi AND is_default;
         ELSIF TG_TABLE_NAME = 'kpi_targets' THEN
             UPDATE cxkpi.kpi_targets SET target = NEW.target, red_threshold = NEW.red_threshold,
@@ -342,10 +348,13 @@ CREATE FUNCTION cxkpi.setting(key text) RETURNS text
     AS $$ SELECT s.value FROM cxkpi.settings AS s WHERE s.key = setting.key $$;
 COMMENT ON FUNCTION cxkpi.setting(text) IS 'The value of a cxkpi.settings key (NULL if unknown).';
 
+-- Functions that the reader views call run with the reader's rights, and a BI login has no USAGE
+-- on schema cxkpi (docs/bi.md#privileges): their bodies must not look names up in cxkpi when they
+-- run.  A SQL-standard body (RETURN ...) is parsed once, here, and still inlined.
 CREATE FUNCTION cxkpi.as_of() RETURNS date
     LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT coalesce(nullif(cxkpi.setting('as_of'), '')::date,
-                          (now() AT TIME ZONE cxkpi.setting('time_zone'))::date) $$;
+    RETURN coalesce(nullif(cxkpi.setting('as_of'), '')::date,
+                    (now() AT TIME ZONE cxkpi.setting('time_zone'))::date);
 COMMENT ON FUNCTION cxkpi.as_of() IS
     'Reference date of the scorecard: setting as_of, or current_date when it is empty.';
 
@@ -378,7 +387,11 @@ BEGIN
         RAISE EXCEPTION 'date % is not finite', d USING ERRCODE = 'datetime_field_overflow';
     END IF;
     period_start := date_trunc(grain, d::timestamp)::date;
-    period_end := (period_start + cxkpi.grain_interval(grain))::date - 1;
+    -- not cxkpi.grain_interval(): the reader views call this function, and a plpgsql body looks
+    -- names up with the caller's rights (docs/bi.md#privileges)
+    period_end := (period_start + CASE grain WHEN 'day' THEN interval '1 day' WHEN 'week' THEN interval '7 days'
+                                             WHEN 'month' THEN interval '1 month' WHEN 'quarter' THEN interval '3 months'
+                                             ELSE interval '1 year' END)::date - 1;
 END $$;
 COMMENT ON FUNCTION cxkpi.period_bounds(text, date) IS
     'First and last day of the day / ISO week / month / quarter / year containing a date.';
@@ -627,7 +640,11 @@ CREATE TABLE cxkpi.survey_responses (
         score BETWEEN CASE survey WHEN 'nps' THEN 0 ELSE 1 END AND scale)
 );
 COMMENT ON TABLE cxkpi.survey_responses IS
-    'One row per survey answer: survey nps (0-10), csat (1-scale; scale 2 = no/yes) or ces (CES 2.0, 1-5 or 1-7, higher is easier), touchpoint channel and comment.';
+    'One row per answer of three different surveys: nps (0-10), csat (1-scale; scale 2 = no/yes) and ces (CES 2.0, 1-5 or 1-7, higher is easier), with touchpoint channel and comment. Never aggregate score over the whole table: read cxkpi.nps_responses, cxkpi.csat_responses or cxkpi.ces_responses (or filter on survey).';
+COMMENT ON COLUMN cxkpi.survey_responses.survey IS 'Which survey the answer belongs to: nps, csat or ces. Scores of different surveys do not mix.';
+COMMENT ON COLUMN cxkpi.survey_responses.score IS
+    'Answer on the scale of its survey (nps 0-10, csat and ces 1-scale). Filter on survey before aggregating, or read cxkpi.nps_responses, cxkpi.csat_responses, cxkpi.ces_responses: nps(score) over every row mixes CSAT and CES answers into the NPS.';
+COMMENT ON COLUMN cxkpi.survey_responses.scale IS 'Highest point of the answer scale: 10 for nps; 2 (no/yes), 3, 5, 7 or 10 for csat; 5 or 7 for ces.';
 
 CREATE TABLE cxkpi.web_sessions (
     session_id       bigint PRIMARY KEY,

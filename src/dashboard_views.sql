@@ -4,10 +4,12 @@
 
 -- The first day of the previous period and of the same period a year earlier (52 weeks earlier
 -- for days and weeks, so that weekdays line up).
+-- (A SQL-standard body, parsed here: the reader views call it with the rights of a BI login,
+-- which has no USAGE on schema cxkpi; docs/bi.md#privileges.)
 CREATE FUNCTION cxkpi.previous_period_start(grain text, period_start date) RETURNS date
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$ SELECT CASE grain WHEN 'day' THEN period_start - 1 WHEN 'week' THEN period_start - 7
-                 ELSE (period_start - cxkpi.grain_interval(grain))::date END $$;
+    RETURN CASE grain WHEN 'day' THEN period_start - 1 WHEN 'week' THEN period_start - 7
+                ELSE (period_start - cxkpi.grain_interval(grain))::date END;
 COMMENT ON FUNCTION cxkpi.previous_period_start(text, date) IS
     'First day of the period before the one starting on period_start, at the same grain.';
 CREATE FUNCTION cxkpi.year_ago_period_start(grain text, period_start date) RETURNS date
@@ -407,17 +409,20 @@ END $$;
 -------------------------------------------------------------------------------------------------
 -- The read-only role for BI tools: the BI views and nothing else (no raw table, no rollup
 -- matview, no config table, no write).  The views show names, units, targets and thresholds.
+-- Since 1.1 BI logins read schema cxkpi_bi (src/bi.sql, docs/bi.md): the role has no USAGE on
+-- schema cxkpi, so a BI tool's schema browser does not list what it cannot open.  The grants on
+-- the cxkpi views are kept: GRANT USAGE ON SCHEMA cxkpi to a login gives it the 1.0 names back.
+-- Role settings are not inherited by members, so the role has none (cxkpi.prepare_bi_login sets
+-- them on each login).
 -------------------------------------------------------------------------------------------------
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cxkpi_reader') THEN
         CREATE ROLE cxkpi_reader NOLOGIN;
-        ALTER ROLE cxkpi_reader SET statement_timeout = '60s';
-        ALTER ROLE cxkpi_reader SET search_path = cxkpi, public;
-        COMMENT ON ROLE cxkpi_reader IS 'Read-only access to the cxkpi dashboard views (grant it to BI login roles).';
+        COMMENT ON ROLE cxkpi_reader IS
+            'Read-only access to the cxkpi_bi views. Make BI logins with CALL cxkpi.create_bi_login(name, password) or cxkpi.prepare_bi_login(name): role settings are not inherited from this role.';
     END IF;
 END $$;
-GRANT USAGE ON SCHEMA cxkpi TO cxkpi_reader;
 GRANT SELECT ON cxkpi.kpi_scorecard, cxkpi.kpi_timeseries, cxkpi.kpi_trend, cxkpi.kpi_satisfaction,
     cxkpi.kpi_purchase_experience, cxkpi.kpi_service_quality, cxkpi.kpi_loyalty_retention,
     cxkpi.kpi_digital_operations, cxkpi.kpi_returns, cxkpi.kpi_customer_value, cxkpi.kpi_weekly_summary,

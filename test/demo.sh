@@ -29,15 +29,18 @@ colorize() {
 }
 psql -X -v ON_ERROR_STOP=1 -P pager=off -v scale="$scale" -d "$db" -f test/demo.sql | colorize
 
-# A login role for BI tools, member of the read-only cxkpi_reader role.
+# A login role for BI tools, made the documented way (docs/bi.md#a-bi-login): member of the
+# read-only cxkpi_reader role, with search_path cxkpi_bi and a statement timeout on the login.
 bi_password=${DEMO_BI_PASSWORD:-cxkpi-demo}
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v pw="$bi_password" <<'SQL'
 SET client_min_messages = warning;
 SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cxkpi_bi') AS create_bi \gset
 \if :create_bi
-CREATE ROLE cxkpi_bi LOGIN IN ROLE cxkpi_reader;
-\endif
+CALL cxkpi.create_bi_login('cxkpi_bi', :'pw');
+\else
 ALTER ROLE cxkpi_bi PASSWORD :'pw';
+CALL cxkpi.prepare_bi_login('cxkpi_bi');
+\endif
 SQL
 
 port=$(psql -X -At -d "$db" -c "SHOW port")
@@ -47,7 +50,8 @@ Demo ready in $(( $(date +%s) - start )) s.  Connect with psql:
     psql -h ${PGHOST:-localhost} -p $port -U ${PGUSER:-postgres} $db
     SELECT * FROM cxkpi.kpi_scorecard;        -- then kpi_timeseries, kpi_monthly_report, kpi_returns ...
 or with a BI tool (Metabase, Grafana, Superset, Power BI): PostgreSQL, host localhost, port $port,
-database $db, user cxkpi_bi, password $bi_password (read-only: role cxkpi_reader, schema cxkpi).
+database $db, user cxkpi_bi, password $bi_password (read-only: role cxkpi_reader, schema cxkpi_bi;
+docs/bi.md for each tool).
 INFO
 if [ -n "${DEMO_TEMPORARY:-}" ]; then
   cat <<INFO

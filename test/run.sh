@@ -46,7 +46,7 @@ fi
 run_here() {
   local packages=(make gcc postgresql-$here postgresql-common postgresql-server-dev-$here
                   postgresql-$here-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-$here-cron
-                  libgsl-dev libroaring-dev)
+                  libgsl-dev libroaring-dev default-jdk-headless libpostgresql-jdbc-java)
   local missing=() p
   for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
