@@ -849,7 +849,7 @@ SELECT s.grain, s.period_start, s.period_end,
        s.section, c.section_name, c.section_order, s.kpi, s.kpi_name, c.kpi_order, s.unit, s.direction,
        s.breakdown, s.dimension, s.value, s.numerator, s.denominator, s.sample_size, s.ci_lower, s.ci_upper,
        s.target, s.red_threshold, s.yellow_threshold, s.min_sample_size,
-       s.status,
+       s.status, s.flag, s.status_rank,
        s.meets_target, s.gap_to_target, s.year_ago_period_start, s.year_ago_period_end, s.value_year_ago,
        s.sample_size_year_ago, s.yoy_change, s.yoy_change_pct
 FROM cxkpi.kpi_scorecard AS s
@@ -867,7 +867,7 @@ SELECT t.grain, t.period_start, t.period_end, t."time", t.section, c.section_nam
        t.sample_size, t.ci_lower, t.ci_upper, t.previous_value, t.change_vs_previous, t.year_ago_period_start,
        t.year_ago_period_end, t.value_year_ago, t.sample_size_year_ago, t.yoy_change, t.yoy_change_pct,
        t.target, t.red_threshold, t.yellow_threshold, t.min_sample_size,
-       t.status,
+       t.status, t.flag, t.status_rank,
        t.meets_target, t.period_complete
 FROM cxkpi.kpi_trend AS t
 LEFT JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = t.kpi;
@@ -877,7 +877,7 @@ SELECT 'week'::text AS grain, w.week_start AS period_start, w.week_end AS period
        c.section_name, c.section_order, w.kpi, w.kpi_name, c.kpi_order, w.unit, w.breakdown, w.dimension, w.value,
        w.numerator, w.denominator, w.sample_size, w.previous_week_value, w.change_vs_previous_week,
        w.value_year_ago, w.yoy_change, w.target,
-       w.status,
+       w.status, w.flag, w.status_rank,
        w.period_complete
 FROM cxkpi.kpi_weekly_summary AS w
 LEFT JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = w.kpi;
@@ -887,7 +887,7 @@ SELECT 'month'::text AS grain, m.month_start AS period_start, m.month_end AS per
        c.section_name, c.section_order, m.kpi, m.kpi_name, c.kpi_order, m.unit, m.breakdown, m.dimension, m.value,
        m.numerator, m.denominator, m.sample_size, m.ci_lower, m.ci_upper, m.previous_month_value,
        m.change_vs_previous_month, m.value_year_ago, m.yoy_change, m.yoy_change_pct, m.target,
-       m.status,
+       m.status, m.flag, m.status_rank,
        m.meets_target, m.period_complete
 FROM cxkpi.kpi_monthly_report AS m
 LEFT JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = m.kpi;
@@ -897,7 +897,7 @@ SELECT 'quarter'::text AS grain, q.quarter_start AS period_start, q.quarter_end 
        c.section_name, c.section_order, q.kpi, q.kpi_name, c.kpi_order, q.unit, q.breakdown, q.dimension, q.value,
        q.numerator, q.denominator, q.sample_size, q.ci_lower, q.ci_upper, q.previous_quarter_value,
        q.change_vs_previous_quarter, q.value_year_ago, q.yoy_change, q.yoy_change_pct, q.target,
-       q.status,
+       q.status, q.flag, q.status_rank,
        q.meets_target, q.period_complete
 FROM cxkpi.kpi_quarterly_review AS q
 LEFT JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = q.kpi;
@@ -907,7 +907,7 @@ SELECT (SELECT cxkpi.setting('scorecard_grain')) AS grain, g.period_start, g.per
        g.period_start::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) AS "time",
        g.section, c.section_name, c.section_order, g.kpi, g.kpi_name, c.kpi_order, g.unit, g.direction,
        g.breakdown, g.dimension, g.value, g.target, g.gap, g.gap_pct, g.shortfall, g.meets_target,
-       g.status,
+       g.status, g.flag, g.status_rank,
        g.sample_size
 FROM cxkpi.kpi_gap AS g
 LEFT JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = g.kpi;
@@ -983,8 +983,22 @@ LEFT JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = a.kpi;
 CREATE VIEW cxkpi_bi.customer_value AS
 SELECT v.as_of, v.customer_id, v.acquisition_channel, v.first_purchase, v.last_purchase, v.purchases,
        v.historic_value_currency, v.repeat_purchase_days, v.recency_weeks, v.age_weeks, v.avg_repeat_value_currency,
-       v.p_alive, v.expected_purchases_52w, v.churn_probability_13w, v.churn_risk_13w, v.clv_52w_currency
+       v.p_alive, v.expected_purchases_52w, v.churn_probability_13w, v.churn_risk_13w, v.clv_52w_currency,
+       v.clv_if_alive_52w_currency, v.value_at_stake_52w_currency, v.weeks_since_last_purchase, v.gone
 FROM cxkpi.customer_value AS v;
+
+CREATE VIEW cxkpi_bi.churn_watch_list AS
+SELECT w.as_of, w.watch_rank, w.customer_id, w.acquisition_channel, w.loyalty_tier, w.purchases,
+       w.historic_value_currency, w.first_purchase, w.last_purchase, w.weeks_since_last_purchase, w.p_alive,
+       w.churn_probability_13w, w.churn_risk_13w, w.clv_52w_currency, w.clv_if_alive_52w_currency,
+       w.value_at_stake_52w_currency
+FROM cxkpi.churn_watch_list AS w;
+
+CREATE VIEW cxkpi_bi.win_back_list AS
+SELECT w.as_of, w.win_back_rank, w.customer_id, w.acquisition_channel, w.loyalty_tier, w.purchases,
+       w.historic_value_currency, w.first_purchase, w.last_purchase, w.weeks_since_last_purchase, w.p_alive,
+       w.win_back_score_currency
+FROM cxkpi.win_back_list AS w;
 
 -------------------------------------------------------------------------------------------------
 -- Comments.  Every view has its own; a column gets, in this order, the text below (key and
@@ -1025,7 +1039,11 @@ COMMENT ON VIEW cxkpi_bi.kpi_customer_value IS
 COMMENT ON VIEW cxkpi_bi.current_alerts IS
     'Open red and yellow alerts of the current alert period and the one before it, with the current value.';
 COMMENT ON VIEW cxkpi_bi.customer_value IS
-    'Per customer, as of the last refresh: RFM in weeks, historic value, P(alive), expected purchases and discounted CLV over 52 weeks, probability and risk band of no purchase in 13 weeks (BG/NBD + Gamma-Gamma).';
+    'Per customer, as of the last refresh: RFM in weeks, historic value, P(alive), expected purchases, discounted CLV, CLV if still alive and value at stake over 52 weeks, probability and risk band of no purchase in 13 weeks, and whether the model considers the customer gone (BG/NBD + Gamma-Gamma).';
+COMMENT ON VIEW cxkpi_bi.churn_watch_list IS
+    'Customers still worth saving, ranked by the value at stake over 52 weeks (CLV if kept minus the CLV the model expects now); customers the model considers gone are on cxkpi_bi.win_back_list instead. As of the last refresh.';
+COMMENT ON VIEW cxkpi_bi.win_back_list IS
+    'Customers the model considers gone (P(alive) below the setting gone_p_alive), for win-back campaigns, ranked by historic value halved for every 52 weeks since the last order. As of the last refresh.';
 
 DO $$
 DECLARE
