@@ -35,8 +35,8 @@ COMMENT ON FUNCTION cxkpi.invalid_direction(text) IS 'Internal: raises 22023 for
 CREATE OR REPLACE FUNCTION cxkpi.kpi_status(direction text, value double precision, sample_size bigint,
                                  target double precision, red_threshold double precision,
                                  yellow_threshold double precision, min_sample_size bigint DEFAULT 1)
-    RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE
+    RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE
         WHEN direction IS DISTINCT FROM 'higher_is_better' AND direction IS DISTINCT FROM 'lower_is_better'
             THEN cxkpi.invalid_direction(direction)
         WHEN red_threshold IS NULL AND yellow_threshold IS NULL AND target IS NULL THEN 'no target'
@@ -48,16 +48,16 @@ CREATE OR REPLACE FUNCTION cxkpi.kpi_status(direction text, value double precisi
         WHEN direction = 'lower_is_better' AND value > yellow_threshold THEN 'yellow'
         WHEN NOT cxkpi.meets_target(direction, value, target) THEN 'off target'
         ELSE 'green'
-    END $$;
+    END;
 COMMENT ON FUNCTION cxkpi.kpi_status(text, double precision, bigint, double precision, double precision, double precision, bigint) IS
     'Status of a KPI value: red / yellow (seed 000''s action triggers, strict: NPS 35 is not below 35), off target (no trigger, target missed), green (no trigger, target met or none), insufficient data or no target.';
 CREATE FUNCTION cxkpi.kpi_flag(status text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT CASE status WHEN 'red' THEN 'red' WHEN 'yellow' THEN 'yellow' END $$;
+    RETURN CASE status WHEN 'red' THEN 'red' WHEN 'yellow' THEN 'yellow' END;
 COMMENT ON FUNCTION cxkpi.kpi_flag(text) IS
     'The action flag of a status (cxkpi.kpi_status): red or yellow, NULL otherwise.';
 CREATE FUNCTION cxkpi.status_rank(status text) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT CASE status WHEN 'red' THEN 1::bigint WHEN 'yellow' THEN 2::bigint WHEN 'off target' THEN 3::bigint
-                             WHEN 'green' THEN 4::bigint END $$;
+    RETURN CASE status WHEN 'red' THEN 1::bigint WHEN 'yellow' THEN 2::bigint WHEN 'off target' THEN 3::bigint
+                             WHEN 'green' THEN 4::bigint END;
 COMMENT ON FUNCTION cxkpi.status_rank(text) IS
     'Rank of a status, worst first: red 1, yellow 2, off target 3, green 4; NULL for insufficient data, no target or anything else.';
 CREATE FUNCTION cxkpi.enabled_targets() RETURNS SETOF cxkpi.kpi_targets
@@ -67,7 +67,8 @@ COMMENT ON FUNCTION cxkpi.enabled_targets() IS 'Internal: the enabled rows of cx
 CREATE FUNCTION cxkpi.effective_target(kpi text, dimension text, period_start date)
     RETURNS TABLE (target double precision, red_threshold double precision, yellow_threshold double precision,
                    min_sample_size bigint, recovery_margin double precision)
-    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
     SELECT coalesce(d.target, o.target), coalesce(d.red_threshold, o.red_threshold),
            coalesce(d.yellow_threshold, o.yellow_threshold), coalesce(d.min_sample_size, o.min_sample_size, 30),
            coalesce(d.recovery_margin, o.recovery_margin, 0)
@@ -80,7 +81,8 @@ CREATE FUNCTION cxkpi.effective_target(kpi text, dimension text, period_start da
         SELECT kt.* FROM cxkpi.enabled_targets() AS kt
         WHERE kt.kpi = $1 AND kt.dimension = '' AND kt.valid_from <= $3
         ORDER BY kt.valid_from DESC LIMIT 1) AS o ON true
-    WHERE d.kpi IS NOT NULL OR o.kpi IS NOT NULL $$;
+    WHERE d.kpi IS NOT NULL OR o.kpi IS NOT NULL;
+END;
 COMMENT ON FUNCTION cxkpi.effective_target(text, text, date) IS
     'Target, thresholds, minimum sample and recovery margin of a KPI for a dimension value and period start: each from the dimension''s row of cxkpi.kpi_targets when it sets it, else from the overall row (latest enabled valid_from on or before the day).';
 
@@ -1188,3 +1190,13 @@ BEGIN
 END $$;
 COMMENT ON PROCEDURE cxkpi.create_bi_login(text, text, text) IS
     'Creates a login role for a BI tool and prepares it (cxkpi.prepare_bi_login): member of cxkpi_reader, search_path cxkpi_bi and statement_timeout in this database. Runs with the caller''s rights.';
+
+-------------------------------------------------------------------------------------------------
+-- BI logins read the views without USAGE on schema cxkpi: the SQL functions the views inline
+-- have SQL-standard bodies (RETURN / BEGIN ATOMIC), bound when they are created, so that no name
+-- is looked up in cxkpi as the reader.
+-------------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION cxkpi.meets_target(direction text, value double precision, target double precision)
+    RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE direction WHEN 'higher_is_better' THEN value >= target
+                                WHEN 'lower_is_better' THEN value < target END;

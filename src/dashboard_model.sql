@@ -400,8 +400,8 @@ COMMENT ON FUNCTION cxkpi.period_bounds(text, date) IS
 -- lower is better (seed 000 writes lower-is-better targets as "<60%", "<1 hour").
 CREATE FUNCTION cxkpi.meets_target(direction text, value double precision, target double precision)
     RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT CASE direction WHEN 'higher_is_better' THEN value >= target
-                                WHEN 'lower_is_better' THEN value < target END $$;
+    RETURN CASE direction WHEN 'higher_is_better' THEN value >= target
+                                WHEN 'lower_is_better' THEN value < target END;
 COMMENT ON FUNCTION cxkpi.meets_target(text, double precision, double precision) IS
     'True when a value meets its target (>= target if higher is better, < target if lower is better).';
 
@@ -429,8 +429,8 @@ COMMENT ON FUNCTION cxkpi.invalid_direction(text) IS 'Internal: raises 22023 for
 CREATE FUNCTION cxkpi.kpi_status(direction text, value double precision, sample_size bigint,
                                  target double precision, red_threshold double precision,
                                  yellow_threshold double precision, min_sample_size bigint DEFAULT 1)
-    RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE
+    RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE
         WHEN direction IS DISTINCT FROM 'higher_is_better' AND direction IS DISTINCT FROM 'lower_is_better'
             THEN cxkpi.invalid_direction(direction)
         WHEN red_threshold IS NULL AND yellow_threshold IS NULL AND target IS NULL THEN 'no target'
@@ -442,21 +442,21 @@ CREATE FUNCTION cxkpi.kpi_status(direction text, value double precision, sample_
         WHEN direction = 'lower_is_better' AND value > yellow_threshold THEN 'yellow'
         WHEN NOT cxkpi.meets_target(direction, value, target) THEN 'off target'
         ELSE 'green'
-    END $$;
+    END;
 COMMENT ON FUNCTION cxkpi.kpi_status(text, double precision, bigint, double precision, double precision, double precision, bigint) IS
     'Status of a KPI value: red / yellow (seed 000''s action triggers, strict: NPS 35 is not below 35), off target (no trigger, target missed), green (no trigger, target met or none), insufficient data or no target.';
 
 -- Seed 000's action flag of a status: 'red' or 'yellow', NULL for every other status.
 CREATE FUNCTION cxkpi.kpi_flag(status text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT CASE status WHEN 'red' THEN 'red' WHEN 'yellow' THEN 'yellow' END $$;
+    RETURN CASE status WHEN 'red' THEN 'red' WHEN 'yellow' THEN 'yellow' END;
 COMMENT ON FUNCTION cxkpi.kpi_flag(text) IS
     'The action flag of a status (cxkpi.kpi_status): red or yellow, NULL otherwise.';
 
 -- A numeric rank of a status for BI tools (colour scales, sorting worst first): red 1, yellow 2,
 -- off target 3, green 4; NULL for insufficient data and no target (nothing to rank).
 CREATE FUNCTION cxkpi.status_rank(status text) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT CASE status WHEN 'red' THEN 1::bigint WHEN 'yellow' THEN 2::bigint WHEN 'off target' THEN 3::bigint
-                             WHEN 'green' THEN 4::bigint END $$;
+    RETURN CASE status WHEN 'red' THEN 1::bigint WHEN 'yellow' THEN 2::bigint WHEN 'off target' THEN 3::bigint
+                             WHEN 'green' THEN 4::bigint END;
 COMMENT ON FUNCTION cxkpi.status_rank(text) IS
     'Rank of a status, worst first: red 1, yellow 2, off target 3, green 4; NULL for insufficient data, no target or anything else.';
 
@@ -478,7 +478,8 @@ COMMENT ON FUNCTION cxkpi.enabled_targets() IS 'Internal: the enabled rows of cx
 CREATE FUNCTION cxkpi.effective_target(kpi text, dimension text, period_start date)
     RETURNS TABLE (target double precision, red_threshold double precision, yellow_threshold double precision,
                    min_sample_size bigint, recovery_margin double precision)
-    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
     SELECT coalesce(d.target, o.target), coalesce(d.red_threshold, o.red_threshold),
            coalesce(d.yellow_threshold, o.yellow_threshold), coalesce(d.min_sample_size, o.min_sample_size, 30),
            coalesce(d.recovery_margin, o.recovery_margin, 0)
@@ -491,7 +492,8 @@ CREATE FUNCTION cxkpi.effective_target(kpi text, dimension text, period_start da
         SELECT kt.* FROM cxkpi.enabled_targets() AS kt
         WHERE kt.kpi = $1 AND kt.dimension = '' AND kt.valid_from <= $3
         ORDER BY kt.valid_from DESC LIMIT 1) AS o ON true
-    WHERE d.kpi IS NOT NULL OR o.kpi IS NOT NULL $$;
+    WHERE d.kpi IS NOT NULL OR o.kpi IS NOT NULL;
+END;
 COMMENT ON FUNCTION cxkpi.effective_target(text, text, date) IS
     'Target, thresholds, minimum sample and recovery margin of a KPI for a dimension value and period start: each from the dimension''s row of cxkpi.kpi_targets when it sets it, else from the overall row (latest enabled valid_from on or before the day).';
 

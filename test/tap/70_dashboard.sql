@@ -562,8 +562,8 @@ SELECT is((SELECT (min(p_alive) >= 0.5)::text || ' ' || (count(*) = (SELECT coun
            FROM cxkpi.churn_watch_list), 'true true', 'gone_p_alive 0.5: the lists follow at once, without a refresh');
 SELECT throws_ok($$UPDATE cxkpi.settings SET value = '1' WHERE key = 'gone_p_alive'$$, '22023', NULL, 'gone_p_alive 1 is refused');
 SELECT throws_ok($$UPDATE cxkpi.settings SET value = '-0.1' WHERE key = 'gone_p_alive'$$, '22023', NULL, 'so is a negative one');
-SELECT is(pg_temp.as_reader('SELECT count(*) > 0 FROM cxkpi.churn_watch_list'), 'true', 'reader reads the watch list');
-SELECT is(pg_temp.as_reader('SELECT count(*) > 0 FROM cxkpi.win_back_list'), 'true', 'and the win-back list');
+SELECT is(pg_temp.as_reader('SELECT count(*) > 0 FROM cxkpi_bi.churn_watch_list'), 'true', 'reader reads the watch list');
+SELECT is(pg_temp.as_reader('SELECT count(*) > 0 FROM cxkpi_bi.win_back_list'), 'true', 'and the win-back list');
 SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.customer_scores'), '42501', 'but not the scores matview');
 
 SELECT * FROM finish();
