@@ -5,7 +5,8 @@
 set -euo pipefail
 db=cxkpi_alerts_notify
 out=$(mktemp /tmp/cxkpi_listen.XXXXXX)
-trap 'rm -f "$out"' EXIT
+committed=$(mktemp -u /tmp/cxkpi_committed.XXXXXX)
+trap 'rm -f "$out" "$committed"' EXIT
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d $db "$@"; }
 psql -X -q -At -v ON_ERROR_STOP=1 -d postgres -c "SET client_min_messages = warning" \
   -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
@@ -15,8 +16,10 @@ q -c "INSERT INTO cxkpi.carts (cart_id, created_at, device, converted_at)
       SELECT g, '2026-11-07 10:00+00', 'app', '2026-11-07 10:05+00' FROM generate_series(1, 30) g"
 
 # The listener: LISTEN, wait while the other session works, then a query so that psql prints the
-# notifications that arrived.
-{ echo "LISTEN cxkpi_alerts;"; echo "SELECT 'listening';"; sleep 3.5; echo "SELECT 'mid';"; sleep 5; echo "SELECT 'done';"; } \
+# notifications that arrived: 'mid' while the writer's transaction is open, 'done' once it has
+# committed (a flag file, not a fixed sleep: on a loaded machine the writer may take longer).
+{ echo "LISTEN cxkpi_alerts;"; echo "SELECT 'listening';"; sleep 3.5; echo "SELECT 'mid';"
+  for _ in $(seq 1 600); do [ -e "$committed" ] && break; sleep 0.1; done; sleep 0.5; echo "SELECT 'done';"; } \
   | psql -X -At -d $db > "$out" 2>&1 &
 listener=$!
 sleep 1.5
@@ -25,6 +28,7 @@ q -c "BEGIN" -c "INSERT INTO cxkpi.carts (cart_id, created_at, device) SELECT 10
 rolled_back=$(q -c "SELECT count(*) FROM cxkpi.alerts")
 q -c "BEGIN" -c "INSERT INTO cxkpi.carts (cart_id, created_at, device) SELECT 100 + g, '2026-11-07 11:00+00', 'app' FROM generate_series(1, 200) g" \
   -c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null
+touch "$committed"
 wait $listener
 
 echo "1..8"
@@ -53,7 +57,8 @@ dump=$(mktemp /tmp/cxkpi_alerts_dump.XXXXXX)
 psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS ${db}_r" -c "CREATE DATABASE ${db}_r"
 pg_dump -Fc -d $db -f "$dump" && pg_restore -d ${db}_r "$dump" 2>&1 | sed 's/^/# /'
 rm -f "$dump"
-states="SELECT string_agg(format('%s %s %s %s %s', kpi, breakdown, dimension, level, sample_size), ';' ORDER BY 1) FROM cxkpi.alert_state"
+# (ordered by the text itself: ORDER BY 1 in an aggregate orders by the constant 1, i.e. not at all)
+states="SELECT string_agg(s, ';' ORDER BY s COLLATE \"C\") FROM (SELECT format('%s %s %s %s %s %s %s', kpi, breakdown, dimension, grain, period_start, level, sample_size) AS s FROM cxkpi.alert_state) AS t"
 hist="SELECT string_agg(format('%s %s %s %s', alert_id, kpi, dimension, level), ';' ORDER BY alert_id) FROM cxkpi.alerts WHERE alert_id <= 2"
 a1=$(q -c "$states"); a2=$(psql -X -q -At -d ${db}_r -c "$states")
 h1=$(q -c "$hist"); h2=$(psql -X -q -At -d ${db}_r -c "$hist")
