@@ -22,7 +22,7 @@ ok() { n=$((n+1)); echo "ok $n - $1"; }
 notok() { n=$((n+1)); failed=1; echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
 
-echo "1..9"
+echo "1..10"
 
 # --- 1. cxkpi 1.0 with data, edited configuration, alerts and stored summaries -------------------
 q -d $old -c "CREATE EXTENSION cxkpi VERSION '1.0'"
@@ -50,6 +50,7 @@ fingerprint() {
 fingerprint $old > "$work/rows_before"
 . test/fixtures/user_database.sh
 q -d $old -c "$summaries" > "$work/summaries_before"
+q -d $old -c "$user_view" > "$work/user_view_before"
 
 # --- 2. ALTER EXTENSION cxkpi UPDATE -------------------------------------------------------------
 if q -d $old -c "ALTER EXTENSION cxkpi UPDATE" && \
@@ -66,6 +67,8 @@ else
 fi
 check "stored summaries of every type read back the same after the update" \
   diff -q "$work/summaries_before" <(q -d $old -c "$summaries")
+check "a user's view on a dashboard view is kept as it was (definition, comments, grant, rows), though the rollups under it are rebuilt" \
+  diff -q "$work/user_view_before" <(q -d $old -c "$user_view")
 
 # --- 3. The schema equals a fresh 1.1 install ----------------------------------------------------
 q -d $fresh -c "CREATE EXTENSION cxkpi"
