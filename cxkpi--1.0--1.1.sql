@@ -416,8 +416,9 @@ BEGIN
           FROM cxs_spell AS sp
           CROSS JOIN LATERAL (
               SELECT j, (sp.customer_id << 20) | (sp.k << 12) | j AS key
-              FROM generate_series(0, least(4000, ceil(sp.rate * (sp.s_end - sp.s_start) * 1.5
-                                                       + 6 * sqrt(sp.rate * (sp.s_end - sp.s_start)) + 8))::integer) AS j) AS x) AS e
+              -- enough draws for the Poisson count of the spell: mean + 4 sd + 6
+              FROM generate_series(0, least(4000, ceil(sp.rate * (sp.s_end - sp.s_start)
+                                                       + 4 * sqrt(sp.rate * (sp.s_end - sp.s_start)) + 6))::integer) AS j) AS x) AS e
     WHERE e.t < e.s_end AND e.t < d_end - e.enrolled_on + 1
       AND NOT (e.k = 0 AND e.j = 0)             -- the enrolment order opens the first spell
     ON CONFLICT DO NOTHING;
