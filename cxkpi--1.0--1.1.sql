@@ -31,31 +31,34 @@ CREATE TABLE cxkpi.loyalty_activity (
 COMMENT ON TABLE cxkpi.loyalty_activity IS
     'One row per loyalty programme activity of a member besides orders: points earned outside an order (earn), a reward redeemed (redeem), a visit of the programme in the app or on the web (visit), other. A member is active at the end of a period with an activity or an order, on or after enrolling, in the loyalty_active_days days up to it.';
 
--- An activity happens on or after the member's enrolment day (days in the time zone of the
--- setting time_zone), also when an enrolment date is changed later.  Statement-level, with the
--- transition table: one join per statement, whatever the size of the load.
+-- An activity cannot precede the member's enrolment day: refused when it is before that day in
+-- every time zone (before its midnight at UTC+14), also when an enrolment date is changed later.
+-- Not in the time zone of the setting time_zone: the check must hold whatever the setting (a
+-- later change of it, a restore that loads the rows before the settings); the dashboard counts
+-- days in time_zone and ignores activity before the enrolment day there.  Statement-level, with
+-- the transition table: one join per statement, whatever the size of the load.
 CREATE FUNCTION cxkpi.loyalty_activity_check() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    tz text := cxkpi.setting('time_zone');
     bad record;
 BEGIN
     IF TG_TABLE_NAME = 'loyalty_activity' THEN
         SELECT n.customer_id, n.active_at, m.enrolled_on INTO bad
         FROM new_rows AS n JOIN cxkpi.loyalty_members AS m USING (customer_id)
-        WHERE (n.active_at AT TIME ZONE tz)::date < m.enrolled_on
+        WHERE n.active_at < (m.enrolled_on::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
         LIMIT 1;
     ELSE
         SELECT a.customer_id, a.active_at, n.enrolled_on INTO bad
         FROM new_rows AS n JOIN cxkpi.loyalty_activity AS a USING (customer_id)
-        WHERE (a.active_at AT TIME ZONE tz)::date < n.enrolled_on
+        WHERE a.active_at < (n.enrolled_on::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
         LIMIT 1;
     END IF;
     IF FOUND THEN
         RAISE EXCEPTION 'loyalty activity of member % is before the enrolment', bad.customer_id
             USING ERRCODE = 'check_violation',
-                  DETAIL = format('active_at %s (%s in time zone %s), enrolled_on %s.', bad.active_at,
-                                  (bad.active_at AT TIME ZONE tz)::date, tz, bad.enrolled_on);
+                  DETAIL = format('active_at %s is before %s in every time zone (enrolled_on %s).',
+                                  bad.active_at AT TIME ZONE 'UTC', bad.enrolled_on, bad.enrolled_on),
+                  HINT = 'Activity counts from the enrolment day on; correct active_at or enrolled_on.';
     END IF;
     RETURN NULL;
 END $$;
