@@ -64,7 +64,7 @@ test:
 # The demo (README's first command): the sample dataset and the dashboard in a throwaway
 # cluster; DEMO_KEEP=1 keeps a Debian cluster "cxkpi_demo" instead (test/demo_keep.sh, root).
 demo:
-	@if [ -n "$(DEMO_KEEP)" ]; then test/demo_keep.sh; else DEMO_TEMPORARY=1 pg_virtualenv -t -v $(PG_MAJOR) test/demo.sh; fi
+	@if [ -n "$(DEMO_KEEP)" ]; then DEMO_PG=$(PG_MAJOR) test/demo_keep.sh; else DEMO_TEMPORARY=1 pg_virtualenv -t -v $(PG_MAJOR) test/demo.sh; fi
 
 BENCH_CLUSTER = pg_virtualenv -t -v $(PG_MAJOR) -o shared_buffers=1GB -o max_parallel_workers_per_gather=2 \
 	  -o work_mem=256MB

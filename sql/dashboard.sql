@@ -1,6 +1,7 @@
 -- The dashboard on the hand-built dataset of test/tap/70_dashboard.sql (where every value is
 -- checked against an independent computation): the scorecard and a month of the timeseries,
 -- here so that installcheck-parallel runs the refresh and the views under forced parallel plans.
+SET client_min_messages = warning;  -- the refresh reports its progress as NOTICEs, with timings
 \i test/fixtures/dashboard_data.sql
 CALL cxkpi.refresh_dashboard();
 

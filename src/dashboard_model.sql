@@ -535,7 +535,57 @@ CREATE TABLE cxkpi.loyalty_members (
     last_active_on date CHECK (last_active_on >= enrolled_on AND isfinite(last_active_on)),
     tier           text NOT NULL DEFAULT 'standard' CHECK (tier <> '')
 );
-COMMENT ON TABLE cxkpi.loyalty_members IS 'Loyalty programme members: enrolment date and the date of the last known activity (earning or redeeming).';
+COMMENT ON TABLE cxkpi.loyalty_members IS
+    'Loyalty programme members: enrolment date, tier, and optionally the date of the last known activity (it counts as an activity on that day only; record every activity in cxkpi.loyalty_activity).';
+
+-- Programme activity of the members besides their orders: what makes a member active in a
+-- period (with their orders on or after enrolling), see docs/data-model.md#loyalty_activity.
+CREATE TABLE cxkpi.loyalty_activity (
+    customer_id bigint NOT NULL REFERENCES cxkpi.loyalty_members,
+    active_at   timestamptz NOT NULL CHECK (isfinite(active_at)),
+    kind        text NOT NULL DEFAULT 'other' CHECK (kind IN ('earn', 'redeem', 'visit', 'other')),
+    PRIMARY KEY (customer_id, active_at, kind)
+);
+COMMENT ON TABLE cxkpi.loyalty_activity IS
+    'One row per loyalty programme activity of a member besides orders: points earned outside an order (earn), a reward redeemed (redeem), a visit of the programme in the app or on the web (visit), other. A member is active at the end of a period with an activity or an order, on or after enrolling, in the loyalty_active_days days up to it.';
+
+-- An activity cannot precede the member's enrolment day: refused when it is before that day in
+-- every time zone (before its midnight at UTC+14), also when an enrolment date is changed later.
+-- Not in the time zone of the setting time_zone: the check must hold whatever the setting (a
+-- later change of it, a restore that loads the rows before the settings); the dashboard counts
+-- days in time_zone and ignores activity before the enrolment day there.  Statement-level, with
+-- the transition table: one join per statement, whatever the size of the load.
+CREATE FUNCTION cxkpi.loyalty_activity_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    bad record;
+BEGIN
+    IF TG_TABLE_NAME = 'loyalty_activity' THEN
+        SELECT n.customer_id, n.active_at, m.enrolled_on INTO bad
+        FROM new_rows AS n JOIN cxkpi.loyalty_members AS m USING (customer_id)
+        WHERE n.active_at < (m.enrolled_on::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
+        LIMIT 1;
+    ELSE
+        SELECT a.customer_id, a.active_at, n.enrolled_on INTO bad
+        FROM new_rows AS n JOIN cxkpi.loyalty_activity AS a USING (customer_id)
+        WHERE a.active_at < (n.enrolled_on::timestamp AT TIME ZONE 'UTC') - interval '14 hours'
+        LIMIT 1;
+    END IF;
+    IF FOUND THEN
+        RAISE EXCEPTION 'loyalty activity of member % is before the enrolment', bad.customer_id
+            USING ERRCODE = 'check_violation',
+                  DETAIL = format('active_at %s is before %s in every time zone (enrolled_on %s).',
+                                  bad.active_at AT TIME ZONE 'UTC', bad.enrolled_on, bad.enrolled_on),
+                  HINT = 'Activity counts from the enrolment day on; correct active_at or enrolled_on.';
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER loyalty_activity_insert_check AFTER INSERT ON cxkpi.loyalty_activity
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.loyalty_activity_check();
+CREATE TRIGGER loyalty_activity_update_check AFTER UPDATE ON cxkpi.loyalty_activity
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.loyalty_activity_check();
+CREATE TRIGGER loyalty_members_activity_check AFTER UPDATE ON cxkpi.loyalty_members
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.loyalty_activity_check();
 
 CREATE TABLE cxkpi.orders (
     order_id    bigint PRIMARY KEY,
@@ -760,3 +810,4 @@ SELECT pg_catalog.pg_extension_config_dump('cxkpi.carts', '');
 SELECT pg_catalog.pg_extension_config_dump('cxkpi.support_tickets', '');
 SELECT pg_catalog.pg_extension_config_dump('cxkpi.app_ratings', '');
 SELECT pg_catalog.pg_extension_config_dump('cxkpi.metric_observations', '');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.loyalty_activity', '');

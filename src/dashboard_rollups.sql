@@ -102,14 +102,21 @@ FROM cxkpi.support_tickets AS t, (SELECT cxkpi.setting('time_zone') AS tz OFFSET
 GROUP BY 1, 2;
 CREATE UNIQUE INDEX daily_tickets_key ON cxkpi.daily_tickets (day, channel);
 
--- Loyalty: enrolments per day, and member activity per day (orders on or after the enrolment
--- day, and the last known activity date) as a daily retention summary.
+-- Loyalty: enrolments per day, and member activity per day as a daily retention summary: the
+-- orders and the programme activities (cxkpi.loyalty_activity) on or after the enrolment day,
+-- and the last known activity date (which counts on its own day only, like any activity).  The
+-- active share of a period is computed from the activity of the days up to its end, so every
+-- period counts what happened in its own window.
 CREATE MATERIALIZED VIEW cxkpi.daily_loyalty AS
 WITH c AS MATERIALIZED (SELECT cxkpi.setting('time_zone') AS tz),
 activity AS (
     SELECT o.customer_id, (o.ordered_at AT TIME ZONE c.tz)::date AS day
     FROM cxkpi.orders AS o JOIN cxkpi.loyalty_members AS m USING (customer_id), c
     WHERE (o.ordered_at AT TIME ZONE c.tz)::date >= m.enrolled_on
+    UNION ALL
+    SELECT a.customer_id, (a.active_at AT TIME ZONE c.tz)::date
+    FROM cxkpi.loyalty_activity AS a JOIN cxkpi.loyalty_members AS m USING (customer_id), c
+    WHERE (a.active_at AT TIME ZONE c.tz)::date >= m.enrolled_on
     UNION ALL
     SELECT customer_id, last_active_on FROM cxkpi.loyalty_members WHERE last_active_on IS NOT NULL),
 days AS (
@@ -242,16 +249,20 @@ tp AS (
            percentile_cont(0.9) WITHIN GROUP (ORDER BY x.h) AS p90_h
     FROM cxkpi.daily_tickets AS d CROSS JOIN LATERAL unnest(d.response_hours) AS x(h) CROSS JOIN g
     GROUP BY g.grain, 2, GROUPING SETS ((d.channel), ())),
-ly AS (
-    SELECT g.grain, date_trunc(g.grain, c.day::timestamp)::date AS period_start, max(c.members)::bigint AS members
-    FROM (SELECT day, sum(enrolled) OVER (ORDER BY day) AS members FROM cxkpi.daily_loyalty) AS c CROSS JOIN g
-    GROUP BY 1, 2),
 -- Member activity of every day, and the data horizon (the last day with an order or a member
 -- activity): the active window of the current, unfinished period ends there.
 lys AS (
-    SELECT @extschema@.rollup(active) AS s,
+    SELECT @extschema@.rollup(active) AS s, min(day) AS first_day,
            greatest(max(day), (SELECT max(day) FROM cxkpi.daily_customer_activity)) AS last_day
     FROM cxkpi.daily_loyalty),
+-- Members enrolled by the end of every period from the first enrolment to the data horizon,
+-- also of periods in which no member enrolled or was active (their active share is then 0).
+ly AS (
+    SELECT g.grain, date_trunc(g.grain, c.day::timestamp)::date AS period_start, max(c.members)::bigint AS members
+    FROM (SELECT d.day::date AS day, sum(coalesce(l.enrolled, 0)) OVER (ORDER BY d.day) AS members
+          FROM lys CROSS JOIN generate_series(lys.first_day, lys.last_day, interval '1 day') AS d(day)
+          LEFT JOIN cxkpi.daily_loyalty AS l ON l.day = d.day::date) AS c CROSS JOIN g
+    GROUP BY 1, 2),
 ar AS (
     SELECT g.grain, date_trunc(g.grain, d.day::timestamp)::date AS period_start,
            CASE WHEN grouping(d.app_store) = 0 THEN 'app_store' ELSE 'total' END AS breakdown,
@@ -460,16 +471,31 @@ CREATE UNIQUE INDEX kpi_values_key ON cxkpi.kpi_values (grain, period_start, kpi
 CREATE INDEX kpi_values_time ON cxkpi.kpi_values (grain, "time");
 CREATE INDEX kpi_values_kpi ON cxkpi.kpi_values (kpi, grain, period_start);
 
+-- Progress of long work (cxkpi.generate_sample_data, cxkpi.refresh_dashboard): one NOTICE per
+-- stage, "cxkpi: orders: 140,210 rows (12.4 s)", with the time since the work started.  psql
+-- shows notices by default; SET client_min_messages = warning silences them.
+CREATE FUNCTION cxkpi.progress_notice(stage text, row_count bigint, started_at timestamptz) RETURNS void
+    LANGUAGE plpgsql VOLATILE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RAISE NOTICE 'cxkpi: %: % rows (% s)', stage, to_char(row_count, 'FM999,999,999,990'),
+                 to_char(extract(epoch FROM clock_timestamp() - started_at), 'FM999,990.0');
+END $$;
+COMMENT ON FUNCTION cxkpi.progress_notice(text, bigint, timestamptz) IS
+    'Internal: reports a stage of long work as a NOTICE "cxkpi: <stage>: <rows> rows (<seconds since started_at> s)"; silenced by client_min_messages = warning.';
+
 -- Refreshes every rollup in dependency order (the daily matviews, then kpi_values, then the
 -- customer RFM, the CLV models and the customer scores), in the caller's transaction.  CONCURRENTLY (the default) lets readers continue: each view is rebuilt
 -- aside and the differences applied.  work_mem is raised for the refresh (a batch job whose
 -- aggregates keep 100-byte summaries per group) so that they stay in memory.  Only the owner of the matviews (the role that created
--- the extension) can refresh them.
+-- the extension) can refresh them.  Each matview done is reported with its row count and the
+-- time so far (cxkpi.progress_notice).
 CREATE PROCEDURE cxkpi.refresh_dashboard(concurrently boolean DEFAULT true)
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET work_mem = '128MB' AS $$
 DECLARE
     mv text;
     conc boolean := $1;     -- "concurrently" is a keyword in PL/pgSQL expressions
+    t0 timestamptz := clock_timestamp();
+    n bigint;
 BEGIN
     IF conc IS NULL THEN
         RAISE EXCEPTION 'concurrently must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -479,10 +505,12 @@ BEGIN
                               'daily_observations', 'daily_return_events', 'daily_acquisition', 'kpi_values',
                               'customer_rfm', 'clv_models', 'customer_scores'] LOOP
         EXECUTE format('REFRESH MATERIALIZED VIEW %s cxkpi.%I', CASE WHEN conc THEN 'CONCURRENTLY' ELSE '' END, mv);
+        EXECUTE format('SELECT count(*) FROM cxkpi.%I', mv) INTO n;
+        PERFORM cxkpi.progress_notice('refresh ' || mv, n, t0);
     END LOOP;
 END $$;
 COMMENT ON PROCEDURE cxkpi.refresh_dashboard(boolean) IS
-    'Refreshes every dashboard rollup in dependency order (daily matviews, cxkpi.kpi_values, then the customer RFM, the CLV models and the customer scores); CONCURRENTLY by default, so readers are never blocked.';
+    'Refreshes every dashboard rollup in dependency order (daily matviews, cxkpi.kpi_values, then the customer RFM, the CLV models and the customer scores); CONCURRENTLY by default, so readers are never blocked. Reports each matview as a NOTICE (SET client_min_messages = warning to silence).';
 REVOKE ALL ON PROCEDURE cxkpi.refresh_dashboard(boolean) FROM PUBLIC;
 
 COMMENT ON MATERIALIZED VIEW cxkpi.daily_surveys IS 'Internal rollup: NPS, CSAT and CES summaries per day, survey, touchpoint channel and scale.';
@@ -491,7 +519,7 @@ COMMENT ON MATERIALIZED VIEW cxkpi.daily_customer_activity IS 'Internal rollup: 
 COMMENT ON MATERIALIZED VIEW cxkpi.daily_conversion IS 'Internal rollup: visits, funnel steps and conversions per day and device (store: visitors and store orders).';
 COMMENT ON MATERIALIZED VIEW cxkpi.daily_carts IS 'Internal rollup: carts created, converted, abandoned and recovered per creation day and device.';
 COMMENT ON MATERIALIZED VIEW cxkpi.daily_tickets IS 'Internal rollup: tickets, exact first response times (hours), resolutions per creation day and channel.';
-COMMENT ON MATERIALIZED VIEW cxkpi.daily_loyalty IS 'Internal rollup: loyalty enrolments and member activity (retention summary) per day.';
+COMMENT ON MATERIALIZED VIEW cxkpi.daily_loyalty IS 'Internal rollup: loyalty enrolments and member activity per day (orders and programme activities on or after enrolling, last_active_on) as a retention summary.';
 COMMENT ON MATERIALIZED VIEW cxkpi.daily_app_ratings IS 'Internal rollup: app rating summaries per day and store.';
 COMMENT ON MATERIALIZED VIEW cxkpi.daily_observations IS 'Internal rollup: weighted sums of observed metrics per day, KPI and dimension.';
 COMMENT ON MATERIALIZED VIEW cxkpi.daily_return_events IS 'Internal rollup: returns, merchant-initiated returns and days to return per request day.';

@@ -113,11 +113,17 @@ DECLARE
     drop_old  constant double precision := 1.18;   -- dropout multiplier for purchases before the year before
     drop_prev constant double precision := 0.88;   -- ... in the year before
     drop_cur  constant double precision := 0.80;   -- ... in the current year
+    -- Loyalty programme engagement: engaged and dormant spells (mean days), programme events
+    -- per year while engaged (mean of a Gamma(2) rate).
+    loy_engaged constant double precision := 120;
+    loy_dormant constant double precision := 125;
+    loy_rate    constant double precision := 12;
     n_rows    bigint;
+    n_total   bigint := 0;
     k_csat    double precision;
-    loy_active double precision;
     tmp       text;
     app_users double precision;
+    t0        timestamptz := clock_timestamp();
 BEGIN
     IF scale IS NULL OR NOT (scale > 0 AND scale <= 100) THEN
         RAISE EXCEPTION 'scale % is out of range', scale USING ERRCODE = 'invalid_parameter_value',
@@ -136,7 +142,7 @@ BEGIN
                 USING ERRCODE = 'object_not_in_prerequisite_state',
                       HINT = 'Call cxkpi.generate_sample_data(..., replace => true) to delete every row of the data tables first.';
         END IF;
-        TRUNCATE cxkpi.order_returns, cxkpi.loyalty_members, cxkpi.survey_responses, cxkpi.carts,
+        TRUNCATE cxkpi.order_returns, cxkpi.loyalty_activity, cxkpi.loyalty_members, cxkpi.survey_responses, cxkpi.carts,
                  cxkpi.web_sessions, cxkpi.support_tickets, cxkpi.orders, cxkpi.customers,
                  cxkpi.store_traffic, cxkpi.app_ratings, cxkpi.metric_observations;
     END IF;
@@ -145,7 +151,7 @@ BEGIN
     n_cust := greatest(100, round(26000 * scale))::integer;
     -- Work tables of an earlier call in this session (if it failed half-way in a subtransaction).
     FOR tmp IN SELECT unnest(ARRAY['cxs_day', 'cxs_bucket', 'cxs_cust', 'cxs_ev', 'cxs_ord', 'cxs_cum', 'cxs_sess',
-                                   'cxs_need', 'cxs_tk', 'cxs_ret', 'cxs_srv']) LOOP
+                                   'cxs_need', 'cxs_tk', 'cxs_ret', 'cxs_srv', 'cxs_spell']) LOOP
         IF to_regclass('pg_temp.' || tmp) IS NOT NULL THEN
             EXECUTE format('DROP TABLE pg_temp.%I', tmp);
         END IF;
@@ -224,6 +230,8 @@ BEGIN
     FROM h JOIN cxs_bucket AS b ON b.bk = floor(h.tau * 10)::integer
     WHERE NOT h.dead AND h.tau < ndays;
 
+    GET DIAGNOSTICS n_rows = ROW_COUNT;
+    PERFORM cxkpi.progress_notice('purchases simulated', n_rows, t0);
     CREATE INDEX ON cxs_ev (customer_id, k);
     ANALYZE cxs_ev;
 
@@ -248,7 +256,8 @@ BEGIN
         LIMIT 1) AS ch;
     GET DIAGNOSTICS n_rows = ROW_COUNT;
     table_name := 'customers'; row_count := n_rows; RETURN NEXT;
-    RAISE DEBUG 'generate_sample_data: % done after %', table_name, clock_timestamp() - statement_timestamp();
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
 
     INSERT INTO cxkpi.loyalty_members (customer_id, enrolled_on, tier)
     SELECT c.customer_id, e.day,
@@ -257,6 +266,10 @@ BEGIN
     JOIN cxs_ev AS e ON e.customer_id = c.customer_id AND e.k = c.enrol_k
     JOIN (SELECT customer_id, count(*) AS orders FROM cxs_ev GROUP BY 1) AS n ON n.customer_id = c.customer_id
     WHERE c.member;
+    GET DIAGNOSTICS n_rows = ROW_COUNT;
+    table_name := 'loyalty_members'; row_count := n_rows; RETURN NEXT;
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
 
     ---------------------------------------------------------------------------------------------
     -- Orders.  Channel: the home channel 70 % of the time.  Value: a segment base (seed 000's
@@ -298,7 +311,8 @@ BEGIN
     CROSS JOIN LATERAL (SELECT greatest(3.0, o.raw_value * y.factor) AS net) AS v;
     GET DIAGNOSTICS n_rows = ROW_COUNT;
     table_name := 'orders'; row_count := n_rows; RETURN NEXT;
-    RAISE DEBUG 'generate_sample_data: % done after %', table_name, clock_timestamp() - statement_timestamp();
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
     ANALYZE cxkpi.orders;
     DROP TABLE cxs_ord;
 
@@ -329,34 +343,71 @@ BEGIN
     FROM cxs_ret AS r;
     GET DIAGNOSTICS n_rows = ROW_COUNT;
     table_name := 'order_returns'; row_count := n_rows; RETURN NEXT;
-    RAISE DEBUG 'generate_sample_data: % done after %', table_name, clock_timestamp() - statement_timestamp();
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
     DROP TABLE cxs_ret;
 
-    -- Loyalty activity: the last known activity is the last order after enrolment or a later
-    -- programme activity (app visit, points); members are active at the end of the current
-    -- year as seed 000's 75 % (those who did not order in the last 90 days get programme
-    -- activity with the probability that makes up the difference).
-    SELECT count(*) FILTER (WHERE o.last_order > d_end - 90)::double precision / nullif(count(*), 0)
-      INTO loy_active
-    FROM cxkpi.loyalty_members AS m
-    LEFT JOIN (SELECT customer_id, max((ordered_at AT TIME ZONE tz)::date) AS last_order FROM cxkpi.orders GROUP BY 1) AS o
-           USING (customer_id);
+    ---------------------------------------------------------------------------------------------
+    -- Loyalty programme activity (2021-2025, like the orders).  Members alternate between engaged
+    -- spells (mean loy_engaged days), in which they use the programme (visits in the app or on
+    -- the web, points earned outside an order, rewards redeemed) as a Poisson process with a
+    -- rate of their own (Gamma, shape 2, mean loy_rate a year), and dormant spells (mean
+    -- loy_dormant days) without programme activity; spell lengths are exponential.  A member
+    -- starts engaged or dormant as in the long run (engaged / (engaged + dormant)); the
+    -- enrolment order opens a first engaged spell, an activity each later one.  With the orders
+    -- this makes the 90-day active share about seed 000's 75 % in every period once the
+    -- programme has matured (docs/sample-data.md#loyalty-activity).
+    ---------------------------------------------------------------------------------------------
+    CREATE TEMP TABLE cxs_spell AS
+    WITH m AS (
+        SELECT customer_id, enrolled_on,
+               cxkpi.sample_gamma(2, seed, 300, customer_id) / 2 * loy_rate / 365.25 AS rate,   -- per day
+               (cxkpi.sample_uniform(seed, 305, customer_id) >= loy_engaged / (loy_engaged + loy_dormant))::integer AS dormant_first
+        FROM cxkpi.loyalty_members),
+    s AS (
+        SELECT m.customer_id, m.enrolled_on, m.rate, k + m.dormant_first AS k,
+               sum(-ln(cxkpi.sample_uniform(seed, 303, (m.customer_id << 8) | k))
+                   * CASE WHEN (k + m.dormant_first) % 2 = 0 THEN loy_engaged ELSE loy_dormant END)
+                   OVER (PARTITION BY m.customer_id ORDER BY k) AS s_end
+        FROM m, generate_series(0, least(250, 4 * ceil((d_end - m.enrolled_on + 1) / (loy_engaged + loy_dormant)) + 10)::integer) AS k)
+    -- spells in days since the enrolment day; even k: engaged
+    SELECT customer_id, enrolled_on, rate, k, coalesce(lag(s_end) OVER (PARTITION BY customer_id ORDER BY k), 0) AS s_start, s_end
+    FROM s;
+    DELETE FROM cxs_spell WHERE k % 2 = 1 OR s_start >= d_end - enrolled_on + 1;
+    INSERT INTO cxkpi.loyalty_activity (customer_id, active_at, kind)
+    SELECT e.customer_id,
+           (e.enrolled_on + floor(e.t)::integer
+            + make_interval(secs => (6 + 17 * power(e.t - floor(e.t), 0.8)) * 3600))::timestamp AT TIME ZONE tz,
+           CASE WHEN e.u < 0.55 THEN 'visit' WHEN e.u < 0.85 THEN 'earn' ELSE 'redeem' END
+    FROM (SELECT sp.customer_id, sp.enrolled_on, sp.k, x.j, sp.s_end,
+                 sp.s_start + sum(CASE WHEN x.j = 0 THEN 0 ELSE -ln(cxkpi.sample_uniform(seed, 304, x.key)) / sp.rate END)
+                                  OVER (PARTITION BY sp.customer_id, sp.k ORDER BY x.j) AS t,
+                 cxkpi.sample_uniform(seed, 306, x.key) AS u
+          FROM cxs_spell AS sp
+          CROSS JOIN LATERAL (
+              SELECT j, (sp.customer_id << 20) | (sp.k << 12) | j AS key
+              -- enough draws for the Poisson count of the spell: mean + 4 sd + 6
+              FROM generate_series(0, least(4000, ceil(sp.rate * (sp.s_end - sp.s_start)
+                                                       + 4 * sqrt(sp.rate * (sp.s_end - sp.s_start)) + 6))::integer) AS j) AS x) AS e
+    WHERE e.t < e.s_end AND e.t < d_end - e.enrolled_on + 1
+      AND NOT (e.k = 0 AND e.j = 0)             -- the enrolment order opens the first spell
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS n_rows = ROW_COUNT;
+    table_name := 'loyalty_activity'; row_count := n_rows; RETURN NEXT;
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
+    DROP TABLE cxs_spell;
+    -- The last known activity of each member: the last programme activity or order after enrolling.
     UPDATE cxkpi.loyalty_members AS m
-    SET last_active_on = greatest(o.last_order, o.activity)
-    FROM (SELECT m2.customer_id, max((o2.ordered_at AT TIME ZONE tz)::date) AS last_order,
-                 CASE WHEN cxkpi.sample_uniform(seed, 91, m2.customer_id) < (0.75 - loy_active) / (1 - loy_active)
-                      THEN greatest(m2.enrolled_on, d_end - floor(cxkpi.sample_uniform(seed, 92, m2.customer_id) * 90)::integer)
-                      WHEN cxkpi.sample_uniform(seed, 93, m2.customer_id) < 0.5 AND d_end - 91 > m2.enrolled_on
-                      THEN m2.enrolled_on + floor(cxkpi.sample_uniform(seed, 94, m2.customer_id) * (d_end - 91 - m2.enrolled_on))::integer
-                      END AS activity
-          FROM cxkpi.loyalty_members AS m2 LEFT JOIN cxkpi.orders AS o2
-               ON o2.customer_id = m2.customer_id AND (o2.ordered_at AT TIME ZONE tz)::date >= m2.enrolled_on
-          GROUP BY m2.customer_id, m2.enrolled_on) AS o
-    WHERE o.customer_id = m.customer_id;
-    SELECT count(*) INTO n_rows FROM cxkpi.loyalty_members;
-    table_name := 'loyalty_members'; row_count := n_rows; RETURN NEXT;
-    RAISE DEBUG 'generate_sample_data: % done after %', table_name, clock_timestamp() - statement_timestamp();
-
+    SET last_active_on = x.last_day
+    FROM (SELECT customer_id, max(day) AS last_day
+          FROM (SELECT a.customer_id, (a.active_at AT TIME ZONE tz)::date AS day FROM cxkpi.loyalty_activity AS a
+                UNION ALL
+                SELECT o.customer_id, (o.ordered_at AT TIME ZONE tz)::date
+                FROM cxkpi.orders AS o JOIN cxkpi.loyalty_members AS m2 USING (customer_id)
+                WHERE (o.ordered_at AT TIME ZONE tz)::date >= m2.enrolled_on) AS u
+          GROUP BY customer_id) AS x
+    WHERE x.customer_id = m.customer_id;
 
     ---------------------------------------------------------------------------------------------
     -- Customers acquired by each day (to pick a known customer for sessions, surveys, tickets).
@@ -404,7 +455,6 @@ BEGIN
     SELECT yi, device, conv, round(visits)::bigint - conv AS nonconv,
            round(conv * abandon[yi] / (1 - abandon[yi]))::bigint AS abandoned
     FROM (SELECT * FROM fixed UNION ALL SELECT * FROM app) AS x;
-    RAISE DEBUG 'generate_sample_data: converted sessions after %', clock_timestamp() - statement_timestamp();
     -- Non-converted sessions, spread over each year in business time.
     INSERT INTO cxs_sess
     SELECT b.key, 1, CASE WHEN cxkpi.sample_uniform(seed, 112, b.key) < 0.3
@@ -425,15 +475,16 @@ BEGIN
                       FROM cxs_need AS n, generate_series(1, n.nonconv) AS j) AS k0) AS k
           JOIN cxs_bucket AS bb ON bb.bk = floor(k.tau * 10)::integer) AS b
     JOIN cxs_cum AS cu ON cu.day = b.day;
-
-    RAISE DEBUG 'generate_sample_data: sessions drawn after %', clock_timestamp() - statement_timestamp();
+    GET DIAGNOSTICS n_rows = ROW_COUNT;
+    PERFORM cxkpi.progress_notice('web sessions drawn (not converted)', n_rows, t0);
     INSERT INTO cxkpi.web_sessions (session_id, started_at, device, customer_id, added_to_cart, reached_checkout, converted)
     SELECT row_number() OVER (ORDER BY started_at, kind, key), started_at, device, customer_id, added_to_cart,
            reached_checkout, converted
     FROM cxs_sess;
     GET DIAGNOSTICS n_rows = ROW_COUNT;
     table_name := 'web_sessions'; row_count := n_rows; RETURN NEXT;
-    RAISE DEBUG 'generate_sample_data: % done after %', table_name, clock_timestamp() - statement_timestamp();
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
 
     -- Carts: one per session that added to cart; abandoned carts are recovered (bought later,
     -- after a reminder) as seed 000's 12 % (10 % the year before).
@@ -451,7 +502,8 @@ BEGIN
           FROM cxs_sess AS s WHERE s.added_to_cart) AS c;
     GET DIAGNOSTICS n_rows = ROW_COUNT;
     table_name := 'carts'; row_count := n_rows; RETURN NEXT;
-    RAISE DEBUG 'generate_sample_data: % done after %', table_name, clock_timestamp() - statement_timestamp();
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
     DROP TABLE cxs_sess;
 
     -- Store footfall: visitors per store and day from the day's store orders and seed 000's
@@ -470,7 +522,8 @@ BEGIN
                 FROM generate_series(1, greatest(3, round(12 * sqrt(scale)))::integer) AS st) AS w;
     GET DIAGNOSTICS n_rows = ROW_COUNT;
     table_name := 'store_traffic'; row_count := n_rows; RETURN NEXT;
-    RAISE DEBUG 'generate_sample_data: % done after %', table_name, clock_timestamp() - statement_timestamp();
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
 
     ---------------------------------------------------------------------------------------------
     -- Support tickets: about 10 % of orders lead to one (20 % if returned), plus tickets from
@@ -519,7 +572,8 @@ BEGIN
                                  cxkpi.sample_trend(0.503, 0.434, t.t_years) AS email) AS m) AS ch) AS y) AS x;
     GET DIAGNOSTICS n_rows = ROW_COUNT;
     table_name := 'support_tickets'; row_count := n_rows; RETURN NEXT;
-    RAISE DEBUG 'generate_sample_data: % done after %', table_name, clock_timestamp() - statement_timestamp();
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
     DROP TABLE cxs_tk;
 
     ---------------------------------------------------------------------------------------------
@@ -620,7 +674,8 @@ BEGIN
           FROM cxs_srv AS s) AS x;
     GET DIAGNOSTICS n_rows = ROW_COUNT;
     table_name := 'survey_responses'; row_count := n_rows; RETURN NEXT;
-    RAISE DEBUG 'generate_sample_data: % done after %', table_name, clock_timestamp() - statement_timestamp();
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
     DROP TABLE cxs_srv;
 
     -- App store ratings (seed 000: 4.1, 3.9 the year before).
@@ -640,7 +695,8 @@ BEGIN
           JOIN cxs_day AS d ON d.day = d_cx + floor(cxkpi.sample_uniform(seed, 230, j) * (d_end - d_cx + 1))::integer) AS a;
     GET DIAGNOSTICS n_rows = ROW_COUNT;
     table_name := 'app_ratings'; row_count := n_rows; RETURN NEXT;
-    RAISE DEBUG 'generate_sample_data: % done after %', table_name, clock_timestamp() - statement_timestamp();
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
 
     -- Secondary metrics measured elsewhere (seed 000; the year before: plausible values with
     -- the improvements the seed mentions): daily load time, uptime and app active users, monthly mobile score,
@@ -665,7 +721,8 @@ BEGIN
     JOIN cxs_day AS d ON d.day >= d_cx AND d.day = date_trunc(m.every, d.day::timestamp)::date;
     GET DIAGNOSTICS n_rows = ROW_COUNT;
     table_name := 'metric_observations'; row_count := n_rows; RETURN NEXT;
-    RAISE DEBUG 'generate_sample_data: % done after %', table_name, clock_timestamp() - statement_timestamp();
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
 
     -- The loyalty target scaled like the member count: seed 000 aims at 3.0M members for 2.4M.
     UPDATE cxkpi.kpi_targets
@@ -679,4 +736,5 @@ BEGIN
     UPDATE cxkpi.settings SET value = 'year' WHERE key = 'alert_grain';
 
     DROP TABLE cxs_day, cxs_bucket, cxs_cust, cxs_ev, cxs_cum, cxs_need;
+    PERFORM cxkpi.progress_notice(format('sample data done (scale %s, seed %s)', scale, seed), n_total, t0);
 END $$;

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The demo (make demo runs it inside a throwaway pg_virtualenv cluster; DEMO_KEEP=1 test/run.sh
-# demo runs it in a cluster that stays, see test/demo_keep.sh): a fresh database with the sample
-# retail dataset (cxkpi.generate_sample_data, scale DEMO_SCALE, default 1), the dashboard
-# refreshed, the 2025 scorecard with flags and red / yellow / off target / green status (coloured
-# when stdout is a terminal), the open alerts when the alerting views exist, the churn watch list
-# and the win-back list, and how to connect with psql or a BI tool.  Uses the PG* variables.
+# The demo (make demo runs it inside a throwaway pg_virtualenv cluster, DEMO_TEMPORARY=1; DEMO_KEEP=1
+# test/run.sh demo runs it in a cluster that stays, see test/demo_keep.sh): a fresh database with
+# the sample retail dataset (cxkpi.generate_sample_data, scale DEMO_SCALE, default 1) and the
+# progress of each stage, the dashboard refreshed, the 2025 scorecard with flags and red / yellow /
+# off target / green status (coloured when stdout is a terminal), the open alerts when the
+# alerting views exist, the churn watch list and the win-back list, and how to connect with psql
+# or a BI tool (for a cluster that stays; a temporary one is gone when the demo ends).  Uses the
+# PG* variables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 db=${DEMO_DB:-cxkpi_demo}
@@ -19,7 +21,7 @@ psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "SET client_min_messages = warning"
 colorize() {
   if [ "$color" = on ]; then
     local r=$'\033[1;31m' y=$'\033[1;33m' g=$'\033[1;32m' o=$'\033[1;35m' d=$'\033[2m' n=$'\033[0m'
-    sed -E -e "s/\| red( *)$/| ${r}red${n}\1/; s/\| yellow( *)$/| ${y}yellow${n}\1/; s/\| green( *)$/| ${g}green${n}\1/" \
+    sed -u -E -e "s/\| red( *)$/| ${r}red${n}\1/; s/\| yellow( *)$/| ${y}yellow${n}\1/; s/\| green( *)$/| ${g}green${n}\1/" \
            -e "s/\| off target( *)$/| ${o}off target${n}\1/" \
            -e "s/\| (no target|insufficient data)( *)$/| ${d}\1${n}\2/" \
            -e "s/^ red( +)\|/ ${r}red${n}\1|/; s/^ yellow( +)\|/ ${y}yellow${n}\1|/"
@@ -27,7 +29,12 @@ colorize() {
     cat
   fi
 }
-psql -X -v ON_ERROR_STOP=1 -P pager=off -v scale="$scale" -d "$db" -f test/demo.sql | colorize
+# The progress notices (stderr) in order with the output: one stream, psql's stdout line-buffered;
+# "psql:test/demo.sql:27: NOTICE:  cxkpi: orders: 139,625 rows (9.8 s)" shown as
+# "  cxkpi: orders: 139,625 rows (9.8 s)".
+progress() { sed -u -E 's/^(psql:[^ ]*: )?NOTICE:  (cxkpi: )/  \2/'; }
+linebuf=(); if command -v stdbuf >/dev/null; then linebuf=(stdbuf -oL); fi
+"${linebuf[@]}" psql -X -v ON_ERROR_STOP=1 -P pager=off -v scale="$scale" -d "$db" -f test/demo.sql 2>&1 | progress | colorize
 
 # A login role for BI tools, made the documented way (docs/bi.md#a-bi-login): member of the
 # read-only cxkpi_reader role, with search_path cxkpi_bi and a statement timeout on the login.
@@ -44,19 +51,24 @@ CALL cxkpi.prepare_bi_login('cxkpi_bi');
 SQL
 
 port=$(psql -X -At -d "$db" -c "SHOW port")
-cat <<INFO
+major=$(psql -X -At -d "$db" -c "SELECT current_setting('server_version_num')::integer / 10000")
+if [ -n "${DEMO_TEMPORARY:-}" ]; then
+  # pg_virtualenv removes the cluster as soon as this script ends: nothing to connect to.
+  cat <<INFO
 
-Demo ready in $(( $(date +%s) - start )) s.  Connect with psql:
+Demo done in $(( $(date +%s) - start )) s, scale $scale.  Its cluster was temporary (pg_virtualenv) and is removed now.
+To explore the data with psql or a BI tool, run  DEMO_KEEP=1 test/run.sh demo : the same demo in a
+Debian cluster "cxkpi_demo" (port 5499) that stays, with a read-only BI login; remove it with
+pg_dropcluster --stop $major cxkpi_demo.
+INFO
+else
+  cat <<INFO
+
+Demo ready in $(( $(date +%s) - start )) s, scale $scale.  Connect with psql:
     psql -h ${PGHOST:-localhost} -p $port -U ${PGUSER:-postgres} $db
     SELECT * FROM cxkpi.kpi_scorecard;        -- then kpi_timeseries, kpi_monthly_report, kpi_returns ...
 or with a BI tool (Metabase, Grafana, Superset, Power BI): PostgreSQL, host localhost, port $port,
 database $db, user cxkpi_bi, password $bi_password (read-only: role cxkpi_reader, schema cxkpi_bi;
 docs/bi.md for each tool).
-INFO
-if [ -n "${DEMO_TEMPORARY:-}" ]; then
-  cat <<INFO
-This cluster is temporary (pg_virtualenv) and is removed when the demo ends.  To keep one to
-explore, run  DEMO_KEEP=1 test/run.sh demo  (a Debian cluster "cxkpi_demo" that stays; remove it
-with  pg_dropcluster --stop NN cxkpi_demo, NN the PostgreSQL version).
 INFO
 fi

@@ -16,12 +16,15 @@ CREATE FUNCTION pg_temp.fmt(v double precision, unit text) RETURNS text LANGUAGE
                      ELSE to_char(v, 'FM999,990.00') END $$;
 
 \echo
-\echo 'Generating the sample retail dataset (two years of CX data, four of orders; scale' :scale ') ...'
+\echo 'Generating the sample retail dataset (two years of CX data, five of orders and loyalty activity, 2021-2025; scale' :scale ')'
+\echo 'in stages, each reported as it ends (NOTICE: what, rows, seconds so far) ...'
 SELECT cxkpi.set_alerting(false) AS alerting_off \gset
+SET client_min_messages = notice;   -- the progress of the generator and of the refresh
 SELECT table_name AS "table", to_char(row_count, 'FM999,999,999') AS rows
 FROM cxkpi.generate_sample_data(:scale) ORDER BY row_count DESC;
 \echo 'Refreshing the dashboard (daily rollups, every KPI at every grain, the CLV models) ...'
 CALL cxkpi.refresh_dashboard(false);
+SET client_min_messages = warning;
 ANALYZE;
 \echo 'Switching alerting on (the load ran with it off): every alert state is evaluated ...'
 SELECT cxkpi.set_alerting(true) AS alerts_raised \gset

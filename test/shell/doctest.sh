@@ -5,13 +5,19 @@
 # must equal the text block.  An ```sql block without a ```text block is not checked.
 #
 # Emits TAP (`prove --exec bash test/shell/doctest.sh`); exits non-zero on any failure.
-# Connects with the PG* variables to database ${DOCTEST_DB:-cxkpi_tap}, where the caller
-# has already run CREATE EXTENSION cxkpi.  Examples must be self-contained: no permanent
-# tables (VALUES, generate_series, unnest, or BEGIN ... ROLLBACK).
+# The examples run where a reader of the docs runs them: on the sample data of the README's tour.
+# Connects with the PG* variables to database ${DOCTEST_DB:-cxkpi_sample}, which
+# test/sample_db.sh makes if it does not exist (scale 1, seed 42, dashboard refreshed; about a
+# minute).  Examples must be self-contained and leave the database as they found it (VALUES,
+# generate_series, unnest, or BEGIN ... ROLLBACK); examples that need an empty data model empty
+# it inside their transaction.  Progress notices are silenced (client_min_messages = warning):
+# their timings differ from run to run.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 2
 
-db="${DOCTEST_DB:-cxkpi_tap}"
+db="${DOCTEST_DB:-cxkpi_sample}"
+test/sample_db.sh "$db" || { echo "Bail out! cannot make the sample database $db"; exit 2; }
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 work="$(mktemp -d "${TMPDIR:-/tmp}/doctest.XXXXXX")" || exit 2
 trap 'rm -rf "$work"' EXIT
 

@@ -14,7 +14,7 @@ old=cxkpi_up_old; new=cxkpi_up_new; fresh=cxkpi_up_fresh
 work=$(mktemp -d /tmp/cxkpi_upgrade.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-dropall() { for db in $old $new $fresh ${old}_x ${fresh}_x; do q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db"; done; }
+dropall() { for db in $old $new $fresh ${old}_x ${fresh}_x ${old}_dep; do q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db"; done; }
 dropall
 for db in $old $fresh; do q -d postgres -c "CREATE DATABASE $db"; done
 n=0; failed=0
@@ -22,7 +22,7 @@ ok() { n=$((n+1)); echo "ok $n - $1"; }
 notok() { n=$((n+1)); failed=1; echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
 
-echo "1..10"
+echo "1..12"
 
 # --- 1. cxkpi 1.0 with data, edited configuration, alerts and stored summaries -------------------
 q -d $old -c "CREATE EXTENSION cxkpi VERSION '1.0'"
@@ -54,6 +54,7 @@ rows() {
 rows $old "$work/rows_before"
 . test/fixtures/user_database.sh
 q -d $old -c "$summaries" > "$work/summaries_before"
+q -d $old -c "$user_view" > "$work/user_view_before"
 
 # --- 2. ALTER EXTENSION cxkpi UPDATE -------------------------------------------------------------
 if q -d $old -c "ALTER EXTENSION cxkpi UPDATE" && \
@@ -89,6 +90,8 @@ check "the update re-evaluates the alert states: every level is the scorecard's 
                         WHERE s.level NOT IN ('red', 'yellow')
                           AND s.level <> cxkpi.kpi_status(d.direction, s.value, s.sample_size, t.target, t.red_threshold,
                                                           t.yellow_threshold, t.min_sample_size)")" = 0
+check "a user's view on a dashboard view is kept as it was (definition, comments, grant, rows), though the rollups under it are rebuilt" \
+  diff -q "$work/user_view_before" <(q -d $old -c "$user_view")
 
 # --- 3. The schema equals a fresh 1.1 install ----------------------------------------------------
 q -d $fresh -c "CREATE EXTENSION cxkpi"
@@ -139,6 +142,18 @@ else
   notok "the scorecards differ" "$(head -20 "$work/scorecard.diff")"
 fi
 check "and the same stored summaries" diff -q <(q -d $old -c "$summaries") <(q -d $new -c "$summaries")
+
+# --- 5. What a rebuild would drop and cannot create again stops the update ------------------------
+q -d postgres -c "CREATE DATABASE ${old}_dep"
+q -d ${old}_dep -c "CREATE EXTENSION cxkpi VERSION '1.0'" \
+  -c "CREATE FUNCTION public.red_kpis() RETURNS SETOF cxkpi.kpi_scorecard LANGUAGE sql AS 'SELECT * FROM cxkpi.kpi_scorecard'"
+err=$(q -d ${old}_dep -v VERBOSITY=verbose -c "ALTER EXTENSION cxkpi UPDATE" 2>&1) || true
+if [[ "$err" == *"ERROR:  2BP01: cannot rebuild"*"red_kpis()"*"depends on type cxkpi.kpi_scorecard"* ]] \
+   && [ "$(q -d ${old}_dep -c "SELECT extversion FROM pg_extension WHERE extname = 'cxkpi'")" = 1.0 ]; then
+  ok "a function of the user's on a dashboard view's row type stops the update (2BP01, naming it); 1.0 stays"
+else
+  notok "the update with a dependent function" "$err"
+fi
 
 dropall
 exit $failed

@@ -4,7 +4,7 @@
 -- column types; forced parallel refresh = serial refresh.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(253);
+SELECT plan(267);
 SELECT throws_ok($$UPDATE cxkpi.kpi_targets SET dimension = 'web' WHERE kpi = 'staff_training_hours' AND is_default$$, '55006', NULL,
                  'the key of a built-in target cannot change (a restore would seed it again)');
 
@@ -119,6 +119,44 @@ SELECT is((SELECT value_year_ago FROM cxkpi.kpi_scorecard WHERE kpi = 'loyalty_m
 SELECT is((SELECT (round(retention_rate_pct::numeric, 9), retained_customers, customers_at_start, loyalty_members, active_loyalty_members)::text
            FROM cxkpi.kpi_loyalty_retention WHERE grain = 'month' AND period_start = '2025-03-01'),
           (SELECT (round(200 / 3.0, 9), 2, 3, 3, 3)::text), 'loyalty and retention view');
+-- Period-correct activity: an order or a programme activity (cxkpi.loyalty_activity) on or after
+-- enrolling counts in every period whose 90-day window up to its end holds it, and so does
+-- last_active_on, never in earlier periods.  Member 6: enrolled 2024-02-01, orders 2024-03-20 and
+-- 2025-02-14, last_active_on 2024-05-01, and now a programme visit on 2024-09-15; member 1:
+-- enrolled 2024-06-01, orders 2025-02-10 and 2025-03-03 (2024-03-05 is before enrolling),
+-- last_active_on 2025-03-20, and now a reward redeemed on 2024-12-20; member 2: enrolled
+-- 2025-03-10, order 2025-03-12.  The data ends on 2025-03-20 (the window of March ends there).
+INSERT INTO cxkpi.loyalty_activity VALUES (6, '2024-09-15 18:00+00', 'visit'), (1, '2024-12-20 12:00+00', 'redeem');
+CALL cxkpi.refresh_dashboard();
+SELECT results_eq($$SELECT period_start, numerator::integer, denominator::integer FROM cxkpi.kpi_timeseries
+                    WHERE grain = 'month' AND kpi = 'loyalty_active_share' ORDER BY period_start$$,
+                  $$VALUES (date '2024-02-01', 0, 1),   -- 6 enrolled, nothing yet
+                           ('2024-03-01', 1, 1), ('2024-04-01', 1, 1),  -- 6's order of 20 March
+                           ('2024-05-01', 1, 1),          -- the order, and last_active_on 1 May
+                           ('2024-06-01', 1, 2),          -- last_active_on 1 May (window from 2 April); 1 enrolled
+                           ('2024-07-01', 0, 2), ('2024-08-01', 0, 2),  -- nothing in the window: 0, not a missing month
+                           ('2024-09-01', 1, 2), ('2024-10-01', 1, 2), ('2024-11-01', 1, 2),  -- 6's visit of 15 September
+                           ('2024-12-01', 1, 2), ('2025-01-01', 1, 2),  -- 1's reward of 20 December (6's visit is out)
+                           ('2025-02-01', 2, 2),          -- 1's order of 10 February, 6's of 14 February
+                           ('2025-03-01', 3, 3)$$,        -- 1, 2 and 6 in the window up to 20 March
+                  'monthly active members: each month counts the activity of its own window; a later last_active_on (1: 2025-03-20) does not count in 2024');
+SELECT is((SELECT (value, numerator, denominator)::text FROM cxkpi.kpi_timeseries
+           WHERE grain = 'year' AND period_start = '2024-01-01' AND kpi = 'loyalty_active_share'), '(50,1,2)',
+          'year 2024: 1 of its 2 members active in the 90 days up to 31 December (1, by the reward)');
+SELECT is((SELECT string_agg(format('%s %s/%s', period_start, numerator, denominator), ', ' ORDER BY period_start)
+           FROM cxkpi.kpi_timeseries WHERE grain = 'week' AND kpi = 'loyalty_active_share'
+             AND period_start IN ('2024-07-22', '2024-07-29', '2024-09-02', '2024-09-09')),
+          '2024-07-22 1/2, 2024-07-29 0/2, 2024-09-02 0/2, 2024-09-09 1/2',
+          'weeks: last_active_on 1 May counts up to the week ending 28 July (89 days later); the visit of Sunday 15 September from its own week on');
+SELECT results_eq($$SELECT grain, period_start, numerator::bigint, denominator::bigint FROM cxkpi.kpi_values
+                    WHERE kpi = 'loyalty_active_share' ORDER BY grain, period_start$$,
+                  $$SELECT grain, period_start, active, members FROM tap.loyalty_active_plain(90)
+                    WHERE grain <> 'day' ORDER BY grain, period_start$$,
+                  'active and all members of every week, month, quarter and year equal plain SQL over the data tables');
+SELECT results_eq($$SELECT grain, period_start, value::bigint FROM cxkpi.kpi_values
+                    WHERE kpi = 'loyalty_members' ORDER BY grain, period_start$$,
+                  $$SELECT grain, period_start, members FROM tap.loyalty_active_plain(90) ORDER BY grain, period_start$$,
+                  'loyalty members of every period of every grain (days too) equal plain SQL');
 SELECT is(pg_temp.ts('quarter', '2025-01-01', 'retention_rate'), NULL, 'no quarterly retention for Q1 2025: nobody ordered in Q4 2024');
 SELECT is(pg_temp.ts('year', '2025-01-01', 'retention_rate'), round(100 * 3 / 3.0, 6), 'yearly retention 2025: 1, 2 and 6 of 2024 all came back');
 
@@ -389,6 +427,23 @@ SELECT throws_ok($$INSERT INTO cxkpi.metric_observations VALUES ('uptime_pct', n
 SELECT throws_ok($$INSERT INTO cxkpi.metric_observations VALUES ('nps', now(), '', 50, 1)$$, '23514', NULL, 'an observation of a computed KPI is refused');
 SELECT throws_ok($$INSERT INTO cxkpi.metric_observations VALUES ('uptime_pct', now(), '', 'NaN', 1)$$, '23514', NULL, 'NaN is refused');
 SELECT throws_ok($$INSERT INTO cxkpi.loyalty_members VALUES (3, '2025-03-10', '2025-03-01', 'gold')$$, '23514', NULL, 'activity before enrolment is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.loyalty_activity VALUES (1, '2024-05-31 09:59+00', 'visit')$$, '23514',
+                 'loyalty activity of member 1 is before the enrolment',
+                 'a programme activity before the enrolment day in every time zone is refused (member 1 enrolled on 1 June; 1 June starts at 10:00 UTC on 31 May at UTC+14)');
+SELECT lives_ok($$INSERT INTO cxkpi.loyalty_activity VALUES (1, '2024-05-31 10:00+00', 'visit')$$,
+                'one on the enrolment day somewhere (UTC+14) is accepted, whatever the time_zone setting (it may change, a restore loads rows before settings)');
+CALL cxkpi.refresh_dashboard();
+SELECT is((SELECT (numerator, denominator)::text FROM cxkpi.kpi_values
+           WHERE grain = 'week' AND period_start = '2024-05-27' AND kpi = 'loyalty_active_share'),
+          '(0,2)', 'the dashboard counts days in its time zone (UTC): on 31 May, before enrolling, it does not make member 1 active in the week to 2 June (30-day window)');
+SELECT throws_ok($$UPDATE cxkpi.loyalty_members SET enrolled_on = '2025-01-01' WHERE customer_id = 1$$, '23514', NULL,
+                 'an enrolment moved after an activity of the member is refused (the reward of 20 December)');
+SELECT throws_ok($$INSERT INTO cxkpi.loyalty_activity VALUES (3, '2025-03-15', 'visit')$$, '23503', NULL,
+                 'an activity of a customer who is not a member is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.loyalty_activity VALUES (1, '2025-03-15', 'points')$$, '23514', NULL, 'an unknown activity kind is refused');
+SELECT throws_ok($$INSERT INTO cxkpi.loyalty_activity VALUES (1, 'infinity', 'visit')$$, '23514', NULL, 'an infinite activity time is refused');
+SELECT lives_ok($$INSERT INTO cxkpi.loyalty_activity (customer_id, active_at) VALUES (1, '2024-06-01 00:00+00')$$,
+                'an activity on the enrolment day is accepted (kind other by default)');
 SELECT throws_ok($$INSERT INTO cxkpi.customers VALUES (99, 'infinity', 'social', 0)$$, '23514', NULL, 'an infinite date is refused');
 -- A user KPI observed elsewhere
 INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula, source, value_min, value_max)
@@ -430,6 +485,7 @@ SELECT is(pg_temp.as_reader('SELECT count(*) > 0 FROM cxkpi_bi.kpi_gap'), 'true'
 SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.orders'), '42501', 'reader cannot read orders');
 SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.survey_responses'), '42501', 'reader cannot read survey answers');
 SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.kpi_values'), '42501', 'reader cannot read the rollups directly');
+SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.loyalty_activity'), '42501', 'reader cannot read the loyalty activity');
 SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.daily_surveys'), '42501', 'reader cannot read the daily summaries');
 SELECT is(pg_temp.as_reader('UPDATE cxkpi.kpi_targets SET target = 1'), '42501', 'reader cannot edit targets');
 SELECT is(pg_temp.as_reader('INSERT INTO cxkpi.orders VALUES (999, 1, now(), ''app'', 1, 1, 0)'), '42501', 'reader cannot write data');
