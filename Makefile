@@ -45,7 +45,7 @@ PARALLEL_PGOPTIONS = -c $(FORCE_PARALLEL_GUC)=regress -c parallel_setup_cost=0 \
 	-c parallel_tuple_cost=0 -c min_parallel_table_scan_size=0 \
 	-c max_parallel_workers_per_gather=2
 
-.PHONY: prove installcheck-parallel test demo bench bench-retention bench-clv bench-dashboard bench-alerts
+.PHONY: prove installcheck-parallel test demo bench bench-retention bench-clv bench-dashboard bench-views bench-alerts
 
 # pgTAP suites; needs a running server (PG* variables) and the extension installed.
 prove:
@@ -70,10 +70,11 @@ BENCH_CLUSTER = pg_virtualenv -t -v $(PG_MAJOR) -o shared_buffers=1GB -o max_par
 	  -o work_mem=256MB
 
 # The survey-score benchmark, the retention (docs/retention.md) and CLV (docs/clv.md) benchmarks,
-# the dashboard benchmark (docs/performance.md#dashboard), then the alerting benchmark and load
-# test (docs/alerts.md).
+# the dashboard benchmark (docs/performance.md#dashboard), the reader views on the sample data at
+# scale 10 (docs/performance.md#reader-views), then the alerting benchmark and load test
+# (docs/alerts.md).
 bench:
-	$(BENCH_CLUSTER) bash -c 'test/bench/run.sh && test/bench/retention.sh && test/bench/clv.sh && test/bench/dashboard.sh && test/bench/alerts.sh'
+	$(BENCH_CLUSTER) bash -c 'test/bench/run.sh && test/bench/retention.sh && test/bench/clv.sh && test/bench/dashboard.sh && test/bench/views.sh && test/bench/alerts.sh'
 
 bench-retention:
 	$(BENCH_CLUSTER) test/bench/retention.sh
@@ -83,6 +84,9 @@ bench-clv:
 
 bench-dashboard:
 	$(BENCH_CLUSTER) test/bench/dashboard.sh
+
+bench-views:
+	$(BENCH_CLUSTER) test/bench/views.sh
 
 bench-alerts:
 	$(BENCH_CLUSTER) test/bench/alerts.sh

@@ -60,27 +60,63 @@ CREATE FUNCTION cxkpi.status_rank(status text) RETURNS bigint LANGUAGE sql IMMUT
                              WHEN 'green' THEN 4::bigint END;
 COMMENT ON FUNCTION cxkpi.status_rank(text) IS
     'Rank of a status, worst first: red 1, yellow 2, off target 3, green 4; NULL for insufficient data, no target or anything else.';
-CREATE FUNCTION cxkpi.enabled_targets() RETURNS SETOF cxkpi.kpi_targets
-    LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 20
-    AS $$ SELECT * FROM cxkpi.kpi_targets AS kt WHERE kt.enabled $$;
-COMMENT ON FUNCTION cxkpi.enabled_targets() IS 'Internal: the enabled rows of cxkpi.kpi_targets.';
+-- The effective targets of every KPI, as spans of days: for each KPI and each dimension value
+-- that has rows of its own ('' for the overall rows), from each day on which a row of its own or
+-- an overall row of the KPI takes effect (valid_from) until the next such day (valid_until,
+-- exclusive; NULL: open-ended), the target and thresholds then in effect.  Of the enabled rows of
+-- the KPI valid on that day (latest valid_from on or before it), the one of the dimension value
+-- and the overall one; each of target, red_threshold, yellow_threshold, min_sample_size and
+-- recovery_margin comes from the dimension row when it sets it, else from the overall row
+-- (min_sample_size defaults to 30, recovery_margin to 0).  The one definition of the effective
+-- target: cxkpi.effective_target() looks a value up in it, and the views join it once per query
+-- (a few dozen rows, hashed) instead of looking targets up row by row.  SECURITY DEFINER:
+-- cxkpi_reader cannot read cxkpi.kpi_targets, and the views show the targets anyway.
+CREATE FUNCTION cxkpi.target_spans()
+    RETURNS TABLE (kpi text, dimension text, valid_from date, valid_until date, target double precision,
+                   red_threshold double precision, yellow_threshold double precision, min_sample_size bigint,
+                   recovery_margin double precision)
+    LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 50
+AS $$
+    WITH kt AS (SELECT * FROM cxkpi.kpi_targets AS t WHERE t.enabled),
+    -- the days from which the effective target of (kpi, dimension) can change
+    b AS (SELECT k.kpi, k.dimension, t.valid_from
+          FROM (SELECT DISTINCT kt.kpi, kt.dimension FROM kt) AS k
+          JOIN kt AS t ON t.kpi = k.kpi AND t.dimension IN (k.dimension, '')
+          GROUP BY 1, 2, 3)
+    SELECT b.kpi, b.dimension, b.valid_from,
+           lead(b.valid_from) OVER (PARTITION BY b.kpi, b.dimension ORDER BY b.valid_from),
+           coalesce(d.target, o.target), coalesce(d.red_threshold, o.red_threshold),
+           coalesce(d.yellow_threshold, o.yellow_threshold), coalesce(d.min_sample_size, o.min_sample_size, 30),
+           coalesce(d.recovery_margin, o.recovery_margin, 0)
+    FROM b
+    LEFT JOIN LATERAL (SELECT * FROM kt WHERE kt.kpi = b.kpi AND kt.dimension = b.dimension AND b.dimension <> ''
+                                          AND kt.valid_from <= b.valid_from
+                       ORDER BY kt.valid_from DESC LIMIT 1) AS d ON true
+    LEFT JOIN LATERAL (SELECT * FROM kt WHERE kt.kpi = b.kpi AND kt.dimension = '' AND kt.valid_from <= b.valid_from
+                       ORDER BY kt.valid_from DESC LIMIT 1) AS o ON true
+$$;
+COMMENT ON FUNCTION cxkpi.target_spans() IS
+    'Effective targets as spans of days: per KPI and dimension value with rows of its own ('''' = overall), from valid_from to valid_until (exclusive, NULL = open), the target, thresholds, minimum sample and recovery margin in effect (each from the dimension''s row when it sets it, else from the overall row).';
+
+-- The target and thresholds that apply to a KPI value of a dimension value in the period
+-- starting on period_start: the span of the dimension value when it has rows of its own, else
+-- the overall span (cxkpi.target_spans).  No row when the KPI has no enabled row for the day.
+-- For one value at a time (the alerting, the scorecard's rows without data); the views join
+-- cxkpi.target_spans() the same way.
 CREATE FUNCTION cxkpi.effective_target(kpi text, dimension text, period_start date)
     RETURNS TABLE (target double precision, red_threshold double precision, yellow_threshold double precision,
                    min_sample_size bigint, recovery_margin double precision)
     LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
     SELECT coalesce(d.target, o.target), coalesce(d.red_threshold, o.red_threshold),
-           coalesce(d.yellow_threshold, o.yellow_threshold), coalesce(d.min_sample_size, o.min_sample_size, 30),
-           coalesce(d.recovery_margin, o.recovery_margin, 0)
+           coalesce(d.yellow_threshold, o.yellow_threshold), coalesce(d.min_sample_size, o.min_sample_size),
+           coalesce(d.recovery_margin, o.recovery_margin)
     FROM (SELECT) AS one
-    LEFT JOIN LATERAL (
-        SELECT kt.* FROM cxkpi.enabled_targets() AS kt
-        WHERE kt.kpi = $1 AND kt.dimension = $2 AND kt.dimension <> '' AND kt.valid_from <= $3
-        ORDER BY kt.valid_from DESC LIMIT 1) AS d ON true
-    LEFT JOIN LATERAL (
-        SELECT kt.* FROM cxkpi.enabled_targets() AS kt
-        WHERE kt.kpi = $1 AND kt.dimension = '' AND kt.valid_from <= $3
-        ORDER BY kt.valid_from DESC LIMIT 1) AS o ON true
+    LEFT JOIN cxkpi.target_spans() AS d
+           ON d.kpi = $1 AND d.dimension = $2 AND d.dimension <> '' AND d.valid_from <= $3
+          AND ($3 < d.valid_until OR d.valid_until IS NULL)
+    LEFT JOIN cxkpi.target_spans() AS o
+           ON o.kpi = $1 AND o.dimension = '' AND o.valid_from <= $3 AND ($3 < o.valid_until OR o.valid_until IS NULL)
     WHERE d.kpi IS NOT NULL OR o.kpi IS NOT NULL;
 END;
 COMMENT ON FUNCTION cxkpi.effective_target(text, text, date) IS
@@ -2430,20 +2466,150 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
                * (100.0 / nullif(r.churn_rate, 0)),
            NULL, NULL, @extschema@.customers(a.s), NULL, NULL
     FROM od AS o JOIN act AS a USING (grain, period_start) JOIN ret AS r USING (grain, period_start)
-    WHERE o.breakdown = 'total' AND r.at_start IS NOT NULL)
-SELECT kv.grain, kv.period_start, (kv.period_start + cxkpi.grain_interval(kv.grain))::date - 1 AS period_end,
-       kv.period_start::timestamp AT TIME ZONE cfg.tz AS "time",
-       kv.kpi, kv.breakdown, kv.dimension, kv.value::double precision AS value,
-       kv.numerator::double precision AS numerator, kv.denominator::double precision AS denominator,
-       kv.sample_size::bigint AS sample_size, kv.ci_lower::double precision AS ci_lower,
-       kv.ci_upper::double precision AS ci_upper
-FROM kv, cfg;
+    WHERE o.breakdown = 'total' AND r.at_start IS NOT NULL),
+-- Each value with the value of the previous period and of the same period a year earlier
+-- (cxkpi.previous_period_start, cxkpi.year_ago_period_start), found here once per refresh rather
+-- than at every read of the trend views.  With windows, not self-joins (which the planner, with
+-- no statistics on a CTE, would merge on the series alone: quadratic in its length): the row
+-- before in the series is the previous period when its start is previous_period_start; the row
+-- before among the periods of the series a whole number of years (364 days for days and weeks,
+-- the same calendar month for months, quarters and years) apart is the year-ago period when its
+-- start is year_ago_period_start.
+cur AS (
+    SELECT kv.grain, kv.period_start, (kv.period_start + cxkpi.grain_interval(kv.grain))::date - 1 AS period_end,
+           kv.period_start::timestamp AT TIME ZONE cfg.tz AS "time",
+           kv.kpi, kv.breakdown, kv.dimension, kv.value::double precision AS value,
+           kv.numerator::double precision AS numerator, kv.denominator::double precision AS denominator,
+           kv.sample_size::bigint AS sample_size, kv.ci_lower::double precision AS ci_lower,
+           kv.ci_upper::double precision AS ci_upper,
+           CASE WHEN kv.grain IN ('day', 'week') THEN (kv.period_start - date '2000-01-03') % 364
+                ELSE extract(month FROM kv.period_start)::integer END AS year_phase
+    FROM kv, cfg)
+SELECT c.grain, c.period_start, c.period_end, c."time", c.kpi, c.breakdown, c.dimension, c.value, c.numerator,
+       c.denominator, c.sample_size, c.ci_lower, c.ci_upper,
+       CASE WHEN lag(c.period_start) OVER series = cxkpi.previous_period_start(c.grain, c.period_start)
+            THEN lag(c.value) OVER series END AS previous_value,
+       CASE WHEN lag(c.period_start) OVER years = cxkpi.year_ago_period_start(c.grain, c.period_start)
+            THEN lag(c.value) OVER years END AS value_year_ago,
+       CASE WHEN lag(c.period_start) OVER years = cxkpi.year_ago_period_start(c.grain, c.period_start)
+            THEN lag(c.sample_size) OVER years END AS sample_size_year_ago
+FROM cur AS c
+WINDOW series AS (PARTITION BY c.grain, c.kpi, c.breakdown, c.dimension ORDER BY c.period_start),
+       years AS (PARTITION BY c.grain, c.kpi, c.breakdown, c.dimension, c.year_phase ORDER BY c.period_start);
 CREATE UNIQUE INDEX kpi_values_key ON cxkpi.kpi_values (grain, period_start, kpi, breakdown, dimension);
 CREATE INDEX kpi_values_time ON cxkpi.kpi_values (grain, "time");
 CREATE INDEX kpi_values_kpi ON cxkpi.kpi_values (kpi, grain, period_start);
-COMMENT ON MATERIALIZED VIEW cxkpi.kpi_values IS 'Every KPI at every grain, period and breakdown, with numerator, denominator, sample size and interval; read it through the views.';
+-- For BI filters: one metric (cxkpi.kpi_timeseries.metric, the same expression) over a time range,
+-- and one dimension value.
+CREATE INDEX kpi_values_metric ON cxkpi.kpi_values
+    ((kpi || CASE WHEN breakdown = 'total' THEN '' ELSE ' ' || dimension END), grain, period_start);
+CREATE INDEX kpi_values_dimension ON cxkpi.kpi_values (dimension, grain, period_start);
+COMMENT ON MATERIALIZED VIEW cxkpi.kpi_values IS 'Every KPI at every grain, period and breakdown, with numerator, denominator, sample size and interval, and the values of the previous period and of the same period a year earlier; read it through the views.';
 
 SELECT cxkpi.upgrade_restore_relations(pg_catalog.current_setting('cxkpi.upgrade_saved')::jsonb);
 SELECT pg_catalog.set_config('cxkpi.upgrade_saved', '', true);
 DROP FUNCTION cxkpi.upgrade_save_relations(regclass[]), cxkpi.upgrade_restore_relations(jsonb),
               cxkpi.upgrade_dependent_relations(regclass[]);
+
+-------------------------------------------------------------------------------------------------
+-- Issue 13, part 6: fast views.  The period arithmetic is plain SQL the planner inlines
+-- (cxkpi.grain_interval was PL/pgSQL, the period starts STRICT, which keeps a CASE from being
+-- inlined); cxkpi.kpi_values joins each value to its previous period and to the same period a
+-- year earlier at refresh (its rebuild above has the three columns and the two BI indexes), so
+-- that cxkpi.kpi_trend reads them instead of joining kpi_values to itself twice at every read;
+-- the effective targets are spans of days (cxkpi.target_spans), joined once per query instead
+-- of looked up row by row; the refresh analyzes each matview it rebuilds.
+-------------------------------------------------------------------------------------------------
+
+-- Raises 22023 for a grain that is not day, week, month, quarter or year (cxkpi.grain_interval
+-- calls it, so that it stays a plain SQL expression the planner inlines).
+CREATE FUNCTION cxkpi.invalid_grain(grain text) RETURNS interval
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RAISE EXCEPTION 'unknown grain "%"', grain USING ERRCODE = 'invalid_parameter_value',
+          HINT = 'Use day, week, month, quarter or year.';
+END $$;
+COMMENT ON FUNCTION cxkpi.invalid_grain(text) IS 'Internal: raises 22023 for an unknown grain.';
+
+-- The length of one period of a grain, as an interval (NULL for NULL).  Plain SQL, inlined into
+-- the views' period arithmetic.
+CREATE OR REPLACE FUNCTION cxkpi.grain_interval(grain text) RETURNS interval
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN grain IS NULL THEN NULL::interval
+                WHEN grain = 'day' THEN interval '1 day' WHEN grain = 'week' THEN interval '7 days'
+                WHEN grain = 'month' THEN interval '1 month' WHEN grain = 'quarter' THEN interval '3 months'
+                WHEN grain = 'year' THEN interval '1 year' ELSE cxkpi.invalid_grain(grain) END;
+COMMENT ON FUNCTION cxkpi.grain_interval(text) IS 'Length of one period of a grain (day, week, month, quarter, year).';
+
+-- The first day of the previous period and of the same period a year earlier (52 weeks earlier
+-- for days and weeks, so that weekdays line up); NULL for NULL.  Plain SQL (SQL-standard bodies,
+-- parsed here: the reader views call them with the rights of a BI login, which has no USAGE on
+-- schema cxkpi; docs/bi.md#privileges), inlined by the planner; cxkpi.kpi_values joins each
+-- period to these at refresh.
+CREATE OR REPLACE FUNCTION cxkpi.previous_period_start(grain text, period_start date) RETURNS date
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE grain WHEN 'day' THEN period_start - 1 WHEN 'week' THEN period_start - 7
+                ELSE (period_start - cxkpi.grain_interval(grain))::date END;
+COMMENT ON FUNCTION cxkpi.previous_period_start(text, date) IS
+    'First day of the period before the one starting on period_start, at the same grain.';
+CREATE OR REPLACE FUNCTION cxkpi.year_ago_period_start(grain text, period_start date) RETURNS date
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN grain IN ('day', 'week') THEN period_start - 364
+                ELSE (period_start - interval '1 year')::date END;
+COMMENT ON FUNCTION cxkpi.year_ago_period_start(text, date) IS
+    'First day of the same period a year earlier: same calendar month / quarter / year, or 52 weeks earlier for days and weeks.';
+
+CREATE OR REPLACE VIEW cxkpi.kpi_trend AS
+SELECT v.grain, v.period_start, v.period_end, v."time", d.section, v.kpi, d.name AS kpi_name, d.unit,
+       d.direction, v.breakdown, v.dimension, v.value, v.numerator, v.denominator, v.sample_size,
+       v.ci_lower, v.ci_upper,
+       v.previous_value, v.value - v.previous_value AS change_vs_previous,
+       cxkpi.year_ago_period_start(v.grain, v.period_start) AS year_ago_period_start,
+       (cxkpi.year_ago_period_start(v.grain, v.period_start) + cxkpi.grain_interval(v.grain))::date - 1
+           AS year_ago_period_end,
+       v.value_year_ago, v.sample_size_year_ago, v.value - v.value_year_ago AS yoy_change,
+       100 * (v.value - v.value_year_ago) / nullif(abs(v.value_year_ago), 0) AS yoy_change_pct,
+       t.target, t.red_threshold, t.yellow_threshold, t.min_sample_size,
+       cxkpi.kpi_status(d.direction, v.value, v.sample_size, t.target, t.red_threshold, t.yellow_threshold,
+                        t.min_sample_size) AS status,
+       cxkpi.meets_target(d.direction, v.value, t.target) AS meets_target,
+       v.period_end < (SELECT cxkpi.as_of()) AS period_complete,
+       cxkpi.kpi_flag(cxkpi.kpi_status(d.direction, v.value, v.sample_size, t.target, t.red_threshold,
+                                       t.yellow_threshold, t.min_sample_size)) AS flag,
+       cxkpi.status_rank(cxkpi.kpi_status(d.direction, v.value, v.sample_size, t.target, t.red_threshold,
+                                          t.yellow_threshold, t.min_sample_size)) AS status_rank
+FROM cxkpi.kpi_values AS v
+JOIN cxkpi.kpi_definitions AS d USING (kpi)
+LEFT JOIN cxkpi.target_spans() AS td
+       ON td.kpi = v.kpi AND td.dimension = v.dimension AND td.dimension <> '' AND td.valid_from <= v.period_start
+      AND (v.period_start < td.valid_until OR td.valid_until IS NULL)
+LEFT JOIN cxkpi.target_spans() AS t0
+       ON t0.kpi = v.kpi AND t0.dimension = '' AND t0.valid_from <= v.period_start
+      AND (v.period_start < t0.valid_until OR t0.valid_until IS NULL)
+CROSS JOIN LATERAL (SELECT coalesce(td.target, t0.target) AS target, coalesce(td.red_threshold, t0.red_threshold) AS red_threshold,
+                           coalesce(td.yellow_threshold, t0.yellow_threshold) AS yellow_threshold,
+                           coalesce(td.min_sample_size, t0.min_sample_size) AS min_sample_size) AS t;
+
+CREATE OR REPLACE PROCEDURE cxkpi.refresh_dashboard(concurrently boolean DEFAULT true)
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET work_mem = '128MB' AS $$
+DECLARE
+    mv text;
+    conc boolean := $1;     -- "concurrently" is a keyword in PL/pgSQL expressions
+    t0 timestamptz := clock_timestamp();
+    n bigint;
+BEGIN
+    IF conc IS NULL THEN
+        RAISE EXCEPTION 'concurrently must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    FOREACH mv IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion',
+                              'daily_carts', 'daily_tickets', 'daily_loyalty', 'daily_app_ratings',
+                              'daily_observations', 'daily_return_events', 'daily_acquisition', 'kpi_values',
+                              'customer_rfm', 'clv_models', 'customer_scores'] LOOP
+        EXECUTE format('REFRESH MATERIALIZED VIEW %s cxkpi.%I', CASE WHEN conc THEN 'CONCURRENTLY' ELSE '' END, mv);
+        EXECUTE format('ANALYZE cxkpi.%I', mv);
+        EXECUTE format('SELECT count(*) FROM cxkpi.%I', mv) INTO n;
+        PERFORM cxkpi.progress_notice('refresh ' || mv, n, t0);
+    END LOOP;
+END $$;
+COMMENT ON PROCEDURE cxkpi.refresh_dashboard(boolean) IS
+    'Refreshes every dashboard rollup in dependency order (daily matviews, cxkpi.kpi_values, then the customer RFM, the CLV models and the customer scores) and analyzes it; CONCURRENTLY by default, so readers are never blocked. Reports each matview as a NOTICE (SET client_min_messages = warning to silence).';

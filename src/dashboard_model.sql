@@ -358,22 +358,43 @@ CREATE FUNCTION cxkpi.as_of() RETURNS date
 COMMENT ON FUNCTION cxkpi.as_of() IS
     'Reference date of the scorecard: setting as_of, or current_date when it is empty.';
 
--- The length of one period of a grain, as an interval.
-CREATE FUNCTION cxkpi.grain_interval(grain text) RETURNS interval
-    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+-- Raises 22023 for a grain that is not day, week, month, quarter or year (cxkpi.grain_interval
+-- calls it, so that it stays a plain SQL expression the planner inlines).
+CREATE FUNCTION cxkpi.invalid_grain(grain text) RETURNS interval
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 BEGIN
-    CASE grain
-    WHEN 'day' THEN RETURN interval '1 day';
-    WHEN 'week' THEN RETURN interval '7 days';
-    WHEN 'month' THEN RETURN interval '1 month';
-    WHEN 'quarter' THEN RETURN interval '3 months';
-    WHEN 'year' THEN RETURN interval '1 year';
-    ELSE
-        RAISE EXCEPTION 'unknown grain "%"', grain USING ERRCODE = 'invalid_parameter_value',
-              HINT = 'Use day, week, month, quarter or year.';
-    END CASE;
+    RAISE EXCEPTION 'unknown grain "%"', grain USING ERRCODE = 'invalid_parameter_value',
+          HINT = 'Use day, week, month, quarter or year.';
 END $$;
+COMMENT ON FUNCTION cxkpi.invalid_grain(text) IS 'Internal: raises 22023 for an unknown grain.';
+
+-- The length of one period of a grain, as an interval (NULL for NULL).  Plain SQL, inlined into
+-- the views' period arithmetic.
+CREATE FUNCTION cxkpi.grain_interval(grain text) RETURNS interval
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN grain IS NULL THEN NULL::interval
+                WHEN grain = 'day' THEN interval '1 day' WHEN grain = 'week' THEN interval '7 days'
+                WHEN grain = 'month' THEN interval '1 month' WHEN grain = 'quarter' THEN interval '3 months'
+                WHEN grain = 'year' THEN interval '1 year' ELSE cxkpi.invalid_grain(grain) END;
 COMMENT ON FUNCTION cxkpi.grain_interval(text) IS 'Length of one period of a grain (day, week, month, quarter, year).';
+
+-- The first day of the previous period and of the same period a year earlier (52 weeks earlier
+-- for days and weeks, so that weekdays line up); NULL for NULL.  Plain SQL (SQL-standard bodies,
+-- parsed here: the reader views call them with the rights of a BI login, which has no USAGE on
+-- schema cxkpi; docs/bi.md#privileges), inlined by the planner; cxkpi.kpi_values joins each
+-- period to these at refresh.
+CREATE FUNCTION cxkpi.previous_period_start(grain text, period_start date) RETURNS date
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE grain WHEN 'day' THEN period_start - 1 WHEN 'week' THEN period_start - 7
+                ELSE (period_start - cxkpi.grain_interval(grain))::date END;
+COMMENT ON FUNCTION cxkpi.previous_period_start(text, date) IS
+    'First day of the period before the one starting on period_start, at the same grain.';
+CREATE FUNCTION cxkpi.year_ago_period_start(grain text, period_start date) RETURNS date
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN grain IN ('day', 'week') THEN period_start - 364
+                ELSE (period_start - interval '1 year')::date END;
+COMMENT ON FUNCTION cxkpi.year_ago_period_start(text, date) IS
+    'First day of the same period a year earlier: same calendar month / quarter / year, or 52 weeks earlier for days and weeks.';
 
 -- The period of grain g that contains day d: [start, end], end inclusive.
 CREATE FUNCTION cxkpi.period_bounds(grain text, d date, OUT period_start date, OUT period_end date)
@@ -460,38 +481,63 @@ CREATE FUNCTION cxkpi.status_rank(status text) RETURNS bigint LANGUAGE sql IMMUT
 COMMENT ON FUNCTION cxkpi.status_rank(text) IS
     'Rank of a status, worst first: red 1, yellow 2, off target 3, green 4; NULL for insufficient data, no target or anything else.';
 
--- The enabled rows of cxkpi.kpi_targets, for cxkpi.effective_target (SECURITY DEFINER: the views
--- call it, and cxkpi_reader cannot read the table; the views show the targets anyway).
-CREATE FUNCTION cxkpi.enabled_targets() RETURNS SETOF cxkpi.kpi_targets
-    LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 20
-    AS $$ SELECT * FROM cxkpi.kpi_targets AS kt WHERE kt.enabled $$;
-COMMENT ON FUNCTION cxkpi.enabled_targets() IS 'Internal: the enabled rows of cxkpi.kpi_targets.';
+-- The effective targets of every KPI, as spans of days: for each KPI and each dimension value
+-- that has rows of its own ('' for the overall rows), from each day on which a row of its own or
+-- an overall row of the KPI takes effect (valid_from) until the next such day (valid_until,
+-- exclusive; NULL: open-ended), the target and thresholds then in effect.  Of the enabled rows of
+-- the KPI valid on that day (latest valid_from on or before it), the one of the dimension value
+-- and the overall one; each of target, red_threshold, yellow_threshold, min_sample_size and
+-- recovery_margin comes from the dimension row when it sets it, else from the overall row
+-- (min_sample_size defaults to 30, recovery_margin to 0).  The one definition of the effective
+-- target: cxkpi.effective_target() looks a value up in it, and the views join it once per query
+-- (a few dozen rows, hashed) instead of looking targets up row by row.  SECURITY DEFINER:
+-- cxkpi_reader cannot read cxkpi.kpi_targets, and the views show the targets anyway.
+CREATE FUNCTION cxkpi.target_spans()
+    RETURNS TABLE (kpi text, dimension text, valid_from date, valid_until date, target double precision,
+                   red_threshold double precision, yellow_threshold double precision, min_sample_size bigint,
+                   recovery_margin double precision)
+    LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 50
+AS $$
+    WITH kt AS (SELECT * FROM cxkpi.kpi_targets AS t WHERE t.enabled),
+    -- the days from which the effective target of (kpi, dimension) can change
+    b AS (SELECT k.kpi, k.dimension, t.valid_from
+          FROM (SELECT DISTINCT kt.kpi, kt.dimension FROM kt) AS k
+          JOIN kt AS t ON t.kpi = k.kpi AND t.dimension IN (k.dimension, '')
+          GROUP BY 1, 2, 3)
+    SELECT b.kpi, b.dimension, b.valid_from,
+           lead(b.valid_from) OVER (PARTITION BY b.kpi, b.dimension ORDER BY b.valid_from),
+           coalesce(d.target, o.target), coalesce(d.red_threshold, o.red_threshold),
+           coalesce(d.yellow_threshold, o.yellow_threshold), coalesce(d.min_sample_size, o.min_sample_size, 30),
+           coalesce(d.recovery_margin, o.recovery_margin, 0)
+    FROM b
+    LEFT JOIN LATERAL (SELECT * FROM kt WHERE kt.kpi = b.kpi AND kt.dimension = b.dimension AND b.dimension <> ''
+                                          AND kt.valid_from <= b.valid_from
+                       ORDER BY kt.valid_from DESC LIMIT 1) AS d ON true
+    LEFT JOIN LATERAL (SELECT * FROM kt WHERE kt.kpi = b.kpi AND kt.dimension = '' AND kt.valid_from <= b.valid_from
+                       ORDER BY kt.valid_from DESC LIMIT 1) AS o ON true
+$$;
+COMMENT ON FUNCTION cxkpi.target_spans() IS
+    'Effective targets as spans of days: per KPI and dimension value with rows of its own ('''' = overall), from valid_from to valid_until (exclusive, NULL = open), the target, thresholds, minimum sample and recovery margin in effect (each from the dimension''s row when it sets it, else from the overall row).';
 
 -- The target and thresholds that apply to a KPI value of a dimension value in the period
--- starting on period_start: of the enabled rows of the KPI valid on that day (latest valid_from
--- on or before it), the one of the dimension value, and the overall one (dimension ''); each of
--- target, red_threshold, yellow_threshold, min_sample_size and recovery_margin comes from the
--- dimension row when it sets it, else from the overall row (min_sample_size defaults to 30,
--- recovery_margin to 0).  No row when the KPI has no enabled row for the day.  The one
--- definition of the effective target: the views, the scorecard and the alerting call it.  A
--- plain SQL query, which the planner inlines into the views.
+-- starting on period_start: the span of the dimension value when it has rows of its own, else
+-- the overall span (cxkpi.target_spans).  No row when the KPI has no enabled row for the day.
+-- For one value at a time (the alerting, the scorecard's rows without data); the views join
+-- cxkpi.target_spans() the same way.
 CREATE FUNCTION cxkpi.effective_target(kpi text, dimension text, period_start date)
     RETURNS TABLE (target double precision, red_threshold double precision, yellow_threshold double precision,
                    min_sample_size bigint, recovery_margin double precision)
     LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
     SELECT coalesce(d.target, o.target), coalesce(d.red_threshold, o.red_threshold),
-           coalesce(d.yellow_threshold, o.yellow_threshold), coalesce(d.min_sample_size, o.min_sample_size, 30),
-           coalesce(d.recovery_margin, o.recovery_margin, 0)
+           coalesce(d.yellow_threshold, o.yellow_threshold), coalesce(d.min_sample_size, o.min_sample_size),
+           coalesce(d.recovery_margin, o.recovery_margin)
     FROM (SELECT) AS one
-    LEFT JOIN LATERAL (
-        SELECT kt.* FROM cxkpi.enabled_targets() AS kt
-        WHERE kt.kpi = $1 AND kt.dimension = $2 AND kt.dimension <> '' AND kt.valid_from <= $3
-        ORDER BY kt.valid_from DESC LIMIT 1) AS d ON true
-    LEFT JOIN LATERAL (
-        SELECT kt.* FROM cxkpi.enabled_targets() AS kt
-        WHERE kt.kpi = $1 AND kt.dimension = '' AND kt.valid_from <= $3
-        ORDER BY kt.valid_from DESC LIMIT 1) AS o ON true
+    LEFT JOIN cxkpi.target_spans() AS d
+           ON d.kpi = $1 AND d.dimension = $2 AND d.dimension <> '' AND d.valid_from <= $3
+          AND ($3 < d.valid_until OR d.valid_until IS NULL)
+    LEFT JOIN cxkpi.target_spans() AS o
+           ON o.kpi = $1 AND o.dimension = '' AND o.valid_from <= $3 AND ($3 < o.valid_until OR o.valid_until IS NULL)
     WHERE d.kpi IS NOT NULL OR o.kpi IS NOT NULL;
 END;
 COMMENT ON FUNCTION cxkpi.effective_target(text, text, date) IS

@@ -459,17 +459,44 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
                * (100.0 / nullif(r.churn_rate, 0)),
            NULL, NULL, @extschema@.customers(a.s), NULL, NULL
     FROM od AS o JOIN act AS a USING (grain, period_start) JOIN ret AS r USING (grain, period_start)
-    WHERE o.breakdown = 'total' AND r.at_start IS NOT NULL)
-SELECT kv.grain, kv.period_start, (kv.period_start + cxkpi.grain_interval(kv.grain))::date - 1 AS period_end,
-       kv.period_start::timestamp AT TIME ZONE cfg.tz AS "time",
-       kv.kpi, kv.breakdown, kv.dimension, kv.value::double precision AS value,
-       kv.numerator::double precision AS numerator, kv.denominator::double precision AS denominator,
-       kv.sample_size::bigint AS sample_size, kv.ci_lower::double precision AS ci_lower,
-       kv.ci_upper::double precision AS ci_upper
-FROM kv, cfg;
+    WHERE o.breakdown = 'total' AND r.at_start IS NOT NULL),
+-- Each value with the value of the previous period and of the same period a year earlier
+-- (cxkpi.previous_period_start, cxkpi.year_ago_period_start), found here once per refresh rather
+-- than at every read of the trend views.  With windows, not self-joins (which the planner, with
+-- no statistics on a CTE, would merge on the series alone: quadratic in its length): the row
+-- before in the series is the previous period when its start is previous_period_start; the row
+-- before among the periods of the series a whole number of years (364 days for days and weeks,
+-- the same calendar month for months, quarters and years) apart is the year-ago period when its
+-- start is year_ago_period_start.
+cur AS (
+    SELECT kv.grain, kv.period_start, (kv.period_start + cxkpi.grain_interval(kv.grain))::date - 1 AS period_end,
+           kv.period_start::timestamp AT TIME ZONE cfg.tz AS "time",
+           kv.kpi, kv.breakdown, kv.dimension, kv.value::double precision AS value,
+           kv.numerator::double precision AS numerator, kv.denominator::double precision AS denominator,
+           kv.sample_size::bigint AS sample_size, kv.ci_lower::double precision AS ci_lower,
+           kv.ci_upper::double precision AS ci_upper,
+           CASE WHEN kv.grain IN ('day', 'week') THEN (kv.period_start - date '2000-01-03') % 364
+                ELSE extract(month FROM kv.period_start)::integer END AS year_phase
+    FROM kv, cfg)
+SELECT c.grain, c.period_start, c.period_end, c."time", c.kpi, c.breakdown, c.dimension, c.value, c.numerator,
+       c.denominator, c.sample_size, c.ci_lower, c.ci_upper,
+       CASE WHEN lag(c.period_start) OVER series = cxkpi.previous_period_start(c.grain, c.period_start)
+            THEN lag(c.value) OVER series END AS previous_value,
+       CASE WHEN lag(c.period_start) OVER years = cxkpi.year_ago_period_start(c.grain, c.period_start)
+            THEN lag(c.value) OVER years END AS value_year_ago,
+       CASE WHEN lag(c.period_start) OVER years = cxkpi.year_ago_period_start(c.grain, c.period_start)
+            THEN lag(c.sample_size) OVER years END AS sample_size_year_ago
+FROM cur AS c
+WINDOW series AS (PARTITION BY c.grain, c.kpi, c.breakdown, c.dimension ORDER BY c.period_start),
+       years AS (PARTITION BY c.grain, c.kpi, c.breakdown, c.dimension, c.year_phase ORDER BY c.period_start);
 CREATE UNIQUE INDEX kpi_values_key ON cxkpi.kpi_values (grain, period_start, kpi, breakdown, dimension);
 CREATE INDEX kpi_values_time ON cxkpi.kpi_values (grain, "time");
 CREATE INDEX kpi_values_kpi ON cxkpi.kpi_values (kpi, grain, period_start);
+-- For BI filters: one metric (cxkpi.kpi_timeseries.metric, the same expression) over a time range,
+-- and one dimension value.
+CREATE INDEX kpi_values_metric ON cxkpi.kpi_values
+    ((kpi || CASE WHEN breakdown = 'total' THEN '' ELSE ' ' || dimension END), grain, period_start);
+CREATE INDEX kpi_values_dimension ON cxkpi.kpi_values (dimension, grain, period_start);
 
 -- Progress of long work (cxkpi.generate_sample_data, cxkpi.refresh_dashboard): one NOTICE per
 -- stage, "cxkpi: orders: 140,210 rows (12.4 s)", with the time since the work started.  psql
@@ -487,8 +514,10 @@ COMMENT ON FUNCTION cxkpi.progress_notice(text, bigint, timestamptz) IS
 -- customer RFM, the CLV models and the customer scores), in the caller's transaction.  CONCURRENTLY (the default) lets readers continue: each view is rebuilt
 -- aside and the differences applied.  work_mem is raised for the refresh (a batch job whose
 -- aggregates keep 100-byte summaries per group) so that they stay in memory.  Only the owner of the matviews (the role that created
--- the extension) can refresh them.  Each matview done is reported with its row count and the
--- time so far (cxkpi.progress_notice).
+-- the extension) can refresh them.  Each matview is analyzed once refreshed, so that the next
+-- ones and the readers' queries are planned on its new statistics (autovacuum's ANALYZE comes
+-- later, if at all, for a matview rebuilt in one go).  Each matview done is reported with its
+-- row count and the time so far (cxkpi.progress_notice).
 CREATE PROCEDURE cxkpi.refresh_dashboard(concurrently boolean DEFAULT true)
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET work_mem = '128MB' AS $$
 DECLARE
@@ -505,12 +534,13 @@ BEGIN
                               'daily_observations', 'daily_return_events', 'daily_acquisition', 'kpi_values',
                               'customer_rfm', 'clv_models', 'customer_scores'] LOOP
         EXECUTE format('REFRESH MATERIALIZED VIEW %s cxkpi.%I', CASE WHEN conc THEN 'CONCURRENTLY' ELSE '' END, mv);
+        EXECUTE format('ANALYZE cxkpi.%I', mv);
         EXECUTE format('SELECT count(*) FROM cxkpi.%I', mv) INTO n;
         PERFORM cxkpi.progress_notice('refresh ' || mv, n, t0);
     END LOOP;
 END $$;
 COMMENT ON PROCEDURE cxkpi.refresh_dashboard(boolean) IS
-    'Refreshes every dashboard rollup in dependency order (daily matviews, cxkpi.kpi_values, then the customer RFM, the CLV models and the customer scores); CONCURRENTLY by default, so readers are never blocked. Reports each matview as a NOTICE (SET client_min_messages = warning to silence).';
+    'Refreshes every dashboard rollup in dependency order (daily matviews, cxkpi.kpi_values, then the customer RFM, the CLV models and the customer scores) and analyzes it; CONCURRENTLY by default, so readers are never blocked. Reports each matview as a NOTICE (SET client_min_messages = warning to silence).';
 REVOKE ALL ON PROCEDURE cxkpi.refresh_dashboard(boolean) FROM PUBLIC;
 
 COMMENT ON MATERIALIZED VIEW cxkpi.daily_surveys IS 'Internal rollup: NPS, CSAT and CES summaries per day, survey, touchpoint channel and scale.';
@@ -524,4 +554,4 @@ COMMENT ON MATERIALIZED VIEW cxkpi.daily_app_ratings IS 'Internal rollup: app ra
 COMMENT ON MATERIALIZED VIEW cxkpi.daily_observations IS 'Internal rollup: weighted sums of observed metrics per day, KPI and dimension.';
 COMMENT ON MATERIALIZED VIEW cxkpi.daily_return_events IS 'Internal rollup: returns, merchant-initiated returns and days to return per request day.';
 COMMENT ON MATERIALIZED VIEW cxkpi.daily_acquisition IS 'Internal rollup: customers acquired and acquisition cost per day and channel.';
-COMMENT ON MATERIALIZED VIEW cxkpi.kpi_values IS 'Every KPI at every grain, period and breakdown, with numerator, denominator, sample size and interval; read it through the views.';
+COMMENT ON MATERIALIZED VIEW cxkpi.kpi_values IS 'Every KPI at every grain, period and breakdown, with numerator, denominator, sample size and interval, and the values of the previous period and of the same period a year earlier; read it through the views.';

@@ -2,36 +2,20 @@
 -- Standard scalar types only, snake_case names, numerator and denominator next to each ratio,
 -- COMMENT ON every view and column, and the read-only role cxkpi_reader.
 
--- The first day of the previous period and of the same period a year earlier (52 weeks earlier
--- for days and weeks, so that weekdays line up).
--- (A SQL-standard body, parsed here: the reader views call it with the rights of a BI login,
--- which has no USAGE on schema cxkpi; docs/bi.md#privileges.)
-CREATE FUNCTION cxkpi.previous_period_start(grain text, period_start date) RETURNS date
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    RETURN CASE grain WHEN 'day' THEN period_start - 1 WHEN 'week' THEN period_start - 7
-                ELSE (period_start - cxkpi.grain_interval(grain))::date END;
-COMMENT ON FUNCTION cxkpi.previous_period_start(text, date) IS
-    'First day of the period before the one starting on period_start, at the same grain.';
-CREATE FUNCTION cxkpi.year_ago_period_start(grain text, period_start date) RETURNS date
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$ SELECT CASE WHEN grain IN ('day', 'week') THEN period_start - 364
-                 ELSE (period_start - interval '1 year')::date END $$;
-COMMENT ON FUNCTION cxkpi.year_ago_period_start(text, date) IS
-    'First day of the same period a year earlier: same calendar month / quarter / year, or 52 weeks earlier for days and weeks.';
-
--- Every KPI value with its previous period, the same period a year earlier, its effective target
--- (cxkpi.effective_target) and its status, flag and status rank (cxkpi.kpi_status; the trend
--- views and the scorecard read it).
+-- Every KPI value with its previous period, the same period a year earlier (both joined at
+-- refresh, in cxkpi.kpi_values), its effective target (cxkpi.target_spans, joined once per query:
+-- the same as cxkpi.effective_target row by row) and its status, flag and status rank
+-- (cxkpi.kpi_status; the trend views and the scorecard read it).
 CREATE VIEW cxkpi.kpi_trend AS
 SELECT v.grain, v.period_start, v.period_end, v."time", d.section, v.kpi, d.name AS kpi_name, d.unit,
        d.direction, v.breakdown, v.dimension, v.value, v.numerator, v.denominator, v.sample_size,
        v.ci_lower, v.ci_upper,
-       p.value AS previous_value, v.value - p.value AS change_vs_previous,
+       v.previous_value, v.value - v.previous_value AS change_vs_previous,
        cxkpi.year_ago_period_start(v.grain, v.period_start) AS year_ago_period_start,
        (cxkpi.year_ago_period_start(v.grain, v.period_start) + cxkpi.grain_interval(v.grain))::date - 1
            AS year_ago_period_end,
-       y.value AS value_year_ago, y.sample_size AS sample_size_year_ago, v.value - y.value AS yoy_change,
-       100 * (v.value - y.value) / nullif(abs(y.value), 0) AS yoy_change_pct,
+       v.value_year_ago, v.sample_size_year_ago, v.value - v.value_year_ago AS yoy_change,
+       100 * (v.value - v.value_year_ago) / nullif(abs(v.value_year_ago), 0) AS yoy_change_pct,
        t.target, t.red_threshold, t.yellow_threshold, t.min_sample_size,
        cxkpi.kpi_status(d.direction, v.value, v.sample_size, t.target, t.red_threshold, t.yellow_threshold,
                         t.min_sample_size) AS status,
@@ -43,13 +27,15 @@ SELECT v.grain, v.period_start, v.period_end, v."time", d.section, v.kpi, d.name
                                           t.yellow_threshold, t.min_sample_size)) AS status_rank
 FROM cxkpi.kpi_values AS v
 JOIN cxkpi.kpi_definitions AS d USING (kpi)
-LEFT JOIN cxkpi.kpi_values AS p
-       ON p.grain = v.grain AND p.kpi = v.kpi AND p.breakdown = v.breakdown AND p.dimension = v.dimension
-      AND p.period_start = cxkpi.previous_period_start(v.grain, v.period_start)
-LEFT JOIN cxkpi.kpi_values AS y
-       ON y.grain = v.grain AND y.kpi = v.kpi AND y.breakdown = v.breakdown AND y.dimension = v.dimension
-      AND y.period_start = cxkpi.year_ago_period_start(v.grain, v.period_start)
-LEFT JOIN LATERAL cxkpi.effective_target(v.kpi, v.dimension, v.period_start) AS t ON true;
+LEFT JOIN cxkpi.target_spans() AS td
+       ON td.kpi = v.kpi AND td.dimension = v.dimension AND td.dimension <> '' AND td.valid_from <= v.period_start
+      AND (v.period_start < td.valid_until OR td.valid_until IS NULL)
+LEFT JOIN cxkpi.target_spans() AS t0
+       ON t0.kpi = v.kpi AND t0.dimension = '' AND t0.valid_from <= v.period_start
+      AND (v.period_start < t0.valid_until OR t0.valid_until IS NULL)
+CROSS JOIN LATERAL (SELECT coalesce(td.target, t0.target) AS target, coalesce(td.red_threshold, t0.red_threshold) AS red_threshold,
+                           coalesce(td.yellow_threshold, t0.yellow_threshold) AS yellow_threshold,
+                           coalesce(td.min_sample_size, t0.min_sample_size) AS min_sample_size) AS t;
 
 -- The scorecard: one row per KPI and breakdown for the last complete period of the scorecard
 -- grain before the reference date cxkpi.as_of().  KPIs without data in that period still get a

@@ -4,7 +4,7 @@
 -- column types; forced parallel refresh = serial refresh.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(267);
+SELECT plan(274);
 SELECT throws_ok($$UPDATE cxkpi.kpi_targets SET dimension = 'web' WHERE kpi = 'staff_training_hours' AND is_default$$, '55006', NULL,
                  'the key of a built-in target cannot change (a restore would seed it again)');
 
@@ -364,6 +364,37 @@ UPDATE cxkpi.kpi_targets SET enabled = false WHERE kpi = 'csat' AND dimension = 
 SELECT is((SELECT (target, red_threshold)::text FROM cxkpi.kpi_scorecard WHERE kpi = 'csat' AND breakdown = 'channel' AND dimension = 'app'),
           '(4.6,3)', 'a switched-off dimension row leaves the overall row');
 SELECT is((SELECT count(*) FROM cxkpi.effective_target('ces', 'app', '2025-03-01')), 0::bigint, 'no row for a KPI without targets');
+-- The views join the effective targets as spans of days (cxkpi.target_spans) instead of calling
+-- cxkpi.effective_target row by row: the same target for every value, and the spans hand-worked
+-- for CSAT (overall rows from -infinity and from March, a store row from April, the app row off).
+SELECT is((SELECT count(*) FROM cxkpi.kpi_trend AS t
+           LEFT JOIN LATERAL cxkpi.effective_target(t.kpi, t.dimension, t.period_start) AS e ON true
+           WHERE (t.target, t.red_threshold, t.yellow_threshold, t.min_sample_size)
+                 IS DISTINCT FROM (e.target, e.red_threshold, e.yellow_threshold, e.min_sample_size)), 0::bigint,
+          'kpi_trend: the target of every value is effective_target''s');
+SELECT is((SELECT string_agg(format('%s %s..%s %s/%s/%s', quote_literal(dimension), valid_from, coalesce(valid_until::text, ''),
+                                    target, red_threshold, min_sample_size), ', ' ORDER BY dimension, valid_from)
+           FROM cxkpi.target_spans() WHERE kpi = 'csat'),
+          $$'' -infinity..2025-03-01 4.5/4/1, '' 2025-03-01.. 4.6/3/1, 'store' -infinity..2025-03-01 4.5/4/1, 'store' 2025-03-01..2025-04-01 4.6/3/1, 'store' 2025-04-01.. 4/3/1$$,
+          'target_spans: CSAT''s spans, each overall row splitting the store''s');
+-- The previous period and the year-ago period are joined at refresh: the same as a plain join.
+SELECT is((SELECT count(*) FROM cxkpi.kpi_values AS v
+           LEFT JOIN cxkpi.kpi_values AS p
+                  ON (p.grain, p.kpi, p.breakdown, p.dimension) = (v.grain, v.kpi, v.breakdown, v.dimension)
+                 AND p.period_start = CASE v.grain WHEN 'day' THEN v.period_start - 1 WHEN 'week' THEN v.period_start - 7
+                                                   WHEN 'month' THEN (v.period_start - interval '1 month')::date
+                                                   WHEN 'quarter' THEN (v.period_start - interval '3 months')::date
+                                                   ELSE (v.period_start - interval '1 year')::date END
+           LEFT JOIN cxkpi.kpi_values AS y
+                  ON (y.grain, y.kpi, y.breakdown, y.dimension) = (v.grain, v.kpi, v.breakdown, v.dimension)
+                 AND y.period_start = CASE WHEN v.grain IN ('day', 'week') THEN v.period_start - 364
+                                           ELSE (v.period_start - interval '1 year')::date END
+           WHERE (v.previous_value, v.value_year_ago, v.sample_size_year_ago) IS DISTINCT FROM (p.value, y.value, y.sample_size)),
+          0::bigint, 'kpi_values: previous and year-ago values as a plain join of the periods');
+SELECT throws_ok($$SELECT cxkpi.grain_interval('fortnight')$$, '22023', 'unknown grain "fortnight"', 'grain_interval: an unknown grain is refused');
+SELECT is(cxkpi.grain_interval(NULL), NULL::interval, 'grain_interval: NULL for NULL');
+SELECT is(cxkpi.previous_period_start('quarter', '2025-01-01'), date '2024-10-01', 'the quarter before Q1 2025');
+SELECT is(cxkpi.year_ago_period_start('week', '2025-03-03'), date '2024-03-04', 'a year before a week: 52 weeks, a Monday');
 
 -- Config tables: seeds, edits, refusals
 SELECT is((SELECT count(*) FROM cxkpi.kpi_targets WHERE is_default), 8::bigint, 'seed 000: 12 targets, 4 of them edited above');
