@@ -6,13 +6,13 @@ EXTENSION  = cxkpi
 EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = cxkpi
-OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/retention/*.c src/clv/*.c)))
+OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/retention/*.c src/clv/*.c src/forecast/*.c)))
 
 # The install script of the current version is assembled from the SQL definitions, one file
 # per KPI family, in dependency order.  Earlier versions' install scripts are frozen
 # (cxkpi--1.0.sql, exactly as 1.0 shipped) and the upgrade scripts (cxkpi--A--B.sql) are
 # written by hand; test/shell/upgrade.sh proves that 1.0 + upgrade equals a fresh install.
-SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql src/returns.sql src/retention.sql src/clv.sql \
+SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql src/returns.sql src/retention.sql src/clv.sql src/forecast.sql \
              src/dashboard_model.sql src/dashboard_rollups.sql src/dashboard_views.sql src/dashboard_clv.sql src/alerts.sql \
              src/sample_data.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
@@ -33,7 +33,11 @@ include $(PGXS)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
 
-$(OBJS): $(wildcard src/*.h src/retention/*.h src/clv/*.h)
+$(OBJS): $(wildcard src/*.h src/retention/*.h src/clv/*.h src/forecast/*.h)
+
+# The ETS fits reproduce forecast::ets's Nelder-Mead path, which needs the same floating-point
+# operations as R's build: no fused multiply-add contraction, whatever the compiler's default.
+$(patsubst %.c,%.o,$(wildcard src/forecast/*.c)): override CFLAGS += -ffp-contract=off
 
 # The server's major version (15, 17, 18, ...).
 PG_MAJOR := $(shell $(PG_CONFIG) --version | sed 's/^[^0-9]*\([0-9]*\).*/\1/')
