@@ -169,7 +169,8 @@ ets_fit_trans_common(FunctionCallInfo fcinfo, int time_kind)
 		if (!isfinite(v))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("ets_fit value %g at %s is not finite", v,
+					 errmsg("ets_fit value %s at %s is not finite",
+							isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity"),
 							ets_format_time(time_kind, t)),
 					 errhint("Leave the row out (a gap) or replace the value.")));
 		ets_series_add(st, t, v);
