@@ -49,7 +49,7 @@ PARALLEL_PGOPTIONS = -c $(FORCE_PARALLEL_GUC)=regress -c parallel_setup_cost=0 \
 	-c parallel_tuple_cost=0 -c min_parallel_table_scan_size=0 \
 	-c max_parallel_workers_per_gather=2
 
-.PHONY: prove installcheck-parallel test demo bench bench-retention bench-clv bench-dashboard bench-alerts
+.PHONY: prove installcheck-parallel test demo bench bench-retention bench-clv bench-dashboard bench-alerts bench-forecast
 
 # pgTAP suites; needs a running server (PG* variables) and the extension installed.
 prove:
@@ -74,10 +74,10 @@ BENCH_CLUSTER = pg_virtualenv -t -v $(PG_MAJOR) -o shared_buffers=1GB -o max_par
 	  -o work_mem=256MB
 
 # The survey-score benchmark, the retention (docs/retention.md) and CLV (docs/clv.md) benchmarks,
-# the dashboard benchmark (docs/performance.md#dashboard), then the alerting benchmark and load
-# test (docs/alerts.md).
+# the dashboard benchmark (docs/performance.md#dashboard), the alerting benchmark and load
+# test (docs/alerts.md), then the forecasting benchmark against R (docs/forecasting.md#speed).
 bench:
-	$(BENCH_CLUSTER) bash -c 'test/bench/run.sh && test/bench/retention.sh && test/bench/clv.sh && test/bench/dashboard.sh && test/bench/alerts.sh'
+	$(BENCH_CLUSTER) bash -c 'test/bench/run.sh && test/bench/retention.sh && test/bench/clv.sh && test/bench/dashboard.sh && test/bench/alerts.sh && test/bench/forecast.sh'
 
 bench-retention:
 	$(BENCH_CLUSTER) test/bench/retention.sh
@@ -90,5 +90,8 @@ bench-dashboard:
 
 bench-alerts:
 	$(BENCH_CLUSTER) test/bench/alerts.sh
+
+bench-forecast:
+	$(BENCH_CLUSTER) test/bench/forecast.sh
 
 EXTRA_CLEAN = results_parallel
