@@ -22,6 +22,7 @@ ets_alloc(size_t size)
 	return palloc_extended(size, MCXT_ALLOC_HUGE);
 }
 
+/* The core's cancellation point: a query cancel or backend termination is served here. */
 void
 ets_check_interrupts(void)
 {
@@ -30,6 +31,7 @@ ets_check_interrupts(void)
 
 /* ------------------------------------------------------------ options */
 
+/* 22P02 for a malformed model specification, with the reason and the grammar as hint. */
 static void
 spec_error(const char *spec, const char *why)
 {
@@ -139,6 +141,7 @@ parse_spec(const char *spec, EtsRequest *req)
 
 /* ------------------------------------------------------------ errors */
 
+/* The letter of one requested component: N, A, Ad, M, or Z (left to the search). */
 static const char *
 letter(int comp, bool damped_allowed, int damped)
 {
@@ -178,6 +181,7 @@ min_length(const EtsRequest *req, int period)
 	return npars + 5;
 }
 
+/* The error for a status of ets_auto() other than ETS_OK: 22023 with a detail and a hint. */
 static void
 status_error(EtsStatus status, const EtsRequest *req, const EtsSeriesState *st, int period)
 {
@@ -260,6 +264,10 @@ canonical(double v)
 
 /* ------------------------------------------------------------ final function */
 
+/*
+ * ets_fit's final function: the series sorted and checked, the options
+ * read, the model fitted; NULL for a group without rows.
+ */
 PG_FUNCTION_INFO_V1(ets_fit_final);
 Datum
 ets_fit_final(PG_FUNCTION_ARGS)

@@ -16,6 +16,10 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+/*
+ * forecast(model, horizon): materialised rows (time, point, lo80, hi80,
+ * lo95, hi95) for steps 1 .. horizon.
+ */
 PG_FUNCTION_INFO_V1(ets_forecast_sql);
 Datum
 ets_forecast_sql(PG_FUNCTION_ARGS)

@@ -44,7 +44,7 @@ r_sum(const double *x, int n)
 	return (double) s;
 }
 
-/* R's sinpi and cospi: exact at the multiples of 1/2. */
+/* R's sinpi: sin(pi x), exact at the multiples of 1/2. */
 static double
 r_sinpi(double x)
 {
@@ -62,6 +62,7 @@ r_sinpi(double x)
 	return sin(M_PI * x);
 }
 
+/* R's cospi: cos(pi x), exact at the multiples of 1/2. */
 static double
 r_cospi(double x)
 {

@@ -102,6 +102,7 @@ lane_finish(const double *y, int n, int m, EtsLane *ln, double sse, double prod,
 #undef LK_ATTR
 #endif
 
+/* The objective of every lane (see ets.h), by the widest kernel the processor runs. */
 void
 ets_objective_lanes(const double *y, int n, int m, EtsLane *lanes, int nlanes)
 {

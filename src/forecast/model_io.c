@@ -38,6 +38,7 @@
 
 static const char *const TYPNAME = "ets_model";
 
+/* A zeroed model (NaN parameters and criteria) with its varlena header and version. */
 EtsModel *
 ets_model_alloc(void)
 {
@@ -72,6 +73,7 @@ ets_model_m(const EtsModel *model)
 	return model->season != ETS_NONE ? model->period : 1;
 }
 
+/* The core's form of the model's components. */
 static void
 model_spec(const EtsModel *model, EtsSpec *spec)
 {
@@ -112,6 +114,7 @@ ets_model_to_fit(const EtsModel *model, EtsFit *fit)
 
 /* ------------------------------------------------------------ validation */
 
+/* v in (0, 1], or in [0, 1] when zero_ok. */
 static bool
 in_unit(double v, bool zero_ok)
 {
@@ -182,6 +185,7 @@ ets_model_validate(const EtsModel *m, int sqlstate, const char *input)
 
 /* ------------------------------------------------------------ text I/O */
 
+/* A double in the shortest form that reads back exactly. */
 static void
 append_double(StringInfo buf, double v)
 {
@@ -191,6 +195,7 @@ append_double(StringInfo buf, double v)
 	appendStringInfoString(buf, tmp);
 }
 
+/* ",name=[x0,x1,...]". */
 static void
 append_states(StringInfo buf, const char *name, const double *x, int n)
 {
@@ -204,6 +209,7 @@ append_states(StringInfo buf, const char *name, const double *x, int n)
 	appendStringInfoChar(buf, ']');
 }
 
+/* The text form of a model (see the top of this file). */
 static char *
 ets_model_out_common(const EtsModel *m)
 {
@@ -285,6 +291,7 @@ scan_double(CxScanner *sc, const char *field)
 	return v == 0 ? 0.0 : v;
 }
 
+/* ",name=" and a double. */
 static double
 scan_field_double(CxScanner *sc, const char *name)
 {
@@ -295,6 +302,7 @@ scan_field_double(CxScanner *sc, const char *name)
 	return scan_double(sc, name);
 }
 
+/* ",name=" and an integer within int4. */
 static int32
 scan_field_int32(CxScanner *sc, const char *name)
 {
@@ -395,6 +403,7 @@ scan_component(CxScanner *sc, const char *letters, const char *what)
 	return (int) (p - letters);
 }
 
+/* Text input: the literal parsed field by field, then validated (22P02). */
 PG_FUNCTION_INFO_V1(ets_model_in);
 Datum
 ets_model_in(PG_FUNCTION_ARGS)
@@ -483,6 +492,7 @@ ets_model_in(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(m);
 }
 
+/* Text output. */
 PG_FUNCTION_INFO_V1(ets_model_out);
 Datum
 ets_model_out(PG_FUNCTION_ARGS)
@@ -492,6 +502,7 @@ ets_model_out(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------ binary I/O */
 
+/* Binary output (see the top of this file). */
 PG_FUNCTION_INFO_V1(ets_model_send);
 Datum
 ets_model_send(PG_FUNCTION_ARGS)
@@ -538,6 +549,7 @@ recv_double(StringInfo buf)
 	return v == 0 ? 0.0 : v;
 }
 
+/* Binary input: the length checked against the state count, then validated (22P03). */
 PG_FUNCTION_INFO_V1(ets_model_recv);
 Datum
 ets_model_recv(PG_FUNCTION_ARGS)
@@ -590,6 +602,7 @@ ets_model_recv(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------ equality, hashing */
 
+/* Bytewise equality (models are canonical: -0 as 0, one NaN, unused states 0). */
 PG_FUNCTION_INFO_V1(ets_model_eq);
 Datum
 ets_model_eq(PG_FUNCTION_ARGS)
@@ -597,6 +610,7 @@ ets_model_eq(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(memcmp(PG_GETARG_ETS_MODEL(0), PG_GETARG_ETS_MODEL(1), ETS_MODEL_SIZE) == 0);
 }
 
+/* Bytewise inequality. */
 PG_FUNCTION_INFO_V1(ets_model_ne);
 Datum
 ets_model_ne(PG_FUNCTION_ARGS)
@@ -604,6 +618,7 @@ ets_model_ne(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(memcmp(PG_GETARG_ETS_MODEL(0), PG_GETARG_ETS_MODEL(1), ETS_MODEL_SIZE) != 0);
 }
 
+/* Hash of the bytes, consistent with =. */
 PG_FUNCTION_INFO_V1(ets_model_hash);
 Datum
 ets_model_hash(PG_FUNCTION_ARGS)
@@ -611,6 +626,7 @@ ets_model_hash(PG_FUNCTION_ARGS)
 	return hash_any((unsigned char *) PG_GETARG_ETS_MODEL(0), ETS_MODEL_SIZE);
 }
 
+/* Seeded 64-bit hash of the bytes. */
 PG_FUNCTION_INFO_V1(ets_model_hash_extended);
 Datum
 ets_model_hash_extended(PG_FUNCTION_ARGS)
@@ -621,6 +637,7 @@ ets_model_hash_extended(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------ accessors */
 
+/* method(ets_model): "ETS(M,Ad,M)". */
 PG_FUNCTION_INFO_V1(ets_model_method_sql);
 Datum
 ets_model_method_sql(PG_FUNCTION_ARGS)
@@ -694,6 +711,7 @@ ets_model_states(FunctionCallInfo fcinfo, bool initial)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
+/* initial_states(ets_model). */
 PG_FUNCTION_INFO_V1(ets_model_initial_states);
 Datum
 ets_model_initial_states(PG_FUNCTION_ARGS)
@@ -701,6 +719,7 @@ ets_model_initial_states(PG_FUNCTION_ARGS)
 	return ets_model_states(fcinfo, true);
 }
 
+/* last_states(ets_model). */
 PG_FUNCTION_INFO_V1(ets_model_last_states);
 Datum
 ets_model_last_states(PG_FUNCTION_ARGS)
@@ -708,6 +727,7 @@ ets_model_last_states(PG_FUNCTION_ARGS)
 	return ets_model_states(fcinfo, false);
 }
 
+/* aicc(ets_model), NULL for a constant series. */
 PG_FUNCTION_INFO_V1(ets_model_aicc);
 Datum
 ets_model_aicc(PG_FUNCTION_ARGS)
@@ -715,6 +735,7 @@ ets_model_aicc(PG_FUNCTION_ARGS)
 	RETURN_FLOAT8_OR_NULL(PG_GETARG_ETS_MODEL(0)->aicc);
 }
 
+/* aic(ets_model), NULL for a constant series. */
 PG_FUNCTION_INFO_V1(ets_model_aic);
 Datum
 ets_model_aic(PG_FUNCTION_ARGS)
@@ -722,6 +743,7 @@ ets_model_aic(PG_FUNCTION_ARGS)
 	RETURN_FLOAT8_OR_NULL(PG_GETARG_ETS_MODEL(0)->aic);
 }
 
+/* bic(ets_model), NULL for a constant series. */
 PG_FUNCTION_INFO_V1(ets_model_bic);
 Datum
 ets_model_bic(PG_FUNCTION_ARGS)
@@ -729,6 +751,7 @@ ets_model_bic(PG_FUNCTION_ARGS)
 	RETURN_FLOAT8_OR_NULL(PG_GETARG_ETS_MODEL(0)->bic);
 }
 
+/* log_likelihood(ets_model), NULL for a constant series. */
 PG_FUNCTION_INFO_V1(ets_model_loglik);
 Datum
 ets_model_loglik(PG_FUNCTION_ARGS)
@@ -736,6 +759,7 @@ ets_model_loglik(PG_FUNCTION_ARGS)
 	RETURN_FLOAT8_OR_NULL(PG_GETARG_ETS_MODEL(0)->loglik);
 }
 
+/* sigma(ets_model): the square root of the residual variance. */
 PG_FUNCTION_INFO_V1(ets_model_sigma);
 Datum
 ets_model_sigma(PG_FUNCTION_ARGS)
@@ -743,6 +767,7 @@ ets_model_sigma(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(sqrt(PG_GETARG_ETS_MODEL(0)->sigma2));
 }
 
+/* mse(ets_model). */
 PG_FUNCTION_INFO_V1(ets_model_mse);
 Datum
 ets_model_mse(PG_FUNCTION_ARGS)
@@ -750,6 +775,7 @@ ets_model_mse(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(PG_GETARG_ETS_MODEL(0)->mse);
 }
 
+/* observations(ets_model). */
 PG_FUNCTION_INFO_V1(ets_model_n);
 Datum
 ets_model_n(PG_FUNCTION_ARGS)
@@ -757,6 +783,7 @@ ets_model_n(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(PG_GETARG_ETS_MODEL(0)->n);
 }
 
+/* period(ets_model): the series' seasonal period. */
 PG_FUNCTION_INFO_V1(ets_model_period);
 Datum
 ets_model_period(PG_FUNCTION_ARGS)
@@ -764,6 +791,7 @@ ets_model_period(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(PG_GETARG_ETS_MODEL(0)->period);
 }
 
+/* converged(ets_model). */
 PG_FUNCTION_INFO_V1(ets_model_converged);
 Datum
 ets_model_converged(PG_FUNCTION_ARGS)
@@ -771,6 +799,7 @@ ets_model_converged(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(PG_GETARG_ETS_MODEL(0)->converged != 0);
 }
 
+/* iterations(ets_model): the minimiser's evaluations for the chosen model. */
 PG_FUNCTION_INFO_V1(ets_model_evaluations);
 Datum
 ets_model_evaluations(PG_FUNCTION_ARGS)

@@ -50,6 +50,7 @@ typedef struct Cand
 	EtsNM	   *nm;
 } Cand;
 
+/* "ETS(M,Ad,M)" into buf (see ets.h). */
 void
 ets_method_name(const EtsSpec *spec, char *buf)
 {
@@ -299,6 +300,11 @@ cand_finish(const Cand *c, const double *y, int n, EtsFit *fit)
 	return true;
 }
 
+/*
+ * forecast::ets's main function (see ets.h): the constant-series shortcut,
+ * the checks of the request against the data, the candidates, their fits
+ * side by side, and the smallest AICc.
+ */
 EtsStatus
 ets_auto(const double *y, int n, int m, const EtsRequest *req, EtsFit *fit, EtsSearch *search)
 {

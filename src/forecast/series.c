@@ -24,6 +24,7 @@
 
 /* ------------------------------------------------------------ state */
 
+/* An empty state in the aggregate's context, options unset. */
 static EtsSeriesState *
 state_new(MemoryContext cxt, int time_kind)
 {
@@ -84,6 +85,7 @@ set_model_option(EtsSeriesState *st, const char *spec, int len)
 	st->have_spec = true;
 }
 
+/* The period option: at least 1, the same on every row. */
 static void
 set_period_option(EtsSeriesState *st, int32 period)
 {
@@ -101,6 +103,7 @@ set_period_option(EtsSeriesState *st, int32 period)
 	st->period = period;
 }
 
+/* The damped option: the same on every row. */
 static void
 set_damped_option(EtsSeriesState *st, bool damped)
 {
@@ -179,6 +182,7 @@ ets_fit_trans_common(FunctionCallInfo fcinfo, int time_kind)
 	PG_RETURN_POINTER(st);
 }
 
+/* Transition over date times. */
 PG_FUNCTION_INFO_V1(ets_fit_trans_date);
 Datum
 ets_fit_trans_date(PG_FUNCTION_ARGS)
@@ -186,6 +190,7 @@ ets_fit_trans_date(PG_FUNCTION_ARGS)
 	return ets_fit_trans_common(fcinfo, ETS_TIME_DATE);
 }
 
+/* Transition over timestamptz times. */
 PG_FUNCTION_INFO_V1(ets_fit_trans_timestamptz);
 Datum
 ets_fit_trans_timestamptz(PG_FUNCTION_ARGS)
@@ -309,6 +314,7 @@ ets_fit_deserial(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------ sorting */
 
+/* Rows by time, then value. */
 static int
 row_cmp(const void *pa, const void *pb)
 {
@@ -340,6 +346,7 @@ date_ymd(int64 d, int *y, int *m, int *dd)
 	j2date((int) (d + POSTGRES_EPOCH_JDATE), y, m, dd);
 }
 
+/* The number of days of month m of year y. */
 static int
 days_in_month(int y, int m)
 {
