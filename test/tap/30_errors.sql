@@ -78,8 +78,8 @@ SELECT is((SELECT string_agg(p.oid::regprocedure::text || ' ' || p.provolatile::
           'cxkpi.alert_evaluate(cxkpi.alert_delta[]) vu, '
           'cxkpi.alert_merge(cxkpi.alert_delta[]) vu, cxkpi.alert_rebuild() vu, '
           'cxkpi.alert_table_contributions(text) ss, cxkpi.alerting_enabled() ss, '
-          'cxkpi.as_of() ss, cxkpi.check_thresholds() vu, cxkpi.fit_clv_models() su, cxkpi.forecast(cxkpi.ets_model,integer) ss, '
-          'cxkpi.generate_sample_data(double precision,integer,boolean) vu, cxkpi.set_alerting(boolean) vu, cxkpi.setting(text) ss',
+          'cxkpi.as_of() ss, cxkpi.check_thresholds() vu, cxkpi.fit_clv_models() su, cxkpi.generate_sample_data(double precision,integer,boolean) vu, cxkpi.set_alerting(boolean) vu, cxkpi.setting(text) ss, '
+          'forecast(ets_model,integer) ss',
           'every other function is IMMUTABLE: the table readers are STABLE, the writers VOLATILE and PARALLEL UNSAFE');
 SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
