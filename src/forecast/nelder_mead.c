@@ -398,7 +398,7 @@ ets_nm_feed(EtsNM *nm)
 	}
 }
 
-/* The best vertex and its value (nmmin's X and Fmin), and the final fail code. */
+/* The best vertex and its value (nmmin's X and Fmin). */
 void
 ets_nm_result(const EtsNM *nm, double *x, double *fmin)
 {

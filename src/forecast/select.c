@@ -138,7 +138,6 @@ cand_start(Cand *c, const double *y, int n, int m)
 {
 	double		par[ETS_MAX_PAR];
 	EtsParams	p;
-	double		x0[ETS_MAX_STATES];
 	int			k,
 				ns;
 
@@ -161,7 +160,6 @@ cand_start(Cand *c, const double *y, int n, int m)
 	/* forecast: "not enough data to continue" */
 	if (c->npar >= n - 1)
 		return;
-	(void) x0;
 	c->nm = ets_alloc(sizeof(EtsNM));
 	ets_nm_start(c->nm, c->npar, par, ETS_MAXIT);
 	c->active = true;
