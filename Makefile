@@ -6,13 +6,13 @@ EXTENSION  = cxkpi
 EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = cxkpi
-OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/retention/*.c src/clv/*.c)))
+OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/retention/*.c src/clv/*.c src/forecast/*.c)))
 
 # The install script of the current version is assembled from the SQL definitions, one file
 # per KPI family, in dependency order.  Earlier versions' install scripts are frozen
 # (cxkpi--1.0.sql, exactly as 1.0 shipped) and the upgrade scripts (cxkpi--A--B.sql) are
 # written by hand; test/shell/upgrade.sh proves that 1.0 + upgrade equals a fresh install.
-SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql src/returns.sql src/retention.sql src/clv.sql \
+SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql src/returns.sql src/retention.sql src/clv.sql src/forecast.sql \
              src/dashboard_model.sql src/dashboard_rollups.sql src/dashboard_views.sql src/dashboard_surveys.sql src/dashboard_clv.sql src/alerts.sql \
              src/bi.sql src/sample_data.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
@@ -33,7 +33,11 @@ include $(PGXS)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
 
-$(OBJS): $(wildcard src/*.h src/retention/*.h src/clv/*.h)
+$(OBJS): $(wildcard src/*.h src/retention/*.h src/clv/*.h src/forecast/*.h)
+
+# The ETS fits reproduce forecast::ets's Nelder-Mead path, which needs the same floating-point
+# operations as R's build: no fused multiply-add contraction, whatever the compiler's default.
+$(patsubst %.c,%.o,$(wildcard src/forecast/*.c)): override CFLAGS += -ffp-contract=off
 
 # The server's major version (15, 17, 18, ...).
 PG_MAJOR := $(shell $(PG_CONFIG) --version | sed 's/^[^0-9]*\([0-9]*\).*/\1/')
@@ -45,7 +49,7 @@ PARALLEL_PGOPTIONS = -c $(FORCE_PARALLEL_GUC)=regress -c parallel_setup_cost=0 \
 	-c parallel_tuple_cost=0 -c min_parallel_table_scan_size=0 \
 	-c max_parallel_workers_per_gather=2
 
-.PHONY: prove installcheck-parallel test demo bench bench-retention bench-clv bench-dashboard bench-views bench-alerts
+.PHONY: prove installcheck-parallel test demo bench bench-retention bench-clv bench-dashboard bench-views bench-alerts bench-forecast
 
 # pgTAP suites; needs a running server (PG* variables) and the extension installed.
 prove:
@@ -71,10 +75,10 @@ BENCH_CLUSTER = pg_virtualenv -t -v $(PG_MAJOR) -o shared_buffers=1GB -o max_par
 
 # The survey-score benchmark, the retention (docs/retention.md) and CLV (docs/clv.md) benchmarks,
 # the dashboard benchmark (docs/performance.md#dashboard), the reader views on the sample data at
-# scale 10 (docs/performance.md#reader-views), then the alerting benchmark and load test
-# (docs/alerts.md).
+# scale 10 (docs/performance.md#reader-views), the alerting benchmark and load test
+# (docs/alerts.md), then the forecasting benchmark against R (docs/forecasting.md#speed).
 bench:
-	$(BENCH_CLUSTER) bash -c 'test/bench/run.sh && test/bench/retention.sh && test/bench/clv.sh && test/bench/dashboard.sh && test/bench/views.sh && test/bench/alerts.sh'
+	$(BENCH_CLUSTER) bash -c 'test/bench/run.sh && test/bench/retention.sh && test/bench/clv.sh && test/bench/dashboard.sh && test/bench/views.sh && test/bench/alerts.sh && test/bench/forecast.sh'
 
 bench-retention:
 	$(BENCH_CLUSTER) test/bench/retention.sh
@@ -90,5 +94,8 @@ bench-views:
 
 bench-alerts:
 	$(BENCH_CLUSTER) test/bench/alerts.sh
+
+bench-forecast:
+	$(BENCH_CLUSTER) test/bench/forecast.sh
 
 EXTRA_CLEAN = results_parallel

@@ -53,7 +53,8 @@ SELECT is((SELECT s::text FROM m), '(v1,n=1,counts={0,0,0,0,0,0,0,0,0,0,1})', 't
 
 -- labels: every function of the extension is PARALLEL SAFE and IMMUTABLE, except the ones that
 -- write (trigger functions, the refresh procedure, the alerting functions: VOLATILE and
--- PARALLEL UNSAFE, as writing functions must be) and the ones that read tables (STABLE);
+-- PARALLEL UNSAFE, as writing functions must be) and the ones that read tables or the session's
+-- time zone (STABLE: forecast() gives a date series' times as timestamptz);
 -- every accessor (a function of one summary returning a scalar) is STRICT.
 CREATE TEMP TABLE writers (f regprocedure);
 INSERT INTO writers VALUES ('cxkpi.alert_apply()'), ('cxkpi.alert_enqueue(regclass, cxkpi.alert_delta[])'),
@@ -78,8 +79,9 @@ SELECT is((SELECT string_agg(p.oid::regprocedure::text || ' ' || p.provolatile::
           'cxkpi.alert_merge(cxkpi.alert_delta[]) vu, cxkpi.alert_rebuild() vu, '
           'cxkpi.alert_table_contributions(text) ss, cxkpi.alerting_enabled() ss, '
           'cxkpi.as_of() ss, cxkpi.check_thresholds() vu, cxkpi.effective_target(text,text,date) ss, cxkpi.fit_clv_models() su, cxkpi.generate_sample_data(double precision,integer,boolean) vu, '
-          'cxkpi.progress_notice(text,bigint,timestamp with time zone) vs, cxkpi.set_alerting(boolean) vu, cxkpi.setting(text) ss, cxkpi.target_spans() ss',
-          'every other function is IMMUTABLE: the table readers are STABLE, the writers VOLATILE and PARALLEL UNSAFE, the progress notice VOLATILE (it reads the clock)');
+          'cxkpi.progress_notice(text,bigint,timestamp with time zone) vs, cxkpi.set_alerting(boolean) vu, cxkpi.setting(text) ss, cxkpi.target_spans() ss, '
+          'forecast(ets_model,integer) ss',
+          'every other function is IMMUTABLE: the table readers and forecast() (it reads the session time zone) are STABLE, the writers VOLATILE and PARALLEL UNSAFE, the progress notice VOLATILE (it reads the clock)');
 SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
            WHERE p.prokind = 'f' AND NOT p.proisstrict
