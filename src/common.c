@@ -8,6 +8,8 @@
 #include <ctype.h>
 #include <gsl/gsl_errno.h>
 
+#include "utils/lsyscache.h"
+
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
@@ -44,6 +46,18 @@ cx_input_error(int sqlstate, const char *typname, const char *input,
 				(errcode(sqlstate),
 				 errmsg("invalid external binary value for type %s", typname),
 				 errdetail("%s", detail)));
+}
+
+/*
+ * An aggregate support function called as a plain function: XX000 naming
+ * the function the user called (one C function serves several SQL names).
+ */
+void
+cx_not_in_aggregate(FunctionCallInfo fcinfo)
+{
+	char	   *name = fcinfo->flinfo ? get_func_name(fcinfo->flinfo->fn_oid) : NULL;
+
+	elog(ERROR, "%s called in non-aggregate context", name ? name : "aggregate support function");
 }
 
 void

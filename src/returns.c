@@ -227,7 +227,7 @@ return_agg_step(FunctionCallInfo fcinfo, int sign)
 	int			context = AggCheckCallContext(fcinfo, &aggctx);
 
 	if (!context)
-		elog(ERROR, "return_agg transition function called in non-aggregate context");
+		cx_not_in_aggregate(fcinfo);
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 	{
 		/* a skipped row; window frames need a state even before the first order */
@@ -401,7 +401,7 @@ return_rollup_mtrans(PG_FUNCTION_ARGS)
 	ReturnSummary *s;
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "return_summary moving transition called in non-aggregate context");
+		cx_not_in_aggregate(fcinfo);
 	s = PG_ARGISNULL(0) ? return_summary_alloc(aggctx) : (ReturnSummary *) PG_GETARG_POINTER(0);
 	if (!PG_ARGISNULL(1))
 		return_summary_merge_into(s, PG_GETARG_RETURN_SUMMARY(1), 1);
@@ -417,7 +417,7 @@ return_summary_unmerge(PG_FUNCTION_ARGS)
 	ReturnSummary *dst;
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "return_summary inverse transition called in non-aggregate context");
+		cx_not_in_aggregate(fcinfo);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	dst = (ReturnSummary *) PG_GETARG_POINTER(0);
