@@ -114,8 +114,10 @@ cx_scan_expect(CxScanner *sc, const char *literal)
 }
 
 /*
- * A decimal integer: optional minus sign, digits, no spaces, no overflow.
- * Negative values are returned as read; callers decide whether they are valid.
+ * A decimal integer in its one canonical spelling, the one the output
+ * functions print: an optional minus sign, then 0 or digits without a
+ * leading zero; no "+", no spaces, no "-0", no overflow.  Negative values
+ * are returned as read; callers decide whether they are valid.
  */
 int64
 cx_scan_int64(CxScanner *sc, const char *field)
@@ -131,6 +133,8 @@ cx_scan_int64(CxScanner *sc, const char *field)
 	}
 	if (!isdigit((unsigned char) *p))
 		cx_scan_fail(sc, "Expected an integer for %s", field);
+	if (p[0] == '0' && (neg || isdigit((unsigned char) p[1])))
+		cx_scan_fail(sc, "Expected an integer for %s in canonical form (no leading zero, no -0)", field);
 	while (isdigit((unsigned char) *p))
 	{
 		uint64		digit = (uint64) (*p - '0');

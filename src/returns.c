@@ -465,7 +465,7 @@ scan_money(CxScanner *sc, const char *name, int128 *units, int *scale)
 		(*sc->pos != ',' && *sc->pos != ')'))
 	{
 		sc->pos = start;
-		cx_scan_fail(sc, "Expected a plain decimal number (digits, one optional point) for %s", name);
+		cx_scan_fail(sc, "Expected a decimal number in canonical form (no leading zero, no -0, 1 to %d digits after an optional point) for %s", CX_MONEY_MAX_SCALE, name);
 	}
 }
 

@@ -1,7 +1,7 @@
 -- return_summary: exact money decoding, I/O round trips and rejections, parallel = serial, overflow.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(53);
+SELECT plan(59);
 
 -- Money read straight from numeric's storage format equals sum() for values of every shape:
 -- 0 to 18 decimal places, magnitudes from 1e-18 to 1e17, trailing zeros, short and long headers.
@@ -74,7 +74,14 @@ FROM (VALUES
   ('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=1,valued_with_return=0,order_value=1e3,returned_value=0)', 'exponent'),
   ('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=1,valued_with_return=0,order_value=0.1234567890123456789,returned_value=0.0000000000000000000)', 'too many decimals'),
   ('(v1,orders=1,with_return=0,items=1,items_returned=0,valued_orders=0,valued_with_return=0,order_value=0,returned_value=0)', 'missing field'),
-  ('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=0,valued_with_return=0,order_value=-1,returned_value=0)', 'negative money')
+  ('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=0,valued_with_return=0,order_value=-1,returned_value=0)', 'negative money'),
+  -- one spelling per money sum (issue 15, item 9)
+  ('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=1,valued_with_return=0,order_value=05.50,returned_value=0.00)', 'a leading zero'),
+  ('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=1,valued_with_return=0,order_value=.50,returned_value=0.00)', 'no integer part'),
+  ('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=0,valued_with_return=0,order_value=-0,returned_value=0)', '-0'),
+  ('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=0,valued_with_return=0,order_value=-0.00,returned_value=0.00)', '-0.00'),
+  ('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=1,valued_with_return=0,order_value=' || repeat('0', 1000000) || '1,returned_value=0)', 'a million leading zeros'),
+  ('(v1,orders=01,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=0,valued_with_return=0,order_value=0,returned_value=0)', 'a counter with a leading zero')
 ) AS bad(lit, why);
 
 -- malformed binary values: 22P03

@@ -2,7 +2,7 @@
 -- rollups, window frames, I/O round trips, malformed text and binary values, hashing.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(120);
+SELECT plan(127);
 
 -- 20,000 customers over 24 months (2023-01 to 2024-12).  Ids spread over the whole bigint
 -- range (both ends, 0 and -1 included); each customer starts in a random month, may stop,
@@ -378,8 +378,20 @@ FROM (VALUES
     ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAAA;})', 'dangling separator'),
     ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAA=})', 'truncated set'),
     ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEQAAAAAA})', 'wrong container offset'),
-    ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOzAAAAEAAAMAAgABAAEAAwABAA==})', 'touching runs 1-2, 3-4 (non-canonical)')
+    ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOzAAAAEAAAMAAgABAAEAAwABAA==})', 'touching runs 1-2, 3-4 (non-canonical)'),
+    ('(v01,period=month,periods={})', 'a version with a leading zero'),
+    ('(v1,period=month,periods={02024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAAA})', 'a year with a leading zero'),
+    ('(v1,period=year,periods={-0000-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAAA})', 'year -0000'),
+    ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAAA' || chr(10) || '})', 'a line break in the base64')
 ) AS bad(lit, why);
+-- base64 has one spelling per byte string: padded, the unused bits of the last digit zero
+-- (ids {1, 2}: 32 bytes, so one padding character after a digit with two unused bits)
+SELECT is(t, '(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAEAEAAAAAEAAgA=})', 'the canonical spelling')
+FROM (SELECT retention_agg(g, date '2024-01-01')::text AS t FROM generate_series(1, 2) g) q;
+SELECT throws_ok($$SELECT '(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAEAEAAAAAEAAgB=})'::retention_summary$$,
+                 '22P02', NULL, 'base64 whose unused bits are not zero');
+SELECT throws_ok($$SELECT '(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAEAEAAAAAEAAgA})'::retention_summary$$,
+                 '22P02', NULL, 'base64 without its padding');
 
 -- malformed binary: 22P03.  The crafted value holds one month, one bucket with three containers:
 -- an array {1, 5, 9}, a run 65636..65736 and a bitset (the even values from 131072 to 141070).
