@@ -1,7 +1,7 @@
 -- Errors with their SQLSTATEs, overflow checks, and the function labels every object must carry.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(36);
+SELECT plan(37);
 
 -- out-of-range scores: 22003
 SELECT throws_ok('SELECT nps_agg(x) FROM (VALUES (11)) v(x)', '22003', 'NPS score 11 is out of range', 'NPS 11');
@@ -39,6 +39,9 @@ SELECT throws_ok($$SELECT rollup(s) FROM (VALUES
                     ('(v1,scale=5,n=9223372036854775807,counts={0,0,0,0,9223372036854775807})'::csat_summary),
                     ('(v1,scale=5,n=1,counts={0,0,0,0,1})')) v(s)$$, '22003', NULL, 'CSAT overflow on rollup');
 SELECT is(nps(s), 100::float8, 'the largest representable summary still answers')
+FROM (SELECT '(v1,n=9223372036854775807,counts={0,0,0,0,0,0,0,0,0,0,9223372036854775807})'::nps_summary AS s) q;
+SELECT is(nps_diff_pvalue(s, s), 1::float8,
+          'nps_diff_pvalue of the largest summary with itself is 1, not NaN (the variance no longer cancels to 0)')
 FROM (SELECT '(v1,n=9223372036854775807,counts={0,0,0,0,0,0,0,0,0,0,9223372036854775807})'::nps_summary AS s) q;
 
 -- merge() outside an aggregate never modifies its arguments
