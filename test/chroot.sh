@@ -20,11 +20,11 @@ cache=${CXKPI_CHROOT_CACHE:-/var/cache/cxkpi/chroots}
 mirror=${CXKPI_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 root=$cache/$suite
 # Bumped whenever the package list below changes, so that a cached chroot is brought up to date.
-stamp_want="cxkpi-chroot-v1 pg$pgv"
+stamp_want="cxkpi-chroot-v2 pg$pgv"
 
 packages=(make gcc libc6-dev perl postgresql-common postgresql-$pgv postgresql-server-dev-$pgv
           postgresql-$pgv-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-$pgv-cron
-          libgsl-dev libroaring-dev locales-all)
+          libgsl-dev libroaring-dev locales-all valgrind)
 
 log() { echo "[chroot $suite/pg$pgv $(date +%T)] $*" >&2; }
 
