@@ -49,7 +49,7 @@ PARALLEL_PGOPTIONS = -c $(FORCE_PARALLEL_GUC)=regress -c parallel_setup_cost=0 \
 	-c parallel_tuple_cost=0 -c min_parallel_table_scan_size=0 \
 	-c max_parallel_workers_per_gather=2
 
-.PHONY: prove installcheck-parallel test demo bench bench-retention bench-clv bench-dashboard bench-views bench-alerts bench-forecast
+.PHONY: prove installcheck-parallel test valgrind-check demo bench bench-retention bench-clv bench-dashboard bench-views bench-alerts bench-forecast
 
 # pgTAP suites; needs a running server (PG* variables) and the extension installed.
 prove:
@@ -64,6 +64,12 @@ installcheck-parallel:
 # Everything, in a throwaway cluster (run `make install` first, as root).
 test:
 	pg_virtualenv -t -v $(PG_MAJOR) test/all.sh
+
+# The pg_regress suite (plain and forced-parallel) against a server run under valgrind; fails on
+# any report in cxkpi's code (run `make install` first; nightly, about 16 minutes:
+# docs/operations.md#valgrind).  VALGRIND_TESTS="setup clv" runs some tests only.
+valgrind-check:
+	PG_CONFIG=$(PG_CONFIG) test/valgrind.sh $(VALGRIND_TESTS)
 
 # The demo (README's first command): the sample dataset and the dashboard in a throwaway
 # cluster; DEMO_KEEP=1 keeps a Debian cluster "cxkpi_demo" instead (test/demo_keep.sh, root).

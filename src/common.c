@@ -8,6 +8,8 @@
 #include <ctype.h>
 #include <gsl/gsl_errno.h>
 
+#include "utils/lsyscache.h"
+
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
@@ -44,6 +46,18 @@ cx_input_error(int sqlstate, const char *typname, const char *input,
 				(errcode(sqlstate),
 				 errmsg("invalid external binary value for type %s", typname),
 				 errdetail("%s", detail)));
+}
+
+/*
+ * An aggregate support function called as a plain function: XX000 naming
+ * the function the user called (one C function serves several SQL names).
+ */
+void
+cx_not_in_aggregate(FunctionCallInfo fcinfo)
+{
+	char	   *name = fcinfo->flinfo ? get_func_name(fcinfo->flinfo->fn_oid) : NULL;
+
+	elog(ERROR, "%s called in non-aggregate context", name ? name : "aggregate support function");
 }
 
 void
@@ -100,8 +114,10 @@ cx_scan_expect(CxScanner *sc, const char *literal)
 }
 
 /*
- * A decimal integer: optional minus sign, digits, no spaces, no overflow.
- * Negative values are returned as read; callers decide whether they are valid.
+ * A decimal integer in its one canonical spelling, the one the output
+ * functions print: an optional minus sign, then 0 or digits without a
+ * leading zero; no "+", no spaces, no "-0", no overflow.  Negative values
+ * are returned as read; callers decide whether they are valid.
  */
 int64
 cx_scan_int64(CxScanner *sc, const char *field)
@@ -117,6 +133,8 @@ cx_scan_int64(CxScanner *sc, const char *field)
 	}
 	if (!isdigit((unsigned char) *p))
 		cx_scan_fail(sc, "Expected an integer for %s", field);
+	if (p[0] == '0' && (neg || isdigit((unsigned char) p[1])))
+		cx_scan_fail(sc, "Expected an integer for %s in canonical form (no leading zero, no -0)", field);
 	while (isdigit((unsigned char) *p))
 	{
 		uint64		digit = (uint64) (*p - '0');

@@ -75,6 +75,9 @@ cx_in_aggregate(FunctionCallInfo fcinfo)
  */
 pg_noreturn extern void cx_counter_overflow(const char *what);
 
+/* XX000 for an aggregate support function called as a plain function, naming it. */
+pg_noreturn extern void cx_not_in_aggregate(FunctionCallInfo fcinfo);
+
 static inline int64
 cx_add_counts(int64 a, int64 b, const char *what)
 {

@@ -259,6 +259,11 @@ cx_money_to_numeric(int128 units, int scale)
 											   Int32GetDatum(-1)));
 }
 
+/*
+ * The canonical spelling only, as cx_money_to_cstring writes it: an optional
+ * minus sign, an integer part that is 0 or has no leading zero, and an
+ * optional point followed by 1 to CX_MONEY_MAX_SCALE digits; no "-0".
+ */
 bool
 cx_money_parse(const char *str, size_t len, int128 *units, int *scale)
 {
@@ -274,11 +279,14 @@ cx_money_parse(const char *str, size_t len, int128 *units, int *scale)
 		negative = true;
 		i++;
 	}
+	/* a leading zero only as the whole integer part */
+	if (i + 1 < len && str[i] == '0' && str[i + 1] != '.')
+		return false;
 	for (; i < len; i++)
 	{
 		char		c = str[i];
 
-		if (c == '.' && !seen_point)
+		if (c == '.' && !seen_point && ndigits > 0)
 		{
 			seen_point = true;
 			continue;
@@ -292,7 +300,8 @@ cx_money_parse(const char *str, size_t len, int128 *units, int *scale)
 		if (seen_point)
 			frac++;
 	}
-	if (ndigits == 0 || (seen_point && frac == 0) || frac > CX_MONEY_MAX_SCALE)
+	if (ndigits == 0 || (seen_point && frac == 0) || frac > CX_MONEY_MAX_SCALE ||
+		(negative && acc == 0))
 		return false;
 	*units = negative ? -acc : acc;
 	*scale = frac;

@@ -35,7 +35,7 @@ extern int128 cx_money_rescale(int128 units, int from, int to);
 extern Numeric cx_money_to_numeric(int128 units, int scale);
 extern char *cx_money_to_cstring(int128 units, int scale);
 
-/* Parses a plain decimal ("-12.340") written by cx_money_to_cstring; false if malformed. */
+/* Parses a decimal ("-12.340") in the canonical spelling cx_money_to_cstring writes; false otherwise. */
 extern bool cx_money_parse(const char *str, size_t len, int128 *units, int *scale);
 
 /* Binary form of a 128-bit unit count: two int64 in network byte order, high half first. */

@@ -48,17 +48,22 @@ nps_adjusted(NpsCounts c)
 	return c;
 }
 
-/* NPS as a proportion (-1..1) and its per-response variance. */
+/*
+ * NPS as a proportion (-1..1) and its per-response variance
+ * p + d - (p - d)^2, summed as p(1 - p) + d(1 - d) + 2pd with 1 - p and 1 - d
+ * taken from the counts: every term is non-negative, so nothing cancels
+ * (at n ~ 10^19 the difference form rounds to 0, and a p-value to 0 / 0).
+ */
 static double
 nps_proportion(NpsCounts c, double *variance)
 {
 	double		p = c.promoters / c.n;
 	double		d = c.detractors / c.n;
-	double		nps = p - d;
 
 	if (variance)
-		*variance = fmax(0.0, p + d - nps * nps);
-	return nps;
+		*variance = p * ((c.passives + c.detractors) / c.n) + d * ((c.passives + c.promoters) / c.n)
+			+ 2 * p * d;
+	return p - d;
 }
 
 /*
@@ -265,6 +270,6 @@ nps_diff_pvalue(PG_FUNCTION_ARGS)
 	a = nps_adjusted(nps_counts(sa));
 	b = nps_adjusted(nps_counts(sb));
 	diff = nps_proportion(a, &va) - nps_proportion(b, &vb);
-	se = sqrt(va / a.n + vb / b.n);	/* > 0: the adjustment adds every category */
+	se = sqrt(va / a.n + vb / b.n);	/* > 0: the adjustment adds every category (2pd > 0) */
 	PG_RETURN_FLOAT8(cx_normal_two_sided_p(diff / se));
 }

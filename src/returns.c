@@ -27,7 +27,7 @@ typedef struct ReturnSummary
 	uint8		version;
 	uint8		scale;			/* decimal places of the two money sums */
 	uint16		padding;
-	int32		padding2;
+	int32		scale_count;	/* moving aggregates only, 0 in every value: see below */
 	int64		orders;
 	int64		with_return;	/* orders with at least one returned item */
 	int64		fully_returned; /* orders whose every item came back */
@@ -146,6 +146,40 @@ return_summary_add_money(ReturnSummary *s, CxMoney ov, CxMoney rv, int sign)
 }
 
 /*
+ * The money scale of a window frame.  A frame must print as its
+ * recomputation would, and be equal to it, so its scale must be the largest
+ * scale of the orders (or summaries) in the frame, also after the one that
+ * brought the largest scale has left.  As numeric's moving sum does, the
+ * state counts the orders (summaries) at its scale in scale_count: when the
+ * count drops to 0 while valued orders remain, the inverse transition
+ * returns NULL and PostgreSQL recomputes the frame.  The count lives in
+ * bytes that are padding in a stored value; the final function zeroes it.
+ */
+static inline void
+scale_count_add(ReturnSummary *s, int scale)
+{
+	if (scale == s->scale && s->scale_count < PG_INT32_MAX)
+		s->scale_count++;		/* a saturated count never drops to 0 */
+}
+
+/* Before widening to `scale`: the items at the new largest scale are the one being added. */
+static inline void
+scale_count_widen(ReturnSummary *s, int scale)
+{
+	if (scale > s->scale)
+		s->scale_count = 0;
+}
+
+/* Whether the frame still knows its scale after removing an item at `scale`. */
+static inline bool
+scale_count_remove(ReturnSummary *s, int scale)
+{
+	if (scale == s->scale && s->scale_count > 0 && s->scale_count < PG_INT32_MAX)
+		s->scale_count--;
+	return s->scale == 0 || s->scale_count > 0;
+}
+
+/*
  * A window frame left without valued orders starts its money scale afresh,
  * so that a frame prints as its recomputation would.
  */
@@ -153,14 +187,22 @@ static void
 return_summary_reset_scale_if_unvalued(ReturnSummary *s)
 {
 	if (s->valued_orders == 0)
+	{
 		s->scale = 0;
+		s->scale_count = 0;
+	}
 }
 
-/* Adds one checked order (sign = +1) or removes it (sign = -1). */
-static void
+/*
+ * Adds one checked order (sign = +1) or removes it (sign = -1).  False when
+ * a removal leaves the frame's scale unknown (the caller returns NULL).
+ */
+static bool
 return_summary_apply(ReturnSummary *s, int32 ordered, int32 returned,
 					 bool valued, CxMoney ov, CxMoney rv, int sign)
 {
+	int			oscale = Max(ov.scale, rv.scale);
+
 	s->orders = cx_add_counts(s->orders, sign, "order count");
 	s->items = cx_add_counts(s->items, sign * (int64) ordered, "item count");
 	if (returned > 0)
@@ -171,12 +213,17 @@ return_summary_apply(ReturnSummary *s, int32 ordered, int32 returned,
 			s->fully_returned = cx_add_counts(s->fully_returned, sign, "order count");
 	}
 	if (!valued)
-		return;
+		return true;
 	s->valued_orders = cx_add_counts(s->valued_orders, sign, "order count");
 	if (returned > 0)
 		s->valued_with_return = cx_add_counts(s->valued_with_return, sign, "order count");
+	if (sign > 0)
+		scale_count_widen(s, oscale);
 	return_summary_add_money(s, ov, rv, sign);
+	if (sign > 0)
+		scale_count_add(s, oscale);
 	return_summary_reset_scale_if_unvalued(s);
+	return sign > 0 || s->valued_orders == 0 || scale_count_remove(s, oscale);
 }
 
 static void
@@ -227,7 +274,7 @@ return_agg_step(FunctionCallInfo fcinfo, int sign)
 	int			context = AggCheckCallContext(fcinfo, &aggctx);
 
 	if (!context)
-		elog(ERROR, "return_agg transition function called in non-aggregate context");
+		cx_not_in_aggregate(fcinfo);
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 	{
 		/* a skipped row; window frames need a state even before the first order */
@@ -258,7 +305,8 @@ return_agg_step(FunctionCallInfo fcinfo, int sign)
 	}
 	else
 		s = (ReturnSummary *) PG_GETARG_POINTER(0);
-	return_summary_apply(s, ordered, returned, valued, ov, rv, sign);
+	if (!return_summary_apply(s, ordered, returned, valued, ov, rv, sign))
+		PG_RETURN_NULL();		/* the frame's scale is unknown: PostgreSQL recomputes it */
 	PG_RETURN_POINTER(s);
 }
 
@@ -327,6 +375,7 @@ return_agg_trans(PG_FUNCTION_ARGS)
 						 __builtin_add_overflow(s->order_value, ov.units, &s->order_value) |
 						 __builtin_add_overflow(s->returned_value, rv.units, &s->returned_value)))
 				cx_counter_overflow("order count or money sum");
+			scale_count_add(s, Max(ov.scale, rv.scale));
 			PG_RETURN_POINTER(s);
 		}
 	}
@@ -342,7 +391,13 @@ return_agg_untrans(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------ merging */
 
-static void
+/*
+ * dst += src (sign = +1) or dst -= src (sign = -1).  The scale of a merge is
+ * the larger one, whether or not src has valued orders, so a frame of
+ * summaries keeps the largest scale among them; false when a removal leaves
+ * it unknown (see scale_count_add).
+ */
+static bool
 return_summary_merge_into(ReturnSummary *dst, const ReturnSummary *src, int sign)
 {
 	CxMoney		ov = {src->order_value, src->scale};
@@ -354,9 +409,15 @@ return_summary_merge_into(ReturnSummary *dst, const ReturnSummary *src, int sign
 
 		counters(dst)[i] = cx_add_counts(counters(dst)[i], sign > 0 ? v : -v, "merged count");
 	}
+	if (sign > 0)
+		scale_count_widen(dst, src->scale);
 	return_summary_add_money(dst, ov, rv, sign);
-	if (sign < 0)
-		return_summary_reset_scale_if_unvalued(dst);
+	if (sign > 0)
+	{
+		scale_count_add(dst, src->scale);
+		return true;
+	}
+	return scale_count_remove(dst, src->scale);
 }
 
 /* merge(a, b), the combine function and rollup's transition (see score_summary_combine). */
@@ -383,6 +444,9 @@ return_summary_combine(PG_FUNCTION_ARGS)
 	{
 		dst = palloc(RETURN_SUMMARY_SIZE);
 		memcpy(dst, PG_GETARG_RETURN_SUMMARY(0), RETURN_SUMMARY_SIZE);
+		return_summary_merge_into(dst, src, 1);
+		dst->scale_count = 0;	/* a value, not a frame */
+		PG_RETURN_POINTER(dst);
 	}
 	return_summary_merge_into(dst, src, 1);
 	PG_RETURN_POINTER(dst);
@@ -401,7 +465,7 @@ return_rollup_mtrans(PG_FUNCTION_ARGS)
 	ReturnSummary *s;
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "return_summary moving transition called in non-aggregate context");
+		cx_not_in_aggregate(fcinfo);
 	s = PG_ARGISNULL(0) ? return_summary_alloc(aggctx) : (ReturnSummary *) PG_GETARG_POINTER(0);
 	if (!PG_ARGISNULL(1))
 		return_summary_merge_into(s, PG_GETARG_RETURN_SUMMARY(1), 1);
@@ -417,12 +481,12 @@ return_summary_unmerge(PG_FUNCTION_ARGS)
 	ReturnSummary *dst;
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "return_summary inverse transition called in non-aggregate context");
+		cx_not_in_aggregate(fcinfo);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	dst = (ReturnSummary *) PG_GETARG_POINTER(0);
-	if (!PG_ARGISNULL(1))
-		return_summary_merge_into(dst, PG_GETARG_RETURN_SUMMARY(1), -1);
+	if (!PG_ARGISNULL(1) && !return_summary_merge_into(dst, PG_GETARG_RETURN_SUMMARY(1), -1))
+		PG_RETURN_NULL();		/* the frame's scale is unknown: PostgreSQL recomputes it */
 	PG_RETURN_POINTER(dst);
 }
 
@@ -435,6 +499,15 @@ return_summary_nonempty(PG_FUNCTION_ARGS)
 
 	if (s->orders == 0)
 		PG_RETURN_NULL();
+	if (s->scale_count != 0)
+	{
+		/* the value without the frame's count (a moving state must not change here) */
+		ReturnSummary *v = palloc(RETURN_SUMMARY_SIZE);
+
+		memcpy(v, s, RETURN_SUMMARY_SIZE);
+		v->scale_count = 0;
+		PG_RETURN_POINTER(v);
+	}
 	PG_RETURN_POINTER(s);
 }
 
@@ -465,7 +538,7 @@ scan_money(CxScanner *sc, const char *name, int128 *units, int *scale)
 		(*sc->pos != ',' && *sc->pos != ')'))
 	{
 		sc->pos = start;
-		cx_scan_fail(sc, "Expected a plain decimal number (digits, one optional point) for %s", name);
+		cx_scan_fail(sc, "Expected a decimal number in canonical form (no leading zero, no -0, 1 to %d digits after an optional point) for %s", CX_MONEY_MAX_SCALE, name);
 	}
 }
 
@@ -590,21 +663,19 @@ normalized(const ReturnSummary *s, int128 *ov, int128 *rv, int *scale)
 	}
 }
 
+/*
+ * Equal values print the same text: the counters, the money scale and the
+ * sums are all equal (10.50 and 10.5 are different values, as their text
+ * and order_value() show).  The hash functions hash the normalised sums,
+ * which equal values share too, so hash indexes made by 1.0, whose equality
+ * ignored the scale, stay valid.
+ */
 static bool
 return_summary_equal(const ReturnSummary *a, const ReturnSummary *b)
 {
-	int128		aov,
-				arv,
-				bov,
-				brv;
-	int			as,
-				bs;
-
-	if (memcmp(&a->orders, &b->orders, RETURN_COUNTERS * sizeof(int64)) != 0)
-		return false;
-	normalized(a, &aov, &arv, &as);
-	normalized(b, &bov, &brv, &bs);
-	return as == bs && aov == bov && arv == brv;
+	return memcmp(&a->orders, &b->orders, RETURN_COUNTERS * sizeof(int64)) == 0 &&
+		a->scale == b->scale && a->order_value == b->order_value &&
+		a->returned_value == b->returned_value;
 }
 
 PG_FUNCTION_INFO_V1(return_summary_eq);

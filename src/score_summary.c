@@ -233,8 +233,7 @@ score_state_for(FunctionCallInfo fcinfo, ScoreKind kind, int scale)
 	ScoreSummary *s;
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "%s transition function called in non-aggregate context",
-			 score_kind_typname(kind));
+		cx_not_in_aggregate(fcinfo);
 	if (PG_ARGISNULL(0))
 	{
 		score_check_scale(kind, scale);
@@ -267,7 +266,7 @@ score_state_existing(FunctionCallInfo fcinfo)
 	MemoryContext aggctx;
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "score summary inverse transition called in non-aggregate context");
+		cx_not_in_aggregate(fcinfo);
 	return (ScoreSummary *) PG_GETARG_POINTER(0);
 }
 
@@ -313,8 +312,7 @@ score_summary_moving_merge(FunctionCallInfo fcinfo, ScoreKind kind)
 	ScoreSummary *s;
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "%s moving transition called in non-aggregate context",
-			 score_kind_typname(kind));
+		cx_not_in_aggregate(fcinfo);
 	if (PG_ARGISNULL(0))
 		s = score_summary_alloc(aggctx, kind, kind == SCORE_NPS ? 10 : SCORE_SCALE_UNSET);
 	else

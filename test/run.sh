@@ -8,18 +8,21 @@
 #   test/run.sh demo            the same set-up, then the demo in a throwaway cluster (DEMO_KEEP=1:
 #                               in a cluster that stays; DEMO_SCALE: data scale, default 1)
 #   test/run.sh bench           the same set-up, then the benchmarks (minutes; not a test)
+#   test/run.sh valgrind        the same set-up, then the pg_regress suite against a server run
+#                               under valgrind (make valgrind-check; nightly, about 16 minutes); on
+#                               this machine's PostgreSQL, or --pg N in its chroot
 # The chroots are made by test/chroot.sh with debootstrap, outside the repository, and reused by
 # later runs (docs/operations.md#testing-on-every-version).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:-test}; [ $# -gt 0 ] && shift
-case "$target" in test|demo|bench) ;; *) echo "usage: $0 test|demo|bench [--pg 15|17|18]..." >&2; exit 2;; esac
+case "$target" in test|demo|bench|valgrind) ;; *) echo "usage: $0 test|demo|bench|valgrind [--pg 15|17|18]..." >&2; exit 2;; esac
 versions=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --pg) versions+=("${2:?--pg needs a version}"); shift 2 ;;
     --pg=*) versions+=("${1#--pg=}"); shift ;;
-    *) echo "usage: $0 test|demo|bench [--pg 15|17|18]..." >&2; exit 2 ;;
+    *) echo "usage: $0 test|demo|bench|valgrind [--pg 15|17|18]..." >&2; exit 2 ;;
   esac
 done
 
@@ -38,7 +41,7 @@ fi
 for v in "${versions[@]}"; do
   case " ${supported[*]} " in *" $v "*) ;; *) echo "PostgreSQL $v is not supported (${supported[*]})" >&2; exit 2;; esac
 done
-if [ "$target" != test ] && [ "${versions[*]}" != "$here" ]; then
+if [ "$target" != test ] && [ "$target" != valgrind ] && [ "${versions[*]}" != "$here" ]; then
   echo "$target runs on this machine's PostgreSQL ($here) only" >&2; exit 2
 fi
 
@@ -47,6 +50,7 @@ run_here() {
   local packages=(make gcc postgresql-$here postgresql-common postgresql-server-dev-$here
                   postgresql-$here-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-$here-cron
                   libgsl-dev libroaring-dev default-jdk-headless libpostgresql-jdbc-java)
+  [ "$target" = valgrind ] && packages+=(valgrind)
   local missing=() p
   for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -58,7 +62,7 @@ run_here() {
   fi
   make -s -j2 PG_CONFIG=/usr/lib/postgresql/$here/bin/pg_config
   $SUDO make -s install PG_CONFIG=/usr/lib/postgresql/$here/bin/pg_config
-  make -s "$target" PG_CONFIG=/usr/lib/postgresql/$here/bin/pg_config
+  make -s "$([ "$target" = valgrind ] && echo valgrind-check || echo "$target")" PG_CONFIG=/usr/lib/postgresql/$here/bin/pg_config
 }
 
 # Inside a chroot (or with one version that is this machine's): just run here.
@@ -99,7 +103,7 @@ t0=$SECONDS
 for v in "${versions[@]}"; do
   [ "$v" = "$here" ] && continue
   if [ "${chroot_ok[$v]}" = 1 ]; then
-    PGPORT=$((5400 + v)) bash test/chroot.sh "$v" bash test/run.sh test --pg "$v" > "$logdir/pg$v.log" 2>&1 &
+    PGPORT=$((5400 + v)) bash test/chroot.sh "$v" bash test/run.sh "$target" --pg "$v" > "$logdir/pg$v.log" 2>&1 &
   else
     ( echo "no chroot for PostgreSQL $v"; exit 3 ) > "$logdir/pg$v.log" 2>&1 &
   fi

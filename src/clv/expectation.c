@@ -413,6 +413,23 @@ expectation_series_one(double t, double r, double alpha, double a, double b, dou
 		fabs(c * phi) + eBL * Sabs <= SERIES_MAX_CANCEL * e;
 }
 
+/*
+ * The posterior parameters of a customer (r + x, alpha + T, ...) can
+ * overflow where the model's own cannot: 22003, as for any result out of
+ * range.
+ */
+static void
+check_finite_params(double t, double r, double alpha, double a, double b)
+{
+	if (!isfinite(r) || !isfinite(alpha) || !isfinite(a) || !isfinite(b))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("expected purchases cannot be computed for horizon %g", t),
+				 errdetail("The customer's parameters r = %g, alpha = %g, a = %g, b = %g are out of the range of double precision.",
+						   r, alpha, a, b),
+				 errhint("The model's alpha plus the customer's t overflows: check the time unit of the inputs.")));
+}
+
 double
 clv_expectation(double t, double r, double alpha, double a, double b)
 {
@@ -420,6 +437,7 @@ clv_expectation(double t, double r, double alpha, double a, double b)
 
 	if (t <= 0)
 		return 0;
+	check_finite_params(t, r, alpha, a, b);
 	if (expectation_series_one(t, r, alpha, a, b, &e))
 		return e;
 	return expectation_quadrature(t, r, alpha, a, b);
@@ -435,6 +453,7 @@ clv_expectation_multi(int n, const double *t, double r, double alpha, double a, 
 {
 	bool		ok[CLV_MULTI_MAX];
 
+	check_finite_params(n > 0 ? t[n - 1] : 0, r, alpha, a, b);
 	expectation_series(n, t, r, alpha, a, b, out, ok);
 	for (int j = 0; j < n; j++)
 		if (!ok[j])

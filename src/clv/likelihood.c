@@ -241,8 +241,8 @@ clv_bgnbd_nll(const ClvData *d, const double *theta, double *grad)
 			xsums_advance(&s, x, modified ? x + 1 : x, r, a, b);
 			cur = x;
 			/* ln and 1/ of (b + x - 1), or (b + x) for MBG/NBD */
-			lbx = log(modified ? b + x : b + x - 1);
-			ibx = modified ? 1.0 / (b + x) : 1.0 / (b + x - 1);
+			lbx = log(modified ? b + x : b + (x - 1));
+			ibx = modified ? 1.0 / (b + x) : 1.0 / (b + (x - 1));
 		}
 		A1 = s.slr + r * lalpha;
 		A3 = -(r + x) * lT;

@@ -142,10 +142,12 @@ append_double(StringInfo buf, double v)
 }
 
 /*
- * A double as written by append_double: strtod's decimal syntax (and NaN,
- * Infinity), no leading space, no hexadecimal form.  Subnormals are accepted
- * (strtod flags them with ERANGE too); only overflow is out of range.  -0 is
- * read as 0, so that equal models are bytewise equal.
+ * A double in any decimal spelling strtod reads (and NaN, Infinity), no
+ * leading space, no hexadecimal form, stored as the nearest double and so
+ * printed in the one shortest form.  Subnormals are accepted (strtod flags
+ * them with ERANGE too); only overflow is out of range.  -0 is read as 0 and
+ * every NaN (-NaN, a NaN with a payload) as the one NaN that binary input
+ * and the fits store, so that equal models are bytewise equal.
  */
 static double
 scan_double(CxScanner *sc, const char *field)
@@ -165,6 +167,8 @@ scan_double(CxScanner *sc, const char *field)
 	if (errno == ERANGE && fabs(v) == HUGE_VAL)
 		cx_scan_fail(sc, "Value of %s is out of range", field);
 	sc->pos = end;
+	if (isnan(v))
+		return NAN;
 	return v == 0 ? 0.0 : v;
 }
 

@@ -207,7 +207,12 @@ run_simplex(OptimCtx *c, double *theta)
 	s = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, c->n);
 	if (s == NULL || step == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory in GSL")));
-	if (gsl_multimin_fminimizer_set(s, &fn, &x0.vector, step) == GSL_SUCCESS && isfinite(s->fval))
+	/*
+	 * GSL sets s->fval only in a successful iteration (the set call fails on
+	 * a non-finite value at a vertex instead), so the best point is taken
+	 * only after one.
+	 */
+	if (gsl_multimin_fminimizer_set(s, &fn, &x0.vector, step) == GSL_SUCCESS)
 	{
 		while (iter < CLV_NM_MAXITER && !InterruptPending)
 		{
@@ -217,7 +222,7 @@ run_simplex(OptimCtx *c, double *theta)
 			if (gsl_multimin_test_size(gsl_multimin_fminimizer_size(s), 1e-10) == GSL_SUCCESS)
 				break;
 		}
-		if (isfinite(s->fval))
+		if (iter > 0 && isfinite(s->fval))
 			x_to_theta(c, s->x->data, theta);
 	}
 	gsl_multimin_fminimizer_free(s);

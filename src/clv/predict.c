@@ -9,6 +9,7 @@
  */
 #include "clv.h"
 
+#include <float.h>
 #include <math.h>
 
 #include <gsl/gsl_errno.h>
@@ -49,50 +50,102 @@ expit(double v)
 	return v >= 0 ? 1.0 / (1.0 + exp(-v)) : exp(v) / (1.0 + exp(v));
 }
 
+/*
+ * ln((alpha + lo + d1 + d2) / (alpha + lo)) for positive alpha and
+ * non-negative lo, d1, d2, none of which overflows: log1p of the quotient,
+ * taken in halves when a sum would overflow, and as a difference of logs
+ * when the quotient itself would.  (ln(alpha + T) - ln(alpha + t_x) is
+ * inf - inf, NaN, once alpha + t_x overflows.)
+ */
+static double
+ln_growth(double alpha, double lo, double d1, double d2)
+{
+	double		den = alpha + lo,
+				num = d1 + d2,
+				q;
+
+	if (isfinite(den) && isfinite(num))
+	{
+		q = num / den;
+		return isfinite(q) ? log1p(q) : log(num) - log(den);
+	}
+	if (isfinite(den))
+	{
+		/* only num overflows */
+		num = 0.5 * d1 + 0.5 * d2;
+		q = num / den;
+		return q < DBL_MAX / 2 ? log1p(2 * q) : log(num) + M_LN2 - log(den);
+	}
+	/* den overflows, so its half is at least DBL_MAX / 2 and the quotient at most 2 */
+	return log1p((0.5 * d1 + 0.5 * d2) / (0.5 * alpha + 0.5 * lo));
+}
+
+/*
+ * ln of the ratio of the two terms of the likelihood's second part at t_x
+ * (clv-models.md 3, 4): ln B(a+1, b+x-1) - ln B(a, b+x) = ln a - ln(b+x-1)
+ * for BG/NBD (x >= 1), ln a - ln(b+x) for MBG/NBD.
+ */
+static double
+ln_dropout_odds(const ClvModel *m, int32 x)
+{
+	double		a = m->params[2],
+				b = m->params[3];
+
+	return log(a) - log(m->kind == CLV_BGNBD ? b + (x - 1) : b + x);
+}
+
 /* The second likelihood term's log-odds against the first (clv-models.md 3, 4). */
 double
 clv_p_alive(const ClvModel *m, int32 x, double tx, double T)
 {
 	double		r = m->params[0],
-				alpha = m->params[1],
-				a = m->params[2],
-				b = m->params[3];
+				alpha = m->params[1];
 	double		lodds;
 
 	if (m->kind == CLV_BGNBD && x == 0)
 		return 1.0;
-	lodds = log(a) - log(m->kind == CLV_BGNBD ? b + x - 1 : b + x)
-		+ (r + x) * (log(alpha + T) - log(alpha + tx));
+	/* (r + x) ln((alpha + T) / (alpha + t_x)) is in [0, inf]: lodds is never NaN */
+	lodds = ln_dropout_odds(m, x) + (r + x) * ln_growth(alpha, tx, T - tx, 0);
 	return expit(-lodds);
 }
 
-/* P(no purchase in (T, T + t]) = L(x, t_x, T + t) / L(x, t_x, T). */
+/*
+ * P(no purchase in (T, T + t]) = L(x, t_x, T + t) / L(x, t_x, T): both
+ * likelihoods divided by (alpha + t_x)^-(r+x), so that each is the sum of
+ * ((alpha + t_x) / (alpha + u))^(r+x), u = T + t or T, and the dropout odds,
+ * finite terms at most 1 and the odds: no inf - inf when alpha + T or
+ * alpha + t_x overflows, no 0 / 0 when the powers underflow.
+ */
 static double
 prob_no_purchase(const ClvModel *m, double t, int32 x, double tx, double T)
 {
 	double		r = m->params[0],
-				alpha = m->params[1],
-				a = m->params[2],
-				b = m->params[3];
-	double		n1,
-				n2,
-				second;
+				alpha = m->params[1];
+	double		odds,
+				n1,
+				n2;
 
 	if (t == 0)
 		return 1.0;
-	if (m->kind == CLV_BGNBD)
-	{
-		if (x == 0)
-			return exp(-r * (log(alpha + T + t) - log(alpha + T)));
-		/* ln B(a+1, b+x-1) - ln B(a, b+x) = ln a - ln(b+x-1) + ... see note */
-		second = gsl_sf_lnbeta(a + 1, b + x - 1) - gsl_sf_lnbeta(a, b + x);
-	}
-	else
-		second = log(a) - log(b + x);
-	second -= (r + x) * log(alpha + tx);
-	n1 = logaddexp(-(r + x) * log(alpha + T + t), second);
-	n2 = logaddexp(-(r + x) * log(alpha + T), second);
+	if (m->kind == CLV_BGNBD && x == 0)
+		return exp(-r * ln_growth(alpha, T, t, 0));
+	odds = ln_dropout_odds(m, x);
+	n1 = logaddexp(-(r + x) * ln_growth(alpha, tx, T - tx, t), odds);
+	n2 = logaddexp(-(r + x) * ln_growth(alpha, tx, T - tx, 0), odds);
 	return Min(1.0, exp(n1 - n2));
+}
+
+/* A probability that is not a number in [0, 1] is an error (22003), never a returned value. */
+static double
+check_probability(double v, const char *what)
+{
+	if (!(v >= 0 && v <= 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s is out of range", what),
+				 errdetail("The computed value is %g.", v),
+				 errhint("The inputs are too extreme for a finite result; check the model's parameters and the customer's row.")));
+	return v;
 }
 
 /*
@@ -127,7 +180,7 @@ clv_p_alive_sql(PG_FUNCTION_ARGS)
 				T = PG_GETARG_FLOAT8(3);
 
 	check_row(x, tx, T);
-	PG_RETURN_FLOAT8(clv_p_alive(m, x, tx, T));
+	PG_RETURN_FLOAT8(check_probability(clv_p_alive(m, x, tx, T), "p_alive"));
 }
 
 PG_FUNCTION_INFO_V1(clv_expected_purchases_cond);
@@ -189,7 +242,7 @@ clv_prob_no_purchase(PG_FUNCTION_ARGS)
 
 	clv_check_horizon(t, "horizon");
 	check_row(x, tx, T);
-	PG_RETURN_FLOAT8(prob_no_purchase(m, t, x, tx, T));
+	PG_RETURN_FLOAT8(check_probability(prob_no_purchase(m, t, x, tx, T), "prob_no_purchase"));
 }
 
 /*
@@ -230,9 +283,10 @@ clv_purchase_probability(PG_FUNCTION_ARGS)
 		/* nobody buys in an empty interval */
 		PG_RETURN_FLOAT8(n == 0 ? 1.0 : 0.0);
 	}
-	z = t / (alpha + t);
+	/* z = t / (alpha + t) and ln z without alpha + t, which may overflow; n ln z is 0 for n = 0 */
+	z = 1 / (1 + alpha / t);
 	lnb = gsl_sf_lngamma(r + n) - gsl_sf_lngamma(r) - gsl_sf_lngamma(n + 1.0)
-		- r * log1p(t / alpha) + n * log(z);
+		- r * log1p(t / alpha) - (n > 0 ? n * log1p(alpha / t) : 0);
 	p1 = exp(gsl_sf_lnbeta(a, bg ? b + n : b + n + 1) - lbab + lnb);
 	if (n > 0)
 	{
@@ -252,7 +306,7 @@ clv_purchase_probability(PG_FUNCTION_ARGS)
 	else
 		tail = 1.0;
 	if (n > 0 || !bg)
-		p2 = exp(gsl_sf_lnbeta(a + 1, bg ? b + n - 1 : b + n) - lbab) * tail;
+		p2 = exp(gsl_sf_lnbeta(a + 1, bg ? b + (n - 1) : b + n) - lbab) * tail;
 	if (!isfinite(p1 + p2))
 		check_result(p1 + p2, "purchase probability");
 	PG_RETURN_FLOAT8(cx_clamp(p1 + p2, 0, 1));
@@ -293,17 +347,20 @@ clv_expected_spend(const ClvModel *g, int32 x, double mbar)
 				 errmsg("invalid spend row: monetary_value = %g with frequency = %d", mbar, x),
 				 errdetail("A repeat customer's mean spend must be positive."),
 				 errhint("Leave out customers whose repeat purchases net to 0 or less (refunds, free items).")));
-	if (x == 0)
-		return check_result(p * v / (q - 1), "expected spend");
 
 	/*
-	 * The shrinkage form (q-1)/(px+q-1) E[M] + px/(px+q-1) m, which cannot
-	 * overflow in an intermediate step.
+	 * The shrinkage form (q-1)/(px+q-1) E[M] + px/(px+q-1) m, written as
+	 * v / (x + (q-1)/p) + m / (1 + (q-1)/(px)): each quotient is finite or
+	 * overflows to infinity (and then its reciprocal is 0), so no step is
+	 * inf / inf or 0 * inf, and an overflowing result raises 22003.
 	 */
 	{
-		double		wm = p * x / (p * x + q - 1);
+		double		qp = (q - 1) / p;
+		double		pop = v / (x + qp);
 
-		return check_result((1 - wm) * (p / (q - 1)) * v + wm * mbar, "expected spend");
+		if (x == 0)
+			return check_result(pop, "expected spend");
+		return check_result(pop + mbar / (1 + qp / x), "expected spend");
 	}
 }
 
@@ -464,6 +521,6 @@ clv_churn_risk(PG_FUNCTION_ARGS)
 
 	clv_check_horizon(t, "horizon");
 	check_row(x, tx, T);
-	p0 = prob_no_purchase(m, t, x, tx, T);
+	p0 = check_probability(prob_no_purchase(m, t, x, tx, T), "churn_risk");
 	PG_RETURN_TEXT_P(cstring_to_text(p0 < 1.0 / 3 ? "low" : (p0 <= 2.0 / 3 ? "medium" : "high")));
 }

@@ -172,7 +172,7 @@ rfm_agg_trans(PG_FUNCTION_ARGS)
 	CxMoney		amt;
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "rfm_agg transition function called in non-aggregate context");
+		cx_not_in_aggregate(fcinfo);
 	st = PG_ARGISNULL(0) ? NULL : (RfmState *) PG_GETARG_POINTER(0);
 	for (int i = 1; i < PG_NARGS(); i++)
 		if (PG_ARGISNULL(i))
@@ -213,7 +213,7 @@ rfm_agg_combine(PG_FUNCTION_ARGS)
 			   *b;
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "rfm_agg combine function called in non-aggregate context");
+		cx_not_in_aggregate(fcinfo);
 	a = PG_ARGISNULL(0) ? NULL : (RfmState *) PG_GETARG_POINTER(0);
 	b = PG_ARGISNULL(1) ? NULL : (RfmState *) PG_GETARG_POINTER(1);
 	if (b == NULL)
@@ -250,7 +250,7 @@ rfm_agg_serial(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
-		elog(ERROR, "rfm_agg serial function called in non-aggregate context");
+		cx_not_in_aggregate(fcinfo);
 	st = (RfmState *) PG_GETARG_POINTER(0);
 	pq_begintypsend(&buf);
 	pq_sendint32(&buf, st->obs_end);
@@ -279,7 +279,7 @@ rfm_agg_deserial(PG_FUNCTION_ARGS)
 	double		unit;
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "rfm_agg deserial function called in non-aggregate context");
+		cx_not_in_aggregate(fcinfo);
 	initStringInfo(&buf);
 	appendBinaryStringInfo(&buf, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
 	obs = pq_getmsgint(&buf, 4);

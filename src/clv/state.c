@@ -237,7 +237,7 @@ clv_fit_trans_common(FunctionCallInfo fcinfo, int kind)
 	int64		w = 1;
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "CLV fit transition function called in non-aggregate context");
+		cx_not_in_aggregate(fcinfo);
 	st = PG_ARGISNULL(0) ? NULL : (ClvFitState *) PG_GETARG_POINTER(0);
 	for (int i = 1; i < nargs; i++)
 		if (PG_ARGISNULL(i))
@@ -323,7 +323,7 @@ clv_fit_combine(PG_FUNCTION_ARGS)
 			   *b;
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "CLV fit combine function called in non-aggregate context");
+		cx_not_in_aggregate(fcinfo);
 	a = PG_ARGISNULL(0) ? NULL : (ClvFitState *) PG_GETARG_POINTER(0);
 	b = PG_ARGISNULL(1) ? NULL : (ClvFitState *) PG_GETARG_POINTER(1);
 	if (b == NULL)
@@ -356,7 +356,7 @@ clv_fit_serial(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
-		elog(ERROR, "CLV fit serial function called in non-aggregate context");
+		cx_not_in_aggregate(fcinfo);
 	st = (ClvFitState *) PG_GETARG_POINTER(0);
 	clv_state_compact(st);
 	pq_begintypsend(&buf);
@@ -386,7 +386,7 @@ clv_fit_deserial(PG_FUNCTION_ARGS)
 	int64		n;
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "CLV fit deserial function called in non-aggregate context");
+		cx_not_in_aggregate(fcinfo);
 	initStringInfo(&buf);
 	appendBinaryStringInfo(&buf, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
 	old = MemoryContextSwitchTo(aggctx);

@@ -16,6 +16,7 @@
  */
 #include "retention.h"
 
+#include "access/htup_details.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -219,73 +220,140 @@ PERIOD_METRIC(retention_churn_rate, M_CHURN)
 PERIOD_METRIC(retention_crr, M_CRR)
 
 /*
- * Reports with a row per period (retention_by_period, cohort_retention) are
- * refused beyond this many periods between the first and the last: 10^6 days
- * is 2,700 years.  Without a limit a summary whose periods lie far apart
- * asks for billions of rows or an impossible allocation.
+ * The reports with a row per period (retention_by_period) or per cohort and
+ * period offset (cohort_retention) return every period from the first to
+ * the last, quiet periods included, so their size is set by the span of
+ * the summary, not by its size: a 52 KB summary of 1,000 periods far apart
+ * asks for billions of rows.  Two limits bound them before the first row:
+ * the span (10^6 periods, 2,700 years of days) for both, and the rows of a
+ * cohort matrix (10^7, a daily matrix over 12 years).  Both functions return
+ * one row per call (value-per-call), so a caller that stops early (LIMIT in
+ * the select list) stops the work, and each call checks for interrupts.
  */
-#define RET_MAX_REPORT_SPAN 1000000
+#define RET_MAX_REPORT_SPAN		1000000
+#define RET_MAX_COHORT_ROWS		10000000
 
-static void
-check_report_span(const RetReader *r, int32 nperiods, const char *function)
+/* The hint of a refused report: how to make it smaller. */
+static int
+report_hint(const RetFlat *f)
 {
-	int64		span = (int64) r->index[nperiods - 1] - r->index[0];
+	if (f->kind == RET_YEAR)
+		return errhint("Build the summary over a shorter range of dates.");
+	return errhint("Build the summary with a longer period than %s, or over a shorter range of dates.",
+				   ret_kind_name(f->kind));
+}
 
+/* 54000 when the periods from the first to the last are more than the limit (nperiods > 0). */
+static void
+check_report_span(const RetReader *r, const char *function)
+{
+	const RetFlat *f = r->f;
+	int64		span = (int64) r->index[f->nperiods - 1] - r->index[0];
+
+	Assert(f->nperiods > 0);
 	if (span >= RET_MAX_REPORT_SPAN)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("%s would report " INT64_FORMAT " periods, more than the limit of %d",
 						function, span + 1, RET_MAX_REPORT_SPAN),
-				 errhint("Build the summary with a longer period, or over a shorter range of dates.")));
+				 errdetail("The summary's periods run from %s to %s; the report has a row for every %s in between, quiet ones included.",
+						   ret_date_string(RET_DIR(f)[0].start),
+						   ret_date_string(RET_DIR(f)[f->nperiods - 1].start), ret_kind_name(f->kind)),
+				 report_hint(f)));
 }
+
+/* ------------------------------------------------------------------ retention_by_period */
+
+typedef struct ByPeriodState
+{
+	RetReader	r;
+	int64		w;
+	int64		p;				/* next period index to report */
+	int32		pos;			/* next directory position */
+	CxSet64    *seen;			/* customers of the periods before p */
+	CxSet64    *prev;			/* A(p - 1) */
+	MemoryContext prev_cxt;		/* holds prev */
+	int32		prev_lo;		/* prev is the union of directory positions [prev_lo, prev_hi) */
+	int32		prev_hi;
+	int64		S;				/* |A(p - 1)| */
+} ByPeriodState;
 
 /*
  * retention_by_period(s, W): every metric of every period from the summary's
- * first to its last, in one pass: each period is read once, new customers
- * come from a running set of the customers seen so far, and the window sets
- * of two consecutive periods are kept at a time.
+ * first to its last, one row per call: each period is read once, new
+ * customers come from a running set of the customers seen so far, and the
+ * window sets of two consecutive periods are kept at a time.  A window that
+ * holds the same stored periods as the one before is the same set, so a
+ * summary of few periods far apart costs a union per stored period, not
+ * per row, whatever W.
  */
 PG_FUNCTION_INFO_V1(retention_by_period);
 Datum
 retention_by_period(PG_FUNCTION_ARGS)
 {
-	RetFlat    *f = PG_GETARG_RETENTION(0);
-	int64		w = window_arg(PG_GETARG_INT32(1));
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	RetReader	r;
-	CxSet64    *seen;
-	CxSet64    *prev;
-	MemoryContext prev_cxt = NULL;
-	int64		S = 0;
-	int32		pos = 0;
+	FuncCallContext *funcctx;
+	ByPeriodState *st;
+	RetFlat    *f;
 
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	if (f->nperiods == 0)
-		return (Datum) 0;
-	reader_open(&r, f);
-	check_report_span(&r, f->nperiods, "retention_by_period");
-	seen = cx_set64_empty(r.arena);
-	prev = cx_set64_empty(r.arena);
-	for (int64 p = r.index[0]; p <= r.index[f->nperiods - 1]; p++)
+	if (SRF_IS_FIRSTCALL())
 	{
-		/* the window sets live in a context per period; the previous one is kept */
-		MemoryContext cur_cxt = AllocSetContextCreate(r.cxt, "retention_by_period window",
-													  ALLOCSET_DEFAULT_SIZES);
-		CxSet64    *cur = reader_active(&r, cx_arena_create(cur_cxt), p, w);
-		int64		E = (int64) cx_set64_card(cur);
-		int64		retained = (int64) cx_set64_and_card(prev, cur);
+		MemoryContext old;
+		TupleDesc	tupdesc;
+
+		funcctx = SRF_FIRSTCALL_INIT();
+		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		f = PG_GETARG_RETENTION(0);
+		st = palloc0(sizeof(ByPeriodState));
+		st->w = window_arg(PG_GETARG_INT32(1));
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
+		funcctx->user_fctx = st;
+		if (f->nperiods > 0)
+		{
+			reader_open(&st->r, f);
+			check_report_span(&st->r, "retention_by_period");
+			st->seen = cx_set64_empty(st->r.arena);
+			st->prev = cx_set64_empty(st->r.arena);
+			st->p = st->r.index[0];
+		}
+		MemoryContextSwitchTo(old);
+	}
+	funcctx = SRF_PERCALL_SETUP();
+	st = funcctx->user_fctx;
+	f = st->r.f;
+	CHECK_FOR_INTERRUPTS();
+	if (f != NULL && st->p <= st->r.index[f->nperiods - 1])
+	{
+		RetReader  *r = &st->r;
+		int64		p = st->p;
+		int32		lo = reader_lower_bound(r, p - st->w + 1),
+					hi = reader_lower_bound(r, p + 1);
+		MemoryContext cur_cxt = NULL;
+		CxSet64    *cur = st->prev;
+		int64		E;
+		int64		retained;
+		int64		S = st->S;
 		int64		N = 0;
 		DateADT		start;
 		Datum		values[8];
 		bool		nulls[8] = {false, false, false, false, false, false, false, false};
 
-		CHECK_FOR_INTERRUPTS();
-		if (pos < f->nperiods && r.index[pos] == p)
+		/* the window sets live in a context per window; the previous one is kept */
+		if (lo != st->prev_lo || hi != st->prev_hi)
 		{
-			CxSet64    *here = reader_set(&r, pos++);
+			cur_cxt = AllocSetContextCreate(r->cxt, "retention_by_period window", ALLOCSET_DEFAULT_SIZES);
+			cur = reader_union(r, cx_arena_create(cur_cxt), lo, hi);
+		}
+		E = (int64) cx_set64_card(cur);
+		retained = cur == st->prev ? E : (int64) cx_set64_and_card(st->prev, cur);
 
-			N = (int64) (cx_set64_card(here) - cx_set64_and_card(here, seen));
-			cx_set64_or_into(r.arena, seen, here);
+		if (st->pos < f->nperiods && r->index[st->pos] == p)
+		{
+			CxSet64    *here = reader_set(r, st->pos++);
+
+			N = (int64) (cx_set64_card(here) - cx_set64_and_card(here, st->seen));
+			cx_set64_or_into(r->arena, st->seen, here);
 		}
 		if (!ret_period_start(f->kind, p, &start))
 			elog(ERROR, "retention_summary period %lld has no first day", (long long) p);
@@ -302,16 +370,22 @@ retention_by_period(PG_FUNCTION_ARGS)
 		}
 		else
 			nulls[5] = nulls[6] = nulls[7] = true;
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 
-		if (prev_cxt != NULL)
-			MemoryContextDelete(prev_cxt);	/* frees its bitmaps */
-		prev_cxt = cur_cxt;
-		prev = cur;
-		S = E;
+		if (cur_cxt != NULL)
+		{
+			if (st->prev_cxt != NULL)
+				MemoryContextDelete(st->prev_cxt);	/* frees its bitmaps */
+			st->prev_cxt = cur_cxt;
+			st->prev = cur;
+			st->prev_lo = lo;
+			st->prev_hi = hi;
+		}
+		st->S = E;
+		st->p++;
+		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(heap_form_tuple(funcctx->tuple_desc, values, nulls)));
 	}
-	reader_close(&r);
-	return (Datum) 0;
+	/* the reader's context is a child of the multi-call context, which is deleted now */
+	SRF_RETURN_DONE(funcctx);
 }
 
 /* ------------------------------------------------------------------ whole-summary metrics */
@@ -343,8 +417,8 @@ retention_repeat_customer_rate(PG_FUNCTION_ARGS)
 	uint64		customers,
 				repeat;
 
+	/* only the stored periods are read: no span limit applies */
 	reader_open(&r, f);
-	check_report_span(&r, f->nperiods, "retention_by_period");
 	seen = cx_set64_empty(r.arena);
 	twice = cx_set64_empty(r.arena);
 	for (int32 i = 0; i < f->nperiods; i++)
@@ -393,106 +467,168 @@ retention_summary_period(PG_FUNCTION_ARGS)
  * cohort_retention(s, mode): one row per cohort (period of first activity)
  * and offset k = 0 .. last period of the summary - cohort: the customers of
  * the cohort active exactly k periods later ('on'), or k or more periods
- * later ('on_or_after').
+ * later ('on_or_after').  One row per call; the sets of every cohort (and
+ * for 'on_or_after' of the customers last seen in each period) are made on
+ * the first call, the counts of a cohort when its first row is due.
  */
+typedef struct CohortState
+{
+	RetReader	r;
+	bool		on_or_after;
+	CxSet64   **cohort;			/* cohort[i]: customers first seen in period i */
+	CxSet64   **last;			/* last[j]: customers last seen in period j ('on_or_after') */
+	int64	   *count;			/* of the current cohort: members in (last seen in) period j */
+	int32		i;				/* current cohort (directory position), n when done */
+	int32		j;				/* next directory position at or after cohort + k */
+	int64		k;				/* next offset */
+	int64		span;			/* last offset of the current cohort */
+	int64		size;			/* current cohort's size */
+	int64		later;			/* 'on_or_after': members last seen at position j or later */
+} CohortState;
+
+/* Moves to the next non-empty cohort at or after position i, and counts it. */
+static void
+cohort_start(CohortState *st, int32 i)
+{
+	RetReader  *r = &st->r;
+	int32		n = r->f->nperiods;
+
+	for (; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		st->size = (int64) cx_set64_card(st->cohort[i]);
+		if (st->size > 0)
+			break;
+	}
+	st->i = i;
+	if (i >= n)
+		return;
+	st->k = 0;
+	st->j = i;
+	st->span = (int64) r->index[n - 1] - r->index[i];
+	st->later = 0;
+	for (int32 j = i; j < n; j++)
+	{
+		st->count[j] = (int64) cx_set64_and_card(st->cohort[i],
+												 st->on_or_after ? st->last[j] : reader_set(r, j));
+		st->later += st->count[j];
+	}
+}
+
 PG_FUNCTION_INFO_V1(retention_cohort_retention);
 Datum
 retention_cohort_retention(PG_FUNCTION_ARGS)
 {
-	RetFlat    *f = PG_GETARG_RETENTION(0);
-	char	   *mode = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	bool		on_or_after;
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	RetReader	r;
-	int32		n = f->nperiods;
-	CxSet64   **cohort;
-	CxSet64   **last = NULL;
-	CxSet64    *acc;
-	int64	   *count;
-	MemoryContext old;
+	FuncCallContext *funcctx;
+	CohortState *st;
+	RetReader  *r;
+	int64		active;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
 
-	if (pg_strcasecmp(mode, "on") == 0)
-		on_or_after = false;
-	else if (pg_strcasecmp(mode, "on_or_after") == 0)
-		on_or_after = true;
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown cohort mode \"%s\"", mode),
-				 errhint("Use 'on' (active exactly k periods later) or 'on_or_after' "
-						 "(active k or more periods later).")));
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	if (n == 0)
-		return (Datum) 0;
+	if (SRF_IS_FIRSTCALL())
+	{
+		MemoryContext old;
+		TupleDesc	tupdesc;
+		RetFlat    *f;
+		char	   *mode;
+		int32		n;
+		CxSet64    *acc;
+		int64		rows = 0;
+		int32		cohorts = 0;
 
-	reader_open(&r, f);
-	check_report_span(&r, n, "cohort_retention");
-	old = MemoryContextSwitchTo(r.cxt);
-	/* cohort[i]: customers first seen in period i */
-	cohort = palloc(n * sizeof(CxSet64 *));
-	acc = cx_set64_empty(r.arena);
-	for (int32 i = 0; i < n; i++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		cohort[i] = cx_set64_andnot(r.arena, reader_set(&r, i), acc);
-		cx_set64_or_into(r.arena, acc, reader_set(&r, i));
-	}
-	/* last[j]: customers last seen in period j */
-	if (on_or_after)
-	{
-		last = palloc(n * sizeof(CxSet64 *));
-		acc = cx_set64_empty(r.arena);
-		for (int32 j = n - 1; j >= 0; j--)
+		funcctx = SRF_FIRSTCALL_INIT();
+		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		f = PG_GETARG_RETENTION(0);
+		mode = text_to_cstring(PG_GETARG_TEXT_PP(1));
+		st = palloc0(sizeof(CohortState));
+		if (pg_strcasecmp(mode, "on") == 0)
+			st->on_or_after = false;
+		else if (pg_strcasecmp(mode, "on_or_after") == 0)
+			st->on_or_after = true;
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown cohort mode \"%s\"", mode),
+					 errhint("Use 'on' (active exactly k periods later) or 'on_or_after' "
+							 "(active k or more periods later).")));
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
+		funcctx->user_fctx = st;
+		n = f->nperiods;
+		if (n > 0)
 		{
-			last[j] = cx_set64_andnot(r.arena, reader_set(&r, j), acc);
-			cx_set64_or_into(r.arena, acc, reader_set(&r, j));
-		}
-	}
-	count = palloc(n * sizeof(int64));
-	for (int32 i = 0; i < n; i++)
-	{
-		int64		size = (int64) cx_set64_card(cohort[i]);
-		int64		span = (int64) r.index[n - 1] - r.index[i];
-		int64	   *active;
-		int64		cumulative = 0;
-		int32		j = n - 1;
-
-		CHECK_FOR_INTERRUPTS();
-		if (size == 0)
-			continue;
-		/* count[k]: cohort members in period k ('on') or last seen in it ('on_or_after') */
-		for (int32 k = i; k < n; k++)
-			count[k] = (int64) cx_set64_and_card(cohort[i], on_or_after ? last[k] : reader_set(&r, k));
-		/* active[k] for every offset; 'on_or_after' adds up the later periods */
-		active = palloc0((span + 1) * sizeof(int64));
-		for (int64 k = span; k >= 0; k--)
-		{
-			if (j >= i && r.index[j] == (int64) r.index[i] + k)
+			r = &st->r;
+			reader_open(r, f);
+			check_report_span(r, "cohort_retention");
+			st->cohort = palloc(n * sizeof(CxSet64 *));
+			acc = cx_set64_empty(r->arena);
+			for (int32 i = 0; i < n; i++)
 			{
-				cumulative += count[j];
-				active[k] = count[j];
-				j--;
+				CHECK_FOR_INTERRUPTS();
+				st->cohort[i] = cx_set64_andnot(r->arena, reader_set(r, i), acc);
+				cx_set64_or_into(r->arena, acc, reader_set(r, i));
+				if (cx_set64_card(st->cohort[i]) > 0)
+				{
+					rows += (int64) r->index[n - 1] - r->index[i] + 1;
+					cohorts++;
+				}
 			}
-			if (on_or_after)
-				active[k] = cumulative;
+			if (rows > RET_MAX_COHORT_ROWS)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("cohort_retention would return " INT64_FORMAT " rows, more than the limit of %d",
+								rows, RET_MAX_COHORT_ROWS),
+						 errdetail("The matrix has a row for each of its %d cohorts and every %s from the cohort to %s, quiet ones included.",
+								   cohorts, ret_kind_name(f->kind), ret_date_string(RET_DIR(f)[n - 1].start)),
+						 report_hint(f)));
+			if (st->on_or_after)
+			{
+				st->last = palloc(n * sizeof(CxSet64 *));
+				acc = cx_set64_empty(r->arena);
+				for (int32 j = n - 1; j >= 0; j--)
+				{
+					CHECK_FOR_INTERRUPTS();
+					st->last[j] = cx_set64_andnot(r->arena, reader_set(r, j), acc);
+					cx_set64_or_into(r->arena, acc, reader_set(r, j));
+				}
+			}
+			st->count = palloc(n * sizeof(int64));
+			cohort_start(st, 0);
 		}
-		for (int64 k = 0; k <= span; k++)
-		{
-			Datum		values[5];
-			bool		nulls[5] = {false, false, false, false, false};
-
-			values[0] = DateADTGetDatum(RET_DIR(f)[i].start);
-			values[1] = Int32GetDatum((int32) k);
-			values[2] = Int64GetDatum(size);
-			values[3] = Int64GetDatum(active[k]);
-			values[4] = Float8GetDatum(100.0 * (double) active[k] / (double) size);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		}
-		pfree(active);
+		MemoryContextSwitchTo(old);
 	}
-	MemoryContextSwitchTo(old);
-	reader_close(&r);
-	return (Datum) 0;
+	funcctx = SRF_PERCALL_SETUP();
+	st = funcctx->user_fctx;
+	r = &st->r;
+	CHECK_FOR_INTERRUPTS();
+	if (r->f == NULL || st->i >= r->f->nperiods)
+		SRF_RETURN_DONE(funcctx);	/* deletes the multi-call context and the reader's */
+
+	/* count[j] belongs to offset index[j] - index[i]; 'on_or_after' adds up the later periods */
+	if (st->j < r->f->nperiods && (int64) r->index[st->j] - r->index[st->i] < st->k)
+		st->later -= st->count[st->j++];
+	if (st->on_or_after)
+		active = st->later;
+	else if (st->j < r->f->nperiods && (int64) r->index[st->j] - r->index[st->i] == st->k)
+		active = st->count[st->j];
+	else
+		active = 0;
+	values[0] = DateADTGetDatum(RET_DIR(r->f)[st->i].start);
+	values[1] = Int32GetDatum((int32) st->k);
+	values[2] = Int64GetDatum(st->size);
+	values[3] = Int64GetDatum(active);
+	values[4] = Float8GetDatum(100.0 * (double) active / (double) st->size);
+	if (st->k++ == st->span)
+	{
+		/* the cohort's last row: on to the next cohort, counted now */
+		MemoryContext old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+
+		cohort_start(st, st->i + 1);
+		MemoryContextSwitchTo(old);
+	}
+	SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(heap_form_tuple(funcctx->tuple_desc, values, nulls)));
 }
 
 /* ------------------------------------------------------------------ scalar formula */

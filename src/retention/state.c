@@ -656,7 +656,7 @@ retention_agg_trans(PG_FUNCTION_ARGS)
 	int			kind = RET_MONTH;
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "retention_agg transition function called in non-aggregate context");
+		cx_not_in_aggregate(fcinfo);
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || (PG_NARGS() > 3 && PG_ARGISNULL(3)))
 	{
 		if (PG_ARGISNULL(0))

@@ -357,13 +357,20 @@ scan_date(CxScanner *sc)
 				mm,
 				dd;
 	int64		jd;
+	int			ydigits;
 
-	if (scan_digits(sc, 4, 7, &y) < 0 || !cx_scan_accept(sc, "-") ||
+	if ((ydigits = scan_digits(sc, 4, 7, &y)) < 0 || !cx_scan_accept(sc, "-") ||
 		scan_digits(sc, 2, 2, &m) < 0 || !cx_scan_accept(sc, "-") ||
 		scan_digits(sc, 2, 2, &d) < 0)
 	{
 		sc->pos = start;
 		cx_scan_fail(sc, "Expected a date as YYYY-MM-DD");
+	}
+	/* the one spelling ret_date_string prints: four digits, more only without a leading zero */
+	if ((ydigits > 4 && start[neg ? 1 : 0] == '0') || (neg && y == 0))
+	{
+		sc->pos = start;
+		cx_scan_fail(sc, "Expected a date as YYYY-MM-DD, the year in four digits or more without a leading zero");
 	}
 	if (neg)
 		y = -y;
@@ -446,6 +453,23 @@ retention_summary_in(PG_FUNCTION_ARGS)
 			{
 				sc.pos = b64;
 				cx_scan_fail(&sc, "Expected the base64 of a set");
+			}
+			/* one spelling of the bytes: padded, with the unused bits of the last digit zero */
+			if (pg_b64_enc_len(declen) != b64len)
+			{
+				sc.pos = b64;
+				cx_scan_fail(&sc, "Expected the base64 of a set in canonical form (padded with =)");
+			}
+			else
+			{
+				char	   *enc = palloc(b64len + 1);
+
+				if (cx_b64_encode(dec, declen, enc, b64len) != b64len || memcmp(enc, b64, b64len) != 0)
+				{
+					sc.pos = b64;
+					cx_scan_fail(&sc, "Expected the base64 of a set in canonical form (the unused bits of the last digit zero)");
+				}
+				pfree(enc);
 			}
 			parts[n].data = dec;
 			parts[n].len = declen;

@@ -1,7 +1,7 @@
 -- Text and binary I/O: round trips (text, COPY BINARY) and rejection of malformed values.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(55);
+SELECT plan(62);
 
 CREATE TEMP TABLE src AS
 SELECT g % 7 AS k,
@@ -66,7 +66,15 @@ FROM (VALUES
     ('csat_summary', '(v1,scale=2,n=2,counts={1,2})'),
     ('ces_summary', '(v1,scale=10,n=0,counts={0,0,0,0,0,0,0,0,0,0})'),
     ('ces_summary', '(v1,scale=7,n=1,counts={1,0,0,0,0,0})'),
-    ('ces_summary', '(v1,scale=5,n=1,counts={0,0,0,0,1}')
+    ('ces_summary', '(v1,scale=5,n=1,counts={0,0,0,0,1}'),
+    -- one spelling per integer (issue 15, item 9)
+    ('nps_summary', '(v1,n=007,counts={0,0,0,0,0,0,0,0,0,0,7})'),
+    ('nps_summary', '(v1,n=7,counts={0,0,0,0,0,0,0,-0,0,0,7})'),
+    ('nps_summary', '(v1,n=-0,counts={0,0,0,0,0,0,0,0,0,0,0})'),
+    ('nps_summary', '(v01,n=0,counts={0,0,0,0,0,0,0,0,0,0,0})'),
+    ('nps_summary', '(v1,n=+1,counts={0,0,0,0,0,0,0,0,0,0,1})'),
+    ('csat_summary', '(v1,scale=05,n=0,counts={0,0,0,0,0})'),
+    ('ces_summary', '(v1,scale=7,n=1,counts={0,0,0,0,0,0,01})')
 ) AS bad(typ, lit);
 
 -- malformed binary values: 22P03, through COPY FROM (FORMAT binary) of crafted files

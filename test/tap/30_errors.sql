@@ -1,7 +1,7 @@
 -- Errors with their SQLSTATEs, overflow checks, and the function labels every object must carry.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(26);
+SELECT plan(37);
 
 -- out-of-range scores: 22003
 SELECT throws_ok('SELECT nps_agg(x) FROM (VALUES (11)) v(x)', '22003', 'NPS score 11 is out of range', 'NPS 11');
@@ -40,6 +40,9 @@ SELECT throws_ok($$SELECT rollup(s) FROM (VALUES
                     ('(v1,scale=5,n=1,counts={0,0,0,0,1})')) v(s)$$, '22003', NULL, 'CSAT overflow on rollup');
 SELECT is(nps(s), 100::float8, 'the largest representable summary still answers')
 FROM (SELECT '(v1,n=9223372036854775807,counts={0,0,0,0,0,0,0,0,0,0,9223372036854775807})'::nps_summary AS s) q;
+SELECT is(nps_diff_pvalue(s, s), 1::float8,
+          'nps_diff_pvalue of the largest summary with itself is 1, not NaN (the variance no longer cancels to 0)')
+FROM (SELECT '(v1,n=9223372036854775807,counts={0,0,0,0,0,0,0,0,0,0,9223372036854775807})'::nps_summary AS s) q;
 
 -- merge() outside an aggregate never modifies its arguments
 CREATE TEMP TABLE m (s nps_summary);
@@ -50,6 +53,33 @@ SELECT throws_ok('SELECT nps_agg_trans(s, 5) FROM m', 'XX000', NULL,
 SELECT throws_ok($$SELECT return_agg_trans('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=0,valued_with_return=0,order_value=0,returned_value=0)'::return_summary, 1, 0)$$,
                  'XX000', NULL, 'so does the returns transition');
 SELECT is((SELECT s::text FROM m), '(v1,n=1,counts={0,0,0,0,0,0,0,0,0,0,1})', 'the stored value is unchanged');
+
+-- every error names the function the user called (issue 15, item 10)
+SELECT throws_ok('SELECT nps_agg_trans(s, 5) FROM m', 'XX000', 'nps_agg_trans called in non-aggregate context',
+                 'an aggregate support function called directly is named');
+SELECT throws_ok($$SELECT csat_rollup_untrans('(v1,scale=5,n=0,counts={0,0,0,0,0})', NULL)$$, 'XX000',
+                 'csat_rollup_untrans called in non-aggregate context', 'an inverse transition is named as itself');
+SELECT throws_ok($$SELECT return_agg_untrans('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=0,valued_with_return=0,order_value=0,returned_value=0)'::return_summary, 1, 0)$$,
+                 'XX000', 'return_agg_untrans called in non-aggregate context',
+                 'return_agg_untrans is named, not the transition function that shares its code');
+SELECT throws_ok($$SELECT retention_agg_trans(NULL::retention_summary, 1, '2024-01-01')$$, 'XX000',
+                 'retention_agg_trans called in non-aggregate context', 'the retention transition is named');
+CREATE TEMP TABLE wide AS
+SELECT retention_agg(c, d, 'day') AS s FROM (VALUES (1, date '2000-01-01'), (2, date '5000-01-01'), (1, '5000-01-01')) v(c, d);
+SELECT is((SELECT repeat_customer_rate(s) FROM wide), 50::float8,
+          'repeat_customer_rate reads only the stored periods: no span limit (it raised 54000 naming retention_by_period)');
+SELECT throws_ok('SELECT count(*) FROM retention_by_period((SELECT s FROM wide))', '54000',
+                 'retention_by_period would report 1095729 periods, more than the limit of 1000000',
+                 'the span limit of retention_by_period names retention_by_period');
+SELECT throws_ok('SELECT count(*) FROM cohort_retention((SELECT s FROM wide))', '54000',
+                 'cohort_retention would report 1095729 periods, more than the limit of 1000000',
+                 'the span limit of cohort_retention names cohort_retention');
+SELECT throws_ok($$SELECT cohort_retention((SELECT s FROM wide), 'sideways')$$, '22023',
+                 'unknown cohort mode "sideways"', 'an unknown cohort mode');
+SELECT throws_ok($$SELECT p_alive(bgnbd_model(1, 1, 1, 1), 1, 2, 1)$$, '22023',
+                 'invalid RFM row: recency 2 exceeds t 1', 'p_alive checks the row');
+SELECT throws_ok($$SELECT churn_risk(bgnbd_model(1, 1, 1, 1), 1, 1, 2, -1)$$, '22023',
+                 'invalid horizon -1', 'churn_risk checks the horizon');
 
 -- labels: every function of the extension is PARALLEL SAFE and IMMUTABLE, except the ones that
 -- write (trigger functions, the refresh procedure, the alerting functions: VOLATILE and

@@ -1,7 +1,7 @@
 -- return_summary: exact money decoding, I/O round trips and rejections, parallel = serial, overflow.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(53);
+SELECT plan(61);
 
 -- Money read straight from numeric's storage format equals sum() for values of every shape:
 -- 0 to 18 decimal places, magnitudes from 1e-18 to 1e17, trailing zeros, short and long headers.
@@ -51,8 +51,25 @@ SELECT lives_ok(format('COPY rs2 FROM %L (FORMAT binary)', '/tmp/cxkpi_tap_' || 
 SELECT is((SELECT count(*) FROM rs JOIN rs2 USING (k) WHERE rs.s2 = rs2.s2 AND rs.s1 = rs2.s1), 5::bigint,
           'binary round trip gives equal summaries');
 SELECT ok('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=1,valued_with_return=0,order_value=10.50,returned_value=0.00)'::return_summary
-        = '(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=1,valued_with_return=0,order_value=10.5,returned_value=0.0)',
-          'equality ignores trailing zeros of the money scale');
+        <> '(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=1,valued_with_return=0,order_value=10.5,returned_value=0.0)',
+          'equal values print the same text: 10.50 and 10.5 are different values (the money scale counts)');
+SELECT ok(return_summary_hash(a) = return_summary_hash(b) AND return_summary_hash_extended(a, 3) = return_summary_hash_extended(b, 3),
+          'the hash ignores the scale still (consistent with equality, and with hash indexes made by 1.0)')
+FROM (SELECT '(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=1,valued_with_return=0,order_value=10.50,returned_value=0.00)'::return_summary AS a,
+             '(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=1,valued_with_return=0,order_value=10.5,returned_value=0.0)'::return_summary AS b) q;
+-- window frames keep the scale of the orders in the frame, as their recomputation does
+SELECT is((SELECT count(*) FROM (
+             SELECT k, return_agg(i, r, ov, rv) OVER w AS s, rollup(d) OVER w AS rs FROM
+               (SELECT k, i, r, ov, rv, return_agg(i, r, ov, rv) OVER (PARTITION BY k) AS d
+                FROM (VALUES (1, 2, 0, 6.000, 0.000), (2, 1, 0, 5.5, 0), (3, 1, 1, 6.0, 6.0), (4, 3, 1, 10, 1.25),
+                             (5, 1, 0, NULL, NULL), (6, 2, 0, 7, 0), (7, 1, 0, 8.5, 0)) t(k, i, r, ov, rv)) u
+             WINDOW w AS (ORDER BY k ROWS 1 PRECEDING)) f
+           WHERE s::text IS DISTINCT FROM (SELECT return_agg(i, r, ov, rv)::text FROM
+                   (VALUES (1, 2, 0, 6.000, 0.000), (2, 1, 0, 5.5, 0), (3, 1, 1, 6.0, 6.0), (4, 3, 1, 10, 1.25),
+                           (5, 1, 0, NULL, NULL), (6, 2, 0, 7, 0), (7, 1, 0, 8.5, 0)) t(k, i, r, ov, rv)
+                   WHERE t.k BETWEEN f.k - 1 AND f.k)
+              OR rs IS DISTINCT FROM s),
+          0::bigint, 'moving return_agg and rollup frames print as their recomputation, scales included');
 
 -- malformed literals: 22P02
 SELECT throws_ok(format('SELECT %L::return_summary', lit), '22P02', NULL, 'rejected: ' || why)
@@ -74,7 +91,14 @@ FROM (VALUES
   ('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=1,valued_with_return=0,order_value=1e3,returned_value=0)', 'exponent'),
   ('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=1,valued_with_return=0,order_value=0.1234567890123456789,returned_value=0.0000000000000000000)', 'too many decimals'),
   ('(v1,orders=1,with_return=0,items=1,items_returned=0,valued_orders=0,valued_with_return=0,order_value=0,returned_value=0)', 'missing field'),
-  ('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=0,valued_with_return=0,order_value=-1,returned_value=0)', 'negative money')
+  ('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=0,valued_with_return=0,order_value=-1,returned_value=0)', 'negative money'),
+  -- one spelling per money sum (issue 15, item 9)
+  ('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=1,valued_with_return=0,order_value=05.50,returned_value=0.00)', 'a leading zero'),
+  ('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=1,valued_with_return=0,order_value=.50,returned_value=0.00)', 'no integer part'),
+  ('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=0,valued_with_return=0,order_value=-0,returned_value=0)', '-0'),
+  ('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=0,valued_with_return=0,order_value=-0.00,returned_value=0.00)', '-0.00'),
+  ('(v1,orders=1,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=1,valued_with_return=0,order_value=' || repeat('0', 1000000) || '1,returned_value=0)', 'a million leading zeros'),
+  ('(v1,orders=01,with_return=0,fully_returned=0,items=1,items_returned=0,valued_orders=0,valued_with_return=0,order_value=0,returned_value=0)', 'a counter with a leading zero')
 ) AS bad(lit, why);
 
 -- malformed binary values: 22P03

@@ -2,7 +2,7 @@
 -- rollups, window frames, I/O round trips, malformed text and binary values, hashing.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(120);
+SELECT plan(133);
 
 -- 20,000 customers over 24 months (2023-01 to 2024-12).  Ids spread over the whole bigint
 -- range (both ends, 0 and -1 included); each customer starts in a random month, may stop,
@@ -378,8 +378,20 @@ FROM (VALUES
     ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAAA;})', 'dangling separator'),
     ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAA=})', 'truncated set'),
     ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEQAAAAAA})', 'wrong container offset'),
-    ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOzAAAAEAAAMAAgABAAEAAwABAA==})', 'touching runs 1-2, 3-4 (non-canonical)')
+    ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOzAAAAEAAAMAAgABAAEAAwABAA==})', 'touching runs 1-2, 3-4 (non-canonical)'),
+    ('(v01,period=month,periods={})', 'a version with a leading zero'),
+    ('(v1,period=month,periods={02024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAAA})', 'a year with a leading zero'),
+    ('(v1,period=year,periods={-0000-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAAA})', 'year -0000'),
+    ('(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAAA' || chr(10) || '})', 'a line break in the base64')
 ) AS bad(lit, why);
+-- base64 has one spelling per byte string: padded, the unused bits of the last digit zero
+-- (ids {1, 2}: 32 bytes, so one padding character after a digit with two unused bits)
+SELECT is(t, '(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAEAEAAAAAEAAgA=})', 'the canonical spelling')
+FROM (SELECT retention_agg(g, date '2024-01-01')::text AS t FROM generate_series(1, 2) g) q;
+SELECT throws_ok($$SELECT '(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAEAEAAAAAEAAgB=})'::retention_summary$$,
+                 '22P02', NULL, 'base64 whose unused bits are not zero');
+SELECT throws_ok($$SELECT '(v1,period=month,periods={2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAEAEAAAAAEAAgA})'::retention_summary$$,
+                 '22P02', NULL, 'base64 without its padding');
 
 -- malformed binary: 22P03.  The crafted value holds one month, one bucket with three containers:
 -- an array {1, 5, 9}, a run 65636..65736 and a bitset (the even values from 131072 to 141070).
@@ -443,6 +455,32 @@ SELECT throws_ok($$SELECT count(*) FROM retention_by_period((SELECT retention_ag
 SELECT is((SELECT count(*) FROM retention_by_period((SELECT retention_agg(c, d, 'day') FROM (VALUES (1, date '2000-01-01'), (2, date '2000-01-01' + 999999)) v(c, d)))),
           1000000::bigint, 'retention_by_period up to the limit of 10^6 periods');
 SELECT throws_ok($$SELECT new_customers(month, '2024-02-29') FROM sums$$, '22023', NULL, 'a period start that is not a first day');
+
+-- issue 15, item 4: an empty summary has no first and last period; repeat_customer_rate only
+-- walks the stored periods (it read index[-1] and an uninitialised index[0], and raised 54000
+-- or returned NULL depending on memory)
+SELECT is((SELECT count(*) FROM generate_series(1, 200) g
+           WHERE repeat_customer_rate(('(v1,period=' || (ARRAY['day', 'week', 'month', 'quarter', 'year'])[1 + g % 5]
+                                        || ',periods={})')::retention_summary) IS NOT NULL), 0::bigint,
+          'repeat_customer_rate of an empty summary is NULL, every time');
+SELECT is((SELECT repeat_customer_rate(retention_agg(c, d, 'day'))
+           FROM (VALUES (1, date '2000-01-01'), (1, '5000-01-01'), (2, '5000-01-01')) v(c, d)), 50::float8,
+          'repeat_customer_rate of a summary spanning more than 10^6 periods');
+-- issue 15, item 8: a small summary whose cohort matrix would be huge is refused before any work
+CREATE TEMP TABLE hostile AS
+SELECT retention_agg(i, date '2000-01-01' + i * 999, 'day') AS s FROM generate_series(0, 999) AS i;
+SELECT ok((SELECT pg_column_size(s) < 60000 FROM hostile), 'the hostile summary is about 52 KB');
+SELECT throws_ok('SELECT count(*) FROM cohort_retention((SELECT s FROM hostile))', '54000',
+                 'cohort_retention would return 499001500 rows, more than the limit of 10000000',
+                 'a cohort matrix of 499,001,500 rows (1,000 one-customer periods 999 days apart): 54000 naming the limit');
+SET LOCAL statement_timeout = '5s';
+SELECT is((SELECT count(*) FROM (SELECT cohort_retention(s) FROM (SELECT retention_agg(i, date '2000-01-01' + i * 4, 'day') AS s
+                                                                   FROM generate_series(0, 1999) AS i) q LIMIT 5) r), 5::bigint,
+          'a matrix of 8 million rows returns its first rows at once: one row per call, no materialisation');
+SELECT is((SELECT count(*) FROM (SELECT retention_by_period(s) FROM (SELECT retention_agg(c, d, 'day') AS s
+                                 FROM (VALUES (1, date '2000-01-01'), (2, date '2000-01-01' + 999999)) v(c, d)) q LIMIT 3) r),
+          3::bigint, 'retention_by_period returns its first rows at once');
+RESET statement_timeout;
 
 -- Runs of ids that end at 0xFFFF in their 65536-id bucket (consecutive ids crossing 65535):
 -- merging, rollup, running windows and parallel finalisation must not crash (libroaring

@@ -3,7 +3,7 @@
 -- weights = repeated rows; errors with their SQLSTATEs; no NaN in hard corners.
 BEGIN;
 SET client_min_messages = error;
-SELECT plan(172);
+SELECT plan(191);
 
 -- ----------------------------------------------------------------------- CDNOW (published)
 CREATE TEMP TABLE cdnow_sample (master_id int, customer_id int, ordered_on date, cds int, dollars numeric(10,2));
@@ -446,6 +446,103 @@ SELECT is((SELECT count(*) FROM
                   unnest(ARRAY[0.01, 0.5, 1, 1e3, 1e6]) a, unnest(ARRAY[0.1, 52, 1e5]) h, unnest(ARRAY[0, 3, 1000]) x) q
            WHERE NOT (v >= 0 AND v < 'Infinity')), 0::bigint,
           'expected purchases are finite and non-negative over a grid of extreme parameters');
+
+-- ----------------------------------------------------------------------- hostile input (issue 15)
+-- item 6: predictions that were NaN.  Hand-worked: P(alive) = 1 / (1 + a / (b + x - 1)
+-- ((alpha + T) / (alpha + t_x))^(r + x)), P(no purchase in t) = 1 - P(alive) (1 - ((alpha + T) /
+-- (alpha + T + t))^(r + x)).
+SELECT is(round(prob_no_purchase(bgnbd_model(1, 1, 1e-300, 1e-300), 10, 1, 10, 20)::numeric, 12),
+          round(1 - (1 / (1 + (21.0 / 11) ^ 2)) * (1 - (21.0 / 31) ^ 2), 12),
+          'prob_no_purchase with a = b = 1e-300: b + x - 1 is b, not 0 (was NaN)');
+SELECT is(churn_risk(bgnbd_model(1, 1, 1e-300, 1e-300), 1, 10, 20, 10), 'high',
+          'churn_risk of that customer: high from the probability 0.88, not from NaN');
+SELECT is(p_alive(bgnbd_model(5e-324, 1e308, 5e-324, 1e308), 2147483647, 1e308, 1e308), 1::float8,
+          'p_alive where alpha + t_x overflows: ln((alpha + T) / (alpha + t_x)) = 0, not inf - inf (was NaN)');
+SELECT is(p_alive(mbgnbd_model(5e-324, 1e308, 5e-324, 1e308), 2147483647, 1e308, 1e308), 1::float8,
+          'the same for MBG/NBD');
+SELECT is(round(p_alive(bgnbd_model(1, 1e308, 1, 1), 1, 1e308, 1.5e308)::numeric, 12), round(1 / (1 + 1.25 ^ 2), 12),
+          'p_alive where alpha + T and alpha + t_x overflow: the ratio 1.25 still counts');
+SELECT is(round(prob_no_purchase(bgnbd_model(1, 1e308, 1, 1), 1e308, 1, 1e308, 1.5e308)::numeric, 12),
+          round(1 - (1 / (1 + 1.25 ^ 2)) * (1 - (2.5 / 3.5) ^ 2), 12),
+          'prob_no_purchase where every sum overflows');
+SELECT is(round(expected_spend(gamma_gamma_model(1e308, 2, 1), 10, 5)::numeric, 9), 5.1,
+          'expected_spend where p x overflows: the shrinkage weight is 1 (was inf / inf)');
+SELECT is(round(purchase_probability(bgnbd_model(1, 1e308, 1, 1), 1, 1e308)::numeric, 12), 0.375,
+          'purchase_probability where alpha + t overflows: z = 1/2, not 0 (B(1,2)/B(1,1) 1/4 + B(2,1)/B(1,1) 1/2)');
+SELECT throws_ok('SELECT expected_purchases(bgnbd_model(1, 1e308, 1, 1), 10, 1, 1e308, 1e308)', '22003', NULL,
+                 'expected purchases with alpha + T beyond double precision: 22003, not NaN');
+
+-- every prediction of both purchase models (and spend, and CLV) over extreme parameters and
+-- customers: a finite value in its range, or 22003 / 22023, never NaN or another error
+CREATE TEMP TABLE sweep_bad (call text, outcome text);
+DO $$
+DECLARE
+    vals float8[] := ARRAY[5e-324, 1e-300, 1e-8, 0.5, 1, 3, 1e8, 1e300, 1.7976931348623157e308];
+    xs integer[] := ARRAY[0, 1, 2, 1000, 2147483647];
+    fr float8[] := ARRAY[1e-10, 0.5, 1];
+    m text; g text; x integer; tx float8; T float8; h float8; call text; res float8; hi float8;
+BEGIN
+    PERFORM setseed(0.15);
+    FOR i IN 1 .. 400 LOOP
+        m := format('%s(%s, %s, %s, %s)', (ARRAY['bgnbd_model', 'mbgnbd_model'])[1 + i % 2],
+                    vals[1 + floor(random() * 9)::int], vals[1 + floor(random() * 9)::int],
+                    vals[1 + floor(random() * 9)::int], vals[1 + floor(random() * 9)::int]);
+        g := format('gamma_gamma_model(%s, %s, %s)', vals[1 + floor(random() * 9)::int],
+                    vals[1 + floor(random() * 9)::int], vals[1 + floor(random() * 9)::int]);
+        x := xs[1 + floor(random() * 5)::int];
+        T := (ARRAY[0] || vals)[1 + floor(random() * 10)::int];
+        tx := CASE WHEN x = 0 THEN 0 WHEN T < 1e-290 THEN T ELSE T * fr[1 + floor(random() * 3)::int] END;
+        IF x > 0 AND tx = 0 THEN tx := T; END IF;
+        IF x > 0 AND tx = 0 THEN x := 0; END IF;
+        h := (ARRAY[0] || vals)[1 + floor(random() * 10)::int];
+        FOREACH call IN ARRAY ARRAY[
+            format('p_alive(%s, %s, %s, %s)|1', m, x, tx, T),
+            format('prob_no_purchase(%s, %s, %s, %s, %s)|1', m, h, x, tx, T),
+            format('expected_purchases(%s, %s, %s, %s, %s)|inf', m, h, x, tx, T),
+            format('expected_purchases(%s, %s)|inf', m, h),
+            format('purchase_probability(%s, %s, %s)|1', m, least(x, 5000), h),
+            format('expected_spend(%s, %s, %s)|inf', g, x, h),
+            format('clv(%s, %s, %s, %s, %s, %s, %s, 0.01, %s)|inf', m, g, x, tx, T, h, least(h, 1000), greatest(h, 1000) / 1000),
+            format('CASE churn_risk(%s, %s, %s, %s, %s) WHEN ''low'' THEN 0 WHEN ''medium'' THEN 0.5 WHEN ''high'' THEN 1 END|1', m, x, tx, T, h)]
+        LOOP
+            hi := CASE WHEN split_part(call, '|', 2) = '1' THEN 1 ELSE 'Infinity'::float8 END;
+            BEGIN
+                EXECUTE 'SELECT ' || split_part(call, '|', 1) INTO res;
+                IF NOT (res >= 0 AND res <= hi AND res < 'Infinity') THEN
+                    INSERT INTO sweep_bad VALUES (split_part(call, '|', 1), 'returned ' || res);
+                END IF;
+            EXCEPTION WHEN OTHERS THEN
+                IF SQLSTATE NOT IN ('22003', '22023') THEN
+                    INSERT INTO sweep_bad VALUES (split_part(call, '|', 1), SQLSTATE || ' ' || SQLERRM);
+                END IF;
+            END;
+        END LOOP;
+    END LOOP;
+END $$;
+SELECT is((SELECT count(*) FROM sweep_bad), 0::bigint,
+          'every prediction over 400 extreme models and customers is a number in range or 22003/22023');
+SELECT diag(call || ': ' || outcome) FROM sweep_bad LIMIT 10;
+
+-- item 7: -NaN and NaN payloads in text are the one NaN (equal, same text and hash)
+SELECT ok(a = b AND a::text = b::text AND bgnbd_model_hash(a) = bgnbd_model_hash(b)
+          AND bgnbd_model_send(a) = bgnbd_model_send(b), 'bgnbd_model: se = ' || n || ' is the one NaN')
+FROM (SELECT format('(v1,r=1,alpha=1,a=1,b=1,customers=1,repeaters=0,ll=-1,se_r=%s,se_alpha=NaN,se_a=NaN,se_b=NaN,converged=true,iterations=1,grad_norm=%s,penalizer=0)', n, n)::bgnbd_model AS a,
+             '(v1,r=1,alpha=1,a=1,b=1,customers=1,repeaters=0,ll=-1,se_r=NaN,se_alpha=NaN,se_a=NaN,se_b=NaN,converged=true,iterations=1,grad_norm=NaN,penalizer=0)'::bgnbd_model AS b, n
+      FROM unnest(ARRAY['-NaN', 'nan', 'NAN(123)']) AS n) q;
+SELECT ok(a = a::text::mbgnbd_model AND mbgnbd_model_hash(a) = mbgnbd_model_hash(a::text::mbgnbd_model), 'mbgnbd_model: -NaN reads as NaN')
+FROM (SELECT '(v1,r=1,alpha=1,a=1,b=1,customers=1,repeaters=0,ll=-1,se_r=-NaN,se_alpha=NaN,se_a=NaN,se_b=NaN,converged=true,iterations=1,grad_norm=-NaN,penalizer=0)'::mbgnbd_model AS a) q;
+SELECT ok(a = a::text::gamma_gamma_model AND gamma_gamma_model_hash(a) = gamma_gamma_model_hash(a::text::gamma_gamma_model),
+          'gamma_gamma_model: -NaN reads as NaN')
+FROM (SELECT '(v1,p=1,q=2,v=3,customers=1,repeaters=1,ll=-1,se_p=-NaN,se_q=NaN,se_v=-NaN,converged=false,iterations=0,grad_norm=NaN,penalizer=0)'::gamma_gamma_model AS a) q;
+-- item 9: integers of the text form have one spelling
+SELECT throws_ok(format('SELECT %L::bgnbd_model', lit), '22P02', NULL, 'text: ' || why)
+FROM (VALUES
+    ('(v1,r=1,alpha=1,a=1,b=1,customers=007,repeaters=0,ll=-1,se_r=NaN,se_alpha=NaN,se_a=NaN,se_b=NaN,converged=true,iterations=1,grad_norm=NaN,penalizer=0)', 'customers with leading zeros'),
+    ('(v1,r=1,alpha=1,a=1,b=1,customers=1,repeaters=-0,ll=-1,se_r=NaN,se_alpha=NaN,se_a=NaN,se_b=NaN,converged=true,iterations=1,grad_norm=NaN,penalizer=0)', 'repeaters -0'),
+    ('(v01,r=1,alpha=1,a=1,b=1)', 'version 01')
+) AS bad(lit, why);
+SELECT is('(v1,r=0.50,alpha=2e0,a=3.000,b=0.4e1)'::bgnbd_model::text, '(v1,r=0.5,alpha=2,a=3,b=4)',
+          'doubles in any decimal spelling are normalised to the shortest one');
 
 -- ----------------------------------------------------------------------- non-convergence
 SELECT ok(NOT converged(m), 'a degenerate input (one customer) reports converged = false, not a silent model')
