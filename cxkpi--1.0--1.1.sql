@@ -532,20 +532,31 @@ END $$;
 COMMENT ON FUNCTION cxkpi.fit_clv_models() IS
     'Fits BG/NBD and Gamma-Gamma over cxkpi.customer_rfm; a model that cannot be fitted, or whose predictions cannot be computed for every customer, is NULL, with the reason in fit_error.';
 CREATE MATERIALIZED VIEW cxkpi.customer_scores AS
-SELECT r.customer_id, c.acquisition_channel, m.as_of, r.first_purchase, r.last_purchase, r.purchases,
-       r.total_amount AS historic_value_currency, r.frequency::bigint AS repeat_purchase_days,
-       r.recency AS recency_weeks, r.t AS age_weeks, r.monetary_value AS avg_repeat_value_currency,
-       s.p_alive, s.expected_purchases_52w, s.churn_probability_13w, s.churn_risk_13w, s.clv_52w_currency,
-       s.clv_if_alive_52w_currency, s.clv_if_alive_52w_currency * (1 - s.p_alive) AS value_at_stake_52w_currency,
-       r.t - r.recency AS weeks_since_last_purchase,
-       r.total_amount::double precision * 0.5 ^ ((r.t - r.recency) / 52) AS win_back_score_currency
-FROM cxkpi.customer_rfm AS r
-JOIN cxkpi.customers AS c USING (customer_id)
-CROSS JOIN cxkpi.clv_models AS m
-CROSS JOIN LATERAL cxkpi.customer_score(m.bgnbd, m.gamma_gamma, r.frequency, r.recency, r.t,
-                                        r.monetary_value::double precision) AS s
-WITH NO DATA;
+WITH s AS (
+    SELECT r.customer_id, c.acquisition_channel, m.as_of, r.first_purchase, r.last_purchase, r.purchases,
+           r.total_amount AS historic_value_currency, r.frequency::bigint AS repeat_purchase_days,
+           r.recency AS recency_weeks, r.t AS age_weeks, r.monetary_value AS avg_repeat_value_currency,
+           s.p_alive, s.expected_purchases_52w, s.churn_probability_13w, s.churn_risk_13w, s.clv_52w_currency,
+           s.clv_if_alive_52w_currency, s.clv_if_alive_52w_currency * (1 - s.p_alive) AS value_at_stake_52w_currency,
+           r.t - r.recency AS weeks_since_last_purchase,
+           r.total_amount::double precision * 0.5 ^ ((r.t - r.recency) / 52) AS win_back_score_currency,
+           s.p_alive < (SELECT cxkpi.setting('gone_p_alive')::double precision) AS gone
+    FROM cxkpi.customer_rfm AS r
+    JOIN cxkpi.customers AS c USING (customer_id)
+    CROSS JOIN cxkpi.clv_models AS m
+    CROSS JOIN LATERAL cxkpi.customer_score(m.bgnbd, m.gamma_gamma, r.frequency, r.recency, r.t,
+                                            r.monetary_value::double precision) AS s)
+SELECT s.*,
+       CASE WHEN NOT s.gone AND s.value_at_stake_52w_currency > 0
+            THEN row_number() OVER (PARTITION BY NOT s.gone AND s.value_at_stake_52w_currency > 0
+                                    ORDER BY s.value_at_stake_52w_currency DESC, s.customer_id) END AS watch_rank,
+       CASE WHEN s.gone
+            THEN row_number() OVER (PARTITION BY s.gone ORDER BY s.win_back_score_currency DESC, s.customer_id) END
+           AS win_back_rank
+FROM s;
 CREATE UNIQUE INDEX customer_scores_key ON cxkpi.customer_scores (customer_id);
+CREATE INDEX customer_scores_watch_rank ON cxkpi.customer_scores (watch_rank) WHERE watch_rank IS NOT NULL;
+CREATE INDEX customer_scores_win_back_rank ON cxkpi.customer_scores (win_back_rank) WHERE win_back_rank IS NOT NULL;
 COMMENT ON MATERIALIZED VIEW cxkpi.customer_scores IS
     'Internal: the per-customer scores of the last refresh (RFM, P(alive), churn, CLV, CLV if alive, value at stake, win-back score); read them through cxkpi.customer_value, cxkpi.churn_watch_list and cxkpi.win_back_list.';
 -- The customer part of a refresh (cxkpi.refresh_dashboard does the same at the end): the RFM,
@@ -558,24 +569,23 @@ SELECT s.customer_id, s.acquisition_channel, s.as_of, s.first_purchase, s.last_p
        s.historic_value_currency, s.repeat_purchase_days, s.recency_weeks, s.age_weeks, s.avg_repeat_value_currency,
        s.p_alive, s.expected_purchases_52w, s.churn_probability_13w, s.churn_risk_13w, s.clv_52w_currency,
        s.clv_if_alive_52w_currency, s.value_at_stake_52w_currency, s.weeks_since_last_purchase,
-       s.p_alive < (SELECT cxkpi.setting('gone_p_alive')::double precision) AS gone
+       s.gone
 FROM cxkpi.customer_scores AS s;
 COMMENT ON VIEW cxkpi.customer_value IS
     'Per customer, as scored at the last refresh: RFM in weeks, historic value, P(alive), expected purchases, discounted CLV, CLV if still alive and value at stake over 52 weeks, probability and risk band of no purchase in 13 weeks, and whether the model considers the customer gone (BG/NBD + Gamma-Gamma fitted over all customers).';
 COMMENT ON COLUMN cxkpi.customer_value.clv_if_alive_52w_currency IS 'What the customer is expected to spend over the next 52 weeks if still active (clv_52w_currency / p_alive, computed directly), discounted 1 % per month.';
 COMMENT ON COLUMN cxkpi.customer_value.value_at_stake_52w_currency IS 'Value still at stake: clv_if_alive_52w_currency - clv_52w_currency = clv_if_alive_52w_currency * (1 - p_alive).';
 COMMENT ON COLUMN cxkpi.customer_value.weeks_since_last_purchase IS 'Weeks from the last order day to as_of.';
-COMMENT ON COLUMN cxkpi.customer_value.gone IS 'True when p_alive is below the setting gone_p_alive (default 0.1): the model considers the customer gone (win-back list).';
+COMMENT ON COLUMN cxkpi.customer_value.gone IS 'True when p_alive is below the setting gone_p_alive (default 0.1) at the last refresh: the model considers the customer gone (win-back list).';
 CREATE VIEW cxkpi.churn_watch_list AS
-SELECT row_number() OVER (ORDER BY s.value_at_stake_52w_currency DESC, s.customer_id) AS watch_rank,
+SELECT s.watch_rank,
        s.customer_id, s.acquisition_channel, lm.tier AS loyalty_tier, s.as_of, s.purchases, s.historic_value_currency,
        s.first_purchase, s.last_purchase, s.weeks_since_last_purchase, s.p_alive, s.churn_probability_13w,
        s.churn_risk_13w, s.clv_52w_currency, s.clv_if_alive_52w_currency, s.value_at_stake_52w_currency
 FROM cxkpi.customer_scores AS s
 LEFT JOIN cxkpi.loyalty_members AS lm USING (customer_id)
-WHERE s.p_alive >= (SELECT cxkpi.setting('gone_p_alive')::double precision)
-  AND s.value_at_stake_52w_currency > 0
-ORDER BY watch_rank;
+WHERE s.watch_rank IS NOT NULL
+ORDER BY s.watch_rank;
 COMMENT ON VIEW cxkpi.churn_watch_list IS
     'Customers still worth saving: P(alive) at least gone_p_alive (setting, default 0.1), ranked by the value at stake over 52 weeks, clv_if_alive_52w_currency * (1 - p_alive): what the customer would be worth if kept, against what the model expects now. Scored at the last refresh.';
 COMMENT ON COLUMN cxkpi.churn_watch_list.watch_rank IS 'Rank by value at stake, 1 = most at stake (ties by customer_id).';
@@ -596,13 +606,13 @@ COMMENT ON COLUMN cxkpi.churn_watch_list.clv_if_alive_52w_currency IS 'Expected 
 COMMENT ON COLUMN cxkpi.churn_watch_list.value_at_stake_52w_currency IS 'Value at stake: clv_if_alive_52w_currency - clv_52w_currency (the ranking).';
 GRANT SELECT ON cxkpi.churn_watch_list TO cxkpi_reader;
 CREATE VIEW cxkpi.win_back_list AS
-SELECT row_number() OVER (ORDER BY s.win_back_score_currency DESC, s.customer_id) AS win_back_rank,
+SELECT s.win_back_rank,
        s.customer_id, s.acquisition_channel, lm.tier AS loyalty_tier, s.as_of, s.purchases, s.historic_value_currency,
        s.first_purchase, s.last_purchase, s.weeks_since_last_purchase, s.p_alive, s.win_back_score_currency
 FROM cxkpi.customer_scores AS s
 LEFT JOIN cxkpi.loyalty_members AS lm USING (customer_id)
-WHERE s.p_alive < (SELECT cxkpi.setting('gone_p_alive')::double precision)
-ORDER BY win_back_rank;
+WHERE s.win_back_rank IS NOT NULL
+ORDER BY s.win_back_rank;
 COMMENT ON VIEW cxkpi.win_back_list IS
     'Customers the model considers gone (P(alive) below the setting gone_p_alive, default 0.1), for win-back campaigns, ranked by historic value halved for every 52 weeks since the last order. Scored at the last refresh.';
 COMMENT ON COLUMN cxkpi.win_back_list.win_back_rank IS 'Rank by win-back score, 1 = first to contact (ties by customer_id).';

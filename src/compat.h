@@ -45,6 +45,17 @@ cx_b64_encode(const char *src, int len, char *dst, int dstlen)
 #endif
 }
 
+/*
+ * The exact length of the base64 of len bytes, padded: 4 digits per 3 bytes or
+ * part of them.  (PostgreSQL 15's pg_b64_enc_len over-estimates it, as
+ * (len + 2) * 4 / 3, which is only an upper bound; 16 and later compute this.)
+ */
+static inline int
+cx_b64_enc_len(int len)
+{
+	return (len + 2) / 3 * 4;
+}
+
 static inline int
 cx_b64_decode(const char *src, int len, char *dst, int dstlen)
 {

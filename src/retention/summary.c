@@ -455,7 +455,7 @@ retention_summary_in(PG_FUNCTION_ARGS)
 				cx_scan_fail(&sc, "Expected the base64 of a set");
 			}
 			/* one spelling of the bytes: padded, with the unused bits of the last digit zero */
-			if (pg_b64_enc_len(declen) != b64len)
+			if (cx_b64_enc_len(declen) != b64len)
 			{
 				sc.pos = b64;
 				cx_scan_fail(&sc, "Expected the base64 of a set in canonical form (padded with =)");
@@ -505,7 +505,7 @@ retention_summary_out(PG_FUNCTION_ARGS)
 	{
 		size_t		len;
 		const char *set = cx_set64_canonical(RET_SET_DATA(f, i), dir[i].length, &len);
-		int			enclen = pg_b64_enc_len(len);
+		int			enclen = cx_b64_enc_len(len);
 		int			written;
 
 		if (i > 0)

@@ -4,7 +4,7 @@
 -- column types; forced parallel refresh = serial refresh.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(274);
+SELECT plan(275);
 SELECT throws_ok($$UPDATE cxkpi.kpi_targets SET dimension = 'web' WHERE kpi = 'staff_training_hours' AND is_default$$, '55006', NULL,
                  'the key of a built-in target cannot change (a restore would seed it again)');
 
@@ -645,8 +645,12 @@ SELECT is((SELECT count(*) FILTER (WHERE gone)::text || ' gone, ' || count(*) FI
                  ORDER BY historic_value_currency * churn_probability_13w DESC LIMIT 10) q),
           '9 gone, 1 on the watch list, 9 on the win-back list', 'the old ranking''s top ten: 9 gone customers, which the watch list leaves out');
 UPDATE cxkpi.settings SET value = '0.5' WHERE key = 'gone_p_alive';
+SELECT is((SELECT (min(p_alive) >= 0.5)::text FROM cxkpi.churn_watch_list), 'false',
+          'gone_p_alive 0.5: the lists are those of the last refresh (scored, split and ranked then)');
+CALL cxkpi.refresh_dashboard();
 SELECT is((SELECT (min(p_alive) >= 0.5)::text || ' ' || (count(*) = (SELECT count(*) FROM by_hand WHERE p_alive >= 0.5 AND clv_if_alive * (1 - p_alive) > 0))::text
-           FROM cxkpi.churn_watch_list), 'true true', 'gone_p_alive 0.5: the lists follow at once, without a refresh');
+           || ' ' || (max(watch_rank) = count(*))::text
+           FROM cxkpi.churn_watch_list), 'true true true', 'and follow it at the next refresh, ranked 1..n again');
 SELECT throws_ok($$UPDATE cxkpi.settings SET value = '1' WHERE key = 'gone_p_alive'$$, '22023', NULL, 'gone_p_alive 1 is refused');
 SELECT throws_ok($$UPDATE cxkpi.settings SET value = '-0.1' WHERE key = 'gone_p_alive'$$, '22023', NULL, 'so is a negative one');
 SELECT is(pg_temp.as_reader('SELECT count(*) > 0 FROM cxkpi_bi.churn_watch_list'), 'true', 'reader reads the watch list');
