@@ -191,11 +191,11 @@ GRANT SELECT ON cxkpi.customer_value TO cxkpi_reader;
 -- stake (docs/dashboard.md#churn-watch-list-and-win-back-list).
 CREATE VIEW cxkpi.churn_watch_list AS
 SELECT s.watch_rank,
-       s.customer_id, s.acquisition_channel, lm.tier AS loyalty_tier, s.as_of, s.purchases, s.historic_value_currency,
+       s.customer_id, s.acquisition_channel,
+       (SELECT lm.tier FROM cxkpi.loyalty_members AS lm WHERE lm.customer_id = s.customer_id) AS loyalty_tier, s.as_of, s.purchases, s.historic_value_currency,
        s.first_purchase, s.last_purchase, s.weeks_since_last_purchase, s.p_alive, s.churn_probability_13w,
        s.churn_risk_13w, s.clv_52w_currency, s.clv_if_alive_52w_currency, s.value_at_stake_52w_currency
 FROM cxkpi.customer_scores AS s
-LEFT JOIN cxkpi.loyalty_members AS lm USING (customer_id)
 WHERE s.watch_rank IS NOT NULL
 ORDER BY s.watch_rank;
 COMMENT ON VIEW cxkpi.churn_watch_list IS
@@ -222,10 +222,10 @@ GRANT SELECT ON cxkpi.churn_watch_list TO cxkpi_reader;
 -- the time since their last order (docs/dashboard.md#churn-watch-list-and-win-back-list).
 CREATE VIEW cxkpi.win_back_list AS
 SELECT s.win_back_rank,
-       s.customer_id, s.acquisition_channel, lm.tier AS loyalty_tier, s.as_of, s.purchases, s.historic_value_currency,
+       s.customer_id, s.acquisition_channel,
+       (SELECT lm.tier FROM cxkpi.loyalty_members AS lm WHERE lm.customer_id = s.customer_id) AS loyalty_tier, s.as_of, s.purchases, s.historic_value_currency,
        s.first_purchase, s.last_purchase, s.weeks_since_last_purchase, s.p_alive, s.win_back_score_currency
 FROM cxkpi.customer_scores AS s
-LEFT JOIN cxkpi.loyalty_members AS lm USING (customer_id)
 WHERE s.win_back_rank IS NOT NULL
 ORDER BY s.win_back_rank;
 COMMENT ON VIEW cxkpi.win_back_list IS

@@ -165,6 +165,14 @@ BEGIN
                    yellow_threshold = NEW.yellow_threshold, min_sample_size = NEW.min_sample_size,
                    recovery_margin = NEW.recovery_margin, enabled = NEW.enabled, is_default = false
              WHERE kpi = NEW.kpi AND dimension = NEW.dimension AND valid_from = NEW.valid_from AND is_default;
+        ELSIF TG_TABLE_NAME = 'intervention_rules' THEN
+            UPDATE cxkpi.intervention_rules SET priority = NEW.priority, intervention = NEW.intervention,
+                   description = NEW.description, churn_risk = NEW.churn_risk, gone = NEW.gone,
+                   min_value_at_stake = NEW.min_value_at_stake, min_historic_value = NEW.min_historic_value,
+                   nps_group = NEW.nps_group, nps_within_days = NEW.nps_within_days, open_ticket = NEW.open_ticket,
+                   abandoned_cart_within_days = NEW.abandoned_cart_within_days, min_return_rate = NEW.min_return_rate,
+                   lapsed_loyalty = NEW.lapsed_loyalty, enabled = NEW.enabled, is_default = false
+             WHERE rule = NEW.rule AND is_default;
         ELSE
             UPDATE cxkpi.settings SET value = NEW.value, description = NEW.description, is_default = false
              WHERE key = NEW.key AND is_default;
@@ -197,6 +205,13 @@ BEGIN
                           HINT = 'Insert a new target row with its dimension or valid_from, and set enabled = false on the built-in one if it should no longer apply.';
             END IF;
         END IF;
+        IF TG_TABLE_NAME = 'intervention_rules' THEN
+            IF OLD.is_default AND NEW.rule IS DISTINCT FROM OLD.rule THEN
+                RAISE EXCEPTION 'cannot rename the built-in intervention rule "%"', OLD.rule
+                    USING ERRCODE = 'object_in_use',
+                          HINT = 'Insert a rule of your own, and set enabled = false on the built-in one if it should no longer apply.';
+            END IF;
+        END IF;
         IF OLD.is_default AND NEW.is_default AND TG_TABLE_NAME <> 'settings' THEN
             NEW.is_default := false;
         END IF;
@@ -207,6 +222,8 @@ BEGIN
                 USING ERRCODE = 'object_in_use',
                       HINT = CASE TG_TABLE_NAME WHEN 'kpi_targets'
                                   THEN 'Set enabled = false to switch a built-in target off.'
+                                  WHEN 'intervention_rules'
+                                  THEN 'Set enabled = false to switch a built-in rule off.'
                                   ELSE 'Edit it with UPDATE instead.' END;
         END IF;
         RETURN OLD;

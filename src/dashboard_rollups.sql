@@ -511,7 +511,7 @@ COMMENT ON FUNCTION cxkpi.progress_notice(text, bigint, timestamptz) IS
     'Internal: reports a stage of long work as a NOTICE "cxkpi: <stage>: <rows> rows (<seconds since started_at> s)"; silenced by client_min_messages = warning.';
 
 -- Refreshes every rollup in dependency order (the daily matviews, then kpi_values, then the
--- customer RFM, the CLV models and the customer scores), in the caller's transaction.  CONCURRENTLY (the default) lets readers continue: each view is rebuilt
+-- customer RFM, the CLV models, the customer scores and the recommended interventions), in the caller's transaction.  CONCURRENTLY (the default) lets readers continue: each view is rebuilt
 -- aside and the differences applied.  work_mem is raised for the refresh (a batch job whose
 -- aggregates keep 100-byte summaries per group) so that they stay in memory.  Only the owner of the matviews (the role that created
 -- the extension) can refresh them.  Each matview is analyzed once refreshed, so that the next
@@ -532,7 +532,7 @@ BEGIN
     FOREACH mv IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion',
                               'daily_carts', 'daily_tickets', 'daily_loyalty', 'daily_app_ratings',
                               'daily_observations', 'daily_return_events', 'daily_acquisition', 'kpi_values',
-                              'customer_rfm', 'clv_models', 'customer_scores'] LOOP
+                              'customer_rfm', 'clv_models', 'customer_scores', 'customer_intervention_picks'] LOOP
         EXECUTE format('REFRESH MATERIALIZED VIEW %s cxkpi.%I', CASE WHEN conc THEN 'CONCURRENTLY' ELSE '' END, mv);
         EXECUTE format('ANALYZE cxkpi.%I', mv);
         EXECUTE format('SELECT count(*) FROM cxkpi.%I', mv) INTO n;
@@ -540,7 +540,7 @@ BEGIN
     END LOOP;
 END $$;
 COMMENT ON PROCEDURE cxkpi.refresh_dashboard(boolean) IS
-    'Refreshes every dashboard rollup in dependency order (daily matviews, cxkpi.kpi_values, then the customer RFM, the CLV models and the customer scores) and analyzes it; CONCURRENTLY by default, so readers are never blocked. Reports each matview as a NOTICE (SET client_min_messages = warning to silence).';
+    'Refreshes every dashboard rollup in dependency order (daily matviews, cxkpi.kpi_values, then the customer RFM, the CLV models, the customer scores and the recommended interventions) and analyzes it; CONCURRENTLY by default, so readers are never blocked. Reports each matview as a NOTICE (SET client_min_messages = warning to silence).';
 REVOKE ALL ON PROCEDURE cxkpi.refresh_dashboard(boolean) FROM PUBLIC;
 
 COMMENT ON MATERIALIZED VIEW cxkpi.daily_surveys IS 'Internal rollup: NPS, CSAT and CES summaries per day, survey, touchpoint channel and scale.';

@@ -89,3 +89,11 @@ FROM cxkpi.clv_models AS m, gamma_gamma_params(m.gamma_gamma) AS p;
 
 \echo
 \i test/demo/churn_watchlist.sql
+
+\echo
+\echo 'Recommended interventions (cxkpi_bi.intervention_summary; rules in cxkpi.intervention_rules, first match'
+\echo 'by priority; per customer with reasons: cxkpi_bi.customer_interventions; docs/interventions.md):'
+SELECT priority, intervention, to_char(customers, 'FM999,999') AS customers,
+       to_char(value_at_stake_52w_currency, 'FM$999,999,990') AS "value at stake",
+       to_char(historic_value_currency, 'FM$999,999,990') AS "spend to date"
+FROM cxkpi_bi.intervention_summary ORDER BY priority, rule;

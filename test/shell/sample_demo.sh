@@ -12,7 +12,7 @@ db=cxkpi_demo_check
 out=$(mktemp /tmp/cxkpi_demo_check.XXXXXX)
 out2=$(mktemp /tmp/cxkpi_demo_check.XXXXXX)
 trap 'rm -f "$out" "$out2"; psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1' EXIT
-echo "1..16"
+echo "1..17"
 n=0
 check() { n=$((n + 1)); if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 DEMO_DB=$db DEMO_SCALE=0.05 test/demo.sh >"$out" 2>&1
@@ -51,6 +51,8 @@ watch_gone() {
 check '[ -n "$gone_p_alive" ] && [ -z "$(watch_gone)" ] &&
        [ "$(psql -X -At -d $db -c "SELECT count(*) FROM cxkpi.churn_watch_list w JOIN cxkpi.customer_value v USING (customer_id) WHERE v.gone OR w.p_alive < $gone_p_alive")" = 0 ]' \
       "no customer on the watch list is gone (P(alive) below gone_p_alive), in the output and in the database"
+check 'grep -q "^Recommended interventions" "$out" && grep -Eq "^ +10 \| Service-recovery call +\|" "$out" && grep -Eq "^ +70 \| Referral or review request +\|" "$out"' \
+      "it shows the recommended interventions, every built-in rule with its customers"
 check '! grep -q $'"'"'\033'"'"' "$out"' "no colour codes when the output is not a terminal"
 check '[ "$(PGPASSWORD=cxkpi-demo psql -X -At -h localhost -U cxkpi_bi -d $db -c "SELECT count(*) > 0 FROM kpi_scorecard" 2>/dev/null ||
             psql -X -At -d $db -c "SET ROLE cxkpi_bi" -c "SELECT count(*) > 0 FROM cxkpi_bi.kpi_scorecard")" = t ] &&
