@@ -3172,3 +3172,12 @@ BEGIN
 END $$;
 COMMENT ON PROCEDURE cxkpi.refresh_dashboard(boolean) IS
     'Refreshes every dashboard rollup in dependency order (daily matviews, cxkpi.kpi_values, then the customer RFM, the CLV models, the customer scores and the recommended interventions) and analyzes it; CONCURRENTLY by default, so readers are never blocked. Reports each matview as a NOTICE (SET client_min_messages = warning to silence).';
+
+-- Who may read the settings and the targets (issue 15, item 2): cxkpi.setting() and
+-- cxkpi.target_spans() are SECURITY DEFINER, so that the views show the reference date and the
+-- targets to readers who cannot read the tables; they are executable by the dashboard's roles
+-- only (cxkpi_reader, cxkpi_writer, cxkpi_operator and the owner), not by PUBLIC: a role given
+-- USAGE on schema cxkpi for another purpose does not read the configuration through them
+-- (docs/security.md#roles).
+REVOKE EXECUTE ON FUNCTION cxkpi.setting(text), cxkpi.target_spans() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cxkpi.setting(text), cxkpi.target_spans() TO cxkpi_reader, cxkpi_writer, cxkpi_operator;

@@ -423,3 +423,12 @@ BEGIN
 END $$;
 COMMENT ON PROCEDURE cxkpi.create_bi_login(text, text, text) IS
     'Creates a login role for a BI tool and prepares it (cxkpi.prepare_bi_login): member of cxkpi_reader, search_path cxkpi_bi and statement_timeout in this database. Runs with the caller''s rights.';
+
+-- Who may read the settings and the targets (issue 15, item 2): cxkpi.setting() and
+-- cxkpi.target_spans() are SECURITY DEFINER, so that the views show the reference date and the
+-- targets to readers who cannot read the tables; they are executable by the dashboard's roles
+-- only (cxkpi_reader, cxkpi_writer, cxkpi_operator and the owner), not by PUBLIC: a role given
+-- USAGE on schema cxkpi for another purpose does not read the configuration through them
+-- (docs/security.md#roles).
+REVOKE EXECUTE ON FUNCTION cxkpi.setting(text), cxkpi.target_spans() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cxkpi.setting(text), cxkpi.target_spans() TO cxkpi_reader, cxkpi_writer, cxkpi_operator;

@@ -4,7 +4,7 @@
 -- login procedures, their settings and their errors; the per-survey views of the data model.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(73);
+SELECT plan(76);
 
 \i test/fixtures/dashboard_data.sql
 
@@ -75,6 +75,16 @@ SELECT is(pg_temp.as_role('tap_bi', 'SELECT count(*) FROM cxkpi.kpi_scorecard'),
           'the 1.0 names are out of its reach (no USAGE on cxkpi)');
 SELECT is(pg_temp.as_role('tap_bi', 'SELECT count(*) FROM cxkpi.orders'), '42501 permission denied for schema cxkpi', 'and so are the data tables');
 SELECT is(pg_temp.as_role('tap_bi', 'SELECT cxkpi.as_of()'), '42501 permission denied for schema cxkpi', 'and the functions by name');
+-- The configuration readers (SECURITY DEFINER) are for the dashboard's roles only: a role given
+-- USAGE on schema cxkpi for something else does not read the settings or targets through them.
+CREATE ROLE tap_outsider NOLOGIN;
+GRANT USAGE ON SCHEMA cxkpi TO tap_outsider;
+SELECT is(pg_temp.as_role('tap_outsider', $$SELECT cxkpi.setting('time_zone')$$), '42501 permission denied for function setting',
+          'a role outside the dashboard''s roles cannot read a setting through cxkpi.setting()');
+SELECT is(pg_temp.as_role('tap_outsider', $$SELECT count(*) FROM cxkpi.target_spans()$$), '42501 permission denied for function target_spans',
+          'nor the targets through cxkpi.target_spans()');
+SELECT is(pg_temp.as_role('tap_bi', $$SELECT count(*) > 0 FROM cxkpi_bi.kpi_scorecard WHERE target IS NOT NULL$$), 'true',
+          'while a BI login (cxkpi_reader) sees the targets in the scorecard');
 SELECT is(pg_temp.as_role('tap_bi', $$SELECT count(*) FROM cxkpi_bi.kpi_scorecard WHERE kpi = 'aov' AND value IS NOT NULL$$), '8',
           'the reader reads the scorecard with its data');
 
