@@ -20,13 +20,14 @@ cache=${CXKPI_CHROOT_CACHE:-/var/cache/cxkpi/chroots}
 mirror=${CXKPI_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 root=$cache/$suite
 # Bumped whenever the package list below changes, so that a cached chroot is brought up to date.
-stamp_want="cxkpi-chroot-v3 pg$pgv"
+stamp_want="cxkpi-chroot-v4 pg$pgv"
 
 packages=(make gcc libc6-dev perl postgresql-common postgresql-$pgv postgresql-server-dev-$pgv
           postgresql-$pgv-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-$pgv-cron
           libgsl-dev libroaring-dev locales-all
           default-jdk-headless libpostgresql-jdbc-java    # test/shell/bi_jdbc.sh: a BI tool's JDBC session
-          valgrind)                                       # make valgrind-check (test/valgrind.sh)
+          valgrind                                        # make valgrind-check (test/valgrind.sh)
+          chromium fonts-dejavu-core)                     # test/shell/dashboard_page.sh: the page in a browser
 
 log() { echo "[chroot $suite/pg$pgv $(date +%T)] $*" >&2; }
 

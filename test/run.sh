@@ -49,7 +49,8 @@ fi
 run_here() {
   local packages=(make gcc postgresql-$here postgresql-common postgresql-server-dev-$here
                   postgresql-$here-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-$here-cron
-                  libgsl-dev libroaring-dev default-jdk-headless libpostgresql-jdbc-java)
+                  libgsl-dev libroaring-dev default-jdk-headless libpostgresql-jdbc-java
+                  chromium fonts-dejavu-core)   # test/shell/dashboard_page.sh: the page in a browser
   [ "$target" = valgrind ] && packages+=(valgrind)
   local missing=() p
   for p in "${packages[@]}"; do
