@@ -14,7 +14,7 @@ OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/retention/*.c src/
 # written by hand; test/shell/upgrade.sh proves that 1.0 + upgrade equals a fresh install.
 SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql src/returns.sql src/retention.sql src/clv.sql src/forecast.sql \
              src/dashboard_model.sql src/dashboard_rollups.sql src/dashboard_views.sql src/dashboard_surveys.sql src/dashboard_clv.sql src/alerts.sql \
-             src/bi.sql src/dashboard_interventions.sql src/sample_data.sql
+             src/bi.sql src/dashboard_interventions.sql src/dashboard_page.sql src/sample_data.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(EXTENSION)--1.0.sql $(wildcard $(EXTENSION)--*--*.sql)
 
@@ -49,7 +49,7 @@ PARALLEL_PGOPTIONS = -c $(FORCE_PARALLEL_GUC)=regress -c parallel_setup_cost=0 \
 	-c parallel_tuple_cost=0 -c min_parallel_table_scan_size=0 \
 	-c max_parallel_workers_per_gather=2
 
-.PHONY: prove installcheck-parallel test valgrind-check demo bench bench-retention bench-clv bench-dashboard bench-views bench-alerts bench-forecast
+.PHONY: prove installcheck-parallel test valgrind-check demo bench bench-retention bench-clv bench-dashboard bench-views bench-alerts bench-forecast bench-incremental
 
 # pgTAP suites; needs a running server (PG* variables) and the extension installed.
 prove:
@@ -84,7 +84,7 @@ BENCH_CLUSTER = pg_virtualenv -t -v $(PG_MAJOR) -o shared_buffers=1GB -o max_par
 # scale 10 (docs/performance.md#reader-views), the alerting benchmark and load test
 # (docs/alerts.md), then the forecasting benchmark against R (docs/forecasting.md#speed).
 bench:
-	$(BENCH_CLUSTER) bash -c 'test/bench/run.sh && test/bench/retention.sh && test/bench/clv.sh && test/bench/dashboard.sh && test/bench/views.sh && test/bench/alerts.sh && test/bench/forecast.sh'
+	$(BENCH_CLUSTER) bash -c 'test/bench/run.sh && test/bench/retention.sh && test/bench/clv.sh && test/bench/dashboard.sh && test/bench/views.sh && test/bench/incremental.sh && test/bench/alerts.sh && test/bench/forecast.sh'
 
 bench-retention:
 	$(BENCH_CLUSTER) test/bench/retention.sh
@@ -97,6 +97,11 @@ bench-dashboard:
 
 bench-views:
 	$(BENCH_CLUSTER) test/bench/views.sh
+
+# The incremental refresh against the full rebuild at sample scale BENCH_INC_SCALE (default 30):
+# docs/performance.md#incremental-refresh.
+bench-incremental:
+	$(BENCH_CLUSTER) test/bench/incremental.sh
 
 bench-alerts:
 	$(BENCH_CLUSTER) test/bench/alerts.sh

@@ -404,7 +404,8 @@ COMMENT ON FUNCTION @extschema@.clv_if_alive(@extschema@.mbgnbd_model, @extschem
 ALTER TABLE cxkpi.settings DROP CONSTRAINT settings_key_known;
 ALTER TABLE cxkpi.settings ADD CONSTRAINT settings_key_known CHECK (key IN (
         'as_of', 'scorecard_grain', 'time_zone', 'confidence', 'retention_active_window',
-        'loyalty_active_days', 'csat_scale', 'ces_scale', 'alert_grain', 'gone_p_alive'));
+        'loyalty_active_days', 'csat_scale', 'ces_scale', 'alert_grain', 'gone_p_alive',
+        'customer_models_interval'));
 CREATE OR REPLACE FUNCTION cxkpi.settings_check() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -435,6 +436,13 @@ BEGIN
     WHEN 'gone_p_alive' THEN
         ok := NEW.value ~ '^0(\.\d+)?$';
         hint := 'Use a probability from 0 to below 1, such as 0.1 (0: nobody is considered gone).';
+    WHEN 'customer_models_interval' THEN
+        BEGIN
+            ok := NEW.value::interval BETWEEN interval '0' AND interval '7 days';
+        EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN
+            ok := false;
+        END;
+        hint := 'Use an interval from 0 to 7 days, such as 1 hour (0: at every refresh that has changes).';
     WHEN 'csat_scale' THEN
         ok := NEW.value IN ('2', '3', '5', '7', '10');
         hint := 'Use 2, 3, 5, 7 or 10.';
@@ -454,7 +462,8 @@ BEGIN
     RETURN NEW;
 END $$;
 INSERT INTO cxkpi.settings (key, value, description, is_default) VALUES
-    ('gone_p_alive', '0.1', 'Customers whose P(alive) is below this are considered gone: cxkpi.win_back_list instead of cxkpi.churn_watch_list.', true);
+    ('gone_p_alive', '0.1', 'Customers whose P(alive) is below this are considered gone: cxkpi.win_back_list instead of cxkpi.churn_watch_list.', true),
+    ('customer_models_interval', '1 hour', 'How often at most a refresh refits the customer models (RFM, CLV, churn scores, recommended interventions) after changed facts; they are always refitted when the reference date moves, by a rebuild, and by CALL cxkpi.refresh_customer_models(). 0: at every refresh that has changes.', true);
 
 -- The scores at refresh, the watch and win-back lists.
 CREATE FUNCTION cxkpi.customer_score(m @extschema@.bgnbd_model, g @extschema@.gamma_gamma_model,
@@ -2018,7 +2027,8 @@ END $$;
 -- DROP ... CASCADE, and afterwards, once the script has created the rebuilt ones from their 1.1
 -- definitions, create the dependents again in dependency order, exactly as they were.  Anything
 -- else that would be dropped with them (a trigger, a rule, a function using a row type, ...)
--- stops the update with an error instead.  The helpers exist only while this script runs.
+-- stops the update with an error instead.  The helpers exist only while this script runs (dropped
+-- at its end).
 CREATE FUNCTION cxkpi.upgrade_dependent_relations(rels regclass[]) RETURNS TABLE (relid oid, depth integer)
     LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     WITH RECURSIVE d(relid, depth) AS (
@@ -2119,7 +2129,11 @@ BEGIN
             END LOOP;
         END IF;
         IF r ->> 'owner' <> current_user THEN
-            EXECUTE format('ALTER %s %s OWNER TO %s', kind, r ->> 'name', r ->> 'owner');
+            -- (a rebuilt relation may be of another kind now: a table instead of a matview)
+            EXECUTE format('ALTER %s %s OWNER TO %s',
+                           CASE (SELECT c.relkind FROM pg_class AS c WHERE c.oid = (r ->> 'name')::regclass)
+                               WHEN 'r' THEN 'TABLE' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'VIEW' END,
+                           r ->> 'name', r ->> 'owner');
         END IF;
         -- privileges: exactly the saved list (the owner's included), in its order
         IF r -> 'acl' <> 'null' THEN
@@ -2518,8 +2532,7 @@ COMMENT ON MATERIALIZED VIEW cxkpi.kpi_values IS 'Every KPI at every grain, peri
 
 SELECT cxkpi.upgrade_restore_relations(pg_catalog.current_setting('cxkpi.upgrade_saved')::jsonb);
 SELECT pg_catalog.set_config('cxkpi.upgrade_saved', '', true);
-DROP FUNCTION cxkpi.upgrade_save_relations(regclass[]), cxkpi.upgrade_restore_relations(jsonb),
-              cxkpi.upgrade_dependent_relations(regclass[]);
+-- (the helpers are dropped at the end of the script: issue 14 rebuilds relations again)
 
 -------------------------------------------------------------------------------------------------
 -- Issue 13, part 6: fast views.  The period arithmetic is plain SQL the planner inlines
@@ -3149,29 +3162,1212 @@ BEGIN
 END $$;
 GRANT SELECT ON cxkpi_bi.customer_interventions, cxkpi_bi.intervention_summary TO cxkpi_reader;
 
-CREATE OR REPLACE PROCEDURE cxkpi.refresh_dashboard(concurrently boolean DEFAULT true)
+
+
+
+-------------------------------------------------------------------------------------------------
+-- Issue 14, stage 1: incremental dashboard (docs/architecture.md): change capture into
+-- cxkpi.change_log, the daily rollups and cxkpi.kpi_values become tables (same names, columns,
+-- keys and comments) maintained day by day by cxkpi.refresh_dashboard() from one KPI engine
+-- (cxkpi.kpi_engine); cxkpi.rebuild_dashboard() rebuilds everything.  The matviews are dropped
+-- with the views on them, which are created again as they were (owner, privileges, comments);
+-- the new tables are filled by a rebuild at the end of the update.
+-------------------------------------------------------------------------------------------------
+SELECT pg_catalog.set_config('cxkpi.upgrade_saved', cxkpi.upgrade_save_relations(
+    '{cxkpi.daily_surveys, cxkpi.daily_orders, cxkpi.daily_customer_activity, cxkpi.daily_conversion, cxkpi.daily_carts,
+      cxkpi.daily_tickets, cxkpi.daily_loyalty, cxkpi.daily_app_ratings, cxkpi.daily_observations,
+      cxkpi.daily_return_events, cxkpi.daily_acquisition, cxkpi.kpi_values}')::text, true);
+DROP MATERIALIZED VIEW cxkpi.kpi_values CASCADE;
+DROP MATERIALIZED VIEW cxkpi.daily_surveys, cxkpi.daily_orders, cxkpi.daily_customer_activity, cxkpi.daily_conversion,
+    cxkpi.daily_carts, cxkpi.daily_tickets, cxkpi.daily_loyalty, cxkpi.daily_app_ratings, cxkpi.daily_observations,
+    cxkpi.daily_return_events, cxkpi.daily_acquisition;
+
+-------------------------------------------------------------------------------------------------
+-- Change capture (docs/architecture.md#1-change-capture-writers-append-never-update)
+-------------------------------------------------------------------------------------------------
+
+-- Writers only append (no unique index, no row ever updated): concurrent writers never wait on
+-- each other or on the refresh.  The refresh deletes the rows it consumed.
+CREATE TABLE cxkpi.change_log (
+    fact      text NOT NULL,
+    bucket    date,
+    logged_at timestamptz NOT NULL DEFAULT statement_timestamp()
+);
+COMMENT ON TABLE cxkpi.change_log IS
+    'Internal: the day buckets (in setting time_zone) of the facts changed since the last refresh, one row per fact table and day a statement touched (bucket NULL: the whole table, after TRUNCATE; fact orders_first: a day whose first-order flags may have changed); appended by the fact tables'' triggers, consumed by CALL cxkpi.refresh_dashboard().';
+COMMENT ON COLUMN cxkpi.change_log.fact IS 'The fact table whose rollup rows of that day are to be recomputed.';
+COMMENT ON COLUMN cxkpi.change_log.bucket IS 'The day (in setting time_zone); NULL for every day (TRUNCATE).';
+COMMENT ON COLUMN cxkpi.change_log.logged_at IS 'When the statement that changed the facts started.';
+
+-- What the refresh knows of the rollups: the settings they were built with (a change of them
+-- forces a full rebuild) and when they were rebuilt and refreshed.  One row, written by the
+-- refresh only; not dumped, so that the first refresh after a restore rebuilds everything.
+CREATE TABLE cxkpi.dashboard_state (
+    id           boolean PRIMARY KEY DEFAULT true CHECK (id),
+    settings     jsonb NOT NULL,
+    rebuilt_at   timestamptz NOT NULL,
+    refreshed_at timestamptz NOT NULL,
+    models_refreshed_at timestamptz,
+    models_stale boolean NOT NULL DEFAULT false,
+    models_settings jsonb
+);
+COMMENT ON TABLE cxkpi.dashboard_state IS
+    'Internal: the settings the rollups were built with (time_zone, confidence, csat_scale, ces_scale, retention_active_window, loyalty_active_days) and when they were last rebuilt and refreshed; a change of those settings makes the next refresh a full rebuild. models_refreshed_at: when the customer models were last refitted; models_stale: facts changed since (setting customer_models_interval); models_settings: the settings and rules they were fitted with (a change refits them at the next refresh).';
+
+-- The settings the rollups and cxkpi.kpi_values depend on.
+CREATE FUNCTION cxkpi.dashboard_settings() RETURNS jsonb
+    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT jsonb_object_agg(s.key, s.value) FROM cxkpi.settings AS s
+    WHERE s.key IN ('time_zone', 'confidence', 'csat_scale', 'ces_scale', 'retention_active_window', 'loyalty_active_days') $$;
+COMMENT ON FUNCTION cxkpi.dashboard_settings() IS
+    'Internal: the settings the dashboard rollups are built with, as a jsonb object.';
+
+-- The statement trigger of every fact table (INSERT, UPDATE, DELETE with transition tables, and
+-- TRUNCATE): one change_log row per distinct (fact, day) the statement touched, the old rows' days
+-- and the new rows' days.  Dependencies between facts are logged as buckets too:
+--   orders: the order's first-order flag and segment depend on the customer's other orders, so
+--     the days of the customer's first order and of the first order the statement did not write
+--     (the one that was first before, if it still is an order) are dirty for cxkpi.daily_orders
+--     (fact 'orders_first': the other rollups do not read the flag); an UPDATE also dirties
+--     the request days of the order's returns (days to return);
+--   order_returns: the day of the returned order (the order-date return summary);
+--   loyalty_members: the days of the member's orders and programme activities (segment and
+--     activity count from the enrolment day on).
+-- SECURITY DEFINER: a writer needs no privilege on cxkpi.change_log.  The log carries bucket keys
+-- only, never values: the refresh recomputes every dirty day from the facts.
+CREATE FUNCTION cxkpi.change_capture() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    tz text := cxkpi.setting('time_zone');
+    src text := CASE TG_OP WHEN 'INSERT' THEN 'new_rows' WHEN 'DELETE' THEN 'old_rows'
+                           ELSE '(SELECT * FROM old_rows UNION ALL SELECT * FROM new_rows)' END;
+    day_sql text;
+BEGIN
+    IF TG_TABLE_SCHEMA <> 'cxkpi' THEN
+        RAISE EXCEPTION 'cxkpi.change_capture() belongs to the cxkpi fact tables' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO cxkpi.change_log (fact, bucket) VALUES (TG_TABLE_NAME, NULL);
+        RETURN NULL;
+    END IF;
+    day_sql := CASE TG_TABLE_NAME
+        WHEN 'survey_responses' THEN '(r.responded_at AT TIME ZONE $1)::date'
+        WHEN 'orders' THEN '(r.ordered_at AT TIME ZONE $1)::date'
+        WHEN 'order_returns' THEN '(r.requested_at AT TIME ZONE $1)::date'
+        WHEN 'web_sessions' THEN '(r.started_at AT TIME ZONE $1)::date'
+        WHEN 'store_traffic' THEN 'r.visit_date'
+        WHEN 'carts' THEN '(r.created_at AT TIME ZONE $1)::date'
+        WHEN 'support_tickets' THEN '(r.created_at AT TIME ZONE $1)::date'
+        WHEN 'app_ratings' THEN '(r.rated_at AT TIME ZONE $1)::date'
+        WHEN 'metric_observations' THEN '(r.observed_at AT TIME ZONE $1)::date'
+        WHEN 'loyalty_activity' THEN '(r.active_at AT TIME ZONE $1)::date'
+        WHEN 'customers' THEN 'r.acquired_on'
+        WHEN 'loyalty_members' THEN 'unnest(ARRAY[r.enrolled_on, r.last_active_on])'
+    END;
+    IF day_sql IS NULL THEN
+        RAISE EXCEPTION 'cxkpi.change_capture() belongs to the cxkpi fact tables' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    EXECUTE format('INSERT INTO cxkpi.change_log (fact, bucket) SELECT DISTINCT %L, d FROM (SELECT %s AS d FROM %s AS r) AS x '
+                   'WHERE d IS NOT NULL', TG_TABLE_NAME, day_sql, src) USING tz;
+    IF TG_TABLE_NAME = 'orders' THEN
+        EXECUTE format(
+            'INSERT INTO cxkpi.change_log (fact, bucket)
+             SELECT DISTINCT ''orders_first'', (f.ordered_at AT TIME ZONE $1)::date
+             FROM (SELECT DISTINCT customer_id FROM %s AS r) AS c
+             CROSS JOIN LATERAL ((SELECT o.ordered_at FROM cxkpi.orders AS o WHERE o.customer_id = c.customer_id
+                                  ORDER BY o.ordered_at, o.order_id LIMIT 1)
+                                 UNION ALL
+                                 (SELECT o.ordered_at FROM cxkpi.orders AS o WHERE o.customer_id = c.customer_id AND %s
+                                  ORDER BY o.ordered_at, o.order_id LIMIT 1)) AS f',
+            src, CASE WHEN TG_OP = 'DELETE' THEN 'true' ELSE 'o.order_id NOT IN (SELECT n.order_id FROM new_rows AS n)' END)
+        USING tz;
+        IF TG_OP = 'UPDATE' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'order_returns', (r.requested_at AT TIME ZONE tz)::date
+            FROM cxkpi.order_returns AS r WHERE r.order_id IN (SELECT n.order_id FROM new_rows AS n);
+        END IF;
+    ELSIF TG_TABLE_NAME = 'order_returns' THEN
+        EXECUTE format('INSERT INTO cxkpi.change_log (fact, bucket)
+                        SELECT DISTINCT ''orders'', (o.ordered_at AT TIME ZONE $1)::date
+                        FROM cxkpi.orders AS o WHERE o.order_id IN (SELECT r.order_id FROM %s AS r)', src) USING tz;
+    ELSIF TG_TABLE_NAME = 'loyalty_members' THEN
+        EXECUTE format('INSERT INTO cxkpi.change_log (fact, bucket)
+                        SELECT DISTINCT ''orders'', (o.ordered_at AT TIME ZONE $1)::date
+                        FROM cxkpi.orders AS o WHERE o.customer_id IN (SELECT r.customer_id FROM %1$s AS r)
+                        UNION
+                        SELECT DISTINCT ''loyalty_activity'', (a.active_at AT TIME ZONE $1)::date
+                        FROM cxkpi.loyalty_activity AS a WHERE a.customer_id IN (SELECT r.customer_id FROM %1$s AS r)', src)
+        USING tz;
+    END IF;
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION cxkpi.change_capture() IS
+    'Internal: statement trigger of the fact tables; appends the day buckets a statement touched (and those that depend on them) to cxkpi.change_log.';
+
+-- The fact tables the daily rollups read.
+CREATE FUNCTION cxkpi.change_capture_tables() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN ARRAY['survey_responses', 'orders', 'order_returns', 'web_sessions', 'store_traffic', 'carts',
+                 'support_tickets', 'app_ratings', 'metric_observations', 'loyalty_members', 'loyalty_activity',
+                 'customers'];
+COMMENT ON FUNCTION cxkpi.change_capture_tables() IS 'Internal: the fact tables whose changes cxkpi.change_log records.';
+
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY cxkpi.change_capture_tables() LOOP
+        EXECUTE format('CREATE TRIGGER change_capture_insert AFTER INSERT ON cxkpi.%I REFERENCING NEW TABLE AS new_rows '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.change_capture()', t);
+        EXECUTE format('CREATE TRIGGER change_capture_update AFTER UPDATE ON cxkpi.%I REFERENCING OLD TABLE AS old_rows '
+                       'NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.change_capture()', t);
+        EXECUTE format('CREATE TRIGGER change_capture_delete AFTER DELETE ON cxkpi.%I REFERENCING OLD TABLE AS old_rows '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.change_capture()', t);
+        EXECUTE format('CREATE TRIGGER change_capture_truncate AFTER TRUNCATE ON cxkpi.%I '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.change_capture()', t);
+    END LOOP;
+END $$;
+
+-- The day of each fact, for the refresh's range scans of one or a few days.
+CREATE INDEX survey_responses_responded_at_idx ON cxkpi.survey_responses (responded_at);
+CREATE INDEX orders_ordered_at_idx ON cxkpi.orders (ordered_at);
+CREATE INDEX order_returns_requested_at_idx ON cxkpi.order_returns (requested_at);
+CREATE INDEX web_sessions_started_at_idx ON cxkpi.web_sessions (started_at);
+CREATE INDEX store_traffic_visit_date_idx ON cxkpi.store_traffic (visit_date);
+CREATE INDEX carts_created_at_idx ON cxkpi.carts (created_at);
+CREATE INDEX support_tickets_created_at_idx ON cxkpi.support_tickets (created_at);
+CREATE INDEX app_ratings_rated_at_idx ON cxkpi.app_ratings (rated_at);
+CREATE INDEX metric_observations_observed_at_idx ON cxkpi.metric_observations (observed_at);
+CREATE INDEX loyalty_activity_active_at_idx ON cxkpi.loyalty_activity (active_at);
+CREATE INDEX loyalty_members_enrolled_on_idx ON cxkpi.loyalty_members (enrolled_on);
+CREATE INDEX loyalty_members_last_active_on_idx ON cxkpi.loyalty_members (last_active_on);
+CREATE INDEX customers_acquired_on_idx ON cxkpi.customers (acquired_on);
+
+-------------------------------------------------------------------------------------------------
+-- Daily rollups: a table each, and the function that computes its rows of a range of days
+-------------------------------------------------------------------------------------------------
+
+-- Survey answers per day, survey, touchpoint channel and scale.
+CREATE TABLE cxkpi.daily_surveys (day date, survey text, channel text, scale integer, responses bigint,
+    nps @extschema@.nps_summary, csat @extschema@.csat_summary, ces @extschema@.ces_summary);
+CREATE UNIQUE INDEX daily_surveys_key ON cxkpi.daily_surveys (day, survey, channel, scale);
+CREATE FUNCTION cxkpi.rollup_daily_surveys(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.daily_surveys
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (r.responded_at AT TIME ZONE tz)::date AS day, r.survey, r.channel, r.scale,
+       count(*) AS responses,
+       @extschema@.nps_agg(r.score) FILTER (WHERE r.survey = 'nps') AS nps,
+       @extschema@.csat_agg(r.score, r.scale) FILTER (WHERE r.survey = 'csat') AS csat,
+       @extschema@.ces_agg(r.score, r.scale) FILTER (WHERE r.survey = 'ces') AS ces
+FROM cxkpi.survey_responses AS r
+WHERE r.responded_at >= (first_day::timestamp AT TIME ZONE tz) AND r.responded_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1, 2, 3, 4 $$;
+
+-- Orders per day, channel, segment and first/later order, with a return_summary (order-date
+-- basis: a return counts in its order's day).  Segment: loyalty when the customer was enrolled
+-- by the order day, else new for the customer's first order, else returning.
+CREATE TABLE cxkpi.daily_orders (day date, channel text, segment text, first_order boolean, orders bigint,
+    items bigint, gross_value numeric, discount numeric, net_value numeric, returns @extschema@.return_summary);
+CREATE UNIQUE INDEX daily_orders_key ON cxkpi.daily_orders (day, channel, segment, first_order);
+CREATE FUNCTION cxkpi.rollup_daily_orders(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.daily_orders
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+WITH o AS (
+    SELECT o.order_id, o.customer_id, o.channel, o.items, o.gross_value, o.discount,
+           (o.ordered_at AT TIME ZONE tz)::date AS day,
+           NOT EXISTS (SELECT 1 FROM cxkpi.orders AS p
+                       WHERE p.customer_id = o.customer_id AND p.ordered_at <= o.ordered_at
+                         AND (p.ordered_at < o.ordered_at OR p.order_id < o.order_id)) AS first_order
+    FROM cxkpi.orders AS o
+    WHERE o.ordered_at >= (first_day::timestamp AT TIME ZONE tz) AND o.ordered_at < ((last_day + 1)::timestamp AT TIME ZONE tz)),
+ret AS (
+    SELECT r.order_id, sum(r.items_returned)::integer AS items_returned, sum(r.value_returned) AS value_returned
+    FROM cxkpi.order_returns AS r WHERE r.order_id IN (SELECT o.order_id FROM o) GROUP BY r.order_id)
+SELECT o.day, o.channel,
+       CASE WHEN m.enrolled_on <= o.day THEN 'loyalty' WHEN o.first_order THEN 'new' ELSE 'returning' END AS segment,
+       o.first_order,
+       count(*) AS orders, sum(o.items) AS items, sum(o.gross_value) AS gross_value,
+       sum(o.discount) AS discount, sum(o.gross_value - o.discount) AS net_value,
+       @extschema@.return_agg(o.items, coalesce(r.items_returned, 0), o.gross_value - o.discount,
+                              coalesce(r.value_returned, 0)) AS returns
+FROM o LEFT JOIN ret AS r USING (order_id) LEFT JOIN cxkpi.loyalty_members AS m USING (customer_id)
+GROUP BY 1, 2, 3, 4 $$;
+
+-- Ordering customers per day, as retention summaries: by day (distinct and repeat customers of
+-- any period) and by week, month, quarter and year (retention of each grain).
+CREATE TABLE cxkpi.daily_customer_activity (day date, orders bigint, by_day @extschema@.retention_summary,
+    by_week @extschema@.retention_summary, by_month @extschema@.retention_summary,
+    by_quarter @extschema@.retention_summary, by_year @extschema@.retention_summary);
+CREATE UNIQUE INDEX daily_customer_activity_key ON cxkpi.daily_customer_activity (day);
+CREATE FUNCTION cxkpi.rollup_daily_customer_activity(tz text, first_day date, last_day date)
+    RETURNS SETOF cxkpi.daily_customer_activity LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (o.ordered_at AT TIME ZONE tz)::date AS day, count(*) AS orders,
+       @extschema@.retention_agg(o.customer_id, (o.ordered_at AT TIME ZONE tz)::date, 'day') AS by_day,
+       @extschema@.retention_agg(o.customer_id, (o.ordered_at AT TIME ZONE tz)::date, 'week') AS by_week,
+       @extschema@.retention_agg(o.customer_id, (o.ordered_at AT TIME ZONE tz)::date, 'month') AS by_month,
+       @extschema@.retention_agg(o.customer_id, (o.ordered_at AT TIME ZONE tz)::date, 'quarter') AS by_quarter,
+       @extschema@.retention_agg(o.customer_id, (o.ordered_at AT TIME ZONE tz)::date, 'year') AS by_year
+FROM cxkpi.orders AS o
+WHERE o.ordered_at >= (first_day::timestamp AT TIME ZONE tz) AND o.ordered_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1 $$;
+
+-- Visits and conversions per day and device: web and app sessions, and stores (visitors from
+-- the footfall counters, conversions = store orders).
+CREATE TABLE cxkpi.daily_conversion (day date, device text, visits bigint, added_to_cart bigint,
+    reached_checkout bigint, conversions bigint);
+CREATE UNIQUE INDEX daily_conversion_key ON cxkpi.daily_conversion (day, device);
+CREATE FUNCTION cxkpi.rollup_daily_conversion(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.daily_conversion
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT day, device, sum(visits)::bigint AS visits, sum(added_to_cart)::bigint AS added_to_cart,
+       sum(reached_checkout)::bigint AS reached_checkout, sum(conversions)::bigint AS conversions
+FROM (SELECT (s.started_at AT TIME ZONE tz)::date AS day, s.device, count(*) AS visits,
+             count(*) FILTER (WHERE s.added_to_cart) AS added_to_cart,
+             count(*) FILTER (WHERE s.reached_checkout) AS reached_checkout,
+             count(*) FILTER (WHERE s.converted) AS conversions
+      FROM cxkpi.web_sessions AS s
+      WHERE s.started_at >= (first_day::timestamp AT TIME ZONE tz) AND s.started_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+      GROUP BY 1, 2
+      UNION ALL
+      SELECT t.visit_date, 'store', sum(t.visitors), 0, 0, 0 FROM cxkpi.store_traffic AS t
+      WHERE t.visit_date BETWEEN first_day AND last_day GROUP BY 1
+      UNION ALL
+      SELECT (o.ordered_at AT TIME ZONE tz)::date, 'store', 0, 0, 0, count(*)
+      FROM cxkpi.orders AS o
+      WHERE o.channel = 'store'
+        AND o.ordered_at >= (first_day::timestamp AT TIME ZONE tz) AND o.ordered_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+      GROUP BY 1) AS u
+GROUP BY 1, 2 $$;
+
+-- Carts per creation day and device (cohort of the creation day).
+CREATE TABLE cxkpi.daily_carts (day date, device text, carts bigint, converted bigint, abandoned bigint, recovered bigint);
+CREATE UNIQUE INDEX daily_carts_key ON cxkpi.daily_carts (day, device);
+CREATE FUNCTION cxkpi.rollup_daily_carts(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.daily_carts
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (k.created_at AT TIME ZONE tz)::date AS day, k.device, count(*) AS carts,
+       count(*) FILTER (WHERE k.converted_at IS NOT NULL) AS converted,
+       count(*) FILTER (WHERE k.converted_at IS NULL) AS abandoned,
+       count(*) FILTER (WHERE k.recovered_at IS NOT NULL) AS recovered
+FROM cxkpi.carts AS k
+WHERE k.created_at >= (first_day::timestamp AT TIME ZONE tz) AND k.created_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1, 2 $$;
+
+-- Tickets per creation day and channel (cohort of the creation day).  First response times
+-- are kept exactly, as a sorted array of hours, because medians and percentiles do not merge.
+CREATE TABLE cxkpi.daily_tickets (day date, channel text, tickets bigint, responded bigint,
+    response_hours_sum double precision, response_hours double precision[], resolved bigint,
+    first_contact_resolved bigint);
+CREATE UNIQUE INDEX daily_tickets_key ON cxkpi.daily_tickets (day, channel);
+CREATE FUNCTION cxkpi.rollup_daily_tickets(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.daily_tickets
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (t.created_at AT TIME ZONE tz)::date AS day, t.channel, count(*) AS tickets,
+       count(t.first_response_at) AS responded,
+       coalesce(sum(extract(epoch FROM t.first_response_at - t.created_at) / 3600), 0)::double precision
+           AS response_hours_sum,
+       coalesce(array_agg(extract(epoch FROM t.first_response_at - t.created_at)::double precision / 3600
+                          ORDER BY t.first_response_at - t.created_at)
+                    FILTER (WHERE t.first_response_at IS NOT NULL), '{}') AS response_hours,
+       count(t.resolved_at) AS resolved,
+       count(*) FILTER (WHERE t.resolved_at IS NOT NULL AND t.contacts_to_resolve = 1 AND NOT t.reopened)
+           AS first_contact_resolved
+FROM cxkpi.support_tickets AS t
+WHERE t.created_at >= (first_day::timestamp AT TIME ZONE tz) AND t.created_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1, 2 $$;
+
+-- Loyalty: enrolments per day, and member activity per day as a daily retention summary: the
+-- orders and the programme activities (cxkpi.loyalty_activity) on or after the enrolment day,
+-- and the last known activity date (which counts on its own day only, like any activity).  The
+-- active share of a period is computed from the activity of the days up to its end, so every
+-- period counts what happened in its own window.
+CREATE TABLE cxkpi.daily_loyalty (day date, enrolled bigint, active @extschema@.retention_summary);
+CREATE UNIQUE INDEX daily_loyalty_key ON cxkpi.daily_loyalty (day);
+CREATE FUNCTION cxkpi.rollup_daily_loyalty(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.daily_loyalty
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+WITH activity AS (
+    SELECT o.customer_id, (o.ordered_at AT TIME ZONE tz)::date AS day
+    FROM cxkpi.orders AS o JOIN cxkpi.loyalty_members AS m USING (customer_id)
+    WHERE o.ordered_at >= (first_day::timestamp AT TIME ZONE tz) AND o.ordered_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+      AND (o.ordered_at AT TIME ZONE tz)::date >= m.enrolled_on
+    UNION ALL
+    SELECT a.customer_id, (a.active_at AT TIME ZONE tz)::date
+    FROM cxkpi.loyalty_activity AS a JOIN cxkpi.loyalty_members AS m USING (customer_id)
+    WHERE a.active_at >= (first_day::timestamp AT TIME ZONE tz) AND a.active_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+      AND (a.active_at AT TIME ZONE tz)::date >= m.enrolled_on
+    UNION ALL
+    SELECT m.customer_id, m.last_active_on FROM cxkpi.loyalty_members AS m
+    WHERE m.last_active_on BETWEEN first_day AND last_day),
+days AS (
+    SELECT day, customer_id, 0 AS enrolled FROM activity
+    UNION ALL
+    SELECT m.enrolled_on, m.customer_id, 1 FROM cxkpi.loyalty_members AS m WHERE m.enrolled_on BETWEEN first_day AND last_day)
+SELECT day, sum(enrolled)::bigint AS enrolled,
+       @extschema@.retention_agg(customer_id, day, 'day') FILTER (WHERE enrolled = 0) AS active
+FROM days GROUP BY day $$;
+
+-- App ratings per day and store, as 5-point CSAT summaries (mean rating and its t interval).
+CREATE TABLE cxkpi.daily_app_ratings (day date, app_store text, ratings @extschema@.csat_summary);
+CREATE UNIQUE INDEX daily_app_ratings_key ON cxkpi.daily_app_ratings (day, app_store);
+CREATE FUNCTION cxkpi.rollup_daily_app_ratings(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.daily_app_ratings
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (a.rated_at AT TIME ZONE tz)::date AS day, a.app_store, @extschema@.csat_agg(a.rating, 5) AS ratings
+FROM cxkpi.app_ratings AS a
+WHERE a.rated_at >= (first_day::timestamp AT TIME ZONE tz) AND a.rated_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1, 2 $$;
+
+-- Observed secondary metrics: weighted sums per day, KPI and dimension.  Floating-point sums are
+-- taken as numeric (exact, so independent of the order rows are read in: an incremental refresh
+-- gives the bits of a rebuild), here and where the KPI engine adds days up.
+CREATE TABLE cxkpi.daily_observations (day date, kpi text, dimension text, observations bigint,
+    weighted_sum double precision, weight_sum double precision);
+CREATE UNIQUE INDEX daily_observations_key ON cxkpi.daily_observations (day, kpi, dimension);
+CREATE FUNCTION cxkpi.rollup_daily_observations(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.daily_observations
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (m.observed_at AT TIME ZONE tz)::date AS day, m.kpi, m.dimension,
+       count(*) AS observations, sum((m.value * m.weight)::numeric)::double precision AS weighted_sum,
+       sum(m.weight::numeric)::double precision AS weight_sum
+FROM cxkpi.metric_observations AS m
+WHERE m.observed_at >= (first_day::timestamp AT TIME ZONE tz) AND m.observed_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1, 2, 3 $$;
+
+-- Return events per request day (return-date basis): merchant-initiated returns and the days
+-- from order to return request.
+CREATE TABLE cxkpi.daily_return_events (day date, returns bigint, merchant_returns bigint, days_to_return_sum bigint);
+CREATE UNIQUE INDEX daily_return_events_key ON cxkpi.daily_return_events (day);
+CREATE FUNCTION cxkpi.rollup_daily_return_events(tz text, first_day date, last_day date)
+    RETURNS SETOF cxkpi.daily_return_events LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (r.requested_at AT TIME ZONE tz)::date AS day, count(*) AS returns,
+       count(*) FILTER (WHERE r.initiated_by = 'merchant') AS merchant_returns,
+       sum((r.requested_at AT TIME ZONE tz)::date - (o.ordered_at AT TIME ZONE tz)::date)::bigint AS days_to_return_sum
+FROM cxkpi.order_returns AS r JOIN cxkpi.orders AS o USING (order_id)
+WHERE r.requested_at >= (first_day::timestamp AT TIME ZONE tz) AND r.requested_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1 $$;
+
+-- Customers acquired per day and acquisition channel, with the acquisition cost.
+CREATE TABLE cxkpi.daily_acquisition (day date, acquisition_channel text, new_customers bigint, acquisition_cost numeric);
+CREATE UNIQUE INDEX daily_acquisition_key ON cxkpi.daily_acquisition (day, acquisition_channel);
+CREATE FUNCTION cxkpi.rollup_daily_acquisition(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.daily_acquisition
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT c.acquired_on AS day, c.acquisition_channel, count(*) AS new_customers, sum(c.acquisition_cost) AS acquisition_cost
+FROM cxkpi.customers AS c WHERE c.acquired_on BETWEEN first_day AND last_day GROUP BY 1, 2 $$;
+
+-- Which rollup reads which facts' days (cxkpi.change_log.fact), in the order of the refresh.
+CREATE FUNCTION cxkpi.dashboard_rollups(OUT rollup text, OUT facts text[]) RETURNS SETOF record
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    VALUES ('daily_surveys', ARRAY['survey_responses']),
+           ('daily_orders', ARRAY['orders', 'orders_first']),
+           ('daily_customer_activity', ARRAY['orders']),
+           ('daily_conversion', ARRAY['web_sessions', 'store_traffic', 'orders']),
+           ('daily_carts', ARRAY['carts']),
+           ('daily_tickets', ARRAY['support_tickets']),
+           ('daily_loyalty', ARRAY['orders', 'loyalty_members', 'loyalty_activity']),
+           ('daily_app_ratings', ARRAY['app_ratings']),
+           ('daily_observations', ARRAY['metric_observations']),
+           ('daily_return_events', ARRAY['order_returns']),
+           ('daily_acquisition', ARRAY['customers']) $$;
+COMMENT ON FUNCTION cxkpi.dashboard_rollups() IS
+    'Internal: the daily rollups in refresh order, with the fact tables (cxkpi.change_log.fact) whose days they read.';
+
+-------------------------------------------------------------------------------------------------
+-- The KPI engine (docs/architecture.md#3-one-kpi-engine)
+-------------------------------------------------------------------------------------------------
+
+-- Every KPI at every grain (day, ISO week, month, quarter, year) and breakdown, in long format:
+-- one row per (grain, period, kpi, breakdown, dimension) with the value, its numerator and
+-- denominator (so that BI tools re-aggregate instead of averaging ratios), the sample size and
+-- the confidence interval where the KPI has one.  Breakdown 'total' has dimension 'all'.
+-- Retention, churn, simple CLV and the active loyalty share are defined for week, month, quarter and
+-- year only.  Maintained by cxkpi.refresh_dashboard() from cxkpi.kpi_engine.
+CREATE TABLE cxkpi.kpi_values (grain text, period_start date, period_end date, "time" timestamptz, kpi text,
+    breakdown text, dimension text, value double precision, numerator double precision, denominator double precision,
+    sample_size bigint, ci_lower double precision, ci_upper double precision, previous_value double precision,
+    value_year_ago double precision, sample_size_year_ago bigint);
+CREATE UNIQUE INDEX kpi_values_key ON cxkpi.kpi_values (grain, period_start, kpi, breakdown, dimension);
+CREATE INDEX kpi_values_time ON cxkpi.kpi_values (grain, "time");
+CREATE INDEX kpi_values_kpi ON cxkpi.kpi_values (kpi, grain, period_start);
+-- For BI filters: one metric (cxkpi.kpi_timeseries.metric, the same expression) over a time range,
+-- and one dimension value.
+CREATE INDEX kpi_values_metric ON cxkpi.kpi_values
+    ((kpi || CASE WHEN breakdown = 'total' THEN '' ELSE ' ' || dimension END), grain, period_start);
+CREATE INDEX kpi_values_dimension ON cxkpi.kpi_values (dimension, grain, period_start);
+
+-- The arithmetic of every KPI, written once: the rows of cxkpi.kpi_values of the periods given
+-- (grains[i], period_starts[i]: the first day of a period of that grain), computed from the rollup
+-- rows of those periods.  The full rebuild passes every period, the incremental refresh the
+-- periods its dirty days fall into.  Each value comes with the value of the previous period and
+-- of the same period a year earlier (cxkpi.previous_period_start, cxkpi.year_ago_period_start),
+-- computed here for those periods too.  What a period reads besides its own days: retention the
+-- retention_active_window periods before it, the active loyalty share the loyalty_active_days
+-- days up to its end, the loyalty members every enrolment up to its end.
+-- enable_mergejoin off: the planner, which has no statistics on the CTEs, would keep the asked
+-- periods with a merge semi join that rereads them for every row (30 of 44 s of a rebuild at
+-- scale 1); the hash join it takes instead is linear.
+CREATE FUNCTION cxkpi.kpi_engine(grains text[], period_starts date[]) RETURNS SETOF cxkpi.kpi_values
+    LANGUAGE sql STABLE PARALLEL SAFE SET enable_mergejoin = off AS $$
+WITH cfg AS MATERIALIZED (
+    SELECT cxkpi.setting('time_zone') AS tz, cxkpi.setting('confidence')::double precision AS conf,
+           cxkpi.setting('csat_scale')::integer AS csat_scale, cxkpi.setting('ces_scale')::integer AS ces_scale,
+           cxkpi.setting('retention_active_window')::integer AS ret_w,
+           cxkpi.setting('loyalty_active_days')::integer AS loy_w),
+-- the periods asked for, and the previous and year-ago periods of each
+req AS MATERIALIZED (
+    SELECT DISTINCT r.grain, r.period_start FROM unnest(grains, period_starts) AS r(grain, period_start)),
+per AS MATERIALIZED (
+    SELECT DISTINCT q.grain, x.period_start, (x.period_start + cxkpi.grain_interval(q.grain))::date - 1 AS period_end
+    FROM req AS q
+    CROSS JOIN LATERAL (VALUES (q.period_start), (cxkpi.previous_period_start(q.grain, q.period_start)),
+                               (cxkpi.year_ago_period_start(q.grain, q.period_start))) AS x(period_start)),
+sv AS (
+    SELECT p.grain, p.period_start, d.survey,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           @extschema@.rollup(d.nps) AS nps, @extschema@.rollup(d.csat) AS csat, @extschema@.rollup(d.ces) AS ces
+    FROM per AS p JOIN cxkpi.daily_surveys AS d ON d.day BETWEEN p.period_start AND p.period_end CROSS JOIN cfg
+    WHERE d.survey = 'nps' OR (d.survey = 'csat' AND d.scale = cfg.csat_scale)
+       OR (d.survey = 'ces' AND d.scale = cfg.ces_scale)
+    GROUP BY p.grain, p.period_start, d.survey, GROUPING SETS ((d.channel), ())),
+od AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' WHEN grouping(d.segment) = 0 THEN 'segment'
+                ELSE 'total' END AS breakdown,
+           coalesce(d.channel, d.segment, 'all') AS dimension,
+           sum(d.orders)::bigint AS orders, sum(d.net_value) AS net_value, @extschema@.rollup(d.returns) AS r
+    FROM per AS p JOIN cxkpi.daily_orders AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), (d.segment), ())),
+fo AS (
+    SELECT p.grain, p.period_start, d.first_order, @extschema@.rollup(d.returns) AS r
+    FROM per AS p JOIN cxkpi.daily_orders AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY 1, 2, 3),
+act AS (
+    SELECT p.grain, p.period_start, sum(d.orders)::bigint AS orders, @extschema@.rollup(d.by_day) AS s
+    FROM per AS p JOIN cxkpi.daily_customer_activity AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY 1, 2),
+-- Retention of each period compares its active window with the previous period's: the days read
+-- start retention_active_window periods before the first period asked for, and reach back to the
+-- last activity before that and on to the next activity after the last period asked for, so that
+-- retention_by_period reports the periods in between (also those without orders) as a rebuild
+-- over all days does.
+rg AS (
+    SELECT p.grain, min(p.period_start) AS first_period, max(p.period_end) AS last_day
+    FROM per AS p WHERE p.grain <> 'day' GROUP BY p.grain),
+rd AS (
+    SELECT rg.grain,
+           coalesce((SELECT max(d.day) FROM cxkpi.daily_customer_activity AS d
+                     WHERE d.day < (rg.first_period - cfg.ret_w * cxkpi.grain_interval(rg.grain))::date),
+                    (rg.first_period - cfg.ret_w * cxkpi.grain_interval(rg.grain))::date) AS first_day,
+           coalesce((SELECT min(d.day) FROM cxkpi.daily_customer_activity AS d WHERE d.day > rg.last_day), rg.last_day) AS last_day
+    FROM rg, cfg),
+ret0 AS (
+    SELECT rd.grain, r.*
+    FROM rd CROSS JOIN cfg
+    CROSS JOIN LATERAL (SELECT @extschema@.rollup(CASE rd.grain WHEN 'week' THEN d.by_week WHEN 'month' THEN d.by_month
+                                                                WHEN 'quarter' THEN d.by_quarter ELSE d.by_year END) AS s
+                        FROM cxkpi.daily_customer_activity AS d WHERE d.day BETWEEN rd.first_day AND rd.last_day) AS q
+    CROSS JOIN LATERAL @extschema@.retention_by_period(q.s, cfg.ret_w) AS r),
+ret AS (
+    SELECT w.* FROM (
+        SELECT grain, period_start, retained_customers, retention_rate, churn_rate,
+               lag(active_customers) OVER (PARTITION BY grain ORDER BY period_start) AS at_start
+        FROM ret0) AS w
+    WHERE (w.grain, w.period_start) IN (SELECT p.grain, p.period_start FROM per AS p)),
+cv AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.device) = 0 THEN 'device' ELSE 'total' END AS breakdown,
+           coalesce(d.device, 'all') AS dimension,
+           sum(d.visits)::bigint AS visits, sum(d.conversions)::bigint AS conversions
+    FROM per AS p JOIN cxkpi.daily_conversion AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.device), ())),
+ct AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.device) = 0 THEN 'device' ELSE 'total' END AS breakdown,
+           coalesce(d.device, 'all') AS dimension,
+           sum(d.carts)::bigint AS carts, sum(d.abandoned)::bigint AS abandoned, sum(d.recovered)::bigint AS recovered
+    FROM per AS p JOIN cxkpi.daily_carts AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.device), ())),
+tk AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.tickets)::bigint AS tickets, sum(d.responded)::bigint AS responded,
+           sum(d.response_hours_sum::numeric)::double precision AS response_hours_sum, sum(d.resolved)::bigint AS resolved,
+           sum(d.first_contact_resolved)::bigint AS fcr
+    FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+tp AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension, count(*) AS responded,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY x.h) AS median_h,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY x.h) AS p90_h
+    FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
+    CROSS JOIN LATERAL unnest(d.response_hours) AS x(h)
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+-- The first enrolment, and the data horizon (the last day with an order or a member activity):
+-- the active window of the current, unfinished period ends there.
+lh AS MATERIALIZED (
+    SELECT min(day) AS first_day, greatest(max(day), (SELECT max(day) FROM cxkpi.daily_customer_activity)) AS last_day,
+           bool_or(active IS NOT NULL) AS any_activity
+    FROM cxkpi.daily_loyalty),
+-- Members enrolled by the end of every period from the first enrolment to the data horizon,
+-- also of periods in which no member enrolled or was active (their active share is then 0).
+ly AS MATERIALIZED (
+    SELECT p.grain, p.period_start, least(p.period_end, lh.last_day) AS active_end,
+           coalesce((SELECT sum(l.enrolled) FROM cxkpi.daily_loyalty AS l WHERE l.day <= least(p.period_end, lh.last_day)), 0)::bigint
+               AS members
+    FROM per AS p, lh WHERE p.period_end >= lh.first_day AND p.period_start <= lh.last_day),
+-- Member activity of the days the active windows of those periods cover.
+lys AS (
+    SELECT @extschema@.rollup(l.active) AS s
+    FROM cxkpi.daily_loyalty AS l,
+         (SELECT min(ly.active_end) - cfg.loy_w + 1 AS first_day, max(ly.active_end) AS last_day
+          FROM ly, cfg WHERE ly.grain <> 'day' GROUP BY cfg.loy_w) AS b
+    WHERE l.day BETWEEN b.first_day AND b.last_day),
+ar AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.app_store) = 0 THEN 'app_store' ELSE 'total' END AS breakdown,
+           coalesce(d.app_store, 'all') AS dimension, @extschema@.rollup(d.ratings) AS s
+    FROM per AS p JOIN cxkpi.daily_app_ratings AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.app_store), ())),
+ob AS (
+    SELECT p.grain, p.period_start, d.kpi,
+           CASE WHEN grouping(d.dimension) = 0 THEN 'dimension' ELSE 'total' END AS breakdown,
+           coalesce(d.dimension, 'all') AS dimension, sum(d.observations)::bigint AS observations,
+           sum(d.weighted_sum::numeric)::double precision AS weighted_sum,
+           sum(d.weight_sum::numeric)::double precision AS weight_sum
+    FROM per AS p JOIN cxkpi.daily_observations AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, d.kpi, GROUPING SETS ((d.dimension), ())),
+rv AS (
+    SELECT p.grain, p.period_start, sum(d.returns)::bigint AS returns,
+           sum(d.merchant_returns)::bigint AS merchant_returns, sum(d.days_to_return_sum)::bigint AS days_sum
+    FROM per AS p JOIN cxkpi.daily_return_events AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY 1, 2),
+aq AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.acquisition_channel) = 0 THEN 'acquisition_channel' ELSE 'total' END AS breakdown,
+           coalesce(d.acquisition_channel, 'all') AS dimension,
+           sum(d.new_customers)::bigint AS new_customers, sum(d.acquisition_cost) AS cost
+    FROM per AS p JOIN cxkpi.daily_acquisition AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.acquisition_channel), ())),
+kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominator, sample_size, ci_lower, ci_upper) AS (
+    -- satisfaction
+    SELECT grain, period_start, 'nps', breakdown, dimension, @extschema@.nps(nps),
+           (@extschema@.promoters(nps) - @extschema@.detractors(nps))::double precision,
+           @extschema@.responses(nps)::double precision, @extschema@.responses(nps),
+           @extschema@.nps_ci_lower(nps, conf), @extschema@.nps_ci_upper(nps, conf)
+    FROM sv, cfg WHERE survey = 'nps'
+    UNION ALL
+    SELECT grain, period_start, 'csat', breakdown, dimension, @extschema@.csat_mean(csat),
+           round(@extschema@.csat_mean(csat) * @extschema@.responses(csat)),
+           @extschema@.responses(csat)::double precision, @extschema@.responses(csat),
+           @extschema@.csat_mean_ci_lower(csat, conf), @extschema@.csat_mean_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat'
+    UNION ALL
+    SELECT grain, period_start, 'csat_satisfied_pct', breakdown, dimension, @extschema@.csat(csat),
+           @extschema@.satisfied(csat)::double precision, @extschema@.responses(csat)::double precision,
+           @extschema@.responses(csat), @extschema@.csat_ci_lower(csat, conf), @extschema@.csat_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat'
+    UNION ALL
+    SELECT grain, period_start, 'returns_csat', 'total', 'all', @extschema@.csat_mean(csat),
+           round(@extschema@.csat_mean(csat) * @extschema@.responses(csat)),
+           @extschema@.responses(csat)::double precision, @extschema@.responses(csat),
+           @extschema@.csat_mean_ci_lower(csat, conf), @extschema@.csat_mean_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat' AND breakdown = 'channel' AND dimension = 'returns'
+    UNION ALL
+    SELECT grain, period_start, 'ces', breakdown, dimension, @extschema@.ces(ces),
+           round(@extschema@.ces(ces) * @extschema@.responses(ces)),
+           @extschema@.responses(ces)::double precision, @extschema@.responses(ces),
+           @extschema@.ces_ci_lower(ces, conf), @extschema@.ces_ci_upper(ces, conf)
+    FROM sv, cfg WHERE survey = 'ces'
+    -- purchase experience
+    UNION ALL
+    SELECT grain, period_start, 'conversion_rate', breakdown, dimension, 100.0 * conversions / nullif(visits, 0),
+           conversions, visits, visits, cxkpi.wilson_ci_lower(conversions, visits, conf),
+           cxkpi.wilson_ci_upper(conversions, visits, conf)
+    FROM cv, cfg
+    UNION ALL
+    SELECT grain, period_start, 'aov', breakdown, dimension, (net_value / nullif(orders, 0))::double precision,
+           net_value::double precision, orders, orders, NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, 'cart_abandonment_rate', breakdown, dimension, 100.0 * abandoned / nullif(carts, 0),
+           abandoned, carts, carts, cxkpi.wilson_ci_lower(abandoned, carts, conf), cxkpi.wilson_ci_upper(abandoned, carts, conf)
+    FROM ct, cfg
+    UNION ALL
+    SELECT grain, period_start, 'cart_recovery_rate', breakdown, dimension, 100.0 * recovered / nullif(abandoned, 0),
+           recovered, abandoned, abandoned, cxkpi.wilson_ci_lower(recovered, abandoned, conf),
+           cxkpi.wilson_ci_upper(recovered, abandoned, conf)
+    FROM ct, cfg
+    -- service quality
+    UNION ALL
+    SELECT grain, period_start, 'response_time_hours', breakdown, dimension, response_hours_sum / nullif(responded, 0),
+           response_hours_sum, responded, responded, NULL, NULL
+    FROM tk
+    UNION ALL
+    SELECT grain, period_start, 'response_time_median_hours', breakdown, dimension, median_h, NULL, NULL, responded, NULL, NULL
+    FROM tp
+    UNION ALL
+    SELECT grain, period_start, 'response_time_p90_hours', breakdown, dimension, p90_h, NULL, NULL, responded, NULL, NULL
+    FROM tp
+    UNION ALL
+    SELECT grain, period_start, 'resolution_rate', breakdown, dimension, 100.0 * resolved / nullif(tickets, 0),
+           resolved, tickets, tickets, cxkpi.wilson_ci_lower(resolved, tickets, conf), cxkpi.wilson_ci_upper(resolved, tickets, conf)
+    FROM tk, cfg
+    UNION ALL
+    SELECT grain, period_start, 'first_contact_resolution_rate', breakdown, dimension, 100.0 * fcr / nullif(resolved, 0),
+           fcr, resolved, resolved, cxkpi.wilson_ci_lower(fcr, resolved, conf), cxkpi.wilson_ci_upper(fcr, resolved, conf)
+    FROM tk, cfg
+    -- loyalty and retention
+    UNION ALL
+    SELECT grain, period_start, 'retention_rate', 'total', 'all', retention_rate, retained_customers, at_start, at_start,
+           cxkpi.wilson_ci_lower(retained_customers, at_start, conf), cxkpi.wilson_ci_upper(retained_customers, at_start, conf)
+    FROM ret, cfg WHERE at_start IS NOT NULL
+    UNION ALL
+    SELECT grain, period_start, 'churn_rate', 'total', 'all', churn_rate, at_start - retained_customers, at_start, at_start,
+           cxkpi.wilson_ci_lower(at_start - retained_customers, at_start, conf),
+           cxkpi.wilson_ci_upper(at_start - retained_customers, at_start, conf)
+    FROM ret, cfg WHERE at_start IS NOT NULL
+    UNION ALL
+    SELECT grain, period_start, 'loyalty_members', 'total', 'all', members, members, NULL, members, NULL, NULL
+    FROM ly
+    UNION ALL
+    SELECT ly.grain, ly.period_start, 'loyalty_active_share', 'total', 'all', 100.0 * a.active / nullif(ly.members, 0),
+           a.active, ly.members, ly.members, cxkpi.wilson_ci_lower(a.active, ly.members, cfg.conf),
+           cxkpi.wilson_ci_upper(a.active, ly.members, cfg.conf)
+    FROM ly, lys, lh, cfg,
+         LATERAL (SELECT coalesce(@extschema@.active_customers(lys.s, ly.active_end, cfg.loy_w), 0) AS active) AS a
+    WHERE lh.any_activity AND ly.grain <> 'day'   -- a rolling share: weeks and longer
+    -- digital experience
+    UNION ALL
+    SELECT grain, period_start, 'app_rating', breakdown, dimension, @extschema@.csat_mean(s),
+           round(@extschema@.csat_mean(s) * @extschema@.responses(s)), @extschema@.responses(s)::double precision,
+           @extschema@.responses(s), @extschema@.csat_mean_ci_lower(s, conf), @extschema@.csat_mean_ci_upper(s, conf)
+    FROM ar, cfg
+    -- observed metrics (digital experience, operational efficiency, user KPIs)
+    UNION ALL
+    SELECT grain, period_start, kpi, breakdown, dimension, weighted_sum / weight_sum, weighted_sum, weight_sum,
+           observations, NULL, NULL
+    FROM ob WHERE NOT (breakdown = 'dimension' AND dimension = '')
+    -- returns
+    UNION ALL
+    SELECT grain, period_start, 'return_rate', breakdown, dimension, @extschema@.return_rate(r),
+           @extschema@.orders_with_return(r), @extschema@.orders(r), @extschema@.orders(r),
+           @extschema@.return_rate_ci_lower(r, conf), @extschema@.return_rate_ci_upper(r, conf)
+    FROM od, cfg
+    UNION ALL
+    SELECT grain, period_start, 'item_return_rate', breakdown, dimension, @extschema@.item_return_rate(r),
+           @extschema@.items_returned(r), @extschema@.items_ordered(r), @extschema@.orders(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, 'value_return_rate', breakdown, dimension, @extschema@.value_return_rate(r),
+           @extschema@.returned_value(r)::double precision, @extschema@.order_value(r)::double precision,
+           @extschema@.valued_orders(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, 'full_return_rate', breakdown, dimension, @extschema@.full_return_rate(r),
+           @extschema@.orders_fully_returned(r), @extschema@.orders(r), @extschema@.orders(r),
+           cxkpi.wilson_ci_lower(@extschema@.orders_fully_returned(r), @extschema@.orders(r), conf),
+           cxkpi.wilson_ci_upper(@extschema@.orders_fully_returned(r), @extschema@.orders(r), conf)
+    FROM od, cfg
+    UNION ALL
+    SELECT grain, period_start, 'avg_return_value', breakdown, dimension, @extschema@.avg_return_value(r)::double precision,
+           @extschema@.returned_value(r)::double precision, @extschema@.valued_orders_with_return(r),
+           @extschema@.valued_orders_with_return(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, CASE WHEN first_order THEN 'first_order_return_rate' ELSE 'repeat_order_return_rate' END,
+           'total', 'all', @extschema@.return_rate(r), @extschema@.orders_with_return(r), @extschema@.orders(r),
+           @extschema@.orders(r), @extschema@.return_rate_ci_lower(r, conf), @extschema@.return_rate_ci_upper(r, conf)
+    FROM fo, cfg
+    UNION ALL
+    SELECT grain, period_start, 'merchant_initiated_share', 'total', 'all', 100.0 * merchant_returns / returns,
+           merchant_returns, returns, returns, cxkpi.wilson_ci_lower(merchant_returns, returns, conf),
+           cxkpi.wilson_ci_upper(merchant_returns, returns, conf)
+    FROM rv, cfg
+    UNION ALL
+    SELECT grain, period_start, 'avg_days_to_return', 'total', 'all', days_sum::double precision / returns,
+           days_sum, returns, returns, NULL, NULL
+    FROM rv
+    -- customer value
+    UNION ALL
+    SELECT grain, period_start, 'repeat_customer_rate', 'total', 'all', @extschema@.repeat_customer_rate(s),
+           round(@extschema@.repeat_customer_rate(s) * @extschema@.customers(s) / 100),
+           @extschema@.customers(s), @extschema@.customers(s),
+           cxkpi.wilson_ci_lower(round(@extschema@.repeat_customer_rate(s) * @extschema@.customers(s) / 100)::bigint,
+                                 @extschema@.customers(s), conf),
+           cxkpi.wilson_ci_upper(round(@extschema@.repeat_customer_rate(s) * @extschema@.customers(s) / 100)::bigint,
+                                 @extschema@.customers(s), conf)
+    FROM act, cfg
+    UNION ALL
+    SELECT grain, period_start, 'purchase_frequency', 'total', 'all', orders::double precision / @extschema@.customers(s),
+           orders, @extschema@.customers(s), @extschema@.customers(s), NULL, NULL
+    FROM act
+    UNION ALL
+    SELECT grain, period_start, 'new_customers', breakdown, dimension, new_customers, new_customers, NULL, new_customers,
+           NULL, NULL
+    FROM aq
+    UNION ALL
+    SELECT grain, period_start, 'cac', breakdown, dimension, (cost / new_customers)::double precision,
+           cost::double precision, new_customers, new_customers, NULL, NULL
+    FROM aq
+    -- Simple CLV = AOV x purchase frequency x expected lifespan (1 / churn), all per period of the
+    -- grain.  The model-based CLV of issue 5 (clv(), bgnbd_fit, p_alive) is wired in next to it
+    -- (a 'clv' KPI) when that family lands; see docs/dashboard.md#customer-value.
+    UNION ALL
+    SELECT o.grain, o.period_start, 'clv_simple', 'total', 'all',
+           (o.net_value / o.orders)::double precision * (a.orders::double precision / @extschema@.customers(a.s))
+               * (100.0 / nullif(r.churn_rate, 0)),
+           NULL, NULL, @extschema@.customers(a.s), NULL, NULL
+    FROM od AS o JOIN act AS a USING (grain, period_start) JOIN ret AS r USING (grain, period_start)
+    WHERE o.breakdown = 'total' AND r.at_start IS NOT NULL),
+-- Each value with the value of the previous period and of the same period a year earlier, with
+-- windows, not self-joins (which the planner, with no statistics on a CTE, would merge on the
+-- series alone: quadratic in its length): the row before in the series is the previous period
+-- when its start is previous_period_start; the row before among the periods of the series a
+-- whole number of years (364 days for days and weeks, the same calendar month for months,
+-- quarters and years) apart is the year-ago period when its start is year_ago_period_start.
+-- Both are among the periods computed (per), so the windows see them.
+cur AS (
+    SELECT kv.grain, kv.period_start, (kv.period_start + cxkpi.grain_interval(kv.grain))::date - 1 AS period_end,
+           kv.period_start::timestamp AT TIME ZONE cfg.tz AS "time",
+           kv.kpi, kv.breakdown, kv.dimension, kv.value::double precision AS value,
+           kv.numerator::double precision AS numerator, kv.denominator::double precision AS denominator,
+           kv.sample_size::bigint AS sample_size, kv.ci_lower::double precision AS ci_lower,
+           kv.ci_upper::double precision AS ci_upper,
+           CASE WHEN kv.grain IN ('day', 'week') THEN (kv.period_start - date '2000-01-03') % 364
+                ELSE extract(month FROM kv.period_start)::integer END AS year_phase
+    FROM kv, cfg),
+ann AS (
+    SELECT c.grain, c.period_start, c.period_end, c."time", c.kpi, c.breakdown, c.dimension, c.value, c.numerator,
+           c.denominator, c.sample_size, c.ci_lower, c.ci_upper,
+           CASE WHEN lag(c.period_start) OVER series = cxkpi.previous_period_start(c.grain, c.period_start)
+                THEN lag(c.value) OVER series END AS previous_value,
+           CASE WHEN lag(c.period_start) OVER years = cxkpi.year_ago_period_start(c.grain, c.period_start)
+                THEN lag(c.value) OVER years END AS value_year_ago,
+           CASE WHEN lag(c.period_start) OVER years = cxkpi.year_ago_period_start(c.grain, c.period_start)
+                THEN lag(c.sample_size) OVER years END AS sample_size_year_ago
+    FROM cur AS c
+    WINDOW series AS (PARTITION BY c.grain, c.kpi, c.breakdown, c.dimension ORDER BY c.period_start),
+           years AS (PARTITION BY c.grain, c.kpi, c.breakdown, c.dimension, c.year_phase ORDER BY c.period_start))
+SELECT a.* FROM ann AS a WHERE (a.grain, a.period_start) IN (SELECT q.grain, q.period_start FROM req AS q) $$;
+COMMENT ON FUNCTION cxkpi.kpi_engine(text[], date[]) IS
+    'Internal: the KPI engine, every KPI''s arithmetic written once: the cxkpi.kpi_values rows of the periods given (grains[i], period_starts[i]), from the daily rollups. The full rebuild and the incremental refresh both call it.';
+
+-- Every period of every grain (day, week, month, quarter, year) that contains a day from
+-- first_day to last_day.
+CREATE FUNCTION cxkpi.periods_between(first_day date, last_day date, OUT grain text, OUT period_start date)
+    RETURNS SETOF record LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT g.grain, p::date
+    FROM (VALUES ('day'), ('week'), ('month'), ('quarter'), ('year')) AS g(grain)
+    CROSS JOIN LATERAL generate_series(date_trunc(g.grain, first_day::timestamp), last_day::timestamp,
+                                       cxkpi.grain_interval(g.grain)) AS p $$;
+COMMENT ON FUNCTION cxkpi.periods_between(date, date) IS
+    'Internal: every (grain, period_start) of the periods that contain a day from first_day to last_day.';
+
+
+
+-- The first and the last day of the rollups.
+CREATE FUNCTION cxkpi.dashboard_days(OUT first_day date, OUT last_day date)
+    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT min(d.first_day), max(d.last_day)
+    FROM (SELECT min(day), max(day) FROM cxkpi.daily_surveys UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_orders
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_customer_activity
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_conversion
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_carts UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_tickets
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_loyalty UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_app_ratings
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_observations
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_return_events
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_acquisition) AS d(first_day, last_day) $$;
+COMMENT ON FUNCTION cxkpi.dashboard_days() IS 'Internal: the first and the last day of the daily rollups.';
+
+-- The horizons that periods other than their own depend on: the first and the last day with an
+-- order (retention reports every period in between), the first day of the loyalty rollup and the
+-- data horizon (the loyalty periods run from the one to the other).
+CREATE FUNCTION cxkpi.dashboard_horizons() RETURNS date[]
+    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT ARRAY[(SELECT min(day) FROM cxkpi.daily_customer_activity), (SELECT max(day) FROM cxkpi.daily_customer_activity),
+                 (SELECT min(day) FROM cxkpi.daily_loyalty),
+                 greatest((SELECT max(day) FROM cxkpi.daily_loyalty), (SELECT max(day) FROM cxkpi.daily_customer_activity))] $$;
+COMMENT ON FUNCTION cxkpi.dashboard_horizons() IS
+    'Internal: first and last day of cxkpi.daily_customer_activity, first day of cxkpi.daily_loyalty, and the data horizon.';
+
+-- The work of cxkpi.refresh_dashboard and cxkpi.rebuild_dashboard, in the caller's transaction
+-- (readers see all of the old or all of the new figures).  One at a time (an advisory lock; a
+-- second call meanwhile returns at once).
+--  1. The change-log rows visible now; a full rebuild instead when asked, when the settings the
+--     rollups were built with changed, after a TRUNCATE, or when the rollups were never built.
+--  2. Dirty days: those logged, and for cxkpi.daily_orders the days of the first two orders of
+--     each customer with an order on a dirty day (first-order flags, also when writers of one
+--     customer overlap).
+--  3. Each rollup: its rows of the dirty days deleted and computed again, run by run of days;
+--     the days whose rows did change are noted (a first-order flag that stayed, a day of a
+--     customer's orders that gave the same rows, dirty no KPI period).
+--  4. cxkpi.kpi_values: the rows of the periods the changed days fall into (docs/architecture.md,
+--     the table of section 3), of the periods after them and a year after them (their previous
+--     and year-ago values), computed again by cxkpi.kpi_engine.
+--  5. The customer scores (RFM, CLV models), when orders or customers changed or as_of moved.
+--  6. The consumed change-log rows are deleted.
+--  jit off: the planner cannot estimate the periods and days of a refresh (a set-returning call
+--  counts as 1,000 rows), so their costs reach billions and JIT compiled 71 functions for 2.6 s
+--  in a refresh that had nothing to do.
+CREATE FUNCTION cxkpi.dashboard_maintain(rebuild_all boolean, concurrently boolean) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET work_mem = '128MB' SET jit = off AS $$
+DECLARE
+    t0 timestamptz := clock_timestamp();
+    tz text := cxkpi.setting('time_zone');
+    fp jsonb := cxkpi.dashboard_settings();
+    conc boolean := $2;     -- "concurrently" is a keyword in PL/pgSQL expressions
+    st record;
+    r record;
+    rng record;
+    n bigint;
+    total bigint;
+    h0 date[];
+    h1 date[];
+    gs text[];
+    ps date[];
+    customers_changed boolean;
+    models_stale boolean;
+    mv text;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock('cxkpi.change_log'::regclass::oid::bigint) THEN
+        RAISE NOTICE 'cxkpi: another refresh of the dashboard is running; this call does nothing';
+        RETURN;
+    END IF;
+    IF to_regclass('pg_temp.cxkpi_log') IS NOT NULL THEN
+        DROP TABLE pg_temp.cxkpi_log;
+    END IF;
+    IF to_regclass('pg_temp.cxkpi_dirty') IS NOT NULL THEN
+        DROP TABLE pg_temp.cxkpi_dirty, pg_temp.cxkpi_changed, pg_temp.cxkpi_old;
+    END IF;
+    CREATE TEMP TABLE cxkpi_log ON COMMIT DROP AS SELECT l.ctid AS tid, l.fact, l.bucket FROM cxkpi.change_log AS l;
+    SELECT * INTO st FROM cxkpi.dashboard_state;
+    IF NOT FOUND OR st.settings IS DISTINCT FROM fp OR EXISTS (SELECT 1 FROM cxkpi_log WHERE bucket IS NULL) THEN
+        rebuild_all := true;
+    END IF;
+    -- The customer models (RFM, CLV fit, scores, interventions) are global: every customer's
+    -- scores move when the models are refitted, so they cannot be maintained day by day.  They
+    -- are refitted by a rebuild, when never fitted or fitted for another reference date, and
+    -- otherwise when facts changed since the last fit and customer_models_interval has passed
+    -- (docs/architecture.md#customer-models).
+    models_stale := coalesce(st.models_stale, false) OR EXISTS (SELECT 1 FROM cxkpi_log);
+    customers_changed := rebuild_all OR st.models_refreshed_at IS NULL
+                         OR st.models_settings IS DISTINCT FROM cxkpi.customer_models_settings()
+                         OR NOT EXISTS (SELECT 1 FROM cxkpi.clv_models WHERE as_of = cxkpi.as_of())
+                         OR (models_stale AND clock_timestamp() >= st.models_refreshed_at
+                                                                  + cxkpi.setting('customer_models_interval')::interval);
+
+    IF rebuild_all THEN
+        FOR r IN SELECT * FROM cxkpi.dashboard_rollups() LOOP
+            EXECUTE format(CASE WHEN conc THEN 'DELETE FROM cxkpi.%I' ELSE 'TRUNCATE cxkpi.%I' END, r.rollup);
+            EXECUTE format('INSERT INTO cxkpi.%I SELECT * FROM cxkpi.%I($1, $2, $3)', r.rollup, 'rollup_' || r.rollup)
+                USING tz, '-infinity'::date, 'infinity'::date;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            EXECUTE format('ANALYZE cxkpi.%I', r.rollup);
+            PERFORM cxkpi.progress_notice('refresh ' || r.rollup, n, t0);
+        END LOOP;
+        SELECT array_agg(p.grain), array_agg(p.period_start) INTO gs, ps
+        FROM cxkpi.dashboard_days() AS b CROSS JOIN LATERAL cxkpi.periods_between(b.first_day, b.last_day) AS p;
+        IF conc THEN
+            DELETE FROM cxkpi.kpi_values;
+        ELSE
+            TRUNCATE cxkpi.kpi_values;
+        END IF;
+    ELSE
+        CREATE TEMP TABLE cxkpi_dirty ON COMMIT DROP AS SELECT DISTINCT l.fact, l.bucket AS day FROM cxkpi_log AS l;
+        INSERT INTO cxkpi_dirty
+        SELECT DISTINCT 'orders_first', (f.ordered_at AT TIME ZONE tz)::date
+        FROM (SELECT DISTINCT o.customer_id
+              FROM cxkpi_dirty AS d JOIN cxkpi.orders AS o
+                ON o.ordered_at >= (d.day::timestamp AT TIME ZONE tz) AND o.ordered_at < ((d.day + 1)::timestamp AT TIME ZONE tz)
+              WHERE d.fact = 'orders') AS c
+        CROSS JOIN LATERAL (SELECT p.ordered_at FROM cxkpi.orders AS p WHERE p.customer_id = c.customer_id
+                            ORDER BY p.ordered_at, p.order_id LIMIT 2) AS f
+        EXCEPT SELECT d.fact, d.day FROM cxkpi_dirty AS d;
+        h0 := cxkpi.dashboard_horizons();
+        -- the rollup days whose rows did change (only they make KPI periods dirty)
+        CREATE TEMP TABLE cxkpi_changed (rollup text, day date) ON COMMIT DROP;
+        CREATE TEMP TABLE cxkpi_old (day date, r text) ON COMMIT DROP;
+        FOR r IN SELECT * FROM cxkpi.dashboard_rollups() LOOP
+            total := 0;
+            FOR rng IN
+                SELECT min(y.day) AS first_day, max(y.day) AS last_day
+                FROM (SELECT x.day, x.day - (row_number() OVER (ORDER BY x.day))::integer AS island
+                      FROM (SELECT DISTINCT d.day FROM cxkpi_dirty AS d WHERE d.fact = ANY (r.facts)) AS x) AS y
+                GROUP BY y.island
+            LOOP
+                EXECUTE format('INSERT INTO cxkpi_old SELECT x.day, x::text FROM cxkpi.%I AS x WHERE x.day BETWEEN $1 AND $2',
+                               r.rollup) USING rng.first_day, rng.last_day;
+                EXECUTE format('DELETE FROM cxkpi.%I WHERE day BETWEEN $1 AND $2', r.rollup) USING rng.first_day, rng.last_day;
+                EXECUTE format('INSERT INTO cxkpi.%I SELECT * FROM cxkpi.%I($1, $2, $3)', r.rollup, 'rollup_' || r.rollup)
+                    USING tz, rng.first_day, rng.last_day;
+                GET DIAGNOSTICS n = ROW_COUNT;
+                total := total + n;
+                EXECUTE format('INSERT INTO cxkpi_changed
+                                SELECT DISTINCT %L, q.day
+                                FROM ((SELECT o.day, o.r FROM cxkpi_old AS o
+                                       EXCEPT ALL SELECT x.day, x::text FROM cxkpi.%I AS x WHERE x.day BETWEEN $1 AND $2)
+                                      UNION ALL
+                                      (SELECT x.day, x::text FROM cxkpi.%I AS x WHERE x.day BETWEEN $1 AND $2
+                                       EXCEPT ALL SELECT o.day, o.r FROM cxkpi_old AS o)) AS q', r.rollup, r.rollup, r.rollup)
+                    USING rng.first_day, rng.last_day;
+                TRUNCATE cxkpi_old;
+            END LOOP;
+            PERFORM cxkpi.progress_notice('refresh ' || r.rollup, total, t0);
+        END LOOP;
+        h1 := cxkpi.dashboard_horizons();
+        -- the periods to recompute (docs/architecture.md, section 3); none when no rollup row
+        -- changed and no horizon moved
+        WITH cfg AS (
+            SELECT cxkpi.setting('retention_active_window')::integer AS ret_w,
+                   cxkpi.setting('loyalty_active_days')::integer AS loy_w),
+        days (day, activity, loyalty, members) AS (
+            SELECT DISTINCT c.day, c.rollup = 'daily_customer_activity', c.rollup = 'daily_loyalty',
+                   c.rollup = 'daily_loyalty' AND c.day IN (SELECT d.day FROM cxkpi_dirty AS d WHERE d.fact = 'loyalty_members')
+            FROM cxkpi_changed AS c
+            -- horizons that moved: every day between the old and the new one
+            UNION ALL
+            SELECT x::date, true, false, false
+            FROM generate_series(least(h0[1], h1[1]), greatest(h0[1], h1[1]), interval '1 day') AS x
+            WHERE h0[1] IS DISTINCT FROM h1[1]
+            UNION ALL
+            SELECT x::date, true, false, false
+            FROM generate_series(least(h0[2], h1[2]), greatest(h0[2], h1[2]), interval '1 day') AS x
+            WHERE h0[2] IS DISTINCT FROM h1[2]
+            UNION ALL
+            SELECT x::date, false, false, false
+            FROM generate_series(least(h0[3], h1[3]), greatest(h0[3], h1[3]), interval '1 day') AS x
+            WHERE h0[3] IS DISTINCT FROM h1[3]
+            UNION ALL
+            SELECT x::date, false, false, false
+            FROM generate_series(least(h0[4], h1[4]), greatest(h0[4], h1[4]), interval '1 day') AS x
+            WHERE h0[4] IS DISTINCT FROM h1[4]),
+        aff AS (
+            -- the period of the day at every grain
+            SELECT p.grain, p.period_start FROM days AS d CROSS JOIN LATERAL cxkpi.periods_between(d.day, d.day) AS p
+            -- retention: the retention_active_window periods after it
+            UNION
+            SELECT p.grain, (p.period_start + k * cxkpi.grain_interval(p.grain))::date
+            FROM days AS d CROSS JOIN cfg CROSS JOIN LATERAL cxkpi.periods_between(d.day, d.day) AS p
+            CROSS JOIN LATERAL generate_series(1, cfg.ret_w) AS k
+            WHERE d.activity AND p.grain <> 'day'
+            -- loyalty activity: the periods whose active window (loyalty_active_days up to the end) has the day
+            UNION
+            SELECT p.grain, p.period_start
+            FROM days AS d CROSS JOIN cfg CROSS JOIN LATERAL cxkpi.periods_between(d.day, d.day + cfg.loy_w - 1) AS p
+            WHERE d.loyalty AND p.grain <> 'day'
+            -- enrolments: the members of every period up to the data horizon
+            UNION
+            SELECT p.grain, p.period_start
+            FROM cxkpi.periods_between((SELECT min(d.day) FROM days AS d WHERE d.members), greatest(h0[4], h1[4])) AS p)
+        SELECT array_agg(t.grain), array_agg(t.period_start) INTO gs, ps
+        FROM (SELECT a.grain, a.period_start FROM aff AS a
+              UNION SELECT a.grain, (a.period_start + cxkpi.grain_interval(a.grain))::date FROM aff AS a
+              UNION SELECT a.grain, CASE WHEN a.grain IN ('day', 'week') THEN a.period_start + 364
+                                         ELSE (a.period_start + interval '1 year')::date END
+                    FROM aff AS a) AS t
+        WHERE EXISTS (SELECT 1 FROM cxkpi_changed) OR h0 IS DISTINCT FROM h1;
+        DELETE FROM cxkpi.kpi_values AS v USING unnest(gs, ps) AS t(grain, period_start)
+        WHERE v.grain = t.grain AND v.period_start = t.period_start;
+    END IF;
+    INSERT INTO cxkpi.kpi_values SELECT * FROM cxkpi.kpi_engine(gs, ps);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF rebuild_all THEN
+        ANALYZE cxkpi.kpi_values;
+    END IF;
+    PERFORM cxkpi.progress_notice('refresh kpi_values', n, t0);
+
+    IF customers_changed THEN
+        PERFORM cxkpi.customer_models_refresh(conc, t0);
+    END IF;
+
+    DELETE FROM cxkpi.change_log WHERE ctid = ANY (ARRAY(SELECT l.tid FROM cxkpi_log AS l));
+    INSERT INTO cxkpi.dashboard_state AS s (id, settings, rebuilt_at, refreshed_at, models_refreshed_at, models_stale,
+                                            models_settings)
+    VALUES (true, fp, now(), now(), CASE WHEN customers_changed THEN clock_timestamp() END, NOT customers_changed AND models_stale,
+            CASE WHEN customers_changed THEN cxkpi.customer_models_settings() END)
+    ON CONFLICT (id) DO UPDATE SET settings = EXCLUDED.settings, refreshed_at = EXCLUDED.refreshed_at,
+                                   rebuilt_at = CASE WHEN rebuild_all THEN EXCLUDED.rebuilt_at ELSE s.rebuilt_at END,
+                                   models_refreshed_at = coalesce(EXCLUDED.models_refreshed_at, s.models_refreshed_at),
+                                   models_stale = EXCLUDED.models_stale,
+                                   models_settings = coalesce(EXCLUDED.models_settings, s.models_settings);
+    DROP TABLE pg_temp.cxkpi_log;
+    IF NOT rebuild_all THEN
+        DROP TABLE pg_temp.cxkpi_dirty, pg_temp.cxkpi_changed, pg_temp.cxkpi_old;
+    END IF;
+END $$;
+COMMENT ON FUNCTION cxkpi.dashboard_maintain(boolean, boolean) IS
+    'Internal: the work of cxkpi.refresh_dashboard (incremental) and cxkpi.rebuild_dashboard (rebuild_all).';
+REVOKE ALL ON FUNCTION cxkpi.dashboard_maintain(boolean, boolean) FROM PUBLIC;
+
+-- What the customer models depend on besides the facts: the setting gone_p_alive and the
+-- intervention rules (a digest of their rows).  A change refits the models at the next refresh.
+CREATE FUNCTION cxkpi.customer_models_settings() RETURNS jsonb
+    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT jsonb_build_object('gone_p_alive', cxkpi.setting('gone_p_alive'),
+                              'intervention_rules', (SELECT md5(string_agg(r::text, ',' ORDER BY r.rule))
+                                                     FROM cxkpi.intervention_rules AS r)) $$;
+COMMENT ON FUNCTION cxkpi.customer_models_settings() IS
+    'Internal: the setting gone_p_alive and a digest of cxkpi.intervention_rules, whose change refits the customer models at the next refresh.';
+
+-- Refits the customer models: every customer's RFM, the CLV models, the customer scores and
+-- the recommended interventions (matviews, CONCURRENTLY unless conc is false), each analyzed and
+-- reported.  Called by the refresh when they are due, by a rebuild and by
+-- cxkpi.refresh_customer_models().
+CREATE FUNCTION cxkpi.customer_models_refresh(conc boolean, started_at timestamptz) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET work_mem = '128MB' AS $$
 DECLARE
     mv text;
-    conc boolean := $1;     -- "concurrently" is a keyword in PL/pgSQL expressions
-    t0 timestamptz := clock_timestamp();
     n bigint;
+BEGIN
+    FOREACH mv IN ARRAY ARRAY['customer_rfm', 'clv_models', 'customer_scores', 'customer_intervention_picks'] LOOP
+        EXECUTE format('REFRESH MATERIALIZED VIEW %s cxkpi.%I', CASE WHEN conc THEN 'CONCURRENTLY' ELSE '' END, mv);
+        EXECUTE format('ANALYZE cxkpi.%I', mv);
+        EXECUTE format('SELECT count(*) FROM cxkpi.%I', mv) INTO n;
+        PERFORM cxkpi.progress_notice('refresh ' || mv, n, started_at);
+    END LOOP;
+END $$;
+COMMENT ON FUNCTION cxkpi.customer_models_refresh(boolean, timestamptz) IS
+    'Internal: refits the customer models (customer_rfm, clv_models, customer_scores, customer_intervention_picks).';
+REVOKE ALL ON FUNCTION cxkpi.customer_models_refresh(boolean, timestamptz) FROM PUBLIC;
+
+-- Refits the customer models now (so that the scores see the last orders before
+-- customer_models_interval has passed); the rollups and KPI values are left to refresh_dashboard.
+CREATE PROCEDURE cxkpi.refresh_customer_models(concurrently boolean DEFAULT true)
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    conc boolean := $1;     -- "concurrently" is a keyword in PL/pgSQL expressions
 BEGIN
     IF conc IS NULL THEN
         RAISE EXCEPTION 'concurrently must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    FOREACH mv IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion',
-                              'daily_carts', 'daily_tickets', 'daily_loyalty', 'daily_app_ratings',
-                              'daily_observations', 'daily_return_events', 'daily_acquisition', 'kpi_values',
-                              'customer_rfm', 'clv_models', 'customer_scores', 'customer_intervention_picks'] LOOP
-        EXECUTE format('REFRESH MATERIALIZED VIEW %s cxkpi.%I', CASE WHEN conc THEN 'CONCURRENTLY' ELSE '' END, mv);
-        EXECUTE format('ANALYZE cxkpi.%I', mv);
-        EXECUTE format('SELECT count(*) FROM cxkpi.%I', mv) INTO n;
-        PERFORM cxkpi.progress_notice('refresh ' || mv, n, t0);
-    END LOOP;
+    PERFORM cxkpi.customer_models_refresh(conc, clock_timestamp());
+    UPDATE cxkpi.dashboard_state
+       SET models_refreshed_at = clock_timestamp(), models_stale = false, models_settings = cxkpi.customer_models_settings();
+END $$;
+COMMENT ON PROCEDURE cxkpi.refresh_customer_models(boolean) IS
+    'Refits the customer models now: every customer''s RFM, the CLV models, the churn scores and the recommended interventions (CALL cxkpi.refresh_dashboard() refits them at most every customer_models_interval, and whenever the reference date moves).';
+REVOKE ALL ON PROCEDURE cxkpi.refresh_customer_models(boolean) FROM PUBLIC;
+
+-- Brings the dashboard up to date with the committed facts, in the caller's transaction:
+-- incrementally, at a cost in proportion to what changed since the last refresh (the days logged
+-- in cxkpi.change_log and the periods they fall into), with results identical to a full rebuild.
+-- The first refresh, and the first after a change of a setting the rollups depend on or a
+-- TRUNCATE of a fact table, rebuilds everything.  CONCURRENTLY (the default) never blocks
+-- readers; false lets a rebuild TRUNCATE the tables and refresh the customer matviews without
+-- CONCURRENTLY (faster when everything changes, readers wait).
+CREATE OR REPLACE PROCEDURE cxkpi.refresh_dashboard(concurrently boolean DEFAULT true)
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    conc boolean := $1;     -- "concurrently" is a keyword in PL/pgSQL expressions
+BEGIN
+    IF conc IS NULL THEN
+        RAISE EXCEPTION 'concurrently must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM cxkpi.dashboard_maintain(false, conc);
 END $$;
 COMMENT ON PROCEDURE cxkpi.refresh_dashboard(boolean) IS
-    'Refreshes every dashboard rollup in dependency order (daily matviews, cxkpi.kpi_values, then the customer RFM, the CLV models, the customer scores and the recommended interventions) and analyzes it; CONCURRENTLY by default, so readers are never blocked. Reports each matview as a NOTICE (SET client_min_messages = warning to silence).';
+    'Brings every dashboard rollup, cxkpi.kpi_values and the customer scores up to date with the committed facts, incrementally (the days in cxkpi.change_log and the periods they fall into; identical to a full rebuild); rebuilds everything the first time and after a change of the rollups'' settings. Readers are never blocked. Reports each stage as a NOTICE (SET client_min_messages = warning to silence).';
+REVOKE ALL ON PROCEDURE cxkpi.refresh_dashboard(boolean) FROM PUBLIC;
+
+-- Rebuilds every rollup and every KPI value from all of history (what refresh_dashboard does
+-- incrementally): after a bulk reload, or to check the incremental refresh.
+CREATE PROCEDURE cxkpi.rebuild_dashboard(concurrently boolean DEFAULT true)
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    conc boolean := $1;
+BEGIN
+    IF conc IS NULL THEN
+        RAISE EXCEPTION 'concurrently must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM cxkpi.dashboard_maintain(true, conc);
+END $$;
+COMMENT ON PROCEDURE cxkpi.rebuild_dashboard(boolean) IS
+    'Rebuilds every dashboard rollup, cxkpi.kpi_values and the customer scores from all of history (the full form of cxkpi.refresh_dashboard); CONCURRENTLY by default (readers never blocked), false truncates instead (faster, readers wait).';
+REVOKE ALL ON PROCEDURE cxkpi.rebuild_dashboard(boolean) FROM PUBLIC;
+
+-- Freshness without anyone calling anything (docs/operations.md#scheduling-the-refresh): a pg_cron
+-- job "cxkpi-refresh" in this database that runs CALL cxkpi.refresh_dashboard() every `every`
+-- (1 to 59 seconds with pg_cron 1.5 or later, or whole minutes 1 to 59), as the role that calls
+-- this (the owner of the extension: only it may refresh).  Scheduling again replaces the job.
+-- Without pg_cron in this database, raises 55000 with the statement to run where pg_cron is.
+CREATE FUNCTION cxkpi.schedule_refresh(every interval DEFAULT interval '1 minute') RETURNS bigint
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    secs double precision := extract(epoch FROM every);
+    spec text;
+    job bigint;
+BEGIN
+    IF every IS NULL OR secs < 1 OR secs <> trunc(secs) OR secs > 59 * 60 OR (secs >= 60 AND secs::bigint % 60 <> 0) THEN
+        RAISE EXCEPTION 'cannot schedule the refresh every %', every USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Use 1 to 59 seconds (pg_cron 1.5 or later) or whole minutes from 1 to 59, such as interval ''1 minute''.';
+    END IF;
+    spec := CASE WHEN secs < 60 THEN format('%s seconds', secs::bigint)
+                 WHEN secs = 60 THEN '* * * * *'
+                 ELSE format('*/%s * * * *', secs::bigint / 60) END;
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in database "%"', current_database()
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'Nothing refreshes the dashboard by itself without a scheduler.',
+                  HINT = format('Add pg_cron to shared_preload_libraries and CREATE EXTENSION pg_cron; if pg_cron lives in another database, run there: SELECT cron.schedule_in_database(%L, %L, %L, %L); or use a system cron entry: psql -d %s -c %L (docs/operations.md).',
+                                'cxkpi-refresh', spec, 'SET client_min_messages = warning; CALL cxkpi.refresh_dashboard()', current_database(),
+                                current_database(), 'CALL cxkpi.refresh_dashboard()');
+    END IF;
+    -- (the progress notices would go to the server log: the job sets client_min_messages)
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+        USING 'cxkpi-refresh', spec, 'SET client_min_messages = warning; CALL cxkpi.refresh_dashboard()';
+    RETURN job;
+END $$;
+COMMENT ON FUNCTION cxkpi.schedule_refresh(interval) IS
+    'Schedules CALL cxkpi.refresh_dashboard() with pg_cron (job cxkpi-refresh, in this database, as the calling role) every 1-59 seconds (pg_cron 1.5+) or 1-59 minutes; default every minute. Returns the job id; raises 55000 with a hint when pg_cron is not installed here.';
+REVOKE ALL ON FUNCTION cxkpi.schedule_refresh(interval) FROM PUBLIC;
+
+-- Removes the pg_cron job of cxkpi.schedule_refresh; false when there was none.
+CREATE FUNCTION cxkpi.unschedule_refresh() RETURNS boolean
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    found boolean;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+        RETURN false;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname = $1 AND username = current_user)' INTO found USING 'cxkpi-refresh';
+    IF found THEN
+        EXECUTE 'SELECT cron.unschedule($1)' USING 'cxkpi-refresh';
+    END IF;
+    RETURN found;
+END $$;
+COMMENT ON FUNCTION cxkpi.unschedule_refresh() IS
+    'Removes the pg_cron job cxkpi-refresh of cxkpi.schedule_refresh (true), or returns false when there is none.';
+REVOKE ALL ON FUNCTION cxkpi.unschedule_refresh() FROM PUBLIC;
+
+COMMENT ON TABLE cxkpi.daily_surveys IS 'Internal rollup: NPS, CSAT and CES summaries per day, survey, touchpoint channel and scale.';
+COMMENT ON TABLE cxkpi.daily_orders IS 'Internal rollup: orders, values and a return_summary per day, channel, segment and first/later order (order-date basis).';
+COMMENT ON TABLE cxkpi.daily_customer_activity IS 'Internal rollup: orders and retention summaries (by day, week, month, quarter, year) of the ordering customers per day.';
+COMMENT ON TABLE cxkpi.daily_conversion IS 'Internal rollup: visits, funnel steps and conversions per day and device (store: visitors and store orders).';
+COMMENT ON TABLE cxkpi.daily_carts IS 'Internal rollup: carts created, converted, abandoned and recovered per creation day and device.';
+COMMENT ON TABLE cxkpi.daily_tickets IS 'Internal rollup: tickets, exact first response times (hours), resolutions per creation day and channel.';
+COMMENT ON TABLE cxkpi.daily_loyalty IS 'Internal rollup: loyalty enrolments and member activity per day (orders and programme activities on or after enrolling, last_active_on) as a retention summary.';
+COMMENT ON TABLE cxkpi.daily_app_ratings IS 'Internal rollup: app rating summaries per day and store.';
+COMMENT ON TABLE cxkpi.daily_observations IS 'Internal rollup: weighted sums of observed metrics per day, KPI and dimension.';
+COMMENT ON TABLE cxkpi.daily_return_events IS 'Internal rollup: returns, merchant-initiated returns and days to return per request day.';
+COMMENT ON TABLE cxkpi.daily_acquisition IS 'Internal rollup: customers acquired and acquisition cost per day and channel.';
+COMMENT ON TABLE cxkpi.kpi_values IS 'Every KPI at every grain, period and breakdown, with numerator, denominator, sample size and interval, and the values of the previous period and of the same period a year earlier; read it through the views.';
+COMMENT ON FUNCTION cxkpi.rollup_daily_surveys(text, date, date) IS 'Internal: the rows of cxkpi.daily_surveys of the days first_day to last_day (in time zone tz).';
+COMMENT ON FUNCTION cxkpi.rollup_daily_orders(text, date, date) IS 'Internal: the rows of cxkpi.daily_orders of the days first_day to last_day (in time zone tz).';
+COMMENT ON FUNCTION cxkpi.rollup_daily_customer_activity(text, date, date) IS 'Internal: the rows of cxkpi.daily_customer_activity of the days first_day to last_day (in time zone tz).';
+COMMENT ON FUNCTION cxkpi.rollup_daily_conversion(text, date, date) IS 'Internal: the rows of cxkpi.daily_conversion of the days first_day to last_day (in time zone tz).';
+COMMENT ON FUNCTION cxkpi.rollup_daily_carts(text, date, date) IS 'Internal: the rows of cxkpi.daily_carts of the days first_day to last_day (in time zone tz).';
+COMMENT ON FUNCTION cxkpi.rollup_daily_tickets(text, date, date) IS 'Internal: the rows of cxkpi.daily_tickets of the days first_day to last_day (in time zone tz).';
+COMMENT ON FUNCTION cxkpi.rollup_daily_loyalty(text, date, date) IS 'Internal: the rows of cxkpi.daily_loyalty of the days first_day to last_day (in time zone tz).';
+COMMENT ON FUNCTION cxkpi.rollup_daily_app_ratings(text, date, date) IS 'Internal: the rows of cxkpi.daily_app_ratings of the days first_day to last_day (in time zone tz).';
+COMMENT ON FUNCTION cxkpi.rollup_daily_observations(text, date, date) IS 'Internal: the rows of cxkpi.daily_observations of the days first_day to last_day (in time zone tz).';
+COMMENT ON FUNCTION cxkpi.rollup_daily_return_events(text, date, date) IS 'Internal: the rows of cxkpi.daily_return_events of the days first_day to last_day (in time zone tz).';
+COMMENT ON FUNCTION cxkpi.rollup_daily_acquisition(text, date, date) IS 'Internal: the rows of cxkpi.daily_acquisition of the days first_day to last_day (in time zone tz).';
+
+SELECT cxkpi.upgrade_restore_relations(pg_catalog.current_setting('cxkpi.upgrade_saved')::jsonb);
+SELECT pg_catalog.set_config('cxkpi.upgrade_saved', '', true);
+DROP FUNCTION cxkpi.upgrade_save_relations(regclass[]), cxkpi.upgrade_restore_relations(jsonb),
+              cxkpi.upgrade_dependent_relations(regclass[]);
+
+-- The rollups, the KPI values and the customer scores from the facts as they are (1.0's matviews
+-- held the figures of their last refresh).
+SELECT cxkpi.dashboard_maintain(true, false);
 
 -- Who may read the settings and the targets (issue 15, item 2): cxkpi.setting() and
 -- cxkpi.target_spans() are SECURITY DEFINER, so that the views show the reference date and the
@@ -3181,3 +4377,1063 @@ COMMENT ON PROCEDURE cxkpi.refresh_dashboard(boolean) IS
 -- (docs/security.md#roles).
 REVOKE EXECUTE ON FUNCTION cxkpi.setting(text), cxkpi.target_spans() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION cxkpi.setting(text), cxkpi.target_spans() TO cxkpi_reader, cxkpi_writer, cxkpi_operator;
+
+-------------------------------------------------------------------------------------------------
+-- Issue 18: see the dashboard.  The monthly cohort retention views, demand forecasts on the
+-- dashboard's monthly series, the page's data as JSON and the page itself, in schema cxkpi_bi
+-- (new objects; the same text as src/dashboard_page.sql).
+-------------------------------------------------------------------------------------------------
+-------------------------------------------------------------------------------------------------
+-- Cohort retention (seed 000: "Monthly cohort analysis"): a customer's cohort is the month of
+-- their first order; for each cohort and each month k after it, the share of the cohort that
+-- ordered in month k (Amplitude's "Return On"; docs/retention.md#cohort_retention).  From the
+-- orders of the data model, days in the dashboard's time zone, as the retention KPI counts them.
+-------------------------------------------------------------------------------------------------
+CREATE VIEW cxkpi.kpi_cohort_retention AS
+WITH s AS (
+    SELECT @extschema@.retention_agg(o.customer_id, (o.ordered_at AT TIME ZONE c.tz)::date, 'month') AS s
+    FROM cxkpi.orders AS o, (SELECT cxkpi.setting('time_zone') AS tz OFFSET 0) AS c)
+SELECT 'month'::text AS grain, r.cohort AS cohort_start, (r.cohort + interval '1 month')::date - 1 AS cohort_end,
+       r.cohort::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) AS "time",
+       r.period_offset::bigint AS period_offset,
+       (r.cohort + make_interval(months => r.period_offset))::date AS active_period_start,
+       (r.cohort + make_interval(months => r.period_offset + 1))::date - 1 AS active_period_end,
+       r.cohort_size, r.active AS active_customers, r.retention_pct,
+       (r.cohort + make_interval(months => r.period_offset + 1))::date - 1 < (SELECT cxkpi.as_of()) AS period_complete
+FROM s, @extschema@.cohort_retention(s.s) AS r;
+COMMENT ON VIEW cxkpi.kpi_cohort_retention IS
+    'Monthly cohort retention (seed 000): a customer''s cohort is the month of their first order; one row per cohort and month offset k (0 = the first month) with the share of the cohort that ordered in month k. From cxkpi.orders, days in the time_zone setting; computed when read.';
+COMMENT ON COLUMN cxkpi.kpi_cohort_retention.grain IS 'Period length of cohorts and offsets: month.';
+COMMENT ON COLUMN cxkpi.kpi_cohort_retention.cohort_start IS 'First day of the cohort''s month: the month of the customers'' first order.';
+COMMENT ON COLUMN cxkpi.kpi_cohort_retention.cohort_end IS 'Last day of the cohort''s month.';
+COMMENT ON COLUMN cxkpi.kpi_cohort_retention."time" IS 'cohort_start at midnight in the dashboard''s time zone (Grafana''s time column).';
+COMMENT ON COLUMN cxkpi.kpi_cohort_retention.period_offset IS 'Months after the cohort''s month (0: the month of the first order).';
+COMMENT ON COLUMN cxkpi.kpi_cohort_retention.active_period_start IS 'First day of the month period_offset months after the cohort''s month.';
+COMMENT ON COLUMN cxkpi.kpi_cohort_retention.active_period_end IS 'Last day of that month.';
+COMMENT ON COLUMN cxkpi.kpi_cohort_retention.cohort_size IS 'Customers in the cohort (first order in the cohort''s month).';
+COMMENT ON COLUMN cxkpi.kpi_cohort_retention.active_customers IS 'Customers of the cohort with an order in the month period_offset months later.';
+COMMENT ON COLUMN cxkpi.kpi_cohort_retention.retention_pct IS '100 * active_customers / cohort_size (percent).';
+COMMENT ON COLUMN cxkpi.kpi_cohort_retention.period_complete IS 'Whether the month of active_period_start is over (its last day is before the reference date cxkpi.as_of()).';
+
+CREATE VIEW cxkpi_bi.kpi_cohort_retention AS
+SELECT v.grain, v.cohort_start AS period_start, v.cohort_end AS period_end, v."time",
+       'total'::text AS breakdown, 'all'::text AS dimension,
+       v.period_offset, v.active_period_start, v.active_period_end, v.cohort_size, v.active_customers,
+       v.retention_pct, v.period_complete
+FROM cxkpi.kpi_cohort_retention AS v;
+COMMENT ON VIEW cxkpi_bi.kpi_cohort_retention IS
+    'Monthly cohort retention (seed 000): one row per cohort (period_start: the month of the customers'' first order) and month offset, with the share of the cohort that ordered in that month. Total only (breakdown total, dimension all).';
+COMMENT ON COLUMN cxkpi_bi.kpi_cohort_retention.grain IS 'Period length of cohorts and offsets: month.';
+COMMENT ON COLUMN cxkpi_bi.kpi_cohort_retention.period_start IS
+    'First day of the cohort''s month (date): the month of the customers'' first order. The key to filter, join and sort cohorts on.';
+COMMENT ON COLUMN cxkpi_bi.kpi_cohort_retention.period_end IS 'Last day of the cohort''s month (date, inclusive).';
+COMMENT ON COLUMN cxkpi_bi.kpi_cohort_retention."time" IS
+    'Start of the cohort''s month as a timestamp with time zone (midnight in the dashboard''s time zone): the time column for Grafana.';
+COMMENT ON COLUMN cxkpi_bi.kpi_cohort_retention.breakdown IS 'What the row is broken down by: total (cohorts are not broken down).';
+COMMENT ON COLUMN cxkpi_bi.kpi_cohort_retention.dimension IS 'Value of the breakdown: all.';
+COMMENT ON COLUMN cxkpi_bi.kpi_cohort_retention.period_offset IS 'Months after the cohort''s month (0: the month of the first order).';
+COMMENT ON COLUMN cxkpi_bi.kpi_cohort_retention.active_period_start IS 'First day of the month period_offset months after the cohort''s month.';
+COMMENT ON COLUMN cxkpi_bi.kpi_cohort_retention.active_period_end IS 'Last day of that month.';
+COMMENT ON COLUMN cxkpi_bi.kpi_cohort_retention.cohort_size IS 'Customers in the cohort (first order in the cohort''s month).';
+COMMENT ON COLUMN cxkpi_bi.kpi_cohort_retention.active_customers IS 'Customers of the cohort with an order in the month period_offset months later.';
+COMMENT ON COLUMN cxkpi_bi.kpi_cohort_retention.retention_pct IS '100 * active_customers / cohort_size (percent).';
+COMMENT ON COLUMN cxkpi_bi.kpi_cohort_retention.period_complete IS
+    'Whether the month of active_period_start is over (its last day is before the reference date).';
+GRANT SELECT ON cxkpi.kpi_cohort_retention, cxkpi_bi.kpi_cohort_retention TO cxkpi_reader;
+
+-------------------------------------------------------------------------------------------------
+-- Errors of the page functions.  They have SQL-standard bodies, which cannot RAISE: they call
+-- this, which names nothing in schema cxkpi (a reader runs it with its own rights).  STABLE, not
+-- IMMUTABLE: the planner would evaluate an immutable call with constant arguments while it
+-- simplifies the CASE around it, and raise for every call.
+-------------------------------------------------------------------------------------------------
+CREATE FUNCTION cxkpi.dashboard_argument_error(errcode text, message text, hint text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = errcode, MESSAGE = message, HINT = hint;
+END $$;
+COMMENT ON FUNCTION cxkpi.dashboard_argument_error(text, text, text) IS
+    'Internal: raises the error of a bad argument of cxkpi_bi.dashboard_data, dashboard_forecast or dashboard_page.';
+
+-------------------------------------------------------------------------------------------------
+-- Demand forecasts on the dashboard's monthly series: orders, net sales, visits and support
+-- tickets per month (numerators and denominators of cxkpi_bi.kpi_timeseries), one ETS model per
+-- series chosen by AICc (ets_fit, docs/forecasting.md), fitted when called on the last run of
+-- consecutive complete months (at least 12), and `horizon` months ahead with 80 % and 95 %
+-- prediction intervals.  Rows: every complete month (actual) and the forecast months (point and
+-- intervals).  When cxkpi_bi gets a forecast view refitted at refresh (issue 16, part 2), the
+-- page reads that instead: this function is the one place the page takes its forecasts from.
+-------------------------------------------------------------------------------------------------
+CREATE FUNCTION cxkpi_bi.dashboard_forecast(horizon integer DEFAULT 6)
+    RETURNS TABLE (series text, series_name text, unit text, grain text, period_start date, "time" timestamptz,
+                   actual double precision, point double precision, lo80 double precision, hi80 double precision,
+                   lo95 double precision, hi95 double precision, method text)
+    LANGUAGE sql STABLE PARALLEL SAFE ROWS 300
+BEGIN ATOMIC
+    SELECT CASE WHEN horizon IS NULL
+                THEN cxkpi.dashboard_argument_error('22004', 'the forecast horizon cannot be NULL', 'Give a number of months, 1 to 60.')
+                WHEN horizon < 1 OR horizon > 60
+                THEN cxkpi.dashboard_argument_error('22023', format('forecast horizon %s is out of range', horizon),
+                                                    'Give a number of months, 1 to 60.')
+           END;
+    WITH spec(series, series_name, unit, kpi, part) AS (
+        VALUES ('orders', 'Orders', 'count', 'aov', 'denominator'),
+               ('net_sales', 'Net sales', 'currency', 'aov', 'numerator'),
+               ('visits', 'Visits (sessions and store visitors)', 'count', 'conversion_rate', 'denominator'),
+               ('tickets', 'Support tickets', 'count', 'resolution_rate', 'denominator')),
+    actuals AS (
+        SELECT s.series, s.series_name, s.unit, t.period_start,
+               CASE s.part WHEN 'numerator' THEN t.numerator ELSE t.denominator END AS v
+        FROM spec AS s
+        JOIN cxkpi_bi.kpi_timeseries AS t ON t.kpi = s.kpi AND t.grain = 'month' AND t.breakdown = 'total'
+        WHERE t.period_complete),
+    runs AS (
+        -- a month that does not follow the previous one (or a month without a value) starts a run
+        SELECT a.series, a.period_start, a.v,
+               (a.period_start - interval '1 month')::date IS DISTINCT FROM
+               lag(a.period_start) OVER (PARTITION BY a.series ORDER BY a.period_start) AS starts_run
+        FROM actuals AS a WHERE a.v IS NOT NULL AND a.v <> 'NaN'),
+    models AS (
+        SELECT r.series, @extschema@.ets_fit(r.period_start, r.v) AS model
+        FROM runs AS r
+        WHERE r.period_start >= (SELECT max(r2.period_start) FROM runs AS r2 WHERE r2.series = r.series AND r2.starts_run)
+        GROUP BY r.series HAVING count(*) >= 12)
+    SELECT a.series, a.series_name, a.unit, 'month'::text, a.period_start,
+           a.period_start::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')),
+           a.v, NULL::double precision, NULL::double precision, NULL::double precision, NULL::double precision,
+           NULL::double precision, @extschema@.method(m.model)
+    FROM actuals AS a LEFT JOIN models AS m USING (series)
+    UNION ALL
+    SELECT s.series, s.series_name, s.unit, 'month'::text, f.month,
+           f.month::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')),
+           NULL::double precision, f.point, f.lo80, f.hi80, f.lo95, f.hi95, @extschema@.method(m.model)
+    FROM spec AS s JOIN models AS m USING (series),
+         -- a date series' forecast times are midnights in the session's time zone: ::date is the month
+         LATERAL (SELECT fc."time"::date AS month, fc.point, fc.lo80, fc.hi80, fc.lo95, fc.hi95
+                  FROM @extschema@.forecast(m.model, horizon) AS fc) AS f
+    ORDER BY 1, 5;
+END;
+COMMENT ON FUNCTION cxkpi_bi.dashboard_forecast(integer) IS
+    'Demand forecasts of the dashboard page: orders, net sales, visits and support tickets per month (from kpi_timeseries), an ETS model per series chosen by AICc over the last run of consecutive complete months (12 or more), and horizon months ahead (1-60) with 80 % and 95 % prediction intervals. Rows: every complete month (actual) and the forecast months (point, lo80 ... hi95); method names the model.';
+
+-------------------------------------------------------------------------------------------------
+-- Every number of the page, as one JSON document (docs/dashboard.md#the-dashboard-page has its
+-- keys): the scorecard period and settings, the KPI catalogue, one tile per KPI of `tiles`
+-- (seed 000's primary metrics by default), their weekly summary (26 weeks) and monthly report
+-- (24 months) up to the reference date, seed 000's four breakdowns for the scorecard period,
+-- the last 12 monthly cohorts, the open alerts, the top of the churn watch and win-back lists,
+-- the recommended interventions per rule, the forecasts and the whole scorecard.  Dates are ISO dates (days of the time_zone setting),
+-- instants are written in the time_zone setting, values are in their unit (percentages 0-100).
+-------------------------------------------------------------------------------------------------
+CREATE FUNCTION cxkpi_bi.dashboard_data(
+        tiles text[] DEFAULT ARRAY['nps', 'csat', 'conversion_rate', 'aov', 'cart_abandonment_rate',
+                                   'response_time_hours', 'resolution_rate', 'retention_rate', 'loyalty_members'],
+        horizon integer DEFAULT 6)
+    RETURNS jsonb LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE
+    WHEN tiles IS NULL
+    THEN cxkpi.dashboard_argument_error('22004', 'the tiles of the dashboard cannot be NULL',
+                                        'Give an array of KPI keys of cxkpi_bi.kpi_catalog, or ARRAY[]::text[] for none.')
+    WHEN EXISTS (SELECT FROM unnest(tiles) AS t(kpi) WHERE t.kpi IS NULL OR t.kpi NOT IN (SELECT c.kpi FROM cxkpi_bi.kpi_catalog AS c))
+    THEN cxkpi.dashboard_argument_error('22023',
+             format('unknown KPI in the tiles of the dashboard: %s',
+                    (SELECT string_agg(coalesce(quote_literal(t.kpi), 'NULL'), ', ') FROM unnest(tiles) AS t(kpi)
+                     WHERE t.kpi IS NULL OR t.kpi NOT IN (SELECT c.kpi FROM cxkpi_bi.kpi_catalog AS c))),
+             'The tiles are KPI keys of cxkpi_bi.kpi_catalog (column kpi).')
+    WHEN horizon IS NULL
+    THEN cxkpi.dashboard_argument_error('22004', 'the forecast horizon cannot be NULL', 'Give a number of months, 1 to 60.')
+    WHEN horizon < 1 OR horizon > 60
+    THEN cxkpi.dashboard_argument_error('22023', format('forecast horizon %s is out of range', horizon),
+                                        'Give a number of months, 1 to 60.')
+    ELSE (
+    WITH ctx AS (
+        SELECT a.as_of, a.tz, a.grain,
+               -- the last 26 weeks and 24 months that start before the reference date
+               date_trunc('week', (a.as_of - 1)::timestamp)::date - 7 * 25 AS first_week,
+               (date_trunc('month', (a.as_of - 1)::timestamp) - interval '23 months')::date AS first_month,
+               (date_trunc('month', (a.as_of - 1)::timestamp) - interval '11 months')::date AS first_cohort
+        FROM (SELECT cxkpi.as_of() AS as_of, cxkpi.setting('time_zone') AS tz, cxkpi.setting('scorecard_grain') AS grain) AS a),
+    card AS (
+        SELECT s.kpi, s.breakdown, s.dimension, s.value, s.target, s.red_threshold, s.yellow_threshold, s.status, s.flag,
+               s.status_rank, s.meets_target, s.value_year_ago, s.yoy_change, s.yoy_change_pct, s.sample_size,
+               s.ci_lower, s.ci_upper, s.period_start, s.period_end, s.year_ago_period_start, s.year_ago_period_end
+        FROM cxkpi_bi.kpi_scorecard AS s),
+    card_json AS (
+        SELECT c.kpi, c.breakdown, c.dimension,
+               jsonb_build_object('kpi', c.kpi, 'dimension', c.dimension, 'value', c.value, 'target', c.target,
+                                  'red_threshold', c.red_threshold, 'yellow_threshold', c.yellow_threshold,
+                                  'status', c.status, 'flag', c.flag, 'status_rank', c.status_rank,
+                                  'meets_target', c.meets_target, 'value_year_ago', c.value_year_ago,
+                                  'yoy_change', c.yoy_change, 'yoy_change_pct', c.yoy_change_pct,
+                                  'sample_size', c.sample_size, 'ci_lower', c.ci_lower, 'ci_upper', c.ci_upper) AS j
+        FROM card AS c),
+    breakdowns(ord, kpi, breakdown) AS (
+        VALUES (1, 'csat', 'channel'), (2, 'conversion_rate', 'device'), (3, 'aov', 'segment'),
+               (4, 'response_time_hours', 'channel')),
+    weekly AS (
+        SELECT w.kpi, jsonb_agg(jsonb_build_object('period_start', w.period_start, 'value', w.value, 'target', w.target,
+                                                   'status', w.status, 'status_rank', w.status_rank,
+                                                   'period_complete', w.period_complete) ORDER BY w.period_start) AS points
+        FROM cxkpi_bi.kpi_weekly_summary AS w, ctx
+        WHERE w.breakdown = 'total' AND w.kpi = ANY (tiles) AND w.period_start >= ctx.first_week AND w.period_start < ctx.as_of
+        GROUP BY w.kpi),
+    monthly AS (
+        SELECT m.kpi, jsonb_agg(jsonb_build_object('period_start', m.period_start, 'value', m.value, 'target', m.target,
+                                                   'status', m.status, 'status_rank', m.status_rank,
+                                                   'value_year_ago', m.value_year_ago,
+                                                   'period_complete', m.period_complete) ORDER BY m.period_start) AS points
+        FROM cxkpi_bi.kpi_monthly_report AS m, ctx
+        WHERE m.breakdown = 'total' AND m.kpi = ANY (tiles) AND m.period_start >= ctx.first_month AND m.period_start < ctx.as_of
+        GROUP BY m.kpi),
+    cohorts AS (
+        SELECT k.period_start AS cohort, max(k.cohort_size) AS cohort_size,
+               jsonb_agg(k.retention_pct ORDER BY k.period_offset) AS retention_pct,
+               jsonb_agg(k.active_customers ORDER BY k.period_offset) AS active_customers
+        FROM cxkpi_bi.kpi_cohort_retention AS k, ctx
+        WHERE k.period_start >= ctx.first_cohort AND k.period_start < ctx.as_of
+          AND k.period_offset <= 12 AND k.active_period_start < ctx.as_of
+        GROUP BY k.period_start),
+    forecasts AS (
+        SELECT f.series, min(f.series_name) AS series_name, min(f.unit) AS unit, min(f.method) AS method,
+               coalesce(jsonb_agg(jsonb_build_object('period_start', f.period_start, 'value', f.actual) ORDER BY f.period_start)
+                            FILTER (WHERE f.actual IS NOT NULL AND f.period_start >= ctx.first_month), '[]') AS history,
+               coalesce(jsonb_agg(jsonb_build_object('period_start', f.period_start, 'point', f.point, 'lo80', f.lo80,
+                                                     'hi80', f.hi80, 'lo95', f.lo95, 'hi95', f.hi95) ORDER BY f.period_start)
+                            FILTER (WHERE f.point IS NOT NULL), '[]') AS forecast
+        FROM cxkpi_bi.dashboard_forecast(horizon) AS f, ctx
+        GROUP BY f.series)
+    SELECT jsonb_build_object(
+        'generated_at', to_char(now() AT TIME ZONE ctx.tz, 'YYYY-MM-DD HH24:MI'),
+        'time_zone', ctx.tz,
+        'as_of', ctx.as_of,
+        'scorecard', (SELECT jsonb_build_object('grain', ctx.grain, 'period_start', min(c.period_start),
+                                                'period_end', min(c.period_end),
+                                                'year_ago_period_start', min(c.year_ago_period_start),
+                                                'year_ago_period_end', min(c.year_ago_period_end))
+                      FROM card AS c WHERE c.breakdown = 'total'),
+        'settings', jsonb_build_object('csat_scale', cxkpi.setting('csat_scale')::integer,
+                                       'ces_scale', cxkpi.setting('ces_scale')::integer,
+                                       'gone_p_alive', cxkpi.setting('gone_p_alive')::double precision),
+        'kpis', (SELECT jsonb_object_agg(k.kpi, jsonb_build_object(
+                            'name', k.kpi_name, 'section', k.section, 'section_name', k.section_name,
+                            'section_order', k.section_order, 'kpi_order', k.kpi_order, 'unit', k.unit,
+                            'direction', k.direction, 'decimals', k.decimals, 'suffix', k.value_suffix))
+                 FROM cxkpi_bi.kpi_catalog AS k),
+        'tiles', (SELECT coalesce(jsonb_agg(cj.j ORDER BY t.ord), '[]')
+                  FROM unnest(tiles) WITH ORDINALITY AS t(kpi, ord)
+                  JOIN card_json AS cj ON cj.kpi = t.kpi AND cj.breakdown = 'total'),
+        'weekly', (SELECT coalesce(jsonb_object_agg(w.kpi, w.points), '{}') FROM weekly AS w),
+        'monthly', (SELECT coalesce(jsonb_object_agg(m.kpi, m.points), '{}') FROM monthly AS m),
+        'breakdowns', (SELECT jsonb_agg(jsonb_build_object(
+                                  'kpi', b.kpi, 'breakdown', b.breakdown,
+                                  'rows', (SELECT coalesce(jsonb_agg(cj.j ORDER BY cj.dimension), '[]') FROM card_json AS cj
+                                           WHERE cj.kpi = b.kpi AND cj.breakdown = b.breakdown))
+                              ORDER BY b.ord)
+                       FROM breakdowns AS b),
+        'cohorts', (SELECT coalesce(jsonb_agg(jsonb_build_object('cohort', c.cohort, 'cohort_size', c.cohort_size,
+                                                                 'retention_pct', c.retention_pct,
+                                                                 'active_customers', c.active_customers)
+                                              ORDER BY c.cohort), '[]')
+                    FROM cohorts AS c),
+        'alerts', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                              'level', a.level, 'kpi', a.kpi, 'breakdown', a.breakdown, 'dimension', a.dimension,
+                              'grain', a.grain, 'period_start', a.period_start, 'period_end', a.period_end,
+                              'value', coalesce(a.current_value, a.value), 'threshold', a.threshold, 'target', a.target,
+                              'raised_at', to_char(a.raised_at AT TIME ZONE ctx.tz, 'YYYY-MM-DD HH24:MI'),
+                              'acknowledged', a.acknowledged)
+                          ORDER BY a.level = 'yellow', a.kpi_order, a.breakdown <> 'total', a.dimension, a.period_start DESC), '[]')
+                   FROM cxkpi_bi.current_alerts AS a),
+        'churn_watch', (SELECT jsonb_build_object(
+                                   'customers', count(*), 'value_at_stake_52w', sum(w.value_at_stake_52w_currency),
+                                   'top', coalesce(jsonb_agg(jsonb_build_object(
+                                              'rank', w.watch_rank, 'customer_id', w.customer_id,
+                                              'acquisition_channel', w.acquisition_channel, 'loyalty_tier', w.loyalty_tier,
+                                              'purchases', w.purchases, 'historic_value', w.historic_value_currency,
+                                              'last_purchase', w.last_purchase,
+                                              'weeks_since_last_purchase', w.weeks_since_last_purchase,
+                                              'p_alive', w.p_alive, 'churn_probability_13w', w.churn_probability_13w,
+                                              'clv_52w', w.clv_52w_currency, 'value_at_stake_52w', w.value_at_stake_52w_currency)
+                                          ORDER BY w.watch_rank) FILTER (WHERE w.watch_rank <= 10), '[]'))
+                        FROM cxkpi_bi.churn_watch_list AS w),
+        'win_back', (SELECT jsonb_build_object(
+                                'customers', count(*), 'historic_value', sum(w.historic_value_currency),
+                                'top', coalesce(jsonb_agg(jsonb_build_object(
+                                           'rank', w.win_back_rank, 'customer_id', w.customer_id,
+                                           'acquisition_channel', w.acquisition_channel, 'loyalty_tier', w.loyalty_tier,
+                                           'purchases', w.purchases, 'historic_value', w.historic_value_currency,
+                                           'last_purchase', w.last_purchase,
+                                           'weeks_since_last_purchase', w.weeks_since_last_purchase,
+                                           'p_alive', w.p_alive, 'win_back_score', w.win_back_score_currency)
+                                       ORDER BY w.win_back_rank) FILTER (WHERE w.win_back_rank <= 10), '[]'))
+                     FROM cxkpi_bi.win_back_list AS w),
+        'interventions', (SELECT jsonb_build_object(
+                                     'customers', coalesce(sum(i.customers), 0),
+                                     'value_at_stake_52w', coalesce(sum(i.value_at_stake_52w_currency), 0),
+                                     'rules', coalesce(jsonb_agg(jsonb_build_object(
+                                                  'priority', i.priority, 'rule', i.rule, 'intervention', i.intervention,
+                                                  'customers', i.customers, 'value_at_stake_52w', i.value_at_stake_52w_currency,
+                                                  'historic_value', i.historic_value_currency)
+                                              ORDER BY i.priority, i.rule), '[]'))
+                          FROM cxkpi_bi.intervention_summary AS i),
+        'forecasts', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                 'series', f.series, 'name', f.series_name, 'unit', f.unit, 'method', f.method,
+                                 'history', f.history, 'forecast', f.forecast)
+                             ORDER BY array_position(ARRAY['orders', 'net_sales', 'visits', 'tickets'], f.series)), '[]')
+                      FROM forecasts AS f),
+        'scorecard_rows', (SELECT coalesce(jsonb_agg(cj.j ORDER BY k.kpi_order), '[]')
+                           FROM card_json AS cj JOIN cxkpi_bi.kpi_catalog AS k USING (kpi)
+                           WHERE cj.breakdown = 'total'))
+    FROM ctx)
+END;
+COMMENT ON FUNCTION cxkpi_bi.dashboard_data(text[], integer) IS
+    'Every number of the dashboard page (cxkpi_bi.dashboard_page) as one JSON document: scorecard period and settings, the KPI catalogue, one tile per KPI of tiles (default: seed 000''s primary metrics) with the weekly summary (26 weeks) and monthly report (24 months) of each, seed 000''s breakdowns, the last 12 monthly cohorts, open alerts, the top of the churn watch and win-back lists, the recommended interventions per rule, forecasts (horizon months) and the whole scorecard. Reads schema cxkpi_bi only.';
+
+-------------------------------------------------------------------------------------------------
+-- The page: an HTML template with inline CSS and JavaScript, in which the data of
+-- cxkpi_bi.dashboard_data go as a JSON script element (every "<" written \u003c, so that no
+-- text of the data can close the element) and the title as HTML-escaped text.  The script draws
+-- the tiles, charts, heat map and tables with inline SVG and DOM text nodes (names from the
+-- database are never parsed as HTML); dates are the ISO days of the data, shown as they are,
+-- never converted to the browser's time zone.
+-------------------------------------------------------------------------------------------------
+CREATE FUNCTION cxkpi_bi.dashboard_page(
+        title text DEFAULT 'Retail Customer Experience',
+        currency text DEFAULT '$',
+        tiles text[] DEFAULT ARRAY['nps', 'csat', 'conversion_rate', 'aov', 'cart_abandonment_rate',
+                                   'response_time_hours', 'resolution_rate', 'retention_rate', 'loyalty_members'],
+        horizon integer DEFAULT 6)
+    RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE
+    WHEN title IS NULL
+    THEN cxkpi.dashboard_argument_error('22004', 'the title of the dashboard page cannot be NULL',
+                                        'Leave the argument out for the default title.')::text
+    WHEN currency IS NULL
+    THEN cxkpi.dashboard_argument_error('22004', 'the currency symbol of the dashboard page cannot be NULL',
+                                        'Pass '''' for amounts without a symbol.')::text
+    ELSE (
+    SELECT split_part(t.html, '@@TITLE@@', 1)
+           || replace(replace(replace(replace(title, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;')
+           || split_part(split_part(t.html, '@@TITLE@@', 2), '@@DATA@@', 1)
+           || replace((cxkpi_bi.dashboard_data(tiles, horizon)
+                       || jsonb_build_object('title', title, 'currency', currency))::text, '<', '\u003c')
+           || split_part(split_part(t.html, '@@TITLE@@', 2), '@@DATA@@', 2)
+    FROM (SELECT $html$<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="cxkpi_bi.dashboard_page (cxkpi 1.1)">
+<title>@@TITLE@@</title>
+<style>
+:root {
+  --ink: #1d2733; --muted: #66727f; --faint: #97a1ac; --line: #e3e7ec; --bg: #eef1f5; --card: #ffffff;
+  --red: #d33f3f; --yellow: #e3a600; --orange: #ee8434; --green: #2c9a63; --grey: #a3acb6;
+  --blue: #2f6fd6; --violet: #7a55cf; --navy: #16223a;
+}
+* { box-sizing: border-box; }
+html, body { margin: 0; padding: 0; }
+body { background: var(--bg); color: var(--ink); font: 14px/1.35 "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif;
+       -webkit-font-smoothing: antialiased; }
+header { background: var(--navy); color: #fff; padding: 22px 32px 20px; }
+header .row { display: flex; align-items: flex-end; justify-content: space-between; gap: 24px; max-width: 1720px; margin: 0 auto; }
+header h1 { margin: 0; font-size: 28px; font-weight: 700; letter-spacing: 0.2px; }
+header .sub { margin-top: 6px; color: #b9c4d6; font-size: 14px; }
+header .sub b { color: #fff; font-weight: 600; }
+.legend { display: flex; gap: 14px; flex-wrap: wrap; font-size: 12.5px; color: #d5dceb; }
+.legend span { display: inline-flex; align-items: center; gap: 6px; white-space: nowrap; }
+.legend i { width: 12px; height: 12px; border-radius: 3px; display: inline-block; }
+main { max-width: 1720px; margin: 0 auto; padding: 22px 32px 8px; }
+h2 { font-size: 15px; text-transform: uppercase; letter-spacing: 1.1px; color: var(--muted); margin: 26px 0 12px; font-weight: 700; }
+h2:first-child { margin-top: 0; }
+.card { background: var(--card); border-radius: 10px; box-shadow: 0 1px 2px rgba(20,30,50,.08), 0 2px 10px rgba(20,30,50,.05); padding: 16px 18px; min-width: 0; }
+.card h3 { margin: 0 0 2px; font-size: 16px; font-weight: 700; }
+.card .note { color: var(--muted); font-size: 12.5px; margin-bottom: 10px; }
+.grid { display: grid; gap: 16px; }
+.tiles { grid-template-columns: repeat(5, minmax(0, 1fr)); }
+.cols2 { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+.cols3 { grid-template-columns: repeat(3, minmax(0, 1fr)); }
+.cols4 { grid-template-columns: repeat(4, minmax(0, 1fr)); }
+.wide-left { grid-template-columns: minmax(0, 7fr) minmax(0, 5fr); }
+@media (max-width: 1300px) { .tiles { grid-template-columns: repeat(3, minmax(0, 1fr)); } .cols4 { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+                              .cols3, .wide-left { grid-template-columns: minmax(0, 1fr); } }
+@media (max-width: 800px) { .tiles, .cols2, .cols4 { grid-template-columns: minmax(0, 1fr); } }
+.tile { position: relative; border-left: 6px solid var(--grey); padding: 14px 16px 10px 16px; display: flex; flex-direction: column; }
+.tile .section { font-size: 11px; text-transform: uppercase; letter-spacing: 0.8px; color: var(--faint); font-weight: 700; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.tile .name { font-size: 15px; font-weight: 600; margin-top: 4px; line-height: 1.3; height: 2.6em; overflow: hidden; display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; }
+.tile .name .q { color: var(--muted); font-weight: 400; font-size: 13px; }
+.tile .value { font-size: 36px; font-weight: 700; margin-top: 0; letter-spacing: -0.5px; display: flex; align-items: baseline; gap: 8px; white-space: nowrap; }
+.tile .value .scale { font-size: 18px; color: var(--muted); font-weight: 600; letter-spacing: 0; }
+.tile .value .pill { margin-left: auto; align-self: center; letter-spacing: 0; }
+.tile .meta { font-size: 12.5px; color: var(--muted); margin-top: 1px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.tile .meta b { color: var(--ink); font-weight: 600; }
+.tile .spark { margin-top: 8px; height: 46px; }
+.pill { display: inline-flex; align-items: center; gap: 4px; padding: 2px 9px; border-radius: 999px; font-size: 11.5px; font-weight: 700; color: #fff; background: var(--grey); white-space: nowrap; }
+.s1 { border-color: var(--red); } .s2 { border-color: var(--yellow); } .s3 { border-color: var(--orange); } .s4 { border-color: var(--green); }
+.pill.s1 { background: var(--red); } .pill.s2 { background: var(--yellow); color: #2b2100; } .pill.s3 { background: var(--orange); } .pill.s4 { background: var(--green); }
+.good { color: var(--green); font-weight: 700; } .bad { color: var(--red); font-weight: 700; } .flat { color: var(--muted); font-weight: 700; }
+.summary .big { font-size: 34px; font-weight: 700; line-height: 1.1; }
+.summary .bar { display: flex; height: 14px; border-radius: 7px; overflow: hidden; margin: 10px 0 8px; background: var(--line); }
+.summary .bar div { height: 100%; }
+.summary ul { list-style: none; margin: 0; padding: 0; font-size: 12.5px; color: var(--muted); columns: 2; }
+.summary li { display: flex; align-items: center; gap: 6px; margin: 2px 0; }
+.summary li i { width: 10px; height: 10px; border-radius: 2px; display: inline-block; }
+.multiples { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 8px 18px; }
+.mini .t { display: flex; justify-content: space-between; font-size: 12.5px; gap: 8px; }
+.mini .t span:first-child { font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.mini .t span:last-child { color: var(--muted); white-space: nowrap; }
+.chart { width: 100%; }
+svg text { font-family: inherit; }
+table { border-collapse: collapse; width: 100%; font-size: 13px; }
+th { text-align: left; color: var(--muted); font-weight: 600; font-size: 11.5px; text-transform: uppercase; letter-spacing: 0.5px; padding: 4px 8px 6px; border-bottom: 1px solid var(--line); white-space: nowrap; }
+td { padding: 5px 8px; border-bottom: 1px solid #f0f2f5; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.fill { width: 100%; }
+tr:last-child td { border-bottom: 0; }
+.heat { table-layout: fixed; }
+.heat td { text-align: center; padding: 0; height: 27px; font-size: 12px; border: 2px solid #fff; font-variant-numeric: tabular-nums; }
+.heat td.lbl { text-align: left; padding: 0 10px 0 0; white-space: nowrap; }
+.heat td.lbl small { color: var(--muted); }
+.heat th { text-align: center; padding: 2px 0 6px; }
+.heat th:first-child { text-align: left; width: 128px; }
+.empty { color: var(--faint); font-style: italic; padding: 12px 0; }
+.scorecard { columns: 3; column-gap: 28px; }
+.scorecard .sec { break-inside: avoid; margin-bottom: 12px; }
+.scorecard .sec h4 { margin: 0 0 4px; font-size: 12px; text-transform: uppercase; letter-spacing: 0.8px; color: var(--muted); }
+.scorecard .row { display: grid; grid-template-columns: 14px minmax(0, 1fr) auto auto; gap: 8px; align-items: center; font-size: 13px; padding: 3px 0; border-bottom: 1px solid #f0f2f5; }
+.scorecard .row .dot { width: 10px; height: 10px; border-radius: 50%; background: var(--grey); }
+.scorecard .row .dot.s1 { background: var(--red); } .scorecard .row .dot.s2 { background: var(--yellow); }
+.scorecard .row .dot.s3 { background: var(--orange); } .scorecard .row .dot.s4 { background: var(--green); }
+.scorecard .row .n { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.scorecard .row .v { font-weight: 600; text-align: right; font-variant-numeric: tabular-nums; }
+.scorecard .row .g { color: var(--muted); font-size: 12px; text-align: right; min-width: 86px; font-variant-numeric: tabular-nums; }
+.fc-head { display: flex; justify-content: space-between; gap: 8px; font-size: 13px; }
+.fc-head b { font-weight: 600; }
+.fc-head span { color: var(--muted); font-size: 12px; }
+.fc-next { font-size: 12.5px; color: var(--muted); margin: 2px 0 2px; }
+.fc-next b { color: var(--ink); }
+footer { max-width: 1720px; margin: 0 auto; padding: 16px 32px 28px; color: var(--muted); font-size: 12px; }
+.alert { display: grid; grid-template-columns: 62px minmax(0, 1fr); gap: 4px 10px; padding: 8px 0; border-bottom: 1px solid #f0f2f5; align-items: start; }
+.alert:last-child { border-bottom: 0; }
+.alert .pill { justify-content: center; margin-top: 1px; }
+.alert .k { font-weight: 600; }
+.alert .m { color: var(--muted); font-size: 12.5px; margin-top: 2px; }
+.alert .m b { color: var(--ink); }
+#errors { display: none; background: #fbe7e7; color: #8c1d1d; border: 1px solid #e9b1b1; border-radius: 8px; padding: 10px 14px; margin-bottom: 16px; white-space: pre-wrap; }
+</style>
+</head>
+<body data-rendered="no">
+<header><div class="row"><div><h1 id="title"></h1><div class="sub" id="subtitle"></div></div><div class="legend" id="legend"></div></div></header>
+<main>
+<div id="errors"></div>
+<h2>Primary metrics</h2>
+<section class="grid tiles" id="tiles"></section>
+<h2>Trend analysis</h2>
+<section class="grid cols2">
+  <div class="card"><h3>Weekly performance summary</h3><div class="note" id="weekly-note"></div><div class="multiples" id="weekly"></div></div>
+  <div class="card"><h3>Monthly executive report</h3><div class="note" id="monthly-note"></div><div class="multiples" id="monthly"></div></div>
+</section>
+<h2>Breakdowns</h2>
+<section class="grid cols4" id="breakdowns"></section>
+<h2>Loyalty and predictive analytics</h2>
+<section class="grid wide-left">
+  <div class="card"><h3>Cohort retention</h3><div class="note" id="cohorts-note"></div><div id="cohorts"></div></div>
+  <div class="card"><h3>Demand forecast</h3><div class="note" id="forecast-note"></div><div class="grid cols2" id="forecasts" style="gap:14px 20px"></div></div>
+</section>
+<h2>Action</h2>
+<section class="grid cols3">
+  <div class="card"><h3>Open alerts</h3><div class="note" id="alerts-note"></div><div id="alerts"></div></div>
+  <div class="card"><h3>Churn watch list</h3><div class="note" id="watch-note"></div><div id="watch"></div></div>
+  <div class="card"><h3>Win-back list</h3><div class="note" id="winback-note"></div><div id="winback"></div></div>
+</section>
+<section class="grid" style="margin-top:16px">
+  <div class="card"><h3>Recommended interventions</h3><div class="note" id="interventions-note"></div><div id="interventions"></div></div>
+</section>
+<h2>Scorecard: every KPI</h2>
+<section class="card"><div class="note" id="scorecard-note"></div><div class="scorecard" id="scorecard"></div></section>
+</main>
+<footer id="footer"></footer>
+<script type="application/json" id="cxkpi-data">@@DATA@@</script>
+<script>
+"use strict";
+(function () {
+  var errors = [];
+  function report(msg) {
+    errors.push(msg);
+    var box = document.getElementById('errors');
+    box.style.display = 'block';
+    box.textContent = 'The page could not draw everything:\n' + errors.join('\n');
+    document.body.setAttribute('data-errors', String(errors.length));
+  }
+  window.addEventListener('error', function (e) { report(String(e.message || e)); });
+  document.body.setAttribute('data-errors', '0');
+
+  var D = JSON.parse(document.getElementById('cxkpi-data').textContent);
+  var CUR = D.currency == null ? '' : String(D.currency);
+  var SVGNS = 'http://www.w3.org/2000/svg';
+  var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  var STATUS = {1: 'Red flag', 2: 'Yellow flag', 3: 'Off target', 4: 'On target'};
+  var COLORS = {1: '#d33f3f', 2: '#e3a600', 3: '#ee8434', 4: '#2c9a63'};
+  var GREY = '#a3acb6';
+
+  // ---- DOM helpers (text goes in as text: names come from the database) ----
+  function el(tag, attrs, kids) {
+    var e = document.createElement(tag);
+    if (attrs) for (var k in attrs) {
+      if (k === 'text') e.textContent = attrs[k]; else if (k === 'cls') e.className = attrs[k]; else e.setAttribute(k, attrs[k]);
+    }
+    (kids || []).forEach(function (c) { if (c != null) e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
+    return e;
+  }
+  function sv(tag, attrs, text) {
+    var e = document.createElementNS(SVGNS, tag);
+    if (attrs) for (var k in attrs) e.setAttribute(k, attrs[k]);
+    if (text != null) e.textContent = text;
+    return e;
+  }
+  function tip(node, text) { node.appendChild(sv('title', null, text)); return node; }
+  function $(id) { return document.getElementById(id); }
+
+  // ---- numbers ----
+  function isNum(v) { return typeof v === 'number' && isFinite(v); }
+  function group(s) {
+    var neg = s.charAt(0) === '-'; if (neg) s = s.slice(1);
+    var parts = s.split('.');
+    var g = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    var out = g + (parts.length > 1 ? '.' + parts[1] : '');
+    return (neg && /[1-9]/.test(out) ? '\u2212' : '') + out;
+  }
+  function fixed(v, d) { return group(v.toFixed(d)); }
+  function meta(k) { return D.kpis[k] || {name: k, unit: 'ratio', decimals: 2, suffix: '', direction: 'higher_is_better'}; }
+  function scale(k) {
+    var s = D.settings || {};
+    if (k === 'csat' || k === 'returns_csat') return s.csat_scale;
+    if (k === 'ces') return s.ces_scale;
+    if (k === 'app_rating') return 5;
+    if (k === 'mobile_optimization_score') return 100;
+    return null;
+  }
+  function money(v, d) {
+    var s = Math.abs(v).toFixed(d);
+    return (v < 0 && /[1-9]/.test(s) ? '\u2212' : '') + CUR + group(s);
+  }
+  function compactCount(v) {
+    var a = Math.abs(v);
+    if (a >= 1e9) return fixed(v / 1e9, 2) + 'B';
+    if (a >= 1e6) return fixed(v / 1e6, 2) + 'M';
+    return fixed(v, 0);
+  }
+  // A value in its unit: "41.4", "4.20 / 5" (withScale), "3.2 %", "$127.16", "2.25 h", "3,884".
+  function fmt(k, v, opt) {
+    opt = opt || {};
+    if (!isNum(v)) return '\u2013';
+    var m = meta(k), d = opt.decimals != null ? opt.decimals : m.decimals;
+    if (m.unit === 'currency') return money(v, d);
+    if (m.unit === 'count') return opt.compact ? compactCount(v) : fixed(v, d);
+    if (m.unit === 'score') return fixed(v, d) + (opt.withScale && scale(k) ? ' / ' + scale(k) : '');
+    return fixed(v, d) + (m.suffix || '');
+  }
+  // A difference in the KPI's unit: percentage points for rates, points for NPS.
+  function fmtDelta(k, v) {
+    if (!isNum(v)) return '\u2013';
+    var m = meta(k), d = m.decimals, sign = v > 0 ? '+' : (v < 0 ? '\u2212' : '\u00b1');
+    var a = Math.abs(v), body;
+    if (Number(a.toFixed(d)) === 0) sign = '\u00b1';
+    if (m.unit === 'currency') body = CUR + fixed(a, d);
+    else if (m.unit === 'percent') body = fixed(a, d) + ' pp';
+    else if (m.unit === 'points') body = fixed(a, d) + ' pts';
+    else if (m.unit === 'count') body = compactCount(a);
+    else body = fixed(a, d) + (m.suffix || '');
+    return sign + body;
+  }
+  function trendClass(k, v) {
+    var m = meta(k), d = m.decimals;
+    if (!isNum(v) || Number(Math.abs(v).toFixed(d)) === 0) return 'flat';
+    return (v > 0) === (m.direction === 'higher_is_better') ? 'good' : 'bad';
+  }
+  function axisFmt(k, v, span) {
+    var m = meta(k);
+    var d = span >= 100 ? 0 : span >= 10 ? Math.min(1, m.decimals) : span >= 1 ? Math.min(2, Math.max(1, m.decimals)) : Math.max(2, m.decimals);
+    if (m.unit === 'count' || (m.unit === 'currency' && Math.abs(v) >= 10000)) {
+      var a = Math.abs(v);
+      var s = a >= 1e6 ? fixed(v / 1e6, 1) + 'M' : a >= 1e4 ? fixed(v / 1e3, 0) + 'k' : fixed(v, 0);
+      return m.unit === 'currency' ? CUR + s : s;
+    }
+    if (m.unit === 'currency') return CUR + fixed(v, Math.min(d, 0));
+    return fixed(v, d) + (m.unit === 'percent' ? '%' : '');
+  }
+
+  // ---- dates: ISO days of the dashboard's time zone, read as text (never shifted by the browser) ----
+  function ymd(s) { var p = String(s).split('-'); return {y: +p[0], m: +p[1], d: +p[2]}; }
+  function dayLabel(s) { var t = ymd(s); return t.d + ' ' + MONTHS[t.m - 1] + ' ' + t.y; }
+  function monthLabel(s) { var t = ymd(s); return MONTHS[t.m - 1] + ' ' + t.y; }
+  function shortMonth(s) { var t = ymd(s); return MONTHS[t.m - 1] + ' ' + String(t.y).slice(2); }
+  function shortDay(s) { var t = ymd(s); return t.d + ' ' + MONTHS[t.m - 1]; }
+  function periodLabel(grain, s) {
+    if (!s) return '\u2013';
+    var t = ymd(s);
+    if (grain === 'year') return String(t.y);
+    if (grain === 'quarter') return 'Q' + (Math.floor((t.m - 1) / 3) + 1) + ' ' + t.y;
+    if (grain === 'month') return monthLabel(s);
+    if (grain === 'week') return 'week of ' + dayLabel(s);
+    return dayLabel(s);
+  }
+  function stamp(s) { // "YYYY-MM-DD HH24:MI" in the dashboard's time zone
+    if (!s) return '\u2013';
+    var p = String(s).split(' ');
+    return dayLabel(p[0]) + ', ' + p[1];
+  }
+  function pretty(s) { return String(s == null ? '' : s).replace(/_/g, ' '); }
+
+  // ---- charts ----
+  // A line chart on a regular axis (one x per period): series of values (null = no value),
+  // optional target path, optional bands (lo/hi per x), markers per point.
+  function lineChart(opt) {
+    var w = opt.width, h = opt.height, pad = opt.pad || {l: 40, r: 8, t: 8, b: 18};
+    var n = opt.n, iw = w - pad.l - pad.r, ih = h - pad.t - pad.b;
+    var vals = [];
+    (opt.series || []).forEach(function (s) { s.values.forEach(function (v) { if (isNum(v)) vals.push(v); }); });
+    (opt.bands || []).forEach(function (b) { b.lo.forEach(function (v) { if (isNum(v)) vals.push(v); }); b.hi.forEach(function (v) { if (isNum(v)) vals.push(v); }); });
+    if (opt.target) opt.target.forEach(function (v) { if (isNum(v)) vals.push(v); });
+    var svg = sv('svg', {width: w, height: h, viewBox: '0 0 ' + w + ' ' + h, 'class': 'chart'});
+    if (!vals.length || n < 1) {
+      svg.appendChild(sv('text', {x: w / 2, y: h / 2, 'text-anchor': 'middle', fill: '#97a1ac', 'font-size': 12}, 'no data'));
+      return svg;
+    }
+    var lo = Math.min.apply(null, vals), hi = Math.max.apply(null, vals);
+    if (opt.zero && lo > 0) lo = 0;
+    if (hi === lo) { hi += Math.abs(hi) * 0.05 || 1; lo -= Math.abs(lo) * 0.05 || 1; }
+    var m = (hi - lo) * 0.1; hi += m; if (!(opt.zero && lo === 0)) lo -= m;
+    function X(i) { return pad.l + (n === 1 ? iw / 2 : i * iw / (n - 1)); }
+    function Y(v) { return pad.t + ih - (v - lo) / (hi - lo) * ih; }
+    if (opt.grid !== false) {
+      [lo + (hi - lo) * 0.1, (lo + hi) / 2, hi - (hi - lo) * 0.1].forEach(function (v) {
+        svg.appendChild(sv('line', {x1: pad.l, x2: w - pad.r, y1: Y(v), y2: Y(v), stroke: '#edf0f3', 'stroke-width': 1}));
+        if (opt.yLabel) svg.appendChild(sv('text', {x: pad.l - 5, y: Y(v) + 4, 'text-anchor': 'end', fill: '#8a95a1', 'font-size': 10.5}, opt.yLabel(v, hi - lo)));
+      });
+    }
+    (opt.bands || []).forEach(function (b) {
+      var up = [], dn = [];
+      for (var i = 0; i < n; i++) if (isNum(b.lo[i]) && isNum(b.hi[i])) { up.push(X(i) + ',' + Y(b.hi[i])); dn.unshift(X(i) + ',' + Y(b.lo[i])); }
+      if (up.length) svg.appendChild(sv('polygon', {points: up.concat(dn).join(' '), fill: b.color, opacity: b.opacity}));
+    });
+    if (opt.split != null) svg.appendChild(sv('line', {x1: X(opt.split), x2: X(opt.split), y1: pad.t, y2: pad.t + ih, stroke: '#c9ced6', 'stroke-dasharray': '2,3'}));
+    function path(values) {
+      var d = '', pen = false;
+      for (var i = 0; i < n; i++) {
+        if (isNum(values[i])) { d += (pen ? 'L' : 'M') + X(i).toFixed(1) + ',' + Y(values[i]).toFixed(1); pen = true; } else pen = false;
+      }
+      return d;
+    }
+    if (opt.target) {
+      var td = path(opt.target);
+      if (td) svg.appendChild(tip(sv('path', {d: td, fill: 'none', stroke: '#7d8896', 'stroke-width': 1.2, 'stroke-dasharray': '5,4'}), 'target'));
+    }
+    (opt.series || []).forEach(function (s) {
+      var d = path(s.values);
+      if (d) svg.appendChild(sv('path', {d: d, fill: 'none', stroke: s.color, 'stroke-width': s.width || 2, 'stroke-dasharray': s.dash || 'none',
+                                         'stroke-linejoin': 'round', 'stroke-linecap': 'round', opacity: s.opacity || 1}));
+      // a lone point (no neighbour to draw a line to) still shows
+      s.values.forEach(function (v, i) {
+        if (isNum(v) && !isNum(s.values[i - 1]) && !isNum(s.values[i + 1])) svg.appendChild(sv('circle', {cx: X(i), cy: Y(v), r: 2, fill: s.color}));
+      });
+    });
+    (opt.markers || []).forEach(function (mk) {
+      if (!isNum(mk.value)) return;
+      var c = sv('circle', {cx: X(mk.i), cy: Y(mk.value), r: mk.r || 3.5, fill: mk.hollow ? '#fff' : mk.color, stroke: mk.color, 'stroke-width': 2});
+      svg.appendChild(mk.title ? tip(c, mk.title) : c);
+    });
+    if (opt.xLabels) opt.xLabels.forEach(function (xl) {
+      svg.appendChild(sv('text', {x: X(xl.i), y: h - 4, 'text-anchor': xl.anchor || 'middle', fill: '#8a95a1', 'font-size': 10.5}, xl.text));
+    });
+    return svg;
+  }
+  function widthOf(node, fallback) { var w = Math.floor(node.getBoundingClientRect().width); return w > 40 ? w : fallback; }
+
+  // ---- sections ----
+  function section(name, f) { try { f(); } catch (e) { report(name + ': ' + (e && e.message ? e.message : e)); } }
+
+  section('header', function () {
+    var sc = D.scorecard || {};
+    var title = D.title || 'Customer experience dashboard';
+    document.title = title;
+    $('title').textContent = title;
+    var sub = $('subtitle');
+    sub.appendChild(el('span', {text: 'Scorecard '})); sub.appendChild(el('b', {text: periodLabel(sc.grain, sc.period_start)}));
+    if (sc.year_ago_period_start) sub.appendChild(el('span', {text: ' compared with ' + periodLabel(sc.grain, sc.year_ago_period_start)}));
+    sub.appendChild(el('span', {text: '  \u00b7  reference date ' + dayLabel(D.as_of) + '  \u00b7  time zone ' + D.time_zone + '  \u00b7  generated ' + stamp(D.generated_at)}));
+    var lg = $('legend');
+    [[1, 'Red flag: act now'], [2, 'Yellow flag: monitor'], [3, 'Off target'], [4, 'On target'], [0, 'No data / no target']].forEach(function (x) {
+      var i = el('i'); i.style.background = COLORS[x[0]] || GREY;
+      lg.appendChild(el('span', null, [i, x[1]]));
+    });
+  });
+
+  // The status as a coloured pill; seed 000's action flags (red, yellow) carry a flag.
+  function statusPill(t) {
+    var r = t.status_rank;
+    var p = el('span', {cls: 'pill' + (r ? ' s' + r : ''), 'data-flag': t.flag || ''});
+    if (t.flag) {
+      var s = sv('svg', {width: 10, height: 11, viewBox: '0 0 10 11'});
+      s.appendChild(sv('path', {d: 'M1.2 0.5v10M1.2 1h7.6l-1.8 2.6 1.8 2.6h-7.6', fill: 'currentColor', stroke: 'currentColor', 'stroke-width': 1.2, 'stroke-linejoin': 'round'}));
+      p.appendChild(s);
+    }
+    p.appendChild(document.createTextNode(r ? STATUS[r] : (t.status || 'no data')));
+    return p;
+  }
+  // "Customer satisfaction (mean score)": the qualifier in brackets in a lighter type
+  function kpiName(name) {
+    var m = /^(.*\S)\s+(\([^()]*\))$/.exec(name || '');
+    return m ? [m[1] + ' ', el('span', {cls: 'q', text: m[2]})] : [name || ''];
+  }
+
+  section('tiles', function () {
+    var box = $('tiles'), sc = D.scorecard || {};
+    var sparkWeekly = sc.grain === 'week';
+    (D.tiles || []).forEach(function (t) {
+      var m = meta(t.kpi);
+      var tile = el('div', {cls: 'card tile' + (t.status_rank ? ' s' + t.status_rank : ''), 'data-kpi': t.kpi, 'data-status': t.status || ''});
+      tile.appendChild(el('div', {cls: 'section', text: m.section_name || ''}));
+      tile.appendChild(el('div', {cls: 'name', title: m.name}, kpiName(m.name)));
+      var v = el('div', {cls: 'value'});
+      v.appendChild(el('span', {cls: 'v', 'data-value': isNum(t.value) ? String(t.value) : '', text: fmt(t.kpi, t.value, {compact: true})}));
+      if (m.unit === 'score' && scale(t.kpi) && isNum(t.value)) v.appendChild(el('span', {cls: 'scale', text: '/ ' + scale(t.kpi)}));
+      v.appendChild(statusPill(t));
+      tile.appendChild(v);
+      var tgt = isNum(t.target) ? (m.direction === 'lower_is_better' ? '< ' : '\u2265 ') + fmt(t.kpi, t.target, {compact: true}) : 'none';
+      var thr = [];
+      if (isNum(t.red_threshold)) thr.push('red ' + (m.direction === 'lower_is_better' ? '> ' : '< ') + fmt(t.kpi, t.red_threshold, {compact: true}));
+      if (isNum(t.yellow_threshold)) thr.push('yellow ' + (m.direction === 'lower_is_better' ? '> ' : '< ') + fmt(t.kpi, t.yellow_threshold, {compact: true}));
+      tile.appendChild(el('div', {cls: 'meta', 'data-target': isNum(t.target) ? String(t.target) : ''},
+                          ['Target ', el('b', {text: tgt}), thr.length ? '  \u00b7  flag: ' + thr.join(', ') : '']));
+      var yoy = el('div', {cls: 'meta yoy'});
+      if (isNum(t.yoy_change)) {
+        var arrow = t.yoy_change > 0 ? '\u25b2 ' : t.yoy_change < 0 ? '\u25bc ' : '';
+        yoy.appendChild(el('span', {cls: trendClass(t.kpi, t.yoy_change), text: arrow + fmtDelta(t.kpi, t.yoy_change)}));
+        yoy.appendChild(document.createTextNode(' vs ' + periodLabel(sc.grain, sc.year_ago_period_start) + ' (' + fmt(t.kpi, t.value_year_ago, {compact: true}) + ')'));
+      } else {
+        yoy.appendChild(document.createTextNode('no value a year earlier'));
+      }
+      tile.appendChild(yoy);
+      var spark = el('div', {cls: 'spark'});
+      tile.appendChild(spark);
+      box.appendChild(tile);
+      var pts = ((sparkWeekly ? D.weekly : D.monthly) || {})[t.kpi] || [];
+      var w = widthOf(spark, 240);
+      var last = -1; pts.forEach(function (p, i) { if (isNum(p.value) && p.period_complete) last = i; });
+      spark.appendChild(lineChart({
+        width: w, height: 46, n: pts.length, pad: {l: 2, r: 5, t: 5, b: 3}, grid: false,
+        series: [{values: pts.map(function (p) { return p.value; }), color: '#2f6fd6', width: 1.8}],
+        target: pts.map(function (p) { return p.target; }),
+        markers: last >= 0 ? [{i: last, value: pts[last].value, color: COLORS[pts[last].status_rank] || GREY, r: 3.2,
+                               title: periodLabel(sparkWeekly ? 'week' : 'month', pts[last].period_start) + ': ' + fmt(t.kpi, pts[last].value)}] : []
+      }));
+      spark.setAttribute('title', (sparkWeekly ? 'Weekly' : 'Monthly') + ' values, last ' + pts.length + (sparkWeekly ? ' weeks' : ' months') + '; dashed: target');
+    });
+    // The status of every KPI of the scorecard, in one tile
+    var rows = D.scorecard_rows || [];
+    var counts = {1: 0, 2: 0, 3: 0, 4: 0, 0: 0};
+    rows.forEach(function (r) { counts[r.status_rank || 0]++; });
+    var onTarget = counts[4], withTarget = counts[1] + counts[2] + counts[3] + counts[4];
+    var s = el('div', {cls: 'card tile summary', 'data-summary': 'status'});
+    var na = (D.alerts || []).length;
+    s.appendChild(el('div', {cls: 'section', text: 'Scorecard: all ' + rows.length + ' KPIs'}));
+    s.appendChild(el('div', {cls: 'name', text: 'KPIs on target, of those with a target'}));
+    s.appendChild(el('div', {cls: 'value'}, [el('span', {cls: 'v', text: onTarget + ' of ' + withTarget}),
+                                             el('span', {cls: 'pill' + (na ? ' s1' : ' s4'), text: na + (na === 1 ? ' open alert' : ' open alerts')})]));
+    var bar = el('div', {cls: 'bar'});
+    [1, 2, 3, 4, 0].forEach(function (k) {
+      if (!counts[k]) return;
+      var seg = el('div', {title: (STATUS[k] || 'no data / no target') + ': ' + counts[k]}); seg.style.width = (100 * counts[k] / rows.length) + '%';
+      seg.style.background = COLORS[k] || GREY; bar.appendChild(seg);
+    });
+    s.appendChild(bar);
+    var ul = el('ul');
+    [[1, 'red flag'], [2, 'yellow flag'], [3, 'off target'], [4, 'on target'], [0, 'no target or data']].forEach(function (x) {
+      var i = el('i'); i.style.background = COLORS[x[0]] || GREY;
+      ul.appendChild(el('li', null, [i, counts[x[0]] + ' ' + x[1]]));
+    });
+    s.appendChild(ul);
+    box.appendChild(s);
+  });
+
+  function multiples(boxId, noteId, data, grain, count) {
+    var box = $(boxId);
+    var any = false;
+    (D.tiles || []).forEach(function (t) {
+      var pts = (data || {})[t.kpi] || [];
+      var m = meta(t.kpi);
+      var lastI = -1; pts.forEach(function (p, i) { if (isNum(p.value) && p.period_complete) lastI = i; });
+      var lastP = lastI >= 0 ? pts[lastI] : null;
+      var cell = el('div', {cls: 'mini', 'data-kpi': t.kpi});
+      cell.appendChild(el('div', {cls: 't'}, [el('span', {text: m.name, title: m.name}),
+        el('span', {text: lastP ? fmt(t.kpi, lastP.value, {compact: true}) : '\u2013',
+                    title: lastP ? periodLabel(grain, lastP.period_start) : 'no complete period'})]));
+      box.appendChild(cell);
+      if (pts.length) any = true;
+      var w = widthOf(cell, 220);
+      var n = pts.length;
+      var xl = n ? [{i: 0, text: grain === 'week' ? shortDay(pts[0].period_start) : shortMonth(pts[0].period_start), anchor: 'start'},
+                    {i: n - 1, text: grain === 'week' ? shortDay(pts[n - 1].period_start) : shortMonth(pts[n - 1].period_start), anchor: 'end'}] : [];
+      var markers = pts.map(function (p, i) {
+        return {i: i, value: p.value, color: COLORS[p.status_rank] || GREY, r: 2.4, hollow: !p.period_complete,
+                title: periodLabel(grain, p.period_start) + ': ' + fmt(t.kpi, p.value) + (isNum(p.target) ? ' (target ' + fmt(t.kpi, p.target) + ')' : '') +
+                       (p.period_complete ? '' : ', period in progress')};
+      });
+      cell.appendChild(lineChart({
+        width: w, height: 96, n: n, pad: {l: 44, r: 6, t: 6, b: 16},
+        // the line joins complete periods; the period in progress is a hollow dot on its own
+        series: [{values: pts.map(function (p) { return p.period_complete ? p.value : null; }), color: '#2f6fd6', width: 1.6}],
+        target: pts.map(function (p) { return p.target; }), markers: markers, xLabels: xl,
+        yLabel: function (v, span) { return axisFmt(t.kpi, v, span); }
+      }));
+    });
+    $(noteId).textContent = 'Last ' + count + (grain === 'week' ? ' ISO weeks' : ' months') + ' up to ' + dayLabel(D.as_of) +
+      '. Dots: status of each period (hollow: in progress, not joined); dashed: target; top right: the last complete ' + grain + '.';
+    if (!any) box.appendChild(el('div', {cls: 'empty', text: 'No data in these periods.'}));
+  }
+  section('weekly', function () { multiples('weekly', 'weekly-note', D.weekly, 'week', 26); });
+  section('monthly', function () { multiples('monthly', 'monthly-note', D.monthly, 'month', 24); });
+
+  section('breakdowns', function () {
+    var box = $('breakdowns'), sc = D.scorecard || {};
+    var titles = {channel: 'by channel', device: 'by device', segment: 'by customer segment'};
+    (D.breakdowns || []).forEach(function (b) {
+      var m = meta(b.kpi);
+      var card = el('div', {cls: 'card', 'data-kpi': b.kpi, 'data-breakdown': b.breakdown});
+      card.appendChild(el('h3', {text: m.name + ' ' + (titles[b.breakdown] || 'by ' + pretty(b.breakdown))}));
+      var rows = (b.rows || []).filter(function (r) { return isNum(r.value); });
+      var lower = m.direction === 'lower_is_better';
+      rows.sort(function (a, c) { return lower ? a.value - c.value : c.value - a.value; });
+      // one target for every dimension: one dashed line; targets by dimension: a dashed mark on each bar
+      var targets = rows.map(function (r) { return r.target; }).filter(isNum);
+      var same = targets.every(function (t) { return t === targets[0]; });
+      var target = targets.length && same ? targets[0] : null;
+      card.appendChild(el('div', {cls: 'note', text: periodLabel(sc.grain, sc.period_start) +
+        (isNum(target) ? ' \u00b7 target ' + (lower ? '< ' : '\u2265 ') + fmt(b.kpi, target) : targets.length ? ' \u00b7 targets by ' + pretty(b.breakdown) + ' (dashed)' : '') +
+        ' \u00b7 tick: ' + periodLabel(sc.grain, sc.year_ago_period_start)}));
+      box.appendChild(card);
+      if (!rows.length) { card.appendChild(el('div', {cls: 'empty', text: 'No data for this period.'})); return; }
+      var w = widthOf(card, 300) - 36, rowH = 26, labelW = 92, valueW = 74, h = rows.length * rowH + 16;
+      var max = 0; rows.forEach(function (r) { max = Math.max(max, r.value, isNum(r.value_year_ago) ? r.value_year_ago : 0, isNum(r.target) ? r.target : 0); });
+      max *= 1.05;
+      var bw = w - labelW - valueW;
+      function BX(v) { return labelW + Math.max(0, v) / max * bw; }
+      var svg = sv('svg', {width: w, height: h, viewBox: '0 0 ' + w + ' ' + h, 'class': 'chart'});
+      rows.forEach(function (r, i) {
+        var y = i * rowH + 4;
+        svg.appendChild(sv('text', {x: labelW - 8, y: y + 15, 'text-anchor': 'end', 'font-size': 12.5, fill: '#1d2733'}, pretty(r.dimension)));
+        svg.appendChild(sv('rect', {x: labelW, y: y + 3, width: bw, height: 16, fill: '#f1f3f6', rx: 3}));
+        svg.appendChild(tip(sv('rect', {'class': 'bar', x: labelW, y: y + 3, width: Math.max(1, BX(r.value) - labelW), height: 16, rx: 3,
+                                        fill: COLORS[r.status_rank] || GREY, 'data-dimension': r.dimension}),
+                            pretty(r.dimension) + ': ' + fmt(b.kpi, r.value) + ' (' + (r.status || 'no status') + ', n = ' + fixed(r.sample_size || 0, 0) + ')'));
+        if (isNum(r.value_year_ago)) svg.appendChild(tip(sv('line', {x1: BX(r.value_year_ago), x2: BX(r.value_year_ago), y1: y + 1, y2: y + 21, stroke: '#1d2733', 'stroke-width': 2}),
+                                                         periodLabel(sc.grain, sc.year_ago_period_start) + ': ' + fmt(b.kpi, r.value_year_ago)));
+        svg.appendChild(sv('text', {x: w - 2, y: y + 15, 'text-anchor': 'end', 'font-size': 12.5, 'font-weight': 700, fill: '#1d2733'}, fmt(b.kpi, r.value)));
+        if (!isNum(target) && isNum(r.target)) svg.appendChild(tip(sv('line', {x1: BX(r.target), x2: BX(r.target), y1: y - 1, y2: y + 23, stroke: '#1d2733', 'stroke-width': 1.2, 'stroke-dasharray': '3,2'}),
+                                                                   'target ' + (lower ? '< ' : '\u2265 ') + fmt(b.kpi, r.target)));
+      });
+      if (isNum(target)) {
+        svg.appendChild(tip(sv('line', {x1: BX(target), x2: BX(target), y1: 0, y2: h - 6, stroke: '#1d2733', 'stroke-width': 1.2, 'stroke-dasharray': '4,3'}), 'target ' + fmt(b.kpi, target)));
+      }
+      card.appendChild(svg);
+    });
+  });
+
+  section('cohorts', function () {
+    var box = $('cohorts'), rows = D.cohorts || [];
+    if (!rows.length) { box.appendChild(el('div', {cls: 'empty', text: 'No orders before the reference date.'})); return; }
+    var maxK = 0, maxPct = 0;
+    rows.forEach(function (r) { maxK = Math.max(maxK, r.retention_pct.length - 1); r.retention_pct.forEach(function (v, k) { if (k > 0 && isNum(v)) maxPct = Math.max(maxPct, v); }); });
+    var tbl = el('table', {cls: 'heat'});
+    var hr = el('tr', null, [el('th', {text: 'First order'})]);
+    for (var k = 0; k <= maxK; k++) hr.appendChild(el('th', {text: k === 0 ? 'M0' : '+' + k}));
+    tbl.appendChild(el('thead', null, [hr]));
+    var tb = el('tbody');
+    rows.forEach(function (r) {
+      var tr = el('tr', null, [el('td', {cls: 'lbl'}, [monthLabel(r.cohort) + ' ', el('small', {text: '\u00b7 ' + fixed(r.cohort_size, 0)})])]);
+      for (var k = 0; k <= maxK; k++) {
+        var v = r.retention_pct[k];
+        var td = el('td');
+        if (isNum(v)) {
+          var x = k === 0 ? 1 : Math.min(1, v / (maxPct || 1));
+          var light = Math.round(97 - 55 * x);
+          td.style.background = k === 0 ? '#dfe5ee' : 'hsl(214, 70%, ' + light + '%)';
+          td.style.color = (k > 0 && light < 62) ? '#fff' : '#1d2733';
+          td.textContent = (v >= 99.95 ? '100' : v.toFixed(v < 10 ? 1 : 0)) + '%';
+          td.title = monthLabel(r.cohort) + ' cohort, month +' + k + ': ' + fixed(r.active_customers[k], 0) + ' of ' + fixed(r.cohort_size, 0) + ' customers ordered (' + v.toFixed(1) + ' %)';
+        }
+        tr.appendChild(td);
+      }
+      tb.appendChild(tr);
+    });
+    tbl.appendChild(tb);
+    box.appendChild(tbl);
+    $('cohorts-note').textContent = 'Share of each month\u2019s new customers (cohort: month of the first order \u00b7 size) who ordered again k months later. Colour scale up to ' +
+      maxPct.toFixed(0) + ' %.';
+  });
+
+  section('forecasts', function () {
+    var box = $('forecasts'), fs = D.forecasts || [];
+    var units = {orders: 'aov', net_sales: 'aov'};
+    if (!fs.length) { box.appendChild(el('div', {cls: 'empty', text: 'No monthly series to forecast.'})); }
+    var horizon = 0;
+    fs.forEach(function (f) {
+      horizon = Math.max(horizon, (f.forecast || []).length);
+      var cell = el('div', {'data-series': f.series});
+      cell.appendChild(el('div', {cls: 'fc-head'}, [el('b', {text: f.name}), el('span', {text: f.method || 'too little history'})]));
+      var fmtU = function (v) {
+        if (!isNum(v)) return '\u2013';
+        return f.unit === 'currency' ? money(v, 0) : fixed(v, 0);
+      };
+      var next = (f.forecast || [])[0];
+      cell.appendChild(el('div', {cls: 'fc-next'}, next ? [monthLabel(next.period_start) + ': ', el('b', {text: fmtU(next.point)}),
+                                                           ' (95 %: ' + fmtU(next.lo95) + ' \u2013 ' + fmtU(next.hi95) + ')']
+                                                         : ['Needs 12 consecutive complete months.']));
+      box.appendChild(cell);
+      var hist = f.history || [], fc = f.forecast || [];
+      var n = hist.length + fc.length, h0 = hist.length;
+      var actual = [], point = [], lo80 = [], hi80 = [], lo95 = [], hi95 = [];
+      for (var i = 0; i < n; i++) {
+        var a = i < h0 ? hist[i] : null, p = i >= h0 ? fc[i - h0] : null;
+        actual.push(a ? a.value : null);
+        point.push(p ? p.point : (i === h0 - 1 && fc.length ? a.value : null));
+        lo80.push(p ? p.lo80 : null); hi80.push(p ? p.hi80 : null); lo95.push(p ? p.lo95 : null); hi95.push(p ? p.hi95 : null);
+      }
+      var all = hist.map(function (x) { return x.period_start; }).concat(fc.map(function (x) { return x.period_start; }));
+      var w = widthOf(cell, 300);
+      cell.appendChild(lineChart({
+        width: w, height: 118, n: n, pad: {l: 42, r: 6, t: 6, b: 16}, zero: false,
+        series: [{values: actual, color: '#2f6fd6', width: 1.7}, {values: point, color: '#7a55cf', width: 1.9, dash: '5,3'}],
+        bands: [{lo: lo95, hi: hi95, color: '#7a55cf', opacity: 0.13}, {lo: lo80, hi: hi80, color: '#7a55cf', opacity: 0.2}],
+        split: fc.length && h0 ? h0 - 1 : null,
+        xLabels: n ? [{i: 0, text: shortMonth(all[0]), anchor: 'start'}, {i: n - 1, text: shortMonth(all[n - 1]), anchor: 'end'}] : [],
+        yLabel: function (v) {
+          var a = Math.abs(v), s = a >= 1e6 ? fixed(v / 1e6, 1) + 'M' : a >= 1e4 ? fixed(v / 1e3, 0) + 'k' : fixed(v, 0);
+          return (f.unit === 'currency' ? CUR : '') + s;
+        }
+      }));
+    });
+    $('forecast-note').textContent = 'Monthly totals, last 24 complete months, and ' + horizon + ' months ahead: ETS models chosen by AICc ' +
+      '(dashed; bands: 80 % and 95 % prediction intervals).';
+  });
+
+  function table(cols, rows, empty) {
+    if (!rows.length) return el('div', {cls: 'empty', text: empty});
+    var t = el('table');
+    t.appendChild(el('thead', null, [el('tr', null, cols.map(function (c) { return el('th', {cls: c.num ? 'num' : '', text: c.name}); }))]));
+    var tb = el('tbody');
+    rows.forEach(function (r) {
+      tb.appendChild(el('tr', null, cols.map(function (c) {
+        var v = c.get(r);
+        return el('td', {cls: c.cls || (c.num ? 'num' : '')}, [typeof v === 'string' ? v : v]);
+      })));
+    });
+    t.appendChild(tb);
+    return t;
+  }
+
+  section('alerts', function () {
+    var a = D.alerts || [];
+    var reds = a.filter(function (x) { return x.level === 'red'; }).length;
+    $('alerts-note').textContent = a.length ? a.length + ' open (' + reds + ' red, ' + (a.length - reds) + ' yellow), raised by the alerting as data arrived' : 'Nothing to act on.';
+    var box = $('alerts');
+    if (!a.length) box.appendChild(el('div', {cls: 'empty', text: 'No open alerts.'}));
+    a.slice(0, 12).forEach(function (x) {
+      var m = meta(x.kpi), lower = m.direction === 'lower_is_better';
+      box.appendChild(el('div', {cls: 'alert', 'data-kpi': x.kpi, 'data-level': x.level}, [
+        el('span', {cls: 'pill ' + (x.level === 'red' ? 's1' : 's2'), text: x.level}),
+        el('div', null, [
+          el('div', {cls: 'k'}, kpiName(m.name).concat(x.breakdown === 'total' ? [] : [' \u00b7 ' + pretty(x.dimension)])),
+          el('div', {cls: 'm'}, [el('b', {text: fmt(x.kpi, x.value)}),
+                                 ' ' + (lower ? 'above ' : 'below ') + fmt(x.kpi, x.threshold) + ' (' + x.level + ' trigger)' +
+                                 (isNum(x.target) ? ' \u00b7 target ' + (lower ? '< ' : '\u2265 ') + fmt(x.kpi, x.target) : '') +
+                                 ' \u00b7 ' + periodLabel(x.grain, x.period_start) + ' \u00b7 raised ' + stamp(x.raised_at) +
+                                 (x.acknowledged ? ' \u00b7 acknowledged' : '')])])]));
+    });
+    if (a.length > 12) $('alerts').appendChild(el('div', {cls: 'note', text: '\u2026 and ' + (a.length - 12) + ' more (cxkpi_bi.current_alerts).'}));
+  });
+
+  function pct(v) { return isNum(v) ? (100 * v).toFixed(0) + ' %' : '\u2013'; }
+  section('watch', function () {
+    var w = D.churn_watch || {top: []};
+    $('watch-note').textContent = fixed(w.customers || 0, 0) + ' customers worth saving, ' + money(w.value_at_stake_52w || 0, 0) +
+      ' at stake over 52 weeks; ranked by value at stake (CLV if kept \u2212 CLV expected now).';
+    $('watch').appendChild(table([
+      {name: '#', num: true, get: function (x) { return String(x.rank); }},
+      {name: 'Customer', get: function (x) { return String(x.customer_id) + (x.loyalty_tier ? ' \u00b7 ' + x.loyalty_tier : ''); }},
+      {name: 'Orders', num: true, get: function (x) { return fixed(x.purchases, 0); }},
+      {name: 'Last order', get: function (x) { return dayLabel(x.last_purchase); }},
+      {name: 'P(alive)', num: true, get: function (x) { return pct(x.p_alive); }},
+      {name: 'At stake', num: true, get: function (x) { return el('b', {text: money(x.value_at_stake_52w, 0)}); }}
+    ], w.top || [], 'No customer on the watch list (no CLV model yet?).'));
+  });
+  section('winback', function () {
+    var w = D.win_back || {top: []};
+    $('winback-note').textContent = fixed(w.customers || 0, 0) + ' customers the model considers gone (P(alive) < ' +
+      ((D.settings || {}).gone_p_alive != null ? (100 * D.settings.gone_p_alive).toFixed(0) + ' %' : 'the threshold') +
+      '), ' + money(w.historic_value || 0, 0) + ' spent; ranked by spend halved each year away.';
+    $('winback').appendChild(table([
+      {name: '#', num: true, get: function (x) { return String(x.rank); }},
+      {name: 'Customer', get: function (x) { return String(x.customer_id) + (x.loyalty_tier ? ' \u00b7 ' + x.loyalty_tier : ''); }},
+      {name: 'Orders', num: true, get: function (x) { return fixed(x.purchases, 0); }},
+      {name: 'Spend', num: true, get: function (x) { return money(x.historic_value, 0); }},
+      {name: 'Last order', get: function (x) { return dayLabel(x.last_purchase); }},
+      {name: 'Score', num: true, get: function (x) { return el('b', {text: money(x.win_back_score, 0)}); }}
+    ], w.top || [], 'Nobody on the win-back list.'));
+  });
+  section('interventions', function () {
+    var v = D.interventions || {rules: []}, rules = v.rules || [];
+    var most = Math.max.apply(null, [1].concat(rules.map(function (r) { return r.customers || 0; })));
+    $('interventions-note').textContent = fixed(v.customers || 0, 0) + ' customers with a recommendation, ' + money(v.value_at_stake_52w || 0, 0) +
+      ' at stake over 52 weeks; each customer gets the first enabled rule that matches, by priority (cxkpi.intervention_rules).';
+    $('interventions').appendChild(table([
+      {name: 'Priority', num: true, get: function (x) { return String(x.priority); }},
+      {name: 'Intervention', get: function (x) { return el('span', {title: x.rule, text: x.intervention}); }},
+      {name: 'Customers', num: true, get: function (x) { return el('b', {text: fixed(x.customers, 0)}); }},
+      {name: '', cls: 'fill', get: function (x) {
+        var s = sv('svg', {width: '100%', height: 10, viewBox: '0 0 100 10', preserveAspectRatio: 'none'});
+        s.appendChild(sv('rect', {'class': 'share', x: 0, y: 1, width: Math.max(0, 100 * (x.customers || 0) / most), height: 8, fill: '#2f6fd6'}));
+        return s;
+      }},
+      {name: 'At stake (52 w)', num: true, get: function (x) { return money(x.value_at_stake_52w, 0); }},
+      {name: 'Spend to date', num: true, get: function (x) { return money(x.historic_value, 0); }}
+    ], rules, 'No intervention rule is enabled.'));
+  });
+
+  section('scorecard', function () {
+    var sc = D.scorecard || {}, box = $('scorecard'), bySec = [], cur = null;
+    (D.scorecard_rows || []).forEach(function (r) {
+      var m = meta(r.kpi);
+      if (!cur || cur.name !== m.section_name) { cur = {name: m.section_name, rows: []}; bySec.push(cur); }
+      cur.rows.push(r);
+    });
+    bySec.forEach(function (s) {
+      var sec = el('div', {cls: 'sec'}, [el('h4', {text: s.name})]);
+      s.rows.forEach(function (r) {
+        var m = meta(r.kpi);
+        var dot = el('span', {cls: 'dot' + (r.status_rank ? ' s' + r.status_rank : ''), title: r.status || ''});
+        var gap = isNum(r.target) ? (m.direction === 'lower_is_better' ? '< ' : '\u2265 ') + fmt(r.kpi, r.target, {compact: true}) : '';
+        sec.appendChild(el('div', {cls: 'row', 'data-kpi': r.kpi}, [dot, el('span', {cls: 'n', text: m.name, title: m.name + ': ' + (r.status || '')}),
+                                                                    el('span', {cls: 'v', text: fmt(r.kpi, r.value, {compact: true, withScale: false})}),
+                                                                    el('span', {cls: 'g', text: gap})]));
+      });
+      box.appendChild(sec);
+    });
+    $('scorecard-note').textContent = periodLabel(sc.grain, sc.period_start) + ', every KPI of the catalogue (total): value, then target; dot: status.';
+  });
+
+  section('footer', function () {
+    $('footer').textContent = 'cxkpi \u00b7 written by cxkpi_bi.dashboard_page() from the views of schema cxkpi_bi \u00b7 days in time zone ' +
+      D.time_zone + ' \u00b7 reference date ' + dayLabel(D.as_of) + ' \u00b7 generated ' + stamp(D.generated_at) + ' (' + D.time_zone + ')';
+  });
+
+  document.body.setAttribute('data-rendered', errors.length ? 'with-errors' : 'ok');
+  document.body.setAttribute('data-height', String(Math.ceil(document.documentElement.scrollHeight)));
+})();
+</script>
+</body>
+</html>
+$html$::text AS html) AS t)
+END;
+COMMENT ON FUNCTION cxkpi_bi.dashboard_page(text, text, text[], integer) IS
+    'Seed 000''s dashboard as one self-contained HTML page (inline CSS, JavaScript and SVG; no network): KPI tiles with value, target, status, flag, year-over-year change and sparkline, weekly and monthly trends, breakdowns, cohort retention, forecasts, open alerts, churn watch and win-back lists, recommended interventions, the whole scorecard. psql -X -At -c ''SELECT cxkpi_bi.dashboard_page()'' > dashboard.html';

@@ -255,3 +255,13 @@ BEGIN
     END LOOP;
 END $$;
 GRANT SELECT ON cxkpi_bi.customer_interventions, cxkpi_bi.intervention_summary TO cxkpi_reader;
+
+-- What the customer models depend on besides the facts: the setting gone_p_alive and the
+-- intervention rules (a digest of their rows).  A change refits the models at the next refresh.
+CREATE FUNCTION cxkpi.customer_models_settings() RETURNS jsonb
+    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT jsonb_build_object('gone_p_alive', cxkpi.setting('gone_p_alive'),
+                              'intervention_rules', (SELECT md5(string_agg(r::text, ',' ORDER BY r.rule))
+                                                     FROM cxkpi.intervention_rules AS r)) $$;
+COMMENT ON FUNCTION cxkpi.customer_models_settings() IS
+    'Internal: the setting gone_p_alive and a digest of cxkpi.intervention_rules, whose change refits the customer models at the next refresh.';

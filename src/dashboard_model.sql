@@ -23,7 +23,8 @@ CREATE TABLE cxkpi.settings (
     is_default  boolean NOT NULL DEFAULT false,
     CONSTRAINT settings_key_known CHECK (key IN (
         'as_of', 'scorecard_grain', 'time_zone', 'confidence', 'retention_active_window',
-        'loyalty_active_days', 'csat_scale', 'ces_scale', 'alert_grain', 'gone_p_alive'))
+        'loyalty_active_days', 'csat_scale', 'ces_scale', 'alert_grain', 'gone_p_alive',
+        'customer_models_interval'))
 );
 COMMENT ON TABLE cxkpi.settings IS
     'Dashboard settings (one row per key). Edit with UPDATE; values are validated. Changes that affect rollups (time_zone, retention_active_window, loyalty_active_days, csat_scale, ces_scale, confidence) apply at the next CALL cxkpi.refresh_dashboard().';
@@ -60,6 +61,13 @@ BEGIN
     WHEN 'gone_p_alive' THEN
         ok := NEW.value ~ '^0(\.\d+)?$';
         hint := 'Use a probability from 0 to below 1, such as 0.1 (0: nobody is considered gone).';
+    WHEN 'customer_models_interval' THEN
+        BEGIN
+            ok := NEW.value::interval BETWEEN interval '0' AND interval '7 days';
+        EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN
+            ok := false;
+        END;
+        hint := 'Use an interval from 0 to 7 days, such as 1 hour (0: at every refresh that has changes).';
     WHEN 'csat_scale' THEN
         ok := NEW.value IN ('2', '3', '5', '7', '10');
         hint := 'Use 2, 3, 5, 7 or 10.';
@@ -251,7 +259,8 @@ INSERT INTO cxkpi.settings (key, value, description, is_default) VALUES
     ('csat_scale', '5', 'Scale of the CSAT surveys shown on the dashboard.', true),
     ('ces_scale', '7', 'Scale of the CES surveys shown on the dashboard.', true),
     ('alert_grain', 'month', 'Period of the alert states (day, week, month, quarter or year); see docs/alerts.md.', true),
-    ('gone_p_alive', '0.1', 'Customers whose P(alive) is below this are considered gone: cxkpi.win_back_list instead of cxkpi.churn_watch_list.', true);
+    ('gone_p_alive', '0.1', 'Customers whose P(alive) is below this are considered gone: cxkpi.win_back_list instead of cxkpi.churn_watch_list.', true),
+    ('customer_models_interval', '1 hour', 'How often at most a refresh refits the customer models (RFM, CLV, churn scores, recommended interventions) after changed facts; they are always refitted when the reference date moves, by a rebuild, and by CALL cxkpi.refresh_customer_models(). 0: at every refresh that has changes.', true);
 
 -- Seed 000 (targets and action triggers), 001 (returns), 002-004 (CLV, CES, repeat, acquisition).
 INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula, source, value_min, value_max, is_default) VALUES

@@ -50,6 +50,18 @@ CALL cxkpi.prepare_bi_login('cxkpi_bi');
 \endif
 SQL
 
+# The dashboard page (docs/dashboard.md#the-dashboard-page): the one-liner that works on any
+# database with cxkpi, here as the administrator; a BI login writes the same.
+page=${DEMO_PAGE:-tmp_check/demo/dashboard.html}
+mkdir -p "$(dirname "$page")"
+psql -X -At -d "$db" -c 'SELECT cxkpi_bi.dashboard_page()' > "$page"
+page=$(cd "$(dirname "$page")" && pwd)/$(basename "$page")
+cat <<INFO
+
+The dashboard as a page: $page ($(( $(wc -c < "$page") / 1024 )) kB, self-contained: open it in a browser).
+On any database with cxkpi:  psql -X -At -c 'SELECT cxkpi_bi.dashboard_page()' > dashboard.html
+INFO
+
 port=$(psql -X -At -d "$db" -c "SHOW port")
 major=$(psql -X -At -d "$db" -c "SELECT current_setting('server_version_num')::integer / 10000")
 if [ -n "${DEMO_TEMPORARY:-}" ]; then
@@ -69,6 +81,7 @@ Demo ready in $(( $(date +%s) - start )) s, scale $scale.  Connect with psql:
     SELECT * FROM cxkpi.kpi_scorecard;        -- then kpi_timeseries, kpi_monthly_report, kpi_returns ...
 or with a BI tool (Metabase, Grafana, Superset, Power BI): PostgreSQL, host localhost, port $port,
 database $db, user cxkpi_bi, password $bi_password (read-only: role cxkpi_reader, schema cxkpi_bi;
-docs/bi.md for each tool).
+docs/bi.md for each tool).  A ready Grafana dashboard: contrib/grafana/cxkpi.json
+(docs/dashboard.md#grafana-dashboard).
 INFO
 fi

@@ -3,7 +3,8 @@
 # Loads two years of data into the cxkpi data model (test/bench/dashboard_data.sql,
 # BENCH_DASH_CUSTOMERS customers, default 100000: ~600k orders, ~300k survey answers, 1M
 # sessions, 200k carts, 100k tickets), then times:
-#   - the full refresh, CALL cxkpi.refresh_dashboard(false), and the concurrent one;
+#   - the full rebuild, CALL cxkpi.rebuild_dashboard(false), and the concurrent one (the
+#     incremental refresh: test/bench/incremental.sh);
 #   - the scorecard, a month of daily timeseries (every KPI), a Grafana panel (one KPI, a year
 #     of days), the monthly report of one month and the gap view: target < 50 ms each;
 #   - for comparison, five scorecard KPIs of one month and its year-ago month computed from the
@@ -44,11 +45,11 @@ echo "== refresh ($refresh_runs runs each, median)"
 for mode in false true; do
   times=()
   for _ in $(seq 1 "$refresh_runs"); do
-    s=$(date +%s.%N); q -c "CALL cxkpi.refresh_dashboard($mode)"; e=$(date +%s.%N)
+    s=$(date +%s.%N); q -c "CALL cxkpi.rebuild_dashboard($mode)"; e=$(date +%s.%N)
     times+=("$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }')")
   done
   med=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
-  printf 'CALL cxkpi.refresh_dashboard(%-6s median %6.2f s   runs: %s\n' "$mode)" "$med" "${times[*]}"
+  printf 'CALL cxkpi.rebuild_dashboard(%-6s median %6.2f s   runs: %s\n' "$mode)" "$med" "${times[*]}"
 done
 q -At -c "SELECT format('rollups: %s KPI rows in cxkpi.kpi_values (%s), daily matviews %s',
              (SELECT count(*) FROM cxkpi.kpi_values), pg_size_pretty(pg_total_relation_size('cxkpi.kpi_values')),

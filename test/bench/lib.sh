@@ -73,3 +73,36 @@ bench_standard() {
   bench_list_queries
   bench_footer "$start"
 }
+
+# bench_server_ms SQL RUNS: the median server-side milliseconds of SQL (planning + execution, as
+# EXPLAIN ANALYZE reports them) over RUNS runs after one warm-up; needs the caller's q.
+bench_server_ms() {
+  local sql=$1 runs=$2 i t all=()
+  q -c "EXPLAIN (ANALYZE, TIMING OFF) $sql" >/dev/null        # warm-up
+  for ((i = 0; i < runs; i++)); do
+    t=$(q -c "EXPLAIN (ANALYZE, TIMING OFF) $sql" |
+        awk '/^Planning Time:/ {p = $3} /^Execution Time:/ {e = $3} END {printf "%.2f", p + e}')
+    all+=("$t")
+  done
+  printf '%s\n' "${all[@]}" | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'
+}
+
+# bench_sample_db DB SCALE RECREATE: the sample data at SCALE (seed 42, alerting off while it is
+# generated, the dashboard rebuilt, analyzed) in database DB, made when DB does not exist or
+# RECREATE is 1, and kept; says how long it took.  Needs the caller's q (on DB).
+bench_sample_db() {
+  local db=$1 scale=$2 t0=$SECONDS
+  if [ "$3" = 1 ] || [ "$(psql -X -At -d postgres -c "SELECT count(*) FROM pg_database WHERE datname = '$db'")" = 0 ]; then
+    PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d postgres \
+        -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+    q >/dev/null <<SQL
+CREATE EXTENSION cxkpi;
+SELECT cxkpi.set_alerting(false);
+SELECT count(*) FROM cxkpi.generate_sample_data(scale => $scale, seed => 42);
+CALL cxkpi.rebuild_dashboard(false);
+SELECT cxkpi.set_alerting(true);
+VACUUM ANALYZE;
+SQL
+    echo "data:    sample data scale $scale made and rebuilt in $((SECONDS - t0)) s"
+  fi
+}

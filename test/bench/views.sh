@@ -14,6 +14,7 @@
 #   test/bench/views.sh         against the cluster named by the PG* variables
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. test/bench/lib.sh
 scale=${BENCH_VIEWS_SCALE:-10}
 runs=${BENCH_VIEWS_RUNS:-5}
 db=${BENCH_VIEWS_DB:-cxkpi_bench_views_${scale//./_}}
@@ -22,17 +23,6 @@ db=${BENCH_VIEWS_DB:-cxkpi_bench_views_${scale//./_}}
 mkdir -p test/bench/out
 q() { PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 
-# Median server-side milliseconds of a query (planning + execution, EXPLAIN ANALYZE).
-server_ms() {
-  local sql=$1 i t all=()
-  q -c "EXPLAIN (ANALYZE, TIMING OFF) $sql" >/dev/null        # warm-up
-  for ((i = 0; i < runs; i++)); do
-    t=$(q -c "EXPLAIN (ANALYZE, TIMING OFF) $sql" |
-        awk '/^Planning Time:/ {p = $3} /^Execution Time:/ {e = $3} END {printf "%.2f", p + e}')
-    all+=("$t")
-  done
-  printf '%s\n' "${all[@]}" | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'
-}
 row() {  # what, rows, ms, target ms
   local met=met; awk -v m="$3" -v t="$4" 'BEGIN {exit !(m + 0 < t + 0)}' || met="MISSED"
   printf '| %s | %s | %s ms | < %s ms: %s |\n' "$1" "$2" "$3" "$4" "$met"
@@ -42,21 +32,7 @@ row() {  # what, rows, ms, target ms
 echo "== cxkpi reader-view benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "cxkpi:   work tree at $(git rev-parse --short HEAD 2>/dev/null || echo '?'); PostgreSQL $(q -d postgres -c 'SHOW server_version' 2>/dev/null || psql -X -At -d postgres -c 'SHOW server_version')"
 echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GB RAM; load $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at start"
-if [ "${BENCH_VIEWS_RECREATE:-0}" = 1 ] ||
-   [ "$(psql -X -At -d postgres -c "SELECT count(*) FROM pg_database WHERE datname = '$db'")" = 0 ]; then
-  t0=$(date +%s)
-  PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d postgres \
-      -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-  q >/dev/null <<SQL
-CREATE EXTENSION cxkpi;
-SELECT cxkpi.set_alerting(false);
-SELECT count(*) FROM cxkpi.generate_sample_data(scale => $scale, seed => 42);
-CALL cxkpi.refresh_dashboard(false);
-SELECT cxkpi.set_alerting(true);
-VACUUM ANALYZE;
-SQL
-  echo "data:    sample data scale $scale made and refreshed in $(( $(date +%s) - t0 )) s"
-fi
+bench_sample_db "$db" "$scale" "${BENCH_VIEWS_RECREATE:-0}"
 echo "data:    $(q -c "SELECT format('scale %s: %s customers, %s orders, %s sessions, %s survey answers; %s rows in kpi_values (%s), %s customers scored',
                 $scale, (SELECT count(*) FROM cxkpi.customers), (SELECT count(*) FROM cxkpi.orders),
                 (SELECT count(*) FROM cxkpi.web_sessions), (SELECT count(*) FROM cxkpi.survey_responses),
@@ -70,7 +46,7 @@ echo "| View | Rows | Median | Target |"
 echo "|---|---|---|---|"
 for v in $(q -c "SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
                  WHERE n.nspname = 'cxkpi_bi' AND c.relkind = 'v' ORDER BY 1"); do
-  row "\`$v\`" "$(q -c "SELECT count(*) FROM cxkpi_bi.$v")" "$(server_ms "SELECT * FROM cxkpi_bi.$v")" 1000
+  row "\`$v\`" "$(q -c "SELECT count(*) FROM cxkpi_bi.$v")" "$(bench_server_ms "SELECT * FROM cxkpi_bi.$v" "$runs")" 1000
 done
 echo
 echo "Filtered queries as BI tools send them:"
@@ -79,7 +55,7 @@ echo "| Query | Rows | Median | Target |"
 echo "|---|---|---|---|"
 while IFS='|' read -r what sql; do
   [ -n "$what" ] || continue
-  row "$what" "$(q -c "SELECT count(*) FROM ($sql) AS s")" "$(server_ms "$sql")" 50
+  row "$what" "$(q -c "SELECT count(*) FROM ($sql) AS s")" "$(bench_server_ms "$sql" "$runs")" 50
 done <<'QUERIES'
 the scorecard|SELECT * FROM cxkpi_bi.kpi_scorecard
 the scorecard, red and yellow first|SELECT * FROM cxkpi_bi.kpi_scorecard WHERE flag IS NOT NULL ORDER BY status_rank

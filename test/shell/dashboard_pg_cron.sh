@@ -24,7 +24,7 @@ cleanup() { "${as_pg[@]}" "$bindir/pg_ctl" -D "$work/data" -m immediate stop >/d
 trap cleanup EXIT
 q() { "$bindir/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$work" -p "$port" -U postgres -d postgres "$@"; }
 
-echo "1..6"
+echo "1..9"
 # (PGOPTIONS unset for the server: pg_cron's sessions would inherit it from the postmaster.)
 if "${as_pg[@]}" "$bindir/initdb" -D "$work/data" -U postgres --auth=trust >"$work/initdb.log" 2>&1 \
    && "${as_pg[@]}" env -u PGOPTIONS "$bindir/pg_ctl" -D "$work/data" -l "$work/log" -w -o "-p $port -k $work -c listen_addresses='' \
@@ -36,11 +36,11 @@ fi
 q -c "CREATE EXTENSION pg_cron" -c "CREATE EXTENSION cxkpi" >/dev/null
 q -v customers=300 -f test/bench/dashboard_data.sql >/dev/null
 before=$(q -c "SELECT count(*) FROM cxkpi.kpi_values")
-# The schedule of docs/dashboard.md (minute granularity; 1.4.2 has no seconds schedules).
-jobid=$(q -c "SELECT cron.schedule('cxkpi-refresh', '* * * * *',
-              \$\$SET lock_timeout = '30s'; SET statement_timeout = '15min'; SET client_min_messages = warning;
-                CALL cxkpi.refresh_dashboard()\$\$)")
-if [ -n "$jobid" ] && [ "$before" = 0 ]; then echo "ok 2 - job $jobid scheduled; the rollups are empty"; else echo "not ok 2 - schedule failed"; fi
+# cxkpi.schedule_refresh(): every minute (pg_cron 1.4.2 has no seconds schedules).
+jobid=$(q -c "SELECT cxkpi.schedule_refresh()")
+if [ -n "$jobid" ] && [ "$before" = 0 ] && [ "$(q -c "SELECT schedule FROM cron.job WHERE jobid = $jobid")" = '* * * * *' ]; then
+  echo "ok 2 - cxkpi.schedule_refresh() scheduled job $jobid every minute; the rollups are empty"
+else echo "not ok 2 - schedule failed"; fi
 status=
 for _ in $(seq 1 150); do
   status=$(q -c "SELECT string_agg(status, ',') FROM cron.job_run_details WHERE jobid = $jobid AND status IN ('succeeded', 'failed')")
@@ -56,4 +56,24 @@ if [ "$n" -gt 0 ]; then echo "ok 5 - the scorecard answers from the refreshed ro
 else echo "not ok 5 - the scorecard has no value"; fi
 if ! grep -q "cxkpi: refresh" "$work/log"; then echo "ok 6 - the refresh's progress notices stay out of the server log (client_min_messages = warning in the job)"
 else echo "not ok 6 - progress notices in the server log"; grep "cxkpi: refresh" "$work/log" | head -3 | sed 's/^/# /'; fi
-q -c "SELECT cron.unschedule($jobid)" >/dev/null
+# Fresh within a minute: a survey answer of a new day, committed now, is on the dashboard at the
+# next run of the job, without anyone calling anything.
+runs=$(q -c "SELECT count(*) FROM cron.job_run_details WHERE jobid = $jobid")
+t0=$(date +%s)
+q -c "INSERT INTO cxkpi.survey_responses (response_id, responded_at, survey, score, scale, channel)
+      VALUES (999000001, timestamptz '2027-03-03 12:00+00', 'nps', 10, 10, 'web')" >/dev/null
+seen=
+for _ in $(seq 1 90); do
+  seen=$(q -c "SELECT value FROM cxkpi.kpi_values WHERE kpi = 'nps' AND grain = 'day' AND period_start = '2027-03-03' AND breakdown = 'total'")
+  [ -n "$seen" ] && break
+  sleep 1
+done
+waited=$(( $(date +%s) - t0 ))
+if [ "$seen" = 100 ] && [ "$waited" -le 75 ]; then echo "ok 7 - a committed answer reached kpi_values by itself in $waited s (NPS of the new day: 100)"
+else echo "not ok 7 - new day's NPS '$seen' after $waited s"; fi
+if [ "$(q -c "SELECT count(*) FROM cxkpi.change_log")" = 0 ]; then echo "ok 8 - the scheduled refresh consumed the change log"
+else echo "not ok 8 - change log rows left"; fi
+if [ "$(q -c "SELECT cxkpi.unschedule_refresh()")" = t ] && [ "$(q -c "SELECT count(*) FROM cron.job")" = 0 ] \
+   && [ "$(q -c "SELECT cxkpi.unschedule_refresh()")" = f ]; then
+  echo "ok 9 - cxkpi.unschedule_refresh() removes the job (then says there is none)"
+else echo "not ok 9 - unschedule"; fi

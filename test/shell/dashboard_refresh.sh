@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# REFRESH ... CONCURRENTLY of the dashboard runs while other sessions read it: a reader holding
-# the views open does not stop cxkpi.refresh_dashboard(), and a refresh in progress does not
-# block readers (both under a 1-2 s lock_timeout).  A plain refresh (concurrently => false) is
-# the control: there the same reads and refreshes time out, which shows that the checks can
-# see blocking.  And a CLV model whose predictions fail does not fail the refresh.  Emits TAP.
+# The refresh of the dashboard runs while other sessions read it: a reader holding the views
+# open does not stop cxkpi.refresh_dashboard(), and a refresh in progress (rows deleted and
+# inserted: ROW EXCLUSIVE on the tables) does not block readers (both under a 1-2 s
+# lock_timeout).  A rebuild without concurrent readers (cxkpi.rebuild_dashboard(false), which
+# truncates) is the control: there the same reads and rebuilds time out, which shows that the
+# checks can see blocking.  And a CLV model whose predictions fail does not fail the refresh.  Emits TAP.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 db=cxkpi_dash_refresh
@@ -36,7 +37,7 @@ echo "1..8"
 # 1-2: a refresh in progress (locks held until its transaction ends) does not block readers.
 PGAPPNAME=refresher psql -X -q -d $db -c "BEGIN" -c "CALL cxkpi.refresh_dashboard(true)" -c "SELECT pg_sleep(5)" -c "COMMIT" >/dev/null &
 refresher=$!
-if wait_lock refresher ExclusiveLock; then echo "ok 1 - the concurrent refresh holds its EXCLUSIVE lock"; else echo "not ok 1 - no lock seen"; fi
+if wait_lock refresher RowExclusiveLock; then echo "ok 1 - the refresh holds ROW EXCLUSIVE on kpi_values (rows deleted and inserted)"; else echo "not ok 1 - no lock seen"; fi
 during=$(q -d $db -c "SET lock_timeout = '1s'" -c "$scorecard" 2>&1 || true)
 if [ "$during" = "$before" ]; then echo "ok 2 - a reader gets the scorecard (the old contents) during the concurrent refresh"
 else echo "not ok 2 - reader blocked or wrong: $during"; fi
@@ -52,23 +53,23 @@ wait_lock reader AccessShareLock || true
 if q -d $db -c "SET lock_timeout = '2s'" -c "CALL cxkpi.refresh_dashboard(true)" >/dev/null 2>"$work/err4"; then
   echo "ok 4 - CALL cxkpi.refresh_dashboard() completes while a reader holds the views"
 else echo "not ok 4 - concurrent refresh blocked by a reader"; sed 's/^/# /' "$work/err4"; fi
-# 5: control: a plain refresh needs ACCESS EXCLUSIVE and times out behind the reader.
-if q -d $db -c "SET lock_timeout = '1s'" -c "CALL cxkpi.refresh_dashboard(false)" >/dev/null 2>"$work/err5"; then
-  echo "not ok 5 - a plain refresh did not wait for the reader (the check cannot see blocking)"
+# 5: control: a rebuild that truncates needs ACCESS EXCLUSIVE and times out behind the reader.
+if q -d $db -c "SET lock_timeout = '1s'" -c "CALL cxkpi.rebuild_dashboard(false)" >/dev/null 2>"$work/err5"; then
+  echo "not ok 5 - a truncating rebuild did not wait for the reader (the check cannot see blocking)"
 else
-  grep -q "lock timeout" "$work/err5" && echo "ok 5 - control: a plain refresh waits for the reader" || { echo "not ok 5"; sed 's/^/# /' "$work/err5"; }
+  grep -q "lock timeout" "$work/err5" && echo "ok 5 - control: a truncating rebuild waits for the reader" || { echo "not ok 5"; sed 's/^/# /' "$work/err5"; }
 fi
 q -d $db -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'reader'" >/dev/null
 wait $reader || true
 
-# 6-7: control: a plain refresh in progress blocks readers.
-PGAPPNAME=plain psql -X -q -d $db -c "BEGIN" -c "CALL cxkpi.refresh_dashboard(false)" -c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null &
+# 6-7: control: a truncating rebuild in progress blocks readers.
+PGAPPNAME=plain psql -X -q -d $db -c "BEGIN" -c "CALL cxkpi.rebuild_dashboard(false)" -c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null &
 plain=$!
-if wait_lock plain AccessExclusiveLock; then echo "ok 6 - the plain refresh holds ACCESS EXCLUSIVE"; else echo "not ok 6 - no lock seen"; fi
+if wait_lock plain AccessExclusiveLock; then echo "ok 6 - the truncating rebuild holds ACCESS EXCLUSIVE"; else echo "not ok 6 - no lock seen"; fi
 if q -d $db -c "SET lock_timeout = '1s'" -c "$scorecard" >/dev/null 2>"$work/err7"; then
-  echo "not ok 7 - a reader was not blocked by a plain refresh"
+  echo "not ok 7 - a reader was not blocked by a truncating rebuild"
 else
-  grep -q "lock timeout" "$work/err7" && echo "ok 7 - control: readers wait behind a plain refresh" || { echo "not ok 7"; sed 's/^/# /' "$work/err7"; }
+  grep -q "lock timeout" "$work/err7" && echo "ok 7 - control: readers wait behind a truncating rebuild" || { echo "not ok 7"; sed 's/^/# /' "$work/err7"; }
 fi
 wait $plain
 

@@ -3,16 +3,17 @@
 # every part (data, scorecard with flags and statuses, churn watch list, win-back list, how to
 # connect), no scorecard row is green while it misses its target (nor off target while it meets
 # it), no customer on the watch list is gone, it prints no colour codes when its output is not a
-# terminal, and the BI login it creates can read the scorecard but no raw table; it reports the
-# progress of the generator and of the refresh, in order with its output, says how many years the
-# data hold as they are, and in a temporary cluster prints no connection details for it.  Emits TAP.
+# terminal, and the BI login it creates can read the scorecard but no raw table; it writes the
+# dashboard page and says where; it reports the progress of the generator and of the refresh, in
+# order with its output, says how many years the data hold as they are, and in a temporary cluster
+# prints no connection details for it.  Emits TAP.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 db=cxkpi_demo_check
 out=$(mktemp /tmp/cxkpi_demo_check.XXXXXX)
 out2=$(mktemp /tmp/cxkpi_demo_check.XXXXXX)
 trap 'rm -f "$out" "$out2"; psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1' EXIT
-echo "1..17"
+echo "1..18"
 n=0
 check() { n=$((n + 1)); if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 DEMO_DB=$db DEMO_SCALE=0.05 test/demo.sh >"$out" 2>&1
@@ -74,6 +75,10 @@ check '[ "$(psql -X -At -d $db -c "SELECT CASE WHEN count(DISTINCT extract(year 
       "it says what the data hold: five years of orders and loyalty activity (2021-2025), two of CX data"
 check '[ -z "$(PGOPTIONS="-c client_min_messages=warning" psql -X -q -d $db -c "CALL cxkpi.refresh_dashboard()" 2>&1)" ]' \
       "client_min_messages = warning silences the progress"
+page=$(grep -o "^The dashboard as a page: [^ ]*" "$out" | sed "s/^The dashboard as a page: //")
+check '[ -n "$page" ] && [ -s "$page" ] && head -c 15 "$page" | grep -q "<!DOCTYPE html>" && grep -q "<title>Retail Customer Experience</title>" "$page" &&
+       grep -q "^On any database with cxkpi:  psql -X -At -c .SELECT cxkpi_bi.dashboard_page().  *> dashboard.html$" "$out"' \
+      "it writes the dashboard page and says where ($page) and how to write it on any database"
 DEMO_TEMPORARY=1 DEMO_DB=$db DEMO_SCALE=0.05 test/demo.sh >"$out2" 2>&1
 rc2=$?
 check '[ $rc2 -eq 0 ] && grep -q "Demo done in [0-9]* s, scale 0.05.  Its cluster was temporary" "$out2" && grep -q "DEMO_KEEP=1 test/run.sh demo" "$out2"' \

@@ -1,7 +1,7 @@
 -- Errors with their SQLSTATEs, overflow checks, and the function labels every object must carry.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(37);
+SELECT plan(39);
 
 -- out-of-range scores: 22003
 SELECT throws_ok('SELECT nps_agg(x) FROM (VALUES (11)) v(x)', '22003', 'NPS score 11 is out of range', 'NPS 11');
@@ -81,16 +81,26 @@ SELECT throws_ok($$SELECT p_alive(bgnbd_model(1, 1, 1, 1), 1, 2, 1)$$, '22023',
 SELECT throws_ok($$SELECT churn_risk(bgnbd_model(1, 1, 1, 1), 1, 1, 2, -1)$$, '22023',
                  'invalid horizon -1', 'churn_risk checks the horizon');
 
+-- the refresh schedule (docs/dashboard.md#scheduling-the-refresh-with-pg_cron): a period pg_cron
+-- can run, and pg_cron in this database (this one has none)
+SELECT throws_ok($$SELECT cxkpi.schedule_refresh(interval '90 seconds')$$, '22023',
+                 'cannot schedule the refresh every 00:01:30', 'schedule_refresh: 1-59 seconds or whole minutes 1-59');
+SELECT throws_ok($$SELECT cxkpi.schedule_refresh()$$, '55000', NULL,
+                 'schedule_refresh without pg_cron in the database: 55000, the hint gives the alternatives');
+
 -- labels: every function of the extension is PARALLEL SAFE and IMMUTABLE, except the ones that
 -- write (trigger functions, the refresh procedure, the alerting functions: VOLATILE and
 -- PARALLEL UNSAFE, as writing functions must be) and the ones that read tables or the session's
--- time zone (STABLE: forecast() gives a date series' times as timestamptz);
+-- time zone (STABLE: forecast() gives a date series' times as timestamptz; the dashboard page's
+-- functions read views);
 -- every accessor (a function of one summary returning a scalar) is STRICT.
 CREATE TEMP TABLE writers (f regprocedure);
 INSERT INTO writers VALUES ('cxkpi.alert_apply()'), ('cxkpi.alert_enqueue(regclass, cxkpi.alert_delta[])'),
     ('cxkpi.alert_merge(cxkpi.alert_delta[])'),
     ('cxkpi.alert_evaluate(cxkpi.alert_delta[])'), ('cxkpi.alert_rebuild()'), ('cxkpi.check_thresholds()'),
     ('cxkpi.set_alerting(boolean)'), ('cxkpi.acknowledge_alert(bigint)'),
+    ('cxkpi.dashboard_maintain(boolean, boolean)'), ('cxkpi.customer_models_refresh(boolean, timestamptz)'),
+    ('cxkpi.schedule_refresh(interval)'), ('cxkpi.unschedule_refresh()'),
     ('cxkpi.fit_clv_models()'),   -- reads only, but its exception blocks (subtransactions) are parallel unsafe
     ('cxkpi.generate_sample_data(double precision, integer, boolean)');
 SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
@@ -108,10 +118,25 @@ SELECT is((SELECT string_agg(p.oid::regprocedure::text || ' ' || p.provolatile::
           'cxkpi.alert_evaluate(cxkpi.alert_delta[]) vu, '
           'cxkpi.alert_merge(cxkpi.alert_delta[]) vu, cxkpi.alert_rebuild() vu, '
           'cxkpi.alert_table_contributions(text) ss, cxkpi.alerting_enabled() ss, '
-          'cxkpi.as_of() ss, cxkpi.check_thresholds() vu, cxkpi.effective_target(text,text,date) ss, cxkpi.fit_clv_models() su, cxkpi.generate_sample_data(double precision,integer,boolean) vu, '
-          'cxkpi.progress_notice(text,bigint,timestamp with time zone) vs, cxkpi.set_alerting(boolean) vu, cxkpi.setting(text) ss, cxkpi.target_spans() ss, '
+          'cxkpi.as_of() ss, cxkpi.check_thresholds() vu, '
+          'cxkpi.customer_models_refresh(boolean,timestamp with time zone) vu, cxkpi.customer_models_settings() ss, '
+          'cxkpi.dashboard_argument_error(text,text,text) ss, '
+          'cxkpi.dashboard_days() ss, cxkpi.dashboard_horizons() ss, cxkpi.dashboard_maintain(boolean,boolean) vu, cxkpi.dashboard_settings() ss, '
+          'cxkpi.effective_target(text,text,date) ss, cxkpi.fit_clv_models() su, cxkpi.generate_sample_data(double precision,integer,boolean) vu, '
+          'cxkpi.kpi_engine(text[],date[]) ss, '
+          'cxkpi.progress_notice(text,bigint,timestamp with time zone) vs, '
+          'cxkpi.rollup_daily_acquisition(text,date,date) ss, cxkpi.rollup_daily_app_ratings(text,date,date) ss, '
+          'cxkpi.rollup_daily_carts(text,date,date) ss, cxkpi.rollup_daily_conversion(text,date,date) ss, '
+          'cxkpi.rollup_daily_customer_activity(text,date,date) ss, cxkpi.rollup_daily_loyalty(text,date,date) ss, '
+          'cxkpi.rollup_daily_observations(text,date,date) ss, cxkpi.rollup_daily_orders(text,date,date) ss, '
+          'cxkpi.rollup_daily_return_events(text,date,date) ss, cxkpi.rollup_daily_surveys(text,date,date) ss, '
+          'cxkpi.rollup_daily_tickets(text,date,date) ss, '
+          'cxkpi.schedule_refresh(interval) vu, '
+          'cxkpi.set_alerting(boolean) vu, cxkpi.setting(text) ss, cxkpi.target_spans() ss, '
+          'cxkpi.unschedule_refresh() vu, '
+          'cxkpi_bi.dashboard_data(text[],integer) ss, cxkpi_bi.dashboard_forecast(integer) ss, cxkpi_bi.dashboard_page(text,text,text[],integer) ss, '
           'forecast(ets_model,integer) ss',
-          'every other function is IMMUTABLE: the table readers and forecast() (it reads the session time zone) are STABLE, the writers VOLATILE and PARALLEL UNSAFE, the progress notice VOLATILE (it reads the clock)');
+          'every other function is IMMUTABLE: the table readers and forecast() (it reads the session time zone) are STABLE, the writers VOLATILE and PARALLEL UNSAFE, the progress notice VOLATILE (it reads the clock), the error of the page functions STABLE (so that the planner never raises it while it folds constants)');
 SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
            WHERE p.prokind = 'f' AND NOT p.proisstrict

@@ -571,6 +571,9 @@ SELECT is((SELECT count(*) FROM (
     'forced parallel refresh = serial refresh');
 SELECT cmp_ok((SELECT count(*) FROM serial_values), '>', 1000::bigint, 'on more than a thousand KPI rows');
 
+-- The customer models are refitted at every refresh with changes from here on (by default at
+-- most every hour: docs/architecture.md#customer-models; 92_interventions tests that).
+UPDATE cxkpi.settings SET value = '0' WHERE key = 'customer_models_interval';
 -- The churn watch list and the win-back list.  400 more customers (the model-based customer value
 -- example of docs/dashboard.md): customer 1000 + k orders every 7 + k % 50 days from day k % 60
 -- of April 2024 until day 100 + 37 k % 300 (once only when k % 3 = 0); as_of is 1 April 2025.

@@ -4,7 +4,7 @@
 -- login procedures, their settings and their errors; the per-survey views of the data model.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(76);
+SELECT plan(77);
 
 \i test/fixtures/dashboard_data.sql
 
@@ -49,9 +49,12 @@ SELECT is(pg_temp.as_role('tap_bi', $$SELECT has_schema_privilege('cxkpi', 'USAG
 SELECT is(pg_temp.as_role('tap_bi', $$SELECT has_schema_privilege('cxkpi_bi', 'USAGE')$$), 'true', 'and USAGE on cxkpi_bi');
 SELECT is((SELECT string_agg(DISTINCT c.relkind::text, ',') FROM pg_class AS c WHERE c.relnamespace = 'cxkpi_bi'::regnamespace), 'v',
           'schema cxkpi_bi holds views only (no table, matview, index, sequence)');
-SELECT is((SELECT count(*) FROM pg_type AS t WHERE t.typnamespace = 'cxkpi_bi'::regnamespace AND t.typrelid = 0 AND t.typelem = 0)
-          + (SELECT count(*) FROM pg_proc AS p WHERE p.pronamespace = 'cxkpi_bi'::regnamespace), 0::bigint,
-          'no type of its own and no function in cxkpi_bi');
+SELECT is((SELECT count(*) FROM pg_type AS t WHERE t.typnamespace = 'cxkpi_bi'::regnamespace AND t.typrelid = 0 AND t.typelem = 0),
+          0::bigint, 'no type of its own in cxkpi_bi');
+SELECT is((SELECT string_agg(p.oid::regprocedure::text, ', ' ORDER BY p.proname) FROM pg_proc AS p
+           WHERE p.pronamespace = 'cxkpi_bi'::regnamespace),
+          'cxkpi_bi.dashboard_data(text[],integer), cxkpi_bi.dashboard_forecast(integer), cxkpi_bi.dashboard_page(text,text,text[],integer)',
+          'and no function but the three of the dashboard page (docs/dashboard.md#the-dashboard-page)');
 SELECT is((SELECT string_agg(relname, ', ' ORDER BY relname) FROM pg_temp.bi_views
            WHERE NOT has_table_privilege('tap_bi', oid, 'SELECT')), NULL, 'the reader may SELECT every view of cxkpi_bi');
 SELECT is((SELECT array_agg(relname::text ORDER BY relname) FROM pg_temp.bi_views WHERE relname <> 'kpi_catalog'),

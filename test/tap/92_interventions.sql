@@ -4,7 +4,7 @@
 -- and edited rules, the configuration-row rules, the summary and the predicted next order.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(29);
+SELECT plan(32);
 DO $$ BEGIN PERFORM cxkpi.set_alerting(false); PERFORM cxkpi.generate_sample_data(scale => 0.05, seed => 42); END $$;
 CALL cxkpi.refresh_dashboard(false);
 SELECT is(cxkpi.as_of(), date '2026-01-01', 'the sample data''s reference date');
@@ -66,6 +66,16 @@ INSERT INTO cxkpi.survey_responses (response_id, responded_at, survey, score, sc
 SELECT 900000004, timestamptz '2025-12-27 10:00+00', 'nps', 10, 10, 'app', customer_id FROM cast_ WHERE role = 'g'
 UNION ALL SELECT 900000005, '2025-06-15 10:00+00', 'nps', 9, 10, 'app', customer_id FROM cast_ WHERE role = 'h';
 CALL cxkpi.refresh_dashboard(false);
+-- The customer models are refitted at most every customer_models_interval (default 1 hour) after
+-- changed facts (docs/architecture.md#customer-models), or at once on request; from here on, at
+-- every refresh with changes.
+SELECT is((SELECT models_stale FROM cxkpi.dashboard_state), true,
+          'customer_models_interval 1 hour: a refresh right after the last fit leaves the customer models as they were, marked stale');
+CALL cxkpi.refresh_customer_models(false);
+SELECT is((SELECT models_stale FROM cxkpi.dashboard_state), false, 'CALL cxkpi.refresh_customer_models() refits them at once');
+UPDATE cxkpi.settings SET value = '0' WHERE key = 'customer_models_interval';
+SELECT throws_ok($$UPDATE cxkpi.settings SET value = '8 days' WHERE key = 'customer_models_interval'$$, '22023', NULL,
+                 'customer_models_interval: at most 7 days');
 
 CREATE TEMP VIEW picks AS
 SELECT c.role, i.rule, i.reasons FROM cast_ AS c LEFT JOIN cxkpi.customer_interventions AS i USING (customer_id);
