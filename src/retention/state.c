@@ -558,12 +558,19 @@ ret_state_prepare(RetState *st)
 	st->prepared = true;
 }
 
+/*
+ * The two flatten methods may be called in any memory context, including one
+ * that cannot free (a Sort's tuple context is a Bump context from PostgreSQL
+ * 17 on), so their scratch memory comes from the object's own context.
+ */
 static Size
 ret_get_flat_size(ExpandedObjectHeader *eohptr)
 {
 	RetState   *st = (RetState *) eohptr;
+	MemoryContext old = MemoryContextSwitchTo(st->hdr.eoh_context);
 
 	ret_state_prepare(st);
+	MemoryContextSwitchTo(old);
 	return st->flat_size;
 }
 
@@ -574,6 +581,7 @@ ret_flatten_into(ExpandedObjectHeader *eohptr, void *result, Size allocated_size
 	RetFlat    *f = (RetFlat *) result;
 	RetDirEntry *dir = RET_DIR(f);
 	Size		off;
+	MemoryContext old = MemoryContextSwitchTo(st->hdr.eoh_context);
 
 	ret_state_prepare(st);		/* sets nperiods */
 	off = RET_DATA_START(st->nperiods);
@@ -604,6 +612,7 @@ ret_flatten_into(ExpandedObjectHeader *eohptr, void *result, Size allocated_size
 				 written, st->set_len[p]);
 		off += written;
 	}
+	MemoryContextSwitchTo(old);
 }
 
 /* A flat copy of the state in the current memory context; NULL when it holds no customers. */

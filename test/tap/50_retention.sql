@@ -2,7 +2,7 @@
 -- rollups, window frames, I/O round trips, malformed text and binary values, hashing.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(133);
+SELECT plan(135);
 
 -- 20,000 customers over 24 months (2023-01 to 2024-12).  Ids spread over the whole bigint
 -- range (both ends, 0 and -1 included); each customer starts in a random month, may stop,
@@ -213,6 +213,8 @@ FROM ret_act;
 CREATE TEMP TABLE ser_dense AS SELECT retention_agg(customer_id, active_on)::text AS m FROM ret_dense;
 CREATE TEMP TABLE ser_g AS
 SELECT customer_id & 3 AS g, retention_agg(customer_id, active_on)::text AS m FROM ret_act GROUP BY 1;
+CREATE TEMP TABLE ser_g1000 AS
+SELECT customer_id % 1000 AS g, retention_agg(customer_id, active_on)::text AS m FROM ret_act GROUP BY 1;
 SET LOCAL max_parallel_workers_per_gather = 2;
 SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
@@ -226,6 +228,15 @@ SELECT is((SELECT retention_agg(customer_id, active_on, 'week')::text FROM ret_a
           'parallel = serial (weekly, same text)');
 SELECT set_eq('SELECT customer_id & 3, retention_agg(customer_id, active_on)::text FROM ret_act GROUP BY 1',
               'SELECT * FROM ser_g', 'parallel = serial, grouped');
+-- Partial states sorted before the Gather Merge: the Sort copies each state (flattens our
+-- expanded object) in its tuple context, which cannot free memory from PostgreSQL 17 on.
+SET LOCAL work_mem = '1MB';
+SELECT ok(tap.plan_of('SELECT customer_id % 1000, retention_agg(customer_id, active_on) FROM ret_act GROUP BY 1')
+          LIKE '%Gather Merge%Sort%Partial HashAggregate%',
+          'this plan sorts the partial states (Finalize GroupAggregate, Gather Merge, Sort, Partial HashAggregate)');
+SELECT set_eq('SELECT customer_id % 1000, retention_agg(customer_id, active_on)::text FROM ret_act GROUP BY 1',
+              'SELECT * FROM ser_g1000', 'parallel = serial, grouped, partial states sorted');
+RESET work_mem;
 SELECT is((SELECT retention_agg(customer_id, active_on)::text FROM ret_dense), (SELECT m FROM ser_dense),
           'parallel = serial with dense ids (same text)');
 RESET max_parallel_workers_per_gather;

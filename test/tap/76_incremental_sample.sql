@@ -11,11 +11,7 @@ SELECT plan(18);
 -- writes (each rollup's function over all days, cxkpi.kpi_engine over every period of them: what
 -- cxkpi.rebuild_dashboard() inserts, computed here without writing, so that each step goes on
 -- from the incremental state): the tables (with their row counts) that differ, '' when none does.
--- Serial plans (max_parallel_workers_per_gather 0), as the rebuild's INSERT ... SELECT runs: on
--- PostgreSQL 17 and 18 a parallel CREATE TABLE AS of rollup_daily_loyalty (retention_agg with
--- FILTER, a Sort over a Partial HashAggregate under a Gather Merge) fails in a worker with
--- "pfree called with invalid pointer": a bug of retention_agg's expanded state in that plan shape
--- (not of the refresh), to be fixed on its own with its own regression test.
+-- Serial plans (max_parallel_workers_per_gather 0), as the rebuild's INSERT ... SELECT runs.
 CREATE FUNCTION pg_temp.incremental_vs_rebuild() RETURNS text LANGUAGE plpgsql
     SET max_parallel_workers_per_gather = 0 AS $$
 DECLARE
