@@ -64,7 +64,7 @@ in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/
 if [ "$(cat "$root/.cxkpi-stamp" 2>/dev/null)" != "$stamp_want" ]; then
   command -v debootstrap >/dev/null || {
     log "installing debootstrap"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends debootstrap >/dev/null
   }
   if [ ! -x "$root/usr/bin/apt-get" ]; then
     log "debootstrap $suite (a few minutes)"

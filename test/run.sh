@@ -45,12 +45,15 @@ if [ "$target" != test ] && [ "$target" != valgrind ] && [ "${versions[*]}" != "
   echo "$target runs on this machine's PostgreSQL ($here) only" >&2; exit 2
 fi
 
-# Build, install and run $target on this machine's PostgreSQL.
-run_here() {
+# Installs this machine's missing packages: the ones its suite needs, plus debootstrap when
+# chroots are to be made.  Done before any chroot is started in the background: two apt-get runs
+# at once fail on dpkg's lock (and apt waits for a lock held by anything else).
+install_here() {
   local packages=(make gcc postgresql-$here postgresql-common postgresql-server-dev-$here
                   postgresql-$here-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-$here-cron
                   libgsl-dev libroaring-dev default-jdk-headless libpostgresql-jdbc-java
-                  chromium fonts-dejavu-core)   # test/shell/dashboard_page.sh: the page in a browser
+                  chromium fonts-dejavu-core   # test/shell/dashboard_page.sh: the page in a browser
+                  "$@")
   [ "$target" = valgrind ] && packages+=(valgrind)
   local missing=() p
   for p in "${packages[@]}"; do
@@ -58,11 +61,18 @@ run_here() {
   done
   if [ ${#missing[@]} -gt 0 ]; then
     echo "Installing: ${missing[*]}"
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq || return 1
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+      --no-install-recommends "${missing[@]}" >/dev/null || return 1
   fi
-  make -s -j2 PG_CONFIG=/usr/lib/postgresql/$here/bin/pg_config
-  $SUDO make -s install PG_CONFIG=/usr/lib/postgresql/$here/bin/pg_config
+}
+
+# Build, install and run $target on this machine's PostgreSQL.  Each step stops the run when it
+# fails (the caller tests the result, which turns off set -e inside).
+run_here() {
+  install_here || return 1
+  make -s -j2 PG_CONFIG=/usr/lib/postgresql/$here/bin/pg_config || return 1
+  $SUDO make -s install PG_CONFIG=/usr/lib/postgresql/$here/bin/pg_config || return 1
   make -s "$([ "$target" = valgrind ] && echo valgrind-check || echo "$target")" PG_CONFIG=/usr/lib/postgresql/$here/bin/pg_config
 }
 
@@ -76,6 +86,7 @@ fi
 # made in the background while this machine's suite runs.
 [ "$(id -u)" -eq 0 ] || { echo "test/run.sh: the chroots of PostgreSQL ${versions[*]} need root" >&2; exit 2; }
 logdir=tmp_check/versions; rm -rf "$logdir"; mkdir -p "$logdir"
+install_here debootstrap
 declare -A chroot_pid
 for v in "${versions[@]}"; do
   [ "$v" = "$here" ] && continue
