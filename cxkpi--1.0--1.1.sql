@@ -3234,7 +3234,9 @@ COMMENT ON FUNCTION cxkpi.dashboard_settings() IS
 --   loyalty_members: the days of the member's orders and programme activities (segment and
 --     activity count from the enrolment day on).
 -- SECURITY DEFINER: a writer needs no privilege on cxkpi.change_log.  The log carries bucket keys
--- only, never values: the refresh recomputes every dirty day from the facts.
+-- only, never values: the refresh recomputes every dirty day from the facts.  EXECUTE is revoked
+-- from PUBLIC (no one attaches it to a table of their own) and it refuses to run as anything but
+-- the AFTER statement trigger of a cxkpi fact table (docs/security.md).
 CREATE FUNCTION cxkpi.change_capture() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -3243,7 +3245,9 @@ DECLARE
                            ELSE '(SELECT * FROM old_rows UNION ALL SELECT * FROM new_rows)' END;
     day_sql text;
 BEGIN
-    IF TG_TABLE_SCHEMA <> 'cxkpi' THEN
+    IF TG_LEVEL <> 'STATEMENT' OR TG_WHEN <> 'AFTER' OR TG_TABLE_SCHEMA <> 'cxkpi'
+       OR NOT TG_TABLE_NAME = ANY (cxkpi.change_capture_tables())
+       OR TG_RELID <> format('cxkpi.%I', TG_TABLE_NAME)::regclass THEN
         RAISE EXCEPTION 'cxkpi.change_capture() belongs to the cxkpi fact tables' USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -3303,6 +3307,7 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cxkpi.change_capture() IS
     'Internal: statement trigger of the fact tables; appends the day buckets a statement touched (and those that depend on them) to cxkpi.change_log.';
+REVOKE ALL ON FUNCTION cxkpi.change_capture() FROM PUBLIC;
 
 -- The fact tables the daily rollups read.
 CREATE FUNCTION cxkpi.change_capture_tables() RETURNS text[]
@@ -5437,3 +5442,38 @@ $html$::text AS html) AS t)
 END;
 COMMENT ON FUNCTION cxkpi_bi.dashboard_page(text, text, text[], integer) IS
     'Seed 000''s dashboard as one self-contained HTML page (inline CSS, JavaScript and SVG; no network): KPI tiles with value, target, status, flag, year-over-year change and sparkline, weekly and monthly trends, breakdowns, cohort retention, forecasts, open alerts, churn watch and win-back lists, recommended interventions, the whole scorecard. psql -X -At -c ''SELECT cxkpi_bi.dashboard_page()'' > dashboard.html';
+
+-------------------------------------------------------------------------------------------------
+-- Issue 15, item 1: a writer could forge alert states.  1.0 let cxkpi_writer execute
+-- cxkpi.alert_enqueue, which trusted pg_trigger_depth() and a fact table's name: a writer's own
+-- trigger on a TEMP table could queue any summary.  The alerting trigger now runs as the
+-- extension's owner and is the only caller of alert_enqueue; writers keep exactly the right to
+-- write the fact tables (docs/security.md).
+-------------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION cxkpi.alert_trigger() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    src text;
+    deltas cxkpi.alert_delta[];
+BEGIN
+    IF TG_LEVEL <> 'STATEMENT' OR TG_WHEN <> 'AFTER' OR TG_TABLE_SCHEMA <> 'cxkpi'
+       OR NOT TG_TABLE_NAME = ANY (cxkpi.alert_fact_tables())
+       OR TG_RELID <> format('cxkpi.%I', TG_TABLE_NAME)::regclass THEN
+        RAISE EXCEPTION 'cxkpi.alert_trigger() is the alerting trigger of the cxkpi fact tables only'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    src := CASE TG_OP
+        WHEN 'INSERT' THEN 'SELECT 1 AS sign, n.* FROM new_rows AS n'
+        WHEN 'DELETE' THEN 'SELECT -1 AS sign, o.* FROM old_rows AS o'
+        ELSE 'SELECT 1 AS sign, d.* FROM (TABLE new_rows EXCEPT ALL TABLE old_rows) AS d
+              UNION ALL SELECT -1, d.* FROM (TABLE old_rows EXCEPT ALL TABLE new_rows) AS d' END;
+    EXECUTE format('SELECT array_agg(c) FROM (%s) AS q(c)', cxkpi.alert_contributions_sql(TG_TABLE_NAME, src))
+       INTO deltas;
+    IF deltas IS NOT NULL THEN
+        PERFORM cxkpi.alert_enqueue(TG_RELID::regclass, deltas);
+    END IF;
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION cxkpi.alert_trigger() IS
+    'Statement-level trigger of the fact tables: queues the statement''s contributions to the alert states.';
+REVOKE EXECUTE ON FUNCTION cxkpi.alert_enqueue(regclass, cxkpi.alert_delta[]) FROM cxkpi_writer;

@@ -339,7 +339,9 @@ COMMENT ON TABLE cxkpi.alert_pending IS
     'Alerting: contributions of the statements of running transactions, applied to cxkpi.alert_state at commit. Internal.';
 
 -- Appends one statement's contributions.  It runs as the extension owner (writers cannot write
--- this table) and only from the alerting trigger of a fact table.
+-- this table) and only from the alerting trigger of a fact table, which runs as the owner too:
+-- no other role may execute it (1.0 let cxkpi_writer, whose own triggers could then queue forged
+-- summaries: issue 15).
 CREATE FUNCTION cxkpi.alert_enqueue(fact regclass, deltas cxkpi.alert_delta[]) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -569,23 +571,23 @@ COMMENT ON FUNCTION cxkpi.alert_rebuild() IS
 
 -- Statement-level AFTER trigger of every fact table: the statement's rows (transition tables
 -- new_rows and old_rows; for an UPDATE only the rows that changed), signed, become
--- contributions that wait in cxkpi.alert_pending for the commit.  Runs as the invoker with a
--- pinned search_path; only the queueing function runs as the owner.
+-- contributions that wait in cxkpi.alert_pending for the commit.  Runs as the extension's owner
+-- with a pinned search_path, so that no role needs (or gets) the right to queue contributions
+-- itself: what reaches the alert states is computed here from the rows the statement really
+-- wrote, and the right to write a fact table is the only right a writer needs.  EXECUTE on it is
+-- revoked from PUBLIC (no one attaches it to a table of their own), and it refuses to run as
+-- anything but the AFTER statement trigger of a cxkpi fact table.
 CREATE FUNCTION cxkpi.alert_trigger() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     src text;
     deltas cxkpi.alert_delta[];
 BEGIN
     IF TG_LEVEL <> 'STATEMENT' OR TG_WHEN <> 'AFTER' OR TG_TABLE_SCHEMA <> 'cxkpi'
-       OR NOT TG_TABLE_NAME = ANY (cxkpi.alert_fact_tables()) THEN
+       OR NOT TG_TABLE_NAME = ANY (cxkpi.alert_fact_tables())
+       OR TG_RELID <> format('cxkpi.%I', TG_TABLE_NAME)::regclass THEN
         RAISE EXCEPTION 'cxkpi.alert_trigger() is the alerting trigger of the cxkpi fact tables only'
             USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    IF NOT has_function_privilege('cxkpi.alert_enqueue(regclass, cxkpi.alert_delta[])', 'EXECUTE') THEN
-        RAISE EXCEPTION 'role "%" may not write cxkpi.% while alerting is on', current_user, TG_TABLE_NAME
-            USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'GRANT cxkpi_writer TO the loading role (docs/alerts.md#settings-and-privileges).';
     END IF;
     src := CASE TG_OP
         WHEN 'INSERT' THEN 'SELECT 1 AS sign, n.* FROM new_rows AS n'
@@ -831,7 +833,6 @@ REVOKE ALL ON FUNCTION cxkpi.alert_enqueue(regclass, cxkpi.alert_delta[]), cxkpi
     cxkpi.set_alerting(boolean), cxkpi.acknowledge_alert(bigint), cxkpi.alert_trigger(),
     cxkpi.alert_commit_trigger(), cxkpi.alert_truncate_trigger(), cxkpi.alert_settings_trigger(),
     cxkpi.alert_targets_trigger() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION cxkpi.alert_enqueue(regclass, cxkpi.alert_delta[]) TO cxkpi_writer;
 GRANT EXECUTE ON FUNCTION cxkpi.check_thresholds(), cxkpi.set_alerting(boolean), cxkpi.acknowledge_alert(bigint)
     TO cxkpi_operator;
 GRANT SELECT ON cxkpi.current_alerts TO cxkpi_reader;

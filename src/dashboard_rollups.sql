@@ -62,7 +62,9 @@ COMMENT ON FUNCTION cxkpi.dashboard_settings() IS
 --   loyalty_members: the days of the member's orders and programme activities (segment and
 --     activity count from the enrolment day on).
 -- SECURITY DEFINER: a writer needs no privilege on cxkpi.change_log.  The log carries bucket keys
--- only, never values: the refresh recomputes every dirty day from the facts.
+-- only, never values: the refresh recomputes every dirty day from the facts.  EXECUTE is revoked
+-- from PUBLIC (no one attaches it to a table of their own) and it refuses to run as anything but
+-- the AFTER statement trigger of a cxkpi fact table (docs/security.md).
 CREATE FUNCTION cxkpi.change_capture() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -71,7 +73,9 @@ DECLARE
                            ELSE '(SELECT * FROM old_rows UNION ALL SELECT * FROM new_rows)' END;
     day_sql text;
 BEGIN
-    IF TG_TABLE_SCHEMA <> 'cxkpi' THEN
+    IF TG_LEVEL <> 'STATEMENT' OR TG_WHEN <> 'AFTER' OR TG_TABLE_SCHEMA <> 'cxkpi'
+       OR NOT TG_TABLE_NAME = ANY (cxkpi.change_capture_tables())
+       OR TG_RELID <> format('cxkpi.%I', TG_TABLE_NAME)::regclass THEN
         RAISE EXCEPTION 'cxkpi.change_capture() belongs to the cxkpi fact tables' USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
@@ -131,6 +135,7 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cxkpi.change_capture() IS
     'Internal: statement trigger of the fact tables; appends the day buckets a statement touched (and those that depend on them) to cxkpi.change_log.';
+REVOKE ALL ON FUNCTION cxkpi.change_capture() FROM PUBLIC;
 
 -- The fact tables the daily rollups read.
 CREATE FUNCTION cxkpi.change_capture_tables() RETURNS text[]

@@ -4,7 +4,7 @@
 -- alerting on; states equal the dashboard's values; privileges.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(77);
+SELECT plan(80);
 
 UPDATE cxkpi.settings SET value = '2026-11-20' WHERE key = 'as_of';
 -- Contributions are applied at commit; inside this test transaction, at the end of each
@@ -253,7 +253,27 @@ SELECT throws_ok($$INSERT INTO cxkpi.alerts (kpi, breakdown, dimension, grain, p
                  '42501', NULL, 'a writer cannot insert alerts');
 SELECT throws_ok($$UPDATE cxkpi.alert_state SET level = 'green'$$, '42501', NULL, 'a writer cannot update states');
 SELECT throws_ok($$SELECT cxkpi.alert_enqueue('cxkpi.carts', ARRAY[('nps', 'total', 'all', '2026-11-01', NULL, NULL, NULL, 0, 0, 1000, false)::cxkpi.alert_delta])$$,
-                 '42501', NULL, 'alert_enqueue refuses calls from outside a fact table''s trigger');
+                 '42501', NULL, 'a writer cannot execute alert_enqueue');
+-- The security review's attack (issue 15): a writer's own statement trigger on a TEMP table
+-- calls alert_enqueue with a forged summary of a million detractors.
+CREATE TEMP TABLE nps_before AS
+SELECT (sample_size, level)::text AS s, (SELECT count(*) FROM cxkpi.alerts) AS n
+FROM cxkpi.alert_state WHERE kpi = 'nps' AND breakdown = 'total';
+SELECT lives_ok($$CREATE TEMP TABLE forge (x int);
+                  CREATE FUNCTION pg_temp.forge() RETURNS trigger LANGUAGE plpgsql AS $f$
+                  BEGIN
+                      PERFORM cxkpi.alert_enqueue('cxkpi.survey_responses', ARRAY[ROW('nps', 'total', 'all',
+                          date_trunc('month', now())::date, '(v1,n=1000000,counts={1000000,0,0,0,0,0,0,0,0,0,0})',
+                          NULL, NULL, 0, 0, 1000000, false)::cxkpi.alert_delta]);
+                      RETURN NULL;
+                  END $f$;
+                  CREATE TRIGGER forge AFTER INSERT ON pg_temp.forge FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.forge()$$,
+                'a writer creates a TEMP table with a trigger of its own that calls alert_enqueue');
+SELECT throws_ok($$INSERT INTO pg_temp.forge VALUES (1)$$, '42501', NULL,
+                 'its insert fails: permission denied for alert_enqueue');
+SELECT is((SELECT (sample_size, level)::text FROM cxkpi.alert_state WHERE kpi = 'nps' AND breakdown = 'total')
+          || ' ' || (SELECT count(*) FROM cxkpi.alerts), (SELECT s || ' ' || n FROM nps_before),
+          'the NPS state and the alerts are as before the attack');
 SELECT throws_ok($$CREATE TEMP TABLE support_tickets (LIKE cxkpi.support_tickets);
                    CREATE TRIGGER t AFTER INSERT ON pg_temp.support_tickets REFERENCING NEW TABLE AS new_rows
                    FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.alert_trigger()$$,
