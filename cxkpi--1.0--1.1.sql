@@ -3225,11 +3225,12 @@ COMMENT ON FUNCTION cxkpi.dashboard_settings() IS
 -- The statement trigger of every fact table (INSERT, UPDATE, DELETE with transition tables, and
 -- TRUNCATE): one change_log row per distinct (fact, day) the statement touched, the old rows' days
 -- and the new rows' days.  Dependencies between facts are logged as buckets too:
---   orders: the order's first-order flag and segment depend on the customer's other orders, so
---     the days of the customer's first order and of the first order the statement did not write
---     (the one that was first before, if it still is an order) are dirty for cxkpi.daily_orders
---     (fact 'orders_first': the other rollups do not read the flag); an UPDATE also dirties
---     the request days of the order's returns (days to return);
+--   orders: the order's first-order flag and segment depend on the customer's other orders.
+--     The refresh finds the flags that new or moved orders change (dashboard_maintain, step 2);
+--     a DELETE logs the day of the customer's first remaining order when a deleted one came
+--     before it, an UPDATE the days of the first order of each customer it touched and of the
+--     first one it did not write (fact 'orders_first': only cxkpi.daily_orders reads the flag),
+--     and the request days of the orders' returns (days to return);
 --   order_returns: the day of the returned order (the order-date return summary);
 --   loyalty_members: the days of the member's orders and programme activities (segment and
 --     activity count from the enrolment day on).
@@ -3273,23 +3274,33 @@ BEGIN
     END IF;
     EXECUTE format('INSERT INTO cxkpi.change_log (fact, bucket) SELECT DISTINCT %L, d FROM (SELECT %s AS d FROM %s AS r) AS x '
                    'WHERE d IS NOT NULL', TG_TABLE_NAME, day_sql, src) USING tz;
-    IF TG_TABLE_NAME = 'orders' THEN
-        EXECUTE format(
-            'INSERT INTO cxkpi.change_log (fact, bucket)
-             SELECT DISTINCT ''orders_first'', (f.ordered_at AT TIME ZONE $1)::date
-             FROM (SELECT DISTINCT customer_id FROM %s AS r) AS c
-             CROSS JOIN LATERAL ((SELECT o.ordered_at FROM cxkpi.orders AS o WHERE o.customer_id = c.customer_id
-                                  ORDER BY o.ordered_at, o.order_id LIMIT 1)
-                                 UNION ALL
-                                 (SELECT o.ordered_at FROM cxkpi.orders AS o WHERE o.customer_id = c.customer_id AND %s
-                                  ORDER BY o.ordered_at, o.order_id LIMIT 1)) AS f',
-            src, CASE WHEN TG_OP = 'DELETE' THEN 'true' ELSE 'o.order_id NOT IN (SELECT n.order_id FROM new_rows AS n)' END)
-        USING tz;
-        IF TG_OP = 'UPDATE' THEN
-            INSERT INTO cxkpi.change_log (fact, bucket)
-            SELECT DISTINCT 'order_returns', (r.requested_at AT TIME ZONE tz)::date
-            FROM cxkpi.order_returns AS r WHERE r.order_id IN (SELECT n.order_id FROM new_rows AS n);
-        END IF;
+    IF TG_TABLE_NAME = 'orders' AND TG_OP = 'DELETE' THEN
+        -- The customer's first remaining order becomes first only when a deleted order came
+        -- before it.
+        INSERT INTO cxkpi.change_log (fact, bucket)
+        SELECT DISTINCT 'orders_first', (f.ordered_at AT TIME ZONE tz)::date
+        FROM (SELECT DISTINCT d.customer_id FROM old_rows AS d WHERE d.customer_id IS NOT NULL) AS c
+        CROSS JOIN LATERAL (SELECT o.ordered_at, o.order_id FROM cxkpi.orders AS o
+                            WHERE o.customer_id = c.customer_id
+                            ORDER BY o.ordered_at, o.order_id LIMIT 1) AS f
+        WHERE EXISTS (SELECT 1 FROM old_rows AS d
+                      WHERE d.customer_id = c.customer_id AND (d.ordered_at, d.order_id) < (f.ordered_at, f.order_id));
+    ELSIF TG_TABLE_NAME = 'orders' AND TG_OP = 'UPDATE' THEN
+        -- UPDATE (an order may move in time or to another customer): the first order of each
+        -- customer the statement touched, and the first of the orders it did not write.
+        INSERT INTO cxkpi.change_log (fact, bucket)
+        SELECT DISTINCT 'orders_first', (f.ordered_at AT TIME ZONE tz)::date
+        FROM (SELECT DISTINCT r.customer_id FROM (SELECT * FROM old_rows UNION ALL SELECT * FROM new_rows) AS r) AS c
+        CROSS JOIN LATERAL ((SELECT o.ordered_at FROM cxkpi.orders AS o WHERE o.customer_id = c.customer_id
+                             ORDER BY o.ordered_at, o.order_id LIMIT 1)
+                            UNION ALL
+                            (SELECT o.ordered_at FROM cxkpi.orders AS o WHERE o.customer_id = c.customer_id
+                               AND o.order_id NOT IN (SELECT n.order_id FROM new_rows AS n)
+                             ORDER BY o.ordered_at, o.order_id LIMIT 1)) AS f;
+        -- and the request days of the orders' returns (days to return)
+        INSERT INTO cxkpi.change_log (fact, bucket)
+        SELECT DISTINCT 'order_returns', (r.requested_at AT TIME ZONE tz)::date
+        FROM cxkpi.order_returns AS r WHERE r.order_id IN (SELECT n.order_id FROM new_rows AS n);
     ELSIF TG_TABLE_NAME = 'order_returns' THEN
         EXECUTE format('INSERT INTO cxkpi.change_log (fact, bucket)
                         SELECT DISTINCT ''orders'', (o.ordered_at AT TIME ZONE $1)::date
@@ -3996,9 +4007,13 @@ COMMENT ON FUNCTION cxkpi.dashboard_horizons() IS
 -- second call meanwhile returns at once).
 --  1. The change-log rows visible now; a full rebuild instead when asked, when the settings the
 --     rollups were built with changed, after a TRUNCATE, or when the rollups were never built.
---  2. Dirty days: those logged, and for cxkpi.daily_orders the days of the first two orders of
---     each customer with an order on a dirty day (first-order flags, also when writers of one
---     customer overlap).
+--  2. Dirty days: those logged, and for cxkpi.daily_orders, for each customer with an order on a
+--     dirty day, the day of its earliest order on a clean day when a dirty day comes before it.
+--     Orders on clean days were not written since the last refresh, so only that one can have
+--     gained or lost the first-order flag (a new or moved earlier order, or a deleted or moved
+--     first one, before it); this also covers writers of one customer that overlap (a trigger
+--     does not see the other's uncommitted order).  Appending a day of orders of known
+--     customers dirties no other day.
 --  3. Each rollup: its rows of the dirty days deleted and computed again, run by run of days;
 --     the days whose rows did change are noted (a first-order flag that stayed, a day of a
 --     customer's orders that gave the same rows, dirty no KPI period).
@@ -4075,14 +4090,19 @@ BEGIN
         END IF;
     ELSE
         CREATE TEMP TABLE cxkpi_dirty ON COMMIT DROP AS SELECT DISTINCT l.fact, l.bucket AS day FROM cxkpi_log AS l;
+        -- First-order flags (step 2): for each customer with an order on a dirty day, the
+        -- earliest of its orders on a clean day, when a dirty day comes before it.
         INSERT INTO cxkpi_dirty
-        SELECT DISTINCT 'orders_first', (f.ordered_at AT TIME ZONE tz)::date
+        SELECT DISTINCT 'orders_first', f.day
         FROM (SELECT DISTINCT o.customer_id
               FROM cxkpi_dirty AS d JOIN cxkpi.orders AS o
                 ON o.ordered_at >= (d.day::timestamp AT TIME ZONE tz) AND o.ordered_at < ((d.day + 1)::timestamp AT TIME ZONE tz)
-              WHERE d.fact = 'orders') AS c
-        CROSS JOIN LATERAL (SELECT p.ordered_at FROM cxkpi.orders AS p WHERE p.customer_id = c.customer_id
-                            ORDER BY p.ordered_at, p.order_id LIMIT 2) AS f
+              WHERE d.fact = 'orders' AND o.customer_id IS NOT NULL) AS c
+        CROSS JOIN LATERAL (SELECT (p.ordered_at AT TIME ZONE tz)::date AS day FROM cxkpi.orders AS p
+                            WHERE p.customer_id = c.customer_id
+                              AND (p.ordered_at AT TIME ZONE tz)::date NOT IN (SELECT d.day FROM cxkpi_dirty AS d WHERE d.fact = 'orders')
+                            ORDER BY p.ordered_at, p.order_id LIMIT 1) AS f
+        WHERE f.day > (SELECT min(d.day) FROM cxkpi_dirty AS d WHERE d.fact = 'orders')
         EXCEPT SELECT d.fact, d.day FROM cxkpi_dirty AS d;
         h0 := cxkpi.dashboard_horizons();
         -- the rollup days whose rows did change (only they make KPI periods dirty)
