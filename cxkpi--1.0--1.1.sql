@@ -5685,40 +5685,47 @@ REVOKE ALL ON FUNCTION cxkpi.forecasts_maintain(boolean, timestamptz) FROM PUBLI
 -- Reader views
 -------------------------------------------------------------------------------------------------
 
-CREATE VIEW cxkpi_bi.kpi_forecast AS
-SELECT f.measure, x.measure_name, x.unit, f.channel, f.grain, f.period_start,
-       (f.period_start::timestamp AT TIME ZONE cxkpi.setting('time_zone')) AS "time",
-       f.actual, f.point, f.lo80, f.hi80, f.lo95, f.hi95,
+CREATE VIEW cxkpi.kpi_forecast AS
+WITH s AS (
+    SELECT f.measure, f.channel, f.grain, f.period_start, f.actual, f.point, f.lo80, f.hi80, f.lo95, f.hi95
+    FROM cxkpi.kpi_forecasts AS f
+    UNION ALL
+    -- series without any row (no data): their reason
+    SELECT m.measure, m.channel, m.grain, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    FROM cxkpi.kpi_forecast_models AS m
+    WHERE NOT EXISTS (SELECT 1 FROM cxkpi.kpi_forecasts AS f WHERE f.measure = m.measure AND f.grain = m.grain AND f.channel = m.channel))
+SELECT s.grain, s.period_start, (s.period_start + CASE s.grain WHEN 'week' THEN 6 ELSE 0 END) AS period_end,
+       (s.period_start::timestamp AT TIME ZONE cxkpi.setting('time_zone')) AS "time",
+       s.measure, x.measure_name, x.unit,
+       CASE WHEN s.channel = 'total' THEN 'total' WHEN s.measure = 'sessions' THEN 'device' ELSE 'channel' END AS breakdown,
+       CASE WHEN s.channel = 'total' THEN 'all' ELSE s.channel END AS dimension,
+       s.actual, s.point, s.lo80, s.hi80, s.lo95, s.hi95,
        m.method, m.history_start, m.fitted_through, m.reason, m.fitted_at
-FROM cxkpi.kpi_forecasts AS f
-JOIN cxkpi.forecast_measures() AS x ON x.measure = f.measure
-JOIN cxkpi.kpi_forecast_models AS m ON m.measure = f.measure AND m.grain = f.grain AND m.channel = f.channel
-UNION ALL
--- series without any row (no data): their reason
-SELECT m.measure, x.measure_name, x.unit, m.channel, m.grain, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-       m.method, m.history_start, m.fitted_through, m.reason, m.fitted_at
-FROM cxkpi.kpi_forecast_models AS m JOIN cxkpi.forecast_measures() AS x ON x.measure = m.measure
-WHERE NOT EXISTS (SELECT 1 FROM cxkpi.kpi_forecasts AS f WHERE f.measure = m.measure AND f.grain = m.grain AND f.channel = m.channel);
-COMMENT ON VIEW cxkpi_bi.kpi_forecast IS
+FROM s
+JOIN cxkpi.forecast_measures() AS x ON x.measure = s.measure
+JOIN cxkpi.kpi_forecast_models AS m ON m.measure = s.measure AND m.grain = s.grain AND m.channel = s.channel;
+COMMENT ON VIEW cxkpi.kpi_forecast IS
     'Forecasts of orders, net revenue, sessions, support tickets and survey responses by channel (and total): per series the actuals of the complete periods it was fitted on (actual) and the periods ahead (point, 80 % and 95 % intervals), daily 90 days and weekly 13 weeks ahead; refitted by the dashboard refresh when the series changed. A series whose fit failed has method NULL and its reason.';
-COMMENT ON COLUMN cxkpi_bi.kpi_forecast.measure IS 'orders, net_revenue, sessions, support_tickets or survey_responses.';
-COMMENT ON COLUMN cxkpi_bi.kpi_forecast.measure_name IS 'Display name of the measure.';
-COMMENT ON COLUMN cxkpi_bi.kpi_forecast.unit IS 'count or currency.';
-COMMENT ON COLUMN cxkpi_bi.kpi_forecast.channel IS 'The channel (the device for sessions), or total.';
-COMMENT ON COLUMN cxkpi_bi.kpi_forecast.grain IS 'day (90 days ahead) or week (ISO weeks, 13 ahead).';
-COMMENT ON COLUMN cxkpi_bi.kpi_forecast.period_start IS 'The day, or the Monday of the week.';
-COMMENT ON COLUMN cxkpi_bi.kpi_forecast."time" IS 'Start of the period in the dashboard''s time zone (for Grafana).';
-COMMENT ON COLUMN cxkpi_bi.kpi_forecast.actual IS 'The value of a complete period (days without facts count 0); NULL for forecast periods.';
-COMMENT ON COLUMN cxkpi_bi.kpi_forecast.point IS 'Point forecast; NULL for actual periods.';
-COMMENT ON COLUMN cxkpi_bi.kpi_forecast.lo80 IS 'Lower bound of the 80 % prediction interval.';
-COMMENT ON COLUMN cxkpi_bi.kpi_forecast.hi80 IS 'Upper bound of the 80 % prediction interval.';
-COMMENT ON COLUMN cxkpi_bi.kpi_forecast.lo95 IS 'Lower bound of the 95 % prediction interval.';
-COMMENT ON COLUMN cxkpi_bi.kpi_forecast.hi95 IS 'Upper bound of the 95 % prediction interval.';
-COMMENT ON COLUMN cxkpi_bi.kpi_forecast.method IS 'The model chosen by AICc, e.g. ETS(A,N,A); NULL when the fit failed.';
-COMMENT ON COLUMN cxkpi_bi.kpi_forecast.history_start IS 'First period the model was fitted on.';
-COMMENT ON COLUMN cxkpi_bi.kpi_forecast.fitted_through IS 'Last complete period the model was fitted on.';
-COMMENT ON COLUMN cxkpi_bi.kpi_forecast.reason IS 'Why the series has no model (the fit''s error), else NULL.';
-COMMENT ON COLUMN cxkpi_bi.kpi_forecast.fitted_at IS 'When the series was last refitted.';
+COMMENT ON COLUMN cxkpi.kpi_forecast.measure IS 'orders, net_revenue, sessions, support_tickets or survey_responses.';
+COMMENT ON COLUMN cxkpi.kpi_forecast.measure_name IS 'Display name of the measure.';
+COMMENT ON COLUMN cxkpi.kpi_forecast.unit IS 'count or currency.';
+COMMENT ON COLUMN cxkpi.kpi_forecast.breakdown IS 'channel (device for sessions), or total.';
+COMMENT ON COLUMN cxkpi.kpi_forecast.dimension IS 'The channel (the device for sessions), or all for the total.';
+COMMENT ON COLUMN cxkpi.kpi_forecast.grain IS 'day (90 days ahead) or week (ISO weeks, 13 ahead).';
+COMMENT ON COLUMN cxkpi.kpi_forecast.period_start IS 'The day, or the Monday of the week.';
+COMMENT ON COLUMN cxkpi.kpi_forecast.period_end IS 'The day, or the Sunday of the week.';
+COMMENT ON COLUMN cxkpi.kpi_forecast."time" IS 'Start of the period in the dashboard''s time zone (for Grafana).';
+COMMENT ON COLUMN cxkpi.kpi_forecast.actual IS 'The value of a complete period (days without facts count 0); NULL for forecast periods.';
+COMMENT ON COLUMN cxkpi.kpi_forecast.point IS 'Point forecast; NULL for actual periods.';
+COMMENT ON COLUMN cxkpi.kpi_forecast.lo80 IS 'Lower bound of the 80 % prediction interval.';
+COMMENT ON COLUMN cxkpi.kpi_forecast.hi80 IS 'Upper bound of the 80 % prediction interval.';
+COMMENT ON COLUMN cxkpi.kpi_forecast.lo95 IS 'Lower bound of the 95 % prediction interval.';
+COMMENT ON COLUMN cxkpi.kpi_forecast.hi95 IS 'Upper bound of the 95 % prediction interval.';
+COMMENT ON COLUMN cxkpi.kpi_forecast.method IS 'The model chosen by AICc, e.g. ETS(A,N,A); NULL when the fit failed.';
+COMMENT ON COLUMN cxkpi.kpi_forecast.history_start IS 'First period the model was fitted on.';
+COMMENT ON COLUMN cxkpi.kpi_forecast.fitted_through IS 'Last complete period the model was fitted on.';
+COMMENT ON COLUMN cxkpi.kpi_forecast.reason IS 'Why the series has no model (the fit''s error), else NULL.';
+COMMENT ON COLUMN cxkpi.kpi_forecast.fitted_at IS 'When the series was last refitted.';
 
 -- KPIs projected from the forecasts: kpi -> the measures of its numerator and denominator
 -- (denominator NULL: a flow KPI, the sum of its measure).  Every other KPI with a target is
@@ -5727,9 +5734,9 @@ CREATE FUNCTION cxkpi.forecast_kpis(OUT kpi text, OUT numerator_measure text, OU
     RETURNS SETOF record LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     VALUES ('aov', 'net_revenue', 'orders') $$;
 COMMENT ON FUNCTION cxkpi.forecast_kpis() IS
-    'Internal: the KPIs cxkpi_bi.kpi_projection projects from the daily forecasts, with the measures of their numerator and denominator (NULL: a flow KPI).';
+    'Internal: the KPIs cxkpi.kpi_projection projects from the daily forecasts, with the measures of their numerator and denominator (NULL: a flow KPI).';
 
-CREATE VIEW cxkpi_bi.kpi_projection AS
+CREATE VIEW cxkpi.kpi_projection AS
 WITH ref AS (SELECT cxkpi.as_of() AS as_of),
 per AS (
     SELECT g.grain, ref.as_of, b.period_start, b.period_end
@@ -5746,7 +5753,7 @@ daily AS (
     GROUP BY 1, 2),
 k AS (
     SELECT d.kpi, d.name, d.unit, d.direction, p.grain, p.as_of, p.period_start, p.period_end,
-           (p.as_of - p.period_start) AS days_complete, (p.period_end - p.as_of + 1) AS days_remaining,
+           (p.as_of - p.period_start)::bigint AS days_complete, (p.period_end - p.as_of + 1)::bigint AS days_remaining,
            v.value AS value_to_date, fk.numerator_measure, fk.denominator_measure, t.target
     FROM per AS p
     CROSS JOIN cxkpi.kpi_definitions AS d
@@ -5767,32 +5774,60 @@ pr AS (
     FROM k
     LEFT JOIN daily AS n ON n.grain = k.grain AND n.measure = k.numerator_measure
     LEFT JOIN daily AS dn ON dn.grain = k.grain AND dn.measure = k.denominator_measure)
-SELECT pr.kpi, pr.name AS kpi_name, pr.unit, pr.direction, pr.grain, pr.period_start, pr.period_end,
+SELECT pr.grain, pr.period_start, pr.period_end,
        (pr.period_start::timestamp AT TIME ZONE cxkpi.setting('time_zone')) AS "time",
+       pr.kpi, pr.name AS kpi_name, pr.unit, pr.direction, 'total'::text AS breakdown, 'all'::text AS dimension,
        pr.as_of, pr.days_complete, pr.days_remaining, pr.value_to_date, pr.projected_value, pr.projection_method,
        pr.target,
        CASE cxkpi.meets_target(pr.direction, pr.projected_value, pr.target)
             WHEN true THEN 'on course' WHEN false THEN 'off course' END AS course
 FROM pr;
-COMMENT ON VIEW cxkpi_bi.kpi_projection IS
+COMMENT ON VIEW cxkpi.kpi_projection IS
     'For each KPI with a target: the value projected for the end of the current week, month and quarter (the periods containing the reference date) against the target, "on course" or "off course". AOV is projected from the daily forecasts (net revenue to date + forecast of the remaining days, over orders likewise); every other KPI at its value to date. course NULL when there is no projection.';
-COMMENT ON COLUMN cxkpi_bi.kpi_projection.kpi IS 'KPI key.';
-COMMENT ON COLUMN cxkpi_bi.kpi_projection.kpi_name IS 'KPI display name.';
-COMMENT ON COLUMN cxkpi_bi.kpi_projection.unit IS 'Unit of the KPI.';
-COMMENT ON COLUMN cxkpi_bi.kpi_projection.direction IS 'higher_is_better or lower_is_better.';
-COMMENT ON COLUMN cxkpi_bi.kpi_projection.grain IS 'week, month or quarter.';
-COMMENT ON COLUMN cxkpi_bi.kpi_projection.period_start IS 'First day of the current period (the one containing as_of).';
-COMMENT ON COLUMN cxkpi_bi.kpi_projection.period_end IS 'Last day of the current period.';
-COMMENT ON COLUMN cxkpi_bi.kpi_projection."time" IS 'Start of the period in the dashboard''s time zone (for Grafana).';
-COMMENT ON COLUMN cxkpi_bi.kpi_projection.as_of IS 'The reference date: days before it are complete, the forecast covers it and the days after.';
-COMMENT ON COLUMN cxkpi_bi.kpi_projection.days_complete IS 'Days of the period before as_of.';
-COMMENT ON COLUMN cxkpi_bi.kpi_projection.days_remaining IS 'Days of the period from as_of to its end.';
-COMMENT ON COLUMN cxkpi_bi.kpi_projection.value_to_date IS 'The KPI over the period so far (cxkpi.kpi_values), NULL without data.';
-COMMENT ON COLUMN cxkpi_bi.kpi_projection.projected_value IS 'The value projected for the end of the period; NULL when the forecast does not reach the end or the KPI has no value.';
-COMMENT ON COLUMN cxkpi_bi.kpi_projection.projection_method IS 'How projected_value is made: projected numerator / projected denominator, actual to date + daily forecast, or value to date.';
-COMMENT ON COLUMN cxkpi_bi.kpi_projection.target IS 'The effective target of the period (overall).';
-COMMENT ON COLUMN cxkpi_bi.kpi_projection.course IS 'on course when the projected value meets the target, off course when not, NULL without projection.';
+COMMENT ON COLUMN cxkpi.kpi_projection.kpi IS 'KPI key.';
+COMMENT ON COLUMN cxkpi.kpi_projection.kpi_name IS 'KPI display name.';
+COMMENT ON COLUMN cxkpi.kpi_projection.unit IS 'Unit of the KPI.';
+COMMENT ON COLUMN cxkpi.kpi_projection.direction IS 'higher_is_better or lower_is_better.';
+COMMENT ON COLUMN cxkpi.kpi_projection.breakdown IS 'total (the projection is of the overall KPI).';
+COMMENT ON COLUMN cxkpi.kpi_projection.dimension IS 'all.';
+COMMENT ON COLUMN cxkpi.kpi_projection.grain IS 'week, month or quarter.';
+COMMENT ON COLUMN cxkpi.kpi_projection.period_start IS 'First day of the current period (the one containing as_of).';
+COMMENT ON COLUMN cxkpi.kpi_projection.period_end IS 'Last day of the current period.';
+COMMENT ON COLUMN cxkpi.kpi_projection."time" IS 'Start of the period in the dashboard''s time zone (for Grafana).';
+COMMENT ON COLUMN cxkpi.kpi_projection.as_of IS 'The reference date: days before it are complete, the forecast covers it and the days after.';
+COMMENT ON COLUMN cxkpi.kpi_projection.days_complete IS 'Days of the period before as_of.';
+COMMENT ON COLUMN cxkpi.kpi_projection.days_remaining IS 'Days of the period from as_of to its end.';
+COMMENT ON COLUMN cxkpi.kpi_projection.value_to_date IS 'The KPI over the period so far (cxkpi.kpi_values), NULL without data.';
+COMMENT ON COLUMN cxkpi.kpi_projection.projected_value IS 'The value projected for the end of the period; NULL when the forecast does not reach the end or the KPI has no value.';
+COMMENT ON COLUMN cxkpi.kpi_projection.projection_method IS 'How projected_value is made: projected numerator / projected denominator, actual to date + daily forecast, or value to date.';
+COMMENT ON COLUMN cxkpi.kpi_projection.target IS 'The effective target of the period (overall).';
+COMMENT ON COLUMN cxkpi.kpi_projection.course IS 'on course when the projected value meets the target, off course when not, NULL without projection.';
 
+GRANT SELECT ON cxkpi.kpi_forecast, cxkpi.kpi_projection TO cxkpi_reader;
+
+-- Their names for BI logins (docs/bi.md), with the same comments.
+CREATE VIEW cxkpi_bi.kpi_forecast AS SELECT * FROM cxkpi.kpi_forecast;
+CREATE VIEW cxkpi_bi.kpi_projection AS
+SELECT p.grain, p.period_start, p.period_end, p."time", p.kpi, p.kpi_name, c.kpi_order, p.unit, p.direction, p.breakdown,
+       p.dimension, p.as_of, p.days_complete, p.days_remaining, p.value_to_date, p.projected_value, p.projection_method,
+       p.target, p.course
+FROM cxkpi.kpi_projection AS p
+LEFT JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = p.kpi;
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT c.relname, a.attname, col_description(c.oid, a.attnum) AS d
+             FROM pg_class AS c JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             WHERE c.oid IN ('cxkpi.kpi_forecast'::regclass, 'cxkpi.kpi_projection'::regclass) LOOP
+        EXECUTE format('COMMENT ON COLUMN cxkpi_bi.%I.%I IS %L', r.relname, r.attname, r.d);
+    END LOOP;
+    FOR r IN SELECT c.relname, obj_description(c.oid, 'pg_class') AS d FROM pg_class AS c
+             WHERE c.oid IN ('cxkpi.kpi_forecast'::regclass, 'cxkpi.kpi_projection'::regclass) LOOP
+        EXECUTE format('COMMENT ON VIEW cxkpi_bi.%I IS %L', r.relname, r.d);
+    END LOOP;
+END $$;
+COMMENT ON COLUMN cxkpi_bi.kpi_projection.kpi_order IS 'Display order of the KPI (cxkpi_bi.kpi_catalog).';
 GRANT SELECT ON cxkpi_bi.kpi_forecast, cxkpi_bi.kpi_projection TO cxkpi_reader;
 
 CREATE OR REPLACE FUNCTION cxkpi.dashboard_maintain(rebuild_all boolean, concurrently boolean) RETURNS void
