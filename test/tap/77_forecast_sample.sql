@@ -104,7 +104,7 @@ UPDATE cxkpi.settings SET value = '2021-01-05' WHERE key = 'as_of';
 SELECT lives_ok($$CALL cxkpi.refresh_dashboard()$$, 'the refresh succeeds when no series can be fitted');
 SELECT is((SELECT string_agg(DISTINCT grain || ' ' || (model IS NULL) || ' ' || coalesce(left(reason, 30), '-'), ', ')
            FROM cxkpi.kpi_forecast_models WHERE measure = 'orders'),
-          'day true 22023: the series is too short, week true no data: no complete week wit',
+          'day true 22023: the series is too short, week true no data: no complete week with',
           'orders (from 2021-01-01), as of 2021-01-05: 4 days, no model and ets_fit''s error as the reason; no complete week: "no data"');
 SELECT is((SELECT count(*) FROM cxkpi.kpi_forecasts AS f JOIN cxkpi.kpi_forecast_models AS m USING (measure, grain, channel)
            WHERE f.point IS NOT NULL AND m.model IS NULL), 0::bigint, 'and a series without a model has no forecast rows');
