@@ -149,7 +149,7 @@ BEGIN
                   AND f.fitted_through IS NOT DISTINCT FROM w.last_period);
             IF NOT due AND w.last_period IS NOT NULL AND to_regclass('pg_temp.cxkpi_changed') IS NOT NULL THEN
                 EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_temp.cxkpi_changed AS c WHERE c.rollup = $1 AND c.day BETWEEN $2 AND $3)'
-                    INTO due USING m.rollup, w.first_period, w.last_period + 6;
+                    INTO due USING m.rollup, w.first_period, w.last_period + CASE g WHEN 'week' THEN 6 ELSE 0 END;
             END IF;
             CONTINUE WHEN NOT due;
             DELETE FROM cxkpi.kpi_forecasts AS f WHERE f.measure = m.measure AND f.grain = g;

@@ -6,7 +6,7 @@
 -- reason without failing the refresh.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(17);
+SELECT plan(18);
 
 SELECT is((SELECT string_agg(grain || ' ' || n || '/' || m, ', ' ORDER BY grain)
            FROM (SELECT grain, count(*) AS n, count(model) AS m FROM cxkpi.kpi_forecast_models GROUP BY grain) AS x),
@@ -91,6 +91,12 @@ SELECT is((SELECT actual FROM cxkpi.kpi_forecasts WHERE measure = 'support_ticke
           1::double precision, 'the new day''s actual: the one chat ticket');
 DELETE FROM fits0;
 INSERT INTO fits0 SELECT measure, grain, channel, fitted_at, fitted_through FROM cxkpi.kpi_forecast_models;
+INSERT INTO cxkpi.support_tickets (ticket_id, customer_id, channel, created_at)
+VALUES ((SELECT max(ticket_id) + 1 FROM cxkpi.support_tickets), NULL, 'phone', '2026-01-02 09:00+00');
+CALL cxkpi.refresh_dashboard();
+SELECT is((SELECT count(*) FROM cxkpi.kpi_forecast_models AS m JOIN fits0 USING (measure, grain, channel)
+           WHERE m.fitted_at <> fits0.fitted_at), 0::bigint,
+          'a ticket of the day in progress (as_of) refits nothing: it is no complete day yet');
 INSERT INTO cxkpi.support_tickets (ticket_id, customer_id, channel, created_at)
 VALUES ((SELECT max(ticket_id) + 1 FROM cxkpi.support_tickets), NULL, 'email', '2025-12-10 10:00+00');
 CALL cxkpi.refresh_dashboard();
