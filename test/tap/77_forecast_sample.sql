@@ -6,7 +6,7 @@
 -- reason without failing the refresh.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(18);
+SELECT plan(20);
 
 SELECT is((SELECT string_agg(grain || ' ' || n || '/' || m, ', ' ORDER BY grain)
            FROM (SELECT grain, count(*) AS n, count(model) AS m FROM cxkpi.kpi_forecast_models GROUP BY grain) AS x),
@@ -104,6 +104,16 @@ SELECT is((SELECT string_agg(DISTINCT measure || ' ' || grain, ', ' ORDER BY mea
            FROM cxkpi.kpi_forecast_models AS m JOIN fits0 USING (measure, grain, channel) WHERE m.fitted_at <> fits0.fitted_at),
           'support_tickets day, support_tickets week',
           'a late ticket inside both windows refits the ticket series of both grains, and nothing else');
+
+-- What the refits left equals fitting every series again now.
+CREATE TEMP TABLE kept AS SELECT * FROM cxkpi.kpi_forecasts;
+CREATE TEMP TABLE kept_models AS SELECT measure, grain, channel, history_start, fitted_through, observations, model::text FROM cxkpi.kpi_forecast_models;
+SELECT is(cxkpi.forecasts_maintain(true, now()), 58, 'a full refit fits the 58 series');
+SELECT is((SELECT count(*) FROM ((TABLE kept EXCEPT ALL TABLE cxkpi.kpi_forecasts) UNION ALL (TABLE cxkpi.kpi_forecasts EXCEPT ALL TABLE kept)) AS d)
+          + (SELECT count(*) FROM ((TABLE kept_models EXCEPT ALL SELECT measure, grain, channel, history_start, fitted_through, observations, model::text FROM cxkpi.kpi_forecast_models)
+                                   UNION ALL (SELECT measure, grain, channel, history_start, fitted_through, observations, model::text FROM cxkpi.kpi_forecast_models
+                                              EXCEPT ALL TABLE kept_models)) AS d),
+          0::bigint, 'the series the refreshes refitted, and those they kept, equal a full refit (models and rows)');
 
 -- A series too short to fit: a NULL model and the reason; the refresh goes on.
 UPDATE cxkpi.settings SET value = '2021-01-05' WHERE key = 'as_of';
