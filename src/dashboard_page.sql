@@ -89,8 +89,9 @@ COMMENT ON FUNCTION cxkpi.dashboard_argument_error(text, text, text) IS
 -- series chosen by AICc (ets_fit, docs/forecasting.md), fitted when called on the last run of
 -- consecutive complete months (at least 12), and `horizon` months ahead with 80 % and 95 %
 -- prediction intervals.  Rows: every complete month (actual) and the forecast months (point and
--- intervals).  When cxkpi_bi gets a forecast view refitted at refresh (issue 16, part 2), the
--- page reads that instead: this function is the one place the page takes its forecasts from.
+-- intervals).  The forecasts refitted at refresh (cxkpi_bi.kpi_forecast, issue 16 part 2) are
+-- daily and weekly: months cannot be summed from them with their intervals, nor reach 60 months,
+-- so the page keeps fitting its monthly series here (docs/dashboard.md).
 -------------------------------------------------------------------------------------------------
 CREATE FUNCTION cxkpi_bi.dashboard_forecast(horizon integer DEFAULT 6)
     RETURNS TABLE (series text, series_name text, unit text, grain text, period_start date, "time" timestamptz,
