@@ -1019,7 +1019,7 @@ BEGIN
     PERFORM cxkpi.progress_notice('refresh kpi_values', n, t0);
     -- the alert levels of the recomputed rows and of the open periods (docs/alerts.md)
     n := cxkpi.alert_evaluate(gs, ps, rebuild_all);
-    PERFORM cxkpi.progress_notice('alerts raised', n, t0);
+    PERFORM cxkpi.progress_notice('refresh alerts', n, t0);   -- rows appended to the outbox
 
     IF customers_changed THEN
         PERFORM cxkpi.customer_models_refresh(conc, t0);
