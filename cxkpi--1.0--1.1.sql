@@ -5711,8 +5711,12 @@ COMMENT ON FUNCTION cxkpi.alert_evaluate(text[], date[], boolean) IS
 CREATE OR REPLACE FUNCTION cxkpi.check_thresholds() RETURNS integer
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    before bigint := (SELECT coalesce(max(alert_id), 0) FROM cxkpi.alerts);
+    before bigint;
 BEGIN
+    -- the refresh's lock, held to the end of the transaction: a refresh running elsewhere is
+    -- waited for (its evaluation and this one never record the same change twice)
+    PERFORM pg_advisory_xact_lock('cxkpi.change_log'::regclass::oid::bigint);
+    before := (SELECT coalesce(max(alert_id), 0) FROM cxkpi.alerts);
     PERFORM cxkpi.dashboard_maintain(false, true);
     PERFORM cxkpi.alert_evaluate(NULL, NULL, true);
     RETURN (SELECT count(*) FROM cxkpi.alerts WHERE alert_id > before);
@@ -5726,7 +5730,8 @@ COMMENT ON FUNCTION cxkpi.check_thresholds() IS
 CREATE OR REPLACE FUNCTION cxkpi.set_alerting(enabled boolean) RETURNS integer
     LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    UPDATE cxkpi.settings SET value = enabled::text WHERE key = 'alerting';
+    INSERT INTO cxkpi.settings AS s (key, value) VALUES ('alerting', enabled::text)
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value;
     IF enabled THEN
         RETURN cxkpi.check_thresholds();
     END IF;

@@ -261,13 +261,16 @@ COMMENT ON FUNCTION cxkpi.alert_evaluate(text[], date[], boolean) IS
 -- Runs a refresh of the dashboard (incremental; as the extension's owner, so that cxkpi_operator
 -- may run it) and then evaluates every state of the alert grain, closed periods included (which
 -- raises nothing for them: it brings their levels up to date after edited targets).  Returns
--- the number of alerts raised by both.  A refresh already running elsewhere makes it evaluate
--- what that refresh has committed so far.
+-- the number of alerts raised by both.  A refresh running elsewhere is waited for.
 CREATE FUNCTION cxkpi.check_thresholds() RETURNS integer
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    before bigint := (SELECT coalesce(max(alert_id), 0) FROM cxkpi.alerts);
+    before bigint;
 BEGIN
+    -- the refresh's lock, held to the end of the transaction: a refresh running elsewhere is
+    -- waited for (its evaluation and this one never record the same change twice)
+    PERFORM pg_advisory_xact_lock('cxkpi.change_log'::regclass::oid::bigint);
+    before := (SELECT coalesce(max(alert_id), 0) FROM cxkpi.alerts);
     PERFORM cxkpi.dashboard_maintain(false, true);
     PERFORM cxkpi.alert_evaluate(NULL, NULL, true);
     RETURN (SELECT count(*) FROM cxkpi.alerts WHERE alert_id > before);
@@ -281,7 +284,8 @@ COMMENT ON FUNCTION cxkpi.check_thresholds() IS
 CREATE FUNCTION cxkpi.set_alerting(enabled boolean) RETURNS integer
     LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    UPDATE cxkpi.settings SET value = enabled::text WHERE key = 'alerting';
+    INSERT INTO cxkpi.settings AS s (key, value) VALUES ('alerting', enabled::text)
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value;
     IF enabled THEN
         RETURN cxkpi.check_thresholds();
     END IF;

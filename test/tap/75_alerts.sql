@@ -6,7 +6,7 @@
 -- raise nothing; edited targets and settings; privileges and the forging attack of issue 15.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(92);
+SELECT plan(94);
 
 UPDATE cxkpi.settings SET value = '2026-11-20' WHERE key = 'as_of';
 -- Facts reach the alerts at the next refresh: each step below writes facts, then refreshes
@@ -279,6 +279,12 @@ SELECT set_eq($$SELECT kpi, breakdown, dimension, period_start, level, round(val
               'SELECT * FROM states_on', 'the states after a load with alerting off + set_alerting(true) equal those with alerting on');
 SELECT throws_ok($$UPDATE cxkpi.settings SET value = 'maybe' WHERE key = 'alerting'$$, '22023', NULL,
                  'the setting alerting takes true or false');
+SAVEPOINT no_row;
+DELETE FROM cxkpi.settings WHERE key = 'alerting';
+SELECT ok(cxkpi.alerting_enabled(), 'without its settings row, alerting is on (the default)');
+SELECT cxkpi.set_alerting(false);
+SELECT ok(NOT cxkpi.alerting_enabled(), 'and set_alerting(false) writes the row again');
+ROLLBACK TO SAVEPOINT no_row;
 
 -- TRUNCATE: the refresh rebuilds, and the cart states lose their data.
 TRUNCATE cxkpi.carts;
