@@ -5849,7 +5849,279 @@ BEGIN
 END $$;
 COMMENT ON COLUMN cxkpi_bi.kpi_projection.kpi_order IS 'Display order of the KPI (cxkpi_bi.kpi_catalog).';
 GRANT SELECT ON cxkpi_bi.kpi_forecast, cxkpi_bi.kpi_projection TO cxkpi_reader;
+-- Issue 14, stage 2: alerts from the same numbers (docs/architecture.md#4-alerts-from-the-same-numbers).
+-- The refresh evaluates the alert levels from the cxkpi.kpi_values rows it has just recomputed
+-- (cxkpi.alert_evaluate, called by cxkpi.dashboard_maintain); 1.0's second engine goes: the
+-- alerting statement triggers of the fact tables, the commit-time merge (cxkpi.alert_pending and
+-- its constraint trigger, alert_enqueue, alert_apply, alert_merge), the per-statement
+-- contributions (alert_contributions_sql, alert_table_contributions, alert_delta, alert_value,
+-- summary_minus), the triggers on settings and targets (the refresh evaluates the open periods
+-- at each run).  cxkpi.set_alerting flips the new setting alerting, seeded with what the 1.0
+-- triggers were (on unless they were disabled).  The states keep their rows (the running
+-- summaries and the source column of the old engine are dropped) and are dumped from now on;
+-- the alert history is untouched.
+-------------------------------------------------------------------------------------------------
+ALTER TABLE cxkpi.settings DROP CONSTRAINT settings_key_known;
+ALTER TABLE cxkpi.settings ADD CONSTRAINT settings_key_known CHECK (key IN (
+        'as_of', 'scorecard_grain', 'time_zone', 'confidence', 'retention_active_window',
+        'loyalty_active_days', 'csat_scale', 'ces_scale', 'alert_grain', 'gone_p_alive',
+        'customer_models_interval', 'alerting'));
+CREATE OR REPLACE FUNCTION cxkpi.settings_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    ok boolean;
+    hint text;
+BEGIN
+    CASE NEW.key
+    WHEN 'as_of' THEN
+        ok := NEW.value = '' OR NEW.value ~ '^\d{4}-\d{2}-\d{2}$';
+        IF ok AND NEW.value <> '' THEN PERFORM NEW.value::date; END IF;
+        hint := 'Use a date such as 2026-10-31, or '''' for the current date.';
+    WHEN 'scorecard_grain' THEN
+        ok := NEW.value IN ('week', 'month', 'quarter', 'year');
+        hint := 'Use week, month, quarter or year.';
+    WHEN 'alert_grain' THEN
+        ok := NEW.value IN ('day', 'week', 'month', 'quarter', 'year');
+        hint := 'Use day, week, month, quarter or year; the next refresh evaluates the alerts at the new grain.';
+    WHEN 'alerting' THEN
+        ok := NEW.value IN ('true', 'false');
+        hint := 'Use true or false, or SELECT cxkpi.set_alerting(true) / cxkpi.set_alerting(false).';
+    WHEN 'time_zone' THEN
+        ok := EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = NEW.value)
+              OR EXISTS (SELECT 1 FROM pg_timezone_abbrevs WHERE abbrev = NEW.value);
+        hint := 'Use a time zone name from pg_timezone_names, such as UTC or Europe/Paris.';
+    WHEN 'confidence' THEN
+        ok := NEW.value ~ '^0\.\d+$' AND NEW.value::float8 > 0 AND NEW.value::float8 < 1;
+        hint := 'Use a confidence level strictly between 0 and 1, such as 0.95.';
+    WHEN 'retention_active_window', 'loyalty_active_days' THEN
+        ok := NEW.value ~ '^[1-9]\d{0,4}$';
+        hint := 'Use a positive integer.';
+    WHEN 'gone_p_alive' THEN
+        ok := NEW.value ~ '^0(\.\d+)?$';
+        hint := 'Use a probability from 0 to below 1, such as 0.1 (0: nobody is considered gone).';
+    WHEN 'customer_models_interval' THEN
+        BEGIN
+            ok := NEW.value::interval BETWEEN interval '0' AND interval '7 days';
+        EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN
+            ok := false;
+        END;
+        hint := 'Use an interval from 0 to 7 days, such as 1 hour (0: at every refresh that has changes).';
+    WHEN 'csat_scale' THEN
+        ok := NEW.value IN ('2', '3', '5', '7', '10');
+        hint := 'Use 2, 3, 5, 7 or 10.';
+    WHEN 'ces_scale' THEN
+        ok := NEW.value IN ('5', '7');
+        hint := 'Use 5 or 7.';
+    ELSE
+        ok := true;     -- an unknown key: the CHECK constraint names it
+    END CASE;
+    IF NOT ok THEN
+        RAISE EXCEPTION 'invalid value "%" for cxkpi setting "%"', NEW.value, NEW.key
+            USING ERRCODE = 'invalid_parameter_value', HINT = hint;
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.is_default AND NEW.is_default THEN
+        NEW.is_default := NEW.value = OLD.value AND NEW.description = OLD.description;
+    END IF;
+    RETURN NEW;
+END $$;
+INSERT INTO cxkpi.settings (key, value, description, is_default) VALUES
+    ('alerting', 'true', 'Whether the refresh evaluates alerts (cxkpi.set_alerting, docs/alerts.md); false: the dashboard is kept up to date, the alert states and the outbox are left alone.', true);
+-- alerting switched off in 1.0 (its triggers disabled) stays off
+UPDATE cxkpi.settings SET value = 'false'
+ WHERE key = 'alerting'
+   AND EXISTS (SELECT 1 FROM pg_catalog.pg_trigger AS tg
+               WHERE tg.tgrelid = 'cxkpi.survey_responses'::regclass AND tg.tgname = 'alert_insert' AND tg.tgenabled = 'D');
 
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['survey_responses', 'app_ratings', 'web_sessions', 'store_traffic', 'orders', 'carts',
+                             'support_tickets', 'metric_observations'] LOOP
+        EXECUTE format('DROP TRIGGER alert_insert ON cxkpi.%1$I; DROP TRIGGER alert_update ON cxkpi.%1$I; '
+                       'DROP TRIGGER alert_delete ON cxkpi.%1$I; DROP TRIGGER alert_truncate ON cxkpi.%1$I', t);
+    END LOOP;
+END $$;
+DROP TRIGGER alert_settings ON cxkpi.settings;
+DROP TRIGGER alert_targets ON cxkpi.kpi_targets;
+DROP TABLE cxkpi.alert_pending;
+DROP FUNCTION cxkpi.alert_trigger(), cxkpi.alert_commit_trigger(), cxkpi.alert_truncate_trigger(),
+    cxkpi.alert_settings_trigger(), cxkpi.alert_targets_trigger(), cxkpi.alert_enqueue(regclass, cxkpi.alert_delta[]),
+    cxkpi.alert_apply(), cxkpi.alert_merge(cxkpi.alert_delta[]), cxkpi.alert_evaluate(cxkpi.alert_delta[]),
+    cxkpi.alert_rebuild(), cxkpi.alert_table_contributions(text), cxkpi.alert_contributions_sql(text, text),
+    cxkpi.alert_value(text, @extschema@.nps_summary, @extschema@.csat_summary, @extschema@.ces_summary, numeric, numeric),
+    cxkpi.alert_fact_tables(), cxkpi.alert_trigger_kpis(), cxkpi.alert_lock_key(),
+    cxkpi.summary_minus(@extschema@.nps_summary, @extschema@.nps_summary),
+    cxkpi.summary_minus(@extschema@.csat_summary, @extschema@.csat_summary),
+    cxkpi.summary_minus(@extschema@.ces_summary, @extschema@.ces_summary);
+DROP TYPE cxkpi.alert_delta;
+
+ALTER TABLE cxkpi.alert_state DROP COLUMN source, DROP COLUMN nps, DROP COLUMN csat, DROP COLUMN ces;
+COMMENT ON TABLE cxkpi.alert_state IS
+    'Alerting: the last evaluated value and level of every KPI, breakdown and period of the alert grain, from the cxkpi.kpi_values row of the same period (numerator, denominator, sample size, value, level with hysteresis). Written by the refresh only (CALL cxkpi.refresh_dashboard(), cxkpi.check_thresholds()); dumped with the data, so that a restore raises nothing again.';
+COMMENT ON COLUMN cxkpi.alerts.raised_at IS 'When the level change was recorded (clock time of the refresh that evaluated it).';
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.alert_state', '');
+
+CREATE FUNCTION cxkpi.alert_evaluate(grains text[], period_starts date[], everything boolean) RETURNS integer
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := cxkpi.setting('alert_grain');
+    open_from date := (cxkpi.period_bounds(g, (cxkpi.period_bounds(g, cxkpi.as_of())).period_start - 1)).period_start;
+    c record;
+    a cxkpi.alerts;
+    m bigint;
+    raised integer := 0;
+BEGIN
+    IF NOT cxkpi.alerting_enabled() THEN
+        RETURN 0;
+    END IF;
+    IF to_regclass('pg_temp.cxkpi_alert_eval') IS NOT NULL THEN
+        DROP TABLE pg_temp.cxkpi_alert_eval, pg_temp.cxkpi_alert_changes;
+    END IF;
+    IF EXISTS (SELECT 1 FROM cxkpi.alert_state WHERE grain <> g) THEN
+        UPDATE cxkpi.alerts SET resolved_at = clock_timestamp() WHERE resolved_at IS NULL AND grain <> g;
+        DELETE FROM cxkpi.alert_state WHERE grain <> g;
+        everything := true;
+    END IF;
+    CREATE TEMP TABLE cxkpi_alert_eval ON COMMIT DROP AS
+    WITH scope AS (
+        SELECT DISTINCT p.period_start FROM unnest(grains, period_starts) AS p(grain, period_start) WHERE p.grain = g),
+    v AS (
+        SELECT v.kpi, v.breakdown, v.dimension, v.period_start, v.value, v.numerator, v.denominator, v.sample_size
+        FROM cxkpi.kpi_values AS v
+        WHERE v.grain = g AND (everything OR v.period_start >= open_from OR v.period_start IN (SELECT * FROM scope))),
+    s AS (
+        SELECT st.kpi, st.breakdown, st.dimension, st.period_start, st.level
+        FROM cxkpi.alert_state AS st
+        WHERE st.grain = g AND (everything OR st.period_start >= open_from OR st.period_start IN (SELECT * FROM scope))),
+    j AS (
+        SELECT coalesce(v.kpi, s.kpi) AS kpi, coalesce(v.breakdown, s.breakdown) AS breakdown,
+               coalesce(v.dimension, s.dimension) AS dimension, coalesce(v.period_start, s.period_start) AS period_start,
+               v.value, coalesce(v.numerator, 0)::numeric AS numerator, coalesce(v.denominator, 0)::numeric AS denominator,
+               coalesce(v.sample_size, 0)::bigint AS sample_size, s.level AS stored_level
+        FROM v FULL JOIN s ON (s.kpi, s.breakdown, s.dimension, s.period_start) = (v.kpi, v.breakdown, v.dimension, v.period_start)),
+    e AS (
+        -- a new state starts at the level of its open alert, if it has one, else 'insufficient data'
+        SELECT j.*, d.direction,
+               coalesce(j.stored_level,
+                        (SELECT al.level FROM cxkpi.alerts AS al
+                         WHERE (al.kpi, al.breakdown, al.dimension, al.grain, al.period_start)
+                               = (j.kpi, j.breakdown, j.dimension, g, j.period_start)
+                           AND al.resolved_at IS NULL ORDER BY al.alert_id DESC LIMIT 1),
+                        'insufficient data') AS previous_level,
+               coalesce(td.target, t0.target) AS target, coalesce(td.red_threshold, t0.red_threshold) AS red_threshold,
+               coalesce(td.yellow_threshold, t0.yellow_threshold) AS yellow_threshold,
+               coalesce(td.min_sample_size, t0.min_sample_size) AS min_sample_size,
+               coalesce(td.recovery_margin, t0.recovery_margin) AS recovery_margin
+        FROM j
+        JOIN cxkpi.kpi_definitions AS d ON d.kpi = j.kpi
+        LEFT JOIN cxkpi.target_spans() AS td
+               ON td.kpi = j.kpi AND td.dimension = j.dimension AND td.dimension <> '' AND td.valid_from <= j.period_start
+              AND (j.period_start < td.valid_until OR td.valid_until IS NULL)
+        LEFT JOIN cxkpi.target_spans() AS t0
+               ON t0.kpi = j.kpi AND t0.dimension = '' AND t0.valid_from <= j.period_start
+              AND (j.period_start < t0.valid_until OR t0.valid_until IS NULL))
+    SELECT e.*, cxkpi.alert_level(e.direction, e.value, e.sample_size, e.target, e.red_threshold, e.yellow_threshold,
+                                  e.min_sample_size, e.recovery_margin, e.previous_level) AS new_level
+    FROM e;
+    -- the states: written where the value or the level changed
+    INSERT INTO cxkpi.alert_state AS st (kpi, breakdown, dimension, grain, period_start, numerator, denominator,
+                                         sample_size, value, level, level_since, evaluated_at)
+    SELECT n.kpi, n.breakdown, n.dimension, g, n.period_start, n.numerator, n.denominator, n.sample_size, n.value,
+           n.new_level, clock_timestamp(), clock_timestamp()
+    FROM cxkpi_alert_eval AS n
+    ORDER BY 1, 2, 3, 5
+    ON CONFLICT (kpi, breakdown, dimension, grain, period_start) DO UPDATE
+        SET numerator = excluded.numerator, denominator = excluded.denominator, sample_size = excluded.sample_size,
+            value = excluded.value, level = excluded.level, evaluated_at = excluded.evaluated_at,
+            level_since = CASE WHEN excluded.level <> st.level THEN excluded.level_since ELSE st.level_since END
+        WHERE (st.numerator, st.denominator, st.sample_size, st.value, st.level)
+              IS DISTINCT FROM (excluded.numerator, excluded.denominator, excluded.sample_size, excluded.value, excluded.level);
+    -- the level changes to or from red or yellow of the open periods
+    CREATE TEMP TABLE cxkpi_alert_changes ON COMMIT DROP AS
+    SELECT n.kpi, n.breakdown, n.dimension, n.period_start, n.previous_level, n.new_level, n.value, n.sample_size,
+           n.target, n.red_threshold, n.yellow_threshold
+    FROM cxkpi_alert_eval AS n
+    WHERE n.new_level <> n.previous_level
+      AND (n.new_level IN ('red', 'yellow') OR n.previous_level IN ('red', 'yellow'))
+      AND n.period_start >= open_from;
+    -- the outbox, in key order; the sequence is moved past the stored ids if a restore left it
+    -- behind them
+    IF EXISTS (SELECT 1 FROM cxkpi_alert_changes) THEN
+        SELECT max(alert_id) INTO m FROM cxkpi.alerts;
+        IF m >= (SELECT CASE WHEN q.is_called THEN q.last_value ELSE q.last_value - 1 END FROM cxkpi.alerts_alert_id_seq AS q) THEN
+            PERFORM setval('cxkpi.alerts_alert_id_seq', m);
+        END IF;
+    END IF;
+    FOR c IN SELECT * FROM cxkpi_alert_changes ORDER BY kpi, breakdown, dimension, period_start LOOP
+        UPDATE cxkpi.alerts SET resolved_at = clock_timestamp()
+         WHERE kpi = c.kpi AND breakdown = c.breakdown AND dimension = c.dimension AND grain = g
+           AND period_start = c.period_start AND resolved_at IS NULL;
+        INSERT INTO cxkpi.alerts (kpi, breakdown, dimension, grain, period_start, period_end, level,
+                                  previous_level, value, threshold, target, sample_size, resolved_at)
+        VALUES (c.kpi, c.breakdown, c.dimension, g, c.period_start,
+                (cxkpi.period_bounds(g, c.period_start)).period_end, c.new_level, c.previous_level, c.value,
+                CASE WHEN c.new_level = 'red' OR (c.new_level <> 'yellow' AND c.previous_level = 'red')
+                     THEN c.red_threshold ELSE c.yellow_threshold END,
+                c.target, c.sample_size,
+                CASE WHEN c.new_level NOT IN ('red', 'yellow') THEN clock_timestamp() END)
+        RETURNING * INTO a;
+        PERFORM pg_notify('cxkpi_alerts', json_build_object(
+                    'alert_id', a.alert_id, 'kpi', a.kpi, 'breakdown', a.breakdown,
+                    'dimension', left(a.dimension, 200), 'period_start', a.period_start, 'level', a.level,
+                    'previous_level', a.previous_level, 'value', a.value)::text);
+        raised := raised + 1;
+    END LOOP;
+    DROP TABLE pg_temp.cxkpi_alert_eval, pg_temp.cxkpi_alert_changes;
+    RETURN raised;
+END $$;
+COMMENT ON FUNCTION cxkpi.alert_evaluate(text[], date[], boolean) IS
+    'Internal: evaluates the alert levels of the cxkpi.kpi_values rows of the given periods, of the open periods (or of all, everything) at the alert grain, and records the level changes of open periods in cxkpi.alerts with a pg_notify; called by the refresh. Returns the number of alerts raised.';
+
+CREATE OR REPLACE FUNCTION cxkpi.check_thresholds() RETURNS integer
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    before bigint;
+BEGIN
+    -- the refresh's lock, held to the end of the transaction: a refresh running elsewhere is
+    -- waited for (its evaluation and this one never record the same change twice)
+    PERFORM pg_advisory_xact_lock('cxkpi.change_log'::regclass::oid::bigint);
+    before := (SELECT coalesce(max(alert_id), 0) FROM cxkpi.alerts);
+    PERFORM cxkpi.dashboard_maintain(false, true);
+    PERFORM cxkpi.alert_evaluate(NULL, NULL, true);
+    RETURN (SELECT count(*) FROM cxkpi.alerts WHERE alert_id > before);
+END $$;
+COMMENT ON FUNCTION cxkpi.check_thresholds() IS
+    'Refreshes the dashboard (as CALL cxkpi.refresh_dashboard() does, which also evaluates the alerts), evaluates every alert state of the alert grain (closed periods too, without alerts for them) and returns the number of alerts raised.';
+
+-- Switches the alerting off (bulk loads, maintenance) or on: setting alerting.  Off, the
+-- refresh keeps the dashboard up to date and leaves the states and the outbox alone; on again,
+-- it runs cxkpi.check_thresholds() and returns the alerts it raised.
+CREATE OR REPLACE FUNCTION cxkpi.set_alerting(enabled boolean) RETURNS integer
+    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO cxkpi.settings AS s (key, value) VALUES ('alerting', enabled::text)
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+    IF enabled THEN
+        RETURN cxkpi.check_thresholds();
+    END IF;
+    RETURN 0;
+END $$;
+COMMENT ON FUNCTION cxkpi.set_alerting(boolean) IS
+    'Switches the alerting off (for bulk loads) or on (setting alerting); switching on runs cxkpi.check_thresholds() and returns the alerts it raised.';
+
+-- Whether the refresh evaluates alerts (setting alerting).
+CREATE OR REPLACE FUNCTION cxkpi.alerting_enabled() RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce((SELECT s.value::boolean FROM cxkpi.settings AS s WHERE s.key = 'alerting'), true) $$;
+COMMENT ON FUNCTION cxkpi.alerting_enabled() IS 'True when the refresh evaluates alerts (setting alerting).';
+REVOKE ALL ON FUNCTION cxkpi.alert_evaluate(text[], date[], boolean) FROM PUBLIC;
+
+-------------------------------------------------------------------------------------------------
+-- cxkpi.dashboard_maintain as 1.1 ships it (src/dashboard_rollups.sql): the refresh of stage 1,
+-- with the alert evaluation (issue 14 stage 2), the forecast refits (issue 16 part 2) and the
+-- first-order flags found by the refresh.
+-------------------------------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION cxkpi.dashboard_maintain(rebuild_all boolean, concurrently boolean) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET work_mem = '128MB' SET jit = off AS $$
 DECLARE
@@ -5915,14 +6187,19 @@ BEGIN
         END IF;
     ELSE
         CREATE TEMP TABLE cxkpi_dirty ON COMMIT DROP AS SELECT DISTINCT l.fact, l.bucket AS day FROM cxkpi_log AS l;
+        -- First-order flags (step 2): for each customer with an order on a dirty day, the
+        -- earliest of its orders on a clean day, when a dirty day comes before it.
         INSERT INTO cxkpi_dirty
-        SELECT DISTINCT 'orders_first', (f.ordered_at AT TIME ZONE tz)::date
+        SELECT DISTINCT 'orders_first', f.day
         FROM (SELECT DISTINCT o.customer_id
               FROM cxkpi_dirty AS d JOIN cxkpi.orders AS o
                 ON o.ordered_at >= (d.day::timestamp AT TIME ZONE tz) AND o.ordered_at < ((d.day + 1)::timestamp AT TIME ZONE tz)
-              WHERE d.fact = 'orders') AS c
-        CROSS JOIN LATERAL (SELECT p.ordered_at FROM cxkpi.orders AS p WHERE p.customer_id = c.customer_id
-                            ORDER BY p.ordered_at, p.order_id LIMIT 2) AS f
+              WHERE d.fact = 'orders' AND o.customer_id IS NOT NULL) AS c
+        CROSS JOIN LATERAL (SELECT (p.ordered_at AT TIME ZONE tz)::date AS day FROM cxkpi.orders AS p
+                            WHERE p.customer_id = c.customer_id
+                              AND (p.ordered_at AT TIME ZONE tz)::date NOT IN (SELECT d.day FROM cxkpi_dirty AS d WHERE d.fact = 'orders')
+                            ORDER BY p.ordered_at, p.order_id LIMIT 1) AS f
+        WHERE f.day > (SELECT min(d.day) FROM cxkpi_dirty AS d WHERE d.fact = 'orders')
         EXCEPT SELECT d.fact, d.day FROM cxkpi_dirty AS d;
         h0 := cxkpi.dashboard_horizons();
         -- the rollup days whose rows did change (only they make KPI periods dirty)
@@ -6016,6 +6293,9 @@ BEGIN
         ANALYZE cxkpi.kpi_values;
     END IF;
     PERFORM cxkpi.progress_notice('refresh kpi_values', n, t0);
+    -- the alert levels of the recomputed rows and of the open periods (docs/alerts.md)
+    n := cxkpi.alert_evaluate(gs, ps, rebuild_all);
+    PERFORM cxkpi.progress_notice('refresh alerts', n, t0);   -- rows appended to the outbox
 
     -- the forecast series whose input changed (src/dashboard_forecast.sql)
     PERFORM cxkpi.forecasts_maintain(rebuild_all, t0);
@@ -6041,3 +6321,4 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION cxkpi.dashboard_maintain(boolean, boolean) IS
     'Internal: the work of cxkpi.refresh_dashboard (incremental) and cxkpi.rebuild_dashboard (rebuild_all).';
+REVOKE ALL ON FUNCTION cxkpi.dashboard_maintain(boolean, boolean) FROM PUBLIC;

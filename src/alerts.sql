@@ -1,33 +1,26 @@
--- Threshold-breach alerting driven by triggers (docs/alerts.md).
+-- Threshold-breach alerting from the dashboard's own numbers (docs/alerts.md,
+-- docs/architecture.md#4-alerts-from-the-same-numbers).
 --
--- Statement-level AFTER triggers with transition tables on the fact tables turn each statement's
--- rows into per-KPI contributions for the periods of the alert grain (setting alert_grain):
--- summaries (nps_summary, csat_summary, ces_summary) and exact numeric numerators and
--- denominators.  cxkpi.alert_apply merges them into the running state of each (kpi, breakdown,
--- dimension, period) in cxkpi.alert_state, recomputes the touched values, compares them with
--- the effective targets (cxkpi.effective_target; cxkpi.kpi_status plus a recovery margin, the
--- dashboard's own status) and records every change of level to or from red or yellow in the
--- outbox cxkpi.alerts, with a pg_notify wake-up at commit.
---
--- KPIs that come from periodic rollups (retention, churn, loyalty, returns, percentiles, ...)
--- are evaluated by cxkpi.check_thresholds(), which also rebuilds the trigger-driven states from
--- the fact tables.
+-- There is no second KPI engine: the refresh (cxkpi.dashboard_maintain, behind CALL
+-- cxkpi.refresh_dashboard()) evaluates the alert levels from the cxkpi.kpi_values rows that the
+-- KPI engine has just recomputed, at the alert grain (setting alert_grain), with the scorecard's
+-- status (cxkpi.kpi_status against the effective target of cxkpi.target_spans(), plus the
+-- recovery margin: cxkpi.alert_level).  A change of level to or from red or yellow in an open
+-- period (the one holding cxkpi.as_of() and the one before it) appends one row to the outbox
+-- cxkpi.alerts and sends pg_notify('cxkpi_alerts', ...) at commit.  Writers pay nothing for it:
+-- they only append to cxkpi.change_log (stage 1), and no writer's commit touches a shared row.
 
 -------------------------------------------------------------------------------------------------
 -- State and outbox
 -------------------------------------------------------------------------------------------------
 
--- One row per (KPI, breakdown, dimension, period of the alert grain): the running state.
+-- One row per (KPI, breakdown, dimension, period of the alert grain): the level last evaluated.
 CREATE TABLE cxkpi.alert_state (
     kpi           text NOT NULL REFERENCES cxkpi.kpi_definitions ON UPDATE CASCADE ON DELETE CASCADE,
     breakdown     text NOT NULL,
     dimension     text NOT NULL,
     grain         text NOT NULL CHECK (grain IN ('day', 'week', 'month', 'quarter', 'year')),
     period_start  date NOT NULL,
-    source        text NOT NULL CHECK (source IN ('trigger', 'rollup')),
-    nps           @extschema@.nps_summary,
-    csat          @extschema@.csat_summary,
-    ces           @extschema@.ces_summary,
     numerator     numeric NOT NULL DEFAULT 0,
     denominator   numeric NOT NULL DEFAULT 0,
     sample_size   bigint NOT NULL DEFAULT 0,
@@ -39,7 +32,7 @@ CREATE TABLE cxkpi.alert_state (
     PRIMARY KEY (kpi, breakdown, dimension, grain, period_start)
 );
 COMMENT ON TABLE cxkpi.alert_state IS
-    'Alerting: the running state of every KPI, breakdown and period of the alert grain (summaries, numerator, denominator, value, level). Maintained by the fact-table triggers and cxkpi.check_thresholds(); not for direct writes.';
+    'Alerting: the last evaluated value and level of every KPI, breakdown and period of the alert grain, from the cxkpi.kpi_values row of the same period (numerator, denominator, sample size, value, level with hysteresis). Written by the refresh only (CALL cxkpi.refresh_dashboard(), cxkpi.check_thresholds()); dumped with the data, so that a restore raises nothing again.';
 
 -- The outbox: one row per change of level to or from red or yellow.
 CREATE TABLE cxkpi.alerts (
@@ -66,7 +59,7 @@ CREATE INDEX alerts_undelivered ON cxkpi.alerts (alert_id) WHERE delivered_at IS
 COMMENT ON TABLE cxkpi.alerts IS
     'Alert outbox: one row per change of a KPI''s level to or from red or yellow (a breach, an escalation, a recovery), never one per insert. Consumers take undelivered rows with SELECT ... FOR UPDATE SKIP LOCKED and set delivered_at.';
 COMMENT ON COLUMN cxkpi.alerts.alert_id IS 'Identity; also in the pg_notify payload.';
-COMMENT ON COLUMN cxkpi.alerts.raised_at IS 'When the level changed (clock time of the statement that changed it).';
+COMMENT ON COLUMN cxkpi.alerts.raised_at IS 'When the level change was recorded (clock time of the refresh that evaluated it).';
 COMMENT ON COLUMN cxkpi.alerts.kpi IS 'KPI key (cxkpi.kpi_definitions).';
 COMMENT ON COLUMN cxkpi.alerts.breakdown IS 'Breakdown: total, channel, device, app_store or dimension.';
 COMMENT ON COLUMN cxkpi.alerts.dimension IS 'Value of the breakdown (all for the total).';
@@ -83,11 +76,11 @@ COMMENT ON COLUMN cxkpi.alerts.acknowledged_at IS 'Set by cxkpi.acknowledge_aler
 COMMENT ON COLUMN cxkpi.alerts.resolved_at IS 'Set when the level of the same KPI, breakdown and period changes again.';
 COMMENT ON COLUMN cxkpi.alerts.delivered_at IS 'Set by the consumer that delivered the alert (outbox pattern).';
 
--- pg_dump: the alert history is user data and is dumped.  The states are not: pg_restore loads
--- the fact tables through their triggers, which rebuild the states exactly (and raise the
--- breaches of the restored data again; docs/alerts.md).
+-- pg_dump: the alert history and the states are user data and are dumped, so that the first
+-- refresh after a restore finds the levels it computes already recorded and raises nothing again.
 SELECT pg_catalog.pg_extension_config_dump('cxkpi.alerts', '');
 SELECT pg_catalog.pg_extension_config_dump('cxkpi.alerts_alert_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.alert_state', '');
 
 -------------------------------------------------------------------------------------------------
 -- Levels
@@ -125,632 +118,187 @@ END $$;
 COMMENT ON FUNCTION cxkpi.alert_level(text, double precision, bigint, double precision, double precision, double precision, bigint, double precision, text) IS
     'Alert level of a KPI value: cxkpi.kpi_status (red, yellow, off target, green, insufficient data, no target) with hysteresis (a red or yellow level recovers only when the value is better than its threshold by recovery_margin).';
 
--- The value of a trigger-driven KPI from its running state (the same formulas as cxkpi.kpi_values).
-CREATE FUNCTION cxkpi.alert_value(kpi text, nps @extschema@.nps_summary, csat @extschema@.csat_summary,
-                                  ces @extschema@.ces_summary, numerator numeric, denominator numeric)
-    RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE
-        WHEN kpi = 'nps' THEN @extschema@.nps(nps)
-        WHEN kpi IN ('csat', 'app_rating') THEN @extschema@.csat_mean(csat)
-        WHEN kpi = 'csat_satisfied_pct' THEN @extschema@.csat(csat)
-        WHEN kpi = 'ces' THEN @extschema@.ces(ces)
-        WHEN denominator = 0 THEN NULL
-        WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate', 'cart_recovery_rate', 'resolution_rate',
-                     'first_contact_resolution_rate') THEN (100 * numerator / denominator)::double precision
-        ELSE (numerator / denominator)::double precision
-    END $$;
-COMMENT ON FUNCTION cxkpi.alert_value(text, @extschema@.nps_summary, @extschema@.csat_summary, @extschema@.ces_summary, numeric, numeric) IS
-    'Value of a trigger-driven KPI from its running alert state.';
 
 -------------------------------------------------------------------------------------------------
--- Contributions of fact rows
+-- Evaluation (called by the refresh)
 -------------------------------------------------------------------------------------------------
 
--- One contribution of a statement to one alert state.
-CREATE TYPE cxkpi.alert_delta AS (
-    kpi          text,
-    breakdown    text,
-    dimension    text,
-    period_start date,
-    nps          @extschema@.nps_summary,
-    csat         @extschema@.csat_summary,
-    ces          @extschema@.ces_summary,
-    numerator    numeric,
-    denominator  numeric,
-    sample_size  bigint,
-    subtract     boolean      -- the summaries are of removed rows, to be subtracted
-);
-COMMENT ON TYPE cxkpi.alert_delta IS 'Internal: one statement''s contribution to one alert state.';
-
--- The SQL that turns rows of fact table `fact`, given as the query `src` with the table's
--- columns plus `sign` (1 for added rows, -1 for removed rows), into cxkpi.alert_delta rows
--- aggregated per state.  The same SQL serves the triggers (src reads the transition tables)
--- and cxkpi.check_thresholds() (src reads the whole table), so both compute the same states.
--- Removed survey and rating rows are aggregated apart, into summaries marked `subtract`.
-CREATE FUNCTION cxkpi.alert_contributions_sql(fact text, src text) RETURNS text
-    LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $f$
-DECLARE
-    grain CONSTANT text := quote_literal(cxkpi.setting('alert_grain'));
-    -- period of a timestamptz column in the configured time zone and alert grain (settings are
-    -- written into the SQL as constants: nothing is looked up per row)
-    per CONSTANT text := format('date_trunc(%s, (%%s AT TIME ZONE %s)::date::timestamp)::date',
-                                grain, quote_literal(cxkpi.setting('time_zone')));
-    -- Additive KPIs.  Rows are first summed per (dimension, period) in one pass (query a, with
-    -- columns dimension, period_start and the sums named in the unpivot list); the totals are
-    -- then summed from those few groups, and each group is unpivoted into one row per KPI.
-    additive CONSTANT text := $$
-WITH a AS (%1$s),
-t AS (SELECT %2$L AS breakdown, a.* FROM a
-      UNION ALL
-      SELECT 'total', 'all', period_start, %3$s FROM a GROUP BY period_start)
-SELECT (k.kpi, t.breakdown, t.dimension, t.period_start, NULL, NULL, NULL, k.num, k.den, k.n, false)::cxkpi.alert_delta
-FROM t CROSS JOIN LATERAL (VALUES %4$s) AS k(kpi, num, den, n)$$;
-    csat_scale CONSTANT integer := cxkpi.setting('csat_scale')::integer;
-    ces_scale CONSTANT integer := cxkpi.setting('ces_scale')::integer;
-BEGIN
-    CASE fact
-    WHEN 'survey_responses' THEN
-        -- one summary per (survey, channel, period); totals by rollup(); one row per KPI
-        RETURN format($$
-WITH a AS (
-    SELECT s.survey, s.channel, %1$s AS period_start, s.sign < 0 AS subtract,
-           @extschema@.nps_agg(s.score) FILTER (WHERE s.survey = 'nps') AS nps,
-           @extschema@.csat_agg(s.score, s.scale) FILTER (WHERE s.survey = 'csat') AS csat,
-           @extschema@.ces_agg(s.score, s.scale) FILTER (WHERE s.survey = 'ces') AS ces,
-           sum(s.sign) AS n
-    FROM (%2$s) AS s
-    WHERE s.survey = 'nps' OR (s.survey = 'csat' AND s.scale = %3$s) OR (s.survey = 'ces' AND s.scale = %4$s)
-    GROUP BY 1, 2, 3, 4),
-t AS (
-    SELECT survey, 'channel' AS breakdown, channel AS dimension, period_start, subtract, nps, csat, ces, n FROM a
-    UNION ALL
-    SELECT survey, 'total', 'all', period_start, subtract, @extschema@.rollup(nps), @extschema@.rollup(csat),
-           @extschema@.rollup(ces), sum(n)
-    FROM a GROUP BY survey, period_start, subtract)
-SELECT (k.kpi, t.breakdown, t.dimension, t.period_start, t.nps, t.csat, t.ces, 0, 0, t.n::bigint, t.subtract)::cxkpi.alert_delta
-FROM t JOIN (VALUES ('nps', 'nps'), ('csat', 'csat'), ('csat', 'csat_satisfied_pct'), ('ces', 'ces')) AS k(survey, kpi)
-  ON k.survey = t.survey$$, format(per, 's.responded_at'), src, csat_scale, ces_scale);
-    WHEN 'app_ratings' THEN
-        RETURN format($$
-WITH a AS (
-    SELECT s.app_store, %1$s AS period_start, s.sign < 0 AS subtract,
-           @extschema@.csat_agg(s.rating, 5) AS csat, sum(s.sign) AS n
-    FROM (%2$s) AS s GROUP BY 1, 2, 3),
-t AS (
-    SELECT 'app_store' AS breakdown, app_store AS dimension, period_start, subtract, csat, n FROM a
-    UNION ALL
-    SELECT 'total', 'all', period_start, subtract, @extschema@.rollup(csat), sum(n) FROM a GROUP BY period_start, subtract)
-SELECT ('app_rating', t.breakdown, t.dimension, t.period_start, NULL, t.csat, NULL, 0, 0, t.n::bigint, t.subtract)::cxkpi.alert_delta
-FROM t$$, format(per, 's.rated_at'), src);
-    WHEN 'web_sessions' THEN
-        RETURN format(additive, format($$
-SELECT s.device AS dimension, %s AS period_start, sum(s.sign * s.converted::int) AS conv, sum(s.sign) AS visits
-FROM (%s) AS s GROUP BY 1, 2$$, format(per, 's.started_at'), src),
-            'device', 'sum(conv), sum(visits)', $$('conversion_rate', conv, visits, visits)$$);
-    WHEN 'store_traffic' THEN
-        RETURN format(additive, format($$
-SELECT 'store'::text AS dimension, date_trunc(%s, s.visit_date::timestamp)::date AS period_start,
-       0::numeric AS conv, sum(s.sign * s.visitors) AS visits
-FROM (%s) AS s GROUP BY 1, 2$$, grain, src),
-            'device', 'sum(conv), sum(visits)', $$('conversion_rate', conv, visits, visits)$$);
-    WHEN 'orders' THEN
-        -- AOV per channel; store orders are also the conversions of the 'store' device
-        RETURN '(' || format(additive, format($$
-SELECT s.channel AS dimension, %s AS period_start, sum(s.sign * (s.gross_value - s.discount)) AS net_value,
-       sum(s.sign) AS orders
-FROM (%s) AS s GROUP BY 1, 2$$, format(per, 's.ordered_at'), src),
-            'channel', 'sum(net_value), sum(orders)', $$('aov', net_value, orders, orders)$$)
-            || ') UNION ALL (' || format(additive, format($$
-SELECT 'store'::text AS dimension, %s AS period_start, sum(s.sign) AS conv, 0::numeric AS visits
-FROM (%s) AS s WHERE s.channel = 'store' GROUP BY 1, 2$$, format(per, 's.ordered_at'), src),
-            'device', 'sum(conv), sum(visits)', $$('conversion_rate', conv, visits, visits)$$) || ')';
-    WHEN 'carts' THEN
-        RETURN format(additive, format($$
-SELECT s.device AS dimension, %s AS period_start, sum(s.sign) AS carts,
-       sum(s.sign * (s.converted_at IS NULL)::int) AS abandoned, sum(s.sign * (s.recovered_at IS NOT NULL)::int) AS recovered
-FROM (%s) AS s GROUP BY 1, 2$$, format(per, 's.created_at'), src),
-            'device', 'sum(carts), sum(abandoned), sum(recovered)',
-            $$('cart_abandonment_rate', abandoned, carts, carts), ('cart_recovery_rate', recovered, abandoned, abandoned)$$);
-    WHEN 'support_tickets' THEN
-        RETURN format(additive, format($$
-SELECT s.channel AS dimension, %s AS period_start, sum(s.sign) AS tickets,
-       sum(s.sign * coalesce(extract(epoch FROM s.first_response_at - s.created_at) / 3600, 0)) AS hours,
-       sum(s.sign * (s.first_response_at IS NOT NULL)::int) AS responded,
-       sum(s.sign * (s.resolved_at IS NOT NULL)::int) AS resolved,
-       sum(s.sign * coalesce(s.resolved_at IS NOT NULL AND s.contacts_to_resolve = 1 AND NOT s.reopened, false)::int) AS fcr
-FROM (%s) AS s GROUP BY 1, 2$$, format(per, 's.created_at'), src),
-            'channel', 'sum(tickets), sum(hours), sum(responded), sum(resolved), sum(fcr)',
-            $$('response_time_hours', hours, responded, responded), ('resolution_rate', resolved, tickets, tickets),
-              ('first_contact_resolution_rate', fcr, resolved, resolved)$$);
-    WHEN 'metric_observations' THEN
-        -- per KPI: the unpivot list has one entry and the KPI is a grouping column
-        RETURN format($$
-WITH a AS (
-    SELECT s.kpi, s.dimension, %s AS period_start, sum(s.sign * s.value::numeric * s.weight::numeric) AS num,
-           sum(s.sign * s.weight::numeric) AS den, sum(s.sign) AS n
-    FROM (%s) AS s GROUP BY 1, 2, 3),
-t AS (
-    SELECT kpi, 'dimension' AS breakdown, dimension, period_start, num, den, n FROM a WHERE dimension <> ''
-    UNION ALL
-    SELECT kpi, 'total', 'all', period_start, sum(num), sum(den), sum(n) FROM a GROUP BY kpi, period_start)
-SELECT (t.kpi, t.breakdown, t.dimension, t.period_start, NULL, NULL, NULL, t.num, t.den, t.n::bigint, false)::cxkpi.alert_delta
-FROM t$$, format(per, 's.observed_at'), src);
-    ELSE
-        RAISE EXCEPTION 'no alert contributions for table "%"', fact USING ERRCODE = 'invalid_parameter_value';
-    END CASE;
-END $f$;
-COMMENT ON FUNCTION cxkpi.alert_contributions_sql(text, text) IS
-    'Internal: the SQL that turns fact rows (with a sign column) into alert state contributions, shared by the triggers and cxkpi.check_thresholds().';
-
--- The fact tables whose triggers feed the alert states, and the KPIs they feed (besides the
--- KPIs whose source is metric_observations).
-CREATE FUNCTION cxkpi.alert_fact_tables() RETURNS text[]
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT ARRAY['survey_responses', 'app_ratings', 'web_sessions', 'store_traffic', 'orders', 'carts',
-                       'support_tickets', 'metric_observations'] $$;
-COMMENT ON FUNCTION cxkpi.alert_fact_tables() IS 'The fact tables whose triggers feed the alert states.';
-CREATE FUNCTION cxkpi.alert_trigger_kpis() RETURNS text[]
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT ARRAY['nps', 'csat', 'csat_satisfied_pct', 'ces', 'app_rating', 'conversion_rate', 'aov',
-                       'cart_abandonment_rate', 'cart_recovery_rate', 'response_time_hours', 'resolution_rate',
-                       'first_contact_resolution_rate'] $$;
-COMMENT ON FUNCTION cxkpi.alert_trigger_kpis() IS
-    'The KPIs evaluated as data arrives (with the metric_observations KPIs); the others are evaluated by cxkpi.check_thresholds().';
-
--------------------------------------------------------------------------------------------------
--- Subtracting summaries (rows removed by UPDATE or DELETE)
--------------------------------------------------------------------------------------------------
-
--- a - b for summaries of the same scale, where b counts a subset of a's answers: the counts
--- are subtracted score by score (the C subtraction that rollup()'s window frames use).  NULL b
--- gives a; b not held by a raises 22000, never a wrong state.
-CREATE FUNCTION cxkpi.summary_minus(a @extschema@.nps_summary, b @extschema@.nps_summary)
-    RETURNS @extschema@.nps_summary AS 'MODULE_PATHNAME', 'score_summary_minus'
-    LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION cxkpi.summary_minus(a @extschema@.csat_summary, b @extschema@.csat_summary)
-    RETURNS @extschema@.csat_summary AS 'MODULE_PATHNAME', 'score_summary_minus'
-    LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION cxkpi.summary_minus(a @extschema@.ces_summary, b @extschema@.ces_summary)
-    RETURNS @extschema@.ces_summary AS 'MODULE_PATHNAME', 'score_summary_minus'
-    LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION cxkpi.summary_minus(@extschema@.nps_summary, @extschema@.nps_summary) IS
-    'Internal: a minus b, score by score (b counts answers that a holds).';
-COMMENT ON FUNCTION cxkpi.summary_minus(@extschema@.csat_summary, @extschema@.csat_summary) IS
-    'Internal: a minus b, score by score (b counts answers that a holds).';
-COMMENT ON FUNCTION cxkpi.summary_minus(@extschema@.ces_summary, @extschema@.ces_summary) IS
-    'Internal: a minus b, score by score (b counts answers that a holds).';
-
--------------------------------------------------------------------------------------------------
--- Pending contributions, applied at commit
--------------------------------------------------------------------------------------------------
-
--- The statement triggers only append their contributions here (no lock on any shared row); a
--- deferred constraint trigger applies all of a transaction's contributions at commit, in one
--- key-ordered statement.  So writers never wait on each other while their transactions run,
--- take the shared state rows in one global order (no deadlock, whatever order they write the
--- fact tables in) and hold them only while committing.  Rows live only inside their own
--- transaction: unlogged, never visible to another session.
-CREATE UNLOGGED TABLE cxkpi.alert_pending (
-    xact  xid8 NOT NULL DEFAULT pg_current_xact_id(),
-    delta cxkpi.alert_delta NOT NULL
-);
-CREATE INDEX alert_pending_xact ON cxkpi.alert_pending (xact);
-COMMENT ON TABLE cxkpi.alert_pending IS
-    'Alerting: contributions of the statements of running transactions, applied to cxkpi.alert_state at commit. Internal.';
-
--- Appends one statement's contributions.  It runs as the extension owner (writers cannot write
--- this table) and only from the alerting trigger of a fact table, which runs as the owner too:
--- no other role may execute it (1.0 let cxkpi_writer, whose own triggers could then queue forged
--- summaries: issue 15).
-CREATE FUNCTION cxkpi.alert_enqueue(fact regclass, deltas cxkpi.alert_delta[]) RETURNS void
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF pg_trigger_depth() < 1 OR fact NOT IN (SELECT format('cxkpi.%I', t)::regclass
-                                              FROM unnest(cxkpi.alert_fact_tables()) AS t) THEN
-        RAISE EXCEPTION 'cxkpi.alert_enqueue can only be called by the alerting triggers of the fact tables'
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    INSERT INTO cxkpi.alert_pending (delta) SELECT d FROM unnest(deltas) AS d;
-END $$;
-COMMENT ON FUNCTION cxkpi.alert_enqueue(regclass, cxkpi.alert_delta[]) IS
-    'Internal: queues one statement''s contributions for the commit of its transaction (alerting triggers only).';
-
--------------------------------------------------------------------------------------------------
--- Merging contributions and evaluating states
--------------------------------------------------------------------------------------------------
-
--- Writers that apply contributions hold this lock shared, from their commit-time apply to the
--- end of their transaction; full rebuilds (check_thresholds, TRUNCATE, settings changes) hold
--- it exclusively, so that no transaction's contribution is counted twice or missed.
-CREATE FUNCTION cxkpi.alert_lock_key() RETURNS bigint
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 7239017743250318001::bigint $$;
-COMMENT ON FUNCTION cxkpi.alert_lock_key() IS 'Internal: the advisory lock that orders alert state applies and rebuilds.';
-
--- Adds contributions to the running states, in key order, and returns the keys touched.  A
--- state created here starts at the level of its open alert, if it has one (after a restore,
--- the history is loaded before the facts), else at 'insufficient data'.
--- Like alert_evaluate it runs once per transaction: a generic plan saves the re-planning that
--- the plan cache would otherwise do for every call (half of its cost).
-CREATE FUNCTION cxkpi.alert_merge(deltas cxkpi.alert_delta[]) RETURNS cxkpi.alert_delta[]
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-    SET plan_cache_mode = force_generic_plan AS $$
+-- Evaluates the alert levels from cxkpi.kpi_values at the alert grain: the rows of the periods
+-- the refresh has just recomputed (grains / period_starts, as passed to cxkpi.kpi_engine), the
+-- rows of the open periods (the one holding cxkpi.as_of() and the one before it: targets, the
+-- reference date or alerting may have changed since the last refresh), or every row when
+-- everything is true (a rebuild, cxkpi.check_thresholds()).  Each value is the engine's value:
+-- nothing is computed again here.  A state whose kpi_values row is gone (facts deleted) gets no
+-- value and sample size 0.  The level is cxkpi.alert_level (cxkpi.kpi_status against the
+-- effective target of cxkpi.target_spans(), joined as the views join it, with the recovery
+-- margin from the previous level).  For every change of level to or from red or yellow in an open
+-- period: the previous open alert of that state is resolved, one row is appended to
+-- cxkpi.alerts, and pg_notify('cxkpi_alerts', ...) is sent (delivered at commit).  Changes in
+-- earlier periods (backfills) update the states and raise nothing.  With setting alerting off it
+-- does nothing.  States of another grain (alert_grain changed) are dropped and their open alerts
+-- resolved.  Returns the number of alerts raised.  Owner only: the refresh and
+-- cxkpi.check_thresholds() call it.
+CREATE FUNCTION cxkpi.alert_evaluate(grains text[], period_starts date[], everything boolean) RETURNS integer
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     g text := cxkpi.setting('alert_grain');
-    touched cxkpi.alert_delta[];
-BEGIN
-    -- 1. add: summaries of added rows are merged, numerators and denominators summed (signed)
-    WITH d AS (
-        SELECT kpi, breakdown, dimension, period_start,
-               @extschema@.rollup(nps) FILTER (WHERE NOT subtract) AS nps,
-               @extschema@.rollup(csat) FILTER (WHERE NOT subtract) AS csat,
-               @extschema@.rollup(ces) FILTER (WHERE NOT subtract) AS ces,
-               sum(numerator) AS numerator, sum(denominator) AS denominator, sum(sample_size)::bigint AS sample_size,
-               bool_or(subtract) AS has_out
-        FROM unnest(deltas) GROUP BY 1, 2, 3, 4),
-    up AS (
-        INSERT INTO cxkpi.alert_state AS s (kpi, breakdown, dimension, grain, period_start, source, nps, csat, ces,
-                                            numerator, denominator, sample_size, level)
-        SELECT d.kpi, d.breakdown, d.dimension, g, d.period_start, 'trigger', d.nps, d.csat, d.ces,
-               d.numerator, d.denominator, d.sample_size,
-               coalesce((SELECT a.level FROM cxkpi.alerts AS a
-                         WHERE (a.kpi, a.breakdown, a.dimension, a.grain, a.period_start)
-                               = (d.kpi, d.breakdown, d.dimension, g, d.period_start)
-                           AND a.resolved_at IS NULL ORDER BY a.alert_id DESC LIMIT 1), 'insufficient data')
-        FROM d
-        WHERE d.numerator <> 0 OR d.denominator <> 0 OR d.sample_size <> 0 OR d.has_out
-           OR d.nps IS NOT NULL OR d.csat IS NOT NULL OR d.ces IS NOT NULL
-        ORDER BY d.kpi, d.breakdown, d.dimension, d.period_start
-        ON CONFLICT (kpi, breakdown, dimension, grain, period_start) DO UPDATE
-            SET nps = @extschema@.merge(s.nps, excluded.nps), csat = @extschema@.merge(s.csat, excluded.csat),
-                ces = @extschema@.merge(s.ces, excluded.ces), numerator = s.numerator + excluded.numerator,
-                denominator = s.denominator + excluded.denominator,
-                sample_size = s.sample_size + excluded.sample_size, source = 'trigger'
-        RETURNING s.kpi, s.breakdown, s.dimension, s.period_start)
-    SELECT array_agg((up.kpi, up.breakdown, up.dimension, up.period_start, NULL, NULL, NULL, NULL, NULL, NULL,
-                      false)::cxkpi.alert_delta)
-      INTO touched FROM up;
-    -- 2. subtract: summaries of removed rows, score by score (rows already locked by step 1)
-    IF EXISTS (SELECT 1 FROM unnest(deltas) AS x WHERE x.subtract) THEN
-        UPDATE cxkpi.alert_state AS s
-           SET nps = cxkpi.summary_minus(s.nps, o.nps), csat = cxkpi.summary_minus(s.csat, o.csat),
-               ces = cxkpi.summary_minus(s.ces, o.ces)
-          FROM (SELECT kpi, breakdown, dimension, period_start, @extschema@.rollup(nps) AS nps,
-                       @extschema@.rollup(csat) AS csat, @extschema@.rollup(ces) AS ces
-                FROM unnest(deltas) WHERE subtract GROUP BY 1, 2, 3, 4) AS o
-         WHERE (s.kpi, s.breakdown, s.dimension, s.grain, s.period_start)
-               = (o.kpi, o.breakdown, o.dimension, g, o.period_start);
-    END IF;
-    RETURN touched;
-END $$;
-COMMENT ON FUNCTION cxkpi.alert_merge(cxkpi.alert_delta[]) IS
-    'Internal: adds contributions to cxkpi.alert_state and returns the keys touched.';
-
--- The contributions of a whole fact table.
-CREATE FUNCTION cxkpi.alert_table_contributions(fact text) RETURNS cxkpi.alert_delta[]
-    LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    fresh cxkpi.alert_delta[];
-BEGIN
-    EXECUTE format('SELECT array_agg(c) FROM (%s) AS q(c)',
-                   cxkpi.alert_contributions_sql(fact, format('SELECT 1 AS sign, f.* FROM cxkpi.%I AS f', fact)))
-       INTO fresh;
-    RETURN fresh;
-END $$;
-COMMENT ON FUNCTION cxkpi.alert_table_contributions(text) IS
-    'Internal: the alert contributions of a whole fact table.';
-
--- Evaluates the given states (every state of the alert grain when keys is NULL): value, level
--- against the effective target of the period (cxkpi.effective_target, cxkpi.alert_level: the
--- scorecard's status with hysteresis), and, for every change of
--- level to or from red or yellow in the current period (the one holding cxkpi.as_of()) or the
--- one before it (the last complete period, which late data still changes), one row in
--- cxkpi.alerts, the resolution of the previous open alert of that state, and a notification.
--- Earlier periods keep their levels up to date without alerts (backfills and history loads do
--- not page anyone).  The callers hold the state rows' locks.
-CREATE FUNCTION cxkpi.alert_evaluate(keys cxkpi.alert_delta[]) RETURNS integer
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-    SET plan_cache_mode = force_generic_plan AS $$
-DECLARE
-    g text := cxkpi.setting('alert_grain');
-    today date := cxkpi.as_of();
+    open_from date := (cxkpi.period_bounds(g, (cxkpi.period_bounds(g, cxkpi.as_of())).period_start - 1)).period_start;
     c record;
     a cxkpi.alerts;
+    m bigint;
     raised integer := 0;
 BEGIN
-    FOR c IN
-        WITH k AS (
-            SELECT DISTINCT d.kpi, d.breakdown, d.dimension, d.period_start FROM unnest(keys) AS d),
-        s AS (
-            SELECT st.kpi, st.breakdown, st.dimension, st.period_start, st.level, st.sample_size,
-                   CASE WHEN st.source = 'trigger'
-                        THEN cxkpi.alert_value(st.kpi, st.nps, st.csat, st.ces, st.numerator, st.denominator)
-                        ELSE st.value END AS new_value
-            FROM cxkpi.alert_state AS st
-            WHERE st.grain = g
-              AND (keys IS NULL OR (st.kpi, st.breakdown, st.dimension, st.period_start) IN (SELECT * FROM k))),
-        e AS (
-            SELECT s.kpi, s.breakdown, s.dimension, s.period_start, s.level AS previous_level, s.new_value,
-                   s.sample_size, t.target, t.red_threshold, t.yellow_threshold,
-                   cxkpi.alert_level(d.direction, s.new_value, s.sample_size, t.target, t.red_threshold,
-                                     t.yellow_threshold, t.min_sample_size, t.recovery_margin, s.level) AS new_level
-            FROM s JOIN cxkpi.kpi_definitions AS d USING (kpi)
-            LEFT JOIN LATERAL cxkpi.effective_target(s.kpi, s.dimension, s.period_start) AS t ON true),
-        u AS (
-            UPDATE cxkpi.alert_state AS st
-               SET value = e.new_value, level = e.new_level, evaluated_at = clock_timestamp(),
-                   level_since = CASE WHEN e.new_level <> st.level THEN clock_timestamp() ELSE st.level_since END
-              FROM e
-             WHERE st.kpi = e.kpi AND st.breakdown = e.breakdown AND st.dimension = e.dimension
-               AND st.grain = g AND st.period_start = e.period_start
-               AND (st.value IS DISTINCT FROM e.new_value OR st.level <> e.new_level)
-            RETURNING e.*)
-        SELECT * FROM u
-        WHERE u.new_level <> u.previous_level
-          AND (u.new_level IN ('red', 'yellow') OR u.previous_level IN ('red', 'yellow'))
-          AND (cxkpi.period_bounds(g, u.period_start)).period_end >= (cxkpi.period_bounds(g, today)).period_start - 1
-        ORDER BY u.kpi, u.breakdown, u.dimension, u.period_start
-    LOOP
+    IF NOT cxkpi.alerting_enabled() THEN
+        RETURN 0;
+    END IF;
+    IF to_regclass('pg_temp.cxkpi_alert_eval') IS NOT NULL THEN
+        DROP TABLE pg_temp.cxkpi_alert_eval, pg_temp.cxkpi_alert_changes;
+    END IF;
+    IF EXISTS (SELECT 1 FROM cxkpi.alert_state WHERE grain <> g) THEN
+        UPDATE cxkpi.alerts SET resolved_at = clock_timestamp() WHERE resolved_at IS NULL AND grain <> g;
+        DELETE FROM cxkpi.alert_state WHERE grain <> g;
+        everything := true;
+    END IF;
+    CREATE TEMP TABLE cxkpi_alert_eval ON COMMIT DROP AS
+    WITH scope AS (
+        SELECT DISTINCT p.period_start FROM unnest(grains, period_starts) AS p(grain, period_start) WHERE p.grain = g),
+    v AS (
+        SELECT v.kpi, v.breakdown, v.dimension, v.period_start, v.value, v.numerator, v.denominator, v.sample_size
+        FROM cxkpi.kpi_values AS v
+        WHERE v.grain = g AND (everything OR v.period_start >= open_from OR v.period_start IN (SELECT * FROM scope))),
+    s AS (
+        SELECT st.kpi, st.breakdown, st.dimension, st.period_start, st.level
+        FROM cxkpi.alert_state AS st
+        WHERE st.grain = g AND (everything OR st.period_start >= open_from OR st.period_start IN (SELECT * FROM scope))),
+    j AS (
+        SELECT coalesce(v.kpi, s.kpi) AS kpi, coalesce(v.breakdown, s.breakdown) AS breakdown,
+               coalesce(v.dimension, s.dimension) AS dimension, coalesce(v.period_start, s.period_start) AS period_start,
+               v.value, coalesce(v.numerator, 0)::numeric AS numerator, coalesce(v.denominator, 0)::numeric AS denominator,
+               coalesce(v.sample_size, 0)::bigint AS sample_size, s.level AS stored_level
+        FROM v FULL JOIN s ON (s.kpi, s.breakdown, s.dimension, s.period_start) = (v.kpi, v.breakdown, v.dimension, v.period_start)),
+    e AS (
+        -- a new state starts at the level of its open alert, if it has one, else 'insufficient data'
+        SELECT j.*, d.direction,
+               coalesce(j.stored_level,
+                        (SELECT al.level FROM cxkpi.alerts AS al
+                         WHERE (al.kpi, al.breakdown, al.dimension, al.grain, al.period_start)
+                               = (j.kpi, j.breakdown, j.dimension, g, j.period_start)
+                           AND al.resolved_at IS NULL ORDER BY al.alert_id DESC LIMIT 1),
+                        'insufficient data') AS previous_level,
+               coalesce(td.target, t0.target) AS target, coalesce(td.red_threshold, t0.red_threshold) AS red_threshold,
+               coalesce(td.yellow_threshold, t0.yellow_threshold) AS yellow_threshold,
+               coalesce(td.min_sample_size, t0.min_sample_size) AS min_sample_size,
+               coalesce(td.recovery_margin, t0.recovery_margin) AS recovery_margin
+        FROM j
+        JOIN cxkpi.kpi_definitions AS d ON d.kpi = j.kpi
+        LEFT JOIN cxkpi.target_spans() AS td
+               ON td.kpi = j.kpi AND td.dimension = j.dimension AND td.dimension <> '' AND td.valid_from <= j.period_start
+              AND (j.period_start < td.valid_until OR td.valid_until IS NULL)
+        LEFT JOIN cxkpi.target_spans() AS t0
+               ON t0.kpi = j.kpi AND t0.dimension = '' AND t0.valid_from <= j.period_start
+              AND (j.period_start < t0.valid_until OR t0.valid_until IS NULL))
+    SELECT e.*, cxkpi.alert_level(e.direction, e.value, e.sample_size, e.target, e.red_threshold, e.yellow_threshold,
+                                  e.min_sample_size, e.recovery_margin, e.previous_level) AS new_level
+    FROM e;
+    -- the states: written where the value or the level changed
+    INSERT INTO cxkpi.alert_state AS st (kpi, breakdown, dimension, grain, period_start, numerator, denominator,
+                                         sample_size, value, level, level_since, evaluated_at)
+    SELECT n.kpi, n.breakdown, n.dimension, g, n.period_start, n.numerator, n.denominator, n.sample_size, n.value,
+           n.new_level, clock_timestamp(), clock_timestamp()
+    FROM cxkpi_alert_eval AS n
+    ORDER BY 1, 2, 3, 5
+    ON CONFLICT (kpi, breakdown, dimension, grain, period_start) DO UPDATE
+        SET numerator = excluded.numerator, denominator = excluded.denominator, sample_size = excluded.sample_size,
+            value = excluded.value, level = excluded.level, evaluated_at = excluded.evaluated_at,
+            level_since = CASE WHEN excluded.level <> st.level THEN excluded.level_since ELSE st.level_since END
+        WHERE (st.numerator, st.denominator, st.sample_size, st.value, st.level)
+              IS DISTINCT FROM (excluded.numerator, excluded.denominator, excluded.sample_size, excluded.value, excluded.level);
+    -- the level changes to or from red or yellow of the open periods
+    CREATE TEMP TABLE cxkpi_alert_changes ON COMMIT DROP AS
+    SELECT n.kpi, n.breakdown, n.dimension, n.period_start, n.previous_level, n.new_level, n.value, n.sample_size,
+           n.target, n.red_threshold, n.yellow_threshold
+    FROM cxkpi_alert_eval AS n
+    WHERE n.new_level <> n.previous_level
+      AND (n.new_level IN ('red', 'yellow') OR n.previous_level IN ('red', 'yellow'))
+      AND n.period_start >= open_from;
+    -- the outbox, in key order; the sequence is moved past the stored ids if a restore left it
+    -- behind them
+    IF EXISTS (SELECT 1 FROM cxkpi_alert_changes) THEN
+        SELECT max(alert_id) INTO m FROM cxkpi.alerts;
+        IF m >= (SELECT CASE WHEN q.is_called THEN q.last_value ELSE q.last_value - 1 END FROM cxkpi.alerts_alert_id_seq AS q) THEN
+            PERFORM setval('cxkpi.alerts_alert_id_seq', m);
+        END IF;
+    END IF;
+    FOR c IN SELECT * FROM cxkpi_alert_changes ORDER BY kpi, breakdown, dimension, period_start LOOP
         UPDATE cxkpi.alerts SET resolved_at = clock_timestamp()
          WHERE kpi = c.kpi AND breakdown = c.breakdown AND dimension = c.dimension AND grain = g
            AND period_start = c.period_start AND resolved_at IS NULL;
-        LOOP
-            BEGIN
-                INSERT INTO cxkpi.alerts (kpi, breakdown, dimension, grain, period_start, period_end, level,
-                                          previous_level, value, threshold, target, sample_size, resolved_at)
-                VALUES (c.kpi, c.breakdown, c.dimension, g, c.period_start,
-                        (cxkpi.period_bounds(g, c.period_start)).period_end, c.new_level, c.previous_level,
-                        c.new_value,
-                        CASE WHEN c.new_level = 'red' OR (c.new_level <> 'yellow' AND c.previous_level = 'red')
-                             THEN c.red_threshold ELSE c.yellow_threshold END,
-                        c.target, c.sample_size,
-                        CASE WHEN c.new_level NOT IN ('red', 'yellow') THEN clock_timestamp() END)
-                RETURNING * INTO a;
-                EXIT;
-            EXCEPTION WHEN unique_violation THEN
-                -- the sequence is behind the stored ids (a restore loads its value after the
-                -- history): move it past them and try again
-                PERFORM setval('cxkpi.alerts_alert_id_seq', (SELECT max(alert_id) FROM cxkpi.alerts));
-            END;
-        END LOOP;
+        INSERT INTO cxkpi.alerts (kpi, breakdown, dimension, grain, period_start, period_end, level,
+                                  previous_level, value, threshold, target, sample_size, resolved_at)
+        VALUES (c.kpi, c.breakdown, c.dimension, g, c.period_start,
+                (cxkpi.period_bounds(g, c.period_start)).period_end, c.new_level, c.previous_level, c.value,
+                CASE WHEN c.new_level = 'red' OR (c.new_level <> 'yellow' AND c.previous_level = 'red')
+                     THEN c.red_threshold ELSE c.yellow_threshold END,
+                c.target, c.sample_size,
+                CASE WHEN c.new_level NOT IN ('red', 'yellow') THEN clock_timestamp() END)
+        RETURNING * INTO a;
         PERFORM pg_notify('cxkpi_alerts', json_build_object(
                     'alert_id', a.alert_id, 'kpi', a.kpi, 'breakdown', a.breakdown,
                     'dimension', left(a.dimension, 200), 'period_start', a.period_start, 'level', a.level,
                     'previous_level', a.previous_level, 'value', a.value)::text);
         raised := raised + 1;
     END LOOP;
+    DROP TABLE pg_temp.cxkpi_alert_eval, pg_temp.cxkpi_alert_changes;
     RETURN raised;
 END $$;
-COMMENT ON FUNCTION cxkpi.alert_evaluate(cxkpi.alert_delta[]) IS
-    'Internal: evaluates alert states (all when NULL) and records level changes of current periods in cxkpi.alerts.';
-
--- Applies the pending contributions of the current transaction (all of them, on the first call
--- of the commit; later calls find nothing).
-CREATE FUNCTION cxkpi.alert_apply() RETURNS integer
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    deltas cxkpi.alert_delta[];
-BEGIN
-    WITH gone AS (DELETE FROM cxkpi.alert_pending WHERE xact = pg_current_xact_id_if_assigned() RETURNING delta)
-    SELECT array_agg(delta) INTO deltas FROM gone;
-    IF deltas IS NULL THEN
-        RETURN 0;
-    END IF;
-    PERFORM pg_advisory_xact_lock_shared(cxkpi.alert_lock_key());
-    RETURN cxkpi.alert_evaluate(cxkpi.alert_merge(deltas));
-END $$;
-COMMENT ON FUNCTION cxkpi.alert_apply() IS
-    'Internal: applies the current transaction''s pending contributions to cxkpi.alert_state and evaluates the touched states.';
-
--- Recomputes every trigger-driven state from the fact tables (the levels are kept, for the
--- recovery margin), under the exclusive rebuild lock; the caller's own pending contributions
--- are dropped, since the tables it reads already hold its rows.
-CREATE FUNCTION cxkpi.alert_rebuild() RETURNS void
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    t text;
-BEGIN
-    PERFORM pg_advisory_xact_lock(cxkpi.alert_lock_key());
-    DELETE FROM cxkpi.alert_pending WHERE xact = pg_current_xact_id_if_assigned();
-    -- states of another grain (after a change of alert_grain) are dropped, their open alerts closed
-    UPDATE cxkpi.alerts SET resolved_at = clock_timestamp()
-     WHERE resolved_at IS NULL AND grain <> cxkpi.setting('alert_grain');
-    DELETE FROM cxkpi.alert_state WHERE grain <> cxkpi.setting('alert_grain');
-    UPDATE cxkpi.alert_state
-       SET nps = NULL, csat = NULL, ces = NULL, numerator = 0, denominator = 0, sample_size = 0
-     WHERE source = 'trigger';
-    FOREACH t IN ARRAY cxkpi.alert_fact_tables() LOOP
-        PERFORM cxkpi.alert_merge(cxkpi.alert_table_contributions(t));
-    END LOOP;
-END $$;
-COMMENT ON FUNCTION cxkpi.alert_rebuild() IS
-    'Internal: recomputes every trigger-driven alert state from the fact tables.';
-
--------------------------------------------------------------------------------------------------
--- The triggers
--------------------------------------------------------------------------------------------------
-
--- Statement-level AFTER trigger of every fact table: the statement's rows (transition tables
--- new_rows and old_rows; for an UPDATE only the rows that changed), signed, become
--- contributions that wait in cxkpi.alert_pending for the commit.  Runs as the extension's owner
--- with a pinned search_path, so that no role needs (or gets) the right to queue contributions
--- itself: what reaches the alert states is computed here from the rows the statement really
--- wrote, and the right to write a fact table is the only right a writer needs.  EXECUTE on it is
--- revoked from PUBLIC (no one attaches it to a table of their own), and it refuses to run as
--- anything but the AFTER statement trigger of a cxkpi fact table.
-CREATE FUNCTION cxkpi.alert_trigger() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    src text;
-    deltas cxkpi.alert_delta[];
-BEGIN
-    IF TG_LEVEL <> 'STATEMENT' OR TG_WHEN <> 'AFTER' OR TG_TABLE_SCHEMA <> 'cxkpi'
-       OR NOT TG_TABLE_NAME = ANY (cxkpi.alert_fact_tables())
-       OR TG_RELID <> format('cxkpi.%I', TG_TABLE_NAME)::regclass THEN
-        RAISE EXCEPTION 'cxkpi.alert_trigger() is the alerting trigger of the cxkpi fact tables only'
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    src := CASE TG_OP
-        WHEN 'INSERT' THEN 'SELECT 1 AS sign, n.* FROM new_rows AS n'
-        WHEN 'DELETE' THEN 'SELECT -1 AS sign, o.* FROM old_rows AS o'
-        ELSE 'SELECT 1 AS sign, d.* FROM (TABLE new_rows EXCEPT ALL TABLE old_rows) AS d
-              UNION ALL SELECT -1, d.* FROM (TABLE old_rows EXCEPT ALL TABLE new_rows) AS d' END;
-    EXECUTE format('SELECT array_agg(c) FROM (%s) AS q(c)', cxkpi.alert_contributions_sql(TG_TABLE_NAME, src))
-       INTO deltas;
-    IF deltas IS NOT NULL THEN
-        PERFORM cxkpi.alert_enqueue(TG_RELID::regclass, deltas);
-    END IF;
-    RETURN NULL;
-END $$;
-COMMENT ON FUNCTION cxkpi.alert_trigger() IS
-    'Statement-level trigger of the fact tables: queues the statement''s contributions to the alert states.';
-
--- Deferred constraint trigger on cxkpi.alert_pending: applies the transaction's contributions
--- at commit.
-CREATE FUNCTION cxkpi.alert_commit_trigger() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF TG_RELID <> 'cxkpi.alert_pending'::regclass THEN
-        RAISE EXCEPTION 'cxkpi.alert_commit_trigger() belongs to cxkpi.alert_pending' USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    PERFORM cxkpi.alert_apply();
-    RETURN NULL;
-END $$;
-COMMENT ON FUNCTION cxkpi.alert_commit_trigger() IS
-    'Deferred trigger: applies the transaction''s pending alert contributions at commit.';
-CREATE CONSTRAINT TRIGGER alert_pending_apply AFTER INSERT ON cxkpi.alert_pending
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION cxkpi.alert_commit_trigger();
-
--- TRUNCATE has no transition table: every state is rebuilt from the tables and evaluated.
-CREATE FUNCTION cxkpi.alert_truncate_trigger() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF TG_TABLE_SCHEMA <> 'cxkpi' OR NOT TG_TABLE_NAME = ANY (cxkpi.alert_fact_tables()) THEN
-        RAISE EXCEPTION 'cxkpi.alert_truncate_trigger() belongs to the cxkpi fact tables' USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    PERFORM cxkpi.alert_rebuild();
-    PERFORM cxkpi.alert_evaluate(NULL);
-    RETURN NULL;
-END $$;
-COMMENT ON FUNCTION cxkpi.alert_truncate_trigger() IS
-    'TRUNCATE trigger of the fact tables: rebuilds and evaluates the alert states.';
-
-DO $$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY cxkpi.alert_fact_tables() LOOP
-        EXECUTE format('CREATE TRIGGER alert_insert AFTER INSERT ON cxkpi.%I REFERENCING NEW TABLE AS new_rows '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.alert_trigger()', t);
-        EXECUTE format('CREATE TRIGGER alert_update AFTER UPDATE ON cxkpi.%I REFERENCING OLD TABLE AS old_rows '
-                       'NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.alert_trigger()', t);
-        EXECUTE format('CREATE TRIGGER alert_delete AFTER DELETE ON cxkpi.%I REFERENCING OLD TABLE AS old_rows '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.alert_trigger()', t);
-        EXECUTE format('CREATE TRIGGER alert_truncate AFTER TRUNCATE ON cxkpi.%I '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.alert_truncate_trigger()', t);
-    END LOOP;
-END $$;
-
--- Settings that change what a state holds (grain, time zone, survey scales) rebuild the states.
-CREATE FUNCTION cxkpi.alert_settings_trigger() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF TG_RELID <> 'cxkpi.settings'::regclass THEN
-        RAISE EXCEPTION 'cxkpi.alert_settings_trigger() belongs to cxkpi.settings' USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    PERFORM cxkpi.alert_rebuild();
-    PERFORM cxkpi.alert_evaluate(NULL);
-    RETURN NULL;
-END $$;
-COMMENT ON FUNCTION cxkpi.alert_settings_trigger() IS
-    'Trigger of cxkpi.settings: a change of alert_grain, time_zone, csat_scale or ces_scale rebuilds the alert states.';
-CREATE TRIGGER alert_settings AFTER UPDATE ON cxkpi.settings FOR EACH ROW
-    WHEN (NEW.key IN ('alert_grain', 'time_zone', 'csat_scale', 'ces_scale') AND NEW.value IS DISTINCT FROM OLD.value)
-    EXECUTE FUNCTION cxkpi.alert_settings_trigger();
-
--- Edited targets re-evaluate every state (levels follow the new thresholds at once).
-CREATE FUNCTION cxkpi.alert_targets_trigger() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF TG_RELID <> 'cxkpi.kpi_targets'::regclass THEN
-        RAISE EXCEPTION 'cxkpi.alert_targets_trigger() belongs to cxkpi.kpi_targets' USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    PERFORM pg_advisory_xact_lock(cxkpi.alert_lock_key());
-    PERFORM cxkpi.alert_evaluate(NULL);
-    RETURN NULL;
-END $$;
-COMMENT ON FUNCTION cxkpi.alert_targets_trigger() IS
-    'Trigger of cxkpi.kpi_targets: edited targets re-evaluate every alert state.';
-CREATE TRIGGER alert_targets AFTER INSERT OR UPDATE OR DELETE ON cxkpi.kpi_targets
-    FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.alert_targets_trigger();
+COMMENT ON FUNCTION cxkpi.alert_evaluate(text[], date[], boolean) IS
+    'Internal: evaluates the alert levels of the cxkpi.kpi_values rows of the given periods, of the open periods (or of all, everything) at the alert grain, and records the level changes of open periods in cxkpi.alerts with a pg_notify; called by the refresh. Returns the number of alerts raised.';
 
 -------------------------------------------------------------------------------------------------
 -- User-facing functions and view
 -------------------------------------------------------------------------------------------------
 
--- Rebuilds every trigger-driven state from the fact tables, loads the rollup-driven KPIs of the
--- alert grain from cxkpi.kpi_values (refresh the dashboard first for fresh values), and
--- evaluates everything.  Returns the number of alerts raised.
+-- Runs a refresh of the dashboard (incremental; as the extension's owner, so that cxkpi_operator
+-- may run it) and then evaluates every state of the alert grain, closed periods included (which
+-- raises nothing for them: it brings their levels up to date after edited targets).  Returns
+-- the number of alerts raised by both.  A refresh running elsewhere is waited for.
 CREATE FUNCTION cxkpi.check_thresholds() RETURNS integer
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    g text := cxkpi.setting('alert_grain');
+    before bigint;
 BEGIN
-    PERFORM cxkpi.alert_rebuild();
-    -- rollup-driven KPIs that have a red or yellow threshold (effective for the row's dimension
-    -- and period), from the dashboard's rollups; states whose rollup row is gone are dropped
-    DELETE FROM cxkpi.alert_state AS s
-     WHERE s.source = 'rollup'
-       AND NOT EXISTS (SELECT 1 FROM cxkpi.kpi_values AS v
-                       WHERE (v.grain, v.period_start, v.kpi, v.breakdown, v.dimension)
-                             = (g, s.period_start, s.kpi, s.breakdown, s.dimension));
-    INSERT INTO cxkpi.alert_state AS s (kpi, breakdown, dimension, grain, period_start, source,
-                                        numerator, denominator, sample_size, value)
-    SELECT v.kpi, v.breakdown, v.dimension, g, v.period_start, 'rollup',
-           coalesce(v.numerator, 0)::numeric, coalesce(v.denominator, 0)::numeric, coalesce(v.sample_size, 0),
-           v.value
-    FROM cxkpi.kpi_values AS v
-    WHERE v.grain = g
-      AND v.kpi <> ALL (cxkpi.alert_trigger_kpis())
-      AND v.kpi NOT IN (SELECT kpi FROM cxkpi.kpi_definitions WHERE source = 'metric_observations')
-      AND EXISTS (SELECT 1 FROM cxkpi.effective_target(v.kpi, v.dimension, v.period_start) AS t
-                  WHERE t.red_threshold IS NOT NULL OR t.yellow_threshold IS NOT NULL)
-    ORDER BY 1, 2, 3, 5
-    ON CONFLICT (kpi, breakdown, dimension, grain, period_start) DO UPDATE
-        SET numerator = excluded.numerator, denominator = excluded.denominator,
-            sample_size = excluded.sample_size, value = excluded.value, source = 'rollup';
-    RETURN cxkpi.alert_evaluate(NULL);
+    -- the refresh's lock, held to the end of the transaction: a refresh running elsewhere is
+    -- waited for (its evaluation and this one never record the same change twice)
+    PERFORM pg_advisory_xact_lock('cxkpi.change_log'::regclass::oid::bigint);
+    before := (SELECT coalesce(max(alert_id), 0) FROM cxkpi.alerts);
+    PERFORM cxkpi.dashboard_maintain(false, true);
+    PERFORM cxkpi.alert_evaluate(NULL, NULL, true);
+    RETURN (SELECT count(*) FROM cxkpi.alerts WHERE alert_id > before);
 END $$;
 COMMENT ON FUNCTION cxkpi.check_thresholds() IS
-    'Rebuilds every alert state from the fact tables and cxkpi.kpi_values (retention and other rollup KPIs: refresh the dashboard first), evaluates all of them and returns the number of alerts raised.';
+    'Refreshes the dashboard (as CALL cxkpi.refresh_dashboard() does, which also evaluates the alerts), evaluates every alert state of the alert grain (closed periods too, without alerts for them) and returns the number of alerts raised.';
 
--- Switches the alerting triggers off (bulk loads) or on.  Switching on rebuilds the states
--- with cxkpi.check_thresholds(), since rows loaded meanwhile are not in them.
+-- Switches the alerting off (bulk loads, maintenance) or on: setting alerting.  Off, the
+-- refresh keeps the dashboard up to date and leaves the states and the outbox alone; on again,
+-- it runs cxkpi.check_thresholds() and returns the alerts it raised.
 CREATE FUNCTION cxkpi.set_alerting(enabled boolean) RETURNS integer
     LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    t text;
 BEGIN
-    FOREACH t IN ARRAY cxkpi.alert_fact_tables() LOOP
-        EXECUTE format('ALTER TABLE cxkpi.%I %s TRIGGER alert_insert, %2$s TRIGGER alert_update, '
-                       '%2$s TRIGGER alert_delete, %2$s TRIGGER alert_truncate',
-                       t, CASE WHEN enabled THEN 'ENABLE' ELSE 'DISABLE' END);
-    END LOOP;
+    INSERT INTO cxkpi.settings AS s (key, value) VALUES ('alerting', enabled::text)
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value;
     IF enabled THEN
         RETURN cxkpi.check_thresholds();
     END IF;
     RETURN 0;
 END $$;
 COMMENT ON FUNCTION cxkpi.set_alerting(boolean) IS
-    'Switches the alerting triggers off (for bulk loads) or on; switching on runs cxkpi.check_thresholds() and returns the alerts it raised.';
+    'Switches the alerting off (for bulk loads) or on (setting alerting); switching on runs cxkpi.check_thresholds() and returns the alerts it raised.';
 
--- Whether the alerting triggers are on (all of them).
+-- Whether the refresh evaluates alerts (setting alerting).
 CREATE FUNCTION cxkpi.alerting_enabled() RETURNS boolean
-    LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT bool_and(tg.tgenabled <> 'D')
-    FROM pg_catalog.pg_trigger AS tg
-    WHERE tg.tgrelid IN (SELECT format('cxkpi.%I', t)::regclass FROM unnest(cxkpi.alert_fact_tables()) AS t)
-      AND tg.tgname IN ('alert_insert', 'alert_update', 'alert_delete', 'alert_truncate') $$;
-COMMENT ON FUNCTION cxkpi.alerting_enabled() IS 'True when the alerting triggers are on.';
+    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce((SELECT s.value::boolean FROM cxkpi.settings AS s WHERE s.key = 'alerting'), true) $$;
+COMMENT ON FUNCTION cxkpi.alerting_enabled() IS 'True when the refresh evaluates alerts (setting alerting).';
 
 -- Marks an alert as acknowledged (once; returns false if it was already acknowledged).
 CREATE FUNCTION cxkpi.acknowledge_alert(alert_id bigint) RETURNS boolean
@@ -802,15 +350,16 @@ COMMENT ON COLUMN cxkpi.current_alerts.acknowledged IS 'Whether it was acknowled
 COMMENT ON COLUMN cxkpi.current_alerts.current_value IS 'Value now (the state may have moved within the margin).';
 COMMENT ON COLUMN cxkpi.current_alerts.current_sample_size IS 'Observations now.';
 
+
 -------------------------------------------------------------------------------------------------
--- Privileges.  cxkpi_writer loads facts (the alerting triggers run for it) and cannot write
+-- Privileges.  cxkpi_writer loads facts (alerts follow at the next refresh) and cannot write
 -- states or alerts; cxkpi_operator runs the alerting (switch, check, acknowledge, deliver).
 -------------------------------------------------------------------------------------------------
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cxkpi_writer') THEN
         CREATE ROLE cxkpi_writer NOLOGIN;
-        COMMENT ON ROLE cxkpi_writer IS 'Loads cxkpi fact tables (the alerting triggers run for it); cannot write alert states or alerts.';
+        COMMENT ON ROLE cxkpi_writer IS 'Loads cxkpi fact tables (the change-capture triggers run for it); cannot write alert states or alerts.';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cxkpi_operator') THEN
         CREATE ROLE cxkpi_operator NOLOGIN;
@@ -821,18 +370,12 @@ GRANT USAGE ON SCHEMA cxkpi TO cxkpi_writer, cxkpi_operator;
 GRANT SELECT, INSERT, UPDATE, DELETE ON cxkpi.customers, cxkpi.loyalty_members, cxkpi.orders, cxkpi.order_returns,
     cxkpi.survey_responses, cxkpi.web_sessions, cxkpi.store_traffic, cxkpi.carts, cxkpi.support_tickets,
     cxkpi.app_ratings, cxkpi.metric_observations TO cxkpi_writer;
--- Loyalty programme activity: like loyalty_members, it feeds rollup-driven KPIs only (the
--- active share, evaluated by cxkpi.check_thresholds()), so it has no alerting triggers.
 GRANT SELECT, INSERT, UPDATE, DELETE ON cxkpi.loyalty_activity TO cxkpi_writer;
 GRANT SELECT ON cxkpi.alerts, cxkpi.alert_state, cxkpi.current_alerts, cxkpi.settings, cxkpi.kpi_definitions,
     cxkpi.kpi_targets TO cxkpi_writer, cxkpi_operator;
 GRANT UPDATE (delivered_at) ON cxkpi.alerts TO cxkpi_operator;
-REVOKE ALL ON FUNCTION cxkpi.alert_enqueue(regclass, cxkpi.alert_delta[]), cxkpi.alert_apply(),
-    cxkpi.alert_evaluate(cxkpi.alert_delta[]), cxkpi.alert_merge(cxkpi.alert_delta[]),
-    cxkpi.alert_table_contributions(text), cxkpi.alert_rebuild(), cxkpi.check_thresholds(),
-    cxkpi.set_alerting(boolean), cxkpi.acknowledge_alert(bigint), cxkpi.alert_trigger(),
-    cxkpi.alert_commit_trigger(), cxkpi.alert_truncate_trigger(), cxkpi.alert_settings_trigger(),
-    cxkpi.alert_targets_trigger() FROM PUBLIC;
+REVOKE ALL ON FUNCTION cxkpi.alert_evaluate(text[], date[], boolean), cxkpi.check_thresholds(),
+    cxkpi.set_alerting(boolean), cxkpi.acknowledge_alert(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION cxkpi.check_thresholds(), cxkpi.set_alerting(boolean), cxkpi.acknowledge_alert(bigint)
     TO cxkpi_operator;
 GRANT SELECT ON cxkpi.current_alerts TO cxkpi_reader;

@@ -24,7 +24,7 @@ CREATE TABLE cxkpi.settings (
     CONSTRAINT settings_key_known CHECK (key IN (
         'as_of', 'scorecard_grain', 'time_zone', 'confidence', 'retention_active_window',
         'loyalty_active_days', 'csat_scale', 'ces_scale', 'alert_grain', 'gone_p_alive',
-        'customer_models_interval'))
+        'customer_models_interval', 'alerting'))
 );
 COMMENT ON TABLE cxkpi.settings IS
     'Dashboard settings (one row per key). Edit with UPDATE; values are validated. Changes that affect rollups (time_zone, retention_active_window, loyalty_active_days, csat_scale, ces_scale, confidence) apply at the next CALL cxkpi.refresh_dashboard().';
@@ -47,7 +47,10 @@ BEGIN
         hint := 'Use week, month, quarter or year.';
     WHEN 'alert_grain' THEN
         ok := NEW.value IN ('day', 'week', 'month', 'quarter', 'year');
-        hint := 'Use day, week, month, quarter or year, then CALL cxkpi.check_thresholds() to rebuild the alert states.';
+        hint := 'Use day, week, month, quarter or year; the next refresh evaluates the alerts at the new grain.';
+    WHEN 'alerting' THEN
+        ok := NEW.value IN ('true', 'false');
+        hint := 'Use true or false, or SELECT cxkpi.set_alerting(true) / cxkpi.set_alerting(false).';
     WHEN 'time_zone' THEN
         ok := EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = NEW.value)
               OR EXISTS (SELECT 1 FROM pg_timezone_abbrevs WHERE abbrev = NEW.value);
@@ -260,7 +263,8 @@ INSERT INTO cxkpi.settings (key, value, description, is_default) VALUES
     ('ces_scale', '7', 'Scale of the CES surveys shown on the dashboard.', true),
     ('alert_grain', 'month', 'Period of the alert states (day, week, month, quarter or year); see docs/alerts.md.', true),
     ('gone_p_alive', '0.1', 'Customers whose P(alive) is below this are considered gone: cxkpi.win_back_list instead of cxkpi.churn_watch_list.', true),
-    ('customer_models_interval', '1 hour', 'How often at most a refresh refits the customer models (RFM, CLV, churn scores, recommended interventions) after changed facts; they are always refitted when the reference date moves, by a rebuild, and by CALL cxkpi.refresh_customer_models(). 0: at every refresh that has changes.', true);
+    ('customer_models_interval', '1 hour', 'How often at most a refresh refits the customer models (RFM, CLV, churn scores, recommended interventions) after changed facts; they are always refitted when the reference date moves, by a rebuild, and by CALL cxkpi.refresh_customer_models(). 0: at every refresh that has changes.', true),
+    ('alerting', 'true', 'Whether the refresh evaluates alerts (cxkpi.set_alerting, docs/alerts.md); false: the dashboard is kept up to date, the alert states and the outbox are left alone.', true);
 
 -- Seed 000 (targets and action triggers), 001 (returns), 002-004 (CLV, CES, repeat, acquisition).
 INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula, source, value_min, value_max, is_default) VALUES

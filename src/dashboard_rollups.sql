@@ -859,10 +859,12 @@ COMMENT ON FUNCTION cxkpi.dashboard_horizons() IS
 --  4. cxkpi.kpi_values: the rows of the periods the changed days fall into (docs/architecture.md,
 --     the table of section 3), of the periods after them and a year after them (their previous
 --     and year-ago values), computed again by cxkpi.kpi_engine.
---  5. The forecast series whose fitted window moved or whose rollup days changed
+--  5. The alert levels of the recomputed rows of the alert grain and of the open periods
+--     (cxkpi.alert_evaluate): the outbox cxkpi.alerts and its notifications.
+--  6. The forecast series whose fitted window moved or whose rollup days changed
 --     (cxkpi.forecasts_maintain, src/dashboard_forecast.sql).
---  6. The customer scores (RFM, CLV models), when orders or customers changed or as_of moved.
---  7. The consumed change-log rows are deleted.
+--  7. The customer scores (RFM, CLV models), when orders or customers changed or as_of moved.
+--  8. The consumed change-log rows are deleted.
 --  jit off: the planner cannot estimate the periods and days of a refresh (a set-returning call
 --  counts as 1,000 rows), so their costs reach billions and JIT compiled 71 functions for 2.6 s
 --  in a refresh that had nothing to do.
@@ -1037,6 +1039,9 @@ BEGIN
         ANALYZE cxkpi.kpi_values;
     END IF;
     PERFORM cxkpi.progress_notice('refresh kpi_values', n, t0);
+    -- the alert levels of the recomputed rows and of the open periods (docs/alerts.md)
+    n := cxkpi.alert_evaluate(gs, ps, rebuild_all);
+    PERFORM cxkpi.progress_notice('refresh alerts', n, t0);   -- rows appended to the outbox
 
     -- the forecast series whose input changed (src/dashboard_forecast.sql)
     PERFORM cxkpi.forecasts_maintain(rebuild_all, t0);

@@ -607,8 +607,11 @@ score_summary_subtract(ScoreSummary *dst, const ScoreSummary *src)
 
 /*
  * minus(a, b): the summary of a's answers without b's, for a b that was
- * merged into a (the alerting states remove the summary of deleted rows).
- * NULL b gives a; a that does not hold b raises 22000.
+ * merged into a.  NULL b gives a; a that does not hold b raises 22000.
+ * 1.0's per-statement alerting used it (SQL cxkpi.summary_minus) to remove
+ * the summary of deleted rows; 1.1 drops that SQL function (alerts come from
+ * cxkpi.kpi_values), but the symbol stays: the frozen 1.0 install script,
+ * which ALTER EXTENSION ... UPDATE starts from, creates the function on it.
  */
 PG_FUNCTION_INFO_V1(score_summary_minus);
 Datum

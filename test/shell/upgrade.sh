@@ -36,12 +36,14 @@ check "alerts were raised and one acknowledged before the upgrade ($alerts_befor
 # Every table that holds user rows: the extension's configuration tables (pg_dump dumps them),
 # the alert states, and the user's own tables.  Fingerprinted with the columns they had in 1.0;
 # the levels of the alert states (level, level_since, evaluated_at) are derived, and the update
-# re-evaluates them (1.1's level 'off target'): checked below instead.
+# re-evaluates them (1.1's level 'off target'): checked below instead; the running summaries and
+# the source of 1.0's per-statement alerting engine (nps, csat, ces, source) are dropped by 1.1,
+# whose states take their values from cxkpi.kpi_values (docs/alerts.md#changes-in-11).
 q -d $old -c "SELECT c.oid::regclass || ' ' || string_agg(quote_ident(a.attname), ',' ORDER BY a.attnum)
               FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
               WHERE c.relkind = 'r' AND (c.oid = ANY ((SELECT extconfig FROM pg_extension WHERE extname = 'cxkpi')::oid[])
                                           OR c.oid IN ('cxkpi.alert_state'::regclass, 'public.my_summaries'::regclass, 'public.my_models'::regclass))
-                AND NOT (c.oid = 'cxkpi.alert_state'::regclass AND a.attname IN ('level', 'level_since', 'evaluated_at'))
+                AND NOT (c.oid = 'cxkpi.alert_state'::regclass AND a.attname IN ('level', 'level_since', 'evaluated_at', 'nps', 'csat', 'ces', 'source'))
               GROUP BY c.oid ORDER BY 1" > "$work/tables"
 # The rows of every such table, one file per table, as sorted text.
 rows() {

@@ -95,9 +95,7 @@ SELECT throws_ok($$SELECT cxkpi.schedule_refresh()$$, '55000', NULL,
 -- functions read views);
 -- every accessor (a function of one summary returning a scalar) is STRICT.
 CREATE TEMP TABLE writers (f regprocedure);
-INSERT INTO writers VALUES ('cxkpi.alert_apply()'), ('cxkpi.alert_enqueue(regclass, cxkpi.alert_delta[])'),
-    ('cxkpi.alert_merge(cxkpi.alert_delta[])'),
-    ('cxkpi.alert_evaluate(cxkpi.alert_delta[])'), ('cxkpi.alert_rebuild()'), ('cxkpi.check_thresholds()'),
+INSERT INTO writers VALUES ('cxkpi.alert_evaluate(text[], date[], boolean)'), ('cxkpi.check_thresholds()'),
     ('cxkpi.set_alerting(boolean)'), ('cxkpi.acknowledge_alert(bigint)'),
     ('cxkpi.dashboard_maintain(boolean, boolean)'), ('cxkpi.customer_models_refresh(boolean, timestamptz)'),
     ('cxkpi.schedule_refresh(interval)'), ('cxkpi.unschedule_refresh()'),
@@ -113,11 +111,8 @@ SELECT is((SELECT string_agg(p.oid::regprocedure::text || ' ' || p.provolatile::
            FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
            WHERE p.prokind = 'f' AND p.provolatile <> 'i' AND p.prorettype <> 'trigger'::regtype),
-          'cxkpi.acknowledge_alert(bigint) vu, cxkpi.alert_apply() vu, '
-          'cxkpi.alert_contributions_sql(text,text) ss, cxkpi.alert_enqueue(regclass,cxkpi.alert_delta[]) vu, '
-          'cxkpi.alert_evaluate(cxkpi.alert_delta[]) vu, '
-          'cxkpi.alert_merge(cxkpi.alert_delta[]) vu, cxkpi.alert_rebuild() vu, '
-          'cxkpi.alert_table_contributions(text) ss, cxkpi.alerting_enabled() ss, '
+          'cxkpi.acknowledge_alert(bigint) vu, '
+          'cxkpi.alert_evaluate(text[],date[],boolean) vu, cxkpi.alerting_enabled() ss, '
           'cxkpi.as_of() ss, cxkpi.check_thresholds() vu, '
           'cxkpi.customer_models_refresh(boolean,timestamp with time zone) vu, cxkpi.customer_models_settings() ss, '
           'cxkpi.dashboard_argument_error(text,text,text) ss, '

@@ -1,7 +1,7 @@
 -- The audit of docs/security.md#security-definer-functions-and-trigger-entry-points, kept true:
 -- every SECURITY DEFINER function of cxkpi, who may execute it and its pinned search_path; the
--- trigger entry points refuse to run on a table a role made itself; a writer's statements still
--- reach the change log and the alert states through them.
+-- trigger entry point refuses to run on a table a role made itself; a writer's statements still
+-- reach the change log through it (and the alert states only through the refresh).
 BEGIN;
 SET client_min_messages = warning;
 SELECT plan(8);
@@ -19,17 +19,6 @@ SELECT results_eq(
       JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
       WHERE p.prosecdef ORDER BY 1$$,
     $$VALUES ('cxkpi.acknowledge_alert(bigint)', 'cxkpi_operator'),
-             ('cxkpi.alert_apply()', 'owner only'),
-             ('cxkpi.alert_commit_trigger()', 'owner only'),
-             ('cxkpi.alert_enqueue(regclass,cxkpi.alert_delta[])', 'owner only'),
-             ('cxkpi.alert_evaluate(cxkpi.alert_delta[])', 'owner only'),
-             ('cxkpi.alert_merge(cxkpi.alert_delta[])', 'owner only'),
-             ('cxkpi.alert_rebuild()', 'owner only'),
-             ('cxkpi.alert_settings_trigger()', 'owner only'),
-             ('cxkpi.alert_table_contributions(text)', 'owner only'),
-             ('cxkpi.alert_targets_trigger()', 'owner only'),
-             ('cxkpi.alert_trigger()', 'owner only'),
-             ('cxkpi.alert_truncate_trigger()', 'owner only'),
              ('cxkpi.change_capture()', 'owner only'),
              ('cxkpi.check_thresholds()', 'cxkpi_operator'),
              ('cxkpi.set_alerting(boolean)', 'cxkpi_operator'),
@@ -50,13 +39,12 @@ SELECT throws_ok($$CREATE TEMP TABLE orders (LIKE cxkpi.orders);
                    CREATE TRIGGER t AFTER INSERT ON pg_temp.orders REFERENCING NEW TABLE AS new_rows
                    FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.change_capture()$$,
                  '42501', NULL, 'a writer cannot attach the change-capture trigger to a table of its own');
-SELECT throws_ok($$CREATE TEMP TABLE survey_responses (LIKE cxkpi.survey_responses);
-                   CREATE TRIGGER t AFTER INSERT ON pg_temp.survey_responses REFERENCING NEW TABLE AS new_rows
-                   FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.alert_trigger()$$,
-                 '42501', NULL, 'nor the alerting trigger');
+SELECT throws_ok($$SELECT cxkpi.alert_evaluate(NULL, NULL, true)$$,
+                 '42501', NULL, 'nor run the alert evaluation (the refresh''s, owner only)');
 SELECT throws_ok($$INSERT INTO cxkpi.change_log (fact, bucket) VALUES ('orders', '2026-01-01')$$,
                  '42501', NULL, 'nor write the change log');
-SELECT throws_ok($$SELECT cxkpi.alert_enqueue('cxkpi.orders', '{}')$$, '42501', NULL, 'nor queue alert contributions');
+SELECT throws_ok($$INSERT INTO cxkpi.alert_state (kpi, breakdown, dimension, grain, period_start) VALUES ('nps', 'total', 'all', 'month', '2026-03-01')$$,
+                 '42501', NULL, 'nor write an alert state');
 SELECT lives_ok($$INSERT INTO cxkpi.survey_responses (response_id, responded_at, survey, score, scale, channel)
                   VALUES (990001, '2026-03-04 12:00+00', 'nps', 9, 10, 'web')$$,
                 'a writer inserts a survey answer');
