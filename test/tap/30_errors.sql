@@ -98,6 +98,7 @@ CREATE TEMP TABLE writers (f regprocedure);
 INSERT INTO writers VALUES ('cxkpi.alert_evaluate(text[], date[], boolean)'), ('cxkpi.check_thresholds()'),
     ('cxkpi.set_alerting(boolean)'), ('cxkpi.acknowledge_alert(bigint)'),
     ('cxkpi.dashboard_maintain(boolean, boolean)'), ('cxkpi.customer_models_refresh(boolean, timestamptz)'),
+    ('cxkpi.forecasts_maintain(boolean, timestamptz)'),
     ('cxkpi.schedule_refresh(interval)'), ('cxkpi.unschedule_refresh()'),
     ('cxkpi.fit_clv_models()'),   -- reads only, but its exception blocks (subtransactions) are parallel unsafe
     ('cxkpi.generate_sample_data(double precision, integer, boolean)');
@@ -117,7 +118,9 @@ SELECT is((SELECT string_agg(p.oid::regprocedure::text || ' ' || p.provolatile::
           'cxkpi.customer_models_refresh(boolean,timestamp with time zone) vu, cxkpi.customer_models_settings() ss, '
           'cxkpi.dashboard_argument_error(text,text,text) ss, '
           'cxkpi.dashboard_days() ss, cxkpi.dashboard_horizons() ss, cxkpi.dashboard_maintain(boolean,boolean) vu, cxkpi.dashboard_settings() ss, '
-          'cxkpi.effective_target(text,text,date) ss, cxkpi.fit_clv_models() su, cxkpi.generate_sample_data(double precision,integer,boolean) vu, '
+          'cxkpi.effective_target(text,text,date) ss, cxkpi.fit_clv_models() su, '
+          'cxkpi.forecast_input(text,text,date,date) ss, cxkpi.forecast_window(text,text,date) ss, '
+          'cxkpi.forecasts_maintain(boolean,timestamp with time zone) vu, cxkpi.generate_sample_data(double precision,integer,boolean) vu, '
           'cxkpi.kpi_engine(text[],date[]) ss, '
           'cxkpi.progress_notice(text,bigint,timestamp with time zone) vs, '
           'cxkpi.rollup_daily_acquisition(text,date,date) ss, cxkpi.rollup_daily_app_ratings(text,date,date) ss, '
