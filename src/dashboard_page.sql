@@ -964,7 +964,7 @@ footer { max-width: 1720px; margin: 0 auto; padding: 16px 32px 28px; color: var(
   section('alerts', function () {
     var a = D.alerts || [];
     var reds = a.filter(function (x) { return x.level === 'red'; }).length;
-    $('alerts-note').textContent = a.length ? a.length + ' open (' + reds + ' red, ' + (a.length - reds) + ' yellow), raised by the alerting as data arrived' : 'Nothing to act on.';
+    $('alerts-note').textContent = a.length ? a.length + ' open (' + reds + ' red, ' + (a.length - reds) + ' yellow), raised by the dashboard refresh' : 'Nothing to act on.';
     var box = $('alerts');
     if (!a.length) box.appendChild(el('div', {cls: 'empty', text: 'No open alerts.'}));
     a.slice(0, 12).forEach(function (x) {
