@@ -4,7 +4,7 @@
 -- column types; forced parallel refresh = serial refresh.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(275);
+SELECT plan(276);
 SELECT throws_ok($$UPDATE cxkpi.kpi_targets SET dimension = 'web' WHERE kpi = 'staff_training_hours' AND is_default$$, '55006', NULL,
                  'the key of a built-in target cannot change (a restore would seed it again)');
 
@@ -659,6 +659,17 @@ SELECT throws_ok($$UPDATE cxkpi.settings SET value = '-0.1' WHERE key = 'gone_p_
 SELECT is(pg_temp.as_reader('SELECT count(*) > 0 FROM cxkpi_bi.churn_watch_list'), 'true', 'reader reads the watch list');
 SELECT is(pg_temp.as_reader('SELECT count(*) > 0 FROM cxkpi_bi.win_back_list'), 'true', 'and the win-back list');
 SELECT is(pg_temp.as_reader('SELECT count(*) FROM cxkpi.customer_scores'), '42501', 'but not the scores matview');
+
+-- Every foreign key of the extension's tables has an index that starts with its referencing
+-- columns: deleting an order or a customer must not scan each referencing table per row.
+SELECT is_empty($$
+    SELECT c.conrelid::regclass::text || ' ' || c.conname
+    FROM pg_constraint AS c JOIN pg_namespace AS n ON n.oid = c.connamespace
+    WHERE c.contype = 'f' AND n.nspname IN ('cxkpi', 'cxkpi_bi')
+      AND NOT EXISTS (SELECT 1 FROM pg_index AS i
+                      WHERE i.indrelid = c.conrelid
+                        AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] = c.conkey)$$,
+    'every foreign key has an index on its referencing columns');
 
 SELECT * FROM finish();
 ROLLBACK;
