@@ -244,8 +244,9 @@ COMMENT ON COLUMN cxkpi.kpi_forecast.reason IS 'Why the series has no model (the
 COMMENT ON COLUMN cxkpi.kpi_forecast.fitted_at IS 'When the series was last refitted.';
 
 -- KPIs projected from the forecasts: kpi -> the measures of its numerator and denominator
--- (denominator NULL: a flow KPI, the sum of its measure).  Every other KPI with a target is
--- projected at its value to date.
+-- (denominator NULL: a flow KPI, the sum of its measure), in total and by each channel (device)
+-- the forecasts and cxkpi.kpi_values both have.  Every other KPI with a target is projected in
+-- total at its value to date.
 CREATE FUNCTION cxkpi.forecast_kpis(OUT kpi text, OUT numerator_measure text, OUT denominator_measure text)
     RETURNS SETOF record LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     VALUES ('aov', 'net_revenue', 'orders') $$;
@@ -258,24 +259,43 @@ per AS (
     SELECT g.grain, ref.as_of, b.period_start, b.period_end
     FROM ref CROSS JOIN (VALUES ('week'), ('month'), ('quarter')) AS g(grain)
     CROSS JOIN LATERAL cxkpi.period_bounds(g.grain, ref.as_of) AS b),
--- the total daily series: actuals up to the day before as_of, forecasts from as_of
+-- each daily series (total and every channel): actuals up to the day before as_of, forecasts from as_of
 daily AS (
-    SELECT p.grain, f.measure,
+    SELECT p.grain, f.measure, f.channel,
            sum(f.actual) FILTER (WHERE f.period_start < p.as_of) AS to_date,
            sum(f.point) FILTER (WHERE f.period_start >= p.as_of) AS ahead,
            count(f.point) FILTER (WHERE f.period_start >= p.as_of) AS days_ahead
     FROM per AS p JOIN cxkpi.kpi_forecasts AS f
-      ON f.grain = 'day' AND f.channel = 'total' AND f.period_start BETWEEN p.period_start AND p.period_end
-    GROUP BY 1, 2),
+      ON f.grain = 'day' AND f.period_start BETWEEN p.period_start AND p.period_end
+    GROUP BY 1, 2, 3),
+-- what is projected: every KPI in total; and a KPI projected from the forecasts by each channel
+-- (device for sessions) with a daily series of its numerator and denominator measures, when
+-- cxkpi.kpi_values has the KPI by that breakdown and dimension (the scorecard shows it)
+br AS (
+    SELECT d.kpi, 'total'::text AS breakdown, 'all'::text AS dimension, 'total'::text AS series
+    FROM cxkpi.kpi_definitions AS d
+    UNION ALL
+    SELECT fk.kpi, b.breakdown, m.channel, m.channel
+    FROM cxkpi.forecast_kpis() AS fk
+    JOIN cxkpi.kpi_forecast_models AS m ON m.measure = fk.numerator_measure AND m.grain = 'day' AND m.channel <> 'total'
+    CROSS JOIN LATERAL (SELECT CASE fk.numerator_measure WHEN 'sessions' THEN 'device' ELSE 'channel' END AS breakdown) AS b
+    WHERE (fk.denominator_measure IS NULL
+           OR (b.breakdown = CASE fk.denominator_measure WHEN 'sessions' THEN 'device' ELSE 'channel' END
+               AND EXISTS (SELECT 1 FROM cxkpi.kpi_forecast_models AS m2
+                           WHERE m2.measure = fk.denominator_measure AND m2.grain = 'day' AND m2.channel = m.channel)))
+      AND EXISTS (SELECT 1 FROM cxkpi.kpi_values AS v
+                  WHERE v.kpi = fk.kpi AND v.breakdown = b.breakdown AND v.dimension = m.channel)),
 k AS (
-    SELECT d.kpi, d.name, d.unit, d.direction, p.grain, p.as_of, p.period_start, p.period_end,
-           (p.as_of - p.period_start)::bigint AS days_complete, (p.period_end - p.as_of + 1)::bigint AS days_remaining,
+    SELECT d.kpi, d.name, d.unit, d.direction, br.breakdown, br.dimension, br.series, p.grain, p.as_of, p.period_start,
+           p.period_end, (p.as_of - p.period_start)::bigint AS days_complete, (p.period_end - p.as_of + 1)::bigint AS days_remaining,
            v.value AS value_to_date, fk.numerator_measure, fk.denominator_measure, t.target
     FROM per AS p
     CROSS JOIN cxkpi.kpi_definitions AS d
-    JOIN LATERAL cxkpi.effective_target(d.kpi, 'all', p.period_start) AS t ON t.target IS NOT NULL
+    JOIN br ON br.kpi = d.kpi
+    JOIN LATERAL cxkpi.effective_target(d.kpi, br.dimension, p.period_start) AS t ON t.target IS NOT NULL
     LEFT JOIN cxkpi.kpi_values AS v
-           ON v.grain = p.grain AND v.period_start = p.period_start AND v.kpi = d.kpi AND v.breakdown = 'total'
+           ON v.grain = p.grain AND v.period_start = p.period_start AND v.kpi = d.kpi AND v.breakdown = br.breakdown
+          AND v.dimension = br.dimension
     LEFT JOIN cxkpi.forecast_kpis() AS fk ON fk.kpi = d.kpi),
 pr AS (
     SELECT k.*,
@@ -288,24 +308,24 @@ pr AS (
                 WHEN k.denominator_measure IS NULL THEN 'actual to date + daily forecast'
                 ELSE 'projected numerator / projected denominator' END AS projection_method
     FROM k
-    LEFT JOIN daily AS n ON n.grain = k.grain AND n.measure = k.numerator_measure
-    LEFT JOIN daily AS dn ON dn.grain = k.grain AND dn.measure = k.denominator_measure)
+    LEFT JOIN daily AS n ON n.grain = k.grain AND n.measure = k.numerator_measure AND n.channel = k.series
+    LEFT JOIN daily AS dn ON dn.grain = k.grain AND dn.measure = k.denominator_measure AND dn.channel = k.series)
 SELECT pr.grain, pr.period_start, pr.period_end,
        (pr.period_start::timestamp AT TIME ZONE cxkpi.setting('time_zone')) AS "time",
-       pr.kpi, pr.name AS kpi_name, pr.unit, pr.direction, 'total'::text AS breakdown, 'all'::text AS dimension,
+       pr.kpi, pr.name AS kpi_name, pr.unit, pr.direction, pr.breakdown, pr.dimension,
        pr.as_of, pr.days_complete, pr.days_remaining, pr.value_to_date, pr.projected_value, pr.projection_method,
        pr.target,
        CASE cxkpi.meets_target(pr.direction, pr.projected_value, pr.target)
             WHEN true THEN 'on course' WHEN false THEN 'off course' END AS course
 FROM pr;
 COMMENT ON VIEW cxkpi.kpi_projection IS
-    'For each KPI with a target: the value projected for the end of the current week, month and quarter (the periods containing the reference date) against the target, "on course" or "off course". AOV is projected from the daily forecasts (net revenue to date + forecast of the remaining days, over orders likewise); every other KPI at its value to date. course NULL when there is no projection.';
+    'For each KPI with a target: the value projected for the end of the current week, month and quarter (the periods containing the reference date) against the target, "on course" or "off course". AOV is projected from the daily forecasts (net revenue to date + forecast of the remaining days, over orders likewise), in total and by order channel (one row per channel with forecasts that the KPI has in cxkpi.kpi_values); every other KPI in total at its value to date. course NULL when there is no projection.';
 COMMENT ON COLUMN cxkpi.kpi_projection.kpi IS 'KPI key.';
 COMMENT ON COLUMN cxkpi.kpi_projection.kpi_name IS 'KPI display name.';
 COMMENT ON COLUMN cxkpi.kpi_projection.unit IS 'Unit of the KPI.';
 COMMENT ON COLUMN cxkpi.kpi_projection.direction IS 'higher_is_better or lower_is_better.';
-COMMENT ON COLUMN cxkpi.kpi_projection.breakdown IS 'total (the projection is of the overall KPI).';
-COMMENT ON COLUMN cxkpi.kpi_projection.dimension IS 'all.';
+COMMENT ON COLUMN cxkpi.kpi_projection.breakdown IS 'total (the overall KPI), or channel (device for sessions-based KPIs) for a KPI projected from the forecasts of that channel.';
+COMMENT ON COLUMN cxkpi.kpi_projection.dimension IS 'all for the total, else the channel (device).';
 COMMENT ON COLUMN cxkpi.kpi_projection.grain IS 'week, month or quarter.';
 COMMENT ON COLUMN cxkpi.kpi_projection.period_start IS 'First day of the current period (the one containing as_of).';
 COMMENT ON COLUMN cxkpi.kpi_projection.period_end IS 'Last day of the current period.';
@@ -313,10 +333,10 @@ COMMENT ON COLUMN cxkpi.kpi_projection."time" IS 'Start of the period in the das
 COMMENT ON COLUMN cxkpi.kpi_projection.as_of IS 'The reference date: days before it are complete, the forecast covers it and the days after.';
 COMMENT ON COLUMN cxkpi.kpi_projection.days_complete IS 'Days of the period before as_of.';
 COMMENT ON COLUMN cxkpi.kpi_projection.days_remaining IS 'Days of the period from as_of to its end.';
-COMMENT ON COLUMN cxkpi.kpi_projection.value_to_date IS 'The KPI over the period so far (cxkpi.kpi_values), NULL without data.';
+COMMENT ON COLUMN cxkpi.kpi_projection.value_to_date IS 'The KPI over the period so far (cxkpi.kpi_values, of the breakdown and dimension), NULL without data.';
 COMMENT ON COLUMN cxkpi.kpi_projection.projected_value IS 'The value projected for the end of the period; NULL when the forecast does not reach the end or the KPI has no value.';
 COMMENT ON COLUMN cxkpi.kpi_projection.projection_method IS 'How projected_value is made: projected numerator / projected denominator, actual to date + daily forecast, or value to date.';
-COMMENT ON COLUMN cxkpi.kpi_projection.target IS 'The effective target of the period (overall).';
+COMMENT ON COLUMN cxkpi.kpi_projection.target IS 'The effective target of the period (cxkpi.effective_target: the dimension''s own target, else the overall one).';
 COMMENT ON COLUMN cxkpi.kpi_projection.course IS 'on course when the projected value meets the target, off course when not, NULL without projection.';
 
 GRANT SELECT ON cxkpi.kpi_forecast, cxkpi.kpi_projection TO cxkpi_reader;

@@ -4,7 +4,9 @@
 # the sample retail dataset (cxkpi.generate_sample_data, scale DEMO_SCALE, default 1) and the
 # progress of each stage, the dashboard refreshed, the 2025 scorecard with flags and red / yellow /
 # off target / green status (coloured when stdout is a terminal), the open alerts when the
-# alerting views exist, the churn watch list and the win-back list, and how to connect with psql
+# alerting views exist, the churn watch list and the win-back list, the interventions, the ticket
+# forecasts by channel for the next weeks, each KPI with a target projected to the end of the week
+# (on course / off course, coloured likewise), and how to connect with psql
 # or a BI tool (for a cluster that stays; a temporary one is gone when the demo ends).  Uses the
 # PG* variables.
 set -euo pipefail
@@ -16,7 +18,7 @@ if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then color=on; fi
 start=$(date +%s)
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "SET client_min_messages = warning" \
      -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-# Statuses in colour on a terminal: the last column of the scorecard, the first of the alerts
+# Statuses in colour on a terminal: the last column of the scorecard and of the projection, the first of the alerts
 # (psql prints control characters escaped, so the colours are added afterwards).
 colorize() {
   if [ "$color" = on ]; then
@@ -24,7 +26,8 @@ colorize() {
     sed -u -E -e "s/\| red( *)$/| ${r}red${n}\1/; s/\| yellow( *)$/| ${y}yellow${n}\1/; s/\| green( *)$/| ${g}green${n}\1/" \
            -e "s/\| off target( *)$/| ${o}off target${n}\1/" \
            -e "s/\| (no target|insufficient data)( *)$/| ${d}\1${n}\2/" \
-           -e "s/^ red( +)\|/ ${r}red${n}\1|/; s/^ yellow( +)\|/ ${y}yellow${n}\1|/"
+           -e "s/^ red( +)\|/ ${r}red${n}\1|/; s/^ yellow( +)\|/ ${y}yellow${n}\1|/" \
+           -e "s/\| on course( *)$/| ${g}on course${n}\1/; s/\| off course( *)$/| ${o}off course${n}\1/"
   else
     cat
   fi

@@ -1,5 +1,6 @@
 -- cxkpi demo: the sample dataset, the dashboard scorecard, open alerts, the churn watch list, the
--- win-back list and how to connect.  psql variable scale: the data scale.  (test/demo.sh colours
+-- win-back list, the interventions, the ticket forecasts by channel, the KPIs projected to the end
+-- of the week (on course / off course) and how to connect.  psql variable scale: the data scale.  (test/demo.sh colours
 -- the statuses.)
 \set QUIET on
 SET client_min_messages = warning;
@@ -97,3 +98,33 @@ SELECT priority, intervention, to_char(customers, 'FM999,999') AS customers,
        to_char(value_at_stake_52w_currency, 'FM$999,999,990') AS "value at stake",
        to_char(historic_value_currency, 'FM$999,999,990') AS "spend to date"
 FROM cxkpi_bi.intervention_summary ORDER BY priority, rule;
+
+\echo
+\echo 'Support tickets forecast by channel, next 4 weeks (cxkpi_bi.kpi_forecast, refitted at each refresh;'
+\echo 'point forecast and 80 % interval: staff each channel for the upper bound; 13 weeks and 90 days ahead in the view):'
+SELECT period_start AS "week of",
+       max(round(point) || ' (' || round(lo80) || '-' || round(hi80) || ')') FILTER (WHERE dimension = 'chat') AS chat,
+       max(round(point) || ' (' || round(lo80) || '-' || round(hi80) || ')') FILTER (WHERE dimension = 'email') AS email,
+       max(round(point) || ' (' || round(lo80) || '-' || round(hi80) || ')') FILTER (WHERE dimension = 'phone') AS phone,
+       max(round(point) || ' (' || round(lo80) || '-' || round(hi80) || ')') FILTER (WHERE dimension = 'all') AS "all channels"
+FROM cxkpi_bi.kpi_forecast
+WHERE measure = 'support_tickets' AND grain = 'week' AND point IS NOT NULL
+GROUP BY period_start
+ORDER BY period_start
+LIMIT 4;
+
+SELECT format('(%s to %s, %s of 7 days complete; cxkpi_bi.kpi_projection): AOV from the daily forecasts,',
+              min(period_start), max(period_end), max(days_complete)) AS week_line
+FROM cxkpi_bi.kpi_projection WHERE grain = 'week' \gset
+\echo
+\echo 'On course? Each KPI with a target projected to the end of this week'
+\echo :week_line
+\echo 'in total and by channel, every other KPI at its value to date (month and quarter in the view):'
+SELECT CASE WHEN p.breakdown = 'total' THEN p.kpi_name ELSE '    ' || p.dimension END AS "KPI",
+       coalesce(pg_temp.fmt(p.value_to_date, p.unit), '-') AS "to date",
+       coalesce(pg_temp.fmt(p.projected_value, p.unit), '-') AS projected,
+       CASE p.direction WHEN 'higher_is_better' THEN '>= ' ELSE '< ' END || pg_temp.fmt(p.target, p.unit) AS target,
+       coalesce(p.course, 'no data yet') AS course
+FROM cxkpi_bi.kpi_projection AS p
+WHERE p.grain = 'week'
+ORDER BY p.kpi_order, p.breakdown <> 'total', p.dimension;

@@ -31,8 +31,10 @@ q -d postgres -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS $lo
 test/sample_db.sh "$db"
 q -d "$db" -c "SET client_min_messages = warning" -c "CALL cxkpi.create_bi_login('$login', '$password')"
 
-# PostgreSQL parses it too (jsonb is strict JSON)
-pg_parse=$(q -d "$db" -v json="$(cat contrib/grafana/cxkpi.json)" 2>&1 <<'SQL'
+# PostgreSQL parses it too (jsonb is strict JSON); psql reads the file itself (\set with a
+# backquoted command), as the file is larger than one command-line argument may be (128 kB)
+pg_parse=$(q -d "$db" 2>&1 <<'SQL'
+\set json `cat contrib/grafana/cxkpi.json`
 SELECT jsonb_typeof(:'json'::jsonb) || ' ' || jsonb_array_length(:'json'::jsonb -> 'panels');
 SQL
 )

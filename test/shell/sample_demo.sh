@@ -2,7 +2,8 @@
 # The demo script (what the README's first command runs) on a small scale: it completes, prints
 # every part (data, scorecard with flags and statuses, churn watch list, win-back list, how to
 # connect), no scorecard row is green while it misses its target (nor off target while it meets
-# it), no customer on the watch list is gone, it prints no colour codes when its output is not a
+# it), the ticket forecasts by channel and the KPIs projected to the end of the week with their
+# course (on course only when the projection meets the target), no customer on the watch list is gone, it prints no colour codes when its output is not a
 # terminal, and the BI login it creates can read the scorecard but no raw table; it writes the
 # dashboard page and says where; it reports the progress of the generator and of the refresh, in
 # order with its output, says how many years the data hold as they are, and in a temporary cluster
@@ -13,7 +14,7 @@ db=cxkpi_demo_check
 out=$(mktemp /tmp/cxkpi_demo_check.XXXXXX)
 out2=$(mktemp /tmp/cxkpi_demo_check.XXXXXX)
 trap 'rm -f "$out" "$out2"; psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1' EXIT
-echo "1..18"
+echo "1..20"
 n=0
 check() { n=$((n + 1)); if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 DEMO_DB=$db DEMO_SCALE=0.05 test/demo.sh >"$out" 2>&1
@@ -54,6 +55,26 @@ check '[ -n "$gone_p_alive" ] && [ -z "$(watch_gone)" ] &&
       "no customer on the watch list is gone (P(alive) below gone_p_alive), in the output and in the database"
 check 'grep -q "^Recommended interventions" "$out" && grep -Eq "^ +10 \| Service-recovery call +\|" "$out" && grep -Eq "^ +70 \| Referral or review request +\|" "$out"' \
       "it shows the recommended interventions, every built-in rule with its customers"
+# The forecasts: next 4 weeks of tickets by channel, "point (lo80-hi80)" per channel and in all.
+tickets_rows() { awk '/^Support tickets forecast by channel/ { on = 1 } on && /^\([0-9]+ rows\)/ { exit } on' "$out" |
+                 grep -E '^ [0-9]{4}-[0-9]{2}-[0-9]{2} \|( [0-9]+ \([0-9-]+-[0-9]+\) +\|){3} [0-9]+ \([0-9-]+-[0-9]+\) *$'; }
+check '[ "$(tickets_rows | wc -l)" = 4 ] &&
+       [ "$(tickets_rows | head -1 | cut -c2-11)" = "$(psql -X -At -d $db -c "SELECT min(period_start) FROM cxkpi_bi.kpi_forecast WHERE measure = '"'"'support_tickets'"'"' AND grain = '"'"'week'"'"' AND point IS NOT NULL")" ]' \
+      "it shows the next 4 weeks of support tickets forecast by channel (chat, email, phone, all) with 80 % intervals"
+# The projection: KPI | to date | projected | target (">= x" or "< x") | course; AOV by channel.
+projection_rows() { awk '/^On course\?/ { on = 1 } on && /^\([0-9]+ rows\)/ { exit } on' "$out" | grep -E '^ [^|]+\|[^|]*\|[^|]*\| *(>=|<) '; }
+course_contradictions() {
+  projection_rows | awk -F'|' '
+    function num(s) { gsub(/[^0-9.-]/, "", s); return s + 0 }
+    { course = $5; gsub(/^ +| +$/, "", course); if (course !~ /^(on|off) course$/) next
+      ge = ($4 ~ /^ *>=/); v = num($3); t = num($4)
+      if (course == "on course" && ((ge && v < t) || (!ge && v > t))) print "on course off target:" $0
+      if (course == "off course" && ((ge && v > t) || (!ge && v < t))) print "off course on target:" $0 }'
+}
+check '[ "$(projection_rows | grep -c "| \(on\|off\) course *$")" -ge 8 ] &&
+       [ "$(projection_rows | grep -Ec "^     (app|store|web_desktop|web_mobile) +\|.*\| (on|off) course *$")" = 4 ] &&
+       projection_rows | grep -Eq "^ Average order value +\|" && [ -z "$(course_contradictions)" ]' \
+      "it projects each KPI with a target to the end of the week, AOV by order channel too, on course only when the target is met"
 check '! grep -q $'"'"'\033'"'"' "$out"' "no colour codes when the output is not a terminal"
 check '[ "$(PGPASSWORD=cxkpi-demo psql -X -At -h localhost -U cxkpi_bi -d $db -c "SELECT count(*) > 0 FROM kpi_scorecard" 2>/dev/null ||
             psql -X -At -d $db -c "SET ROLE cxkpi_bi" -c "SELECT count(*) > 0 FROM cxkpi_bi.kpi_scorecard")" = t ] &&

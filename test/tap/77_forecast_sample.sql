@@ -6,7 +6,7 @@
 -- reason without failing the refresh.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(20);
+SELECT plan(26);
 
 SELECT is((SELECT string_agg(grain || ' ' || n || '/' || m, ', ' ORDER BY grain)
            FROM (SELECT grain, count(*) AS n, count(model) AS m FROM cxkpi.kpi_forecast_models GROUP BY grain) AS x),
@@ -67,12 +67,62 @@ SELECT (SELECT sum(gross_value - discount) FROM cxkpi.orders WHERE ordered_at >=
           AND period_start BETWEEN '2026-01-01' AND '2026-01-04') AS net_ahead,
        (SELECT sum(point) FROM cxkpi.kpi_forecasts WHERE measure = 'orders' AND channel = 'total' AND grain = 'day'
           AND period_start BETWEEN '2026-01-01' AND '2026-01-04') AS orders_ahead;
-SELECT is((SELECT round(projected_value::numeric, 9) || ' ' || course FROM cxkpi_bi.kpi_projection WHERE kpi = 'aov' AND grain = 'week'),
+SELECT is((SELECT round(projected_value::numeric, 9) || ' ' || course FROM cxkpi_bi.kpi_projection WHERE kpi = 'aov' AND grain = 'week' AND breakdown = 'total'),
           (SELECT round(((net_to_date + net_ahead) / (orders_to_date + orders_ahead))::numeric, 9) || ' off course' FROM hand),
           'AOV projected for the week = (net revenue to date + forecast) / (orders to date + forecast), below the target 145');
-SELECT is((SELECT projected_value || ' ' || course FROM cxkpi_bi.kpi_projection WHERE kpi = 'csat' AND grain = 'week'),
+SELECT is((SELECT projected_value || ' ' || course FROM cxkpi_bi.kpi_projection WHERE kpi = 'csat' AND grain = 'week' AND breakdown = 'total'),
           (SELECT value || ' on course' FROM cxkpi.kpi_values WHERE kpi = 'csat' AND grain = 'week' AND period_start = '2025-12-29' AND breakdown = 'total'),
           'a KPI without forecast is projected at its value to date (CSAT 4.55 >= 4.5: on course)');
+
+-- The projection by channel: AOV (net revenue / orders, both forecast by order channel) for each
+-- order channel, from that channel's facts to date and its own daily forecasts; the total rows
+-- are those of before (one per KPI with a target and grain).
+SELECT is((SELECT string_agg(breakdown || ' ' || n, ', ' ORDER BY breakdown)
+           FROM (SELECT breakdown, count(*) AS n FROM cxkpi_bi.kpi_projection GROUP BY 1) AS x)
+          || ' / ' || (SELECT string_agg(DISTINCT kpi || ' ' || dimension, ', ') FROM cxkpi_bi.kpi_projection WHERE breakdown = 'channel'),
+          'channel 12, total 36 / aov app, aov store, aov web_desktop, aov web_mobile',
+          'a total row per KPI with a target (12) and grain; by channel AOV only (its measures are forecast by order channel), one row per channel and grain');
+CREATE TEMP TABLE hand_ch AS
+WITH ch AS (SELECT unnest(ARRAY['app', 'store', 'web_desktop', 'web_mobile']) AS channel)
+SELECT ch.channel,
+       (SELECT sum(gross_value - discount) FROM cxkpi.orders AS o WHERE o.channel = ch.channel
+          AND ordered_at >= '2025-12-29' AND ordered_at < '2026-01-01')::double precision AS net_to_date,
+       (SELECT count(*) FROM cxkpi.orders AS o WHERE o.channel = ch.channel
+          AND ordered_at >= '2025-12-29' AND ordered_at < '2026-01-01')::double precision AS orders_to_date,
+       (SELECT sum(point) FROM cxkpi.kpi_forecasts AS f WHERE measure = 'net_revenue' AND f.channel = ch.channel AND grain = 'day'
+          AND period_start BETWEEN '2026-01-01' AND '2026-01-04') AS net_ahead,
+       (SELECT sum(point) FROM cxkpi.kpi_forecasts AS f WHERE measure = 'orders' AND f.channel = ch.channel AND grain = 'day'
+          AND period_start BETWEEN '2026-01-01' AND '2026-01-04') AS orders_ahead,
+       (SELECT sum(point) FROM cxkpi.kpi_forecasts AS f WHERE measure = 'net_revenue' AND f.channel = ch.channel AND grain = 'day'
+          AND period_start BETWEEN '2026-01-01' AND '2026-01-31') AS net_month,
+       (SELECT sum(point) FROM cxkpi.kpi_forecasts AS f WHERE measure = 'orders' AND f.channel = ch.channel AND grain = 'day'
+          AND period_start BETWEEN '2026-01-01' AND '2026-01-31') AS orders_month
+FROM ch;
+SELECT is((SELECT string_agg(dimension || ' ' || round(projected_value::numeric, 9) || ' ' || course, ', ' ORDER BY dimension)
+           FROM cxkpi_bi.kpi_projection WHERE kpi = 'aov' AND grain = 'week' AND breakdown = 'channel'),
+          (SELECT string_agg(channel || ' ' || round(((net_to_date + net_ahead) / (orders_to_date + orders_ahead))::numeric, 9)
+                             || ' off course', ', ' ORDER BY channel) FROM hand_ch),
+          'AOV by channel for the week = (the channel''s net revenue to date + its forecast) / (its orders to date + forecast), each below 145');
+SELECT is((SELECT string_agg(dimension || ' ' || round(projected_value::numeric, 9) || ' ' || days_complete || ' ' || days_remaining, ', ' ORDER BY dimension)
+           FROM cxkpi_bi.kpi_projection WHERE kpi = 'aov' AND grain = 'month' AND breakdown = 'channel'),
+          (SELECT string_agg(channel || ' ' || round((net_month / orders_month)::numeric, 9) || ' 0 31', ', ' ORDER BY channel) FROM hand_ch),
+          'AOV by channel for January (no complete day yet) = the sum of its 31 daily net revenue forecasts / those of its orders');
+SELECT is((SELECT count(*) FROM cxkpi_bi.kpi_projection AS p
+           JOIN cxkpi.kpi_values AS v ON v.grain = 'week' AND v.period_start = '2025-12-29' AND v.kpi = 'aov'
+            AND v.breakdown = 'channel' AND v.dimension = p.dimension
+           JOIN hand_ch AS h ON h.channel = p.dimension
+           WHERE p.kpi = 'aov' AND p.grain = 'week' AND p.breakdown = 'channel'
+             AND p.value_to_date = v.value AND round(v.value::numeric, 6) = round((h.net_to_date / h.orders_to_date)::numeric, 6)),
+          4::bigint, 'value_to_date by channel: the channel''s AOV of 29-31 December (cxkpi.kpi_values = plain SQL on cxkpi.orders)');
+INSERT INTO cxkpi.kpi_targets (kpi, dimension, target) VALUES ('aov', 'web_desktop', 130);
+SELECT is((SELECT string_agg(dimension || ' ' || target || ' ' || course, ', ' ORDER BY dimension)
+           FROM cxkpi_bi.kpi_projection WHERE kpi = 'aov' AND grain = 'week'),
+          'all 145 off course, app 145 off course, store 145 off course, web_desktop 130 on course, web_mobile 145 off course',
+          'a channel''s own target (cxkpi.effective_target) applies to its row: web_desktop 138.84 >= 130, on course; the others keep the overall 145');
+DELETE FROM cxkpi.kpi_targets WHERE kpi = 'aov' AND dimension = 'web_desktop';
+SELECT is((SELECT count(*) FROM cxkpi_bi.kpi_projection WHERE kpi = 'aov' AND breakdown = 'channel' AND course IS NOT NULL
+             AND time = period_start::timestamp AT TIME ZONE 'UTC' AND kpi_order IS NOT NULL), 12::bigint,
+          'every channel row has a projection, a course, its time and the KPI''s display order');
 
 -- Refits: none when nothing changed; a new complete day refits the daily series only.
 CREATE TEMP TABLE fits0 AS SELECT measure, grain, channel, fitted_at, fitted_through FROM cxkpi.kpi_forecast_models;
