@@ -171,20 +171,19 @@ WITH e AS (
 a AS (
     SELECT ea.experiment, ea.variant, ea.customer_id, ea.session_id, ea.assigned_at, e.until
     FROM cxkpi.experiment_assignments AS ea JOIN e USING (experiment)),
-conv AS (
-    SELECT a.experiment, a.variant, count(*) AS units,
-           count(*) FILTER (WHERE CASE WHEN a.session_id IS NOT NULL
-                                       THEN EXISTS (SELECT 1 FROM cxkpi.web_sessions AS s
-                                                    WHERE s.session_id = a.session_id AND s.converted)
-                                       ELSE EXISTS (SELECT 1 FROM cxkpi.orders AS o
-                                                    WHERE o.customer_id = a.customer_id
-                                                      AND o.ordered_at >= a.assigned_at AND o.ordered_at < a.until) END) AS converted
-    FROM a
-    GROUP BY a.experiment, a.variant),
+-- the orders of customer units in their window, once
+wo AS (
+    SELECT a.experiment, a.variant, a.customer_id, (o.gross_value - o.discount)::double precision AS net_value
+    FROM a JOIN cxkpi.orders AS o ON o.customer_id = a.customer_id AND o.ordered_at >= a.assigned_at AND o.ordered_at < a.until),
+units AS (
+    SELECT a.experiment, a.variant, count(*) AS units FROM a GROUP BY a.experiment, a.variant),
 ord AS (
-    SELECT a.experiment, a.variant, count(*) AS orders, avg((o.gross_value - o.discount)::double precision) AS aov,
-           var_samp((o.gross_value - o.discount)::double precision) AS aov_var
-    FROM a JOIN cxkpi.orders AS o ON o.customer_id = a.customer_id AND o.ordered_at >= a.assigned_at AND o.ordered_at < a.until
+    SELECT wo.experiment, wo.variant, count(DISTINCT wo.customer_id) AS converted, count(*) AS orders,
+           avg(wo.net_value) AS aov, var_samp(wo.net_value) AS aov_var
+    FROM wo GROUP BY wo.experiment, wo.variant),
+sess AS (
+    SELECT a.experiment, a.variant, count(*) AS converted
+    FROM a JOIN cxkpi.web_sessions AS s ON s.session_id = a.session_id AND s.converted
     GROUP BY a.experiment, a.variant),
 srv AS (
     SELECT a.experiment, a.variant,
@@ -194,9 +193,11 @@ srv AS (
          ON r.customer_id = a.customer_id AND r.responded_at >= a.assigned_at AND r.responded_at < a.until
     GROUP BY a.experiment, a.variant),
 v AS (
-    SELECT c.experiment, c.variant, c.units, c.converted, o.orders, o.aov, o.aov_var, s.nps, s.csat
-    FROM conv AS c
+    SELECT u.experiment, u.variant, u.units, coalesce(o.converted, 0) + coalesce(x.converted, 0) AS converted,
+           o.orders, o.aov, o.aov_var, s.nps, s.csat
+    FROM units AS u
     LEFT JOIN ord AS o USING (experiment, variant)
+    LEFT JOIN sess AS x USING (experiment, variant)
     LEFT JOIN srv AS s USING (experiment, variant)),
 conf AS (SELECT cxkpi.setting('confidence')::double precision AS confidence)
 SELECT e.experiment, CASE WHEN e.ends_at IS NULL THEN 'running' ELSE 'ended' END AS status,
