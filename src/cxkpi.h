@@ -41,6 +41,32 @@ extern double cx_normal_two_sided_p(double z);
 /* Wilson score interval for x successes of n trials, as proportions in [0, 1]. */
 extern void cx_wilson_interval(double x, double n, double z, double *lower, double *upper);
 
+/* ------------------------------------------------------------------------
+ * Two-sample comparisons (experiments.c): one row of SQL type two_sample_test.
+ * ------------------------------------------------------------------------
+ */
+typedef struct CxTwoSample
+{
+	int64		n_a;
+	int64		n_b;
+	double		estimate_a;
+	double		estimate_b;
+	double		difference;		/* a - b */
+	double		ci_lower;
+	double		ci_upper;
+	double		statistic;		/* z or t; with p_value, NULL unless has_statistic */
+	double		df;				/* NULL unless has_df (t tests) */
+	double		p_value;
+	bool		has_statistic;
+	bool		has_df;
+} CxTwoSample;
+
+extern Datum cx_two_sample_result(FunctionCallInfo fcinfo, const CxTwoSample *r);
+extern void cx_proportion_test(int64 xa, int64 na, int64 xb, int64 nb, double confidence,
+							   CxTwoSample *r);
+extern void cx_welch_test(double na, double ma, double va, double nb, double mb, double vb,
+						  double confidence, CxTwoSample *r);
+
 /* Clamp v into [lo, hi]. */
 static inline double
 cx_clamp(double v, double lo, double hi)

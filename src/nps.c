@@ -273,3 +273,51 @@ nps_diff_pvalue(PG_FUNCTION_ARGS)
 	se = sqrt(va / a.n + vb / b.n);	/* > 0: the adjustment adds every category (2pd > 0) */
 	PG_RETURN_FLOAT8(cx_normal_two_sided_p(diff / se));
 }
+
+/*
+ * nps_test(a, b, confidence): the NPS difference a - b in points with the
+ * adjusted-Wald interval of the difference (Rocks 2016, centred on the
+ * adjusted difference, as nps_ci_lower/upper are on the adjusted NPS) and the
+ * z test of nps_diff_pvalue.
+ */
+PG_FUNCTION_INFO_V1(nps_test);
+Datum
+nps_test(PG_FUNCTION_ARGS)
+{
+	ScoreSummary *sa = PG_GETARG_SCORE_SUMMARY(0);
+	ScoreSummary *sb = PG_GETARG_SCORE_SUMMARY(1);
+	double		confidence = PG_GETARG_FLOAT8(2);
+	double		z = cx_z_for_confidence(confidence);
+	NpsCounts	a,
+				b,
+				ra,
+				rb;
+	double		va,
+				vb,
+				adiff,
+				se;
+	CxTwoSample r;
+
+	if (sa->n == 0 || sb->n == 0)
+		PG_RETURN_NULL();
+	a = nps_adjusted(nps_counts(sa));
+	b = nps_adjusted(nps_counts(sb));
+	adiff = nps_proportion(a, &va) - nps_proportion(b, &vb);
+	se = sqrt(va / a.n + vb / b.n);
+	r.n_a = sa->n;
+	r.n_b = sb->n;
+	ra = nps_counts(sa);
+	rb = nps_counts(sb);
+	/* as nps(): one rounding, the exact difference of counts over n */
+	r.estimate_a = 100.0 * (ra.promoters - ra.detractors) / ra.n;
+	r.estimate_b = 100.0 * (rb.promoters - rb.detractors) / rb.n;
+	r.difference = r.estimate_a - r.estimate_b;
+	r.ci_lower = 100.0 * cx_clamp(adiff - z * se, -2.0, 2.0);
+	r.ci_upper = 100.0 * cx_clamp(adiff + z * se, -2.0, 2.0);
+	r.statistic = adiff / se;
+	r.p_value = cx_normal_two_sided_p(r.statistic);
+	r.has_statistic = true;
+	r.has_df = false;
+	r.df = 0;
+	return cx_two_sample_result(fcinfo, &r);
+}

@@ -136,7 +136,7 @@ BEGIN
        OR EXISTS (SELECT 1 FROM cxkpi.survey_responses) OR EXISTS (SELECT 1 FROM cxkpi.web_sessions)
        OR EXISTS (SELECT 1 FROM cxkpi.store_traffic) OR EXISTS (SELECT 1 FROM cxkpi.carts)
        OR EXISTS (SELECT 1 FROM cxkpi.support_tickets) OR EXISTS (SELECT 1 FROM cxkpi.app_ratings)
-       OR EXISTS (SELECT 1 FROM cxkpi.metric_observations) THEN
+       OR EXISTS (SELECT 1 FROM cxkpi.metric_observations) OR EXISTS (SELECT 1 FROM cxkpi.experiments) THEN
         IF NOT replace THEN
             RAISE EXCEPTION 'the cxkpi data tables already hold rows'
                 USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -144,7 +144,8 @@ BEGIN
         END IF;
         TRUNCATE cxkpi.order_returns, cxkpi.loyalty_activity, cxkpi.loyalty_members, cxkpi.survey_responses, cxkpi.carts,
                  cxkpi.web_sessions, cxkpi.support_tickets, cxkpi.orders, cxkpi.customers,
-                 cxkpi.store_traffic, cxkpi.app_ratings, cxkpi.metric_observations;
+                 cxkpi.store_traffic, cxkpi.app_ratings, cxkpi.metric_observations,
+                 cxkpi.experiment_assignments, cxkpi.experiments;
     END IF;
 
     ts_end := (d_end + 1)::timestamp AT TIME ZONE tz;
@@ -721,6 +722,49 @@ BEGIN
     JOIN cxs_day AS d ON d.day >= d_cx AND d.day = date_trunc(m.every, d.day::timestamp)::date;
     GET DIAGNOSTICS n_rows = ROW_COUNT;
     table_name := 'metric_observations'; row_count := n_rows; RETURN NEXT;
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
+
+    -- Two A/B tests (docs/experiments.md#the-sample-experiments).  The facts above are generated
+    -- without them and stay as they are, so the effects are made by the assignment: a unit whose
+    -- outcome is a success is a little more likely to be in the winning variant, which is what a
+    -- true effect on that outcome looks like in the data.
+    -- checkout_redesign (ended): web sessions of 1 October - 14 November 2025, half to a one-page
+    -- checkout, which converts about 10 % more.  loyalty_offer (running): the customers with an
+    -- order in June - August 2025, assigned in September, a third each to the control, a welcome
+    -- offer (about 12 % more buy again) and double points (no effect).
+    INSERT INTO cxkpi.experiments (experiment, description, unit, control_variant, primary_metric, starts_at, ends_at)
+    VALUES ('checkout_redesign', 'One-page checkout against the three-step checkout, web and app sessions.', 'session',
+            'control', 'conversion', make_date(cur_year, 10, 1)::timestamp AT TIME ZONE tz,
+            make_date(cur_year, 11, 15)::timestamp AT TIME ZONE tz),
+           ('loyalty_offer', 'A welcome-back offer or double points for customers active in the summer.', 'customer',
+            'control', 'conversion', make_date(cur_year, 9, 1)::timestamp AT TIME ZONE tz, NULL);
+    INSERT INTO cxkpi.experiment_assignments (experiment, variant, session_id, assigned_at)
+    SELECT 'checkout_redesign',
+           CASE WHEN cxkpi.sample_uniform(seed, 300, s.session_id) < CASE WHEN s.converted THEN 0.525 ELSE 0.5 END
+                THEN 'one_page_checkout' ELSE 'control' END,
+           s.session_id, s.started_at
+    FROM cxkpi.web_sessions AS s
+    WHERE s.started_at >= make_date(cur_year, 10, 1)::timestamp AT TIME ZONE tz
+      AND s.started_at < make_date(cur_year, 11, 15)::timestamp AT TIME ZONE tz;
+    INSERT INTO cxkpi.experiment_assignments (experiment, variant, customer_id, assigned_at)
+    SELECT 'loyalty_offer',
+           CASE WHEN x.u < 1 / (2 + x.odds) THEN 'control'
+                WHEN x.u < (1 + x.odds) / (2 + x.odds) THEN 'welcome_offer' ELSE 'double_points' END,
+           x.customer_id, x.assigned_at
+    FROM (SELECT c.customer_id, c.assigned_at, cxkpi.sample_uniform(seed, 302, c.customer_id) AS u,
+                 CASE WHEN EXISTS (SELECT 1 FROM cxkpi.orders AS o
+                                   WHERE o.customer_id = c.customer_id AND o.ordered_at >= c.assigned_at) THEN 1.12 ELSE 1 END AS odds
+          FROM (SELECT o.customer_id,
+                       (make_date(cur_year, 9, 1)::timestamp AT TIME ZONE tz)
+                       + make_interval(secs => cxkpi.sample_uniform(seed, 301, o.customer_id) * 30 * 86400) AS assigned_at
+                FROM cxkpi.orders AS o
+                WHERE o.ordered_at >= make_date(cur_year, 6, 1)::timestamp AT TIME ZONE tz
+                  AND o.ordered_at < make_date(cur_year, 9, 1)::timestamp AT TIME ZONE tz
+                GROUP BY o.customer_id) AS c) AS x;
+    GET DIAGNOSTICS n_rows = ROW_COUNT;
+    n_rows := n_rows + (SELECT count(*) FROM cxkpi.experiment_assignments WHERE experiment = 'checkout_redesign');
+    table_name := 'experiment_assignments'; row_count := n_rows; RETURN NEXT;
     PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
     n_total := n_total + n_rows;
 

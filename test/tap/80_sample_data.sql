@@ -6,7 +6,7 @@
 -- which the documentation examples use too; on a database without data it generates that here.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(98);
+SELECT plan(100);
 
 -- Refusals.
 SELECT throws_ok($$SELECT * FROM cxkpi.generate_sample_data(0)$$, '22023', NULL, 'scale 0 is refused (22023)');
@@ -27,7 +27,8 @@ CREATE TEMP TABLE gen (table_name, row_count) AS VALUES
     ('order_returns', (SELECT count(*) FROM cxkpi.order_returns)), ('survey_responses', (SELECT count(*) FROM cxkpi.survey_responses)),
     ('web_sessions', (SELECT count(*) FROM cxkpi.web_sessions)), ('store_traffic', (SELECT count(*) FROM cxkpi.store_traffic)),
     ('carts', (SELECT count(*) FROM cxkpi.carts)), ('support_tickets', (SELECT count(*) FROM cxkpi.support_tickets)),
-    ('app_ratings', (SELECT count(*) FROM cxkpi.app_ratings)), ('metric_observations', (SELECT count(*) FROM cxkpi.metric_observations));
+    ('app_ratings', (SELECT count(*) FROM cxkpi.app_ratings)), ('metric_observations', (SELECT count(*) FROM cxkpi.metric_observations)),
+    ('experiments', (SELECT count(*) FROM cxkpi.experiments)), ('experiment_assignments', (SELECT count(*) FROM cxkpi.experiment_assignments));
 SELECT is((SELECT string_agg(table_name, ', ' ORDER BY table_name) FROM gen WHERE row_count = 0), NULL,
           'every table of the data model gets rows');
 SELECT cmp_ok((SELECT row_count FROM gen WHERE table_name = 'orders'), '>', 100000::bigint, 'scale 1 has over 100,000 orders');
@@ -214,6 +215,7 @@ CREATE FUNCTION pg_temp.fingerprint() RETURNS TABLE (tbl text, digest text) LANG
     UNION ALL SELECT 'support_tickets', md5(string_agg(t::text, '|' ORDER BY ticket_id)) FROM cxkpi.support_tickets AS t
     UNION ALL SELECT 'app_ratings', md5(string_agg(t::text, '|' ORDER BY rating_id)) FROM cxkpi.app_ratings AS t
     UNION ALL SELECT 'metric_observations', md5(string_agg(t::text, '|' ORDER BY kpi, dimension, observed_at)) FROM cxkpi.metric_observations AS t
+    UNION ALL SELECT 'experiment_assignments', md5(string_agg(t::text, '|' ORDER BY experiment, customer_id, session_id)) FROM cxkpi.experiment_assignments AS t
 $$;
 CREATE FUNCTION pg_temp.scorecard() RETURNS text LANGUAGE sql AS $$
     SELECT md5(string_agg(concat_ws(';', kpi, breakdown, dimension, value, value_year_ago, status), '|'
