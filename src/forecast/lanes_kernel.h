@@ -8,11 +8,13 @@
  * Before including, define LK_VW (doubles per vector), LK_NAME (the
  * function's name) and LK_ATTR (its attributes, e.g. a target).
  *
- * The lanes are packed in groups of one vector's width, one kind (lanes.c)
- * per group, and the groups are run two at a time over the whole series,
- * their level and trend in registers: two independent chains of three
- * operations per observation are about what the processor's arithmetic
- * units keep busy.
+ * The lanes are packed in groups of one vector's width, one family (lanes.c)
+ * per group, and the groups run up to three at a time over the whole
+ * series (passes as even as they can be), their level, trend and sums in
+ * registers: a chain of three dependent operations per observation leaves
+ * the arithmetic units room for two or three groups; more would not fit
+ * the registers.  Each combination of families in a pass is a loop of its
+ * own (LK_RUN1), with no branch per observation.
  */
 
 #define LK_CAT2(a, b) a##_##b
@@ -31,10 +33,10 @@
 typedef double LK_VD __attribute__((vector_size(LK_VW * sizeof(double))));
 typedef int64_t LK_VL __attribute__((vector_size(LK_VW * sizeof(double))));
 
-/* One group: LK_VW lanes of one kind, their state, sums and coefficients. */
+/* One group: LK_VW lanes of one family, their state, sums and coefficients. */
 typedef struct LK_GROUP
 {
-	int			kind;			/* family */
+	int			family;			/* 0, 1, 2 (lanes.c) */
 	int			lane[LK_VW];	/* the lane of each element, -1: padding */
 	LK_VD		l,
 				b,
@@ -215,7 +217,7 @@ LK_RUN(const int K1, const int K2, const int K3, const bool S, const double *res
 static LK_ATTR void
 LK_RUN1(bool seasonal, const double *y, int n, int m, LK_GROUP *g1, LK_GROUP *g2, LK_GROUP *g3)
 {
-	int			code = g1->kind * 16 + (g2 ? g2->kind + 1 : 0) * 4 + (g3 ? g3->kind + 1 : 0);
+	int			code = g1->family * 16 + (g2 ? g2->family + 1 : 0) * 4 + (g3 ? g3->family + 1 : 0);
 
 #define LK_C(a, b, c) \
 	case (a) * 16 + ((b) + 1) * 4 + ((c) + 1): \
@@ -251,6 +253,14 @@ LK_RUN1(bool seasonal, const double *y, int n, int m, LK_GROUP *g1, LK_GROUP *g2
 		case 2 * 16 + 3 * 4 + 3:
 			LK_RUN(2, 2, 2, true, y, n, m, g1, g2, g3);
 			break;
+		default:
+			/* not in ascending order (LK_NAME does not do that): one group at a time */
+			LK_RUN1(seasonal, y, n, m, g1, NULL, NULL);
+			if (g2)
+				LK_RUN1(seasonal, y, n, m, g2, NULL, NULL);
+			if (g3)
+				LK_RUN1(seasonal, y, n, m, g3, NULL, NULL);
+			break;
 	}
 #undef LK_C
 }
@@ -264,17 +274,17 @@ LK_NAME(const double *y, int n, int m, EtsLane *lanes, int nlanes)
 	bool		seasonal = false;
 
 	/* pack: the lanes of each family into groups */
-	for (int kind = 0; kind < 3; kind++)
+	for (int fam = 0; fam < 3; fam++)
 	{
 		int			fill = LK_VW;
 
 		for (int i = 0; i < nlanes; i++)
 		{
-			if (lane_family(&lanes[i].spec) != kind)
+			if (lane_family(&lanes[i].spec) != fam)
 				continue;
 			if (fill == LK_VW)
 			{
-				groups[ngroups].kind = kind;
+				groups[ngroups].family = fam;
 				for (int j = 0; j < LK_VW; j++)
 					groups[ngroups].lane[j] = -1;
 				ngroups++;
