@@ -45,17 +45,22 @@ static bool
 roots_inside_unit_circle(double *a, int deg)
 {
 	double		tmp[ETS_MAX_PERIOD + 2];
+	double	   *cur = a,
+			   *next = tmp;
 
+	/* each step writes the other buffer (no copy back: this test is in every evaluation) */
 	for (int d = deg; d > 0; d--)
 	{
-		double		k = a[0] / a[d];
+		double		k = cur[0] / cur[d];
+		double	   *swap;
 
 		if (!(fabs(k) < 1.0))
 			return false;
 		for (int j = 0; j < d; j++)
-			tmp[j] = a[j + 1] - k * a[d - 1 - j];
-		for (int j = 0; j < d; j++)
-			a[j] = tmp[j];
+			next[j] = cur[j + 1] - k * cur[d - 1 - j];
+		swap = cur;
+		cur = next;
+		next = swap;
 	}
 	return true;
 }

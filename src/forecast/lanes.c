@@ -1,22 +1,34 @@
 /*
  * lanes.c
  *		The objective of several minimiser points at once, over the same
- *		series (ets_objective_lanes): independent recursions interleaved in
- *		one pass over the data, so that the processor overlaps their
- *		dependency chains.  One step of one model is a chain of about ten
- *		dependent operations; a single pass is bound by their latency, a
- *		dozen passes side by side by the processor's throughput.
+ *		series (ets_objective_lanes): independent recursions side by side in
+ *		passes over the data, so that the processor overlaps their
+ *		dependency chains.
  *
  * The lanes are packed in groups of one vector's width, one model family
  * per group, and each group's recursions run as vectors (GCC vector
- * extensions; elementwise IEEE arithmetic, so each lane computes exactly
- * what ets_pass in recursion.c computes, in the same order).  Three
- * families cover every search candidate without branches:
+ * extensions, elementwise IEEE arithmetic).  Three families cover every
+ * search candidate without branches:
  *	0, 1: additive season (N or A) with A or M errors:
  *		q = l + phi b, f = q + s, e = y - f or (y - f) / f; a model without
- *		trend has b = 0, beta/alpha = 0, phi = 1, and one without season
- *		s = 0, gamma = 0, which leaves every value unchanged (x + 0 = x);
+ *		trend has b = 0, beta = 0, phi = 1, and one without season s = 0,
+ *		gamma = 0, which leaves every value unchanged (x + 0 = x);
  *	2: multiplicative season (M errors): f = q s, p = y / s, t = y / q.
+ *
+ * The level and trend are updated as what they are, a linear map of the
+ * previous ones and p (which depends on the seasonal state of m steps
+ * back, not on l and b):
+ *	l' = q + alpha (p - q)				  = ((1 - alpha) l + (1 - alpha) phi b) + alpha p
+ *	b' = phi b + (beta/alpha) (l' - l - phi b) = (-beta l + phi (1 - beta) b) + beta p
+ * three dependent operations from (l, b) to (l', b') instead of the nine of
+ * the error-correction form (recursion.c); q, f and e branch off that
+ * chain.  Each group's running values stay in registers: the groups run
+ * three at a time (lanes_kernel.h).  The values differ from ets_pass's in
+ * the last bits only; on every reference series (test/forecast) the
+ * minimiser still takes R's path to the last evaluation, and the final fit
+ * is evaluated by ets_pass in R's order.  For family 2, e and t share one
+ * division: r = 1 / f, e = (y - f) r, t = y s r.
+ *
  * log|mu| is accumulated as a product, rescaled by a power of two every 8
  * steps and logged once at the end (the sum then differs from R's sum of
  * logs in the last bits only); a lane whose product leaves the range of a

@@ -2,8 +2,8 @@
  * recursion.c
  *		The ETS state space recursion: one-step forecasts, errors, state
  *		updates and the likelihood of one model (ets_pass, used for the final
- *		fit; lanes.c runs the same arithmetic for several at once in the
- *		minimiser).
+ *		fit; lanes.c runs the same recursion for several at once in the
+ *		minimiser, rearranged for speed).
  *
  * Notation (Hyndman et al. 2008, table 2.3): level l, trend b, seasonal
  * states s_0 (newest) .. s_{m-1} (oldest, the one the next observation
