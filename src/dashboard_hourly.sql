@@ -3,7 +3,8 @@
 -- and the hour-of-day x weekday heat map.  All three read the hourly rollups
 -- (src/dashboard_rollups.sql, maintained by the refresh) through cxkpi.hourly_kpi_state and take
 -- every value from cxkpi.kpi_arithmetic, the function cxkpi.kpi_engine uses for these KPIs: no
--- formula is written here.  Read by BI tools in schema cxkpi_bi (src/bi.sql).
+-- formula is written here.  Views cxkpi.kpi_hourly, kpi_today, kpi_heatmap, and their names in
+-- schema cxkpi_bi for BI logins (src/bi.sql).
 
 -- The additive state of every real-time KPI per local day, hour and breakdown (total, device
 -- or channel), in long format: num and den are the sums the KPI's value is computed from (den
@@ -69,20 +70,33 @@ END;
 COMMENT ON FUNCTION cxkpi.realtime_now() IS
     'Internal: the reference instant of the hourly views (now(), or the start of the as_of day when that setting is set and earlier), the local day in progress at it (today), the last hour of today that has begun, and the setting peak_weeks.';
 
+-- The real-time KPIs with their display name, order and unit: the catalogue's for the KPIs of the
+-- engine, and for the four volumes, which are not KPIs of the scorecard (no kpi_definitions row,
+-- no daily value), a name and unit here and no order.
+CREATE VIEW cxkpi.hourly_kpis AS
+SELECT k.kpi, coalesce(c.kpi_name, k.name) AS kpi_name, c.kpi_order, coalesce(c.unit, k.unit) AS unit
+FROM (VALUES ('sessions', 'Sessions', 'count'), ('conversion_rate', NULL, NULL), ('cart_abandonment_rate', NULL, NULL),
+             ('orders', 'Orders', 'count'), ('net_revenue', 'Net revenue', 'currency'), ('aov', NULL, NULL),
+             ('tickets', 'Support tickets', 'count'), ('response_time_hours', NULL, NULL)) AS k(kpi, name, unit)
+LEFT JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = k.kpi;
+COMMENT ON VIEW cxkpi.hourly_kpis IS
+    'Internal: the KPIs of the hourly views with their display name, order (the catalogue''s; NULL for the volumes sessions, orders, net_revenue, tickets, which have no kpi_definitions row) and unit.';
+
 -- Real-time KPIs per local hour.
-CREATE VIEW cxkpi_bi.kpi_hourly AS
+CREATE VIEW cxkpi.kpi_hourly AS
 SELECT (s.day + make_interval(hours => s.hour))::timestamp AT TIME ZONE c.tz AS "time", s.day, s.hour,
-       extract(isodow FROM s.day)::integer AS weekday, s.kpi, s.breakdown, s.dimension,
+       extract(isodow FROM s.day)::integer AS weekday, s.kpi, n.kpi_name, n.kpi_order, n.unit, s.breakdown, s.dimension,
        k.value, k.numerator, k.denominator, k.sample_size, k.ci_lower, k.ci_upper
 FROM cxkpi.hourly_kpi_state AS s
 CROSS JOIN (SELECT cxkpi.setting('time_zone') AS tz, cxkpi.setting('confidence')::double precision AS conf) AS c
-CROSS JOIN LATERAL cxkpi.kpi_arithmetic(s.kpi, s.num, s.den, c.conf) AS k;
+CROSS JOIN LATERAL cxkpi.kpi_arithmetic(s.kpi, s.num, s.den, c.conf) AS k
+LEFT JOIN cxkpi.hourly_kpis AS n ON n.kpi = s.kpi;
 
 -- Today so far against the usual level: each real-time KPI over hours 0 to last_hour of today,
 -- and over the same hours of the peak_weeks same weekdays before (pooled: a rate is the rate of
 -- their summed numerators and denominators, a volume the mean per day), from the first day of
 -- the hourly rollups on.
-CREATE VIEW cxkpi_bi.kpi_today AS
+CREATE VIEW cxkpi.kpi_today AS
 WITH c AS (
     SELECT n.ref, n.today, n.last_hour, n.weeks, cxkpi.setting('confidence')::double precision AS conf,
            (SELECT min(m.day) FROM (SELECT min(day) FROM cxkpi.hourly_conversion UNION ALL SELECT min(day) FROM cxkpi.hourly_orders
@@ -102,7 +116,7 @@ base AS (
       AND s.day IN (SELECT bd.day FROM bd) AND s.hour <= c.last_hour GROUP BY 1, 2, 3),
 keys AS (
     SELECT kpi, breakdown, dimension, volume FROM cur UNION SELECT kpi, breakdown, dimension, volume FROM base)
-SELECT c.today AS day, c.ref AS "time", c.last_hour, y.kpi, y.breakdown, y.dimension,
+SELECT c.today AS day, c.ref AS "time", c.last_hour, y.kpi, n.kpi_name, n.kpi_order, n.unit, y.breakdown, y.dimension,
        t.value, t.numerator, t.denominator, t.sample_size, t.ci_lower, t.ci_upper,
        u.value AS usual_value, (SELECT count(*) FROM bd) AS usual_days,
        t.value - u.value AS difference, 100 * (t.value - u.value) / nullif(u.value, 0) AS difference_pct
@@ -112,13 +126,14 @@ LEFT JOIN base ON (base.kpi, base.breakdown, base.dimension) = (y.kpi, y.breakdo
 CROSS JOIN LATERAL cxkpi.kpi_arithmetic(y.kpi, CASE WHEN y.volume THEN coalesce(cur.num, 0) ELSE cur.num END, cur.den, c.conf) AS t
 CROSS JOIN LATERAL cxkpi.kpi_arithmetic(y.kpi, CASE WHEN y.volume THEN coalesce(base.num, 0) / nullif((SELECT count(*) FROM bd), 0)
                                                     ELSE base.num END,
-                                        base.den, c.conf) AS u;
+                                        base.den, c.conf) AS u
+LEFT JOIN cxkpi.hourly_kpis AS n ON n.kpi = y.kpi;
 
 -- The heat map: each real-time KPI per ISO weekday and local hour of the day over the
 -- peak_weeks weeks before today (the days today - 7 * peak_weeks to today - 1, from the first
 -- day of the hourly rollups on), pooled as in kpi_today; every weekday and hour of a KPI and
 -- breakdown seen in the window has a row (a volume without facts is 0).
-CREATE VIEW cxkpi_bi.kpi_heatmap AS
+CREATE VIEW cxkpi.kpi_heatmap AS
 WITH c AS (
     SELECT n.today, n.weeks, cxkpi.setting('confidence')::double precision AS conf,
            greatest(n.today - 7 * n.weeks,
@@ -140,17 +155,18 @@ keys AS (
     SELECT s.kpi, s.breakdown, s.dimension, bool_and(s.den IS NULL) AS volume FROM agg AS s GROUP BY 1, 2, 3)
 SELECT c.first_day AS window_start, c.last_day AS window_end, wd.weekday,
        (ARRAY['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'])[wd.weekday] AS weekday_name,
-       h.hour, y.kpi, y.breakdown, y.dimension, k.value, k.numerator, k.denominator, k.sample_size, k.ci_lower, k.ci_upper,
+       h.hour, y.kpi, n.kpi_name, n.kpi_order, n.unit, y.breakdown, y.dimension, k.value, k.numerator, k.denominator, k.sample_size, k.ci_lower, k.ci_upper,
        wd.days
 FROM keys AS y CROSS JOIN c CROSS JOIN wd CROSS JOIN generate_series(0, 23) AS h(hour)
 LEFT JOIN agg AS a ON (a.weekday, a.hour, a.kpi, a.breakdown, a.dimension) = (wd.weekday, h.hour, y.kpi, y.breakdown, y.dimension)
-CROSS JOIN LATERAL cxkpi.kpi_arithmetic(y.kpi, CASE WHEN y.volume THEN coalesce(a.num, 0) / wd.days ELSE a.num END, a.den, c.conf) AS k;
+CROSS JOIN LATERAL cxkpi.kpi_arithmetic(y.kpi, CASE WHEN y.volume THEN coalesce(a.num, 0) / wd.days ELSE a.num END, a.den, c.conf) AS k
+LEFT JOIN cxkpi.hourly_kpis AS n ON n.kpi = y.kpi;
 
-COMMENT ON VIEW cxkpi_bi.kpi_hourly IS
+COMMENT ON VIEW cxkpi.kpi_hourly IS
     'The real-time KPIs per local hour (setting time_zone): sessions, conversion_rate (web and app sessions; store footfall is daily), cart_abandonment_rate, orders, net_revenue, aov, tickets, response_time_hours (mean first response of the tickets created in the hour), total and by device or channel. Filter on time (or day and hour); re-aggregate rates from numerator and denominator.';
-COMMENT ON VIEW cxkpi_bi.kpi_today IS
+COMMENT ON VIEW cxkpi.kpi_today IS
     'Today so far: each real-time KPI over the hours of today that have begun (today: the local day in progress at now(), or the day before as_of when that setting is set), against the usual level: the same hours of the peak_weeks same weekdays before (rates pooled over them, volumes as the mean per day), with the difference.';
-COMMENT ON VIEW cxkpi_bi.kpi_heatmap IS
+COMMENT ON VIEW cxkpi.kpi_heatmap IS
     'Peak periods: each real-time KPI per ISO weekday and local hour of the day over the peak_weeks weeks before today (rates pooled over the days of the cell, volumes as the mean per day), total and by device or channel: a heat map for BI.';
 DO $$
 DECLARE
@@ -177,12 +193,35 @@ DECLARE
         'difference_pct', '100 * (value - usual_value) / usual_value.',
         'window_start', 'First day of the heat map''s window.',
         'window_end', 'Last day of the heat map''s window (the day before today).',
-        'days', 'Number of days of this weekday in the window (a volume is divided by it).');
+        'days', 'Number of days of this weekday in the window (a volume is divided by it).',
+        'kpi_name', 'Display name of the KPI (the catalogue''s; a name of its own for the volumes sessions, orders, net_revenue and tickets).',
+        'kpi_order', 'Display order of the KPI (cxkpi_bi.kpi_catalog); NULL for the volumes, which are not in the catalogue.',
+        'unit', 'Unit of the value: percent, currency, hours or count.');
 BEGIN
     FOR r IN SELECT c.relname, a.attname FROM pg_class AS c JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0
-             WHERE c.oid IN ('cxkpi_bi.kpi_hourly'::regclass, 'cxkpi_bi.kpi_today'::regclass, 'cxkpi_bi.kpi_heatmap'::regclass)
+             WHERE c.oid IN ('cxkpi.kpi_hourly'::regclass, 'cxkpi.kpi_today'::regclass, 'cxkpi.kpi_heatmap'::regclass)
     LOOP
-        EXECUTE format('COMMENT ON COLUMN cxkpi_bi.%I.%I IS %L', r.relname, r.attname, doc ->> r.attname::text);
+        EXECUTE format('COMMENT ON COLUMN cxkpi.%I.%I IS %L', r.relname, r.attname, doc ->> r.attname::text);
+    END LOOP;
+END $$;
+GRANT SELECT ON cxkpi.kpi_hourly, cxkpi.kpi_today, cxkpi.kpi_heatmap TO cxkpi_reader;
+
+-- Their names for BI logins (docs/bi.md), with the same comments.
+CREATE VIEW cxkpi_bi.kpi_hourly AS SELECT * FROM cxkpi.kpi_hourly;
+CREATE VIEW cxkpi_bi.kpi_today AS SELECT * FROM cxkpi.kpi_today;
+CREATE VIEW cxkpi_bi.kpi_heatmap AS SELECT * FROM cxkpi.kpi_heatmap;
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT c.relname, a.attname, col_description(c.oid, a.attnum) AS d
+             FROM pg_class AS c JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             WHERE c.oid IN ('cxkpi.kpi_hourly'::regclass, 'cxkpi.kpi_today'::regclass, 'cxkpi.kpi_heatmap'::regclass) LOOP
+        EXECUTE format('COMMENT ON COLUMN cxkpi_bi.%I.%I IS %L', r.relname, r.attname, r.d);
+    END LOOP;
+    FOR r IN SELECT c.relname, obj_description(c.oid, 'pg_class') AS d FROM pg_class AS c
+             WHERE c.oid IN ('cxkpi.kpi_hourly'::regclass, 'cxkpi.kpi_today'::regclass, 'cxkpi.kpi_heatmap'::regclass) LOOP
+        EXECUTE format('COMMENT ON VIEW cxkpi_bi.%I IS %L', r.relname, r.d);
     END LOOP;
 END $$;
 GRANT SELECT ON cxkpi_bi.kpi_hourly, cxkpi_bi.kpi_today, cxkpi_bi.kpi_heatmap TO cxkpi_reader;
