@@ -49,6 +49,13 @@ UNION ALL
 SELECT tk.day, tk.hour, x.kpi, tk.breakdown, tk.dimension, x.num, x.den
 FROM tk CROSS JOIN LATERAL (VALUES ('tickets', tk.tickets, NULL::numeric), ('response_time_hours', tk.response_hours_sum, tk.responded))
     AS x(kpi, num, den);
+COMMENT ON COLUMN cxkpi.hourly_kpi_state.day IS 'Local day (setting time_zone).';
+COMMENT ON COLUMN cxkpi.hourly_kpi_state.hour IS 'Local hour of the day, 0-23 (wall-clock).';
+COMMENT ON COLUMN cxkpi.hourly_kpi_state.kpi IS 'KPI key.';
+COMMENT ON COLUMN cxkpi.hourly_kpi_state.breakdown IS 'total, device or channel.';
+COMMENT ON COLUMN cxkpi.hourly_kpi_state.dimension IS 'The device or channel; all for the total.';
+COMMENT ON COLUMN cxkpi.hourly_kpi_state.num IS 'Sum the value is computed from: its numerator (the volume itself for a volume).';
+COMMENT ON COLUMN cxkpi.hourly_kpi_state.den IS 'Sum of the denominator; NULL for a volume.';
 COMMENT ON VIEW cxkpi.hourly_kpi_state IS
     'Internal: the additive state (num, den; den NULL for a volume) of the real-time KPIs per local day, hour and breakdown, from the hourly rollups; values come from cxkpi.kpi_arithmetic.';
 
@@ -79,13 +86,17 @@ FROM (VALUES ('sessions', 'Sessions', 'count'), ('conversion_rate', NULL, NULL),
              ('orders', 'Orders', 'count'), ('net_revenue', 'Net revenue', 'currency'), ('aov', NULL, NULL),
              ('tickets', 'Support tickets', 'count'), ('response_time_hours', NULL, NULL)) AS k(kpi, name, unit)
 LEFT JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = k.kpi;
+COMMENT ON COLUMN cxkpi.hourly_kpis.kpi IS 'KPI key.';
+COMMENT ON COLUMN cxkpi.hourly_kpis.kpi_name IS 'Display name.';
+COMMENT ON COLUMN cxkpi.hourly_kpis.kpi_order IS 'Display order (cxkpi_bi.kpi_catalog); NULL for the volumes.';
+COMMENT ON COLUMN cxkpi.hourly_kpis.unit IS 'Unit of the value.';
 COMMENT ON VIEW cxkpi.hourly_kpis IS
     'Internal: the KPIs of the hourly views with their display name, order (the catalogue''s; NULL for the volumes sessions, orders, net_revenue, tickets, which have no kpi_definitions row) and unit.';
 
 -- Real-time KPIs per local hour.
 CREATE VIEW cxkpi.kpi_hourly AS
-SELECT (s.day + make_interval(hours => s.hour))::timestamp AT TIME ZONE c.tz AS "time", s.day, s.hour,
-       extract(isodow FROM s.day)::integer AS weekday, s.kpi, n.kpi_name, n.kpi_order, n.unit, s.breakdown, s.dimension,
+SELECT (s.day + make_interval(hours => s.hour))::timestamp AT TIME ZONE c.tz AS "time", s.day, s.hour::bigint AS hour,
+       extract(isodow FROM s.day)::bigint AS weekday, s.kpi, n.kpi_name, n.kpi_order, n.unit, s.breakdown, s.dimension,
        k.value, k.numerator, k.denominator, k.sample_size, k.ci_lower, k.ci_upper
 FROM cxkpi.hourly_kpi_state AS s
 CROSS JOIN (SELECT cxkpi.setting('time_zone') AS tz, cxkpi.setting('confidence')::double precision AS conf) AS c
@@ -116,7 +127,7 @@ base AS (
       AND s.day IN (SELECT bd.day FROM bd) AND s.hour <= c.last_hour GROUP BY 1, 2, 3),
 keys AS (
     SELECT kpi, breakdown, dimension, volume FROM cur UNION SELECT kpi, breakdown, dimension, volume FROM base)
-SELECT c.today AS day, c.ref AS "time", c.last_hour, y.kpi, n.kpi_name, n.kpi_order, n.unit, y.breakdown, y.dimension,
+SELECT c.today AS day, c.ref AS "time", c.last_hour::bigint AS last_hour, y.kpi, n.kpi_name, n.kpi_order, n.unit, y.breakdown, y.dimension,
        t.value, t.numerator, t.denominator, t.sample_size, t.ci_lower, t.ci_upper,
        u.value AS usual_value, (SELECT count(*) FROM bd) AS usual_days,
        t.value - u.value AS difference, 100 * (t.value - u.value) / nullif(u.value, 0) AS difference_pct
@@ -153,9 +164,9 @@ agg AS (
     GROUP BY 1, 2, 3, 4, 5),
 keys AS (
     SELECT s.kpi, s.breakdown, s.dimension, bool_and(s.den IS NULL) AS volume FROM agg AS s GROUP BY 1, 2, 3)
-SELECT c.first_day AS window_start, c.last_day AS window_end, wd.weekday,
+SELECT c.first_day AS window_start, c.last_day AS window_end, wd.weekday::bigint AS weekday,
        (ARRAY['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'])[wd.weekday] AS weekday_name,
-       h.hour, y.kpi, n.kpi_name, n.kpi_order, n.unit, y.breakdown, y.dimension, k.value, k.numerator, k.denominator, k.sample_size, k.ci_lower, k.ci_upper,
+       h.hour::bigint AS hour, y.kpi, n.kpi_name, n.kpi_order, n.unit, y.breakdown, y.dimension, k.value, k.numerator, k.denominator, k.sample_size, k.ci_lower, k.ci_upper,
        wd.days
 FROM keys AS y CROSS JOIN c CROSS JOIN wd CROSS JOIN generate_series(0, 23) AS h(hour)
 LEFT JOIN agg AS a ON (a.weekday, a.hour, a.kpi, a.breakdown, a.dimension) = (wd.weekday, h.hour, y.kpi, y.breakdown, y.dimension)
