@@ -13,28 +13,28 @@ CREATE VIEW cxkpi.hourly_kpi_state AS
 -- (each breakdown by a plain GROUP BY, not GROUPING SETS, so that a filter on the day reaches
 -- the index of each rollup)
 WITH cv AS (
-    SELECT h.day, h.hour, 'device' AS breakdown, h.device AS dimension, h.visits::numeric AS visits,
+    SELECT h.day, h.hour::bigint AS hour, 'device' AS breakdown, h.device AS dimension, h.visits::numeric AS visits,
            h.conversions::numeric AS conversions
     FROM cxkpi.hourly_conversion AS h
     UNION ALL
-    SELECT h.day, h.hour, 'total', 'all', sum(h.visits), sum(h.conversions) FROM cxkpi.hourly_conversion AS h GROUP BY 1, 2),
+    SELECT h.day, h.hour::bigint AS hour, 'total', 'all', sum(h.visits), sum(h.conversions) FROM cxkpi.hourly_conversion AS h GROUP BY 1, 2),
 od AS (
-    SELECT h.day, h.hour, 'channel' AS breakdown, h.channel AS dimension, h.orders::numeric AS orders, h.net_value
+    SELECT h.day, h.hour::bigint AS hour, 'channel' AS breakdown, h.channel AS dimension, h.orders::numeric AS orders, h.net_value
     FROM cxkpi.hourly_orders AS h
     UNION ALL
-    SELECT h.day, h.hour, 'total', 'all', sum(h.orders), sum(h.net_value) FROM cxkpi.hourly_orders AS h GROUP BY 1, 2),
+    SELECT h.day, h.hour::bigint AS hour, 'total', 'all', sum(h.orders), sum(h.net_value) FROM cxkpi.hourly_orders AS h GROUP BY 1, 2),
 ct AS (
-    SELECT h.day, h.hour, 'device' AS breakdown, h.device AS dimension, h.carts::numeric AS carts,
+    SELECT h.day, h.hour::bigint AS hour, 'device' AS breakdown, h.device AS dimension, h.carts::numeric AS carts,
            h.abandoned::numeric AS abandoned
     FROM cxkpi.hourly_carts AS h
     UNION ALL
-    SELECT h.day, h.hour, 'total', 'all', sum(h.carts), sum(h.abandoned) FROM cxkpi.hourly_carts AS h GROUP BY 1, 2),
+    SELECT h.day, h.hour::bigint AS hour, 'total', 'all', sum(h.carts), sum(h.abandoned) FROM cxkpi.hourly_carts AS h GROUP BY 1, 2),
 tk AS (
-    SELECT h.day, h.hour, 'channel' AS breakdown, h.channel AS dimension, h.tickets::numeric AS tickets,
+    SELECT h.day, h.hour::bigint AS hour, 'channel' AS breakdown, h.channel AS dimension, h.tickets::numeric AS tickets,
            h.responded::numeric AS responded, h.response_hours_sum::numeric AS response_hours_sum
     FROM cxkpi.hourly_tickets AS h
     UNION ALL
-    SELECT h.day, h.hour, 'total', 'all', sum(h.tickets), sum(h.responded), sum(h.response_hours_sum::numeric)
+    SELECT h.day, h.hour::bigint AS hour, 'total', 'all', sum(h.tickets), sum(h.responded), sum(h.response_hours_sum::numeric)
     FROM cxkpi.hourly_tickets AS h GROUP BY 1, 2)
 SELECT cv.day, cv.hour, x.kpi, cv.breakdown, cv.dimension, x.num, x.den
 FROM cv CROSS JOIN LATERAL (VALUES ('sessions', cv.visits, NULL::numeric), ('conversion_rate', cv.conversions, cv.visits))
@@ -95,7 +95,7 @@ COMMENT ON VIEW cxkpi.hourly_kpis IS
 
 -- Real-time KPIs per local hour.
 CREATE VIEW cxkpi.kpi_hourly AS
-SELECT (s.day + make_interval(hours => s.hour))::timestamp AT TIME ZONE c.tz AS "time", s.day, s.hour::bigint AS hour,
+SELECT (s.day + make_interval(hours => s.hour::integer))::timestamp AT TIME ZONE c.tz AS "time", s.day, s.hour,
        extract(isodow FROM s.day)::bigint AS weekday, s.kpi, n.kpi_name, n.kpi_order, n.unit, s.breakdown, s.dimension,
        k.value, k.numerator, k.denominator, k.sample_size, k.ci_lower, k.ci_upper
 FROM cxkpi.hourly_kpi_state AS s
