@@ -7092,7 +7092,7 @@ CROSS JOIN LATERAL cxkpi.kpi_arithmetic(y.kpi, CASE WHEN y.volume THEN coalesce(
 LEFT JOIN cxkpi.hourly_kpis AS n ON n.kpi = y.kpi;
 
 COMMENT ON VIEW cxkpi.kpi_hourly IS
-    'The real-time KPIs per local hour (setting time_zone): sessions, conversion_rate (web and app sessions; store footfall is daily), cart_abandonment_rate, orders, net_revenue, aov, tickets, response_time_hours (mean first response of the tickets created in the hour), total and by device or channel. Filter on day (the rollups' index) rather than time where you can; re-aggregate rates from numerator and denominator.';
+    'The real-time KPIs per local hour (setting time_zone): sessions, conversion_rate (web and app sessions; store footfall is daily), cart_abandonment_rate, orders, net_revenue, aov, tickets, response_time_hours (mean first response of the tickets created in the hour), total and by device or channel. Filter on day (indexed) rather than on time where you can; re-aggregate rates from numerator and denominator.';
 COMMENT ON VIEW cxkpi.kpi_today IS
     'Today so far: each real-time KPI over the hours of today that have begun (today: the local day in progress at now(), or the day before as_of when that setting is set), against the usual level: the same hours of the peak_weeks same weekdays before (rates pooled over them, volumes as the mean per day), with the difference.';
 COMMENT ON VIEW cxkpi.kpi_heatmap IS
