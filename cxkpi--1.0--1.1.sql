@@ -6707,3 +6707,789 @@ END $$;
 COMMENT ON FUNCTION cxkpi.dashboard_maintain(boolean, boolean) IS
     'Internal: the work of cxkpi.refresh_dashboard (incremental) and cxkpi.rebuild_dashboard (rebuild_all).';
 REVOKE ALL ON FUNCTION cxkpi.dashboard_maintain(boolean, boolean) FROM PUBLIC;
+
+-------------------------------------------------------------------------------------------------
+-- Issue 14, stage 3 (the hour grain) and issue 17 (peak periods), docs/architecture.md#the-hour-grain:
+-- the hourly rollups of sessions, orders, carts and tickets (maintained by the refresh like the
+-- daily ones: cxkpi.dashboard_rollups lists them, so the first refresh after the update, a
+-- rebuild, fills them), cxkpi.kpi_arithmetic (the arithmetic the engine and the hourly views
+-- share; cxkpi.kpi_engine as 1.1 ships it, calling it), the setting peak_weeks and the views
+-- cxkpi.kpi_hourly, kpi_today, kpi_heatmap with their cxkpi_bi names (src/dashboard_hourly.sql,
+-- verbatim).
+-------------------------------------------------------------------------------------------------
+ALTER TABLE cxkpi.settings DROP CONSTRAINT settings_key_known;
+ALTER TABLE cxkpi.settings ADD CONSTRAINT settings_key_known CHECK (key IN (
+        'as_of', 'scorecard_grain', 'time_zone', 'confidence', 'retention_active_window',
+        'loyalty_active_days', 'csat_scale', 'ces_scale', 'alert_grain', 'gone_p_alive',
+        'customer_models_interval', 'alerting', 'peak_weeks'));
+CREATE OR REPLACE FUNCTION cxkpi.settings_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    ok boolean;
+    hint text;
+BEGIN
+    CASE NEW.key
+    WHEN 'as_of' THEN
+        ok := NEW.value = '' OR NEW.value ~ '^\d{4}-\d{2}-\d{2}$';
+        IF ok AND NEW.value <> '' THEN PERFORM NEW.value::date; END IF;
+        hint := 'Use a date such as 2026-10-31, or '''' for the current date.';
+    WHEN 'scorecard_grain' THEN
+        ok := NEW.value IN ('week', 'month', 'quarter', 'year');
+        hint := 'Use week, month, quarter or year.';
+    WHEN 'alert_grain' THEN
+        ok := NEW.value IN ('day', 'week', 'month', 'quarter', 'year');
+        hint := 'Use day, week, month, quarter or year; the next refresh evaluates the alerts at the new grain.';
+    WHEN 'alerting' THEN
+        ok := NEW.value IN ('true', 'false');
+        hint := 'Use true or false, or SELECT cxkpi.set_alerting(true) / cxkpi.set_alerting(false).';
+    WHEN 'time_zone' THEN
+        ok := EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = NEW.value)
+              OR EXISTS (SELECT 1 FROM pg_timezone_abbrevs WHERE abbrev = NEW.value);
+        hint := 'Use a time zone name from pg_timezone_names, such as UTC or Europe/Paris.';
+    WHEN 'confidence' THEN
+        ok := NEW.value ~ '^0\.\d+$' AND NEW.value::float8 > 0 AND NEW.value::float8 < 1;
+        hint := 'Use a confidence level strictly between 0 and 1, such as 0.95.';
+    WHEN 'retention_active_window', 'loyalty_active_days' THEN
+        ok := NEW.value ~ '^[1-9]\d{0,4}$';
+        hint := 'Use a positive integer.';
+    WHEN 'gone_p_alive' THEN
+        ok := NEW.value ~ '^0(\.\d+)?$';
+        hint := 'Use a probability from 0 to below 1, such as 0.1 (0: nobody is considered gone).';
+    WHEN 'customer_models_interval' THEN
+        BEGIN
+            ok := NEW.value::interval BETWEEN interval '0' AND interval '7 days';
+        EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN
+            ok := false;
+        END;
+        hint := 'Use an interval from 0 to 7 days, such as 1 hour (0: at every refresh that has changes).';
+    WHEN 'csat_scale' THEN
+        ok := NEW.value IN ('2', '3', '5', '7', '10');
+        hint := 'Use 2, 3, 5, 7 or 10.';
+    WHEN 'ces_scale' THEN
+        ok := NEW.value IN ('5', '7');
+        hint := 'Use 5 or 7.';
+    WHEN 'peak_weeks' THEN
+        ok := NEW.value ~ '^[1-9]\d?$' AND NEW.value::integer <= 52;
+        hint := 'Use a number of weeks from 1 to 52.';
+    ELSE
+        ok := true;     -- an unknown key: the CHECK constraint names it
+    END CASE;
+    IF NOT ok THEN
+        RAISE EXCEPTION 'invalid value "%" for cxkpi setting "%"', NEW.value, NEW.key
+            USING ERRCODE = 'invalid_parameter_value', HINT = hint;
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.is_default AND NEW.is_default THEN
+        NEW.is_default := NEW.value = OLD.value AND NEW.description = OLD.description;
+    END IF;
+    RETURN NEW;
+END $$;
+INSERT INTO cxkpi.settings (key, value, description, is_default) VALUES
+    ('peak_weeks', '8', 'Weeks of the usual level of today so far (the same weekday in the N weeks before, cxkpi_bi.kpi_today) and of the peak-period heat map (cxkpi_bi.kpi_heatmap), 1 to 52.', true);
+
+-------------------------------------------------------------------------------------------------
+-- Hourly rollups of what seed 000 tracks in real time (docs/architecture.md#the-hour-grain):
+-- sessions and conversions, orders, carts, support tickets per local hour.  Maintained by the
+-- same refresh as the daily ones (a dirty day recomputes its hours; cxkpi.dashboard_rollups()),
+-- keyed by the local day and the hour of the day (0-23) in setting time_zone: the wall-clock
+-- hour, so that a day on which the clocks go back has one hour holding two real hours, and a day
+-- on which they go forward has no row for the hour skipped.  Store footfall
+-- (cxkpi.store_traffic) is counted per day, so hourly conversion covers web and app sessions.
+-------------------------------------------------------------------------------------------------
+
+-- Web and app sessions per local day, hour and device: visits, funnel steps, conversions.
+CREATE TABLE cxkpi.hourly_conversion (day date, hour integer, device text, visits bigint, added_to_cart bigint,
+    reached_checkout bigint, conversions bigint);
+CREATE UNIQUE INDEX hourly_conversion_key ON cxkpi.hourly_conversion (day, hour, device);
+CREATE FUNCTION cxkpi.rollup_hourly_conversion(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.hourly_conversion
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (s.started_at AT TIME ZONE tz)::date AS day, extract(hour FROM s.started_at AT TIME ZONE tz)::integer AS hour,
+       s.device, count(*) AS visits, count(*) FILTER (WHERE s.added_to_cart) AS added_to_cart,
+       count(*) FILTER (WHERE s.reached_checkout) AS reached_checkout, count(*) FILTER (WHERE s.converted) AS conversions
+FROM cxkpi.web_sessions AS s
+WHERE s.started_at >= (first_day::timestamp AT TIME ZONE tz) AND s.started_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1, 2, 3 $$;
+
+-- Orders per local day, hour and channel: count, items and net value (gross - discount).
+CREATE TABLE cxkpi.hourly_orders (day date, hour integer, channel text, orders bigint, items bigint, net_value numeric);
+CREATE UNIQUE INDEX hourly_orders_key ON cxkpi.hourly_orders (day, hour, channel);
+CREATE FUNCTION cxkpi.rollup_hourly_orders(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.hourly_orders
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (o.ordered_at AT TIME ZONE tz)::date AS day, extract(hour FROM o.ordered_at AT TIME ZONE tz)::integer AS hour,
+       o.channel, count(*) AS orders, sum(o.items) AS items, sum(o.gross_value - o.discount) AS net_value
+FROM cxkpi.orders AS o
+WHERE o.ordered_at >= (first_day::timestamp AT TIME ZONE tz) AND o.ordered_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1, 2, 3 $$;
+
+-- Carts per local creation day, hour and device (cohort of the creation hour).
+CREATE TABLE cxkpi.hourly_carts (day date, hour integer, device text, carts bigint, converted bigint, abandoned bigint,
+    recovered bigint);
+CREATE UNIQUE INDEX hourly_carts_key ON cxkpi.hourly_carts (day, hour, device);
+CREATE FUNCTION cxkpi.rollup_hourly_carts(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.hourly_carts
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (k.created_at AT TIME ZONE tz)::date AS day, extract(hour FROM k.created_at AT TIME ZONE tz)::integer AS hour,
+       k.device, count(*) AS carts, count(*) FILTER (WHERE k.converted_at IS NOT NULL) AS converted,
+       count(*) FILTER (WHERE k.converted_at IS NULL) AS abandoned,
+       count(*) FILTER (WHERE k.recovered_at IS NOT NULL) AS recovered
+FROM cxkpi.carts AS k
+WHERE k.created_at >= (first_day::timestamp AT TIME ZONE tz) AND k.created_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1, 2, 3 $$;
+
+-- Tickets per local creation day, hour and channel (cohort of the creation hour), with the first
+-- response times kept as cxkpi.daily_tickets keeps them (their sum, and the sorted hours).
+CREATE TABLE cxkpi.hourly_tickets (day date, hour integer, channel text, tickets bigint, responded bigint,
+    response_hours_sum double precision, response_hours double precision[], resolved bigint);
+CREATE UNIQUE INDEX hourly_tickets_key ON cxkpi.hourly_tickets (day, hour, channel);
+CREATE FUNCTION cxkpi.rollup_hourly_tickets(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.hourly_tickets
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (t.created_at AT TIME ZONE tz)::date AS day, extract(hour FROM t.created_at AT TIME ZONE tz)::integer AS hour,
+       t.channel, count(*) AS tickets, count(t.first_response_at) AS responded,
+       coalesce(sum(extract(epoch FROM t.first_response_at - t.created_at) / 3600), 0)::double precision
+           AS response_hours_sum,
+       coalesce(array_agg(extract(epoch FROM t.first_response_at - t.created_at)::double precision / 3600
+                          ORDER BY t.first_response_at - t.created_at)
+                    FILTER (WHERE t.first_response_at IS NOT NULL), '{}') AS response_hours,
+       count(t.resolved_at) AS resolved
+FROM cxkpi.support_tickets AS t
+WHERE t.created_at >= (first_day::timestamp AT TIME ZONE tz) AND t.created_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1, 2, 3 $$;
+
+COMMENT ON TABLE cxkpi.hourly_conversion IS 'Internal rollup: web and app sessions, funnel steps and conversions per local day, hour of the day (0-23, setting time_zone) and device.';
+COMMENT ON TABLE cxkpi.hourly_orders IS 'Internal rollup: orders, items and net value (gross - discount) per local day, hour of the day (0-23, setting time_zone) and channel.';
+COMMENT ON TABLE cxkpi.hourly_carts IS 'Internal rollup: carts created, converted, abandoned and recovered per local creation day, hour of the day (0-23, setting time_zone) and device.';
+COMMENT ON TABLE cxkpi.hourly_tickets IS 'Internal rollup: tickets, exact first response times (hours) and resolutions per local creation day, hour of the day (0-23, setting time_zone) and channel.';
+COMMENT ON FUNCTION cxkpi.rollup_hourly_conversion(text, date, date) IS 'Internal: the rows of cxkpi.hourly_conversion of the days first_day to last_day (in time zone tz).';
+COMMENT ON FUNCTION cxkpi.rollup_hourly_orders(text, date, date) IS 'Internal: the rows of cxkpi.hourly_orders of the days first_day to last_day (in time zone tz).';
+COMMENT ON FUNCTION cxkpi.rollup_hourly_carts(text, date, date) IS 'Internal: the rows of cxkpi.hourly_carts of the days first_day to last_day (in time zone tz).';
+COMMENT ON FUNCTION cxkpi.rollup_hourly_tickets(text, date, date) IS 'Internal: the rows of cxkpi.hourly_tickets of the days first_day to last_day (in time zone tz).';
+
+CREATE OR REPLACE FUNCTION cxkpi.dashboard_rollups(OUT rollup text, OUT facts text[]) RETURNS SETOF record
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    VALUES ('daily_surveys', ARRAY['survey_responses']),
+           ('daily_orders', ARRAY['orders', 'orders_first']),
+           ('daily_customer_activity', ARRAY['orders']),
+           ('daily_conversion', ARRAY['web_sessions', 'store_traffic', 'orders']),
+           ('daily_carts', ARRAY['carts']),
+           ('daily_tickets', ARRAY['support_tickets']),
+           ('daily_loyalty', ARRAY['orders', 'loyalty_members', 'loyalty_activity']),
+           ('daily_app_ratings', ARRAY['app_ratings']),
+           ('daily_observations', ARRAY['metric_observations']),
+           ('daily_return_events', ARRAY['order_returns']),
+           ('daily_acquisition', ARRAY['customers']),
+           ('hourly_conversion', ARRAY['web_sessions']),
+           ('hourly_orders', ARRAY['orders']),
+           ('hourly_carts', ARRAY['carts']),
+           ('hourly_tickets', ARRAY['support_tickets']) $$;
+COMMENT ON FUNCTION cxkpi.dashboard_rollups() IS
+    'Internal: the daily and hourly rollups in refresh order, with the fact tables (cxkpi.change_log.fact) whose days they read.';
+
+-- The arithmetic of the KPIs that have an hour grain, written once from their additive state:
+-- value, numerator, denominator, sample size and interval of kpi from the sums num (numerator)
+-- and den (denominator; NULL for a volume).  cxkpi.kpi_engine calls it for every period of the
+-- daily rollups, the hourly views (src/dashboard_hourly.sql) for hours, today so far and the
+-- heat map, so a KPI's formula is in one place (docs/architecture.md#the-hour-grain).  Shares
+-- are in percent with a Wilson interval; means (aov, response_time_hours) are sums over counts;
+-- volumes (sessions, orders, tickets, net_revenue) are the sum itself.  Unknown KPIs give NULL.
+-- A SQL-standard body: inlined where it is called, and readers of cxkpi_bi (no USAGE on schema
+-- cxkpi) can run it.
+CREATE FUNCTION cxkpi.kpi_arithmetic(kpi text, num numeric, den numeric, conf double precision)
+    RETURNS TABLE (value double precision, numerator double precision, denominator double precision,
+                   sample_size bigint, ci_lower double precision, ci_upper double precision)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate') THEN (100.0 * num / nullif(den, 0))::double precision
+                WHEN kpi = 'aov' THEN (num / nullif(den, 0))::double precision
+                WHEN kpi = 'response_time_hours' THEN num::double precision / nullif(den, 0)::double precision
+                WHEN kpi IN ('sessions', 'orders', 'tickets', 'net_revenue') THEN num::double precision END,
+           num::double precision, den::double precision,
+           CASE WHEN kpi IN ('sessions', 'orders', 'tickets') THEN num::bigint ELSE den::bigint END,
+           CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate')
+                THEN cxkpi.wilson_ci_lower(num::bigint, den::bigint, conf) END,
+           CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate')
+                THEN cxkpi.wilson_ci_upper(num::bigint, den::bigint, conf) END;
+END;
+COMMENT ON FUNCTION cxkpi.kpi_arithmetic(text, numeric, numeric, double precision) IS
+    'Internal: the arithmetic of the KPIs with an hour grain (conversion_rate, cart_abandonment_rate, aov, response_time_hours, sessions, orders, tickets, net_revenue) from the sums of their numerator and denominator: value, numerator, denominator, sample size and Wilson interval (shares). Used by cxkpi.kpi_engine and the hourly views alike.';
+
+CREATE OR REPLACE FUNCTION cxkpi.kpi_engine(grains text[], period_starts date[]) RETURNS SETOF cxkpi.kpi_values
+    LANGUAGE sql STABLE PARALLEL SAFE SET enable_mergejoin = off AS $$
+WITH cfg AS MATERIALIZED (
+    SELECT cxkpi.setting('time_zone') AS tz, cxkpi.setting('confidence')::double precision AS conf,
+           cxkpi.setting('csat_scale')::integer AS csat_scale, cxkpi.setting('ces_scale')::integer AS ces_scale,
+           cxkpi.setting('retention_active_window')::integer AS ret_w,
+           cxkpi.setting('loyalty_active_days')::integer AS loy_w),
+-- the periods asked for, and the previous and year-ago periods of each
+req AS MATERIALIZED (
+    SELECT DISTINCT r.grain, r.period_start FROM unnest(grains, period_starts) AS r(grain, period_start)),
+per AS MATERIALIZED (
+    SELECT DISTINCT q.grain, x.period_start, (x.period_start + cxkpi.grain_interval(q.grain))::date - 1 AS period_end
+    FROM req AS q
+    CROSS JOIN LATERAL (VALUES (q.period_start), (cxkpi.previous_period_start(q.grain, q.period_start)),
+                               (cxkpi.year_ago_period_start(q.grain, q.period_start))) AS x(period_start)),
+sv AS (
+    SELECT p.grain, p.period_start, d.survey,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           @extschema@.rollup(d.nps) AS nps, @extschema@.rollup(d.csat) AS csat, @extschema@.rollup(d.ces) AS ces
+    FROM per AS p JOIN cxkpi.daily_surveys AS d ON d.day BETWEEN p.period_start AND p.period_end CROSS JOIN cfg
+    WHERE d.survey = 'nps' OR (d.survey = 'csat' AND d.scale = cfg.csat_scale)
+       OR (d.survey = 'ces' AND d.scale = cfg.ces_scale)
+    GROUP BY p.grain, p.period_start, d.survey, GROUPING SETS ((d.channel), ())),
+od AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' WHEN grouping(d.segment) = 0 THEN 'segment'
+                ELSE 'total' END AS breakdown,
+           coalesce(d.channel, d.segment, 'all') AS dimension,
+           sum(d.orders)::bigint AS orders, sum(d.net_value) AS net_value, @extschema@.rollup(d.returns) AS r
+    FROM per AS p JOIN cxkpi.daily_orders AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), (d.segment), ())),
+fo AS (
+    SELECT p.grain, p.period_start, d.first_order, @extschema@.rollup(d.returns) AS r
+    FROM per AS p JOIN cxkpi.daily_orders AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY 1, 2, 3),
+act AS (
+    SELECT p.grain, p.period_start, sum(d.orders)::bigint AS orders, @extschema@.rollup(d.by_day) AS s
+    FROM per AS p JOIN cxkpi.daily_customer_activity AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY 1, 2),
+-- Retention of each period compares its active window with the previous period's: the days read
+-- start retention_active_window periods before the first period asked for, and reach back to the
+-- last activity before that and on to the next activity after the last period asked for, so that
+-- retention_by_period reports the periods in between (also those without orders) as a rebuild
+-- over all days does.
+rg AS (
+    SELECT p.grain, min(p.period_start) AS first_period, max(p.period_end) AS last_day
+    FROM per AS p WHERE p.grain <> 'day' GROUP BY p.grain),
+rd AS (
+    SELECT rg.grain,
+           coalesce((SELECT max(d.day) FROM cxkpi.daily_customer_activity AS d
+                     WHERE d.day < (rg.first_period - cfg.ret_w * cxkpi.grain_interval(rg.grain))::date),
+                    (rg.first_period - cfg.ret_w * cxkpi.grain_interval(rg.grain))::date) AS first_day,
+           coalesce((SELECT min(d.day) FROM cxkpi.daily_customer_activity AS d WHERE d.day > rg.last_day), rg.last_day) AS last_day
+    FROM rg, cfg),
+ret0 AS (
+    SELECT rd.grain, r.*
+    FROM rd CROSS JOIN cfg
+    CROSS JOIN LATERAL (SELECT @extschema@.rollup(CASE rd.grain WHEN 'week' THEN d.by_week WHEN 'month' THEN d.by_month
+                                                                WHEN 'quarter' THEN d.by_quarter ELSE d.by_year END) AS s
+                        FROM cxkpi.daily_customer_activity AS d WHERE d.day BETWEEN rd.first_day AND rd.last_day) AS q
+    CROSS JOIN LATERAL @extschema@.retention_by_period(q.s, cfg.ret_w) AS r),
+ret AS (
+    SELECT w.* FROM (
+        SELECT grain, period_start, retained_customers, retention_rate, churn_rate,
+               lag(active_customers) OVER (PARTITION BY grain ORDER BY period_start) AS at_start
+        FROM ret0) AS w
+    WHERE (w.grain, w.period_start) IN (SELECT p.grain, p.period_start FROM per AS p)),
+cv AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.device) = 0 THEN 'device' ELSE 'total' END AS breakdown,
+           coalesce(d.device, 'all') AS dimension,
+           sum(d.visits)::bigint AS visits, sum(d.conversions)::bigint AS conversions
+    FROM per AS p JOIN cxkpi.daily_conversion AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.device), ())),
+ct AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.device) = 0 THEN 'device' ELSE 'total' END AS breakdown,
+           coalesce(d.device, 'all') AS dimension,
+           sum(d.carts)::bigint AS carts, sum(d.abandoned)::bigint AS abandoned, sum(d.recovered)::bigint AS recovered
+    FROM per AS p JOIN cxkpi.daily_carts AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.device), ())),
+tk AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.tickets)::bigint AS tickets, sum(d.responded)::bigint AS responded,
+           sum(d.response_hours_sum::numeric) AS response_hours_sum, sum(d.resolved)::bigint AS resolved,
+           sum(d.first_contact_resolved)::bigint AS fcr
+    FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+tp AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension, count(*) AS responded,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY x.h) AS median_h,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY x.h) AS p90_h
+    FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
+    CROSS JOIN LATERAL unnest(d.response_hours) AS x(h)
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+-- The first enrolment, and the data horizon (the last day with an order or a member activity):
+-- the active window of the current, unfinished period ends there.
+lh AS MATERIALIZED (
+    SELECT min(day) AS first_day, greatest(max(day), (SELECT max(day) FROM cxkpi.daily_customer_activity)) AS last_day,
+           bool_or(active IS NOT NULL) AS any_activity
+    FROM cxkpi.daily_loyalty),
+-- Members enrolled by the end of every period from the first enrolment to the data horizon,
+-- also of periods in which no member enrolled or was active (their active share is then 0).
+ly AS MATERIALIZED (
+    SELECT p.grain, p.period_start, least(p.period_end, lh.last_day) AS active_end,
+           coalesce((SELECT sum(l.enrolled) FROM cxkpi.daily_loyalty AS l WHERE l.day <= least(p.period_end, lh.last_day)), 0)::bigint
+               AS members
+    FROM per AS p, lh WHERE p.period_end >= lh.first_day AND p.period_start <= lh.last_day),
+-- Member activity of the days the active windows of those periods cover.
+lys AS (
+    SELECT @extschema@.rollup(l.active) AS s
+    FROM cxkpi.daily_loyalty AS l,
+         (SELECT min(ly.active_end) - cfg.loy_w + 1 AS first_day, max(ly.active_end) AS last_day
+          FROM ly, cfg WHERE ly.grain <> 'day' GROUP BY cfg.loy_w) AS b
+    WHERE l.day BETWEEN b.first_day AND b.last_day),
+ar AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.app_store) = 0 THEN 'app_store' ELSE 'total' END AS breakdown,
+           coalesce(d.app_store, 'all') AS dimension, @extschema@.rollup(d.ratings) AS s
+    FROM per AS p JOIN cxkpi.daily_app_ratings AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.app_store), ())),
+ob AS (
+    SELECT p.grain, p.period_start, d.kpi,
+           CASE WHEN grouping(d.dimension) = 0 THEN 'dimension' ELSE 'total' END AS breakdown,
+           coalesce(d.dimension, 'all') AS dimension, sum(d.observations)::bigint AS observations,
+           sum(d.weighted_sum::numeric)::double precision AS weighted_sum,
+           sum(d.weight_sum::numeric)::double precision AS weight_sum
+    FROM per AS p JOIN cxkpi.daily_observations AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, d.kpi, GROUPING SETS ((d.dimension), ())),
+rv AS (
+    SELECT p.grain, p.period_start, sum(d.returns)::bigint AS returns,
+           sum(d.merchant_returns)::bigint AS merchant_returns, sum(d.days_to_return_sum)::bigint AS days_sum
+    FROM per AS p JOIN cxkpi.daily_return_events AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY 1, 2),
+aq AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.acquisition_channel) = 0 THEN 'acquisition_channel' ELSE 'total' END AS breakdown,
+           coalesce(d.acquisition_channel, 'all') AS dimension,
+           sum(d.new_customers)::bigint AS new_customers, sum(d.acquisition_cost) AS cost
+    FROM per AS p JOIN cxkpi.daily_acquisition AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.acquisition_channel), ())),
+kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominator, sample_size, ci_lower, ci_upper) AS (
+    -- satisfaction
+    SELECT grain, period_start, 'nps', breakdown, dimension, @extschema@.nps(nps),
+           (@extschema@.promoters(nps) - @extschema@.detractors(nps))::double precision,
+           @extschema@.responses(nps)::double precision, @extschema@.responses(nps),
+           @extschema@.nps_ci_lower(nps, conf), @extschema@.nps_ci_upper(nps, conf)
+    FROM sv, cfg WHERE survey = 'nps'
+    UNION ALL
+    SELECT grain, period_start, 'csat', breakdown, dimension, @extschema@.csat_mean(csat),
+           round(@extschema@.csat_mean(csat) * @extschema@.responses(csat)),
+           @extschema@.responses(csat)::double precision, @extschema@.responses(csat),
+           @extschema@.csat_mean_ci_lower(csat, conf), @extschema@.csat_mean_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat'
+    UNION ALL
+    SELECT grain, period_start, 'csat_satisfied_pct', breakdown, dimension, @extschema@.csat(csat),
+           @extschema@.satisfied(csat)::double precision, @extschema@.responses(csat)::double precision,
+           @extschema@.responses(csat), @extschema@.csat_ci_lower(csat, conf), @extschema@.csat_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat'
+    UNION ALL
+    SELECT grain, period_start, 'returns_csat', 'total', 'all', @extschema@.csat_mean(csat),
+           round(@extschema@.csat_mean(csat) * @extschema@.responses(csat)),
+           @extschema@.responses(csat)::double precision, @extschema@.responses(csat),
+           @extschema@.csat_mean_ci_lower(csat, conf), @extschema@.csat_mean_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat' AND breakdown = 'channel' AND dimension = 'returns'
+    UNION ALL
+    SELECT grain, period_start, 'ces', breakdown, dimension, @extschema@.ces(ces),
+           round(@extschema@.ces(ces) * @extschema@.responses(ces)),
+           @extschema@.responses(ces)::double precision, @extschema@.responses(ces),
+           @extschema@.ces_ci_lower(ces, conf), @extschema@.ces_ci_upper(ces, conf)
+    FROM sv, cfg WHERE survey = 'ces'
+    -- purchase experience
+    UNION ALL
+    SELECT grain, period_start, 'conversion_rate', breakdown, dimension, k.*
+    FROM cv, cfg, LATERAL cxkpi.kpi_arithmetic('conversion_rate', conversions, visits, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'aov', breakdown, dimension, k.*
+    FROM od, cfg, LATERAL cxkpi.kpi_arithmetic('aov', net_value, orders, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'cart_abandonment_rate', breakdown, dimension, k.*
+    FROM ct, cfg, LATERAL cxkpi.kpi_arithmetic('cart_abandonment_rate', abandoned, carts, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'cart_recovery_rate', breakdown, dimension, 100.0 * recovered / nullif(abandoned, 0),
+           recovered, abandoned, abandoned, cxkpi.wilson_ci_lower(recovered, abandoned, conf),
+           cxkpi.wilson_ci_upper(recovered, abandoned, conf)
+    FROM ct, cfg
+    -- service quality
+    UNION ALL
+    SELECT grain, period_start, 'response_time_hours', breakdown, dimension, k.*
+    FROM tk, cfg, LATERAL cxkpi.kpi_arithmetic('response_time_hours', response_hours_sum, responded, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'response_time_median_hours', breakdown, dimension, median_h, NULL, NULL, responded, NULL, NULL
+    FROM tp
+    UNION ALL
+    SELECT grain, period_start, 'response_time_p90_hours', breakdown, dimension, p90_h, NULL, NULL, responded, NULL, NULL
+    FROM tp
+    UNION ALL
+    SELECT grain, period_start, 'resolution_rate', breakdown, dimension, 100.0 * resolved / nullif(tickets, 0),
+           resolved, tickets, tickets, cxkpi.wilson_ci_lower(resolved, tickets, conf), cxkpi.wilson_ci_upper(resolved, tickets, conf)
+    FROM tk, cfg
+    UNION ALL
+    SELECT grain, period_start, 'first_contact_resolution_rate', breakdown, dimension, 100.0 * fcr / nullif(resolved, 0),
+           fcr, resolved, resolved, cxkpi.wilson_ci_lower(fcr, resolved, conf), cxkpi.wilson_ci_upper(fcr, resolved, conf)
+    FROM tk, cfg
+    -- loyalty and retention
+    UNION ALL
+    SELECT grain, period_start, 'retention_rate', 'total', 'all', retention_rate, retained_customers, at_start, at_start,
+           cxkpi.wilson_ci_lower(retained_customers, at_start, conf), cxkpi.wilson_ci_upper(retained_customers, at_start, conf)
+    FROM ret, cfg WHERE at_start IS NOT NULL
+    UNION ALL
+    SELECT grain, period_start, 'churn_rate', 'total', 'all', churn_rate, at_start - retained_customers, at_start, at_start,
+           cxkpi.wilson_ci_lower(at_start - retained_customers, at_start, conf),
+           cxkpi.wilson_ci_upper(at_start - retained_customers, at_start, conf)
+    FROM ret, cfg WHERE at_start IS NOT NULL
+    UNION ALL
+    SELECT grain, period_start, 'loyalty_members', 'total', 'all', members, members, NULL, members, NULL, NULL
+    FROM ly
+    UNION ALL
+    SELECT ly.grain, ly.period_start, 'loyalty_active_share', 'total', 'all', 100.0 * a.active / nullif(ly.members, 0),
+           a.active, ly.members, ly.members, cxkpi.wilson_ci_lower(a.active, ly.members, cfg.conf),
+           cxkpi.wilson_ci_upper(a.active, ly.members, cfg.conf)
+    FROM ly, lys, lh, cfg,
+         LATERAL (SELECT coalesce(@extschema@.active_customers(lys.s, ly.active_end, cfg.loy_w), 0) AS active) AS a
+    WHERE lh.any_activity AND ly.grain <> 'day'   -- a rolling share: weeks and longer
+    -- digital experience
+    UNION ALL
+    SELECT grain, period_start, 'app_rating', breakdown, dimension, @extschema@.csat_mean(s),
+           round(@extschema@.csat_mean(s) * @extschema@.responses(s)), @extschema@.responses(s)::double precision,
+           @extschema@.responses(s), @extschema@.csat_mean_ci_lower(s, conf), @extschema@.csat_mean_ci_upper(s, conf)
+    FROM ar, cfg
+    -- observed metrics (digital experience, operational efficiency, user KPIs)
+    UNION ALL
+    SELECT grain, period_start, kpi, breakdown, dimension, weighted_sum / weight_sum, weighted_sum, weight_sum,
+           observations, NULL, NULL
+    FROM ob WHERE NOT (breakdown = 'dimension' AND dimension = '')
+    -- returns
+    UNION ALL
+    SELECT grain, period_start, 'return_rate', breakdown, dimension, @extschema@.return_rate(r),
+           @extschema@.orders_with_return(r), @extschema@.orders(r), @extschema@.orders(r),
+           @extschema@.return_rate_ci_lower(r, conf), @extschema@.return_rate_ci_upper(r, conf)
+    FROM od, cfg
+    UNION ALL
+    SELECT grain, period_start, 'item_return_rate', breakdown, dimension, @extschema@.item_return_rate(r),
+           @extschema@.items_returned(r), @extschema@.items_ordered(r), @extschema@.orders(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, 'value_return_rate', breakdown, dimension, @extschema@.value_return_rate(r),
+           @extschema@.returned_value(r)::double precision, @extschema@.order_value(r)::double precision,
+           @extschema@.valued_orders(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, 'full_return_rate', breakdown, dimension, @extschema@.full_return_rate(r),
+           @extschema@.orders_fully_returned(r), @extschema@.orders(r), @extschema@.orders(r),
+           cxkpi.wilson_ci_lower(@extschema@.orders_fully_returned(r), @extschema@.orders(r), conf),
+           cxkpi.wilson_ci_upper(@extschema@.orders_fully_returned(r), @extschema@.orders(r), conf)
+    FROM od, cfg
+    UNION ALL
+    SELECT grain, period_start, 'avg_return_value', breakdown, dimension, @extschema@.avg_return_value(r)::double precision,
+           @extschema@.returned_value(r)::double precision, @extschema@.valued_orders_with_return(r),
+           @extschema@.valued_orders_with_return(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, CASE WHEN first_order THEN 'first_order_return_rate' ELSE 'repeat_order_return_rate' END,
+           'total', 'all', @extschema@.return_rate(r), @extschema@.orders_with_return(r), @extschema@.orders(r),
+           @extschema@.orders(r), @extschema@.return_rate_ci_lower(r, conf), @extschema@.return_rate_ci_upper(r, conf)
+    FROM fo, cfg
+    UNION ALL
+    SELECT grain, period_start, 'merchant_initiated_share', 'total', 'all', 100.0 * merchant_returns / returns,
+           merchant_returns, returns, returns, cxkpi.wilson_ci_lower(merchant_returns, returns, conf),
+           cxkpi.wilson_ci_upper(merchant_returns, returns, conf)
+    FROM rv, cfg
+    UNION ALL
+    SELECT grain, period_start, 'avg_days_to_return', 'total', 'all', days_sum::double precision / returns,
+           days_sum, returns, returns, NULL, NULL
+    FROM rv
+    -- customer value
+    UNION ALL
+    SELECT grain, period_start, 'repeat_customer_rate', 'total', 'all', @extschema@.repeat_customer_rate(s),
+           round(@extschema@.repeat_customer_rate(s) * @extschema@.customers(s) / 100),
+           @extschema@.customers(s), @extschema@.customers(s),
+           cxkpi.wilson_ci_lower(round(@extschema@.repeat_customer_rate(s) * @extschema@.customers(s) / 100)::bigint,
+                                 @extschema@.customers(s), conf),
+           cxkpi.wilson_ci_upper(round(@extschema@.repeat_customer_rate(s) * @extschema@.customers(s) / 100)::bigint,
+                                 @extschema@.customers(s), conf)
+    FROM act, cfg
+    UNION ALL
+    SELECT grain, period_start, 'purchase_frequency', 'total', 'all', orders::double precision / @extschema@.customers(s),
+           orders, @extschema@.customers(s), @extschema@.customers(s), NULL, NULL
+    FROM act
+    UNION ALL
+    SELECT grain, period_start, 'new_customers', breakdown, dimension, new_customers, new_customers, NULL, new_customers,
+           NULL, NULL
+    FROM aq
+    UNION ALL
+    SELECT grain, period_start, 'cac', breakdown, dimension, (cost / new_customers)::double precision,
+           cost::double precision, new_customers, new_customers, NULL, NULL
+    FROM aq
+    -- Simple CLV = AOV x purchase frequency x expected lifespan (1 / churn), all per period of the
+    -- grain.  The model-based CLV of issue 5 (clv(), bgnbd_fit, p_alive) is wired in next to it
+    -- (a 'clv' KPI) when that family lands; see docs/dashboard.md#customer-value.
+    UNION ALL
+    SELECT o.grain, o.period_start, 'clv_simple', 'total', 'all',
+           (o.net_value / o.orders)::double precision * (a.orders::double precision / @extschema@.customers(a.s))
+               * (100.0 / nullif(r.churn_rate, 0)),
+           NULL, NULL, @extschema@.customers(a.s), NULL, NULL
+    FROM od AS o JOIN act AS a USING (grain, period_start) JOIN ret AS r USING (grain, period_start)
+    WHERE o.breakdown = 'total' AND r.at_start IS NOT NULL),
+-- Each value with the value of the previous period and of the same period a year earlier, with
+-- windows, not self-joins (which the planner, with no statistics on a CTE, would merge on the
+-- series alone: quadratic in its length): the row before in the series is the previous period
+-- when its start is previous_period_start; the row before among the periods of the series a
+-- whole number of years (364 days for days and weeks, the same calendar month for months,
+-- quarters and years) apart is the year-ago period when its start is year_ago_period_start.
+-- Both are among the periods computed (per), so the windows see them.
+cur AS (
+    SELECT kv.grain, kv.period_start, (kv.period_start + cxkpi.grain_interval(kv.grain))::date - 1 AS period_end,
+           kv.period_start::timestamp AT TIME ZONE cfg.tz AS "time",
+           kv.kpi, kv.breakdown, kv.dimension, kv.value::double precision AS value,
+           kv.numerator::double precision AS numerator, kv.denominator::double precision AS denominator,
+           kv.sample_size::bigint AS sample_size, kv.ci_lower::double precision AS ci_lower,
+           kv.ci_upper::double precision AS ci_upper,
+           CASE WHEN kv.grain IN ('day', 'week') THEN (kv.period_start - date '2000-01-03') % 364
+                ELSE extract(month FROM kv.period_start)::integer END AS year_phase
+    FROM kv, cfg),
+ann AS (
+    SELECT c.grain, c.period_start, c.period_end, c."time", c.kpi, c.breakdown, c.dimension, c.value, c.numerator,
+           c.denominator, c.sample_size, c.ci_lower, c.ci_upper,
+           CASE WHEN lag(c.period_start) OVER series = cxkpi.previous_period_start(c.grain, c.period_start)
+                THEN lag(c.value) OVER series END AS previous_value,
+           CASE WHEN lag(c.period_start) OVER years = cxkpi.year_ago_period_start(c.grain, c.period_start)
+                THEN lag(c.value) OVER years END AS value_year_ago,
+           CASE WHEN lag(c.period_start) OVER years = cxkpi.year_ago_period_start(c.grain, c.period_start)
+                THEN lag(c.sample_size) OVER years END AS sample_size_year_ago
+    FROM cur AS c
+    WINDOW series AS (PARTITION BY c.grain, c.kpi, c.breakdown, c.dimension ORDER BY c.period_start),
+           years AS (PARTITION BY c.grain, c.kpi, c.breakdown, c.dimension, c.year_phase ORDER BY c.period_start))
+SELECT a.* FROM ann AS a WHERE (a.grain, a.period_start) IN (SELECT q.grain, q.period_start FROM req AS q) $$;
+COMMENT ON FUNCTION cxkpi.kpi_engine(text[], date[]) IS
+    'Internal: the KPI engine, every KPI''s arithmetic written once: the cxkpi.kpi_values rows of the periods given (grains[i], period_starts[i]), from the daily rollups. The full rebuild and the incremental refresh both call it.';
+
+-- The hour grain (issue 14) and peak-period tracking (issue 17), docs/dashboard.md#the-hour-grain:
+-- the real-time KPIs per local hour, "today so far" against the usual level of the same weekday,
+-- and the hour-of-day x weekday heat map.  All three read the hourly rollups
+-- (src/dashboard_rollups.sql, maintained by the refresh) through cxkpi.hourly_kpi_state and take
+-- every value from cxkpi.kpi_arithmetic, the function cxkpi.kpi_engine uses for these KPIs: no
+-- formula is written here.  Views cxkpi.kpi_hourly, kpi_today, kpi_heatmap, and their names in
+-- schema cxkpi_bi for BI logins (src/bi.sql).
+
+-- The additive state of every real-time KPI per local day, hour and breakdown (total, device
+-- or channel), in long format: num and den are the sums the KPI's value is computed from (den
+-- NULL for a volume: sessions, orders, net_revenue, tickets).
+CREATE VIEW cxkpi.hourly_kpi_state AS
+-- (each breakdown by a plain GROUP BY, not GROUPING SETS, so that a filter on the day reaches
+-- the index of each rollup)
+WITH cv AS (
+    SELECT h.day, h.hour::bigint AS hour, 'device' AS breakdown, h.device AS dimension, h.visits::numeric AS visits,
+           h.conversions::numeric AS conversions
+    FROM cxkpi.hourly_conversion AS h
+    UNION ALL
+    SELECT h.day, h.hour::bigint AS hour, 'total', 'all', sum(h.visits), sum(h.conversions) FROM cxkpi.hourly_conversion AS h GROUP BY 1, 2),
+od AS (
+    SELECT h.day, h.hour::bigint AS hour, 'channel' AS breakdown, h.channel AS dimension, h.orders::numeric AS orders, h.net_value
+    FROM cxkpi.hourly_orders AS h
+    UNION ALL
+    SELECT h.day, h.hour::bigint AS hour, 'total', 'all', sum(h.orders), sum(h.net_value) FROM cxkpi.hourly_orders AS h GROUP BY 1, 2),
+ct AS (
+    SELECT h.day, h.hour::bigint AS hour, 'device' AS breakdown, h.device AS dimension, h.carts::numeric AS carts,
+           h.abandoned::numeric AS abandoned
+    FROM cxkpi.hourly_carts AS h
+    UNION ALL
+    SELECT h.day, h.hour::bigint AS hour, 'total', 'all', sum(h.carts), sum(h.abandoned) FROM cxkpi.hourly_carts AS h GROUP BY 1, 2),
+tk AS (
+    SELECT h.day, h.hour::bigint AS hour, 'channel' AS breakdown, h.channel AS dimension, h.tickets::numeric AS tickets,
+           h.responded::numeric AS responded, h.response_hours_sum::numeric AS response_hours_sum
+    FROM cxkpi.hourly_tickets AS h
+    UNION ALL
+    SELECT h.day, h.hour::bigint AS hour, 'total', 'all', sum(h.tickets), sum(h.responded), sum(h.response_hours_sum::numeric)
+    FROM cxkpi.hourly_tickets AS h GROUP BY 1, 2)
+SELECT cv.day, cv.hour, x.kpi, cv.breakdown, cv.dimension, x.num, x.den
+FROM cv CROSS JOIN LATERAL (VALUES ('sessions', cv.visits, NULL::numeric), ('conversion_rate', cv.conversions, cv.visits))
+    AS x(kpi, num, den)
+UNION ALL
+SELECT od.day, od.hour, x.kpi, od.breakdown, od.dimension, x.num, x.den
+FROM od CROSS JOIN LATERAL (VALUES ('orders', od.orders, NULL::numeric), ('net_revenue', od.net_value, NULL),
+                                   ('aov', od.net_value, od.orders)) AS x(kpi, num, den)
+UNION ALL
+SELECT ct.day, ct.hour, 'cart_abandonment_rate', ct.breakdown, ct.dimension, ct.abandoned, ct.carts FROM ct
+UNION ALL
+SELECT tk.day, tk.hour, x.kpi, tk.breakdown, tk.dimension, x.num, x.den
+FROM tk CROSS JOIN LATERAL (VALUES ('tickets', tk.tickets, NULL::numeric), ('response_time_hours', tk.response_hours_sum, tk.responded))
+    AS x(kpi, num, den);
+COMMENT ON COLUMN cxkpi.hourly_kpi_state.day IS 'Local day (setting time_zone).';
+COMMENT ON COLUMN cxkpi.hourly_kpi_state.hour IS 'Local hour of the day, 0-23 (wall-clock).';
+COMMENT ON COLUMN cxkpi.hourly_kpi_state.kpi IS 'KPI key.';
+COMMENT ON COLUMN cxkpi.hourly_kpi_state.breakdown IS 'total, device or channel.';
+COMMENT ON COLUMN cxkpi.hourly_kpi_state.dimension IS 'The device or channel; all for the total.';
+COMMENT ON COLUMN cxkpi.hourly_kpi_state.num IS 'Sum the value is computed from: its numerator (the volume itself for a volume).';
+COMMENT ON COLUMN cxkpi.hourly_kpi_state.den IS 'Sum of the denominator; NULL for a volume.';
+COMMENT ON VIEW cxkpi.hourly_kpi_state IS
+    'Internal: the additive state (num, den; den NULL for a volume) of the real-time KPIs per local day, hour and breakdown, from the hourly rollups; values come from cxkpi.kpi_arithmetic.';
+
+-- "Today" and the hours of it that have begun: the reference instant is now(), or, when the
+-- setting as_of is set, the start of that day if it is earlier (the scorecard shows the periods
+-- before as_of; the sample data sets it to the day after its last).  Today is the local day
+-- in progress at that instant, and its hours 0 to last_hour have begun (the last one may be in
+-- progress).  The usual level and the heat map read the setting peak_weeks.
+CREATE FUNCTION cxkpi.realtime_now(OUT ref timestamptz, OUT today date, OUT last_hour integer, OUT weeks integer)
+    LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT r.ref, (r.loc - interval '1 microsecond')::date,
+           least(ceil(extract(epoch FROM r.loc - (r.loc - interval '1 microsecond')::date::timestamp) / 3600)::integer - 1, 23),
+           cxkpi.setting('peak_weeks')::integer
+    FROM (SELECT q.ref, q.ref AT TIME ZONE cxkpi.setting('time_zone') AS loc
+          FROM (SELECT least(now(), CASE WHEN cxkpi.setting('as_of') <> ''
+                                         THEN cxkpi.as_of()::timestamp AT TIME ZONE cxkpi.setting('time_zone') END) AS ref) AS q) AS r;
+END;
+COMMENT ON FUNCTION cxkpi.realtime_now() IS
+    'Internal: the reference instant of the hourly views (now(), or the start of the as_of day when that setting is set and earlier), the local day in progress at it (today), the last hour of today that has begun, and the setting peak_weeks.';
+
+-- The real-time KPIs with their display name, order and unit: the catalogue's for the KPIs of the
+-- engine, and for the four volumes, which are not KPIs of the scorecard (no kpi_definitions row,
+-- no daily value), a name and unit here and no order.
+CREATE VIEW cxkpi.hourly_kpis AS
+SELECT k.kpi, coalesce(c.kpi_name, k.name) AS kpi_name, c.kpi_order, coalesce(c.unit, k.unit) AS unit
+FROM (VALUES ('sessions', 'Sessions', 'count'), ('conversion_rate', NULL, NULL), ('cart_abandonment_rate', NULL, NULL),
+             ('orders', 'Orders', 'count'), ('net_revenue', 'Net revenue', 'currency'), ('aov', NULL, NULL),
+             ('tickets', 'Support tickets', 'count'), ('response_time_hours', NULL, NULL)) AS k(kpi, name, unit)
+LEFT JOIN cxkpi_bi.kpi_catalog AS c ON c.kpi = k.kpi;
+COMMENT ON COLUMN cxkpi.hourly_kpis.kpi IS 'KPI key.';
+COMMENT ON COLUMN cxkpi.hourly_kpis.kpi_name IS 'Display name.';
+COMMENT ON COLUMN cxkpi.hourly_kpis.kpi_order IS 'Display order (cxkpi_bi.kpi_catalog); NULL for the volumes.';
+COMMENT ON COLUMN cxkpi.hourly_kpis.unit IS 'Unit of the value.';
+COMMENT ON VIEW cxkpi.hourly_kpis IS
+    'Internal: the KPIs of the hourly views with their display name, order (the catalogue''s; NULL for the volumes sessions, orders, net_revenue, tickets, which have no kpi_definitions row) and unit.';
+
+-- Real-time KPIs per local hour.
+CREATE VIEW cxkpi.kpi_hourly AS
+SELECT (s.day + make_interval(hours => s.hour::integer))::timestamp AT TIME ZONE c.tz AS "time", s.day, s.hour,
+       extract(isodow FROM s.day)::bigint AS weekday, s.kpi, n.kpi_name, n.kpi_order, n.unit, s.breakdown, s.dimension,
+       k.value, k.numerator, k.denominator, k.sample_size, k.ci_lower, k.ci_upper
+FROM cxkpi.hourly_kpi_state AS s
+CROSS JOIN (SELECT cxkpi.setting('time_zone') AS tz, cxkpi.setting('confidence')::double precision AS conf) AS c
+CROSS JOIN LATERAL cxkpi.kpi_arithmetic(s.kpi, s.num, s.den, c.conf) AS k
+LEFT JOIN cxkpi.hourly_kpis AS n ON n.kpi = s.kpi;
+
+-- Today so far against the usual level: each real-time KPI over hours 0 to last_hour of today,
+-- and over the same hours of the peak_weeks same weekdays before (pooled: a rate is the rate of
+-- their summed numerators and denominators, a volume the mean per day), from the first day of
+-- the hourly rollups on.
+CREATE VIEW cxkpi.kpi_today AS
+WITH c AS (
+    SELECT n.ref, n.today, n.last_hour, n.weeks, cxkpi.setting('confidence')::double precision AS conf,
+           (SELECT min(m.day) FROM (SELECT min(day) FROM cxkpi.hourly_conversion UNION ALL SELECT min(day) FROM cxkpi.hourly_orders
+                                    UNION ALL SELECT min(day) FROM cxkpi.hourly_carts
+                                    UNION ALL SELECT min(day) FROM cxkpi.hourly_tickets) AS m(day)) AS first_day
+    FROM cxkpi.realtime_now() AS n),
+bd AS (   -- the same weekdays before today
+    SELECT (c.today - 7 * k) AS day FROM c, generate_series(1, c.weeks) AS k WHERE c.today - 7 * k >= c.first_day),
+cur AS (
+    SELECT s.kpi, s.breakdown, s.dimension, sum(s.num) AS num, sum(s.den) AS den, bool_and(s.den IS NULL) AS volume
+    FROM cxkpi.hourly_kpi_state AS s, c
+    WHERE s.day = (SELECT n.today FROM cxkpi.realtime_now() AS n) AND s.hour <= c.last_hour GROUP BY 1, 2, 3),
+base AS (
+    SELECT s.kpi, s.breakdown, s.dimension, sum(s.num) AS num, sum(s.den) AS den, bool_and(s.den IS NULL) AS volume
+    FROM cxkpi.hourly_kpi_state AS s, c
+    WHERE s.day BETWEEN (SELECT min(bd.day) FROM bd) AND (SELECT max(bd.day) FROM bd)   -- (a range scan)
+      AND s.day IN (SELECT bd.day FROM bd) AND s.hour <= c.last_hour GROUP BY 1, 2, 3),
+keys AS (
+    SELECT kpi, breakdown, dimension, volume FROM cur UNION SELECT kpi, breakdown, dimension, volume FROM base)
+SELECT c.today AS day, c.ref AS "time", c.last_hour::bigint AS last_hour, y.kpi, n.kpi_name, n.kpi_order, n.unit, y.breakdown, y.dimension,
+       t.value, t.numerator, t.denominator, t.sample_size, t.ci_lower, t.ci_upper,
+       u.value AS usual_value, (SELECT count(*) FROM bd) AS usual_days,
+       t.value - u.value AS difference, 100 * (t.value - u.value) / nullif(u.value, 0) AS difference_pct
+FROM keys AS y CROSS JOIN c
+LEFT JOIN cur ON (cur.kpi, cur.breakdown, cur.dimension) = (y.kpi, y.breakdown, y.dimension)
+LEFT JOIN base ON (base.kpi, base.breakdown, base.dimension) = (y.kpi, y.breakdown, y.dimension)
+CROSS JOIN LATERAL cxkpi.kpi_arithmetic(y.kpi, CASE WHEN y.volume THEN coalesce(cur.num, 0) ELSE cur.num END, cur.den, c.conf) AS t
+CROSS JOIN LATERAL cxkpi.kpi_arithmetic(y.kpi, CASE WHEN y.volume THEN coalesce(base.num, 0) / nullif((SELECT count(*) FROM bd), 0)
+                                                    ELSE base.num END,
+                                        base.den, c.conf) AS u
+LEFT JOIN cxkpi.hourly_kpis AS n ON n.kpi = y.kpi;
+
+-- The heat map: each real-time KPI per ISO weekday and local hour of the day over the
+-- peak_weeks weeks before today (the days today - 7 * peak_weeks to today - 1, from the first
+-- day of the hourly rollups on), pooled as in kpi_today; every weekday and hour of a KPI and
+-- breakdown seen in the window has a row (a volume without facts is 0).
+CREATE VIEW cxkpi.kpi_heatmap AS
+WITH c AS (
+    SELECT n.today, n.weeks, cxkpi.setting('confidence')::double precision AS conf,
+           greatest(n.today - 7 * n.weeks,
+                    (SELECT min(m.day) FROM (SELECT min(day) FROM cxkpi.hourly_conversion UNION ALL SELECT min(day) FROM cxkpi.hourly_orders
+                                             UNION ALL SELECT min(day) FROM cxkpi.hourly_carts
+                                             UNION ALL SELECT min(day) FROM cxkpi.hourly_tickets) AS m(day))) AS first_day,
+           n.today - 1 AS last_day
+    FROM cxkpi.realtime_now() AS n),
+wd AS (   -- the days of each weekday in the window
+    SELECT extract(isodow FROM d)::integer AS weekday, count(*) AS days
+    FROM c, generate_series(c.first_day, c.last_day, interval '1 day') AS d GROUP BY 1),
+agg AS (
+    SELECT extract(isodow FROM s.day)::integer AS weekday, s.hour, s.kpi, s.breakdown, s.dimension,
+           sum(s.num) AS num, sum(s.den) AS den
+    FROM cxkpi.hourly_kpi_state AS s
+    WHERE s.day BETWEEN (SELECT c.first_day FROM c) AND (SELECT c.last_day FROM c)   -- (a range scan)
+    GROUP BY 1, 2, 3, 4, 5),
+keys AS (
+    SELECT s.kpi, s.breakdown, s.dimension, bool_and(s.den IS NULL) AS volume FROM agg AS s GROUP BY 1, 2, 3)
+SELECT c.first_day AS window_start, c.last_day AS window_end, wd.weekday::bigint AS weekday,
+       (ARRAY['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'])[wd.weekday] AS weekday_name,
+       h.hour::bigint AS hour, y.kpi, n.kpi_name, n.kpi_order, n.unit, y.breakdown, y.dimension, k.value, k.numerator, k.denominator, k.sample_size, k.ci_lower, k.ci_upper,
+       wd.days
+FROM keys AS y CROSS JOIN c CROSS JOIN wd CROSS JOIN generate_series(0, 23) AS h(hour)
+LEFT JOIN agg AS a ON (a.weekday, a.hour, a.kpi, a.breakdown, a.dimension) = (wd.weekday, h.hour, y.kpi, y.breakdown, y.dimension)
+CROSS JOIN LATERAL cxkpi.kpi_arithmetic(y.kpi, CASE WHEN y.volume THEN coalesce(a.num, 0) / wd.days ELSE a.num END, a.den, c.conf) AS k
+LEFT JOIN cxkpi.hourly_kpis AS n ON n.kpi = y.kpi;
+
+COMMENT ON VIEW cxkpi.kpi_hourly IS
+    'The real-time KPIs per local hour (setting time_zone): sessions, conversion_rate (web and app sessions; store footfall is daily), cart_abandonment_rate, orders, net_revenue, aov, tickets, response_time_hours (mean first response of the tickets created in the hour), total and by device or channel. Filter on day (indexed) rather than on time where you can; re-aggregate rates from numerator and denominator.';
+COMMENT ON VIEW cxkpi.kpi_today IS
+    'Today so far: each real-time KPI over the hours of today that have begun (today: the local day in progress at now(), or the day before as_of when that setting is set), against the usual level: the same hours of the peak_weeks same weekdays before (rates pooled over them, volumes as the mean per day), with the difference.';
+COMMENT ON VIEW cxkpi.kpi_heatmap IS
+    'Peak periods: each real-time KPI per ISO weekday and local hour of the day over the peak_weeks weeks before today (rates pooled over the days of the cell, volumes as the mean per day), total and by device or channel: a heat map for BI.';
+DO $$
+DECLARE
+    r record;
+    doc jsonb := jsonb_build_object(
+        'time', 'Start of the hour (kpi_hourly) or the reference instant (kpi_today) as a timestamp with time zone: the time column for Grafana.',
+        'day', 'The local day (setting time_zone): of the hour (kpi_hourly), today (kpi_today).',
+        'hour', 'Hour of the day, 0-23, local wall-clock time (a day on which the clocks go back has one hour 1 holding two real hours; a day on which they go forward has no row for the hour skipped).',
+        'weekday', 'ISO day of the week: 1 = Monday ... 7 = Sunday.',
+        'weekday_name', 'Name of the ISO weekday (Monday ... Sunday).',
+        'kpi', 'KPI key: sessions, conversion_rate, cart_abandonment_rate, orders, net_revenue, aov, tickets or response_time_hours.',
+        'breakdown', 'What the row is broken down by: total, device (sessions, conversion, carts) or channel (orders, tickets). Filter it together with dimension.',
+        'dimension', 'Value of the breakdown (a device or channel); all for the total row.',
+        'value', 'The KPI in its unit: percent for rates, hours for response_time_hours, currency for net_revenue and aov, a count for volumes (kpi_today''s usual and kpi_heatmap: the mean per day).',
+        'numerator', 'Numerator of the value (converted sessions, abandoned carts, net value, response hours; the volume itself).',
+        'denominator', 'Denominator of the value (sessions, carts, orders, responded tickets); NULL for volumes.',
+        'sample_size', 'Number of observations the value rests on (sessions, carts, orders, responded tickets, or the volume).',
+        'ci_lower', 'Lower end of the Wilson interval (rates), at the confidence setting.',
+        'ci_upper', 'Upper end of the Wilson interval (rates), at the confidence setting.',
+        'last_hour', 'The last hour of today counted (0-23): hours 0 to last_hour have begun; the last one may be in progress.',
+        'usual_value', 'The usual level: the same KPI over hours 0 to last_hour of the same weekday in the peak_weeks weeks before (rates pooled, volumes as the mean per day); NULL without such days.',
+        'usual_days', 'Number of same weekdays the usual level is taken over (peak_weeks, fewer at the start of the data).',
+        'difference', 'value - usual_value, in the KPI''s unit.',
+        'difference_pct', '100 * (value - usual_value) / usual_value.',
+        'window_start', 'First day of the heat map''s window.',
+        'window_end', 'Last day of the heat map''s window (the day before today).',
+        'days', 'Number of days of this weekday in the window (a volume is divided by it).',
+        'kpi_name', 'Display name of the KPI (the catalogue''s; a name of its own for the volumes sessions, orders, net_revenue and tickets).',
+        'kpi_order', 'Display order of the KPI (cxkpi_bi.kpi_catalog); NULL for the volumes, which are not in the catalogue.',
+        'unit', 'Unit of the value: percent, currency, hours or count.');
+BEGIN
+    FOR r IN SELECT c.relname, a.attname FROM pg_class AS c JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0
+             WHERE c.oid IN ('cxkpi.kpi_hourly'::regclass, 'cxkpi.kpi_today'::regclass, 'cxkpi.kpi_heatmap'::regclass)
+    LOOP
+        EXECUTE format('COMMENT ON COLUMN cxkpi.%I.%I IS %L', r.relname, r.attname, doc ->> r.attname::text);
+    END LOOP;
+END $$;
+GRANT SELECT ON cxkpi.kpi_hourly, cxkpi.kpi_today, cxkpi.kpi_heatmap TO cxkpi_reader;
+
+-- Their names for BI logins (docs/bi.md), with the same comments.
+CREATE VIEW cxkpi_bi.kpi_hourly AS SELECT * FROM cxkpi.kpi_hourly;
+CREATE VIEW cxkpi_bi.kpi_today AS SELECT * FROM cxkpi.kpi_today;
+CREATE VIEW cxkpi_bi.kpi_heatmap AS SELECT * FROM cxkpi.kpi_heatmap;
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT c.relname, a.attname, col_description(c.oid, a.attnum) AS d
+             FROM pg_class AS c JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             WHERE c.oid IN ('cxkpi.kpi_hourly'::regclass, 'cxkpi.kpi_today'::regclass, 'cxkpi.kpi_heatmap'::regclass) LOOP
+        EXECUTE format('COMMENT ON COLUMN cxkpi_bi.%I.%I IS %L', r.relname, r.attname, r.d);
+    END LOOP;
+    FOR r IN SELECT c.relname, obj_description(c.oid, 'pg_class') AS d FROM pg_class AS c
+             WHERE c.oid IN ('cxkpi.kpi_hourly'::regclass, 'cxkpi.kpi_today'::regclass, 'cxkpi.kpi_heatmap'::regclass) LOOP
+        EXECUTE format('COMMENT ON VIEW cxkpi_bi.%I IS %L', r.relname, r.d);
+    END LOOP;
+END $$;
+GRANT SELECT ON cxkpi_bi.kpi_hourly, cxkpi_bi.kpi_today, cxkpi_bi.kpi_heatmap TO cxkpi_reader;

@@ -24,7 +24,7 @@ CREATE TABLE cxkpi.settings (
     CONSTRAINT settings_key_known CHECK (key IN (
         'as_of', 'scorecard_grain', 'time_zone', 'confidence', 'retention_active_window',
         'loyalty_active_days', 'csat_scale', 'ces_scale', 'alert_grain', 'gone_p_alive',
-        'customer_models_interval', 'alerting'))
+        'customer_models_interval', 'alerting', 'peak_weeks'))
 );
 COMMENT ON TABLE cxkpi.settings IS
     'Dashboard settings (one row per key). Edit with UPDATE; values are validated. Changes that affect rollups (time_zone, retention_active_window, loyalty_active_days, csat_scale, ces_scale, confidence) apply at the next CALL cxkpi.refresh_dashboard().';
@@ -77,6 +77,9 @@ BEGIN
     WHEN 'ces_scale' THEN
         ok := NEW.value IN ('5', '7');
         hint := 'Use 5 or 7.';
+    WHEN 'peak_weeks' THEN
+        ok := NEW.value ~ '^[1-9]\d?$' AND NEW.value::integer <= 52;
+        hint := 'Use a number of weeks from 1 to 52.';
     ELSE
         ok := true;     -- an unknown key: the CHECK constraint names it
     END CASE;
@@ -264,7 +267,8 @@ INSERT INTO cxkpi.settings (key, value, description, is_default) VALUES
     ('alert_grain', 'month', 'Period of the alert states (day, week, month, quarter or year); see docs/alerts.md.', true),
     ('gone_p_alive', '0.1', 'Customers whose P(alive) is below this are considered gone: cxkpi.win_back_list instead of cxkpi.churn_watch_list.', true),
     ('customer_models_interval', '1 hour', 'How often at most a refresh refits the customer models (RFM, CLV, churn scores, recommended interventions) after changed facts; they are always refitted when the reference date moves, by a rebuild, and by CALL cxkpi.refresh_customer_models(). 0: at every refresh that has changes.', true),
-    ('alerting', 'true', 'Whether the refresh evaluates alerts (cxkpi.set_alerting, docs/alerts.md); false: the dashboard is kept up to date, the alert states and the outbox are left alone.', true);
+    ('alerting', 'true', 'Whether the refresh evaluates alerts (cxkpi.set_alerting, docs/alerts.md); false: the dashboard is kept up to date, the alert states and the outbox are left alone.', true),
+    ('peak_weeks', '8', 'Weeks of the usual level of today so far (the same weekday in the N weeks before, cxkpi_bi.kpi_today) and of the peak-period heat map (cxkpi_bi.kpi_heatmap), 1 to 52.', true);
 
 -- Seed 000 (targets and action triggers), 001 (returns), 002-004 (CLV, CES, repeat, acquisition).
 INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula, source, value_min, value_max, is_default) VALUES

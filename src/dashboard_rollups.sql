@@ -447,6 +447,82 @@ CREATE FUNCTION cxkpi.rollup_daily_acquisition(tz text, first_day date, last_day
 SELECT c.acquired_on AS day, c.acquisition_channel, count(*) AS new_customers, sum(c.acquisition_cost) AS acquisition_cost
 FROM cxkpi.customers AS c WHERE c.acquired_on BETWEEN first_day AND last_day GROUP BY 1, 2 $$;
 
+-------------------------------------------------------------------------------------------------
+-- Hourly rollups of what seed 000 tracks in real time (docs/architecture.md#the-hour-grain):
+-- sessions and conversions, orders, carts, support tickets per local hour.  Maintained by the
+-- same refresh as the daily ones (a dirty day recomputes its hours; cxkpi.dashboard_rollups()),
+-- keyed by the local day and the hour of the day (0-23) in setting time_zone: the wall-clock
+-- hour, so that a day on which the clocks go back has one hour holding two real hours, and a day
+-- on which they go forward has no row for the hour skipped.  Store footfall
+-- (cxkpi.store_traffic) is counted per day, so hourly conversion covers web and app sessions.
+-------------------------------------------------------------------------------------------------
+
+-- Web and app sessions per local day, hour and device: visits, funnel steps, conversions.
+CREATE TABLE cxkpi.hourly_conversion (day date, hour integer, device text, visits bigint, added_to_cart bigint,
+    reached_checkout bigint, conversions bigint);
+CREATE UNIQUE INDEX hourly_conversion_key ON cxkpi.hourly_conversion (day, hour, device);
+CREATE FUNCTION cxkpi.rollup_hourly_conversion(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.hourly_conversion
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (s.started_at AT TIME ZONE tz)::date AS day, extract(hour FROM s.started_at AT TIME ZONE tz)::integer AS hour,
+       s.device, count(*) AS visits, count(*) FILTER (WHERE s.added_to_cart) AS added_to_cart,
+       count(*) FILTER (WHERE s.reached_checkout) AS reached_checkout, count(*) FILTER (WHERE s.converted) AS conversions
+FROM cxkpi.web_sessions AS s
+WHERE s.started_at >= (first_day::timestamp AT TIME ZONE tz) AND s.started_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1, 2, 3 $$;
+
+-- Orders per local day, hour and channel: count, items and net value (gross - discount).
+CREATE TABLE cxkpi.hourly_orders (day date, hour integer, channel text, orders bigint, items bigint, net_value numeric);
+CREATE UNIQUE INDEX hourly_orders_key ON cxkpi.hourly_orders (day, hour, channel);
+CREATE FUNCTION cxkpi.rollup_hourly_orders(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.hourly_orders
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (o.ordered_at AT TIME ZONE tz)::date AS day, extract(hour FROM o.ordered_at AT TIME ZONE tz)::integer AS hour,
+       o.channel, count(*) AS orders, sum(o.items) AS items, sum(o.gross_value - o.discount) AS net_value
+FROM cxkpi.orders AS o
+WHERE o.ordered_at >= (first_day::timestamp AT TIME ZONE tz) AND o.ordered_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1, 2, 3 $$;
+
+-- Carts per local creation day, hour and device (cohort of the creation hour).
+CREATE TABLE cxkpi.hourly_carts (day date, hour integer, device text, carts bigint, converted bigint, abandoned bigint,
+    recovered bigint);
+CREATE UNIQUE INDEX hourly_carts_key ON cxkpi.hourly_carts (day, hour, device);
+CREATE FUNCTION cxkpi.rollup_hourly_carts(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.hourly_carts
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (k.created_at AT TIME ZONE tz)::date AS day, extract(hour FROM k.created_at AT TIME ZONE tz)::integer AS hour,
+       k.device, count(*) AS carts, count(*) FILTER (WHERE k.converted_at IS NOT NULL) AS converted,
+       count(*) FILTER (WHERE k.converted_at IS NULL) AS abandoned,
+       count(*) FILTER (WHERE k.recovered_at IS NOT NULL) AS recovered
+FROM cxkpi.carts AS k
+WHERE k.created_at >= (first_day::timestamp AT TIME ZONE tz) AND k.created_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1, 2, 3 $$;
+
+-- Tickets per local creation day, hour and channel (cohort of the creation hour), with the first
+-- response times kept as cxkpi.daily_tickets keeps them (their sum, and the sorted hours).
+CREATE TABLE cxkpi.hourly_tickets (day date, hour integer, channel text, tickets bigint, responded bigint,
+    response_hours_sum double precision, response_hours double precision[], resolved bigint);
+CREATE UNIQUE INDEX hourly_tickets_key ON cxkpi.hourly_tickets (day, hour, channel);
+CREATE FUNCTION cxkpi.rollup_hourly_tickets(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.hourly_tickets
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (t.created_at AT TIME ZONE tz)::date AS day, extract(hour FROM t.created_at AT TIME ZONE tz)::integer AS hour,
+       t.channel, count(*) AS tickets, count(t.first_response_at) AS responded,
+       coalesce(sum(extract(epoch FROM t.first_response_at - t.created_at) / 3600), 0)::double precision
+           AS response_hours_sum,
+       coalesce(array_agg(extract(epoch FROM t.first_response_at - t.created_at)::double precision / 3600
+                          ORDER BY t.first_response_at - t.created_at)
+                    FILTER (WHERE t.first_response_at IS NOT NULL), '{}') AS response_hours,
+       count(t.resolved_at) AS resolved
+FROM cxkpi.support_tickets AS t
+WHERE t.created_at >= (first_day::timestamp AT TIME ZONE tz) AND t.created_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1, 2, 3 $$;
+
+COMMENT ON TABLE cxkpi.hourly_conversion IS 'Internal rollup: web and app sessions, funnel steps and conversions per local day, hour of the day (0-23, setting time_zone) and device.';
+COMMENT ON TABLE cxkpi.hourly_orders IS 'Internal rollup: orders, items and net value (gross - discount) per local day, hour of the day (0-23, setting time_zone) and channel.';
+COMMENT ON TABLE cxkpi.hourly_carts IS 'Internal rollup: carts created, converted, abandoned and recovered per local creation day, hour of the day (0-23, setting time_zone) and device.';
+COMMENT ON TABLE cxkpi.hourly_tickets IS 'Internal rollup: tickets, exact first response times (hours) and resolutions per local creation day, hour of the day (0-23, setting time_zone) and channel.';
+COMMENT ON FUNCTION cxkpi.rollup_hourly_conversion(text, date, date) IS 'Internal: the rows of cxkpi.hourly_conversion of the days first_day to last_day (in time zone tz).';
+COMMENT ON FUNCTION cxkpi.rollup_hourly_orders(text, date, date) IS 'Internal: the rows of cxkpi.hourly_orders of the days first_day to last_day (in time zone tz).';
+COMMENT ON FUNCTION cxkpi.rollup_hourly_carts(text, date, date) IS 'Internal: the rows of cxkpi.hourly_carts of the days first_day to last_day (in time zone tz).';
+COMMENT ON FUNCTION cxkpi.rollup_hourly_tickets(text, date, date) IS 'Internal: the rows of cxkpi.hourly_tickets of the days first_day to last_day (in time zone tz).';
+
 -- Which rollup reads which facts' days (cxkpi.change_log.fact), in the order of the refresh.
 CREATE FUNCTION cxkpi.dashboard_rollups(OUT rollup text, OUT facts text[]) RETURNS SETOF record
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -460,9 +536,13 @@ CREATE FUNCTION cxkpi.dashboard_rollups(OUT rollup text, OUT facts text[]) RETUR
            ('daily_app_ratings', ARRAY['app_ratings']),
            ('daily_observations', ARRAY['metric_observations']),
            ('daily_return_events', ARRAY['order_returns']),
-           ('daily_acquisition', ARRAY['customers']) $$;
+           ('daily_acquisition', ARRAY['customers']),
+           ('hourly_conversion', ARRAY['web_sessions']),
+           ('hourly_orders', ARRAY['orders']),
+           ('hourly_carts', ARRAY['carts']),
+           ('hourly_tickets', ARRAY['support_tickets']) $$;
 COMMENT ON FUNCTION cxkpi.dashboard_rollups() IS
-    'Internal: the daily rollups in refresh order, with the fact tables (cxkpi.change_log.fact) whose days they read.';
+    'Internal: the daily and hourly rollups in refresh order, with the fact tables (cxkpi.change_log.fact) whose days they read.';
 
 -------------------------------------------------------------------------------------------------
 -- The KPI engine (docs/architecture.md#3-one-kpi-engine)
@@ -486,6 +566,34 @@ CREATE INDEX kpi_values_kpi ON cxkpi.kpi_values (kpi, grain, period_start);
 CREATE INDEX kpi_values_metric ON cxkpi.kpi_values
     ((kpi || CASE WHEN breakdown = 'total' THEN '' ELSE ' ' || dimension END), grain, period_start);
 CREATE INDEX kpi_values_dimension ON cxkpi.kpi_values (dimension, grain, period_start);
+
+-- The arithmetic of the KPIs that have an hour grain, written once from their additive state:
+-- value, numerator, denominator, sample size and interval of kpi from the sums num (numerator)
+-- and den (denominator; NULL for a volume).  cxkpi.kpi_engine calls it for every period of the
+-- daily rollups, the hourly views (src/dashboard_hourly.sql) for hours, today so far and the
+-- heat map, so a KPI's formula is in one place (docs/architecture.md#the-hour-grain).  Shares
+-- are in percent with a Wilson interval; means (aov, response_time_hours) are sums over counts;
+-- volumes (sessions, orders, tickets, net_revenue) are the sum itself.  Unknown KPIs give NULL.
+-- A SQL-standard body: inlined where it is called, and readers of cxkpi_bi (no USAGE on schema
+-- cxkpi) can run it.
+CREATE FUNCTION cxkpi.kpi_arithmetic(kpi text, num numeric, den numeric, conf double precision)
+    RETURNS TABLE (value double precision, numerator double precision, denominator double precision,
+                   sample_size bigint, ci_lower double precision, ci_upper double precision)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate') THEN (100.0 * num / nullif(den, 0))::double precision
+                WHEN kpi = 'aov' THEN (num / nullif(den, 0))::double precision
+                WHEN kpi = 'response_time_hours' THEN num::double precision / nullif(den, 0)::double precision
+                WHEN kpi IN ('sessions', 'orders', 'tickets', 'net_revenue') THEN num::double precision END,
+           num::double precision, den::double precision,
+           CASE WHEN kpi IN ('sessions', 'orders', 'tickets') THEN num::bigint ELSE den::bigint END,
+           CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate')
+                THEN cxkpi.wilson_ci_lower(num::bigint, den::bigint, conf) END,
+           CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate')
+                THEN cxkpi.wilson_ci_upper(num::bigint, den::bigint, conf) END;
+END;
+COMMENT ON FUNCTION cxkpi.kpi_arithmetic(text, numeric, numeric, double precision) IS
+    'Internal: the arithmetic of the KPIs with an hour grain (conversion_rate, cart_abandonment_rate, aov, response_time_hours, sessions, orders, tickets, net_revenue) from the sums of their numerator and denominator: value, numerator, denominator, sample size and Wilson interval (shares). Used by cxkpi.kpi_engine and the hourly views alike.';
 
 -- The arithmetic of every KPI, written once: the rows of cxkpi.kpi_values of the periods given
 -- (grains[i], period_starts[i]: the first day of a period of that grain), computed from the rollup
@@ -585,7 +693,7 @@ tk AS (
            CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
            coalesce(d.channel, 'all') AS dimension,
            sum(d.tickets)::bigint AS tickets, sum(d.responded)::bigint AS responded,
-           sum(d.response_hours_sum::numeric)::double precision AS response_hours_sum, sum(d.resolved)::bigint AS resolved,
+           sum(d.response_hours_sum::numeric) AS response_hours_sum, sum(d.resolved)::bigint AS resolved,
            sum(d.first_contact_resolved)::bigint AS fcr
     FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
     GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
@@ -676,18 +784,14 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
     FROM sv, cfg WHERE survey = 'ces'
     -- purchase experience
     UNION ALL
-    SELECT grain, period_start, 'conversion_rate', breakdown, dimension, 100.0 * conversions / nullif(visits, 0),
-           conversions, visits, visits, cxkpi.wilson_ci_lower(conversions, visits, conf),
-           cxkpi.wilson_ci_upper(conversions, visits, conf)
-    FROM cv, cfg
+    SELECT grain, period_start, 'conversion_rate', breakdown, dimension, k.*
+    FROM cv, cfg, LATERAL cxkpi.kpi_arithmetic('conversion_rate', conversions, visits, conf) AS k
     UNION ALL
-    SELECT grain, period_start, 'aov', breakdown, dimension, (net_value / nullif(orders, 0))::double precision,
-           net_value::double precision, orders, orders, NULL, NULL
-    FROM od
+    SELECT grain, period_start, 'aov', breakdown, dimension, k.*
+    FROM od, cfg, LATERAL cxkpi.kpi_arithmetic('aov', net_value, orders, conf) AS k
     UNION ALL
-    SELECT grain, period_start, 'cart_abandonment_rate', breakdown, dimension, 100.0 * abandoned / nullif(carts, 0),
-           abandoned, carts, carts, cxkpi.wilson_ci_lower(abandoned, carts, conf), cxkpi.wilson_ci_upper(abandoned, carts, conf)
-    FROM ct, cfg
+    SELECT grain, period_start, 'cart_abandonment_rate', breakdown, dimension, k.*
+    FROM ct, cfg, LATERAL cxkpi.kpi_arithmetic('cart_abandonment_rate', abandoned, carts, conf) AS k
     UNION ALL
     SELECT grain, period_start, 'cart_recovery_rate', breakdown, dimension, 100.0 * recovered / nullif(abandoned, 0),
            recovered, abandoned, abandoned, cxkpi.wilson_ci_lower(recovered, abandoned, conf),
@@ -695,9 +799,8 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
     FROM ct, cfg
     -- service quality
     UNION ALL
-    SELECT grain, period_start, 'response_time_hours', breakdown, dimension, response_hours_sum / nullif(responded, 0),
-           response_hours_sum, responded, responded, NULL, NULL
-    FROM tk
+    SELECT grain, period_start, 'response_time_hours', breakdown, dimension, k.*
+    FROM tk, cfg, LATERAL cxkpi.kpi_arithmetic('response_time_hours', response_hours_sum, responded, conf) AS k
     UNION ALL
     SELECT grain, period_start, 'response_time_median_hours', breakdown, dimension, median_h, NULL, NULL, responded, NULL, NULL
     FROM tp

@@ -1,6 +1,6 @@
 -- The incremental refresh (docs/architecture.md): after every kind of change to the facts, CALL
 -- cxkpi.refresh_dashboard() leaves exactly the rows a full rebuild (CALL cxkpi.rebuild_dashboard())
--- computes, in every daily rollup and in cxkpi.kpi_values (compared as text rows, EXCEPT ALL both
+-- computes, in every daily and hourly rollup and in cxkpi.kpi_values (compared as text rows, EXCEPT ALL both
 -- ways), and it recomputes only the days that changed.  Runs on the sample data (scale 1, seed 42;
 -- test/sample_db.sh), in one transaction that is rolled back.
 BEGIN;
@@ -25,7 +25,8 @@ BEGIN
     CALL cxkpi.refresh_dashboard();
     FOREACH t IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion', 'daily_carts',
                              'daily_tickets', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
-                             'daily_return_events', 'daily_acquisition'] LOOP
+                             'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
+                             'hourly_carts', 'hourly_tickets'] LOOP
         EXECUTE format('CREATE TEMP TABLE full_%1$s AS SELECT x::text AS r FROM cxkpi.%2$I(cxkpi.setting(''time_zone''), ''-infinity'', ''infinity'') AS x',
                        t, 'rollup_' || t);
     END LOOP;
@@ -34,7 +35,8 @@ BEGIN
     CREATE TEMP TABLE full_kpi_values AS SELECT x::text AS r FROM cxkpi.kpi_engine(gs, ps) AS x;
     FOREACH t IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion', 'daily_carts',
                              'daily_tickets', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
-                             'daily_return_events', 'daily_acquisition', 'kpi_values'] LOOP
+                             'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
+                             'hourly_carts', 'hourly_tickets', 'kpi_values'] LOOP
         EXECUTE format('SELECT count(*) FROM ((SELECT r FROM full_%1$s EXCEPT ALL SELECT x::text FROM cxkpi.%1$I AS x)
                                               UNION ALL (SELECT x::text FROM cxkpi.%1$I AS x EXCEPT ALL SELECT r FROM full_%1$s)) AS q', t)
             INTO d;
