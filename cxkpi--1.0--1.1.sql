@@ -7493,3 +7493,16 @@ BEGIN
     END LOOP;
 END $$;
 GRANT SELECT ON cxkpi_bi.kpi_hourly, cxkpi_bi.kpi_today, cxkpi_bi.kpi_heatmap TO cxkpi_reader;
+
+-- The hour grain of a database updated from 1.0: its hourly rollups are filled from the facts
+-- here, as a rebuild would (the refresh only recomputes the days that change from now on).
+DO $$
+DECLARE
+    tz text := cxkpi.setting('time_zone');
+BEGIN
+    INSERT INTO cxkpi.hourly_conversion SELECT * FROM cxkpi.rollup_hourly_conversion(tz, '-infinity', 'infinity');
+    INSERT INTO cxkpi.hourly_orders SELECT * FROM cxkpi.rollup_hourly_orders(tz, '-infinity', 'infinity');
+    INSERT INTO cxkpi.hourly_carts SELECT * FROM cxkpi.rollup_hourly_carts(tz, '-infinity', 'infinity');
+    INSERT INTO cxkpi.hourly_tickets SELECT * FROM cxkpi.rollup_hourly_tickets(tz, '-infinity', 'infinity');
+END $$;
+ANALYZE cxkpi.hourly_conversion, cxkpi.hourly_orders, cxkpi.hourly_carts, cxkpi.hourly_tickets;

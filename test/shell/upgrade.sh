@@ -22,7 +22,7 @@ ok() { n=$((n+1)); echo "ok $n - $1"; }
 notok() { n=$((n+1)); failed=1; echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
 
-echo "1..12"
+echo "1..13"
 
 # --- 1. cxkpi 1.0 with data, edited configuration, alerts and stored summaries -------------------
 q -d $old -c "CREATE EXTENSION cxkpi VERSION '1.0'"
@@ -133,6 +133,24 @@ else
   notok "the updated schema differs from a fresh 1.1 install (members: $members_old updated, $members_fresh fresh)" \
     "$(head -60 "$work/schema.diff")" "(fresh install: -, 1.0 + update: +)"
 fi
+
+# The hour grain (new in 1.1) is filled by the update from the facts: an hourly table left empty
+# would only fill day by day as facts arrive, and kpi_today / kpi_heatmap would show nothing.
+hourly_diff="SELECT (SELECT count(*) FROM cxkpi.hourly_orders) > 0 AND NOT EXISTS (
+  SELECT 1 FROM ((SELECT h::text FROM cxkpi.hourly_conversion AS h EXCEPT ALL SELECT r::text FROM cxkpi.rollup_hourly_conversion(t.tz, '-infinity', 'infinity') AS r)
+                 UNION ALL (SELECT r::text FROM cxkpi.rollup_hourly_conversion(t.tz, '-infinity', 'infinity') AS r EXCEPT ALL SELECT h::text FROM cxkpi.hourly_conversion AS h)) AS x
+  UNION ALL
+  SELECT 1 FROM ((SELECT h::text FROM cxkpi.hourly_orders AS h EXCEPT ALL SELECT r::text FROM cxkpi.rollup_hourly_orders(t.tz, '-infinity', 'infinity') AS r)
+                 UNION ALL (SELECT r::text FROM cxkpi.rollup_hourly_orders(t.tz, '-infinity', 'infinity') AS r EXCEPT ALL SELECT h::text FROM cxkpi.hourly_orders AS h)) AS x
+  UNION ALL
+  SELECT 1 FROM ((SELECT h::text FROM cxkpi.hourly_carts AS h EXCEPT ALL SELECT r::text FROM cxkpi.rollup_hourly_carts(t.tz, '-infinity', 'infinity') AS r)
+                 UNION ALL (SELECT r::text FROM cxkpi.rollup_hourly_carts(t.tz, '-infinity', 'infinity') AS r EXCEPT ALL SELECT h::text FROM cxkpi.hourly_carts AS h)) AS x
+  UNION ALL
+  SELECT 1 FROM ((SELECT h::text FROM cxkpi.hourly_tickets AS h EXCEPT ALL SELECT r::text FROM cxkpi.rollup_hourly_tickets(t.tz, '-infinity', 'infinity') AS r)
+                 UNION ALL (SELECT r::text FROM cxkpi.rollup_hourly_tickets(t.tz, '-infinity', 'infinity') AS r EXCEPT ALL SELECT h::text FROM cxkpi.hourly_tickets AS h)) AS x)
+FROM (SELECT cxkpi.setting('time_zone') AS tz) AS t"
+check "the update fills the hourly rollups (the hour grain) from the facts, equal to their rebuild" \
+  test "$(q -d $old -c "$hourly_diff")" = t
 
 # --- 4. A fresh 1.1 install loaded with the same data ---------------------------------------------
 q -d postgres -c "CREATE DATABASE $new"
