@@ -44,6 +44,46 @@ time_index(ClvData *d, uint32 *slots, int64 nslots, double t)
 }
 
 /*
+ * Whether most ages T differ (continuous times): then a table of distinct
+ * times would be as long as the rows, and hashing every time into it costs
+ * more than it saves.  Decided on a systematic sample of up to 4,096 rows.
+ * At day resolution, T has at most a few thousand values.
+ */
+static bool
+times_mostly_distinct(const ClvFitState *st)
+{
+#define SAMPLE_SLOTS 8192
+	double	   *seen;
+	bool	   *used;
+	int64		step = Max(1, st->n / (SAMPLE_SLOTS / 2));
+	int64		sampled = 0,
+				distinct = 0;
+
+	if (st->n < 2 * SAMPLE_SLOTS)
+		return false;
+	seen = palloc(SAMPLE_SLOTS * sizeof(double));
+	used = palloc0(SAMPLE_SLOTS * sizeof(bool));
+	for (int64 i = 0; i < st->n && sampled < SAMPLE_SLOTS / 2; i += step, sampled++)
+	{
+		double		t = st->rows[i].v;
+		uint64		h = clv_hash_double(t) & (SAMPLE_SLOTS - 1);
+
+		while (used[h] && seen[h] != t)
+			h = (h + 1) & (SAMPLE_SLOTS - 1);
+		if (!used[h])
+		{
+			used[h] = true;
+			seen[h] = t;
+			distinct++;
+		}
+	}
+	pfree(seen);
+	pfree(used);
+	return 2 * distinct > sampled;
+#undef SAMPLE_SLOTS
+}
+
+/*
  * Scales the times (BG/NBD: by 1/max T) or the money values (Gamma-Gamma:
  * by 1/weighted mean), and builds the distinct-time table.  The state must
  * be compacted (sorted by x) first.
@@ -92,6 +132,8 @@ clv_data_prepare(ClvData *d, ClvFitState *st)
 		for (int64 i = 0; i < n; i++)
 			maxT = Max(maxT, st->rows[i].v);
 		d->scale = maxT > 0 ? 1.0 / maxT : 1.0;
+		if (times_mostly_distinct(st))
+			return;				/* logs per row: ix_u, ix_v, times stay NULL */
 		while (nslots < 4 * n)
 			nslots *= 2;
 		slots = palloc_extended(nslots * sizeof(uint32), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
@@ -112,14 +154,16 @@ clv_data_prepare(ClvData *d, ClvFitState *st)
 
 /*
  * Every step-th row of d (in canonical order) as a smaller problem, for a
- * cheap warm start of the optimiser.  Shares d's distinct-time table and
- * work arrays.
+ * cheap warm start of the optimiser.  It has its own table of the distinct
+ * times its rows use (with every time distinct, d's table is as long as d,
+ * and each evaluation of the subsample would otherwise recompute all of it).
  */
 void
 clv_data_subsample(const ClvData *d, int64 step, ClvData *out)
 {
 	int64		n = (d->nrows + step - 1) / step;
 	ClvRow	   *rows = palloc_extended(n * sizeof(ClvRow), MCXT_ALLOC_HUGE);
+	int32	   *remap = NULL;
 
 	*out = *d;
 	out->nrows = n;
@@ -130,10 +174,14 @@ clv_data_subsample(const ClvData *d, int64 step, ClvData *out)
 		out->times = palloc_extended(n * sizeof(double), MCXT_ALLOC_HUGE);
 		out->lnu = palloc_extended(n * sizeof(double), MCXT_ALLOC_HUGE);
 	}
-	else
+	else if (d->ix_u != NULL)
 	{
 		out->ix_u = palloc_extended(n * sizeof(int32), MCXT_ALLOC_HUGE);
 		out->ix_v = palloc_extended(n * sizeof(int32), MCXT_ALLOC_HUGE);
+		out->times = palloc_extended(2 * n * sizeof(double), MCXT_ALLOC_HUGE);
+		out->ntimes = 0;
+		/* old time index -> new one + 1 (0: not used yet) */
+		remap = palloc_extended(d->ntimes * sizeof(int32), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	}
 	for (int64 i = 0, j = 0; i < d->nrows; i += step, j++)
 	{
@@ -144,11 +192,25 @@ clv_data_subsample(const ClvData *d, int64 step, ClvData *out)
 			out->times[j] = d->times[i];
 			out->lnu[j] = d->lnu[i];
 		}
-		else
+		else if (d->ix_u != NULL)
 		{
-			out->ix_u[j] = d->ix_u[i];
-			out->ix_v[j] = d->ix_v[i];
+			int32		ix[2] = {d->ix_u[i], d->ix_v[i]};
+
+			for (int k = 0; k < 2; k++)
+				if (remap[ix[k]] == 0)
+				{
+					out->times[out->ntimes] = d->times[ix[k]];
+					remap[ix[k]] = (int32) (++out->ntimes);
+				}
+			out->ix_u[j] = remap[ix[0]] - 1;
+			out->ix_v[j] = remap[ix[1]] - 1;
 		}
+	}
+	if (remap)
+	{
+		pfree(remap);
+		out->lt = palloc_extended(out->ntimes * sizeof(double), MCXT_ALLOC_HUGE);
+		out->it = palloc_extended(out->ntimes * sizeof(double), MCXT_ALLOC_HUGE);
 	}
 }
 
@@ -218,6 +280,7 @@ clv_bgnbd_nll(const ClvData *d, const double *theta, double *grad)
 	double		lbx = 0,
 				ibx = 0;
 	double		f;
+	bool		direct = d->ix_v == NULL;
 
 	for (int64 k = 0; k < d->ntimes; k++)
 	{
@@ -229,8 +292,10 @@ clv_bgnbd_nll(const ClvData *d, const double *theta, double *grad)
 		const ClvRow *row = &d->rows[i];
 		int32		x = row->x;
 		double		w = (double) row->w;
-		double		lT = d->lt[d->ix_v[i]],
-					iT = d->it[d->ix_v[i]];
+		double		lT,
+					iT,
+					ltx,
+					itx;
 		double		A1,
 					A3,
 					rowll,
@@ -244,6 +309,19 @@ clv_bgnbd_nll(const ClvData *d, const double *theta, double *grad)
 			lbx = log(modified ? b + x : b + (x - 1));
 			ibx = modified ? 1.0 / (b + x) : 1.0 / (b + (x - 1));
 		}
+		/* the same values either way: the table holds u * scale and v * scale */
+		if (direct)
+		{
+			double		aT = alpha + row->v * d->scale;
+
+			lT = log(aT);
+			iT = 1.0 / aT;
+		}
+		else
+		{
+			lT = d->lt[d->ix_v[i]];
+			iT = d->it[d->ix_v[i]];
+		}
 		A1 = s.slr + r * lalpha;
 		A3 = -(r + x) * lT;
 		if (!modified && x == 0)
@@ -255,11 +333,25 @@ clv_bgnbd_nll(const ClvData *d, const double *theta, double *grad)
 		}
 		else
 		{
-			double		ltx = d->lt[d->ix_u[i]],
-						itx = d->it[d->ix_u[i]];
-			double		A4 = la - lbx - (r + x) * ltx;
-			double		dd = A4 - A3;
-			double		e = exp(-fabs(dd));
+			double		A4,
+						dd,
+						e;
+
+			if (direct)
+			{
+				double		atx = alpha + row->u * d->scale;
+
+				ltx = log(atx);
+				itx = 1.0 / atx;
+			}
+			else
+			{
+				ltx = d->lt[d->ix_u[i]];
+				itx = d->it[d->ix_u[i]];
+			}
+			A4 = la - lbx - (r + x) * ltx;
+			dd = A4 - A3;
+			e = exp(-fabs(dd));
 
 			if (dd > 0)
 			{
