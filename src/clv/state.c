@@ -203,6 +203,12 @@ sort_merge(ClvFitState *st, int64 newcap)
 	st->nslots = 0;
 }
 
+/*
+ * Appended rows are sorted and merged (duplicates dropped) when the array
+ * is full only beyond this many (128 MB), to bound the memory that repeated
+ * rows take; below it, the one sort of the final function does it.
+ */
+#define CLV_APPEND_MAX	((int64) 1 << 22)
 /* Hashed mode pays once this many distinct rows are kept ... */
 #define CLV_APPEND_MIN	65536
 /* ... unless more than this fraction of the rows added since the last choice were new */
@@ -264,7 +270,7 @@ clv_state_add(ClvFitState *st, int32 x, double u, double v, int64 w)
 		if (st->n >= (int64) PG_UINT32_MAX - 1)
 			ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 							errmsg("too many distinct rows for a CLV model fit")));
-		if (st->append && st->n > 0)
+		if (st->append && st->n >= CLV_APPEND_MAX)
 		{
 			int64		before = st->n;
 
@@ -471,6 +477,9 @@ clv_fit_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(a);
 	}
+	/* the first partial state is taken over as it is (it lives in aggctx) */
+	if (a == NULL && GetMemoryChunkContext(b) == aggctx)
+		PG_RETURN_POINTER(b);
 	old = MemoryContextSwitchTo(aggctx);
 	if (a == NULL)
 		a = state_new(aggctx, b->kind);
@@ -478,17 +487,50 @@ clv_fit_combine(PG_FUNCTION_ARGS)
 		set_penalizer(a, b->penalizer);
 	if (b->n > 0)
 	{
-		int64		cap = Max(a->n + b->n, 1024);
-		ClvRow	   *rows;
+		int64		na,
+					nb = b->n,
+					i,
+					j,
+					k;
 
 		clv_state_compact(a);
 		clv_state_compact(b);
-		rows = MemoryContextAllocExtended(aggctx, cap * sizeof(ClvRow), MCXT_ALLOC_HUGE);
-		a->n = merge_runs(a->rows, a->n, b->rows, b->n, rows);
-		if (a->rows)
-			pfree(a->rows);
-		a->rows = rows;
-		a->cap = cap;
+		na = a->n;
+		if (a->cap < na + nb)
+		{
+			a->cap = Max(na + nb, 1024);
+			a->rows = a->rows ? repalloc_huge(a->rows, a->cap * sizeof(ClvRow))
+				: MemoryContextAllocExtended(aggctx, a->cap * sizeof(ClvRow), MCXT_ALLOC_HUGE);
+		}
+
+		/*
+		 * Merged in place from the back, identical rows into one; the merged
+		 * rows then start at k + 1 (later than 0 if there were identical
+		 * rows).
+		 */
+		i = na - 1;
+		j = nb - 1;
+		k = na + nb - 1;
+		while (j >= 0)
+		{
+			int			c = i >= 0 ? row_cmp(&a->rows[i], &b->rows[j]) : -1;
+
+			if (c > 0)
+				a->rows[k--] = a->rows[i--];
+			else if (c < 0)
+				a->rows[k--] = b->rows[j--];
+			else
+			{
+				ClvRow		row = a->rows[i--];
+
+				row.w = cx_add_counts(row.w, b->rows[j--].w, "fit weight");
+				a->rows[k--] = row;
+			}
+		}
+		/* rows a[0 .. i] are in place already */
+		if (k > i)
+			memmove(&a->rows[i + 1], &a->rows[k + 1], (na + nb - 1 - k) * sizeof(ClvRow));
+		a->n = (i + 1) + (na + nb - 1 - k);
 		a->nsorted = a->n;
 		a->nslots = 0;
 		a->added += b->added;
@@ -498,9 +540,9 @@ clv_fit_combine(PG_FUNCTION_ARGS)
 }
 
 /*
- * Serialised state: kind, penalizer flag and value, row count, then rows
- * (x int4, u and v float8, w int8), after compaction.  Internal to one
- * query: the executor alone calls these.
+ * Serialised state: kind, penalizer flag and value, row count, then the
+ * rows (ClvRow, in memory layout), after compaction.  Internal to one
+ * query: the executor alone calls these, between processes of one server.
  */
 PG_FUNCTION_INFO_V1(clv_fit_serial);
 Datum
@@ -518,13 +560,9 @@ clv_fit_serial(PG_FUNCTION_ARGS)
 	pq_sendbyte(&buf, st->have_penalizer ? 1 : 0);
 	pq_sendfloat8(&buf, st->penalizer);
 	pq_sendint64(&buf, st->n);
-	for (int64 i = 0; i < st->n; i++)
-	{
-		pq_sendint32(&buf, st->rows[i].x);
-		pq_sendfloat8(&buf, st->rows[i].u);
-		pq_sendfloat8(&buf, st->rows[i].v);
-		pq_sendint64(&buf, st->rows[i].w);
-	}
+	/* the rows as they are in memory: the state never leaves the server */
+	enlargeStringInfo(&buf, st->n * sizeof(ClvRow));
+	pq_sendbytes(&buf, (const char *) st->rows, st->n * sizeof(ClvRow));
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -541,37 +579,31 @@ clv_fit_deserial(PG_FUNCTION_ARGS)
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
 		cx_not_in_aggregate(fcinfo);
-	initStringInfo(&buf);
-	appendBinaryStringInfo(&buf, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+	/* read in place (pq_getmsg* only read) */
+	buf.data = VARDATA_ANY(b);
+	buf.len = VARSIZE_ANY_EXHDR(b);
+	buf.maxlen = 0;
+	buf.cursor = 0;
 	old = MemoryContextSwitchTo(aggctx);
 	st = state_new(aggctx, pq_getmsgbyte(&buf));
 	st->have_penalizer = pq_getmsgbyte(&buf) != 0;
 	st->penalizer = pq_getmsgfloat8(&buf);
 	n = pq_getmsgint64(&buf);
-	if (n < 0 || n > (buf.len - buf.cursor) / 28)
+	if (n < 0 || n != (buf.len - buf.cursor) / (int64) sizeof(ClvRow))
 		ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 						errmsg("invalid CLV fit state")));
 	/* the rows as they were serialised (sorted), appended without an index */
 	st->append = true;
 	st->cap = Max(n, 1024);
 	st->rows = MemoryContextAllocExtended(aggctx, st->cap * sizeof(ClvRow), MCXT_ALLOC_HUGE);
-	for (int64 i = 0; i < n; i++)
-	{
-		ClvRow	   *row = &st->rows[i];
-
-		row->x = pq_getmsgint(&buf, 4);
-		row->pad = 0;
-		row->u = pq_getmsgfloat8(&buf);
-		row->v = pq_getmsgfloat8(&buf);
-		row->w = pq_getmsgint64(&buf);
-		/* the sorted prefix ends at the first row out of order */
-		if (st->nsorted == i && (i == 0 || row_cmp(&st->rows[i - 1], row) < 0))
-			st->nsorted = i + 1;
-	}
+	pq_copymsgbytes(&buf, (char *) st->rows, n * sizeof(ClvRow));
+	/* the sorted prefix ends at the first row out of order */
+	st->nsorted = n > 0 ? 1 : 0;
+	while (st->nsorted < n && row_cmp(&st->rows[st->nsorted - 1], &st->rows[st->nsorted]) < 0)
+		st->nsorted++;
 	st->n = n;
 	st->added = n;
 	pq_getmsgend(&buf);
 	MemoryContextSwitchTo(old);
-	pfree(buf.data);
 	PG_RETURN_POINTER(st);
 }
