@@ -138,10 +138,13 @@ extern void clv_data_subsample(const ClvData *d, int64 step, ClvData *out);
 /* Mean negative log-likelihood at log-parameters theta, and its gradient. */
 extern double clv_bgnbd_nll(const ClvData *d, const double *theta, double *grad);
 extern double clv_gg_nll(const ClvData *d, const double *theta, double *grad);
+/* Hessian of the mean NLL in theta (n x n, row-major), analytically. */
+extern void clv_bgnbd_hessian(const ClvData *d, const double *theta, double *H);
 
 /* ------------------------------------------------------------ optimiser */
 
 typedef double (*ClvObjective) (const ClvData *d, const double *theta, double *grad);
+typedef void (*ClvHessian) (const ClvData *d, const double *theta, double *H);
 
 typedef struct ClvFitResult
 {
@@ -154,7 +157,7 @@ typedef struct ClvFitResult
 	bool		have_cov;
 } ClvFitResult;
 
-extern void clv_minimise(const ClvData *d, ClvObjective fn, int n, const double *start,
+extern void clv_minimise(const ClvData *d, ClvObjective fn, ClvHessian hfn, int n, const double *start,
 						 ClvFitResult *res);
 
 /* ------------------------------------------------------------ predictions */

@@ -120,7 +120,7 @@ bgnbd_final_common(FunctionCallInfo fcinfo, int kind)
 	if (!any_repeat)
 		no_repeaters(kind);
 	clv_data_prepare(&d, st);
-	clv_minimise(&d, clv_bgnbd_nll, 4, start, &res);
+	clv_minimise(&d, clv_bgnbd_nll, clv_bgnbd_hessian, 4, start, &res);
 
 	m = clv_model_alloc(kind);
 	for (int i = 0; i < 4; i++)
@@ -169,7 +169,7 @@ gamma_gamma_fit_final(PG_FUNCTION_ARGS)
 		no_repeaters(CLV_GAMMA_GAMMA);
 	clv_state_compact(st);
 	clv_data_prepare(&d, st);
-	clv_minimise(&d, clv_gg_nll, 3, start, &res);
+	clv_minimise(&d, clv_gg_nll, NULL, 3, start, &res);
 
 	m = clv_model_alloc(CLV_GAMMA_GAMMA);
 	for (int i = 0; i < 3; i++)

@@ -38,6 +38,7 @@ typedef struct OptimCtx
 {
 	const ClvData *d;
 	ClvObjective fn;
+	ClvHessian	hfn;			/* analytic Hessian, or NULL: differences of the gradient */
 	int			n;
 	bool		precond;
 	double		base[CLV_MAX_PARAMS];
@@ -234,9 +235,10 @@ run_simplex(OptimCtx *c, double *theta)
 }
 
 /*
- * Covariance of theta for the mean NLL: the inverse of its Hessian, taken
- * by central differences of the analytic gradient (symmetrised).  False if
- * the Hessian is not positive definite.
+ * Covariance of theta for the mean NLL: the inverse of its Hessian, the
+ * analytic one if the model has it (BG/NBD, MBG/NBD: one pass over the rows),
+ * else taken by central differences of the analytic gradient (2n passes),
+ * symmetrised.  False if the Hessian is not positive definite.
  */
 static bool
 covariance(OptimCtx *c, const double *theta, double cov[CLV_MAX_PARAMS][CLV_MAX_PARAMS])
@@ -249,19 +251,30 @@ covariance(OptimCtx *c, const double *theta, double cov[CLV_MAX_PARAMS][CLV_MAX_
 	gsl_matrix_view hv = gsl_matrix_view_array(H, n, n);
 	bool		ok = true;
 
-	for (int j = 0; j < n; j++)
+	if (c->hfn)
 	{
-		double		h = 1e-4 * Max(1.0, fabs(theta[j]));
+		/* analytic: one pass over the rows */
+		c->hfn(c->d, theta, H);
+		for (int i = 0; i < n * n; i++)
+			if (!isfinite(H[i]))
+				return false;
+	}
+	else
+	{
+		for (int j = 0; j < n; j++)
+		{
+			double		h = 1e-4 * Max(1.0, fabs(theta[j]));
 
-		memcpy(t, theta, n * sizeof(double));
-		t[j] = theta[j] + h;
-		if (!isfinite(c->fn(c->d, t, gp)))
-			return false;
-		t[j] = theta[j] - h;
-		if (!isfinite(c->fn(c->d, t, gm)))
-			return false;
-		for (int i = 0; i < n; i++)
-			H[i * n + j] = (gp[i] - gm[i]) / (2 * h);
+			memcpy(t, theta, n * sizeof(double));
+			t[j] = theta[j] + h;
+			if (!isfinite(c->fn(c->d, t, gp)))
+				return false;
+			t[j] = theta[j] - h;
+			if (!isfinite(c->fn(c->d, t, gm)))
+				return false;
+			for (int i = 0; i < n; i++)
+				H[i * n + j] = (gp[i] - gm[i]) / (2 * h);
+		}
 	}
 	for (int i = 0; i < n; i++)
 		for (int j = 0; j < i; j++)
@@ -330,9 +343,10 @@ run_newton(OptimCtx *c, double *theta, double cov[CLV_MAX_PARAMS][CLV_MAX_PARAMS
 }
 
 void
-clv_minimise(const ClvData *d, ClvObjective fn, int n, const double *start, ClvFitResult *res)
+clv_minimise(const ClvData *d, ClvObjective fn, ClvHessian hfn, int n, const double *start,
+			 ClvFitResult *res)
 {
-	OptimCtx	c = {d, fn, n, false};
+	OptimCtx	c = {d, fn, hfn, n, false};
 	double		theta[CLV_MAX_PARAMS];
 	double		gn;
 	double		f0;
@@ -360,7 +374,7 @@ clv_minimise(const ClvData *d, ClvObjective fn, int n, const double *start, ClvF
 	if (d->nrows > 2 * CLV_WARM_ROWS)
 	{
 		ClvData		sub;
-		OptimCtx	cs = {&sub, fn, n, false};
+		OptimCtx	cs = {&sub, fn, hfn, n, false};
 		double		warm[CLV_MAX_PARAMS];
 		double		cov[CLV_MAX_PARAMS][CLV_MAX_PARAMS];
 		double		fw;
