@@ -76,15 +76,29 @@ typedef struct ClvRow
 	int64		w;
 } ClvRow;
 
+/*
+ * The histogram has two modes.  Hashed (the default): every row added is
+ * looked up in an open-addressing index and merged with an identical row,
+ * so the rows are distinct; best when many customers share a row.  Appended
+ * (once most rows added turn out distinct, the index costs more than it
+ * saves: a cache miss per row): rows are appended, and duplicates are merged
+ * when the array is full or the state is compacted, by sorting the unsorted
+ * tail and merging it with the sorted prefix.  Either way rows[0 .. nsorted)
+ * are distinct and in canonical order.
+ */
 typedef struct ClvFitState
 {
 	int			kind;
-	int64		n;				/* distinct rows */
+	int64		n;				/* rows (distinct unless appended) */
 	int64		cap;
 	ClvRow	   *rows;
+	int64		nsorted;		/* rows[0 .. nsorted) are distinct and in canonical order */
+	bool		append;			/* appended mode: no index */
 	uint32	   *slots;			/* open-addressing index of rows (row + 1; 0 = empty) */
 	int64		nslots;			/* power of 2, or 0 when the index must be rebuilt */
-	bool		sorted;			/* rows are in canonical order (no index) */
+	int64		added;			/* rows added ... */
+	int64		mark_n;			/* ... and n, at the last choice of mode */
+	int64		mark_added;
 	double		penalizer;
 	bool		have_penalizer;
 } ClvFitState;
@@ -105,8 +119,9 @@ typedef struct ClvData
 	int			kind;
 	int64		nrows;
 	const ClvRow *rows;
-	int32	   *ix_u;			/* index into times[] of each row's u */
-	int32	   *ix_v;			/* ... and v */
+	int32	   *ix_u;			/* index into times[] of each row's u; NULL when */
+	int32	   *ix_v;			/* ... and v;   most times are distinct: then the
+								 * logs are taken per row, of u * scale and v * scale */
 	double	   *times;			/* distinct (scaled) time values */
 	int64		ntimes;
 	double	   *lt;				/* work: ln(alpha + times[k]) */
@@ -123,10 +138,13 @@ extern void clv_data_subsample(const ClvData *d, int64 step, ClvData *out);
 /* Mean negative log-likelihood at log-parameters theta, and its gradient. */
 extern double clv_bgnbd_nll(const ClvData *d, const double *theta, double *grad);
 extern double clv_gg_nll(const ClvData *d, const double *theta, double *grad);
+/* Hessian of the mean NLL in theta (n x n, row-major), analytically. */
+extern void clv_bgnbd_hessian(const ClvData *d, const double *theta, double *H);
 
 /* ------------------------------------------------------------ optimiser */
 
 typedef double (*ClvObjective) (const ClvData *d, const double *theta, double *grad);
+typedef void (*ClvHessian) (const ClvData *d, const double *theta, double *H);
 
 typedef struct ClvFitResult
 {
@@ -139,7 +157,7 @@ typedef struct ClvFitResult
 	bool		have_cov;
 } ClvFitResult;
 
-extern void clv_minimise(const ClvData *d, ClvObjective fn, int n, const double *start,
+extern void clv_minimise(const ClvData *d, ClvObjective fn, ClvHessian hfn, int n, const double *start,
 						 ClvFitResult *res);
 
 /* ------------------------------------------------------------ predictions */

@@ -120,7 +120,7 @@ bgnbd_final_common(FunctionCallInfo fcinfo, int kind)
 	if (!any_repeat)
 		no_repeaters(kind);
 	clv_data_prepare(&d, st);
-	clv_minimise(&d, clv_bgnbd_nll, 4, start, &res);
+	clv_minimise(&d, clv_bgnbd_nll, clv_bgnbd_hessian, 4, start, &res);
 
 	m = clv_model_alloc(kind);
 	for (int i = 0; i < 4; i++)
@@ -130,7 +130,7 @@ bgnbd_final_common(FunctionCallInfo fcinfo, int kind)
 	pen = d.penalizer;
 	d.penalizer = 0;
 	fill_model(m, st, &d, &res, params,
-			   -clv_bgnbd_nll(&d, res.theta, NULL) * d.wsum + log(d.scale) * sumx);
+			   -(pen == 0 ? res.f : clv_bgnbd_nll(&d, res.theta, NULL)) * d.wsum + log(d.scale) * sumx);
 	d.penalizer = pen;
 	report(m, &res);
 	PG_RETURN_POINTER(m);
@@ -160,6 +160,7 @@ gamma_gamma_fit_final(PG_FUNCTION_ARGS)
 	ClvModel   *m;
 	double		start[3] = {0, 0, 0};
 	double		params[3];
+	double		pen;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -168,15 +169,16 @@ gamma_gamma_fit_final(PG_FUNCTION_ARGS)
 		no_repeaters(CLV_GAMMA_GAMMA);
 	clv_state_compact(st);
 	clv_data_prepare(&d, st);
-	clv_minimise(&d, clv_gg_nll, 3, start, &res);
+	clv_minimise(&d, clv_gg_nll, NULL, 3, start, &res);
 
 	m = clv_model_alloc(CLV_GAMMA_GAMMA);
 	for (int i = 0; i < 3; i++)
 		params[i] = exp(res.theta[i]);
 	params[2] /= d.scale;		/* v back to the input currency */
+	pen = d.penalizer;
 	d.penalizer = 0;
 	fill_model(m, st, &d, &res, params,
-			   -clv_gg_nll(&d, res.theta, NULL) * d.wsum + log(d.scale) * d.wsum);
+			   -(pen == 0 ? res.f : clv_gg_nll(&d, res.theta, NULL)) * d.wsum + log(d.scale) * d.wsum);
 	report(m, &res);
 	PG_RETURN_POINTER(m);
 }

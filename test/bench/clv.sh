@@ -5,7 +5,9 @@
 #   make bench-clv        in a throwaway cluster (pg_virtualenv); make bench runs it too
 #   test/bench/clv.sh     against the cluster named by the PG* variables
 #
-# bgnbd_fit (and mbgnbd_fit, gamma_gamma_fit) over a table of simulated customers, the 12-month
+# bgnbd_fit, mbgnbd_fit and gamma_gamma_fit over tables of simulated customers of three shapes
+# (friendly: day resolution, ages up to a year; all distinct: continuous time; two years at day
+# resolution), the worst shapes also as ratios to the friendly one, the 12-month
 # discounted CLV of every customer, and rfm_agg over the raw transactions against the plain SQL
 # that computes the same columns, serially and with 2 parallel workers.
 #

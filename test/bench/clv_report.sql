@@ -29,12 +29,32 @@ LEFT JOIN med bp ON bp.task = s.task AND bp.kind = 'sql' AND bp.mode = 'parallel
 WHERE s.mode = 'serial' ORDER BY s.task, s.id;
 
 \echo
+\echo 'Fits by shape of the customer table, same run: friendly (day resolution, ages 1-52 weeks, few'
+\echo 'distinct rows), all distinct (continuous time), two years (day resolution, ages up to 104 weeks).'
+\echo '/friendly: median / median of the same fit over the friendly table, same mode; 2w/serial: median'
+\echo 'with 2 workers / serial median.'
+SELECT s.model, s.shape, to_char(s.ms, 'FM999990.0') AS "serial ms", to_char(s.ms / fs.ms, 'FM990.00') AS "/friendly",
+       to_char(p.ms, 'FM999990.0') AS "2 workers ms", to_char(p.ms / fp.ms, 'FM990.00') AS "/friendly",
+       to_char(p.ms / s.ms, 'FM90.00') AS "2w/serial"
+FROM (SELECT m.*, q.model, q.shape FROM med m JOIN bench_query q USING (id)) s
+JOIN med p ON p.id = s.id AND p.mode = 'parallel'
+JOIN bench_query fq ON fq.model = s.model AND fq.shape = 'friendly'
+JOIN med fs ON fs.id = fq.id AND fs.mode = 'serial'
+JOIN med fp ON fp.id = fq.id AND fp.mode = 'parallel'
+WHERE s.mode = 'serial' AND s.model IS NOT NULL
+ORDER BY s.model, s.id;
+
+\echo
 \echo 'Targets of the issue: bgnbd_fit over the (1M-row) customer table under 1 s serially (scan included); the'
 \echo '12-month discounted CLV of all customers under 3 s (serial); rfm_agg no slower than the plain SQL'
-\echo '(ratio <= 1, serial and with 2 workers).'
+\echo '(ratio <= 1, serial and with 2 workers); bgnbd_fit, mbgnbd_fit and gamma_gamma_fit over the all-distinct'
+\echo '(continuous-time) customers under 1 s serially (issue 20).'
 CREATE TEMP VIEW targets AS
 SELECT 'bgnbd_fit < 1 s' AS target, 'serial' AS mode, to_char(ms, 'FM99990" ms"') AS value, ms < 1000 AS ok
 FROM med WHERE task = 'fit' AND kind = 'summary' AND mode = 'serial'
+UNION ALL
+SELECT q.model || '_fit, all distinct < 1 s', 'serial', to_char(m.ms, 'FM99990" ms"'), m.ms < 1000
+FROM med m JOIN bench_query q USING (id) WHERE q.shape = 'all distinct' AND m.mode = 'serial'
 UNION ALL
 SELECT 'clv() of all customers < 3 s', 'serial', to_char(ms, 'FM99990" ms"'), ms < 3000
 FROM med WHERE task = 'clv' AND kind = 'summary' AND mode = 'serial'
