@@ -3269,12 +3269,10 @@ COMMENT ON FUNCTION cxkpi.dashboard_settings() IS
 -- The statement trigger of every fact table (INSERT, UPDATE, DELETE with transition tables, and
 -- TRUNCATE): one change_log row per distinct (fact, day) the statement touched, the old rows' days
 -- and the new rows' days.  Dependencies between facts are logged as buckets too:
---   orders: the order's first-order flag and segment depend on the customer's other orders.
---     The refresh finds the flags that new or moved orders change (dashboard_maintain, step 2);
---     a DELETE logs the day of the customer's first remaining order when a deleted one came
---     before it, an UPDATE the days of the first order of each customer it touched and of the
---     first one it did not write (fact 'orders_first': only cxkpi.daily_orders reads the flag),
---     and the request days of the orders' returns (days to return);
+--   orders: an UPDATE logs the request days of the orders' returns (days to return).  The
+--     first-order flag and segment depend on the customer's other orders: the refresh finds the
+--     flags that moved by comparing each touched customer's first order with the one it recorded
+--     (cxkpi.customer_first_orders; dashboard_maintain, step 2), so writers log nothing for them;
 --   order_returns: the day of the returned order (the order-date return summary);
 --   loyalty_members: the days of the member's orders and programme activities (segment and
 --     activity count from the enrolment day on).
@@ -3364,30 +3362,8 @@ BEGIN
         EXECUTE format('INSERT INTO cxkpi.change_log (fact, bucket) SELECT DISTINCT %L, d FROM (SELECT %s AS d FROM %s AS r) AS x '
                        'WHERE d IS NOT NULL', TG_TABLE_NAME, day_sql, src) USING tz;
     END IF;
-    IF TG_TABLE_NAME = 'orders' AND TG_OP = 'DELETE' THEN
-        -- The customer's first remaining order becomes first only when a deleted order came
-        -- before it.
-        INSERT INTO cxkpi.change_log (fact, bucket)
-        SELECT DISTINCT 'orders_first', (f.ordered_at AT TIME ZONE tz)::date
-        FROM (SELECT DISTINCT d.customer_id FROM old_rows AS d WHERE d.customer_id IS NOT NULL) AS c
-        CROSS JOIN LATERAL (SELECT o.ordered_at, o.order_id FROM cxkpi.orders AS o
-                            WHERE o.customer_id = c.customer_id
-                            ORDER BY o.ordered_at, o.order_id LIMIT 1) AS f
-        WHERE EXISTS (SELECT 1 FROM old_rows AS d
-                      WHERE d.customer_id = c.customer_id AND (d.ordered_at, d.order_id) < (f.ordered_at, f.order_id));
-    ELSIF TG_TABLE_NAME = 'orders' AND TG_OP = 'UPDATE' THEN
-        -- UPDATE (an order may move in time or to another customer): the first order of each
-        -- customer the statement touched, and the first of the orders it did not write.
-        INSERT INTO cxkpi.change_log (fact, bucket)
-        SELECT DISTINCT 'orders_first', (f.ordered_at AT TIME ZONE tz)::date
-        FROM (SELECT DISTINCT r.customer_id FROM (SELECT * FROM old_rows UNION ALL SELECT * FROM new_rows) AS r) AS c
-        CROSS JOIN LATERAL ((SELECT o.ordered_at FROM cxkpi.orders AS o WHERE o.customer_id = c.customer_id
-                             ORDER BY o.ordered_at, o.order_id LIMIT 1)
-                            UNION ALL
-                            (SELECT o.ordered_at FROM cxkpi.orders AS o WHERE o.customer_id = c.customer_id
-                               AND o.order_id NOT IN (SELECT n.order_id FROM new_rows AS n)
-                             ORDER BY o.ordered_at, o.order_id LIMIT 1)) AS f;
-        -- and the request days of the orders' returns (days to return)
+    IF TG_TABLE_NAME = 'orders' AND TG_OP = 'UPDATE' THEN
+        -- UPDATE: the request days of the orders' returns (days to return)
         INSERT INTO cxkpi.change_log (fact, bucket)
         SELECT DISTINCT 'order_returns', (r.requested_at AT TIME ZONE tz)::date
         FROM cxkpi.order_returns AS r WHERE r.order_id IN (SELECT n.order_id FROM new_rows AS n);
@@ -6535,7 +6511,7 @@ BEGIN
         DROP TABLE pg_temp.cxkpi_log;
     END IF;
     IF to_regclass('pg_temp.cxkpi_dirty') IS NOT NULL THEN
-        DROP TABLE pg_temp.cxkpi_dirty, pg_temp.cxkpi_changed, pg_temp.cxkpi_old;
+        DROP TABLE IF EXISTS pg_temp.cxkpi_dirty, pg_temp.cxkpi_changed, pg_temp.cxkpi_old, pg_temp.cxkpi_first;
     END IF;
     CREATE TEMP TABLE cxkpi_log ON COMMIT DROP AS SELECT l.ctid AS tid, l.fact, l.bucket FROM cxkpi.change_log AS l;
     SELECT * INTO st FROM cxkpi.dashboard_state;
@@ -6563,6 +6539,16 @@ BEGIN
             EXECUTE format('ANALYZE cxkpi.%I', r.rollup);
             PERFORM cxkpi.progress_notice('refresh ' || r.rollup, n, t0);
         END LOOP;
+        -- each customer's first order (step 2 of the incremental refresh compares with it)
+        IF conc THEN
+            DELETE FROM cxkpi.customer_first_orders;
+        ELSE
+            TRUNCATE cxkpi.customer_first_orders;
+        END IF;
+        INSERT INTO cxkpi.customer_first_orders (customer_id, order_id, ordered_at)
+        SELECT DISTINCT ON (o.customer_id) o.customer_id, o.order_id, o.ordered_at
+        FROM cxkpi.orders AS o ORDER BY o.customer_id, o.ordered_at, o.order_id;
+        ANALYZE cxkpi.customer_first_orders;
         SELECT array_agg(p.grain), array_agg(p.period_start) INTO gs, ps
         FROM cxkpi.dashboard_days() AS b CROSS JOIN LATERAL cxkpi.periods_between(b.first_day, b.last_day) AS p;
         IF conc THEN
@@ -6572,20 +6558,29 @@ BEGIN
         END IF;
     ELSE
         CREATE TEMP TABLE cxkpi_dirty ON COMMIT DROP AS SELECT DISTINCT l.fact, l.bucket AS day FROM cxkpi_log AS l;
-        -- First-order flags (step 2): for each customer with an order on a dirty day, the
-        -- earliest of its orders on a clean day, when a dirty day comes before it.
+        -- First-order flags (step 2): the customers with an order on a dirty day of orders, or
+        -- whose recorded first order was on one (deleted or moved); where a customer's first
+        -- order is not the one recorded, the days of the old and the new first order are dirty
+        -- for daily_orders (fact 'orders_first'), and the record is brought up to date.  Only
+        -- flags that moved cost a day; writers log nothing for them.
+        CREATE TEMP TABLE cxkpi_first ON COMMIT DROP AS
+        WITH dd AS (SELECT (d.day::timestamp AT TIME ZONE tz) AS t0, ((d.day + 1)::timestamp AT TIME ZONE tz) AS t1
+                    FROM cxkpi_dirty AS d WHERE d.fact = 'orders'),
+        c AS (SELECT o.customer_id FROM dd JOIN cxkpi.orders AS o ON o.ordered_at >= dd.t0 AND o.ordered_at < dd.t1
+              UNION
+              SELECT f.customer_id FROM dd JOIN cxkpi.customer_first_orders AS f ON f.ordered_at >= dd.t0 AND f.ordered_at < dd.t1)
+        SELECT c.customer_id, f.ordered_at AS old_at, n.order_id AS new_order, n.ordered_at AS new_at
+        FROM c LEFT JOIN cxkpi.customer_first_orders AS f ON f.customer_id = c.customer_id
+        LEFT JOIN LATERAL (SELECT o.order_id, o.ordered_at FROM cxkpi.orders AS o WHERE o.customer_id = c.customer_id
+                           ORDER BY o.ordered_at, o.order_id LIMIT 1) AS n ON true
+        WHERE (f.order_id, f.ordered_at) IS DISTINCT FROM (n.order_id, n.ordered_at);
         INSERT INTO cxkpi_dirty
-        SELECT DISTINCT 'orders_first', f.day
-        FROM (SELECT DISTINCT o.customer_id
-              FROM cxkpi_dirty AS d JOIN cxkpi.orders AS o
-                ON o.ordered_at >= (d.day::timestamp AT TIME ZONE tz) AND o.ordered_at < ((d.day + 1)::timestamp AT TIME ZONE tz)
-              WHERE d.fact = 'orders' AND o.customer_id IS NOT NULL) AS c
-        CROSS JOIN LATERAL (SELECT (p.ordered_at AT TIME ZONE tz)::date AS day FROM cxkpi.orders AS p
-                            WHERE p.customer_id = c.customer_id
-                              AND (p.ordered_at AT TIME ZONE tz)::date NOT IN (SELECT d.day FROM cxkpi_dirty AS d WHERE d.fact = 'orders')
-                            ORDER BY p.ordered_at, p.order_id LIMIT 1) AS f
-        WHERE f.day > (SELECT min(d.day) FROM cxkpi_dirty AS d WHERE d.fact = 'orders')
+        SELECT DISTINCT 'orders_first', (x.t AT TIME ZONE tz)::date
+        FROM cxkpi_first AS f CROSS JOIN LATERAL (VALUES (f.old_at), (f.new_at)) AS x(t) WHERE x.t IS NOT NULL
         EXCEPT SELECT d.fact, d.day FROM cxkpi_dirty AS d;
+        DELETE FROM cxkpi.customer_first_orders AS f USING cxkpi_first AS x WHERE f.customer_id = x.customer_id;
+        INSERT INTO cxkpi.customer_first_orders (customer_id, order_id, ordered_at)
+        SELECT x.customer_id, x.new_order, x.new_at FROM cxkpi_first AS x WHERE x.new_order IS NOT NULL;
         h0 := cxkpi.dashboard_horizons();
         -- the rollup days whose rows did change (only they make KPI periods dirty)
         CREATE TEMP TABLE cxkpi_changed (rollup text, day date) ON COMMIT DROP;
@@ -6701,7 +6696,7 @@ BEGIN
                                    models_settings = coalesce(EXCLUDED.models_settings, s.models_settings);
     DROP TABLE pg_temp.cxkpi_log;
     IF NOT rebuild_all THEN
-        DROP TABLE pg_temp.cxkpi_dirty, pg_temp.cxkpi_changed, pg_temp.cxkpi_old;
+        DROP TABLE pg_temp.cxkpi_dirty, pg_temp.cxkpi_changed, pg_temp.cxkpi_old, pg_temp.cxkpi_first;
     END IF;
 END $$;
 COMMENT ON FUNCTION cxkpi.dashboard_maintain(boolean, boolean) IS
@@ -7506,3 +7501,19 @@ BEGIN
     INSERT INTO cxkpi.hourly_tickets SELECT * FROM cxkpi.rollup_hourly_tickets(tz, '-infinity', 'infinity');
 END $$;
 ANALYZE cxkpi.hourly_conversion, cxkpi.hourly_orders, cxkpi.hourly_carts, cxkpi.hourly_tickets;
+
+-- Each customer's first order (new with the first-order comparison of the refresh), filled here
+-- as a rebuild would.
+
+-- Each customer's first order, as the last refresh saw it: step 2 of the incremental refresh
+-- compares the first order of every customer a change touched with it, and recomputes the days
+-- whose first-order flags moved (docs/architecture.md).  Rebuilt with the rollups; not dumped.
+CREATE TABLE cxkpi.customer_first_orders (customer_id bigint PRIMARY KEY, order_id bigint NOT NULL,
+    ordered_at timestamptz NOT NULL);
+CREATE INDEX customer_first_orders_ordered_at ON cxkpi.customer_first_orders (ordered_at);
+COMMENT ON TABLE cxkpi.customer_first_orders IS
+    'Internal: each customer''s first order as the last refresh saw it (the refresh finds the first-order flags that moved).';
+INSERT INTO cxkpi.customer_first_orders (customer_id, order_id, ordered_at)
+SELECT DISTINCT ON (o.customer_id) o.customer_id, o.order_id, o.ordered_at
+FROM cxkpi.orders AS o ORDER BY o.customer_id, o.ordered_at, o.order_id;
+ANALYZE cxkpi.customer_first_orders;

@@ -58,9 +58,6 @@ BEGIN
     RETURN out;
 END $$;
 
--- (deleting orders checks the answers that name them: an index for this test's deletes)
-CREATE INDEX survey_responses_order_idx ON cxkpi.survey_responses (order_id);
-
 -- The days the refresh has to recompute, as logged.
 CREATE FUNCTION pg_temp.logged(f text) RETURNS text LANGUAGE sql AS $$
     SELECT coalesce(string_agg(DISTINCT bucket::text, ',' ORDER BY bucket::text), '')
