@@ -21,14 +21,18 @@ DECLARE
     gs text[];
     ps date[];
     out text := '';
+    tz text;
 BEGIN
     CALL cxkpi.refresh_dashboard();
+    tz := cxkpi.setting('time_zone');
     FOREACH t IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion', 'daily_carts',
                              'daily_tickets', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
                              'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
                              'hourly_carts', 'hourly_tickets'] LOOP
-        EXECUTE format('CREATE TEMP TABLE full_%1$s AS SELECT x::text AS r FROM cxkpi.%2$I(cxkpi.setting(''time_zone''), ''-infinity'', ''infinity'') AS x',
-                       t, 'rollup_' || t);
+        -- The time zone as a parameter, as the refresh passes it (an inlined cxkpi.setting() call
+        -- would be evaluated once per fact row).
+        EXECUTE format('CREATE TEMP TABLE full_%1$s AS SELECT x::text AS r FROM cxkpi.%2$I($1, ''-infinity'', ''infinity'') AS x',
+                       t, 'rollup_' || t) USING tz;
     END LOOP;
     SELECT array_agg(p.grain), array_agg(p.period_start) INTO gs, ps
     FROM cxkpi.dashboard_days() AS b CROSS JOIN LATERAL cxkpi.periods_between(b.first_day, b.last_day) AS p;
@@ -67,29 +71,29 @@ CALL cxkpi.rebuild_dashboard();
 SELECT is((SELECT count(*) FROM cxkpi.change_log), 0::bigint, 'a rebuild consumes the change log');
 SELECT is(pg_temp.incremental_vs_rebuild(), '', 'nothing changed: the refresh equals a rebuild');
 
-CREATE TEMP TABLE h AS SELECT max((ordered_at AT TIME ZONE cxkpi.setting('time_zone'))::date) AS last_day FROM cxkpi.orders;
+CREATE TEMP TABLE h AS SELECT max((ordered_at AT TIME ZONE (SELECT cxkpi.setting('time_zone')))::date) AS last_day FROM cxkpi.orders;
 
 -- 1. New facts of a new day (the day after the last), of new and known customers.
 INSERT INTO cxkpi.customers (customer_id, acquired_on, acquisition_channel, acquisition_cost)
 SELECT 900000 + i, h.last_day + 1, 'social', 12.50 FROM h, generate_series(1, 5) AS i;
 INSERT INTO cxkpi.orders (order_id, customer_id, ordered_at, channel, items, gross_value, discount)
 SELECT 9000000 + i, CASE WHEN i <= 5 THEN 900000 + i ELSE i * 37 END,
-       (h.last_day + 1)::timestamp AT TIME ZONE cxkpi.setting('time_zone') + i * interval '13 minutes',
+       (h.last_day + 1)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) + i * interval '13 minutes',
        (ARRAY['store', 'web_desktop', 'web_mobile', 'app'])[1 + i % 4], 1 + i % 3, 20 + i, i % 2
 FROM h, generate_series(1, 40) AS i;
 INSERT INTO cxkpi.survey_responses (response_id, responded_at, survey, score, scale, channel)
-SELECT 9000000 + i, (h.last_day + 1)::timestamp AT TIME ZONE cxkpi.setting('time_zone') + i * interval '7 minutes',
+SELECT 9000000 + i, (h.last_day + 1)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) + i * interval '7 minutes',
        (ARRAY['nps', 'csat', 'ces'])[1 + i % 3], CASE i % 3 WHEN 0 THEN i % 11 ELSE 1 + i % 5 END,
        CASE i % 3 WHEN 0 THEN 10 WHEN 1 THEN 5 ELSE 7 END, (ARRAY['web', 'store', 'app'])[1 + i % 3]
 FROM h, generate_series(1, 60) AS i;
 INSERT INTO cxkpi.web_sessions (session_id, started_at, device, added_to_cart, reached_checkout, converted)
-SELECT 90000000 + i, (h.last_day + 1)::timestamp AT TIME ZONE cxkpi.setting('time_zone') + i * interval '1 minute',
+SELECT 90000000 + i, (h.last_day + 1)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) + i * interval '1 minute',
        (ARRAY['desktop', 'mobile', 'tablet', 'app'])[1 + i % 4], i % 3 = 0, i % 6 = 0, i % 12 = 0
 FROM h, generate_series(1, 300) AS i;
 INSERT INTO cxkpi.support_tickets (ticket_id, channel, created_at, first_response_at)
 SELECT 9000000 + i, (ARRAY['email', 'chat', 'phone'])[1 + i % 3],
-       (h.last_day + 1)::timestamp AT TIME ZONE cxkpi.setting('time_zone') + i * interval '20 minutes',
-       (h.last_day + 1)::timestamp AT TIME ZONE cxkpi.setting('time_zone') + i * interval '20 minutes' + i * interval '9 minutes'
+       (h.last_day + 1)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) + i * interval '20 minutes',
+       (h.last_day + 1)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) + i * interval '20 minutes' + i * interval '9 minutes'
 FROM h, generate_series(1, 30) AS i;
 SELECT is(pg_temp.logged('orders') LIKE '%' || (SELECT last_day + 1 FROM h) || '%', true, 'the new day is logged for orders');
 SELECT is(pg_temp.incremental_vs_rebuild(), '', 'new facts of a new day: the refresh equals a rebuild');
@@ -98,14 +102,14 @@ SELECT ok((SELECT count(*) FROM cxkpi.kpi_values WHERE grain = 'day' AND period_
 
 -- 2. Late facts of a day long past (400 days before the last).
 INSERT INTO cxkpi.orders (order_id, customer_id, ordered_at, channel, items, gross_value, discount)
-SELECT 9100000 + i, i * 53, (h.last_day - 400)::timestamp AT TIME ZONE cxkpi.setting('time_zone') + i * interval '11 minutes',
+SELECT 9100000 + i, i * 53, (h.last_day - 400)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) + i * interval '11 minutes',
        (ARRAY['store', 'web_desktop', 'web_mobile', 'app'])[1 + i % 4], 2, 35 + i, 0
 FROM h, generate_series(1, 50) AS i;
 INSERT INTO cxkpi.survey_responses (response_id, responded_at, survey, score, scale, channel)
-SELECT 9100000 + i, (h.last_day - 400)::timestamp AT TIME ZONE cxkpi.setting('time_zone') + i * interval '9 minutes', 'nps', i % 11, 10, 'email'
+SELECT 9100000 + i, (h.last_day - 400)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) + i * interval '9 minutes', 'nps', i % 11, 10, 'email'
 FROM h, generate_series(1, 40) AS i;
 INSERT INTO cxkpi.loyalty_activity (customer_id, active_at, kind)
-SELECT m.customer_id, (h.last_day - 400)::timestamp AT TIME ZONE cxkpi.setting('time_zone') + interval '12 hours', 'visit'
+SELECT m.customer_id, (h.last_day - 400)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) + interval '12 hours', 'visit'
 FROM h, cxkpi.loyalty_members AS m WHERE m.enrolled_on < h.last_day - 401 ORDER BY m.customer_id LIMIT 25
 ON CONFLICT DO NOTHING;
 SELECT is(pg_temp.incremental_vs_rebuild(), '', 'late facts 400 days back: the refresh equals a rebuild');
@@ -113,7 +117,7 @@ SELECT is(pg_temp.incremental_vs_rebuild(), '', 'late facts 400 days back: the r
 -- 3. UPDATE moving rows to other days (orders without returns, survey answers, tickets).
 CREATE TEMP TABLE moved AS
 SELECT o.order_id FROM cxkpi.orders AS o, h
-WHERE o.ordered_at < (h.last_day - 200)::timestamp AT TIME ZONE cxkpi.setting('time_zone')
+WHERE o.ordered_at < (h.last_day - 200)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone'))
   AND NOT EXISTS (SELECT 1 FROM cxkpi.order_returns AS r WHERE r.order_id = o.order_id)
 ORDER BY o.order_id LIMIT 300;
 UPDATE cxkpi.orders SET ordered_at = ordered_at + interval '37 days' WHERE order_id IN (SELECT order_id FROM moved);
@@ -134,7 +138,7 @@ SELECT is(pg_temp.incremental_vs_rebuild(), '', 'rows moved to other days, new a
 -- 4. DELETE of old rows: orders (with their returns and answers), answers, sessions.
 CREATE TEMP TABLE gone AS
 SELECT o.order_id FROM cxkpi.orders AS o, h
-WHERE o.ordered_at < (h.last_day - 300)::timestamp AT TIME ZONE cxkpi.setting('time_zone') AND o.order_id % 29 = 0
+WHERE o.ordered_at < (h.last_day - 300)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) AND o.order_id % 29 = 0
   AND NOT EXISTS (SELECT 1 FROM cxkpi.survey_responses AS s WHERE s.order_id = o.order_id);
 DELETE FROM cxkpi.order_returns WHERE order_id IN (SELECT order_id FROM gone);
 UPDATE cxkpi.survey_responses SET order_id = NULL WHERE order_id IN (SELECT order_id FROM gone);
