@@ -6905,6 +6905,35 @@ END;
 COMMENT ON FUNCTION cxkpi.kpi_arithmetic(text, numeric, numeric, double precision) IS
     'Internal: the arithmetic of the KPIs with an hour grain (conversion_rate, cart_abandonment_rate, aov, response_time_hours, sessions, orders, tickets, net_revenue) from the sums of their numerator and denominator: value, numerator, denominator, sample size and Wilson interval (shares). Used by cxkpi.kpi_engine and the hourly views alike.';
 
+-- ======================================================================================
+-- Exact percentiles over arrays of values (src/quantiles.c; docs/dashboard.md#exact-percentiles):
+-- the dashboard's medians and p90s of durations kept as one array of exact values per day.
+-- ======================================================================================
+
+CREATE FUNCTION exact_percentiles_trans(internal, double precision[], double precision[]) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION exact_percentiles_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION exact_percentiles_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION exact_percentiles_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION exact_percentiles_final(internal, double precision[], double precision[]) RETURNS double precision[]
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE exact_percentiles("values" double precision[], fractions double precision[]) (
+    SFUNC = exact_percentiles_trans, STYPE = internal,
+    COMBINEFUNC = exact_percentiles_combine,
+    SERIALFUNC = exact_percentiles_serialize, DESERIALFUNC = exact_percentiles_deserialize,
+    FINALFUNC = exact_percentiles_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE exact_percentiles(double precision[], double precision[]) IS
+    'Exact percentiles (percentile_cont''s definition, bit for bit) of every element of every array of the group, one per fraction: exact_percentiles(response_hours, ''{0.5,0.9}''). NULL elements are skipped; NULL when the group has no value.';
+COMMENT ON FUNCTION exact_percentiles_trans(internal, double precision[], double precision[]) IS 'Internal: transition function of exact_percentiles.';
+COMMENT ON FUNCTION exact_percentiles_combine(internal, internal) IS 'Internal: combine function of exact_percentiles (parallel query).';
+COMMENT ON FUNCTION exact_percentiles_serialize(internal) IS 'Internal: serialisation of a partial exact_percentiles state.';
+COMMENT ON FUNCTION exact_percentiles_deserialize(bytea, internal) IS 'Internal: deserialisation of a partial exact_percentiles state.';
+COMMENT ON FUNCTION exact_percentiles_final(internal, double precision[], double precision[]) IS 'Internal: final function of exact_percentiles.';
+
 CREATE OR REPLACE FUNCTION cxkpi.kpi_engine(grains text[], period_starts date[]) RETURNS SETOF cxkpi.kpi_values
     LANGUAGE sql STABLE PARALLEL SAFE SET enable_mergejoin = off AS $$
 WITH cfg AS MATERIALIZED (
@@ -6941,10 +6970,13 @@ fo AS (
     SELECT p.grain, p.period_start, d.first_order, @extschema@.rollup(d.returns) AS r
     FROM per AS p JOIN cxkpi.daily_orders AS d ON d.day BETWEEN p.period_start AND p.period_end
     GROUP BY 1, 2, 3),
+-- the accessors once per period: each reads the whole summary of the period (a year's is large)
 act AS (
-    SELECT p.grain, p.period_start, sum(d.orders)::bigint AS orders, @extschema@.rollup(d.by_day) AS s
-    FROM per AS p JOIN cxkpi.daily_customer_activity AS d ON d.day BETWEEN p.period_start AND p.period_end
-    GROUP BY 1, 2),
+    SELECT a.grain, a.period_start, a.orders, @extschema@.customers(a.s) AS customers,
+           @extschema@.repeat_customer_rate(a.s) AS repeat_rate
+    FROM (SELECT p.grain, p.period_start, sum(d.orders)::bigint AS orders, @extschema@.rollup(d.by_day) AS s
+          FROM per AS p JOIN cxkpi.daily_customer_activity AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY 1, 2) AS a),
 -- Retention of each period compares its active window with the previous period's: the days read
 -- start retention_active_window periods before the first period asked for, and reach back to the
 -- last activity before that and on to the next activity after the last period asked for, so that
@@ -6996,15 +7028,17 @@ tk AS (
            sum(d.first_contact_resolved)::bigint AS fcr
     FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
     GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+-- exact median and p90 of the days' arrays of response hours (percentile_cont's values, one sort
+-- per group: src/quantiles.c)
 tp AS (
-    SELECT p.grain, p.period_start,
-           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
-           coalesce(d.channel, 'all') AS dimension, count(*) AS responded,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY x.h) AS median_h,
-           percentile_cont(0.9) WITHIN GROUP (ORDER BY x.h) AS p90_h
-    FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
-    CROSS JOIN LATERAL unnest(d.response_hours) AS x(h)
-    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+    SELECT t.grain, t.period_start, t.breakdown, t.dimension, t.responded, t.q[1] AS median_h, t.q[2] AS p90_h
+    FROM (SELECT p.grain, p.period_start,
+                 CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+                 coalesce(d.channel, 'all') AS dimension, sum(cardinality(d.response_hours)) AS responded,
+                 @extschema@.exact_percentiles(d.response_hours, '{0.5,0.9}') AS q
+          FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())) AS t
+    WHERE t.responded > 0),
 -- The first enrolment, and the data horizon (the last day with an order or a member activity):
 -- the active window of the current, unfinished period ends there.
 lh AS MATERIALIZED (
@@ -7187,17 +7221,14 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
     FROM rv
     -- customer value
     UNION ALL
-    SELECT grain, period_start, 'repeat_customer_rate', 'total', 'all', @extschema@.repeat_customer_rate(s),
-           round(@extschema@.repeat_customer_rate(s) * @extschema@.customers(s) / 100),
-           @extschema@.customers(s), @extschema@.customers(s),
-           cxkpi.wilson_ci_lower(round(@extschema@.repeat_customer_rate(s) * @extschema@.customers(s) / 100)::bigint,
-                                 @extschema@.customers(s), conf),
-           cxkpi.wilson_ci_upper(round(@extschema@.repeat_customer_rate(s) * @extschema@.customers(s) / 100)::bigint,
-                                 @extschema@.customers(s), conf)
+    SELECT grain, period_start, 'repeat_customer_rate', 'total', 'all', repeat_rate,
+           round(repeat_rate * customers / 100), customers, customers,
+           cxkpi.wilson_ci_lower(round(repeat_rate * customers / 100)::bigint, customers, conf),
+           cxkpi.wilson_ci_upper(round(repeat_rate * customers / 100)::bigint, customers, conf)
     FROM act, cfg
     UNION ALL
-    SELECT grain, period_start, 'purchase_frequency', 'total', 'all', orders::double precision / @extschema@.customers(s),
-           orders, @extschema@.customers(s), @extschema@.customers(s), NULL, NULL
+    SELECT grain, period_start, 'purchase_frequency', 'total', 'all', orders::double precision / customers,
+           orders, customers, customers, NULL, NULL
     FROM act
     UNION ALL
     SELECT grain, period_start, 'new_customers', breakdown, dimension, new_customers, new_customers, NULL, new_customers,
@@ -7212,9 +7243,9 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
     -- (a 'clv' KPI) when that family lands; see docs/dashboard.md#customer-value.
     UNION ALL
     SELECT o.grain, o.period_start, 'clv_simple', 'total', 'all',
-           (o.net_value / o.orders)::double precision * (a.orders::double precision / @extschema@.customers(a.s))
+           (o.net_value / o.orders)::double precision * (a.orders::double precision / a.customers)
                * (100.0 / nullif(r.churn_rate, 0)),
-           NULL, NULL, @extschema@.customers(a.s), NULL, NULL
+           NULL, NULL, a.customers, NULL, NULL
     FROM od AS o JOIN act AS a USING (grain, period_start) JOIN ret AS r USING (grain, period_start)
     WHERE o.breakdown = 'total' AND r.at_start IS NOT NULL),
 -- Each value with the value of the previous period and of the same period a year earlier, with
