@@ -7547,7 +7547,7 @@ ANALYZE cxkpi.customer_first_orders;
 -- the top boxes (the bottom boxes: 1-2 on 1-5, 1 on 1-3, no on yes/no), else neutral.  CES: easy
 -- (ces_agree: 5-7 on 1-7, 4-5 on 1-5), difficult for the mirrored boxes, else neutral.
 CREATE FUNCTION cxkpi.feedback_category(survey text, score integer, scale integer) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT CASE $1
         WHEN 'nps' THEN
             (SELECT CASE WHEN @extschema@.detractors(s) > 0 THEN 'detractor'
@@ -7563,7 +7563,7 @@ CREATE FUNCTION cxkpi.feedback_category(survey text, score integer, scale intege
              FROM (SELECT @extschema@.ces_agg($2, $3) AS s, @extschema@.ces_agg($3 + 1 - $2, $3) AS m) AS q)
     END $$;
 COMMENT ON FUNCTION cxkpi.feedback_category(text, integer, integer) IS
-    'Category of one survey answer, from the boxes of the summary types: nps detractor, passive or promoter; csat dissatisfied (bottom boxes), neutral or satisfied (top boxes); ces difficult, neutral or easy (agreeing). NULL for an unknown survey.';
+    'Category of one survey answer, from the boxes of the summary types: nps detractor, passive or promoter; csat dissatisfied (bottom boxes), neutral or satisfied (top boxes); ces difficult, neutral or easy (agreeing). NULL for an unknown survey or a NULL argument.';
 
 -------------------------------------------------------------------------------------------------
 -- The follow-up queue
@@ -7717,16 +7717,18 @@ COMMENT ON FUNCTION cxkpi.resolve_feedback(bigint, text) IS
 
 -- Every answer, newest first, with its category and follow-up.  A poll (ORDER BY responded_at
 -- DESC LIMIT n, or WHERE responded_at > the last one seen) reads the index
--- survey_responses_responded_at_idx backwards: its cost is the rows it returns.
+-- survey_responses_responded_at_idx backwards: its cost is the rows it returns.  The follow-up
+-- columns are subqueries (one index probe per row returned), not a join: a join lets the planner
+-- hash the whole queue for a short poll.
 CREATE VIEW cxkpi.feedback_stream AS
 SELECT r.response_id, r.responded_at, r.survey, r.score, r.scale,
        cxkpi.feedback_category(r.survey, r.score, r.scale) AS category,
        r.channel, r.comment, r.customer_id, r.order_id, r.channel = 'returns' AS returns_feedback,
-       f.followup_id,
-       CASE WHEN f.followup_id IS NULL THEN NULL WHEN f.resolved_at IS NOT NULL THEN 'resolved'
-            WHEN f.acknowledged_at IS NOT NULL THEN 'acknowledged' ELSE 'open' END AS followup_status
+       (SELECT f.followup_id FROM cxkpi.feedback_followups AS f WHERE f.response_id = r.response_id) AS followup_id,
+       (SELECT CASE WHEN f.resolved_at IS NOT NULL THEN 'resolved' WHEN f.acknowledged_at IS NOT NULL THEN 'acknowledged'
+                    ELSE 'open' END
+        FROM cxkpi.feedback_followups AS f WHERE f.response_id = r.response_id) AS followup_status
 FROM cxkpi.survey_responses AS r
-LEFT JOIN cxkpi.feedback_followups AS f ON f.response_id = r.response_id
 ORDER BY r.responded_at DESC, r.response_id DESC;
 COMMENT ON VIEW cxkpi.feedback_stream IS
     'Live customer feedback stream (seed 000): every survey answer, newest first, with score, category (detractor, passive, promoter; dissatisfied, neutral, satisfied; difficult, neutral, easy), channel, comment, customer and order, whether it is about a return, and its follow-up. Poll with ORDER BY responded_at DESC LIMIT n or WHERE responded_at > the last one seen.';

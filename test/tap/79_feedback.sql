@@ -5,7 +5,7 @@
 -- errors, the NOTIFY payload (the notification queue of this session), privileges.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(36);
+SELECT plan(38);
 
 UPDATE cxkpi.settings SET value = '2026-11-20' WHERE key = 'as_of';   -- alert grain month: open periods October and November
 CALL cxkpi.refresh_dashboard(false);
@@ -39,6 +39,8 @@ SELECT is((SELECT string_agg(scale || ':' || score || ':' || category, ' ' ORDER
           '5:1:difficult 5:2:difficult 5:3:neutral 5:4:easy 5:5:easy 7:1:difficult 7:2:difficult 7:3:difficult 7:4:neutral 7:5:easy 7:6:easy 7:7:easy',
           'CES: easy are the agreeing boxes (ces_agree), difficult their mirror');
 SELECT is(cxkpi.feedback_category('other', 3, 5), NULL, 'an unknown survey has no category');
+SELECT is(cxkpi.feedback_category('nps', NULL, 10), NULL, 'nor a NULL score (STRICT)');
+SELECT throws_ok($$SELECT cxkpi.feedback_category('csat', 7, 5)$$, '22003', NULL, 'a score outside its scale: the summary type''s error');
 
 -------------------------------------------------------------------------------------------------
 -- The stream
