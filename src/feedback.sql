@@ -206,14 +206,23 @@ FROM cxkpi.survey_responses AS r
 ORDER BY r.responded_at DESC, r.response_id DESC;
 COMMENT ON VIEW cxkpi.feedback_stream IS
     'Live customer feedback stream (seed 000): every survey answer, newest first, with score, category (detractor, passive, promoter; dissatisfied, neutral, satisfied; difficult, neutral, easy), channel, comment, customer and order, whether it is about a return, and its follow-up. Poll with ORDER BY responded_at DESC LIMIT n or WHERE responded_at > the last one seen.';
+-- The returns touchpoint's answers, with the return each is about: the last return of the
+-- answer's order requested before the answer (none if the answer names no order).
 CREATE VIEW cxkpi.returns_feedback AS
 SELECT s.response_id, s.responded_at, s.survey, s.score, s.scale, s.category, s.channel, s.comment, s.customer_id,
-       s.order_id, s.returns_feedback, s.followup_id, s.followup_status
+       s.order_id, rt.return_id, rt.requested_at AS return_requested_at, rt.reason AS return_reason,
+       rt.items_returned, rt.value_returned AS value_returned_currency, s.returns_feedback, s.followup_id,
+       s.followup_status
 FROM cxkpi.feedback_stream AS s
+LEFT JOIN LATERAL (SELECT x.return_id, x.requested_at, x.reason, x.items_returned, x.value_returned
+                   FROM cxkpi.order_returns AS x
+                   WHERE x.order_id = s.order_id AND x.requested_at <= s.responded_at
+                   ORDER BY x.requested_at DESC, x.return_id DESC
+                   LIMIT 1) AS rt ON true
 WHERE s.channel = 'returns'
 ORDER BY s.responded_at DESC, s.response_id DESC;
 COMMENT ON VIEW cxkpi.returns_feedback IS
-    'Customer feedback on returns (seed 001): the answers of the returns touchpoint (channel returns, as the returns_csat KPI counts them) with score, category, comment and customer, newest first.';
+    'Customer feedback on returns (seed 001): the answers of the returns touchpoint (channel returns, as the returns_csat KPI counts them) with score, category, comment and customer, and the return they are about (the last return of the order requested before the answer), newest first.';
 COMMENT ON COLUMN cxkpi.feedback_stream.response_id IS 'Answer (cxkpi.survey_responses.response_id).';
 COMMENT ON COLUMN cxkpi.feedback_stream.responded_at IS 'When the answer was given.';
 COMMENT ON COLUMN cxkpi.feedback_stream.survey IS 'Survey: nps (0-10), csat (1-scale) or ces (1-scale, higher is easier).';
@@ -227,6 +236,11 @@ COMMENT ON COLUMN cxkpi.feedback_stream.order_id IS 'Order the survey was about,
 COMMENT ON COLUMN cxkpi.feedback_stream.returns_feedback IS 'Whether the answer is about a return (channel returns).';
 COMMENT ON COLUMN cxkpi.feedback_stream.followup_id IS 'Follow-up of a detractor or dissatisfied answer (cxkpi.feedback_followups), once the refresh raised it.';
 COMMENT ON COLUMN cxkpi.feedback_stream.followup_status IS 'open, acknowledged or resolved; NULL without a follow-up.';
+COMMENT ON COLUMN cxkpi.returns_feedback.return_id IS 'The return the answer is about: the last return of its order requested before the answer (NULL if none).';
+COMMENT ON COLUMN cxkpi.returns_feedback.return_requested_at IS 'When that return was requested.';
+COMMENT ON COLUMN cxkpi.returns_feedback.return_reason IS 'Reason given for that return.';
+COMMENT ON COLUMN cxkpi.returns_feedback.items_returned IS 'Items in that return.';
+COMMENT ON COLUMN cxkpi.returns_feedback.value_returned_currency IS 'Value of that return, in the store''s currency.';
 
 -- BI: the channel is survey_channel (channel is a dimension value in the cxkpi_bi period views).
 CREATE VIEW cxkpi_bi.feedback_stream AS
@@ -235,7 +249,8 @@ SELECT s.response_id, s.responded_at, s.survey, s.score, s.scale, s.category, s.
 FROM cxkpi.feedback_stream AS s;
 CREATE VIEW cxkpi_bi.returns_feedback AS
 SELECT s.response_id, s.responded_at, s.survey, s.score, s.scale, s.category, s.channel AS survey_channel, s.comment,
-       s.customer_id, s.order_id, s.returns_feedback, s.followup_id, s.followup_status
+       s.customer_id, s.order_id, s.return_id, s.return_requested_at, s.return_reason, s.items_returned,
+       s.value_returned_currency, s.returns_feedback, s.followup_id, s.followup_status
 FROM cxkpi.returns_feedback AS s;
 -- The columns of the other three views mean what those of cxkpi.feedback_stream mean.
 DO $$
@@ -246,11 +261,14 @@ BEGIN
              JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
              WHERE c.oid IN ('cxkpi.returns_feedback'::regclass, 'cxkpi_bi.feedback_stream'::regclass,
                              'cxkpi_bi.returns_feedback'::regclass)
+               AND col_description(c.oid, a.attnum) IS NULL
     LOOP
         EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', r.v, r.attname,
-                       (SELECT col_description(a2.attrelid, a2.attnum) FROM pg_attribute AS a2
-                        WHERE a2.attrelid = 'cxkpi.feedback_stream'::regclass
-                          AND a2.attname = CASE r.attname WHEN 'survey_channel' THEN 'channel' ELSE r.attname END));
+                       coalesce((SELECT col_description(a2.attrelid, a2.attnum) FROM pg_attribute AS a2
+                                 WHERE a2.attrelid = 'cxkpi.feedback_stream'::regclass
+                                   AND a2.attname = CASE r.attname WHEN 'survey_channel' THEN 'channel' ELSE r.attname END),
+                                (SELECT col_description(a2.attrelid, a2.attnum) FROM pg_attribute AS a2
+                                 WHERE a2.attrelid = 'cxkpi.returns_feedback'::regclass AND a2.attname = r.attname)));
     END LOOP;
 END $$;
 COMMENT ON VIEW cxkpi_bi.feedback_stream IS

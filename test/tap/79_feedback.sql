@@ -5,7 +5,7 @@
 -- errors, the NOTIFY payload (the notification queue of this session), privileges.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(38);
+SELECT plan(40);
 
 UPDATE cxkpi.settings SET value = '2026-11-20' WHERE key = 'as_of';   -- alert grain month: open periods October and November
 CALL cxkpi.refresh_dashboard(false);
@@ -62,6 +62,19 @@ SELECT is((SELECT (survey_channel, comment, customer_id, returns_feedback)::text
           '(returns,"Refund took too long.",71,t)', 'with channel, comment, customer and the returns flag');
 SELECT is((SELECT string_agg(response_id::text, ',') FROM cxkpi_bi.returns_feedback), '105,104,103',
           'returns_feedback: the answers of the returns touchpoint, newest first');
+-- the return an answer is about: the last return of its order requested before the answer
+INSERT INTO cxkpi.orders (order_id, customer_id, ordered_at, channel, items, gross_value) VALUES
+    (501, 71, '2026-10-20 10:00+00', 'web_desktop', 3, 120);
+INSERT INTO cxkpi.order_returns (return_id, order_id, requested_at, received_at, items_returned, value_returned, reason) VALUES
+    (601, 501, '2026-10-25 10:00+00', '2026-10-28 10:00+00', 1, 40, 'too small'),
+    (602, 501, '2026-11-02 10:00+00', '2026-11-04 10:00+00', 1, 40, 'damaged'),
+    (603, 501, '2026-11-10 10:00+00', NULL, 1, 40, 'changed mind');     -- after the answers
+UPDATE cxkpi.survey_responses SET order_id = 501 WHERE response_id IN (103, 104);
+SELECT is((SELECT string_agg(response_id || ':' || coalesce(return_id::text, '-') || ':' || coalesce(return_reason, '-') || ':'
+                             || coalesce(value_returned_currency::text, '-'), ',') FROM cxkpi_bi.returns_feedback),
+          '105:-:-:-,104:602:damaged:40.00,103:602:damaged:40.00',
+          'returns_feedback names the last return of the answer''s order requested before the answer');
+SELECT is((SELECT count(*) FROM cxkpi_bi.feedback_stream WHERE order_id = 501), 2::bigint, 'one row per answer, whatever the returns of its order');
 SELECT is((SELECT count(*) FROM cxkpi.feedback_stream AS s JOIN cxkpi.survey_responses AS r USING (response_id)
            WHERE s.returns_feedback <> (r.channel = 'returns')), 0::bigint, 'returns_feedback is channel = returns, as returns_csat counts');
 SELECT is((SELECT count(*) FROM cxkpi.feedback_stream WHERE followup_id IS NOT NULL), 0::bigint,
