@@ -1861,7 +1861,8 @@ BEGIN
     -- Surveys.  NPS: a monthly relationship survey of known customers (seed 000: 42, 37 the
     -- year before, linear trend).  CSAT (1-5) after interactions: orders by channel (store 4.4,
     -- web 4.1, app 3.9; 0.3 lower the year before), support tickets, returns and deliveries.
-    -- CES (1-7) after tickets and returns.  Some answers carry a comment.
+    -- CES (1-7) after tickets and returns.  Some answers carry a comment (about the return, on
+    -- the returns touchpoint: seed 001's customer feedback on returns).
     ---------------------------------------------------------------------------------------------
     CREATE TEMP TABLE cxs_srv (key bigint, survey text, channel text, responded_at timestamptz, customer_id bigint,
                                order_id bigint, mean double precision);
@@ -1933,12 +1934,20 @@ BEGIN
            CASE x.survey WHEN 'nps' THEN 10 WHEN 'csat' THEN 5 ELSE 7 END, x.channel, x.customer_id, x.order_id,
            CASE WHEN x.survey <> 'ces' AND cxkpi.sample_uniform(seed, 222, x.key) < 0.18 THEN
                 CASE WHEN (x.survey = 'nps' AND x.score >= 9) OR (x.survey = 'csat' AND x.score >= 4)
-                     THEN (ARRAY['Great service, will come back.', 'Fast delivery and easy checkout.', 'Staff were really helpful.',
-                                 'Love the loyalty rewards.', 'Good prices and quality.', 'Exactly what I ordered.'])[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 6)::integer]
+                     THEN (CASE WHEN x.channel = 'returns'
+                                THEN ARRAY['Easy return, refund within days.', 'Free return label, very convenient.', 'Exchange was quick and simple.',
+                                           'Returned in store, no questions asked.', 'Refund arrived the next day.', 'Clear instructions for the return.']
+                                ELSE ARRAY['Great service, will come back.', 'Fast delivery and easy checkout.', 'Staff were really helpful.',
+                                           'Love the loyalty rewards.', 'Good prices and quality.', 'Exactly what I ordered.'] END)[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 6)::integer]
                      WHEN (x.survey = 'nps' AND x.score <= 6) OR (x.survey = 'csat' AND x.score <= 2)
-                     THEN (ARRAY['Delivery was late.', 'The app keeps crashing at checkout.', 'Long wait on the phone.',
-                                 'Item did not match the description.', 'Returns took too long to refund.', 'Nobody answered my email.'])[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 6)::integer]
-                     ELSE (ARRAY['OK overall.', 'Fine, nothing special.', 'Could be faster.', 'Prices went up.'])[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 4)::integer] END END
+                     THEN (CASE WHEN x.channel = 'returns'
+                                THEN ARRAY['Returns took too long to refund.', 'Had to pay for the return shipping.', 'The return label never arrived.',
+                                           'Refund was less than I paid.', 'Nobody confirmed my return was received.', 'The store would not take the return.']
+                                ELSE ARRAY['Delivery was late.', 'The app keeps crashing at checkout.', 'Long wait on the phone.',
+                                           'Item did not match the description.', 'Returns took too long to refund.', 'Nobody answered my email.'] END)[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 6)::integer]
+                     ELSE (CASE WHEN x.channel = 'returns'
+                                THEN ARRAY['Return was OK.', 'Fine, the refund took a while.', 'Could be faster.', 'Printing the label was a hassle.']
+                                ELSE ARRAY['OK overall.', 'Fine, nothing special.', 'Could be faster.', 'Prices went up.'] END)[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 4)::integer] END END
     FROM (SELECT s.*,
                  CASE s.survey
                  WHEN 'nps' THEN (SELECT CASE WHEN u < det THEN (ARRAY[0, 1, 2, 3, 4, 5, 6])[1 + (u2 >= 0.04)::int + (u2 >= 0.07)::int + (u2 >= 0.12)::int
@@ -6676,6 +6685,10 @@ BEGIN
     -- the alert levels of the recomputed rows and of the open periods (docs/alerts.md)
     n := cxkpi.alert_evaluate(gs, ps, rebuild_all);
     PERFORM cxkpi.progress_notice('refresh alerts', n, t0);   -- rows appended to the outbox
+    -- the follow-ups of new detractor and dissatisfied answers (docs/feedback.md)
+    n := cxkpi.feedback_raise(ARRAY(SELECT l.bucket FROM cxkpi_log AS l WHERE l.fact = 'survey_responses' AND l.bucket IS NOT NULL),
+                              rebuild_all);
+    PERFORM cxkpi.progress_notice('refresh feedback follow-ups', n, t0);
 
     -- the forecast series whose input changed (src/dashboard_forecast.sql)
     PERFORM cxkpi.forecasts_maintain(rebuild_all, t0);
@@ -7548,3 +7561,295 @@ INSERT INTO cxkpi.customer_first_orders (customer_id, order_id, ordered_at)
 SELECT DISTINCT ON (o.customer_id) o.customer_id, o.order_id, o.ordered_at
 FROM cxkpi.orders AS o ORDER BY o.customer_id, o.ordered_at, o.order_id;
 ANALYZE cxkpi.customer_first_orders;
+
+-- The live customer feedback stream and the closed-loop follow-up (issue 17; docs/feedback.md):
+-- src/feedback.sql, verbatim.
+-- The live customer feedback stream and the closed-loop follow-up (issue 17, seeds 000 and 001;
+-- docs/feedback.md).
+--
+-- cxkpi.feedback_stream: every survey answer with its category (the classification of the
+-- summary types: promoter / passive / detractor, satisfied / neutral / dissatisfied, easy /
+-- neutral / difficult), newest first, cheap to poll (survey_responses_responded_at_idx).
+-- cxkpi.returns_feedback: the same stream filtered to the returns touchpoint (seed 001's
+-- "Customer Feedback"; the returns_csat KPI's definition).
+-- cxkpi.feedback_followups: the follow-up queue, filled by the refresh (like the alert outbox):
+-- one row per NPS detractor or CSAT dissatisfied answer of the open periods of the alert grain,
+-- raised exactly once, with pg_notify('cxkpi_feedback', ...) at commit.  Writers pay nothing:
+-- they only append to cxkpi.change_log, as for every other fact.
+
+-------------------------------------------------------------------------------------------------
+-- Classification of one answer
+-------------------------------------------------------------------------------------------------
+
+-- The category of one answer, from the summary types' own boxes (no threshold is written here):
+-- NPS: detractors(nps_agg(score)) / promoters(...), else passive.  CSAT: satisfied (the top boxes
+-- of csat_summary), dissatisfied when the answer mirrored on its scale (scale + 1 - score) is in
+-- the top boxes (the bottom boxes: 1-2 on 1-5, 1 on 1-3, no on yes/no), else neutral.  CES: easy
+-- (ces_agree: 5-7 on 1-7, 4-5 on 1-5), difficult for the mirrored boxes, else neutral.
+CREATE FUNCTION cxkpi.feedback_category(survey text, score integer, scale integer) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE $1
+        WHEN 'nps' THEN
+            (SELECT CASE WHEN @extschema@.detractors(s) > 0 THEN 'detractor'
+                         WHEN @extschema@.promoters(s) > 0 THEN 'promoter' ELSE 'passive' END
+             FROM (SELECT @extschema@.nps_agg($2) AS s) AS q)
+        WHEN 'csat' THEN
+            (SELECT CASE WHEN @extschema@.satisfied(s) > 0 THEN 'satisfied'
+                         WHEN @extschema@.satisfied(m) > 0 THEN 'dissatisfied' ELSE 'neutral' END
+             FROM (SELECT @extschema@.csat_agg($2, $3) AS s, @extschema@.csat_agg($3 + 1 - $2, $3) AS m) AS q)
+        WHEN 'ces' THEN
+            (SELECT CASE WHEN @extschema@.ces_agree(s) > 0 THEN 'easy'
+                         WHEN @extschema@.ces_agree(m) > 0 THEN 'difficult' ELSE 'neutral' END
+             FROM (SELECT @extschema@.ces_agg($2, $3) AS s, @extschema@.ces_agg($3 + 1 - $2, $3) AS m) AS q)
+    END $$;
+COMMENT ON FUNCTION cxkpi.feedback_category(text, integer, integer) IS
+    'Category of one survey answer, from the boxes of the summary types: nps detractor, passive or promoter; csat dissatisfied (bottom boxes), neutral or satisfied (top boxes); ces difficult, neutral or easy (agreeing). NULL for an unknown survey or a NULL argument.';
+
+-------------------------------------------------------------------------------------------------
+-- The follow-up queue
+-------------------------------------------------------------------------------------------------
+
+-- One row per NPS detractor or CSAT dissatisfied answer, raised once by the refresh.  The
+-- answer's fields are copied (the queue is a history: it keeps its rows if the answer is edited
+-- or deleted); the comment is read from the answer.
+CREATE TABLE cxkpi.feedback_followups (
+    followup_id     bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    response_id     bigint NOT NULL,
+    raised_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
+    responded_at    timestamptz NOT NULL,
+    survey          text NOT NULL,
+    score           integer NOT NULL,
+    scale           integer NOT NULL,
+    category        text NOT NULL,
+    channel         text NOT NULL,
+    customer_id     bigint,
+    order_id        bigint,
+    acknowledged_at timestamptz,
+    resolved_at     timestamptz,
+    resolution      text,
+    delivered_at    timestamptz,
+    CONSTRAINT feedback_followups_response_once UNIQUE (response_id),
+    CONSTRAINT feedback_followups_category CHECK ((survey, category) IN (('nps', 'detractor'), ('csat', 'dissatisfied'))),
+    CONSTRAINT feedback_followups_resolved_acknowledged CHECK (resolved_at IS NULL OR acknowledged_at IS NOT NULL),
+    CONSTRAINT feedback_followups_resolution CHECK (resolution IS NULL OR resolved_at IS NOT NULL)
+);
+CREATE INDEX feedback_followups_undelivered ON cxkpi.feedback_followups (followup_id) WHERE delivered_at IS NULL;
+CREATE INDEX feedback_followups_open ON cxkpi.feedback_followups (followup_id) WHERE resolved_at IS NULL;
+COMMENT ON TABLE cxkpi.feedback_followups IS
+    'Closed-loop follow-up queue: one row per NPS detractor or CSAT dissatisfied answer of the open periods (the current and the previous period of setting alert_grain), raised exactly once by the refresh with pg_notify(''cxkpi_feedback'', ...). Operators acknowledge and resolve (cxkpi.acknowledge_feedback, cxkpi.resolve_feedback); consumers take undelivered rows with SELECT ... FOR UPDATE SKIP LOCKED and set delivered_at.';
+COMMENT ON COLUMN cxkpi.feedback_followups.followup_id IS 'Identity; also in the pg_notify payload.';
+COMMENT ON COLUMN cxkpi.feedback_followups.response_id IS 'The answer (cxkpi.survey_responses.response_id); one follow-up per answer.';
+COMMENT ON COLUMN cxkpi.feedback_followups.raised_at IS 'When the refresh raised the follow-up.';
+COMMENT ON COLUMN cxkpi.feedback_followups.responded_at IS 'When the answer was given.';
+COMMENT ON COLUMN cxkpi.feedback_followups.survey IS 'nps or csat.';
+COMMENT ON COLUMN cxkpi.feedback_followups.score IS 'The answer''s score when it was raised.';
+COMMENT ON COLUMN cxkpi.feedback_followups.scale IS 'Highest point of the answer''s scale.';
+COMMENT ON COLUMN cxkpi.feedback_followups.category IS 'detractor (nps) or dissatisfied (csat), cxkpi.feedback_category.';
+COMMENT ON COLUMN cxkpi.feedback_followups.channel IS 'Touchpoint channel of the survey.';
+COMMENT ON COLUMN cxkpi.feedback_followups.customer_id IS 'Customer who answered, if known.';
+COMMENT ON COLUMN cxkpi.feedback_followups.order_id IS 'Order the survey was about, if any.';
+COMMENT ON COLUMN cxkpi.feedback_followups.acknowledged_at IS 'Set by cxkpi.acknowledge_feedback (or by cxkpi.resolve_feedback if not yet set).';
+COMMENT ON COLUMN cxkpi.feedback_followups.resolved_at IS 'Set by cxkpi.resolve_feedback: the loop is closed.';
+COMMENT ON COLUMN cxkpi.feedback_followups.resolution IS 'What was done (free text given to cxkpi.resolve_feedback).';
+COMMENT ON COLUMN cxkpi.feedback_followups.delivered_at IS 'Set by the consumer that delivered the follow-up (outbox pattern).';
+
+-- pg_dump: the queue is user data (acknowledgements, resolutions), dumped with its sequence;
+-- the first refresh after a restore finds every answer already raised and raises nothing again.
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.feedback_followups', '');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.feedback_followups_followup_id_seq', '');
+
+-- Raises the follow-ups of the answers of the given days (those the refresh found in
+-- cxkpi.change_log for survey_responses) that fall into the open periods of the alert grain (the
+-- one holding cxkpi.as_of() and the one before it, as for alerts): every answer of the open
+-- periods when everything is true (a rebuild, cxkpi.check_thresholds()).  An answer already
+-- raised is skipped (one follow-up per answer, ever).  Sends pg_notify('cxkpi_feedback', ...) per
+-- follow-up (delivered at commit).  Returns the number raised.  Owner only: the refresh calls it.
+CREATE FUNCTION cxkpi.feedback_raise(days date[], everything boolean) RETURNS integer
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := cxkpi.setting('alert_grain');
+    tz text := cxkpi.setting('time_zone');
+    open_from date := (cxkpi.period_bounds(g, (cxkpi.period_bounds(g, cxkpi.as_of())).period_start - 1)).period_start;
+    f record;
+    m bigint;
+    raised integer := 0;
+BEGIN
+    IF NOT everything AND NOT EXISTS (SELECT 1 FROM unnest(days) AS d WHERE d >= open_from) THEN
+        RETURN 0;
+    END IF;
+    -- the sequence is moved past the stored ids if a restore left it behind them
+    SELECT max(followup_id) INTO m FROM cxkpi.feedback_followups;
+    IF m >= (SELECT CASE WHEN q.is_called THEN q.last_value ELSE q.last_value - 1 END
+             FROM cxkpi.feedback_followups_followup_id_seq AS q) THEN
+        PERFORM setval('cxkpi.feedback_followups_followup_id_seq', m);
+    END IF;
+    FOR f IN
+        INSERT INTO cxkpi.feedback_followups AS x (response_id, responded_at, survey, score, scale, category, channel,
+                                                   customer_id, order_id)
+        SELECT r.response_id, r.responded_at, r.survey, r.score, r.scale, c.category, r.channel, r.customer_id, r.order_id
+        FROM (SELECT d::timestamp AT TIME ZONE tz AS t0, (d + 1)::timestamp AT TIME ZONE tz AS t1
+              FROM (SELECT DISTINCT d FROM unnest(days) AS d WHERE d >= open_from AND NOT everything) AS dd
+              UNION ALL
+              SELECT open_from::timestamp AT TIME ZONE tz, 'infinity' WHERE everything) AS w
+        JOIN cxkpi.survey_responses AS r ON r.responded_at >= w.t0 AND r.responded_at < w.t1
+        CROSS JOIN LATERAL (SELECT cxkpi.feedback_category(r.survey, r.score, r.scale) AS category) AS c
+        WHERE r.survey IN ('nps', 'csat') AND c.category IN ('detractor', 'dissatisfied')
+          AND NOT EXISTS (SELECT 1 FROM cxkpi.feedback_followups AS o WHERE o.response_id = r.response_id)
+        ORDER BY r.responded_at, r.response_id
+        ON CONFLICT (response_id) DO NOTHING
+        RETURNING x.followup_id, x.response_id, x.responded_at, x.survey, x.score, x.scale, x.category, x.channel,
+                  x.customer_id, x.order_id
+    LOOP
+        PERFORM pg_notify('cxkpi_feedback', json_build_object(
+                    'followup_id', f.followup_id, 'response_id', f.response_id, 'responded_at', f.responded_at,
+                    'survey', f.survey, 'score', f.score, 'scale', f.scale, 'category', f.category,
+                    'channel', f.channel, 'customer_id', f.customer_id, 'order_id', f.order_id)::text);
+        raised := raised + 1;
+    END LOOP;
+    RETURN raised;
+END $$;
+COMMENT ON FUNCTION cxkpi.feedback_raise(date[], boolean) IS
+    'Internal: raises the follow-ups (cxkpi.feedback_followups, pg_notify cxkpi_feedback) of the NPS detractor and CSAT dissatisfied answers of the given days (or of all, everything) within the open periods of the alert grain; called by the refresh. Returns the number raised.';
+
+-- Marks a follow-up as acknowledged (someone took it); false if it already was.
+CREATE FUNCTION cxkpi.acknowledge_feedback(followup_id bigint) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    done boolean;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM cxkpi.feedback_followups AS f WHERE f.followup_id = acknowledge_feedback.followup_id) THEN
+        RAISE EXCEPTION 'feedback follow-up % does not exist', acknowledge_feedback.followup_id USING ERRCODE = 'no_data_found';
+    END IF;
+    UPDATE cxkpi.feedback_followups AS f SET acknowledged_at = clock_timestamp()
+     WHERE f.followup_id = acknowledge_feedback.followup_id AND f.acknowledged_at IS NULL;
+    GET DIAGNOSTICS done = ROW_COUNT;
+    RETURN done;
+END $$;
+COMMENT ON FUNCTION cxkpi.acknowledge_feedback(bigint) IS
+    'Acknowledges a feedback follow-up: sets acknowledged_at (true), or returns false if it was already acknowledged.';
+
+-- Closes the loop: sets resolved_at and the resolution (and acknowledged_at if not yet set);
+-- false if it was already resolved (the first resolution is kept).
+CREATE FUNCTION cxkpi.resolve_feedback(followup_id bigint, resolution text DEFAULT NULL) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    done boolean;
+BEGIN
+    IF resolve_feedback.followup_id IS NULL THEN
+        RAISE EXCEPTION 'followup_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM cxkpi.feedback_followups AS f WHERE f.followup_id = resolve_feedback.followup_id) THEN
+        RAISE EXCEPTION 'feedback follow-up % does not exist', resolve_feedback.followup_id USING ERRCODE = 'no_data_found';
+    END IF;
+    UPDATE cxkpi.feedback_followups AS f
+       SET resolved_at = clock_timestamp(), acknowledged_at = coalesce(f.acknowledged_at, clock_timestamp()),
+           resolution = resolve_feedback.resolution
+     WHERE f.followup_id = resolve_feedback.followup_id AND f.resolved_at IS NULL;
+    GET DIAGNOSTICS done = ROW_COUNT;
+    RETURN done;
+END $$;
+COMMENT ON FUNCTION cxkpi.resolve_feedback(bigint, text) IS
+    'Resolves a feedback follow-up (the loop is closed): sets resolved_at, the resolution text and acknowledged_at if not yet set (true), or returns false if it was already resolved.';
+
+-------------------------------------------------------------------------------------------------
+-- The stream
+-------------------------------------------------------------------------------------------------
+
+-- Every answer, newest first, with its category and follow-up.  A poll (ORDER BY responded_at
+-- DESC LIMIT n, or WHERE responded_at > the last one seen) reads the index
+-- survey_responses_responded_at_idx backwards: its cost is the rows it returns.  The follow-up
+-- columns are subqueries (one index probe per row returned), not a join: a join lets the planner
+-- hash the whole queue for a short poll.
+CREATE VIEW cxkpi.feedback_stream AS
+SELECT r.response_id, r.responded_at, r.survey, r.score, r.scale,
+       cxkpi.feedback_category(r.survey, r.score, r.scale) AS category,
+       r.channel, r.comment, r.customer_id, r.order_id, r.channel = 'returns' AS returns_feedback,
+       (SELECT f.followup_id FROM cxkpi.feedback_followups AS f WHERE f.response_id = r.response_id) AS followup_id,
+       (SELECT CASE WHEN f.resolved_at IS NOT NULL THEN 'resolved' WHEN f.acknowledged_at IS NOT NULL THEN 'acknowledged'
+                    ELSE 'open' END
+        FROM cxkpi.feedback_followups AS f WHERE f.response_id = r.response_id) AS followup_status
+FROM cxkpi.survey_responses AS r
+ORDER BY r.responded_at DESC, r.response_id DESC;
+COMMENT ON VIEW cxkpi.feedback_stream IS
+    'Live customer feedback stream (seed 000): every survey answer, newest first, with score, category (detractor, passive, promoter; dissatisfied, neutral, satisfied; difficult, neutral, easy), channel, comment, customer and order, whether it is about a return, and its follow-up. Poll with ORDER BY responded_at DESC LIMIT n or WHERE responded_at > the last one seen.';
+-- The returns touchpoint's answers, with the return each is about: the last return of the
+-- answer's order requested before the answer (none if the answer names no order).
+CREATE VIEW cxkpi.returns_feedback AS
+SELECT s.response_id, s.responded_at, s.survey, s.score, s.scale, s.category, s.channel, s.comment, s.customer_id,
+       s.order_id, rt.return_id, rt.requested_at AS return_requested_at, rt.reason AS return_reason,
+       rt.items_returned, rt.value_returned AS value_returned_currency, s.returns_feedback, s.followup_id,
+       s.followup_status
+FROM cxkpi.feedback_stream AS s
+LEFT JOIN LATERAL (SELECT x.return_id, x.requested_at, x.reason, x.items_returned, x.value_returned
+                   FROM cxkpi.order_returns AS x
+                   WHERE x.order_id = s.order_id AND x.requested_at <= s.responded_at
+                   ORDER BY x.requested_at DESC, x.return_id DESC
+                   LIMIT 1) AS rt ON true
+WHERE s.channel = 'returns'
+ORDER BY s.responded_at DESC, s.response_id DESC;
+COMMENT ON VIEW cxkpi.returns_feedback IS
+    'Customer feedback on returns (seed 001): the answers of the returns touchpoint (channel returns, as the returns_csat KPI counts them) with score, category, comment and customer, and the return they are about (the last return of the order requested before the answer), newest first.';
+COMMENT ON COLUMN cxkpi.feedback_stream.response_id IS 'Answer (cxkpi.survey_responses.response_id).';
+COMMENT ON COLUMN cxkpi.feedback_stream.responded_at IS 'When the answer was given.';
+COMMENT ON COLUMN cxkpi.feedback_stream.survey IS 'Survey: nps (0-10), csat (1-scale) or ces (1-scale, higher is easier).';
+COMMENT ON COLUMN cxkpi.feedback_stream.score IS 'Answer on the scale of its survey.';
+COMMENT ON COLUMN cxkpi.feedback_stream.scale IS 'Highest point of the answer scale.';
+COMMENT ON COLUMN cxkpi.feedback_stream.category IS 'nps: detractor, passive or promoter; csat: dissatisfied, neutral or satisfied; ces: difficult, neutral or easy.';
+COMMENT ON COLUMN cxkpi.feedback_stream.channel IS 'Touchpoint channel of the survey.';
+COMMENT ON COLUMN cxkpi.feedback_stream.comment IS 'Free-text comment of the answer.';
+COMMENT ON COLUMN cxkpi.feedback_stream.customer_id IS 'Customer who answered, if known.';
+COMMENT ON COLUMN cxkpi.feedback_stream.order_id IS 'Order the survey was about, if any.';
+COMMENT ON COLUMN cxkpi.feedback_stream.returns_feedback IS 'Whether the answer is about a return (channel returns).';
+COMMENT ON COLUMN cxkpi.feedback_stream.followup_id IS 'Follow-up of a detractor or dissatisfied answer (cxkpi.feedback_followups), once the refresh raised it.';
+COMMENT ON COLUMN cxkpi.feedback_stream.followup_status IS 'open, acknowledged or resolved; NULL without a follow-up.';
+COMMENT ON COLUMN cxkpi.returns_feedback.return_id IS 'The return the answer is about: the last return of its order requested before the answer (NULL if none).';
+COMMENT ON COLUMN cxkpi.returns_feedback.return_requested_at IS 'When that return was requested.';
+COMMENT ON COLUMN cxkpi.returns_feedback.return_reason IS 'Reason given for that return.';
+COMMENT ON COLUMN cxkpi.returns_feedback.items_returned IS 'Items in that return.';
+COMMENT ON COLUMN cxkpi.returns_feedback.value_returned_currency IS 'Value of that return, in the store''s currency.';
+
+-- BI: the channel is survey_channel (channel is a dimension value in the cxkpi_bi period views).
+CREATE VIEW cxkpi_bi.feedback_stream AS
+SELECT s.response_id, s.responded_at, s.survey, s.score, s.scale, s.category, s.channel AS survey_channel, s.comment,
+       s.customer_id, s.order_id, s.returns_feedback, s.followup_id, s.followup_status
+FROM cxkpi.feedback_stream AS s;
+CREATE VIEW cxkpi_bi.returns_feedback AS
+SELECT s.response_id, s.responded_at, s.survey, s.score, s.scale, s.category, s.channel AS survey_channel, s.comment,
+       s.customer_id, s.order_id, s.return_id, s.return_requested_at, s.return_reason, s.items_returned,
+       s.value_returned_currency, s.returns_feedback, s.followup_id, s.followup_status
+FROM cxkpi.returns_feedback AS s;
+-- The columns of the other three views mean what those of cxkpi.feedback_stream mean.
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT c.oid::regclass AS v, a.attname FROM pg_class AS c
+             JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             WHERE c.oid IN ('cxkpi.returns_feedback'::regclass, 'cxkpi_bi.feedback_stream'::regclass,
+                             'cxkpi_bi.returns_feedback'::regclass)
+               AND col_description(c.oid, a.attnum) IS NULL
+    LOOP
+        EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', r.v, r.attname,
+                       coalesce((SELECT col_description(a2.attrelid, a2.attnum) FROM pg_attribute AS a2
+                                 WHERE a2.attrelid = 'cxkpi.feedback_stream'::regclass
+                                   AND a2.attname = CASE r.attname WHEN 'survey_channel' THEN 'channel' ELSE r.attname END),
+                                (SELECT col_description(a2.attrelid, a2.attnum) FROM pg_attribute AS a2
+                                 WHERE a2.attrelid = 'cxkpi.returns_feedback'::regclass AND a2.attname = r.attname)));
+    END LOOP;
+END $$;
+COMMENT ON VIEW cxkpi_bi.feedback_stream IS
+    'Live customer feedback stream (seed 000): every survey answer, newest first, with score, category (detractor, passive, promoter; dissatisfied, neutral, satisfied; difficult, neutral, easy), survey channel, comment, customer and order, whether it is about a return, and its follow-up status. Poll with ORDER BY responded_at DESC LIMIT n or WHERE responded_at > the last one seen.';
+COMMENT ON VIEW cxkpi_bi.returns_feedback IS
+    'Customer feedback on returns (seed 001): the answers of the returns touchpoint (as the returns_csat KPI counts them) with score, category, comment and customer, newest first.';
+
+-------------------------------------------------------------------------------------------------
+-- Privileges.  Readers (BI) see the stream; the refresh raises follow-ups; cxkpi_operator
+-- acknowledges, resolves and delivers them; writers read them.
+-------------------------------------------------------------------------------------------------
+GRANT SELECT ON cxkpi.feedback_stream, cxkpi.returns_feedback TO cxkpi_reader, cxkpi_writer, cxkpi_operator;
+GRANT SELECT ON cxkpi_bi.feedback_stream, cxkpi_bi.returns_feedback TO cxkpi_reader;
+GRANT SELECT ON cxkpi.feedback_followups TO cxkpi_writer, cxkpi_operator;
+GRANT UPDATE (delivered_at) ON cxkpi.feedback_followups TO cxkpi_operator;
+REVOKE ALL ON FUNCTION cxkpi.feedback_raise(date[], boolean), cxkpi.acknowledge_feedback(bigint),
+    cxkpi.resolve_feedback(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cxkpi.acknowledge_feedback(bigint), cxkpi.resolve_feedback(bigint, text) TO cxkpi_operator;

@@ -1207,6 +1207,10 @@ BEGIN
     -- the alert levels of the recomputed rows and of the open periods (docs/alerts.md)
     n := cxkpi.alert_evaluate(gs, ps, rebuild_all);
     PERFORM cxkpi.progress_notice('refresh alerts', n, t0);   -- rows appended to the outbox
+    -- the follow-ups of new detractor and dissatisfied answers (docs/feedback.md)
+    n := cxkpi.feedback_raise(ARRAY(SELECT l.bucket FROM cxkpi_log AS l WHERE l.fact = 'survey_responses' AND l.bucket IS NOT NULL),
+                              rebuild_all);
+    PERFORM cxkpi.progress_notice('refresh feedback follow-ups', n, t0);
 
     -- the forecast series whose input changed (src/dashboard_forecast.sql)
     PERFORM cxkpi.forecasts_maintain(rebuild_all, t0);

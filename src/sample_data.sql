@@ -581,7 +581,8 @@ BEGIN
     -- Surveys.  NPS: a monthly relationship survey of known customers (seed 000: 42, 37 the
     -- year before, linear trend).  CSAT (1-5) after interactions: orders by channel (store 4.4,
     -- web 4.1, app 3.9; 0.3 lower the year before), support tickets, returns and deliveries.
-    -- CES (1-7) after tickets and returns.  Some answers carry a comment.
+    -- CES (1-7) after tickets and returns.  Some answers carry a comment (about the return, on
+    -- the returns touchpoint: seed 001's customer feedback on returns).
     ---------------------------------------------------------------------------------------------
     CREATE TEMP TABLE cxs_srv (key bigint, survey text, channel text, responded_at timestamptz, customer_id bigint,
                                order_id bigint, mean double precision);
@@ -653,12 +654,20 @@ BEGIN
            CASE x.survey WHEN 'nps' THEN 10 WHEN 'csat' THEN 5 ELSE 7 END, x.channel, x.customer_id, x.order_id,
            CASE WHEN x.survey <> 'ces' AND cxkpi.sample_uniform(seed, 222, x.key) < 0.18 THEN
                 CASE WHEN (x.survey = 'nps' AND x.score >= 9) OR (x.survey = 'csat' AND x.score >= 4)
-                     THEN (ARRAY['Great service, will come back.', 'Fast delivery and easy checkout.', 'Staff were really helpful.',
-                                 'Love the loyalty rewards.', 'Good prices and quality.', 'Exactly what I ordered.'])[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 6)::integer]
+                     THEN (CASE WHEN x.channel = 'returns'
+                                THEN ARRAY['Easy return, refund within days.', 'Free return label, very convenient.', 'Exchange was quick and simple.',
+                                           'Returned in store, no questions asked.', 'Refund arrived the next day.', 'Clear instructions for the return.']
+                                ELSE ARRAY['Great service, will come back.', 'Fast delivery and easy checkout.', 'Staff were really helpful.',
+                                           'Love the loyalty rewards.', 'Good prices and quality.', 'Exactly what I ordered.'] END)[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 6)::integer]
                      WHEN (x.survey = 'nps' AND x.score <= 6) OR (x.survey = 'csat' AND x.score <= 2)
-                     THEN (ARRAY['Delivery was late.', 'The app keeps crashing at checkout.', 'Long wait on the phone.',
-                                 'Item did not match the description.', 'Returns took too long to refund.', 'Nobody answered my email.'])[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 6)::integer]
-                     ELSE (ARRAY['OK overall.', 'Fine, nothing special.', 'Could be faster.', 'Prices went up.'])[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 4)::integer] END END
+                     THEN (CASE WHEN x.channel = 'returns'
+                                THEN ARRAY['Returns took too long to refund.', 'Had to pay for the return shipping.', 'The return label never arrived.',
+                                           'Refund was less than I paid.', 'Nobody confirmed my return was received.', 'The store would not take the return.']
+                                ELSE ARRAY['Delivery was late.', 'The app keeps crashing at checkout.', 'Long wait on the phone.',
+                                           'Item did not match the description.', 'Returns took too long to refund.', 'Nobody answered my email.'] END)[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 6)::integer]
+                     ELSE (CASE WHEN x.channel = 'returns'
+                                THEN ARRAY['Return was OK.', 'Fine, the refund took a while.', 'Could be faster.', 'Printing the label was a hassle.']
+                                ELSE ARRAY['OK overall.', 'Fine, nothing special.', 'Could be faster.', 'Prices went up.'] END)[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 4)::integer] END END
     FROM (SELECT s.*,
                  CASE s.survey
                  WHEN 'nps' THEN (SELECT CASE WHEN u < det THEN (ARRAY[0, 1, 2, 3, 4, 5, 6])[1 + (u2 >= 0.04)::int + (u2 >= 0.07)::int + (u2 >= 0.12)::int
