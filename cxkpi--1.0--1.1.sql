@@ -7517,3 +7517,544 @@ INSERT INTO cxkpi.customer_first_orders (customer_id, order_id, ordered_at)
 SELECT DISTINCT ON (o.customer_id) o.customer_id, o.order_id, o.ordered_at
 FROM cxkpi.orders AS o ORDER BY o.customer_id, o.ordered_at, o.order_id;
 ANALYZE cxkpi.customer_first_orders;
+
+-------------------------------------------------------------------------------------------------
+-- Issue 17 (seeds 002, 003): resolution time of support tickets (mean, median, p90) beside the
+-- first response time, and each acquisition channel's share of the new customers
+-- (docs/dashboard.md#service-quality, #customer-value).  The rollup
+-- cxkpi.daily_ticket_resolutions, cxkpi.dashboard_rollups, cxkpi.kpi_arithmetic and
+-- cxkpi.kpi_engine as 1.1 ships them (src/dashboard_rollups.sql, verbatim), the KPI definitions,
+-- their display order, and the columns appended to the section views.
+-------------------------------------------------------------------------------------------------
+-- Resolution times of the tickets per creation day and channel (issue 17): the cohort of the
+-- creation day, as the first response time, so that a period's resolution time describes the
+-- tickets opened in it (a ticket still open counts in neither; its day is recomputed when it is
+-- resolved).  Kept exactly as cxkpi.daily_tickets keeps first response times: the sum and the
+-- sorted hours, from which every grain's mean, median and 90th percentile are exact.
+CREATE TABLE cxkpi.daily_ticket_resolutions (day date, channel text, resolved bigint,
+    resolution_hours_sum double precision, resolution_hours double precision[]);
+CREATE UNIQUE INDEX daily_ticket_resolutions_key ON cxkpi.daily_ticket_resolutions (day, channel);
+CREATE FUNCTION cxkpi.rollup_daily_ticket_resolutions(tz text, first_day date, last_day date)
+    RETURNS SETOF cxkpi.daily_ticket_resolutions LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (t.created_at AT TIME ZONE tz)::date AS day, t.channel, count(*) AS resolved,
+       sum(extract(epoch FROM t.resolved_at - t.created_at) / 3600)::double precision AS resolution_hours_sum,
+       array_agg(extract(epoch FROM t.resolved_at - t.created_at)::double precision / 3600
+                 ORDER BY t.resolved_at - t.created_at) AS resolution_hours
+FROM cxkpi.support_tickets AS t
+WHERE t.created_at >= (first_day::timestamp AT TIME ZONE tz) AND t.created_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+  AND t.resolved_at IS NOT NULL
+GROUP BY 1, 2 $$;
+COMMENT ON TABLE cxkpi.daily_ticket_resolutions IS
+    'Internal rollup: resolved tickets and their exact resolution times (resolved - created, hours, sorted) per creation day and channel.';
+COMMENT ON FUNCTION cxkpi.rollup_daily_ticket_resolutions(text, date, date) IS
+    'Internal: the rows of cxkpi.daily_ticket_resolutions of the days first_day to last_day (in time zone tz).';
+
+CREATE OR REPLACE FUNCTION cxkpi.dashboard_rollups(OUT rollup text, OUT facts text[]) RETURNS SETOF record
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    VALUES ('daily_surveys', ARRAY['survey_responses']),
+           ('daily_orders', ARRAY['orders', 'orders_first']),
+           ('daily_customer_activity', ARRAY['orders']),
+           ('daily_conversion', ARRAY['web_sessions', 'store_traffic', 'orders']),
+           ('daily_carts', ARRAY['carts']),
+           ('daily_tickets', ARRAY['support_tickets']),
+           ('daily_ticket_resolutions', ARRAY['support_tickets']),
+           ('daily_loyalty', ARRAY['orders', 'loyalty_members', 'loyalty_activity']),
+           ('daily_app_ratings', ARRAY['app_ratings']),
+           ('daily_observations', ARRAY['metric_observations']),
+           ('daily_return_events', ARRAY['order_returns']),
+           ('daily_acquisition', ARRAY['customers']),
+           ('hourly_conversion', ARRAY['web_sessions']),
+           ('hourly_orders', ARRAY['orders']),
+           ('hourly_carts', ARRAY['carts']),
+           ('hourly_tickets', ARRAY['support_tickets']) $$;
+COMMENT ON FUNCTION cxkpi.dashboard_rollups() IS
+    'Internal: the daily and hourly rollups in refresh order, with the fact tables (cxkpi.change_log.fact) whose days they read.';
+
+CREATE OR REPLACE FUNCTION cxkpi.kpi_arithmetic(kpi text, num numeric, den numeric, conf double precision)
+    RETURNS TABLE (value double precision, numerator double precision, denominator double precision,
+                   sample_size bigint, ci_lower double precision, ci_upper double precision)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate') THEN (100.0 * num / nullif(den, 0))::double precision
+                WHEN kpi = 'aov' THEN (num / nullif(den, 0))::double precision
+                WHEN kpi IN ('response_time_hours', 'resolution_time_hours') THEN num::double precision / nullif(den, 0)::double precision
+                WHEN kpi IN ('sessions', 'orders', 'tickets', 'net_revenue') THEN num::double precision END,
+           num::double precision, den::double precision,
+           CASE WHEN kpi IN ('sessions', 'orders', 'tickets') THEN num::bigint ELSE den::bigint END,
+           CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate')
+                THEN cxkpi.wilson_ci_lower(num::bigint, den::bigint, conf) END,
+           CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate')
+                THEN cxkpi.wilson_ci_upper(num::bigint, den::bigint, conf) END;
+END;
+
+CREATE OR REPLACE FUNCTION cxkpi.kpi_engine(grains text[], period_starts date[]) RETURNS SETOF cxkpi.kpi_values
+    LANGUAGE sql STABLE PARALLEL SAFE SET enable_mergejoin = off AS $$
+WITH cfg AS MATERIALIZED (
+    SELECT cxkpi.setting('time_zone') AS tz, cxkpi.setting('confidence')::double precision AS conf,
+           cxkpi.setting('csat_scale')::integer AS csat_scale, cxkpi.setting('ces_scale')::integer AS ces_scale,
+           cxkpi.setting('retention_active_window')::integer AS ret_w,
+           cxkpi.setting('loyalty_active_days')::integer AS loy_w),
+-- the periods asked for, and the previous and year-ago periods of each
+req AS MATERIALIZED (
+    SELECT DISTINCT r.grain, r.period_start FROM unnest(grains, period_starts) AS r(grain, period_start)),
+per AS MATERIALIZED (
+    SELECT DISTINCT q.grain, x.period_start, (x.period_start + cxkpi.grain_interval(q.grain))::date - 1 AS period_end
+    FROM req AS q
+    CROSS JOIN LATERAL (VALUES (q.period_start), (cxkpi.previous_period_start(q.grain, q.period_start)),
+                               (cxkpi.year_ago_period_start(q.grain, q.period_start))) AS x(period_start)),
+sv AS (
+    SELECT p.grain, p.period_start, d.survey,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           @extschema@.rollup(d.nps) AS nps, @extschema@.rollup(d.csat) AS csat, @extschema@.rollup(d.ces) AS ces
+    FROM per AS p JOIN cxkpi.daily_surveys AS d ON d.day BETWEEN p.period_start AND p.period_end CROSS JOIN cfg
+    WHERE d.survey = 'nps' OR (d.survey = 'csat' AND d.scale = cfg.csat_scale)
+       OR (d.survey = 'ces' AND d.scale = cfg.ces_scale)
+    GROUP BY p.grain, p.period_start, d.survey, GROUPING SETS ((d.channel), ())),
+od AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' WHEN grouping(d.segment) = 0 THEN 'segment'
+                ELSE 'total' END AS breakdown,
+           coalesce(d.channel, d.segment, 'all') AS dimension,
+           sum(d.orders)::bigint AS orders, sum(d.net_value) AS net_value, @extschema@.rollup(d.returns) AS r
+    FROM per AS p JOIN cxkpi.daily_orders AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), (d.segment), ())),
+fo AS (
+    SELECT p.grain, p.period_start, d.first_order, @extschema@.rollup(d.returns) AS r
+    FROM per AS p JOIN cxkpi.daily_orders AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY 1, 2, 3),
+act AS (
+    SELECT p.grain, p.period_start, sum(d.orders)::bigint AS orders, @extschema@.rollup(d.by_day) AS s
+    FROM per AS p JOIN cxkpi.daily_customer_activity AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY 1, 2),
+-- Retention of each period compares its active window with the previous period's: the days read
+-- start retention_active_window periods before the first period asked for, and reach back to the
+-- last activity before that and on to the next activity after the last period asked for, so that
+-- retention_by_period reports the periods in between (also those without orders) as a rebuild
+-- over all days does.
+rg AS (
+    SELECT p.grain, min(p.period_start) AS first_period, max(p.period_end) AS last_day
+    FROM per AS p WHERE p.grain <> 'day' GROUP BY p.grain),
+rd AS (
+    SELECT rg.grain,
+           coalesce((SELECT max(d.day) FROM cxkpi.daily_customer_activity AS d
+                     WHERE d.day < (rg.first_period - cfg.ret_w * cxkpi.grain_interval(rg.grain))::date),
+                    (rg.first_period - cfg.ret_w * cxkpi.grain_interval(rg.grain))::date) AS first_day,
+           coalesce((SELECT min(d.day) FROM cxkpi.daily_customer_activity AS d WHERE d.day > rg.last_day), rg.last_day) AS last_day
+    FROM rg, cfg),
+ret0 AS (
+    SELECT rd.grain, r.*
+    FROM rd CROSS JOIN cfg
+    CROSS JOIN LATERAL (SELECT @extschema@.rollup(CASE rd.grain WHEN 'week' THEN d.by_week WHEN 'month' THEN d.by_month
+                                                                WHEN 'quarter' THEN d.by_quarter ELSE d.by_year END) AS s
+                        FROM cxkpi.daily_customer_activity AS d WHERE d.day BETWEEN rd.first_day AND rd.last_day) AS q
+    CROSS JOIN LATERAL @extschema@.retention_by_period(q.s, cfg.ret_w) AS r),
+ret AS (
+    SELECT w.* FROM (
+        SELECT grain, period_start, retained_customers, retention_rate, churn_rate,
+               lag(active_customers) OVER (PARTITION BY grain ORDER BY period_start) AS at_start
+        FROM ret0) AS w
+    WHERE (w.grain, w.period_start) IN (SELECT p.grain, p.period_start FROM per AS p)),
+cv AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.device) = 0 THEN 'device' ELSE 'total' END AS breakdown,
+           coalesce(d.device, 'all') AS dimension,
+           sum(d.visits)::bigint AS visits, sum(d.conversions)::bigint AS conversions
+    FROM per AS p JOIN cxkpi.daily_conversion AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.device), ())),
+ct AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.device) = 0 THEN 'device' ELSE 'total' END AS breakdown,
+           coalesce(d.device, 'all') AS dimension,
+           sum(d.carts)::bigint AS carts, sum(d.abandoned)::bigint AS abandoned, sum(d.recovered)::bigint AS recovered
+    FROM per AS p JOIN cxkpi.daily_carts AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.device), ())),
+tk AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.tickets)::bigint AS tickets, sum(d.responded)::bigint AS responded,
+           sum(d.response_hours_sum::numeric) AS response_hours_sum, sum(d.resolved)::bigint AS resolved,
+           sum(d.first_contact_resolved)::bigint AS fcr
+    FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+tp AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension, count(*) AS responded,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY x.h) AS median_h,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY x.h) AS p90_h
+    FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
+    CROSS JOIN LATERAL unnest(d.response_hours) AS x(h)
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+-- resolution times: the mean from the sums, the median and 90th percentile from the sorted hours
+rs AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.resolved)::bigint AS resolved, sum(d.resolution_hours_sum::numeric) AS hours_sum
+    FROM per AS p JOIN cxkpi.daily_ticket_resolutions AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+rp AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension, count(*) AS resolved,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY x.h) AS median_h,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY x.h) AS p90_h
+    FROM per AS p JOIN cxkpi.daily_ticket_resolutions AS d ON d.day BETWEEN p.period_start AND p.period_end
+    CROSS JOIN LATERAL unnest(d.resolution_hours) AS x(h)
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+-- The first enrolment, and the data horizon (the last day with an order or a member activity):
+-- the active window of the current, unfinished period ends there.
+lh AS MATERIALIZED (
+    SELECT min(day) AS first_day, greatest(max(day), (SELECT max(day) FROM cxkpi.daily_customer_activity)) AS last_day,
+           bool_or(active IS NOT NULL) AS any_activity
+    FROM cxkpi.daily_loyalty),
+-- Members enrolled by the end of every period from the first enrolment to the data horizon,
+-- also of periods in which no member enrolled or was active (their active share is then 0).
+ly AS MATERIALIZED (
+    SELECT p.grain, p.period_start, least(p.period_end, lh.last_day) AS active_end,
+           coalesce((SELECT sum(l.enrolled) FROM cxkpi.daily_loyalty AS l WHERE l.day <= least(p.period_end, lh.last_day)), 0)::bigint
+               AS members
+    FROM per AS p, lh WHERE p.period_end >= lh.first_day AND p.period_start <= lh.last_day),
+-- Member activity of the days the active windows of those periods cover.
+lys AS (
+    SELECT @extschema@.rollup(l.active) AS s
+    FROM cxkpi.daily_loyalty AS l,
+         (SELECT min(ly.active_end) - cfg.loy_w + 1 AS first_day, max(ly.active_end) AS last_day
+          FROM ly, cfg WHERE ly.grain <> 'day' GROUP BY cfg.loy_w) AS b
+    WHERE l.day BETWEEN b.first_day AND b.last_day),
+ar AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.app_store) = 0 THEN 'app_store' ELSE 'total' END AS breakdown,
+           coalesce(d.app_store, 'all') AS dimension, @extschema@.rollup(d.ratings) AS s
+    FROM per AS p JOIN cxkpi.daily_app_ratings AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.app_store), ())),
+ob AS (
+    SELECT p.grain, p.period_start, d.kpi,
+           CASE WHEN grouping(d.dimension) = 0 THEN 'dimension' ELSE 'total' END AS breakdown,
+           coalesce(d.dimension, 'all') AS dimension, sum(d.observations)::bigint AS observations,
+           sum(d.weighted_sum::numeric)::double precision AS weighted_sum,
+           sum(d.weight_sum::numeric)::double precision AS weight_sum
+    FROM per AS p JOIN cxkpi.daily_observations AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, d.kpi, GROUPING SETS ((d.dimension), ())),
+rv AS (
+    SELECT p.grain, p.period_start, sum(d.returns)::bigint AS returns,
+           sum(d.merchant_returns)::bigint AS merchant_returns, sum(d.days_to_return_sum)::bigint AS days_sum
+    FROM per AS p JOIN cxkpi.daily_return_events AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY 1, 2),
+aq AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.acquisition_channel) = 0 THEN 'acquisition_channel' ELSE 'total' END AS breakdown,
+           coalesce(d.acquisition_channel, 'all') AS dimension,
+           sum(d.new_customers)::bigint AS new_customers, sum(d.acquisition_cost) AS cost
+    FROM per AS p JOIN cxkpi.daily_acquisition AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.acquisition_channel), ())),
+kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominator, sample_size, ci_lower, ci_upper) AS (
+    -- satisfaction
+    SELECT grain, period_start, 'nps', breakdown, dimension, @extschema@.nps(nps),
+           (@extschema@.promoters(nps) - @extschema@.detractors(nps))::double precision,
+           @extschema@.responses(nps)::double precision, @extschema@.responses(nps),
+           @extschema@.nps_ci_lower(nps, conf), @extschema@.nps_ci_upper(nps, conf)
+    FROM sv, cfg WHERE survey = 'nps'
+    UNION ALL
+    SELECT grain, period_start, 'csat', breakdown, dimension, @extschema@.csat_mean(csat),
+           round(@extschema@.csat_mean(csat) * @extschema@.responses(csat)),
+           @extschema@.responses(csat)::double precision, @extschema@.responses(csat),
+           @extschema@.csat_mean_ci_lower(csat, conf), @extschema@.csat_mean_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat'
+    UNION ALL
+    SELECT grain, period_start, 'csat_satisfied_pct', breakdown, dimension, @extschema@.csat(csat),
+           @extschema@.satisfied(csat)::double precision, @extschema@.responses(csat)::double precision,
+           @extschema@.responses(csat), @extschema@.csat_ci_lower(csat, conf), @extschema@.csat_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat'
+    UNION ALL
+    SELECT grain, period_start, 'returns_csat', 'total', 'all', @extschema@.csat_mean(csat),
+           round(@extschema@.csat_mean(csat) * @extschema@.responses(csat)),
+           @extschema@.responses(csat)::double precision, @extschema@.responses(csat),
+           @extschema@.csat_mean_ci_lower(csat, conf), @extschema@.csat_mean_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat' AND breakdown = 'channel' AND dimension = 'returns'
+    UNION ALL
+    SELECT grain, period_start, 'ces', breakdown, dimension, @extschema@.ces(ces),
+           round(@extschema@.ces(ces) * @extschema@.responses(ces)),
+           @extschema@.responses(ces)::double precision, @extschema@.responses(ces),
+           @extschema@.ces_ci_lower(ces, conf), @extschema@.ces_ci_upper(ces, conf)
+    FROM sv, cfg WHERE survey = 'ces'
+    -- purchase experience
+    UNION ALL
+    SELECT grain, period_start, 'conversion_rate', breakdown, dimension, k.*
+    FROM cv, cfg, LATERAL cxkpi.kpi_arithmetic('conversion_rate', conversions, visits, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'aov', breakdown, dimension, k.*
+    FROM od, cfg, LATERAL cxkpi.kpi_arithmetic('aov', net_value, orders, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'cart_abandonment_rate', breakdown, dimension, k.*
+    FROM ct, cfg, LATERAL cxkpi.kpi_arithmetic('cart_abandonment_rate', abandoned, carts, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'cart_recovery_rate', breakdown, dimension, 100.0 * recovered / nullif(abandoned, 0),
+           recovered, abandoned, abandoned, cxkpi.wilson_ci_lower(recovered, abandoned, conf),
+           cxkpi.wilson_ci_upper(recovered, abandoned, conf)
+    FROM ct, cfg
+    -- service quality
+    UNION ALL
+    SELECT grain, period_start, 'response_time_hours', breakdown, dimension, k.*
+    FROM tk, cfg, LATERAL cxkpi.kpi_arithmetic('response_time_hours', response_hours_sum, responded, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'response_time_median_hours', breakdown, dimension, median_h, NULL, NULL, responded, NULL, NULL
+    FROM tp
+    UNION ALL
+    SELECT grain, period_start, 'response_time_p90_hours', breakdown, dimension, p90_h, NULL, NULL, responded, NULL, NULL
+    FROM tp
+    UNION ALL
+    SELECT grain, period_start, 'resolution_rate', breakdown, dimension, 100.0 * resolved / nullif(tickets, 0),
+           resolved, tickets, tickets, cxkpi.wilson_ci_lower(resolved, tickets, conf), cxkpi.wilson_ci_upper(resolved, tickets, conf)
+    FROM tk, cfg
+    UNION ALL
+    SELECT grain, period_start, 'first_contact_resolution_rate', breakdown, dimension, 100.0 * fcr / nullif(resolved, 0),
+           fcr, resolved, resolved, cxkpi.wilson_ci_lower(fcr, resolved, conf), cxkpi.wilson_ci_upper(fcr, resolved, conf)
+    FROM tk, cfg
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_hours', breakdown, dimension, k.*
+    FROM rs, cfg, LATERAL cxkpi.kpi_arithmetic('resolution_time_hours', hours_sum, resolved, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_median_hours', breakdown, dimension, median_h, NULL, NULL, resolved, NULL, NULL
+    FROM rp
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_p90_hours', breakdown, dimension, p90_h, NULL, NULL, resolved, NULL, NULL
+    FROM rp
+    -- loyalty and retention
+    UNION ALL
+    SELECT grain, period_start, 'retention_rate', 'total', 'all', retention_rate, retained_customers, at_start, at_start,
+           cxkpi.wilson_ci_lower(retained_customers, at_start, conf), cxkpi.wilson_ci_upper(retained_customers, at_start, conf)
+    FROM ret, cfg WHERE at_start IS NOT NULL
+    UNION ALL
+    SELECT grain, period_start, 'churn_rate', 'total', 'all', churn_rate, at_start - retained_customers, at_start, at_start,
+           cxkpi.wilson_ci_lower(at_start - retained_customers, at_start, conf),
+           cxkpi.wilson_ci_upper(at_start - retained_customers, at_start, conf)
+    FROM ret, cfg WHERE at_start IS NOT NULL
+    UNION ALL
+    SELECT grain, period_start, 'loyalty_members', 'total', 'all', members, members, NULL, members, NULL, NULL
+    FROM ly
+    UNION ALL
+    SELECT ly.grain, ly.period_start, 'loyalty_active_share', 'total', 'all', 100.0 * a.active / nullif(ly.members, 0),
+           a.active, ly.members, ly.members, cxkpi.wilson_ci_lower(a.active, ly.members, cfg.conf),
+           cxkpi.wilson_ci_upper(a.active, ly.members, cfg.conf)
+    FROM ly, lys, lh, cfg,
+         LATERAL (SELECT coalesce(@extschema@.active_customers(lys.s, ly.active_end, cfg.loy_w), 0) AS active) AS a
+    WHERE lh.any_activity AND ly.grain <> 'day'   -- a rolling share: weeks and longer
+    -- digital experience
+    UNION ALL
+    SELECT grain, period_start, 'app_rating', breakdown, dimension, @extschema@.csat_mean(s),
+           round(@extschema@.csat_mean(s) * @extschema@.responses(s)), @extschema@.responses(s)::double precision,
+           @extschema@.responses(s), @extschema@.csat_mean_ci_lower(s, conf), @extschema@.csat_mean_ci_upper(s, conf)
+    FROM ar, cfg
+    -- observed metrics (digital experience, operational efficiency, user KPIs)
+    UNION ALL
+    SELECT grain, period_start, kpi, breakdown, dimension, weighted_sum / weight_sum, weighted_sum, weight_sum,
+           observations, NULL, NULL
+    FROM ob WHERE NOT (breakdown = 'dimension' AND dimension = '')
+    -- returns
+    UNION ALL
+    SELECT grain, period_start, 'return_rate', breakdown, dimension, @extschema@.return_rate(r),
+           @extschema@.orders_with_return(r), @extschema@.orders(r), @extschema@.orders(r),
+           @extschema@.return_rate_ci_lower(r, conf), @extschema@.return_rate_ci_upper(r, conf)
+    FROM od, cfg
+    UNION ALL
+    SELECT grain, period_start, 'item_return_rate', breakdown, dimension, @extschema@.item_return_rate(r),
+           @extschema@.items_returned(r), @extschema@.items_ordered(r), @extschema@.orders(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, 'value_return_rate', breakdown, dimension, @extschema@.value_return_rate(r),
+           @extschema@.returned_value(r)::double precision, @extschema@.order_value(r)::double precision,
+           @extschema@.valued_orders(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, 'full_return_rate', breakdown, dimension, @extschema@.full_return_rate(r),
+           @extschema@.orders_fully_returned(r), @extschema@.orders(r), @extschema@.orders(r),
+           cxkpi.wilson_ci_lower(@extschema@.orders_fully_returned(r), @extschema@.orders(r), conf),
+           cxkpi.wilson_ci_upper(@extschema@.orders_fully_returned(r), @extschema@.orders(r), conf)
+    FROM od, cfg
+    UNION ALL
+    SELECT grain, period_start, 'avg_return_value', breakdown, dimension, @extschema@.avg_return_value(r)::double precision,
+           @extschema@.returned_value(r)::double precision, @extschema@.valued_orders_with_return(r),
+           @extschema@.valued_orders_with_return(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, CASE WHEN first_order THEN 'first_order_return_rate' ELSE 'repeat_order_return_rate' END,
+           'total', 'all', @extschema@.return_rate(r), @extschema@.orders_with_return(r), @extschema@.orders(r),
+           @extschema@.orders(r), @extschema@.return_rate_ci_lower(r, conf), @extschema@.return_rate_ci_upper(r, conf)
+    FROM fo, cfg
+    UNION ALL
+    SELECT grain, period_start, 'merchant_initiated_share', 'total', 'all', 100.0 * merchant_returns / returns,
+           merchant_returns, returns, returns, cxkpi.wilson_ci_lower(merchant_returns, returns, conf),
+           cxkpi.wilson_ci_upper(merchant_returns, returns, conf)
+    FROM rv, cfg
+    UNION ALL
+    SELECT grain, period_start, 'avg_days_to_return', 'total', 'all', days_sum::double precision / returns,
+           days_sum, returns, returns, NULL, NULL
+    FROM rv
+    -- customer value
+    UNION ALL
+    SELECT grain, period_start, 'repeat_customer_rate', 'total', 'all', @extschema@.repeat_customer_rate(s),
+           round(@extschema@.repeat_customer_rate(s) * @extschema@.customers(s) / 100),
+           @extschema@.customers(s), @extschema@.customers(s),
+           cxkpi.wilson_ci_lower(round(@extschema@.repeat_customer_rate(s) * @extschema@.customers(s) / 100)::bigint,
+                                 @extschema@.customers(s), conf),
+           cxkpi.wilson_ci_upper(round(@extschema@.repeat_customer_rate(s) * @extschema@.customers(s) / 100)::bigint,
+                                 @extschema@.customers(s), conf)
+    FROM act, cfg
+    UNION ALL
+    SELECT grain, period_start, 'purchase_frequency', 'total', 'all', orders::double precision / @extschema@.customers(s),
+           orders, @extschema@.customers(s), @extschema@.customers(s), NULL, NULL
+    FROM act
+    UNION ALL
+    SELECT grain, period_start, 'new_customers', breakdown, dimension, new_customers, new_customers, NULL, new_customers,
+           NULL, NULL
+    FROM aq
+    UNION ALL
+    SELECT grain, period_start, 'cac', breakdown, dimension, (cost / new_customers)::double precision,
+           cost::double precision, new_customers, new_customers, NULL, NULL
+    FROM aq
+    UNION ALL
+    -- each acquisition channel's share of the customers acquired in the period (the total row:
+    -- 100, all of them, so that the KPI has a total row like every other)
+    SELECT c.grain, c.period_start, 'new_customer_share', c.breakdown, c.dimension,
+           100.0 * c.new_customers / t.new_customers, c.new_customers, t.new_customers, t.new_customers,
+           cxkpi.wilson_ci_lower(c.new_customers, t.new_customers, cfg.conf),
+           cxkpi.wilson_ci_upper(c.new_customers, t.new_customers, cfg.conf)
+    FROM aq AS c JOIN aq AS t ON t.grain = c.grain AND t.period_start = c.period_start AND t.breakdown = 'total', cfg
+    WHERE t.new_customers > 0
+    -- Simple CLV = AOV x purchase frequency x expected lifespan (1 / churn), all per period of the
+    -- grain.  The model-based CLV of issue 5 (clv(), bgnbd_fit, p_alive) is wired in next to it
+    -- (a 'clv' KPI) when that family lands; see docs/dashboard.md#customer-value.
+    UNION ALL
+    SELECT o.grain, o.period_start, 'clv_simple', 'total', 'all',
+           (o.net_value / o.orders)::double precision * (a.orders::double precision / @extschema@.customers(a.s))
+               * (100.0 / nullif(r.churn_rate, 0)),
+           NULL, NULL, @extschema@.customers(a.s), NULL, NULL
+    FROM od AS o JOIN act AS a USING (grain, period_start) JOIN ret AS r USING (grain, period_start)
+    WHERE o.breakdown = 'total' AND r.at_start IS NOT NULL),
+-- Each value with the value of the previous period and of the same period a year earlier, with
+-- windows, not self-joins (which the planner, with no statistics on a CTE, would merge on the
+-- series alone: quadratic in its length): the row before in the series is the previous period
+-- when its start is previous_period_start; the row before among the periods of the series a
+-- whole number of years (364 days for days and weeks, the same calendar month for months,
+-- quarters and years) apart is the year-ago period when its start is year_ago_period_start.
+-- Both are among the periods computed (per), so the windows see them.
+cur AS (
+    SELECT kv.grain, kv.period_start, (kv.period_start + cxkpi.grain_interval(kv.grain))::date - 1 AS period_end,
+           kv.period_start::timestamp AT TIME ZONE cfg.tz AS "time",
+           kv.kpi, kv.breakdown, kv.dimension, kv.value::double precision AS value,
+           kv.numerator::double precision AS numerator, kv.denominator::double precision AS denominator,
+           kv.sample_size::bigint AS sample_size, kv.ci_lower::double precision AS ci_lower,
+           kv.ci_upper::double precision AS ci_upper,
+           CASE WHEN kv.grain IN ('day', 'week') THEN (kv.period_start - date '2000-01-03') % 364
+                ELSE extract(month FROM kv.period_start)::integer END AS year_phase
+    FROM kv, cfg),
+ann AS (
+    SELECT c.grain, c.period_start, c.period_end, c."time", c.kpi, c.breakdown, c.dimension, c.value, c.numerator,
+           c.denominator, c.sample_size, c.ci_lower, c.ci_upper,
+           CASE WHEN lag(c.period_start) OVER series = cxkpi.previous_period_start(c.grain, c.period_start)
+                THEN lag(c.value) OVER series END AS previous_value,
+           CASE WHEN lag(c.period_start) OVER years = cxkpi.year_ago_period_start(c.grain, c.period_start)
+                THEN lag(c.value) OVER years END AS value_year_ago,
+           CASE WHEN lag(c.period_start) OVER years = cxkpi.year_ago_period_start(c.grain, c.period_start)
+                THEN lag(c.sample_size) OVER years END AS sample_size_year_ago
+    FROM cur AS c
+    WINDOW series AS (PARTITION BY c.grain, c.kpi, c.breakdown, c.dimension ORDER BY c.period_start),
+           years AS (PARTITION BY c.grain, c.kpi, c.breakdown, c.dimension, c.year_phase ORDER BY c.period_start))
+SELECT a.* FROM ann AS a WHERE (a.grain, a.period_start) IN (SELECT q.grain, q.period_start FROM req AS q) $$;
+
+-- Issue 17 (seeds 002, 003): resolution time beside the first response time, and each
+-- acquisition channel's share of the new customers.
+INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula, source, value_min, value_max, is_default) VALUES
+    ('resolution_time_hours', 'Resolution time (mean)', 'service_quality', 'hours', 'lower_is_better',
+     'mean of resolved - created, in hours, over the tickets created in the period and resolved', 'builtin', 0, NULL, true),
+    ('resolution_time_median_hours', 'Resolution time (median)', 'service_quality', 'hours', 'lower_is_better',
+     'median of resolved - created, in hours', 'builtin', 0, NULL, true),
+    ('resolution_time_p90_hours', 'Resolution time (90th percentile)', 'service_quality', 'hours', 'lower_is_better',
+     '90th percentile (continuous) of resolved - created, in hours', 'builtin', 0, NULL, true),
+    ('new_customer_share', 'New customers by acquisition channel (share)', 'customer_value', 'percent', 'higher_is_better',
+     '100 * customers acquired through the channel / customers acquired, in the period (one row per acquisition channel)', 'builtin', 0, 100, true);
+ALTER TABLE cxkpi.kpi_definitions DISABLE TRIGGER kpi_definitions_upsert;
+UPDATE cxkpi.kpi_definitions AS d SET sort_order = v.sort_order
+FROM (VALUES ('resolution_time_hours', 260), ('resolution_time_median_hours', 270),
+             ('resolution_time_p90_hours', 280), ('new_customer_share', 735)) AS v(kpi, sort_order)
+WHERE d.kpi = v.kpi;
+ALTER TABLE cxkpi.kpi_definitions ENABLE TRIGGER kpi_definitions_upsert;
+
+CREATE OR REPLACE VIEW cxkpi.kpi_service_quality AS
+SELECT grain, period_start, max(period_end) AS period_end, max("time") AS "time", breakdown, dimension AS channel,
+       max(value) FILTER (WHERE kpi = 'response_time_hours') AS response_time_mean_hours,
+       max(value) FILTER (WHERE kpi = 'response_time_median_hours') AS response_time_median_hours,
+       max(value) FILTER (WHERE kpi = 'response_time_p90_hours') AS response_time_p90_hours,
+       max(numerator) FILTER (WHERE kpi = 'response_time_hours') AS response_time_total_hours,
+       max(denominator) FILTER (WHERE kpi = 'response_time_hours')::bigint AS responded_tickets,
+       max(value) FILTER (WHERE kpi = 'resolution_rate') AS resolution_rate_pct,
+       max(numerator) FILTER (WHERE kpi = 'resolution_rate')::bigint AS resolved_tickets,
+       max(denominator) FILTER (WHERE kpi = 'resolution_rate')::bigint AS tickets,
+       max(value) FILTER (WHERE kpi = 'first_contact_resolution_rate') AS first_contact_resolution_pct,
+       max(numerator) FILTER (WHERE kpi = 'first_contact_resolution_rate')::bigint AS first_contact_resolved_tickets,
+       max(value) FILTER (WHERE kpi = 'resolution_time_hours') AS resolution_time_mean_hours,
+       max(value) FILTER (WHERE kpi = 'resolution_time_median_hours') AS resolution_time_median_hours,
+       max(value) FILTER (WHERE kpi = 'resolution_time_p90_hours') AS resolution_time_p90_hours,
+       max(numerator) FILTER (WHERE kpi = 'resolution_time_hours') AS resolution_time_total_hours
+FROM cxkpi.kpi_values
+WHERE kpi IN ('response_time_hours', 'response_time_median_hours', 'response_time_p90_hours',
+              'resolution_rate', 'first_contact_resolution_rate',
+              'resolution_time_hours', 'resolution_time_median_hours', 'resolution_time_p90_hours')
+GROUP BY grain, period_start, breakdown, dimension;
+CREATE OR REPLACE VIEW cxkpi.kpi_customer_value AS
+SELECT grain, period_start, max(period_end) AS period_end, max("time") AS "time", breakdown, dimension,
+       max(value) FILTER (WHERE kpi = 'repeat_customer_rate') AS repeat_customer_rate_pct,
+       max(numerator) FILTER (WHERE kpi = 'repeat_customer_rate')::bigint AS repeat_customers,
+       max(denominator) FILTER (WHERE kpi = 'purchase_frequency')::bigint AS customers,
+       max(value) FILTER (WHERE kpi = 'purchase_frequency') AS purchase_frequency_orders_per_customer,
+       max(numerator) FILTER (WHERE kpi = 'purchase_frequency')::bigint AS orders,
+       max(value) FILTER (WHERE kpi = 'aov') AS aov_currency,
+       max(value) FILTER (WHERE kpi = 'new_customers')::bigint AS new_customers,
+       max(numerator) FILTER (WHERE kpi = 'cac') AS acquisition_cost_currency,
+       max(value) FILTER (WHERE kpi = 'cac') AS cac_currency,
+       max(value) FILTER (WHERE kpi = 'clv_simple') AS clv_simple_currency,
+       max(value) FILTER (WHERE kpi = 'new_customer_share') AS new_customer_share_pct
+FROM cxkpi.kpi_values
+WHERE kpi IN ('repeat_customer_rate', 'purchase_frequency', 'aov', 'new_customers', 'cac', 'clv_simple',
+              'new_customer_share')
+  AND breakdown IN ('total', 'acquisition_channel')
+GROUP BY grain, period_start, breakdown, dimension;
+CREATE OR REPLACE VIEW cxkpi_bi.kpi_service_quality AS
+SELECT v.grain, v.period_start, v.period_end, v."time", v.breakdown, v.channel AS dimension,
+       v.response_time_mean_hours, v.response_time_median_hours, v.response_time_p90_hours,
+       v.response_time_total_hours, v.responded_tickets, v.resolution_rate_pct, v.resolved_tickets, v.tickets,
+       v.first_contact_resolution_pct, v.first_contact_resolved_tickets,
+       v.resolution_time_mean_hours, v.resolution_time_median_hours, v.resolution_time_p90_hours,
+       v.resolution_time_total_hours
+FROM cxkpi.kpi_service_quality AS v;
+CREATE OR REPLACE VIEW cxkpi_bi.kpi_customer_value AS
+SELECT v.grain, v.period_start, v.period_end, v."time", v.breakdown, v.dimension,
+       v.repeat_customer_rate_pct, v.repeat_customers, v.customers, v.purchase_frequency_orders_per_customer, v.orders,
+       v.aov_currency, v.new_customers, v.acquisition_cost_currency, v.cac_currency, v.clv_simple_currency,
+       v.new_customer_share_pct
+FROM cxkpi.kpi_customer_value AS v;
+COMMENT ON COLUMN cxkpi.kpi_service_quality.resolution_time_mean_hours IS 'Mean resolution time (resolved - created), hours, of the tickets created in the period and resolved.';
+COMMENT ON COLUMN cxkpi.kpi_service_quality.resolution_time_median_hours IS 'Median resolution time, hours.';
+COMMENT ON COLUMN cxkpi.kpi_service_quality.resolution_time_p90_hours IS '90th percentile of resolution time, hours.';
+COMMENT ON COLUMN cxkpi.kpi_service_quality.resolution_time_total_hours IS 'Sum of resolution times, hours (numerator of the mean; its denominator is resolved_tickets).';
+COMMENT ON COLUMN cxkpi_bi.kpi_service_quality.resolution_time_mean_hours IS 'Mean resolution time (resolved - created), hours, of the tickets created in the period and resolved.';
+COMMENT ON COLUMN cxkpi_bi.kpi_service_quality.resolution_time_median_hours IS 'Median resolution time, hours.';
+COMMENT ON COLUMN cxkpi_bi.kpi_service_quality.resolution_time_p90_hours IS '90th percentile of resolution time, hours.';
+COMMENT ON COLUMN cxkpi_bi.kpi_service_quality.resolution_time_total_hours IS 'Sum of resolution times, hours (numerator of the mean; its denominator is resolved_tickets).';
+COMMENT ON COLUMN cxkpi.kpi_customer_value.new_customer_share_pct IS '100 * customers acquired through this acquisition channel / customers acquired (acquisition_channel rows; 100 on the total row).';
+COMMENT ON COLUMN cxkpi_bi.kpi_customer_value.new_customer_share_pct IS '100 * customers acquired through this acquisition channel / customers acquired (acquisition_channel rows; 100 on the total row).';
+
+-- The resolution times of a database updated from 1.0, filled from the facts as a rebuild would,
+-- and their KPI values (the refresh only recomputes the periods that change from now on).
+INSERT INTO cxkpi.daily_ticket_resolutions
+SELECT * FROM cxkpi.rollup_daily_ticket_resolutions(cxkpi.setting('time_zone'), '-infinity', 'infinity');
+ANALYZE cxkpi.daily_ticket_resolutions;
+INSERT INTO cxkpi.kpi_values
+SELECT v.* FROM (SELECT array_agg(p.grain) AS gs, array_agg(p.period_start) AS ps
+                 FROM cxkpi.dashboard_days() AS b CROSS JOIN LATERAL cxkpi.periods_between(b.first_day, b.last_day) AS p) AS x
+CROSS JOIN LATERAL cxkpi.kpi_engine(x.gs, x.ps) AS v
+WHERE v.kpi IN ('resolution_time_hours', 'resolution_time_median_hours', 'resolution_time_p90_hours', 'new_customer_share')
+  AND EXISTS (SELECT 1 FROM cxkpi.kpi_values);

@@ -355,6 +355,18 @@ INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula,
     ('clv_simple', 'Customer lifetime value (simple)', 'customer_value', 'currency', 'higher_is_better',
      'AOV * purchase frequency * expected lifespan in periods (100 / churn_rate), all at the same grain', 'builtin', 0, NULL, true);
 
+-- Issue 17 (seeds 002, 003): resolution time beside the first response time, and each
+-- acquisition channel's share of the new customers.
+INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula, source, value_min, value_max, is_default) VALUES
+    ('resolution_time_hours', 'Resolution time (mean)', 'service_quality', 'hours', 'lower_is_better',
+     'mean of resolved - created, in hours, over the tickets created in the period and resolved', 'builtin', 0, NULL, true),
+    ('resolution_time_median_hours', 'Resolution time (median)', 'service_quality', 'hours', 'lower_is_better',
+     'median of resolved - created, in hours', 'builtin', 0, NULL, true),
+    ('resolution_time_p90_hours', 'Resolution time (90th percentile)', 'service_quality', 'hours', 'lower_is_better',
+     '90th percentile (continuous) of resolved - created, in hours', 'builtin', 0, NULL, true),
+    ('new_customer_share', 'New customers by acquisition channel (share)', 'customer_value', 'percent', 'higher_is_better',
+     '100 * customers acquired through the channel / customers acquired, in the period (one row per acquisition channel)', 'builtin', 0, 100, true);
+
 -- Seed 000's targets and action triggers.  Red and yellow are the "Action Triggers"; minimum
 -- sample sizes are cxkpi's defaults (a status needs that many observations).
 INSERT INTO cxkpi.kpi_targets (kpi, target, red_threshold, yellow_threshold, min_sample_size, recovery_margin, is_default) VALUES

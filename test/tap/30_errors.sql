@@ -128,6 +128,7 @@ SELECT is((SELECT string_agg(p.oid::regprocedure::text || ' ' || p.provolatile::
           'cxkpi.rollup_daily_customer_activity(text,date,date) ss, cxkpi.rollup_daily_loyalty(text,date,date) ss, '
           'cxkpi.rollup_daily_observations(text,date,date) ss, cxkpi.rollup_daily_orders(text,date,date) ss, '
           'cxkpi.rollup_daily_return_events(text,date,date) ss, cxkpi.rollup_daily_surveys(text,date,date) ss, '
+          'cxkpi.rollup_daily_ticket_resolutions(text,date,date) ss, '
           'cxkpi.rollup_daily_tickets(text,date,date) ss, '
           'cxkpi.rollup_hourly_carts(text,date,date) ss, cxkpi.rollup_hourly_conversion(text,date,date) ss, '
           'cxkpi.rollup_hourly_orders(text,date,date) ss, cxkpi.rollup_hourly_tickets(text,date,date) ss, '

@@ -24,7 +24,7 @@ DECLARE
 BEGIN
     CALL cxkpi.refresh_dashboard();
     FOREACH t IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion', 'daily_carts',
-                             'daily_tickets', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
+                             'daily_tickets', 'daily_ticket_resolutions', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
                              'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
                              'hourly_carts', 'hourly_tickets'] LOOP
         EXECUTE format('CREATE TEMP TABLE full_%1$s AS SELECT x::text AS r FROM cxkpi.%2$I(cxkpi.setting(''time_zone''), ''-infinity'', ''infinity'') AS x',
@@ -34,7 +34,7 @@ BEGIN
     FROM cxkpi.dashboard_days() AS b CROSS JOIN LATERAL cxkpi.periods_between(b.first_day, b.last_day) AS p;
     CREATE TEMP TABLE full_kpi_values AS SELECT x::text AS r FROM cxkpi.kpi_engine(gs, ps) AS x;
     FOREACH t IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion', 'daily_carts',
-                             'daily_tickets', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
+                             'daily_tickets', 'daily_ticket_resolutions', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
                              'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
                              'hourly_carts', 'hourly_tickets', 'kpi_values'] LOOP
         EXECUTE format('SELECT count(*) FROM ((SELECT r FROM full_%1$s EXCEPT ALL SELECT x::text FROM cxkpi.%1$I AS x)
@@ -121,6 +121,11 @@ UPDATE cxkpi.survey_responses SET responded_at = responded_at - interval '3 days
 UPDATE cxkpi.support_tickets SET created_at = created_at - interval '2 days', first_response_at = first_response_at - interval '2 days',
                                   resolved_at = resolved_at - interval '2 days'
 WHERE ticket_id % 89 = 0;
+-- resolutions that change without moving the ticket: resolved later, or reopened (resolved_at
+-- cleared), on the tickets' creation days (resolution times, cxkpi.daily_ticket_resolutions)
+UPDATE cxkpi.support_tickets SET resolved_at = coalesce(resolved_at, created_at) + interval '5 hours 7 minutes'
+WHERE ticket_id % 83 = 0;
+UPDATE cxkpi.support_tickets SET resolved_at = NULL, contacts_to_resolve = NULL WHERE ticket_id % 79 = 0;
 SELECT ok(pg_temp.logged('orders') <> '', 'moved orders are logged (old and new days)');
 
 -- Returns: a new return of an old order, and a changed request day.
