@@ -43,7 +43,9 @@ FROM (VALUES ('nps', 10, NULL::smallint), ('csat', 20, NULL), ('csat_satisfied_p
              ('repeat_customer_rate', 710, NULL), ('purchase_frequency', 720, NULL), ('new_customers', 730, NULL),
              ('cac', 740, NULL), ('clv_simple', 750, NULL),
              ('resolution_time_hours', 260, NULL), ('resolution_time_median_hours', 270, NULL),
-             ('resolution_time_p90_hours', 280, NULL), ('new_customer_share', 735, NULL)) AS v(kpi, sort_order, decimals)
+             ('resolution_time_p90_hours', 280, NULL), ('new_customer_share', 735, NULL),
+             ('delivery_time_days', 150, NULL), ('delivery_time_median_days', 160, NULL),
+             ('delivery_time_p90_days', 170, NULL), ('on_time_delivery_rate', 180, NULL)) AS v(kpi, sort_order, decimals)
 WHERE d.kpi = v.kpi;
 ALTER TABLE cxkpi.kpi_definitions ENABLE TRIGGER kpi_definitions_upsert;
 COMMENT ON COLUMN cxkpi.kpi_definitions.sort_order IS
@@ -164,7 +166,9 @@ CREATE VIEW cxkpi_bi.kpi_purchase_experience AS
 SELECT v.grain, v.period_start, v.period_end, v."time", v.breakdown, v.dimension,
        v.conversion_rate_pct, v.conversions, v.visits, v.conversion_rate_ci_lower_pct, v.conversion_rate_ci_upper_pct,
        v.aov_currency, v.net_sales_currency, v.orders, v.cart_abandonment_rate_pct, v.abandoned_carts, v.carts,
-       v.cart_recovery_rate_pct, v.recovered_carts
+       v.cart_recovery_rate_pct, v.recovered_carts,
+       v.delivery_time_mean_days, v.delivery_time_median_days, v.delivery_time_p90_days, v.delivery_time_total_days,
+       v.delivered_orders, v.on_time_delivery_rate_pct, v.on_time_deliveries, v.promised_deliveries
 FROM cxkpi.kpi_purchase_experience AS v;
 
 CREATE VIEW cxkpi_bi.kpi_service_quality AS
