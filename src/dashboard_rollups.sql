@@ -58,6 +58,7 @@ COMMENT ON FUNCTION cxkpi.dashboard_settings() IS
 --     flags that moved by comparing each touched customer's first order with the one it recorded
 --     (cxkpi.customer_first_orders; dashboard_maintain, step 2), so writers log nothing for them;
 --   order_returns: the day of the returned order (the order-date return summary);
+--   order_deliveries: the day of the delivered order (delivery times count on the order day);
 --   loyalty_members: the days of the member's orders and programme activities (segment and
 --     activity count from the enrolment day on).
 -- SECURITY DEFINER: a writer needs no privilege on cxkpi.change_log.  The log carries bucket keys
@@ -124,6 +125,10 @@ BEGIN
             INSERT INTO cxkpi.change_log (fact, bucket)
             SELECT DISTINCT 'loyalty_members', d.d FROM new_rows AS r, unnest(ARRAY[r.enrolled_on, r.last_active_on]) AS d(d)
             WHERE d.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'order_deliveries' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'order_deliveries', (o.ordered_at AT TIME ZONE tz)::date
+            FROM new_rows AS r JOIN cxkpi.orders AS o ON o.order_id = r.order_id;
         END IF;
     ELSE
         day_sql := CASE TG_TABLE_NAME
@@ -139,6 +144,7 @@ BEGIN
             WHEN 'loyalty_activity' THEN '(r.active_at AT TIME ZONE $1)::date'
             WHEN 'customers' THEN 'r.acquired_on'
             WHEN 'loyalty_members' THEN 'unnest(ARRAY[r.enrolled_on, r.last_active_on])'
+            WHEN 'order_deliveries' THEN '(SELECT (o.ordered_at AT TIME ZONE $1)::date FROM cxkpi.orders AS o WHERE o.order_id = r.order_id)'
         END;
         IF day_sql IS NULL THEN
             RAISE EXCEPTION 'cxkpi.change_capture() belongs to the cxkpi fact tables' USING ERRCODE = 'insufficient_privilege';
@@ -175,7 +181,7 @@ CREATE FUNCTION cxkpi.change_capture_tables() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN ARRAY['survey_responses', 'orders', 'order_returns', 'web_sessions', 'store_traffic', 'carts',
                  'support_tickets', 'app_ratings', 'metric_observations', 'loyalty_members', 'loyalty_activity',
-                 'customers'];
+                 'customers', 'order_deliveries'];
 COMMENT ON FUNCTION cxkpi.change_capture_tables() IS 'Internal: the fact tables whose changes cxkpi.change_log records.';
 
 DO $$
@@ -356,6 +362,54 @@ FROM cxkpi.support_tickets AS t
 WHERE t.created_at >= (first_day::timestamp AT TIME ZONE tz) AND t.created_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
 GROUP BY 1, 2 $$;
 
+-- Resolution times of the tickets per creation day and channel (issue 17): the cohort of the
+-- creation day, as the first response time, so that a period's resolution time describes the
+-- tickets opened in it (a ticket still open counts in neither; its day is recomputed when it is
+-- resolved).  Kept exactly as cxkpi.daily_tickets keeps first response times: the sum and the
+-- sorted hours, from which every grain's mean, median and 90th percentile are exact.
+CREATE TABLE cxkpi.daily_ticket_resolutions (day date, channel text, resolved bigint,
+    resolution_hours_sum double precision, resolution_hours double precision[]);
+CREATE UNIQUE INDEX daily_ticket_resolutions_key ON cxkpi.daily_ticket_resolutions (day, channel);
+CREATE FUNCTION cxkpi.rollup_daily_ticket_resolutions(tz text, first_day date, last_day date)
+    RETURNS SETOF cxkpi.daily_ticket_resolutions LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (t.created_at AT TIME ZONE tz)::date AS day, t.channel, count(*) AS resolved,
+       sum(extract(epoch FROM t.resolved_at - t.created_at) / 3600)::double precision AS resolution_hours_sum,
+       array_agg(extract(epoch FROM t.resolved_at - t.created_at)::double precision / 3600
+                 ORDER BY t.resolved_at - t.created_at) AS resolution_hours
+FROM cxkpi.support_tickets AS t
+WHERE t.created_at >= (first_day::timestamp AT TIME ZONE tz) AND t.created_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+  AND t.resolved_at IS NOT NULL
+GROUP BY 1, 2 $$;
+COMMENT ON TABLE cxkpi.daily_ticket_resolutions IS
+    'Internal rollup: resolved tickets and their exact resolution times (resolved - created, hours, sorted) per creation day and channel.';
+COMMENT ON FUNCTION cxkpi.rollup_daily_ticket_resolutions(text, date, date) IS
+    'Internal: the rows of cxkpi.daily_ticket_resolutions of the days first_day to last_day (in time zone tz).';
+
+-- Deliveries per order day and order channel (issue 17, seed 002): the cohort of the order day,
+-- so that a period's delivery time describes the orders placed in it (an order on its way counts
+-- in none; its day is recomputed when it is delivered).  Delivery times (delivered - ordered, in
+-- days) kept exactly, the sum and the sorted days; on time: delivered by promised_by, among the
+-- delivered orders with a promise.
+CREATE TABLE cxkpi.daily_deliveries (day date, channel text, delivered bigint, delivery_days_sum double precision,
+    delivery_days double precision[], promised bigint, on_time bigint);
+CREATE UNIQUE INDEX daily_deliveries_key ON cxkpi.daily_deliveries (day, channel);
+CREATE FUNCTION cxkpi.rollup_daily_deliveries(tz text, first_day date, last_day date)
+    RETURNS SETOF cxkpi.daily_deliveries LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (o.ordered_at AT TIME ZONE tz)::date AS day, o.channel, count(*) AS delivered,
+       sum(extract(epoch FROM d.delivered_at - o.ordered_at) / 86400)::double precision AS delivery_days_sum,
+       array_agg(extract(epoch FROM d.delivered_at - o.ordered_at)::double precision / 86400
+                 ORDER BY d.delivered_at - o.ordered_at) AS delivery_days,
+       count(d.promised_by) AS promised,
+       count(*) FILTER (WHERE d.delivered_at <= d.promised_by) AS on_time
+FROM cxkpi.orders AS o JOIN cxkpi.order_deliveries AS d ON d.order_id = o.order_id
+WHERE o.ordered_at >= (first_day::timestamp AT TIME ZONE tz) AND o.ordered_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+  AND d.delivered_at IS NOT NULL
+GROUP BY 1, 2 $$;
+COMMENT ON TABLE cxkpi.daily_deliveries IS
+    'Internal rollup: delivered orders, their exact delivery times (delivered - ordered, days, sorted) and on-time deliveries per order day and channel.';
+COMMENT ON FUNCTION cxkpi.rollup_daily_deliveries(text, date, date) IS
+    'Internal: the rows of cxkpi.daily_deliveries of the days first_day to last_day (in time zone tz).';
+
 -- Loyalty: enrolments per day, and member activity per day as a daily retention summary: the
 -- orders and the programme activities (cxkpi.loyalty_activity) on or after the enrolment day,
 -- and the last known activity date (which counts on its own day only, like any activity).  The
@@ -517,6 +571,8 @@ CREATE FUNCTION cxkpi.dashboard_rollups(OUT rollup text, OUT facts text[]) RETUR
            ('daily_conversion', ARRAY['web_sessions', 'store_traffic', 'orders']),
            ('daily_carts', ARRAY['carts']),
            ('daily_tickets', ARRAY['support_tickets']),
+           ('daily_ticket_resolutions', ARRAY['support_tickets']),
+           ('daily_deliveries', ARRAY['orders', 'order_deliveries']),
            ('daily_loyalty', ARRAY['orders', 'loyalty_members', 'loyalty_activity']),
            ('daily_app_ratings', ARRAY['app_ratings']),
            ('daily_observations', ARRAY['metric_observations']),
@@ -557,7 +613,8 @@ CREATE INDEX kpi_values_dimension ON cxkpi.kpi_values (dimension, grain, period_
 -- and den (denominator; NULL for a volume).  cxkpi.kpi_engine calls it for every period of the
 -- daily rollups, the hourly views (src/dashboard_hourly.sql) for hours, today so far and the
 -- heat map, so a KPI's formula is in one place (docs/architecture.md#the-hour-grain).  Shares
--- are in percent with a Wilson interval; means (aov, response_time_hours) are sums over counts;
+-- are in percent with a Wilson interval; means (aov, response_time_hours, and the daily-only
+-- resolution_time_hours and delivery_time_days) are sums over counts;
 -- volumes (sessions, orders, tickets, net_revenue) are the sum itself.  Unknown KPIs give NULL.
 -- A SQL-standard body: inlined where it is called, and readers of cxkpi_bi (no USAGE on schema
 -- cxkpi) can run it.
@@ -568,7 +625,7 @@ CREATE FUNCTION cxkpi.kpi_arithmetic(kpi text, num numeric, den numeric, conf do
 BEGIN ATOMIC
     SELECT CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate') THEN (100.0 * num / nullif(den, 0))::double precision
                 WHEN kpi = 'aov' THEN (num / nullif(den, 0))::double precision
-                WHEN kpi = 'response_time_hours' THEN num::double precision / nullif(den, 0)::double precision
+                WHEN kpi IN ('response_time_hours', 'resolution_time_hours', 'delivery_time_days') THEN num::double precision / nullif(den, 0)::double precision
                 WHEN kpi IN ('sessions', 'orders', 'tickets', 'net_revenue') THEN num::double precision END,
            num::double precision, den::double precision,
            CASE WHEN kpi IN ('sessions', 'orders', 'tickets') THEN num::bigint ELSE den::bigint END,
@@ -696,6 +753,41 @@ tp AS (
           FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
           GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())) AS t
     WHERE t.responded > 0),
+-- resolution times: the mean from the sums, the median and 90th percentile from the sorted hours
+rs AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.resolved)::bigint AS resolved, sum(d.resolution_hours_sum::numeric) AS hours_sum
+    FROM per AS p JOIN cxkpi.daily_ticket_resolutions AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+rp AS (
+    SELECT t.grain, t.period_start, t.breakdown, t.dimension, t.resolved, t.q[1] AS median_h, t.q[2] AS p90_h
+    FROM (SELECT p.grain, p.period_start,
+                 CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+                 coalesce(d.channel, 'all') AS dimension, sum(cardinality(d.resolution_hours)) AS resolved,
+                 @extschema@.exact_percentiles(d.resolution_hours, '{0.5,0.9}') AS q
+          FROM per AS p JOIN cxkpi.daily_ticket_resolutions AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())) AS t
+    WHERE t.resolved > 0),
+-- delivery times and on-time deliveries, as the resolution times
+dl AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.delivered)::bigint AS delivered, sum(d.delivery_days_sum::numeric) AS days_sum,
+           sum(d.promised)::bigint AS promised, sum(d.on_time)::bigint AS on_time
+    FROM per AS p JOIN cxkpi.daily_deliveries AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+dp AS (
+    SELECT t.grain, t.period_start, t.breakdown, t.dimension, t.delivered, t.q[1] AS median_d, t.q[2] AS p90_d
+    FROM (SELECT p.grain, p.period_start,
+                 CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+                 coalesce(d.channel, 'all') AS dimension, sum(cardinality(d.delivery_days)) AS delivered,
+                 @extschema@.exact_percentiles(d.delivery_days, '{0.5,0.9}') AS q
+          FROM per AS p JOIN cxkpi.daily_deliveries AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())) AS t
+    WHERE t.delivered > 0),
 -- The first enrolment, and the data horizon (the last day with an order or a member activity):
 -- the active window of the current, unfinished period ends there.
 lh AS MATERIALIZED (
@@ -787,6 +879,19 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
            recovered, abandoned, abandoned, cxkpi.wilson_ci_lower(recovered, abandoned, conf),
            cxkpi.wilson_ci_upper(recovered, abandoned, conf)
     FROM ct, cfg
+    UNION ALL
+    SELECT grain, period_start, 'delivery_time_days', breakdown, dimension, k.*
+    FROM dl, cfg, LATERAL cxkpi.kpi_arithmetic('delivery_time_days', days_sum, delivered, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'delivery_time_median_days', breakdown, dimension, median_d, NULL, NULL, delivered, NULL, NULL
+    FROM dp
+    UNION ALL
+    SELECT grain, period_start, 'delivery_time_p90_days', breakdown, dimension, p90_d, NULL, NULL, delivered, NULL, NULL
+    FROM dp
+    UNION ALL
+    SELECT grain, period_start, 'on_time_delivery_rate', breakdown, dimension, 100.0 * on_time / promised,
+           on_time, promised, promised, cxkpi.wilson_ci_lower(on_time, promised, conf), cxkpi.wilson_ci_upper(on_time, promised, conf)
+    FROM dl, cfg WHERE promised > 0
     -- service quality
     UNION ALL
     SELECT grain, period_start, 'response_time_hours', breakdown, dimension, k.*
@@ -805,6 +910,15 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
     SELECT grain, period_start, 'first_contact_resolution_rate', breakdown, dimension, 100.0 * fcr / nullif(resolved, 0),
            fcr, resolved, resolved, cxkpi.wilson_ci_lower(fcr, resolved, conf), cxkpi.wilson_ci_upper(fcr, resolved, conf)
     FROM tk, cfg
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_hours', breakdown, dimension, k.*
+    FROM rs, cfg, LATERAL cxkpi.kpi_arithmetic('resolution_time_hours', hours_sum, resolved, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_median_hours', breakdown, dimension, median_h, NULL, NULL, resolved, NULL, NULL
+    FROM rp
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_p90_hours', breakdown, dimension, p90_h, NULL, NULL, resolved, NULL, NULL
+    FROM rp
     -- loyalty and retention
     UNION ALL
     SELECT grain, period_start, 'retention_rate', 'total', 'all', retention_rate, retained_customers, at_start, at_start,
@@ -895,6 +1009,15 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
     SELECT grain, period_start, 'cac', breakdown, dimension, (cost / new_customers)::double precision,
            cost::double precision, new_customers, new_customers, NULL, NULL
     FROM aq
+    UNION ALL
+    -- each acquisition channel's share of the customers acquired in the period (the total row:
+    -- 100, all of them, so that the KPI has a total row like every other)
+    SELECT c.grain, c.period_start, 'new_customer_share', c.breakdown, c.dimension,
+           100.0 * c.new_customers / t.new_customers, c.new_customers, t.new_customers, t.new_customers,
+           cxkpi.wilson_ci_lower(c.new_customers, t.new_customers, cfg.conf),
+           cxkpi.wilson_ci_upper(c.new_customers, t.new_customers, cfg.conf)
+    FROM aq AS c JOIN aq AS t ON t.grain = c.grain AND t.period_start = c.period_start AND t.breakdown = 'total', cfg
+    WHERE t.new_customers > 0
     -- Simple CLV = AOV x purchase frequency x expected lifespan (1 / churn), all per period of the
     -- grain.  The model-based CLV of issue 5 (clv(), bgnbd_fit, p_alive) is wired in next to it
     -- (a 'clv' KPI) when that family lands; see docs/dashboard.md#customer-value.

@@ -142,7 +142,7 @@ BEGIN
                 USING ERRCODE = 'object_not_in_prerequisite_state',
                       HINT = 'Call cxkpi.generate_sample_data(..., replace => true) to delete every row of the data tables first.';
         END IF;
-        TRUNCATE cxkpi.order_returns, cxkpi.loyalty_activity, cxkpi.loyalty_members, cxkpi.survey_responses, cxkpi.carts,
+        TRUNCATE cxkpi.order_returns, cxkpi.order_deliveries, cxkpi.loyalty_activity, cxkpi.loyalty_members, cxkpi.survey_responses, cxkpi.carts,
                  cxkpi.web_sessions, cxkpi.support_tickets, cxkpi.orders, cxkpi.customers,
                  cxkpi.store_traffic, cxkpi.app_ratings, cxkpi.metric_observations,
                  cxkpi.experiment_assignments, cxkpi.experiments;
@@ -316,6 +316,25 @@ BEGIN
     n_total := n_total + n_rows;
     ANALYZE cxkpi.orders;
     DROP TABLE cxs_ord;
+
+    -- Deliveries (issue 17): web and app orders are shipped 0-2 days after the order, delivered
+    -- 1-5 days after shipping and promised 5 days 18 hours after the order (about 90 % on time);
+    -- store orders are not delivered.  Orders still on their way at the end of the data have no
+    -- delivered_at, orders not yet shipped no row.
+    INSERT INTO cxkpi.order_deliveries (order_id, shipped_at, delivered_at, promised_by, carrier)
+    SELECT d.order_id, d.shipped_at, CASE WHEN d.delivered_at < ts_end THEN d.delivered_at END, d.promised_by, d.carrier
+    FROM (SELECT o.order_id,
+                 o.ordered_at + make_interval(secs => cxkpi.sample_uniform(seed, 310, o.order_id) * 2 * 86400) AS shipped_at,
+                 o.ordered_at + make_interval(secs => (cxkpi.sample_uniform(seed, 310, o.order_id) * 2
+                                                       + 1 + cxkpi.sample_uniform(seed, 311, o.order_id) * 4) * 86400) AS delivered_at,
+                 o.ordered_at + interval '5 days 18 hours' AS promised_by,
+                 (ARRAY['DHL', 'UPS', 'DPD', 'postal'])[1 + floor(cxkpi.sample_uniform(seed, 312, o.order_id) * 4)::integer] AS carrier
+          FROM cxkpi.orders AS o WHERE o.channel <> 'store') AS d
+    WHERE d.shipped_at < ts_end;
+    GET DIAGNOSTICS n_rows = ROW_COUNT;
+    table_name := 'order_deliveries'; row_count := n_rows; RETURN NEXT;
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
 
     -- Returns: online orders come back more often than store orders, first orders more often
     -- than repeat orders; single-item orders are returned whole, others often in part.

@@ -26,9 +26,9 @@ BEGIN
     CALL cxkpi.refresh_dashboard();
     tz := cxkpi.setting('time_zone');
     FOREACH t IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion', 'daily_carts',
-                             'daily_tickets', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
+                             'daily_tickets', 'daily_ticket_resolutions', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
                              'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
-                             'hourly_carts', 'hourly_tickets'] LOOP
+                             'hourly_carts', 'hourly_tickets', 'daily_deliveries'] LOOP
         -- The time zone as a parameter, as the refresh passes it (an inlined cxkpi.setting() call
         -- would be evaluated once per fact row).
         EXECUTE format('CREATE TEMP TABLE full_%1$s AS SELECT x::text AS r FROM cxkpi.%2$I($1, ''-infinity'', ''infinity'') AS x',
@@ -38,9 +38,9 @@ BEGIN
     FROM cxkpi.dashboard_days() AS b CROSS JOIN LATERAL cxkpi.periods_between(b.first_day, b.last_day) AS p;
     CREATE TEMP TABLE full_kpi_values AS SELECT x::text AS r FROM cxkpi.kpi_engine(gs, ps) AS x;
     FOREACH t IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion', 'daily_carts',
-                             'daily_tickets', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
+                             'daily_tickets', 'daily_ticket_resolutions', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
                              'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
-                             'hourly_carts', 'hourly_tickets', 'kpi_values'] LOOP
+                             'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'kpi_values'] LOOP
         EXECUTE format('SELECT count(*) FROM ((SELECT r FROM full_%1$s EXCEPT ALL SELECT x::text FROM cxkpi.%1$I AS x)
                                               UNION ALL (SELECT x::text FROM cxkpi.%1$I AS x EXCEPT ALL SELECT r FROM full_%1$s)) AS q', t)
             INTO d;
@@ -120,11 +120,29 @@ SELECT o.order_id FROM cxkpi.orders AS o, h
 WHERE o.ordered_at < (h.last_day - 200)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone'))
   AND NOT EXISTS (SELECT 1 FROM cxkpi.order_returns AS r WHERE r.order_id = o.order_id)
 ORDER BY o.order_id LIMIT 300;
+-- (their deliveries move with them, first: an order is never placed after its delivery shipped)
+UPDATE cxkpi.order_deliveries SET shipped_at = shipped_at + interval '37 days', delivered_at = delivered_at + interval '37 days',
+                                  promised_by = promised_by + interval '37 days'
+WHERE order_id IN (SELECT order_id FROM moved);
 UPDATE cxkpi.orders SET ordered_at = ordered_at + interval '37 days' WHERE order_id IN (SELECT order_id FROM moved);
 UPDATE cxkpi.survey_responses SET responded_at = responded_at - interval '3 days 5 hours' WHERE response_id % 97 = 0;
 UPDATE cxkpi.support_tickets SET created_at = created_at - interval '2 days', first_response_at = first_response_at - interval '2 days',
                                   resolved_at = resolved_at - interval '2 days'
 WHERE ticket_id % 89 = 0;
+-- resolutions that change without moving the ticket: resolved later, or reopened (resolved_at
+-- cleared), on the tickets' creation days (resolution times, cxkpi.daily_ticket_resolutions)
+UPDATE cxkpi.support_tickets SET resolved_at = coalesce(resolved_at, created_at) + interval '5 hours 7 minutes'
+WHERE ticket_id % 83 = 0;
+UPDATE cxkpi.support_tickets SET resolved_at = NULL, contacts_to_resolve = NULL WHERE ticket_id % 79 = 0;
+-- deliveries that change on their orders' days (cxkpi.daily_deliveries): delivered later, still on
+-- the way, a promise dropped, deleted, and new deliveries of old orders
+UPDATE cxkpi.order_deliveries SET delivered_at = delivered_at + interval '1 day 3 hours' WHERE order_id % 97 = 0;
+UPDATE cxkpi.order_deliveries SET delivered_at = NULL WHERE order_id % 101 = 0;
+UPDATE cxkpi.order_deliveries SET promised_by = NULL WHERE order_id % 109 = 0;
+DELETE FROM cxkpi.order_deliveries WHERE order_id % 103 = 0;
+INSERT INTO cxkpi.order_deliveries (order_id, shipped_at, delivered_at, promised_by)
+SELECT o.order_id, o.ordered_at + interval '1 day', o.ordered_at + interval '3 days', o.ordered_at + interval '2 days'
+FROM cxkpi.orders AS o WHERE o.channel = 'store' AND o.order_id % 107 = 0;
 SELECT ok(pg_temp.logged('orders') <> '', 'moved orders are logged (old and new days)');
 
 -- Returns: a new return of an old order, and a changed request day.
@@ -141,6 +159,7 @@ SELECT o.order_id FROM cxkpi.orders AS o, h
 WHERE o.ordered_at < (h.last_day - 300)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) AND o.order_id % 29 = 0
   AND NOT EXISTS (SELECT 1 FROM cxkpi.survey_responses AS s WHERE s.order_id = o.order_id);
 DELETE FROM cxkpi.order_returns WHERE order_id IN (SELECT order_id FROM gone);
+DELETE FROM cxkpi.order_deliveries WHERE order_id IN (SELECT order_id FROM gone);
 UPDATE cxkpi.survey_responses SET order_id = NULL WHERE order_id IN (SELECT order_id FROM gone);
 DELETE FROM cxkpi.orders WHERE order_id IN (SELECT order_id FROM gone);
 DELETE FROM cxkpi.survey_responses WHERE response_id % 31 = 0;
@@ -154,6 +173,7 @@ WHERE o.customer_id IN (SELECT customer_id FROM cxkpi.orders GROUP BY customer_i
   AND NOT EXISTS (SELECT 1 FROM cxkpi.order_returns AS r WHERE r.order_id = o.order_id)
 ORDER BY o.customer_id, o.ordered_at, o.order_id LIMIT 200;
 UPDATE cxkpi.survey_responses SET order_id = NULL WHERE order_id IN (SELECT order_id FROM firsts);
+DELETE FROM cxkpi.order_deliveries WHERE order_id IN (SELECT order_id FROM firsts);
 DELETE FROM cxkpi.orders WHERE order_id IN (SELECT order_id FROM firsts) AND order_id % 2 = 0;
 UPDATE cxkpi.orders SET ordered_at = ordered_at + interval '400 days' WHERE order_id IN (SELECT order_id FROM firsts) AND order_id % 2 = 1;
 SELECT is(pg_temp.incremental_vs_rebuild(), '', 'old rows deleted, first orders deleted or moved later: the refresh equals a rebuild');
