@@ -7628,13 +7628,13 @@ INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula,
      '100 * emails clicked / emails sent', 'builtin', 0, 100, true),
     ('interactions_per_customer', 'Interactions per engaged customer', 'digital_experience', 'ratio', 'higher_is_better',
      'interactions / customers with an interaction, in the period; by channel: that channel''s', 'builtin', 0, NULL, true),
-    ('net_sentiment', 'Net social sentiment', 'satisfaction', 'points', 'higher_is_better',
+    ('net_sentiment', 'Net social sentiment', 'digital_experience', 'points', 'higher_is_better',
      '100 * (positive mentions - negative mentions) / mentions', 'builtin', -100, 100, true),
-    ('positive_mention_share', 'Positive mentions', 'satisfaction', 'percent', 'higher_is_better',
+    ('positive_mention_share', 'Positive mentions', 'digital_experience', 'percent', 'higher_is_better',
      '100 * positive mentions / mentions', 'builtin', 0, 100, true),
-    ('neutral_mention_share', 'Neutral mentions', 'satisfaction', 'percent', 'higher_is_better',
+    ('neutral_mention_share', 'Neutral mentions', 'digital_experience', 'percent', 'higher_is_better',
      '100 * neutral mentions / mentions', 'builtin', 0, 100, true),
-    ('negative_mention_share', 'Negative mentions', 'satisfaction', 'percent', 'lower_is_better',
+    ('negative_mention_share', 'Negative mentions', 'digital_experience', 'percent', 'lower_is_better',
      '100 * negative mentions / mentions', 'builtin', 0, 100, true);
 
 -------------------------------------------------------------------------------------------------
@@ -8513,8 +8513,8 @@ GRANT SELECT ON cxkpi.sentiment_lexicon TO cxkpi_writer, cxkpi_operator;
 -- Display order and decimals (cxkpi_bi.kpi_catalog), as src/bi.sql does for the others.
 ALTER TABLE cxkpi.kpi_definitions DISABLE TRIGGER kpi_definitions_upsert;
 UPDATE cxkpi.kpi_definitions AS d SET sort_order = v.sort_order, decimals = v.decimals
-FROM (VALUES ('net_sentiment', 50, NULL::smallint), ('positive_mention_share', 60, NULL), ('neutral_mention_share', 70, NULL),
-             ('negative_mention_share', 80, NULL), ('engagement_rate', 460, NULL), ('interactions_per_customer', 470, 2),
-             ('email_open_rate', 480, NULL), ('email_click_rate', 490, NULL)) AS v(kpi, sort_order, decimals)
+FROM (VALUES ('engagement_rate', 460, NULL::smallint), ('interactions_per_customer', 470, 2), ('email_open_rate', 480, NULL),
+             ('email_click_rate', 490, NULL), ('net_sentiment', 492, NULL), ('positive_mention_share', 494, NULL),
+             ('neutral_mention_share', 496, NULL), ('negative_mention_share', 498, NULL)) AS v(kpi, sort_order, decimals)
 WHERE d.kpi = v.kpi;
 ALTER TABLE cxkpi.kpi_definitions ENABLE TRIGGER kpi_definitions_upsert;

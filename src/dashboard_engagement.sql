@@ -91,8 +91,8 @@ GRANT SELECT ON cxkpi.sentiment_lexicon TO cxkpi_writer, cxkpi_operator;
 -- Display order and decimals (cxkpi_bi.kpi_catalog), as src/bi.sql does for the others.
 ALTER TABLE cxkpi.kpi_definitions DISABLE TRIGGER kpi_definitions_upsert;
 UPDATE cxkpi.kpi_definitions AS d SET sort_order = v.sort_order, decimals = v.decimals
-FROM (VALUES ('net_sentiment', 50, NULL::smallint), ('positive_mention_share', 60, NULL), ('neutral_mention_share', 70, NULL),
-             ('negative_mention_share', 80, NULL), ('engagement_rate', 460, NULL), ('interactions_per_customer', 470, 2),
-             ('email_open_rate', 480, NULL), ('email_click_rate', 490, NULL)) AS v(kpi, sort_order, decimals)
+FROM (VALUES ('engagement_rate', 460, NULL::smallint), ('interactions_per_customer', 470, 2), ('email_open_rate', 480, NULL),
+             ('email_click_rate', 490, NULL), ('net_sentiment', 492, NULL), ('positive_mention_share', 494, NULL),
+             ('neutral_mention_share', 496, NULL), ('negative_mention_share', 498, NULL)) AS v(kpi, sort_order, decimals)
 WHERE d.kpi = v.kpi;
 ALTER TABLE cxkpi.kpi_definitions ENABLE TRIGGER kpi_definitions_upsert;

@@ -366,13 +366,13 @@ INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula,
      '100 * emails clicked / emails sent', 'builtin', 0, 100, true),
     ('interactions_per_customer', 'Interactions per engaged customer', 'digital_experience', 'ratio', 'higher_is_better',
      'interactions / customers with an interaction, in the period; by channel: that channel''s', 'builtin', 0, NULL, true),
-    ('net_sentiment', 'Net social sentiment', 'satisfaction', 'points', 'higher_is_better',
+    ('net_sentiment', 'Net social sentiment', 'digital_experience', 'points', 'higher_is_better',
      '100 * (positive mentions - negative mentions) / mentions', 'builtin', -100, 100, true),
-    ('positive_mention_share', 'Positive mentions', 'satisfaction', 'percent', 'higher_is_better',
+    ('positive_mention_share', 'Positive mentions', 'digital_experience', 'percent', 'higher_is_better',
      '100 * positive mentions / mentions', 'builtin', 0, 100, true),
-    ('neutral_mention_share', 'Neutral mentions', 'satisfaction', 'percent', 'higher_is_better',
+    ('neutral_mention_share', 'Neutral mentions', 'digital_experience', 'percent', 'higher_is_better',
      '100 * neutral mentions / mentions', 'builtin', 0, 100, true),
-    ('negative_mention_share', 'Negative mentions', 'satisfaction', 'percent', 'lower_is_better',
+    ('negative_mention_share', 'Negative mentions', 'digital_experience', 'percent', 'lower_is_better',
      '100 * negative mentions / mentions', 'builtin', 0, 100, true);
 
 -- Seed 000's targets and action triggers.  Red and yellow are the "Action Triggers"; minimum
