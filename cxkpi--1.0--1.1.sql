@@ -8602,7 +8602,8 @@ BEGIN
        OR EXISTS (SELECT 1 FROM cxkpi.survey_responses) OR EXISTS (SELECT 1 FROM cxkpi.web_sessions)
        OR EXISTS (SELECT 1 FROM cxkpi.store_traffic) OR EXISTS (SELECT 1 FROM cxkpi.carts)
        OR EXISTS (SELECT 1 FROM cxkpi.support_tickets) OR EXISTS (SELECT 1 FROM cxkpi.app_ratings)
-       OR EXISTS (SELECT 1 FROM cxkpi.metric_observations) OR EXISTS (SELECT 1 FROM cxkpi.experiments) THEN
+       OR EXISTS (SELECT 1 FROM cxkpi.metric_observations) OR EXISTS (SELECT 1 FROM cxkpi.experiments)
+       OR EXISTS (SELECT 1 FROM cxkpi.engagement_events) OR EXISTS (SELECT 1 FROM cxkpi.social_mentions) THEN
         IF NOT replace THEN
             RAISE EXCEPTION 'the cxkpi data tables already hold rows'
                 USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -8611,7 +8612,7 @@ BEGIN
         TRUNCATE cxkpi.order_returns, cxkpi.order_deliveries, cxkpi.loyalty_activity, cxkpi.loyalty_members, cxkpi.survey_responses, cxkpi.carts,
                  cxkpi.web_sessions, cxkpi.support_tickets, cxkpi.orders, cxkpi.customers,
                  cxkpi.store_traffic, cxkpi.app_ratings, cxkpi.metric_observations,
-                 cxkpi.experiment_assignments, cxkpi.experiments;
+                 cxkpi.experiment_assignments, cxkpi.experiments, cxkpi.engagement_events, cxkpi.social_mentions;
     END IF;
 
     ts_end := (d_end + 1)::timestamp AT TIME ZONE tz;
@@ -9219,6 +9220,77 @@ BEGIN
     PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
     n_total := n_total + n_rows;
 
+    -- Engagement events (issue 17, seed 002; no figures in the seed, plausible ones): a quarter
+    -- of the customers subscribe to the newsletter, sent on the first Tuesday of every month from
+    -- the later of d_cx and their acquisition; about 21 % of the emails opened (23 % the current
+    -- year), 2.6 % clicked (3.0 %), a click always after an open, by a propensity of each
+    -- subscriber (3 v^2 times the mean, v uniform: many never open).  Social interactions,
+    -- tracked site visits, app sessions and store visits (loyalty card scans) of the 35 % of
+    -- customers who follow the brand, on a random day from their acquisition on, a little more
+    -- often as time goes on.
+    INSERT INTO cxkpi.engagement_events (event_id, customer_id, occurred_at, channel, kind)
+    SELECT row_number() OVER (ORDER BY e.occurred_at, e.kind, e.customer_id), e.customer_id, e.occurred_at, e.channel, e.kind
+    FROM (SELECT m.customer_id, m.sent_at + k.delay AS occurred_at, 'email' AS channel, k.kind
+          FROM (SELECT c.customer_id, (d.day::timestamp + interval '9 hours') AT TIME ZONE tz AS sent_at,
+                       cxkpi.sample_uniform(seed, 401, c.customer_id * 100 + (d.day - d_cx) / 28)
+                           / (3 * cxkpi.sample_uniform(seed, 406, c.customer_id) ^ 2) AS u,
+                       (d.day - d_cx) / 365.25 AS t
+                FROM cxkpi.customers AS c
+                JOIN cxs_day AS d ON d.day >= greatest(d_cx, c.acquired_on) AND extract(dow FROM d.day) = 2
+                                 AND extract(day FROM d.day) <= 7
+                WHERE cxkpi.sample_uniform(seed, 400, c.customer_id) < 0.25) AS m
+          CROSS JOIN LATERAL (VALUES ('email_sent', interval '0'),
+                                     ('email_open', make_interval(secs => 600 + 86400 * least(m.u, 1) * 40)),
+                                     ('email_click', make_interval(secs => 900 + 86400 * least(m.u, 1) * 40))) AS k(kind, delay)
+          WHERE k.kind = 'email_sent' OR (k.kind = 'email_open' AND m.u < cxkpi.sample_trend(0.21, 0.23, m.t))
+             OR (k.kind = 'email_click' AND m.u < cxkpi.sample_trend(0.026, 0.030, m.t))
+          UNION ALL
+          SELECT c.customer_id,
+                 (d.day::timestamp AT TIME ZONE tz) + make_interval(secs => 8 * 3600 + cxkpi.sample_uniform(seed, 405, x.j) * 14 * 3600),
+                 x.channel, x.kind
+          FROM (SELECT j, v.channel, v.kind,
+                       1 + floor(cxkpi.sample_uniform(seed, 402, j) * n_cust)::bigint AS customer_id,
+                       cxkpi.sample_uniform(seed, 403, j) AS u
+                FROM (VALUES (0, 'social', 'social_interaction', 30000), (1, 'web', 'site_visit', 45000),
+                             (2, 'app', 'app_session', 35000), (3, 'store', 'store_visit', 15000)) AS v(n, channel, kind, per_scale)
+                CROSS JOIN LATERAL generate_series(v.n * 10000000 + 1, v.n * 10000000 + round(v.per_scale * scale)::bigint) AS j) AS x
+          JOIN cxkpi.customers AS c ON c.customer_id = x.customer_id AND cxkpi.sample_uniform(seed, 404, c.customer_id) < 0.35
+          -- a little busier as time goes on: density 0.9 + 0.2 f over the customer's span (f from 0 to 1)
+          JOIN cxs_day AS d ON d.day = greatest(d_cx, c.acquired_on)
+                                       + floor((d_end - greatest(d_cx, c.acquired_on) + 1)
+                                               * least(0.999999, (sqrt(0.81 + 0.4 * x.u) - 0.9) / 0.2))::integer) AS e;
+    GET DIAGNOSTICS n_rows = ROW_COUNT;
+    table_name := 'engagement_events'; row_count := n_rows; RETURN NEXT;
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
+
+    -- Social mentions (seed 003): instagram 40 %, x 25 %, facebook 20 %, review sites 15 %;
+    -- positive 45 % the year before and 50 % the current year, negative 20 % and 17 %; the
+    -- classifier's polarity on 60 % of them, the others left to the lexicon (their texts score
+    -- as their class).
+    INSERT INTO cxkpi.social_mentions (mention_id, source, mentioned_at, text, polarity)
+    SELECT row_number() OVER (ORDER BY m.mentioned_at, m.j), m.source, m.mentioned_at,
+           (CASE m.class WHEN 1 THEN ARRAY['Love the new collection!', 'Great service in store today', 'Fast delivery, thanks',
+                                           'Excellent quality, would recommend']
+                         WHEN 0 THEN ARRAY['Anyone tried the new app?', 'Store opening hours on Sunday?',
+                                           'Just ordered the winter jacket', 'Saw the ad on TV']
+                         ELSE ARRAY['Terrible customer service', 'Delivery was late again', 'Item arrived damaged, want a refund',
+                                    'Not happy with the quality'] END)[1 + floor(cxkpi.sample_uniform(seed, 413, m.j) * 4)::integer],
+           CASE WHEN cxkpi.sample_uniform(seed, 414, m.j) < 0.6 THEN m.class END
+    FROM (SELECT j,
+                 CASE WHEN cxkpi.sample_uniform(seed, 411, j) < 0.40 THEN 'instagram' WHEN cxkpi.sample_uniform(seed, 411, j) < 0.65 THEN 'x'
+                      WHEN cxkpi.sample_uniform(seed, 411, j) < 0.85 THEN 'facebook' ELSE 'reviews' END AS source,
+                 (d.day::timestamp AT TIME ZONE tz) + make_interval(secs => cxkpi.sample_uniform(seed, 412, j) * 86400) AS mentioned_at,
+                 CASE WHEN cxkpi.sample_uniform(seed, 415, j) < cxkpi.sample_trend(0.45, 0.50, (d.day - d_cx) / 365.25) THEN 1
+                      WHEN cxkpi.sample_uniform(seed, 415, j) > 1 - cxkpi.sample_trend(0.20, 0.17, (d.day - d_cx) / 365.25) THEN -1
+                      ELSE 0 END::smallint AS class
+          FROM generate_series(1::bigint, round(4000 * scale)::bigint) AS j
+          JOIN cxs_day AS d ON d.day = d_cx + floor(cxkpi.sample_uniform(seed, 410, j) * (d_end - d_cx + 1))::integer) AS m;
+    GET DIAGNOSTICS n_rows = ROW_COUNT;
+    table_name := 'social_mentions'; row_count := n_rows; RETURN NEXT;
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
+
     -- Two A/B tests (docs/experiments.md#the-sample-experiments).  The facts above are generated
     -- without them and stay as they are, so the effects are made by the assignment: a unit whose
     -- outcome is a success is a little more likely to be in the winning variant, which is what a
@@ -9431,3 +9503,1080 @@ SELECT v.* FROM (SELECT array_agg(p.grain) AS gs, array_agg(p.period_start) AS p
 CROSS JOIN LATERAL cxkpi.kpi_engine(x.gs, x.ps) AS v
 WHERE v.kpi IN ('resolution_time_hours', 'resolution_time_median_hours', 'resolution_time_p90_hours', 'new_customer_share')
   AND EXISTS (SELECT 1 FROM cxkpi.kpi_values);
+
+-------------------------------------------------------------------------------------------------
+-- Issue 17: engagement across channels (seed 002) and social-media sentiment (seed 003).
+-- New facts, lexicon, rollups and section view (src/engagement.sql, src/dashboard_engagement.sql,
+-- as there), the eight KPIs' catalogue rows, and the final copies of the functions they change
+-- (config_row_upsert, change_capture, change_capture_tables, dashboard_rollups, dashboard_days,
+-- kpi_arithmetic, kpi_engine; generate_sample_data is replaced in place, above).
+-- docs/dashboard.md#engagement-and-social-sentiment.
+-------------------------------------------------------------------------------------------------
+
+-- Config rows: an edited built-in row becomes a user row (dumped); inserting a row whose key
+-- matches a built-in row replaces the built-in row (this is what pg_restore does); built-in
+-- rows cannot be deleted (a deletion would be undone by the next restore).
+CREATE OR REPLACE FUNCTION cxkpi.config_row_upsert() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    found_default bigint;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.is_default THEN
+            RETURN NEW;
+        END IF;
+        IF TG_TABLE_NAME = 'kpi_definitions' THEN
+            UPDATE cxkpi.kpi_definitions SET name = NEW.name, section = NEW.section, unit = NEW.unit,
+                   direction = NEW.direction, formula = NEW.formula, source = NEW.source,
+                   value_min = NEW.value_min, value_max = NEW.value_max,
+                   -- (1.1 columns: a row dumped by 1.0 has none, and keeps the built-in display)
+                   sort_order = coalesce(NEW.sort_order, kpi_definitions.sort_order),
+                   decimals = coalesce(NEW.decimals, kpi_definitions.decimals), is_default = false
+             WHERE kpi = NEW.kpi AND is_default;
+        ELSIF TG_TABLE_NAME = 'kpi_targets' THEN
+            UPDATE cxkpi.kpi_targets SET target = NEW.target, red_threshold = NEW.red_threshold,
+                   yellow_threshold = NEW.yellow_threshold, min_sample_size = NEW.min_sample_size,
+                   recovery_margin = NEW.recovery_margin, enabled = NEW.enabled, is_default = false
+             WHERE kpi = NEW.kpi AND dimension = NEW.dimension AND valid_from = NEW.valid_from AND is_default;
+        ELSIF TG_TABLE_NAME = 'intervention_rules' THEN
+            UPDATE cxkpi.intervention_rules SET priority = NEW.priority, intervention = NEW.intervention,
+                   description = NEW.description, churn_risk = NEW.churn_risk, gone = NEW.gone,
+                   min_value_at_stake = NEW.min_value_at_stake, min_historic_value = NEW.min_historic_value,
+                   nps_group = NEW.nps_group, nps_within_days = NEW.nps_within_days, open_ticket = NEW.open_ticket,
+                   abandoned_cart_within_days = NEW.abandoned_cart_within_days, min_return_rate = NEW.min_return_rate,
+                   lapsed_loyalty = NEW.lapsed_loyalty, enabled = NEW.enabled, is_default = false
+             WHERE rule = NEW.rule AND is_default;
+        ELSIF TG_TABLE_NAME = 'sentiment_lexicon' THEN
+            UPDATE cxkpi.sentiment_lexicon SET weight = NEW.weight, is_default = false
+             WHERE word = NEW.word AND is_default;
+        ELSE
+            UPDATE cxkpi.settings SET value = NEW.value, description = NEW.description, is_default = false
+             WHERE key = NEW.key AND is_default;
+        END IF;
+        GET DIAGNOSTICS found_default = ROW_COUNT;
+        IF found_default > 0 THEN
+            RETURN NULL;        -- the built-in row now holds the user's values
+        END IF;
+        IF TG_TABLE_NAME = 'kpi_definitions' THEN     -- nested: NEW.source exists only there
+            IF NEW.source = 'builtin' THEN
+                RAISE EXCEPTION 'KPI "%" cannot have source builtin', NEW.kpi
+                    USING ERRCODE = 'check_violation',
+                          HINT = 'Built-in KPIs are the ones cxkpi computes; add your own with source metric_observations.';
+            END IF;
+        END IF;
+        RETURN NEW;
+    ELSIF TG_OP = 'UPDATE' THEN
+        IF TG_TABLE_NAME = 'kpi_definitions' THEN     -- nested: OLD.source exists only there
+            IF OLD.source = 'builtin' AND (NEW.kpi <> OLD.kpi OR NEW.source <> OLD.source) THEN
+                RAISE EXCEPTION 'cannot change the key or the source of built-in KPI "%"', OLD.kpi
+                    USING ERRCODE = 'object_in_use',
+                          HINT = 'The rollups compute built-in KPIs by their key; edit the name, unit, direction or formula text instead.';
+            END IF;
+        END IF;
+        -- nor the key of a built-in target: a restore would seed the original key again
+        IF TG_TABLE_NAME = 'kpi_targets' THEN
+            IF OLD.is_default AND (NEW.kpi, NEW.dimension, NEW.valid_from) IS DISTINCT FROM (OLD.kpi, OLD.dimension, OLD.valid_from) THEN
+                RAISE EXCEPTION 'cannot change the key (kpi, dimension, valid_from) of a built-in target of "%"', OLD.kpi
+                    USING ERRCODE = 'object_in_use',
+                          HINT = 'Insert a new target row with its dimension or valid_from, and set enabled = false on the built-in one if it should no longer apply.';
+            END IF;
+        END IF;
+        IF TG_TABLE_NAME = 'intervention_rules' THEN
+            IF OLD.is_default AND NEW.rule IS DISTINCT FROM OLD.rule THEN
+                RAISE EXCEPTION 'cannot rename the built-in intervention rule "%"', OLD.rule
+                    USING ERRCODE = 'object_in_use',
+                          HINT = 'Insert a rule of your own, and set enabled = false on the built-in one if it should no longer apply.';
+            END IF;
+        END IF;
+        IF OLD.is_default AND NEW.is_default AND TG_TABLE_NAME <> 'settings' THEN
+            NEW.is_default := false;
+        END IF;
+        RETURN NEW;
+    ELSE
+        IF OLD.is_default THEN
+            RAISE EXCEPTION 'cannot delete a built-in row of cxkpi.%', TG_TABLE_NAME
+                USING ERRCODE = 'object_in_use',
+                      HINT = CASE TG_TABLE_NAME WHEN 'kpi_targets'
+                                  THEN 'Set enabled = false to switch a built-in target off.'
+                                  WHEN 'intervention_rules'
+                                  THEN 'Set enabled = false to switch a built-in rule off.'
+                                  ELSE 'Edit it with UPDATE instead.' END;
+        END IF;
+        RETURN OLD;
+    END IF;
+END $$;
+
+INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula, source, value_min, value_max, is_default) VALUES
+    ('engagement_rate', 'Engagement rate', 'digital_experience', 'percent', 'higher_is_better',
+     '100 * customers with an interaction (email open or click, social interaction, site visit, app session, store visit) / customers reached (any engagement event), distinct customers of the period; by channel: engaged in that channel / reached', 'builtin', 0, 100, true),
+    ('email_open_rate', 'Email open rate', 'digital_experience', 'percent', 'higher_is_better',
+     '100 * emails opened / emails sent', 'builtin', 0, 100, true),
+    ('email_click_rate', 'Email click rate', 'digital_experience', 'percent', 'higher_is_better',
+     '100 * emails clicked / emails sent', 'builtin', 0, 100, true),
+    ('interactions_per_customer', 'Interactions per engaged customer', 'digital_experience', 'ratio', 'higher_is_better',
+     'interactions / customers with an interaction, in the period; by channel: that channel''s', 'builtin', 0, NULL, true),
+    ('net_sentiment', 'Net social sentiment', 'digital_experience', 'points', 'higher_is_better',
+     '100 * (positive mentions - negative mentions) / mentions', 'builtin', -100, 100, true),
+    ('positive_mention_share', 'Positive mentions', 'digital_experience', 'percent', 'higher_is_better',
+     '100 * positive mentions / mentions', 'builtin', 0, 100, true),
+    ('neutral_mention_share', 'Neutral mentions', 'digital_experience', 'percent', 'higher_is_better',
+     '100 * neutral mentions / mentions', 'builtin', 0, 100, true),
+    ('negative_mention_share', 'Negative mentions', 'digital_experience', 'percent', 'lower_is_better',
+     '100 * negative mentions / mentions', 'builtin', 0, 100, true);
+
+-------------------------------------------------------------------------------------------------
+-- Engagement across channels (issue 17, seed 002) and social-media sentiment (seed 003): the
+-- facts (docs/data-model.md#engagement_events, #social_mentions), the editable lexicon that
+-- scores a mention that comes without a polarity, and their daily rollups, maintained by the
+-- refresh like the others (cxkpi.dashboard_rollups(); docs/dashboard.md#engagement-and-social-sentiment).
+-------------------------------------------------------------------------------------------------
+
+-- One row per customer touchpoint event.  The kind fixes the channel (email_* on email,
+-- social_interaction on social, site_visit on web, app_session on app, store_visit in store);
+-- an email_open or email_click is recorded once per email (the first open, the first click).
+CREATE TABLE cxkpi.engagement_events (
+    event_id    bigint PRIMARY KEY,
+    customer_id bigint NOT NULL REFERENCES cxkpi.customers,
+    occurred_at timestamptz NOT NULL CONSTRAINT engagement_events_occurred_at_finite CHECK (isfinite(occurred_at)),
+    channel     text NOT NULL CONSTRAINT engagement_events_channel
+                    CHECK (channel IN ('email', 'social', 'web', 'app', 'store')),
+    kind        text NOT NULL CONSTRAINT engagement_events_kind
+                    CHECK (kind IN ('email_sent', 'email_open', 'email_click', 'social_interaction', 'site_visit',
+                                    'app_session', 'store_visit')),
+    CONSTRAINT engagement_events_kind_channel CHECK (channel = CASE WHEN kind LIKE 'email%' THEN 'email'
+                                                                   WHEN kind = 'social_interaction' THEN 'social'
+                                                                   WHEN kind = 'site_visit' THEN 'web'
+                                                                   WHEN kind = 'app_session' THEN 'app'
+                                                                   ELSE 'store' END)
+);
+CREATE INDEX engagement_events_customer_idx ON cxkpi.engagement_events (customer_id, occurred_at);
+CREATE INDEX engagement_events_occurred_at_idx ON cxkpi.engagement_events (occurred_at);
+COMMENT ON TABLE cxkpi.engagement_events IS
+    'One row per customer engagement event: email_sent, email_open and email_click (channel email; an open or click once per email), social_interaction (social: a like, share, comment or review), site_visit (web), app_session (app), store_visit (store). Every kind but email_sent is an interaction; a customer with an interaction in a period is engaged in it.';
+COMMENT ON COLUMN cxkpi.engagement_events.channel IS 'email, social, web, app or store; must be the channel of the kind.';
+COMMENT ON COLUMN cxkpi.engagement_events.kind IS
+    'email_sent, email_open, email_click, social_interaction, site_visit, app_session or store_visit.';
+
+-- One row per mention of the brand on social media or a review site.  polarity comes from the
+-- user's classifier (-1 negative, 0 neutral, 1 positive) or, when NULL, from the lexicon.
+CREATE TABLE cxkpi.social_mentions (
+    mention_id   bigint PRIMARY KEY,
+    source       text NOT NULL CONSTRAINT social_mentions_source CHECK (source ~ '^[a-z][a-z0-9_]*$'),
+    mentioned_at timestamptz NOT NULL CONSTRAINT social_mentions_mentioned_at_finite CHECK (isfinite(mentioned_at)),
+    text         text NOT NULL DEFAULT '',
+    polarity     smallint CONSTRAINT social_mentions_polarity CHECK (polarity IN (-1, 0, 1)),
+    CONSTRAINT social_mentions_scorable CHECK (polarity IS NOT NULL OR text <> '')
+);
+CREATE INDEX social_mentions_mentioned_at_idx ON cxkpi.social_mentions (mentioned_at);
+COMMENT ON TABLE cxkpi.social_mentions IS
+    'One row per brand mention on social media or a review site: source (lower-case key, e.g. instagram, x, facebook, reviews), time, text, and the polarity from your classifier (-1 negative, 0 neutral, 1 positive); NULL polarity: scored by cxkpi.sentiment_polarity(text) with cxkpi.sentiment_lexicon.';
+COMMENT ON COLUMN cxkpi.social_mentions.polarity IS
+    '-1 negative, 0 neutral, 1 positive, as your classifier says; NULL: the lexicon scores the text (cxkpi.sentiment_polarity).';
+
+-- The lexicon: word valences from -5 (very negative) to 5 (very positive), the AFINN method
+-- (Nielsen 2011: a mention's score is the sum of the valences of its words; its polarity the
+-- sign).  A small built-in English list; edit it (a built-in row you change is dumped as yours).
+CREATE TABLE cxkpi.sentiment_lexicon (
+    word       text PRIMARY KEY CONSTRAINT sentiment_lexicon_word CHECK (word ~ '^[a-z]+(''[a-z]+)?$'),
+    weight     integer NOT NULL CONSTRAINT sentiment_lexicon_weight CHECK (weight BETWEEN -5 AND 5 AND weight <> 0),
+    is_default boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE cxkpi.sentiment_lexicon IS
+    'Word valences (-5 to 5, not 0) that score social mentions without a polarity (cxkpi.sentiment_polarity, AFINN method). Lower-case words; edit freely: a change rescores the mentions without a polarity at the next refresh.';
+INSERT INTO cxkpi.sentiment_lexicon (word, weight, is_default) VALUES
+    ('love', 3, true), ('loved', 3, true), ('great', 3, true), ('excellent', 3, true), ('amazing', 4, true),
+    ('awesome', 4, true), ('perfect', 3, true), ('fantastic', 4, true), ('good', 3, true), ('nice', 3, true),
+    ('happy', 3, true), ('fast', 2, true), ('easy', 1, true), ('friendly', 2, true), ('helpful', 2, true),
+    ('recommend', 2, true), ('thanks', 2, true), ('thank', 2, true), ('best', 3, true), ('beautiful', 3, true),
+    ('quick', 2, true), ('satisfied', 2, true), ('glad', 3, true), ('like', 2, true), ('enjoy', 2, true),
+    ('bad', -3, true), ('terrible', -3, true), ('awful', -3, true), ('horrible', -3, true), ('worst', -3, true),
+    ('hate', -3, true), ('poor', -2, true), ('slow', -2, true), ('late', -2, true), ('broken', -1, true),
+    ('rude', -2, true), ('disappointed', -2, true), ('disappointing', -2, true), ('refund', -1, true),
+    ('problem', -2, true), ('fail', -2, true), ('failed', -2, true), ('never', -1, true), ('wrong', -2, true),
+    ('missing', -2, true), ('damaged', -2, true), ('annoying', -2, true), ('useless', -2, true),
+    ('scam', -4, true), ('complaint', -2, true);
+
+-- A mention's polarity by the lexicon: the sign of the sum of the valences of its words (lower
+-- case, split at anything but letters and apostrophes), a word right after a negation (not, no,
+-- never, don't, ...) counted with the opposite sign; 0 when no word is in the lexicon.
+CREATE FUNCTION cxkpi.sentiment_polarity(mention text) RETURNS smallint
+    LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT sign(coalesce(sum(CASE WHEN w.prev IN ('not', 'no', 'never', 'don''t', 'doesn''t', 'didn''t', 'isn''t',
+                                                  'wasn''t', 'won''t', 'cannot', 'can''t')
+                                  THEN -l.weight ELSE l.weight END), 0))::smallint
+    FROM (SELECT t.word, lag(t.word) OVER (ORDER BY t.n) AS prev
+          FROM regexp_split_to_table(lower(mention), '[^a-z'']+') WITH ORDINALITY AS t(word, n)) AS w
+    JOIN cxkpi.sentiment_lexicon AS l ON l.word = w.word;
+END;
+COMMENT ON FUNCTION cxkpi.sentiment_polarity(text) IS
+    'Polarity of a text by cxkpi.sentiment_lexicon (AFINN method): sign of the sum of its words'' valences, a word right after not, no, never, don''t, ... with the opposite sign; -1, 0 or 1.';
+
+-- A lexicon edit rescores the mentions without a polarity: their days are logged for the refresh.
+CREATE FUNCTION cxkpi.sentiment_lexicon_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_LEVEL <> 'STATEMENT' OR TG_RELID <> 'cxkpi.sentiment_lexicon'::regclass THEN
+        RAISE EXCEPTION 'cxkpi.sentiment_lexicon_changed() belongs to cxkpi.sentiment_lexicon' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    INSERT INTO cxkpi.change_log (fact, bucket)
+    SELECT DISTINCT 'social_mentions', (m.mentioned_at AT TIME ZONE s.value)::date
+    FROM cxkpi.social_mentions AS m, cxkpi.settings AS s
+    WHERE s.key = 'time_zone' AND m.polarity IS NULL;
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION cxkpi.sentiment_lexicon_changed() IS
+    'Internal: statement trigger of cxkpi.sentiment_lexicon; logs the days of the mentions without a polarity for the next refresh.';
+REVOKE ALL ON FUNCTION cxkpi.sentiment_lexicon_changed() FROM PUBLIC;
+CREATE TRIGGER sentiment_lexicon_upsert BEFORE INSERT OR UPDATE OR DELETE ON cxkpi.sentiment_lexicon
+    FOR EACH ROW EXECUTE FUNCTION cxkpi.config_row_upsert();
+CREATE TRIGGER sentiment_lexicon_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON cxkpi.sentiment_lexicon
+    FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.sentiment_lexicon_changed();
+
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.engagement_events', '');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.social_mentions', '');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.sentiment_lexicon', 'WHERE NOT is_default');
+
+-- Engagement per day and channel: emails sent, unique opens and clicks, interactions (every
+-- event but email_sent), and the customers reached (any event) and engaged (an interaction) as
+-- retention summaries, so that a period counts distinct customers exactly across its days.
+CREATE TABLE cxkpi.daily_engagement (day date, channel text, sent bigint, opens bigint, clicks bigint,
+    interactions bigint, reached @extschema@.retention_summary, engaged @extschema@.retention_summary);
+CREATE UNIQUE INDEX daily_engagement_key ON cxkpi.daily_engagement (day, channel);
+CREATE FUNCTION cxkpi.rollup_daily_engagement(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.daily_engagement
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (e.occurred_at AT TIME ZONE tz)::date AS day, e.channel,
+       count(*) FILTER (WHERE e.kind = 'email_sent') AS sent, count(*) FILTER (WHERE e.kind = 'email_open') AS opens,
+       count(*) FILTER (WHERE e.kind = 'email_click') AS clicks,
+       count(*) FILTER (WHERE e.kind <> 'email_sent') AS interactions,
+       @extschema@.retention_agg(e.customer_id, (e.occurred_at AT TIME ZONE tz)::date, 'day') AS reached,
+       @extschema@.retention_agg(e.customer_id, (e.occurred_at AT TIME ZONE tz)::date, 'day')
+           FILTER (WHERE e.kind <> 'email_sent') AS engaged
+FROM cxkpi.engagement_events AS e
+WHERE e.occurred_at >= (first_day::timestamp AT TIME ZONE tz) AND e.occurred_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1, 2 $$;
+COMMENT ON TABLE cxkpi.daily_engagement IS
+    'Internal rollup: engagement events per local day and channel: emails sent, opens, clicks, interactions, and the customers reached and engaged (retention summaries: distinct customers of any period).';
+COMMENT ON FUNCTION cxkpi.rollup_daily_engagement(text, date, date) IS
+    'Internal: the rows of cxkpi.daily_engagement of the days first_day to last_day (in time zone tz).';
+
+-- Mentions per day and source as NPS summaries over three categories (positive = 10, neutral =
+-- 8, negative = 0): net sentiment is then the NPS of the summary, with its adjusted-Wald
+-- interval (src/nps.c), and the shares are its promoters, passives and detractors.
+CREATE TABLE cxkpi.daily_sentiment (day date, source text, mentions @extschema@.nps_summary, lexicon_scored bigint);
+CREATE UNIQUE INDEX daily_sentiment_key ON cxkpi.daily_sentiment (day, source);
+CREATE FUNCTION cxkpi.rollup_daily_sentiment(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.daily_sentiment
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (m.mentioned_at AT TIME ZONE tz)::date AS day, m.source,
+       @extschema@.nps_agg(CASE coalesce(m.polarity, cxkpi.sentiment_polarity(m.text)) WHEN 1 THEN 10 WHEN 0 THEN 8 ELSE 0 END)
+           AS mentions,
+       count(*) FILTER (WHERE m.polarity IS NULL) AS lexicon_scored
+FROM cxkpi.social_mentions AS m
+WHERE m.mentioned_at >= (first_day::timestamp AT TIME ZONE tz) AND m.mentioned_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1, 2 $$;
+COMMENT ON TABLE cxkpi.daily_sentiment IS
+    'Internal rollup: social mentions per local day and source as an nps_summary (positive = 10, neutral = 8, negative = 0), and how many the lexicon scored.';
+COMMENT ON FUNCTION cxkpi.rollup_daily_sentiment(text, date, date) IS
+    'Internal: the rows of cxkpi.daily_sentiment of the days first_day to last_day (in time zone tz).';
+
+-- The statement trigger of every fact table (INSERT, UPDATE, DELETE with transition tables, and
+-- TRUNCATE): one change_log row per distinct (fact, day) the statement touched, the old rows' days
+-- and the new rows' days.  Dependencies between facts are logged as buckets too:
+--   orders: an UPDATE logs the request days of the orders' returns (days to return).  The
+--     first-order flag and segment depend on the customer's other orders: the refresh finds the
+--     flags that moved by comparing each touched customer's first order with the one it recorded
+--     (cxkpi.customer_first_orders; dashboard_maintain, step 2), so writers log nothing for them;
+--   order_returns: the day of the returned order (the order-date return summary);
+--   loyalty_members: the days of the member's orders and programme activities (segment and
+--     activity count from the enrolment day on).
+-- SECURITY DEFINER: a writer needs no privilege on cxkpi.change_log.  The log carries bucket keys
+-- only, never values: the refresh recomputes every dirty day from the facts.  EXECUTE is revoked
+-- from PUBLIC (no one attaches it to a table of their own) and it refuses to run as anything but
+-- the AFTER statement trigger of a cxkpi fact table (docs/security.md).
+CREATE OR REPLACE FUNCTION cxkpi.change_capture() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    -- read here rather than through cxkpi.setting(): a static query keeps its plan, and this
+    -- runs for every statement of every writer
+    tz text := (SELECT s.value FROM cxkpi.settings AS s WHERE s.key = 'time_zone');
+    src text := CASE TG_OP WHEN 'INSERT' THEN 'new_rows' WHEN 'DELETE' THEN 'old_rows'
+                           ELSE '(SELECT * FROM old_rows UNION ALL SELECT * FROM new_rows)' END;
+    day_sql text;
+BEGIN
+    IF TG_LEVEL <> 'STATEMENT' OR TG_WHEN <> 'AFTER' OR TG_TABLE_SCHEMA <> 'cxkpi'
+       OR NOT TG_TABLE_NAME = ANY (cxkpi.change_capture_tables())
+       OR TG_RELID <> format('cxkpi.%I', TG_TABLE_NAME)::regclass THEN
+        RAISE EXCEPTION 'cxkpi.change_capture() belongs to the cxkpi fact tables' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO cxkpi.change_log (fact, bucket) VALUES (TG_TABLE_NAME, NULL);
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        -- Writers' hot path: one static statement per table (planned once per session, where
+        -- the dynamic statement below is parsed and planned at every call: twice the cost of a
+        -- one-row insert).  The day of each row as in the UPDATE and DELETE case below.
+        IF TG_TABLE_NAME = 'survey_responses' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'survey_responses', x.d FROM (SELECT (r.responded_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'orders' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'orders', x.d FROM (SELECT (r.ordered_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'order_returns' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'order_returns', x.d FROM (SELECT (r.requested_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'web_sessions' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'web_sessions', x.d FROM (SELECT (r.started_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'store_traffic' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'store_traffic', x.d FROM (SELECT r.visit_date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'carts' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'carts', x.d FROM (SELECT (r.created_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'support_tickets' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'support_tickets', x.d FROM (SELECT (r.created_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'app_ratings' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'app_ratings', x.d FROM (SELECT (r.rated_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'metric_observations' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'metric_observations', x.d FROM (SELECT (r.observed_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'loyalty_activity' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'loyalty_activity', x.d FROM (SELECT (r.active_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'customers' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'customers', r.acquired_on FROM new_rows AS r WHERE r.acquired_on IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'loyalty_members' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'loyalty_members', d.d FROM new_rows AS r, unnest(ARRAY[r.enrolled_on, r.last_active_on]) AS d(d)
+            WHERE d.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'order_deliveries' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'order_deliveries', (o.ordered_at AT TIME ZONE tz)::date
+            FROM new_rows AS r JOIN cxkpi.orders AS o ON o.order_id = r.order_id;
+        ELSIF TG_TABLE_NAME = 'engagement_events' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'engagement_events', x.d FROM (SELECT (r.occurred_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'social_mentions' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'social_mentions', x.d FROM (SELECT (r.mentioned_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        END IF;
+    ELSE
+        day_sql := CASE TG_TABLE_NAME
+            WHEN 'survey_responses' THEN '(r.responded_at AT TIME ZONE $1)::date'
+            WHEN 'orders' THEN '(r.ordered_at AT TIME ZONE $1)::date'
+            WHEN 'order_returns' THEN '(r.requested_at AT TIME ZONE $1)::date'
+            WHEN 'web_sessions' THEN '(r.started_at AT TIME ZONE $1)::date'
+            WHEN 'store_traffic' THEN 'r.visit_date'
+            WHEN 'carts' THEN '(r.created_at AT TIME ZONE $1)::date'
+            WHEN 'support_tickets' THEN '(r.created_at AT TIME ZONE $1)::date'
+            WHEN 'app_ratings' THEN '(r.rated_at AT TIME ZONE $1)::date'
+            WHEN 'metric_observations' THEN '(r.observed_at AT TIME ZONE $1)::date'
+            WHEN 'loyalty_activity' THEN '(r.active_at AT TIME ZONE $1)::date'
+            WHEN 'customers' THEN 'r.acquired_on'
+            WHEN 'loyalty_members' THEN 'unnest(ARRAY[r.enrolled_on, r.last_active_on])'
+            WHEN 'order_deliveries' THEN '(SELECT (o.ordered_at AT TIME ZONE $1)::date FROM cxkpi.orders AS o WHERE o.order_id = r.order_id)'
+            WHEN 'engagement_events' THEN '(r.occurred_at AT TIME ZONE $1)::date'
+            WHEN 'social_mentions' THEN '(r.mentioned_at AT TIME ZONE $1)::date'
+        END;
+        IF day_sql IS NULL THEN
+            RAISE EXCEPTION 'cxkpi.change_capture() belongs to the cxkpi fact tables' USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        EXECUTE format('INSERT INTO cxkpi.change_log (fact, bucket) SELECT DISTINCT %L, d FROM (SELECT %s AS d FROM %s AS r) AS x '
+                       'WHERE d IS NOT NULL', TG_TABLE_NAME, day_sql, src) USING tz;
+    END IF;
+    IF TG_TABLE_NAME = 'orders' AND TG_OP = 'UPDATE' THEN
+        -- UPDATE: the request days of the orders' returns (days to return)
+        INSERT INTO cxkpi.change_log (fact, bucket)
+        SELECT DISTINCT 'order_returns', (r.requested_at AT TIME ZONE tz)::date
+        FROM cxkpi.order_returns AS r WHERE r.order_id IN (SELECT n.order_id FROM new_rows AS n);
+    ELSIF TG_TABLE_NAME = 'order_returns' THEN
+        EXECUTE format('INSERT INTO cxkpi.change_log (fact, bucket)
+                        SELECT DISTINCT ''orders'', (o.ordered_at AT TIME ZONE $1)::date
+                        FROM cxkpi.orders AS o WHERE o.order_id IN (SELECT r.order_id FROM %s AS r)', src) USING tz;
+    ELSIF TG_TABLE_NAME = 'loyalty_members' THEN
+        EXECUTE format('INSERT INTO cxkpi.change_log (fact, bucket)
+                        SELECT DISTINCT ''orders'', (o.ordered_at AT TIME ZONE $1)::date
+                        FROM cxkpi.orders AS o WHERE o.customer_id IN (SELECT r.customer_id FROM %1$s AS r)
+                        UNION
+                        SELECT DISTINCT ''loyalty_activity'', (a.active_at AT TIME ZONE $1)::date
+                        FROM cxkpi.loyalty_activity AS a WHERE a.customer_id IN (SELECT r.customer_id FROM %1$s AS r)', src)
+        USING tz;
+    END IF;
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION cxkpi.change_capture() IS
+    'Internal: statement trigger of the fact tables; appends the day buckets a statement touched (and those that depend on them) to cxkpi.change_log.';
+REVOKE ALL ON FUNCTION cxkpi.change_capture() FROM PUBLIC;
+-- The fact tables the daily rollups read.
+CREATE OR REPLACE FUNCTION cxkpi.change_capture_tables() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN ARRAY['survey_responses', 'orders', 'order_returns', 'web_sessions', 'store_traffic', 'carts',
+                 'support_tickets', 'app_ratings', 'metric_observations', 'loyalty_members', 'loyalty_activity',
+                 'customers', 'order_deliveries', 'engagement_events', 'social_mentions'];
+COMMENT ON FUNCTION cxkpi.change_capture_tables() IS 'Internal: the fact tables whose changes cxkpi.change_log records.';
+
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['engagement_events', 'social_mentions'] LOOP
+        EXECUTE format('CREATE TRIGGER change_capture_insert AFTER INSERT ON cxkpi.%I REFERENCING NEW TABLE AS new_rows '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.change_capture()', t);
+        EXECUTE format('CREATE TRIGGER change_capture_update AFTER UPDATE ON cxkpi.%I REFERENCING OLD TABLE AS old_rows '
+                       'NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.change_capture()', t);
+        EXECUTE format('CREATE TRIGGER change_capture_delete AFTER DELETE ON cxkpi.%I REFERENCING OLD TABLE AS old_rows '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.change_capture()', t);
+        EXECUTE format('CREATE TRIGGER change_capture_truncate AFTER TRUNCATE ON cxkpi.%I '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.change_capture()', t);
+    END LOOP;
+END $$;
+
+-- Which rollup reads which facts' days (cxkpi.change_log.fact), in the order of the refresh.
+CREATE OR REPLACE FUNCTION cxkpi.dashboard_rollups(OUT rollup text, OUT facts text[]) RETURNS SETOF record
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    VALUES ('daily_surveys', ARRAY['survey_responses']),
+           ('daily_orders', ARRAY['orders', 'orders_first']),
+           ('daily_customer_activity', ARRAY['orders']),
+           ('daily_conversion', ARRAY['web_sessions', 'store_traffic', 'orders']),
+           ('daily_carts', ARRAY['carts']),
+           ('daily_tickets', ARRAY['support_tickets']),
+           ('daily_ticket_resolutions', ARRAY['support_tickets']),
+           ('daily_deliveries', ARRAY['orders', 'order_deliveries']),
+           ('daily_loyalty', ARRAY['orders', 'loyalty_members', 'loyalty_activity']),
+           ('daily_app_ratings', ARRAY['app_ratings']),
+           ('daily_observations', ARRAY['metric_observations']),
+           ('daily_return_events', ARRAY['order_returns']),
+           ('daily_acquisition', ARRAY['customers']),
+           ('hourly_conversion', ARRAY['web_sessions']),
+           ('hourly_orders', ARRAY['orders']),
+           ('hourly_carts', ARRAY['carts']),
+           ('hourly_tickets', ARRAY['support_tickets']),
+           ('daily_engagement', ARRAY['engagement_events']),
+           ('daily_sentiment', ARRAY['social_mentions']) $$;
+COMMENT ON FUNCTION cxkpi.dashboard_rollups() IS
+    'Internal: the daily and hourly rollups in refresh order, with the fact tables (cxkpi.change_log.fact) whose days they read.';
+-- The first and the last day of the rollups.
+CREATE OR REPLACE FUNCTION cxkpi.dashboard_days(OUT first_day date, OUT last_day date)
+    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT min(d.first_day), max(d.last_day)
+    FROM (SELECT min(day), max(day) FROM cxkpi.daily_surveys UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_orders
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_customer_activity
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_conversion
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_carts UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_tickets
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_loyalty UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_app_ratings
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_observations
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_return_events
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_acquisition
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_engagement
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_sentiment) AS d(first_day, last_day) $$;
+COMMENT ON FUNCTION cxkpi.dashboard_days() IS 'Internal: the first and the last day of the daily rollups.';
+-- The arithmetic of the KPIs that have an hour grain, written once from their additive state:
+-- value, numerator, denominator, sample size and interval of kpi from the sums num (numerator)
+-- and den (denominator; NULL for a volume).  cxkpi.kpi_engine calls it for every period of the
+-- daily rollups, the hourly views (src/dashboard_hourly.sql) for hours, today so far and the
+-- heat map, so a KPI's formula is in one place (docs/architecture.md#the-hour-grain).  Shares
+-- are in percent with a Wilson interval; means (aov, response_time_hours) are sums over counts;
+-- volumes (sessions, orders, tickets, net_revenue) are the sum itself.  Unknown KPIs give NULL.
+-- A SQL-standard body: inlined where it is called, and readers of cxkpi_bi (no USAGE on schema
+-- cxkpi) can run it.
+CREATE OR REPLACE FUNCTION cxkpi.kpi_arithmetic(kpi text, num numeric, den numeric, conf double precision)
+    RETURNS TABLE (value double precision, numerator double precision, denominator double precision,
+                   sample_size bigint, ci_lower double precision, ci_upper double precision)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate') THEN (100.0 * num / nullif(den, 0))::double precision
+                WHEN kpi = 'aov' THEN (num / nullif(den, 0))::double precision
+                WHEN kpi IN ('response_time_hours', 'resolution_time_hours', 'delivery_time_days') THEN num::double precision / nullif(den, 0)::double precision
+                WHEN kpi IN ('sessions', 'orders', 'tickets', 'net_revenue') THEN num::double precision
+                WHEN kpi IN ('engagement_rate', 'email_open_rate', 'email_click_rate', 'positive_mention_share',
+                             'neutral_mention_share', 'negative_mention_share') THEN (100.0 * num / nullif(den, 0))::double precision
+                WHEN kpi = 'interactions_per_customer' THEN (num / nullif(den, 0))::double precision END,
+           num::double precision, den::double precision,
+           CASE WHEN kpi IN ('sessions', 'orders', 'tickets') THEN num::bigint ELSE den::bigint END,
+           CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate')
+                THEN cxkpi.wilson_ci_lower(num::bigint, den::bigint, conf)
+                WHEN kpi IN ('engagement_rate', 'email_open_rate', 'email_click_rate', 'positive_mention_share',
+                             'neutral_mention_share', 'negative_mention_share')
+                THEN cxkpi.wilson_ci_lower(num::bigint, den::bigint, conf) END,
+           CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate')
+                THEN cxkpi.wilson_ci_upper(num::bigint, den::bigint, conf)
+                WHEN kpi IN ('engagement_rate', 'email_open_rate', 'email_click_rate', 'positive_mention_share',
+                             'neutral_mention_share', 'negative_mention_share')
+                THEN cxkpi.wilson_ci_upper(num::bigint, den::bigint, conf) END;
+END;
+COMMENT ON FUNCTION cxkpi.kpi_arithmetic(text, numeric, numeric, double precision) IS
+    'Internal: the arithmetic of the KPIs with an hour grain (conversion_rate, cart_abandonment_rate, aov, response_time_hours, sessions, orders, tickets, net_revenue), of the mean resolution and delivery times (resolution_time_hours, delivery_time_days) and of the engagement and mention shares (engagement_rate, email_open_rate, email_click_rate, positive_, neutral_ and negative_mention_share; interactions_per_customer) from the sums of their numerator and denominator: value, numerator, denominator, sample size and Wilson interval (shares). Used by cxkpi.kpi_engine and the hourly views alike.';
+-- The arithmetic of every KPI, written once: the rows of cxkpi.kpi_values of the periods given
+-- (grains[i], period_starts[i]: the first day of a period of that grain), computed from the rollup
+-- rows of those periods.  The full rebuild passes every period, the incremental refresh the
+-- periods its dirty days fall into.  Each value comes with the value of the previous period and
+-- of the same period a year earlier (cxkpi.previous_period_start, cxkpi.year_ago_period_start),
+-- computed here for those periods too.  What a period reads besides its own days: retention the
+-- retention_active_window periods before it, the active loyalty share the loyalty_active_days
+-- days up to its end, the loyalty members every enrolment up to its end.
+-- enable_mergejoin off: the planner, which has no statistics on the CTEs, would keep the asked
+-- periods with a merge semi join that rereads them for every row (30 of 44 s of a rebuild at
+-- scale 1); the hash join it takes instead is linear.
+CREATE OR REPLACE FUNCTION cxkpi.kpi_engine(grains text[], period_starts date[]) RETURNS SETOF cxkpi.kpi_values
+    LANGUAGE sql STABLE PARALLEL SAFE SET enable_mergejoin = off AS $$
+WITH cfg AS MATERIALIZED (
+    SELECT cxkpi.setting('time_zone') AS tz, cxkpi.setting('confidence')::double precision AS conf,
+           cxkpi.setting('csat_scale')::integer AS csat_scale, cxkpi.setting('ces_scale')::integer AS ces_scale,
+           cxkpi.setting('retention_active_window')::integer AS ret_w,
+           cxkpi.setting('loyalty_active_days')::integer AS loy_w),
+-- the periods asked for, and the previous and year-ago periods of each
+req AS MATERIALIZED (
+    SELECT DISTINCT r.grain, r.period_start FROM unnest(grains, period_starts) AS r(grain, period_start)),
+per AS MATERIALIZED (
+    SELECT DISTINCT q.grain, x.period_start, (x.period_start + cxkpi.grain_interval(q.grain))::date - 1 AS period_end
+    FROM req AS q
+    CROSS JOIN LATERAL (VALUES (q.period_start), (cxkpi.previous_period_start(q.grain, q.period_start)),
+                               (cxkpi.year_ago_period_start(q.grain, q.period_start))) AS x(period_start)),
+sv AS (
+    SELECT p.grain, p.period_start, d.survey,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           @extschema@.rollup(d.nps) AS nps, @extschema@.rollup(d.csat) AS csat, @extschema@.rollup(d.ces) AS ces
+    FROM per AS p JOIN cxkpi.daily_surveys AS d ON d.day BETWEEN p.period_start AND p.period_end CROSS JOIN cfg
+    WHERE d.survey = 'nps' OR (d.survey = 'csat' AND d.scale = cfg.csat_scale)
+       OR (d.survey = 'ces' AND d.scale = cfg.ces_scale)
+    GROUP BY p.grain, p.period_start, d.survey, GROUPING SETS ((d.channel), ())),
+od AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' WHEN grouping(d.segment) = 0 THEN 'segment'
+                ELSE 'total' END AS breakdown,
+           coalesce(d.channel, d.segment, 'all') AS dimension,
+           sum(d.orders)::bigint AS orders, sum(d.net_value) AS net_value, @extschema@.rollup(d.returns) AS r
+    FROM per AS p JOIN cxkpi.daily_orders AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), (d.segment), ())),
+fo AS (
+    SELECT p.grain, p.period_start, d.first_order, @extschema@.rollup(d.returns) AS r
+    FROM per AS p JOIN cxkpi.daily_orders AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY 1, 2, 3),
+-- the accessors once per period: each reads the whole summary of the period (a year's is large)
+act AS (
+    SELECT a.grain, a.period_start, a.orders, @extschema@.customers(a.s) AS customers,
+           @extschema@.repeat_customer_rate(a.s) AS repeat_rate
+    FROM (SELECT p.grain, p.period_start, sum(d.orders)::bigint AS orders, @extschema@.rollup(d.by_day) AS s
+          FROM per AS p JOIN cxkpi.daily_customer_activity AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY 1, 2) AS a),
+-- Retention of each period compares its active window with the previous period's: the days read
+-- start retention_active_window periods before the first period asked for, and reach back to the
+-- last activity before that and on to the next activity after the last period asked for, so that
+-- retention_by_period reports the periods in between (also those without orders) as a rebuild
+-- over all days does.
+rg AS (
+    SELECT p.grain, min(p.period_start) AS first_period, max(p.period_end) AS last_day
+    FROM per AS p WHERE p.grain <> 'day' GROUP BY p.grain),
+rd AS (
+    SELECT rg.grain,
+           coalesce((SELECT max(d.day) FROM cxkpi.daily_customer_activity AS d
+                     WHERE d.day < (rg.first_period - cfg.ret_w * cxkpi.grain_interval(rg.grain))::date),
+                    (rg.first_period - cfg.ret_w * cxkpi.grain_interval(rg.grain))::date) AS first_day,
+           coalesce((SELECT min(d.day) FROM cxkpi.daily_customer_activity AS d WHERE d.day > rg.last_day), rg.last_day) AS last_day
+    FROM rg, cfg),
+ret0 AS (
+    SELECT rd.grain, r.*
+    FROM rd CROSS JOIN cfg
+    CROSS JOIN LATERAL (SELECT @extschema@.rollup(CASE rd.grain WHEN 'week' THEN d.by_week WHEN 'month' THEN d.by_month
+                                                                WHEN 'quarter' THEN d.by_quarter ELSE d.by_year END) AS s
+                        FROM cxkpi.daily_customer_activity AS d WHERE d.day BETWEEN rd.first_day AND rd.last_day) AS q
+    CROSS JOIN LATERAL @extschema@.retention_by_period(q.s, cfg.ret_w) AS r),
+ret AS (
+    SELECT w.* FROM (
+        SELECT grain, period_start, retained_customers, retention_rate, churn_rate,
+               lag(active_customers) OVER (PARTITION BY grain ORDER BY period_start) AS at_start
+        FROM ret0) AS w
+    WHERE (w.grain, w.period_start) IN (SELECT p.grain, p.period_start FROM per AS p)),
+cv AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.device) = 0 THEN 'device' ELSE 'total' END AS breakdown,
+           coalesce(d.device, 'all') AS dimension,
+           sum(d.visits)::bigint AS visits, sum(d.conversions)::bigint AS conversions
+    FROM per AS p JOIN cxkpi.daily_conversion AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.device), ())),
+ct AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.device) = 0 THEN 'device' ELSE 'total' END AS breakdown,
+           coalesce(d.device, 'all') AS dimension,
+           sum(d.carts)::bigint AS carts, sum(d.abandoned)::bigint AS abandoned, sum(d.recovered)::bigint AS recovered
+    FROM per AS p JOIN cxkpi.daily_carts AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.device), ())),
+tk AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.tickets)::bigint AS tickets, sum(d.responded)::bigint AS responded,
+           sum(d.response_hours_sum::numeric) AS response_hours_sum, sum(d.resolved)::bigint AS resolved,
+           sum(d.first_contact_resolved)::bigint AS fcr
+    FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+-- exact median and p90 of the days' arrays of response hours (percentile_cont's values, one sort
+-- per group: src/quantiles.c)
+tp AS (
+    SELECT t.grain, t.period_start, t.breakdown, t.dimension, t.responded, t.q[1] AS median_h, t.q[2] AS p90_h
+    FROM (SELECT p.grain, p.period_start,
+                 CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+                 coalesce(d.channel, 'all') AS dimension, sum(cardinality(d.response_hours)) AS responded,
+                 @extschema@.exact_percentiles(d.response_hours, '{0.5,0.9}') AS q
+          FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())) AS t
+    WHERE t.responded > 0),
+-- resolution times: the mean from the sums, the median and 90th percentile from the sorted hours
+rs AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.resolved)::bigint AS resolved, sum(d.resolution_hours_sum::numeric) AS hours_sum
+    FROM per AS p JOIN cxkpi.daily_ticket_resolutions AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+rp AS (
+    SELECT t.grain, t.period_start, t.breakdown, t.dimension, t.resolved, t.q[1] AS median_h, t.q[2] AS p90_h
+    FROM (SELECT p.grain, p.period_start,
+                 CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+                 coalesce(d.channel, 'all') AS dimension, sum(cardinality(d.resolution_hours)) AS resolved,
+                 @extschema@.exact_percentiles(d.resolution_hours, '{0.5,0.9}') AS q
+          FROM per AS p JOIN cxkpi.daily_ticket_resolutions AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())) AS t
+    WHERE t.resolved > 0),
+-- delivery times and on-time deliveries, as the resolution times
+dl AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.delivered)::bigint AS delivered, sum(d.delivery_days_sum::numeric) AS days_sum,
+           sum(d.promised)::bigint AS promised, sum(d.on_time)::bigint AS on_time
+    FROM per AS p JOIN cxkpi.daily_deliveries AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+dp AS (
+    SELECT t.grain, t.period_start, t.breakdown, t.dimension, t.delivered, t.q[1] AS median_d, t.q[2] AS p90_d
+    FROM (SELECT p.grain, p.period_start,
+                 CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+                 coalesce(d.channel, 'all') AS dimension, sum(cardinality(d.delivery_days)) AS delivered,
+                 @extschema@.exact_percentiles(d.delivery_days, '{0.5,0.9}') AS q
+          FROM per AS p JOIN cxkpi.daily_deliveries AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())) AS t
+    WHERE t.delivered > 0),
+-- The first enrolment, and the data horizon (the last day with an order or a member activity):
+-- the active window of the current, unfinished period ends there.
+lh AS MATERIALIZED (
+    SELECT min(day) AS first_day, greatest(max(day), (SELECT max(day) FROM cxkpi.daily_customer_activity)) AS last_day,
+           bool_or(active IS NOT NULL) AS any_activity
+    FROM cxkpi.daily_loyalty),
+-- Members enrolled by the end of every period from the first enrolment to the data horizon,
+-- also of periods in which no member enrolled or was active (their active share is then 0).
+ly AS MATERIALIZED (
+    SELECT p.grain, p.period_start, least(p.period_end, lh.last_day) AS active_end,
+           coalesce((SELECT sum(l.enrolled) FROM cxkpi.daily_loyalty AS l WHERE l.day <= least(p.period_end, lh.last_day)), 0)::bigint
+               AS members
+    FROM per AS p, lh WHERE p.period_end >= lh.first_day AND p.period_start <= lh.last_day),
+-- Member activity of the days the active windows of those periods cover.
+lys AS (
+    SELECT @extschema@.rollup(l.active) AS s
+    FROM cxkpi.daily_loyalty AS l,
+         (SELECT min(ly.active_end) - cfg.loy_w + 1 AS first_day, max(ly.active_end) AS last_day
+          FROM ly, cfg WHERE ly.grain <> 'day' GROUP BY cfg.loy_w) AS b
+    WHERE l.day BETWEEN b.first_day AND b.last_day),
+ar AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.app_store) = 0 THEN 'app_store' ELSE 'total' END AS breakdown,
+           coalesce(d.app_store, 'all') AS dimension, @extschema@.rollup(d.ratings) AS s
+    FROM per AS p JOIN cxkpi.daily_app_ratings AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.app_store), ())),
+ob AS (
+    SELECT p.grain, p.period_start, d.kpi,
+           CASE WHEN grouping(d.dimension) = 0 THEN 'dimension' ELSE 'total' END AS breakdown,
+           coalesce(d.dimension, 'all') AS dimension, sum(d.observations)::bigint AS observations,
+           sum(d.weighted_sum::numeric)::double precision AS weighted_sum,
+           sum(d.weight_sum::numeric)::double precision AS weight_sum
+    FROM per AS p JOIN cxkpi.daily_observations AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, d.kpi, GROUPING SETS ((d.dimension), ())),
+rv AS (
+    SELECT p.grain, p.period_start, sum(d.returns)::bigint AS returns,
+           sum(d.merchant_returns)::bigint AS merchant_returns, sum(d.days_to_return_sum)::bigint AS days_sum
+    FROM per AS p JOIN cxkpi.daily_return_events AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY 1, 2),
+aq AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.acquisition_channel) = 0 THEN 'acquisition_channel' ELSE 'total' END AS breakdown,
+           coalesce(d.acquisition_channel, 'all') AS dimension,
+           sum(d.new_customers)::bigint AS new_customers, sum(d.acquisition_cost) AS cost
+    FROM per AS p JOIN cxkpi.daily_acquisition AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.acquisition_channel), ())),
+-- Engagement per channel and in total: distinct customers reached and engaged (retention
+-- summaries merged over the period's days); a channel's engagement rate divides by the
+-- customers reached in any channel.
+eg AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.sent)::bigint AS sent, sum(d.opens)::bigint AS opens, sum(d.clicks)::bigint AS clicks,
+           sum(d.interactions)::bigint AS interactions,
+           coalesce(@extschema@.customers(@extschema@.rollup(d.reached)), 0) AS reached,
+           coalesce(@extschema@.customers(@extschema@.rollup(d.engaged)), 0) AS engaged
+    FROM per AS p JOIN cxkpi.daily_engagement AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+egr AS (
+    SELECT c.*, t.reached AS reached_any
+    FROM eg AS c JOIN eg AS t ON t.grain = c.grain AND t.period_start = c.period_start AND t.breakdown = 'total'),
+sm AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.source) = 0 THEN 'source' ELSE 'total' END AS breakdown,
+           coalesce(d.source, 'all') AS dimension, @extschema@.rollup(d.mentions) AS s
+    FROM per AS p JOIN cxkpi.daily_sentiment AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.source), ())),
+kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominator, sample_size, ci_lower, ci_upper) AS (
+    -- satisfaction
+    SELECT grain, period_start, 'nps', breakdown, dimension, @extschema@.nps(nps),
+           (@extschema@.promoters(nps) - @extschema@.detractors(nps))::double precision,
+           @extschema@.responses(nps)::double precision, @extschema@.responses(nps),
+           @extschema@.nps_ci_lower(nps, conf), @extschema@.nps_ci_upper(nps, conf)
+    FROM sv, cfg WHERE survey = 'nps'
+    UNION ALL
+    SELECT grain, period_start, 'csat', breakdown, dimension, @extschema@.csat_mean(csat),
+           round(@extschema@.csat_mean(csat) * @extschema@.responses(csat)),
+           @extschema@.responses(csat)::double precision, @extschema@.responses(csat),
+           @extschema@.csat_mean_ci_lower(csat, conf), @extschema@.csat_mean_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat'
+    UNION ALL
+    SELECT grain, period_start, 'csat_satisfied_pct', breakdown, dimension, @extschema@.csat(csat),
+           @extschema@.satisfied(csat)::double precision, @extschema@.responses(csat)::double precision,
+           @extschema@.responses(csat), @extschema@.csat_ci_lower(csat, conf), @extschema@.csat_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat'
+    UNION ALL
+    SELECT grain, period_start, 'returns_csat', 'total', 'all', @extschema@.csat_mean(csat),
+           round(@extschema@.csat_mean(csat) * @extschema@.responses(csat)),
+           @extschema@.responses(csat)::double precision, @extschema@.responses(csat),
+           @extschema@.csat_mean_ci_lower(csat, conf), @extschema@.csat_mean_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat' AND breakdown = 'channel' AND dimension = 'returns'
+    UNION ALL
+    SELECT grain, period_start, 'ces', breakdown, dimension, @extschema@.ces(ces),
+           round(@extschema@.ces(ces) * @extschema@.responses(ces)),
+           @extschema@.responses(ces)::double precision, @extschema@.responses(ces),
+           @extschema@.ces_ci_lower(ces, conf), @extschema@.ces_ci_upper(ces, conf)
+    FROM sv, cfg WHERE survey = 'ces'
+    -- purchase experience
+    UNION ALL
+    SELECT grain, period_start, 'conversion_rate', breakdown, dimension, k.*
+    FROM cv, cfg, LATERAL cxkpi.kpi_arithmetic('conversion_rate', conversions, visits, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'aov', breakdown, dimension, k.*
+    FROM od, cfg, LATERAL cxkpi.kpi_arithmetic('aov', net_value, orders, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'cart_abandonment_rate', breakdown, dimension, k.*
+    FROM ct, cfg, LATERAL cxkpi.kpi_arithmetic('cart_abandonment_rate', abandoned, carts, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'cart_recovery_rate', breakdown, dimension, 100.0 * recovered / nullif(abandoned, 0),
+           recovered, abandoned, abandoned, cxkpi.wilson_ci_lower(recovered, abandoned, conf),
+           cxkpi.wilson_ci_upper(recovered, abandoned, conf)
+    FROM ct, cfg
+    UNION ALL
+    SELECT grain, period_start, 'delivery_time_days', breakdown, dimension, k.*
+    FROM dl, cfg, LATERAL cxkpi.kpi_arithmetic('delivery_time_days', days_sum, delivered, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'delivery_time_median_days', breakdown, dimension, median_d, NULL, NULL, delivered, NULL, NULL
+    FROM dp
+    UNION ALL
+    SELECT grain, period_start, 'delivery_time_p90_days', breakdown, dimension, p90_d, NULL, NULL, delivered, NULL, NULL
+    FROM dp
+    UNION ALL
+    SELECT grain, period_start, 'on_time_delivery_rate', breakdown, dimension, 100.0 * on_time / promised,
+           on_time, promised, promised, cxkpi.wilson_ci_lower(on_time, promised, conf), cxkpi.wilson_ci_upper(on_time, promised, conf)
+    FROM dl, cfg WHERE promised > 0
+    -- service quality
+    UNION ALL
+    SELECT grain, period_start, 'response_time_hours', breakdown, dimension, k.*
+    FROM tk, cfg, LATERAL cxkpi.kpi_arithmetic('response_time_hours', response_hours_sum, responded, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'response_time_median_hours', breakdown, dimension, median_h, NULL, NULL, responded, NULL, NULL
+    FROM tp
+    UNION ALL
+    SELECT grain, period_start, 'response_time_p90_hours', breakdown, dimension, p90_h, NULL, NULL, responded, NULL, NULL
+    FROM tp
+    UNION ALL
+    SELECT grain, period_start, 'resolution_rate', breakdown, dimension, 100.0 * resolved / nullif(tickets, 0),
+           resolved, tickets, tickets, cxkpi.wilson_ci_lower(resolved, tickets, conf), cxkpi.wilson_ci_upper(resolved, tickets, conf)
+    FROM tk, cfg
+    UNION ALL
+    SELECT grain, period_start, 'first_contact_resolution_rate', breakdown, dimension, 100.0 * fcr / nullif(resolved, 0),
+           fcr, resolved, resolved, cxkpi.wilson_ci_lower(fcr, resolved, conf), cxkpi.wilson_ci_upper(fcr, resolved, conf)
+    FROM tk, cfg
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_hours', breakdown, dimension, k.*
+    FROM rs, cfg, LATERAL cxkpi.kpi_arithmetic('resolution_time_hours', hours_sum, resolved, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_median_hours', breakdown, dimension, median_h, NULL, NULL, resolved, NULL, NULL
+    FROM rp
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_p90_hours', breakdown, dimension, p90_h, NULL, NULL, resolved, NULL, NULL
+    FROM rp
+    -- loyalty and retention
+    UNION ALL
+    SELECT grain, period_start, 'retention_rate', 'total', 'all', retention_rate, retained_customers, at_start, at_start,
+           cxkpi.wilson_ci_lower(retained_customers, at_start, conf), cxkpi.wilson_ci_upper(retained_customers, at_start, conf)
+    FROM ret, cfg WHERE at_start IS NOT NULL
+    UNION ALL
+    SELECT grain, period_start, 'churn_rate', 'total', 'all', churn_rate, at_start - retained_customers, at_start, at_start,
+           cxkpi.wilson_ci_lower(at_start - retained_customers, at_start, conf),
+           cxkpi.wilson_ci_upper(at_start - retained_customers, at_start, conf)
+    FROM ret, cfg WHERE at_start IS NOT NULL
+    UNION ALL
+    SELECT grain, period_start, 'loyalty_members', 'total', 'all', members, members, NULL, members, NULL, NULL
+    FROM ly
+    UNION ALL
+    SELECT ly.grain, ly.period_start, 'loyalty_active_share', 'total', 'all', 100.0 * a.active / nullif(ly.members, 0),
+           a.active, ly.members, ly.members, cxkpi.wilson_ci_lower(a.active, ly.members, cfg.conf),
+           cxkpi.wilson_ci_upper(a.active, ly.members, cfg.conf)
+    FROM ly, lys, lh, cfg,
+         LATERAL (SELECT coalesce(@extschema@.active_customers(lys.s, ly.active_end, cfg.loy_w), 0) AS active) AS a
+    WHERE lh.any_activity AND ly.grain <> 'day'   -- a rolling share: weeks and longer
+    -- digital experience
+    UNION ALL
+    SELECT grain, period_start, 'app_rating', breakdown, dimension, @extschema@.csat_mean(s),
+           round(@extschema@.csat_mean(s) * @extschema@.responses(s)), @extschema@.responses(s)::double precision,
+           @extschema@.responses(s), @extschema@.csat_mean_ci_lower(s, conf), @extschema@.csat_mean_ci_upper(s, conf)
+    FROM ar, cfg
+    -- observed metrics (digital experience, operational efficiency, user KPIs)
+    UNION ALL
+    SELECT grain, period_start, kpi, breakdown, dimension, weighted_sum / weight_sum, weighted_sum, weight_sum,
+           observations, NULL, NULL
+    FROM ob WHERE NOT (breakdown = 'dimension' AND dimension = '')
+    -- returns
+    UNION ALL
+    SELECT grain, period_start, 'return_rate', breakdown, dimension, @extschema@.return_rate(r),
+           @extschema@.orders_with_return(r), @extschema@.orders(r), @extschema@.orders(r),
+           @extschema@.return_rate_ci_lower(r, conf), @extschema@.return_rate_ci_upper(r, conf)
+    FROM od, cfg
+    UNION ALL
+    SELECT grain, period_start, 'item_return_rate', breakdown, dimension, @extschema@.item_return_rate(r),
+           @extschema@.items_returned(r), @extschema@.items_ordered(r), @extschema@.orders(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, 'value_return_rate', breakdown, dimension, @extschema@.value_return_rate(r),
+           @extschema@.returned_value(r)::double precision, @extschema@.order_value(r)::double precision,
+           @extschema@.valued_orders(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, 'full_return_rate', breakdown, dimension, @extschema@.full_return_rate(r),
+           @extschema@.orders_fully_returned(r), @extschema@.orders(r), @extschema@.orders(r),
+           cxkpi.wilson_ci_lower(@extschema@.orders_fully_returned(r), @extschema@.orders(r), conf),
+           cxkpi.wilson_ci_upper(@extschema@.orders_fully_returned(r), @extschema@.orders(r), conf)
+    FROM od, cfg
+    UNION ALL
+    SELECT grain, period_start, 'avg_return_value', breakdown, dimension, @extschema@.avg_return_value(r)::double precision,
+           @extschema@.returned_value(r)::double precision, @extschema@.valued_orders_with_return(r),
+           @extschema@.valued_orders_with_return(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, CASE WHEN first_order THEN 'first_order_return_rate' ELSE 'repeat_order_return_rate' END,
+           'total', 'all', @extschema@.return_rate(r), @extschema@.orders_with_return(r), @extschema@.orders(r),
+           @extschema@.orders(r), @extschema@.return_rate_ci_lower(r, conf), @extschema@.return_rate_ci_upper(r, conf)
+    FROM fo, cfg
+    UNION ALL
+    SELECT grain, period_start, 'merchant_initiated_share', 'total', 'all', 100.0 * merchant_returns / returns,
+           merchant_returns, returns, returns, cxkpi.wilson_ci_lower(merchant_returns, returns, conf),
+           cxkpi.wilson_ci_upper(merchant_returns, returns, conf)
+    FROM rv, cfg
+    UNION ALL
+    SELECT grain, period_start, 'avg_days_to_return', 'total', 'all', days_sum::double precision / returns,
+           days_sum, returns, returns, NULL, NULL
+    FROM rv
+    -- customer value
+    UNION ALL
+    SELECT grain, period_start, 'repeat_customer_rate', 'total', 'all', repeat_rate,
+           round(repeat_rate * customers / 100), customers, customers,
+           cxkpi.wilson_ci_lower(round(repeat_rate * customers / 100)::bigint, customers, conf),
+           cxkpi.wilson_ci_upper(round(repeat_rate * customers / 100)::bigint, customers, conf)
+    FROM act, cfg
+    UNION ALL
+    SELECT grain, period_start, 'purchase_frequency', 'total', 'all', orders::double precision / customers,
+           orders, customers, customers, NULL, NULL
+    FROM act
+    UNION ALL
+    SELECT grain, period_start, 'new_customers', breakdown, dimension, new_customers, new_customers, NULL, new_customers,
+           NULL, NULL
+    FROM aq
+    UNION ALL
+    SELECT grain, period_start, 'cac', breakdown, dimension, (cost / new_customers)::double precision,
+           cost::double precision, new_customers, new_customers, NULL, NULL
+    FROM aq
+    UNION ALL
+    -- each acquisition channel's share of the customers acquired in the period (the total row:
+    -- 100, all of them, so that the KPI has a total row like every other)
+    SELECT c.grain, c.period_start, 'new_customer_share', c.breakdown, c.dimension,
+           100.0 * c.new_customers / t.new_customers, c.new_customers, t.new_customers, t.new_customers,
+           cxkpi.wilson_ci_lower(c.new_customers, t.new_customers, cfg.conf),
+           cxkpi.wilson_ci_upper(c.new_customers, t.new_customers, cfg.conf)
+    FROM aq AS c JOIN aq AS t ON t.grain = c.grain AND t.period_start = c.period_start AND t.breakdown = 'total', cfg
+    WHERE t.new_customers > 0
+    -- Simple CLV = AOV x purchase frequency x expected lifespan (1 / churn), all per period of the
+    -- grain.  The model-based CLV of issue 5 (clv(), bgnbd_fit, p_alive) is wired in next to it
+    -- (a 'clv' KPI) when that family lands; see docs/dashboard.md#customer-value.
+    UNION ALL
+    SELECT o.grain, o.period_start, 'clv_simple', 'total', 'all',
+           (o.net_value / o.orders)::double precision * (a.orders::double precision / a.customers)
+               * (100.0 / nullif(r.churn_rate, 0)),
+           NULL, NULL, a.customers, NULL, NULL
+    FROM od AS o JOIN act AS a USING (grain, period_start) JOIN ret AS r USING (grain, period_start)
+    WHERE o.breakdown = 'total' AND r.at_start IS NOT NULL
+    -- engagement (issue 17, seed 002)
+    UNION ALL
+    SELECT grain, period_start, 'engagement_rate', breakdown, dimension, k.*
+    FROM egr, cfg, LATERAL cxkpi.kpi_arithmetic('engagement_rate', engaged, reached_any, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'interactions_per_customer', breakdown, dimension, k.*
+    FROM egr, cfg, LATERAL cxkpi.kpi_arithmetic('interactions_per_customer', interactions, engaged, conf) AS k
+    WHERE engaged > 0
+    UNION ALL
+    SELECT grain, period_start, x.kpi, 'total', 'all', k.*
+    FROM egr, cfg, LATERAL (VALUES ('email_open_rate', opens), ('email_click_rate', clicks)) AS x(kpi, num),
+         LATERAL cxkpi.kpi_arithmetic(x.kpi, x.num, sent, conf) AS k
+    WHERE breakdown = 'channel' AND dimension = 'email' AND sent > 0
+    -- social-media sentiment (seed 003): net sentiment is the NPS of the three categories
+    UNION ALL
+    SELECT grain, period_start, 'net_sentiment', breakdown, dimension, @extschema@.nps(s),
+           (@extschema@.promoters(s) - @extschema@.detractors(s))::double precision,
+           @extschema@.responses(s)::double precision, @extschema@.responses(s),
+           @extschema@.nps_ci_lower(s, conf), @extschema@.nps_ci_upper(s, conf)
+    FROM sm, cfg
+    UNION ALL
+    SELECT grain, period_start, x.kpi, breakdown, dimension, k.*
+    FROM sm, cfg, LATERAL (VALUES ('positive_mention_share', @extschema@.promoters(s)),
+                                  ('neutral_mention_share', @extschema@.passives(s)),
+                                  ('negative_mention_share', @extschema@.detractors(s))) AS x(kpi, num),
+         LATERAL cxkpi.kpi_arithmetic(x.kpi, x.num, @extschema@.responses(s), conf) AS k),
+-- Each value with the value of the previous period and of the same period a year earlier, with
+-- windows, not self-joins (which the planner, with no statistics on a CTE, would merge on the
+-- series alone: quadratic in its length): the row before in the series is the previous period
+-- when its start is previous_period_start; the row before among the periods of the series a
+-- whole number of years (364 days for days and weeks, the same calendar month for months,
+-- quarters and years) apart is the year-ago period when its start is year_ago_period_start.
+-- Both are among the periods computed (per), so the windows see them.
+cur AS (
+    SELECT kv.grain, kv.period_start, (kv.period_start + cxkpi.grain_interval(kv.grain))::date - 1 AS period_end,
+           kv.period_start::timestamp AT TIME ZONE cfg.tz AS "time",
+           kv.kpi, kv.breakdown, kv.dimension, kv.value::double precision AS value,
+           kv.numerator::double precision AS numerator, kv.denominator::double precision AS denominator,
+           kv.sample_size::bigint AS sample_size, kv.ci_lower::double precision AS ci_lower,
+           kv.ci_upper::double precision AS ci_upper,
+           CASE WHEN kv.grain IN ('day', 'week') THEN (kv.period_start - date '2000-01-03') % 364
+                ELSE extract(month FROM kv.period_start)::integer END AS year_phase
+    FROM kv, cfg),
+ann AS (
+    SELECT c.grain, c.period_start, c.period_end, c."time", c.kpi, c.breakdown, c.dimension, c.value, c.numerator,
+           c.denominator, c.sample_size, c.ci_lower, c.ci_upper,
+           CASE WHEN lag(c.period_start) OVER series = cxkpi.previous_period_start(c.grain, c.period_start)
+                THEN lag(c.value) OVER series END AS previous_value,
+           CASE WHEN lag(c.period_start) OVER years = cxkpi.year_ago_period_start(c.grain, c.period_start)
+                THEN lag(c.value) OVER years END AS value_year_ago,
+           CASE WHEN lag(c.period_start) OVER years = cxkpi.year_ago_period_start(c.grain, c.period_start)
+                THEN lag(c.sample_size) OVER years END AS sample_size_year_ago
+    FROM cur AS c
+    WINDOW series AS (PARTITION BY c.grain, c.kpi, c.breakdown, c.dimension ORDER BY c.period_start),
+           years AS (PARTITION BY c.grain, c.kpi, c.breakdown, c.dimension, c.year_phase ORDER BY c.period_start))
+SELECT a.* FROM ann AS a WHERE (a.grain, a.period_start) IN (SELECT q.grain, q.period_start FROM req AS q) $$;
+COMMENT ON FUNCTION cxkpi.kpi_engine(text[], date[]) IS
+    'Internal: the KPI engine, every KPI''s arithmetic written once: the cxkpi.kpi_values rows of the periods given (grains[i], period_starts[i]), from the daily rollups. The full rebuild and the incremental refresh both call it.';
+
+-------------------------------------------------------------------------------------------------
+-- Engagement and social sentiment on the dashboard (issue 17, seeds 002 and 003): the section
+-- view, its cxkpi_bi name, display order, and privileges (docs/dashboard.md#engagement-and-social-sentiment).
+-------------------------------------------------------------------------------------------------
+
+-- One row per grain, period, breakdown and dimension: breakdown channel (email, social, web,
+-- app, store) for engagement, source for the mentions, total for both.
+CREATE VIEW cxkpi.kpi_engagement AS
+SELECT grain, period_start, max(period_end) AS period_end, max("time") AS "time", breakdown, dimension,
+       max(value) FILTER (WHERE kpi = 'engagement_rate') AS engagement_rate_pct,
+       max(ci_lower) FILTER (WHERE kpi = 'engagement_rate') AS engagement_rate_ci_lower_pct,
+       max(ci_upper) FILTER (WHERE kpi = 'engagement_rate') AS engagement_rate_ci_upper_pct,
+       max(numerator) FILTER (WHERE kpi = 'engagement_rate')::bigint AS engaged_customers,
+       max(denominator) FILTER (WHERE kpi = 'engagement_rate')::bigint AS reached_customers,
+       max(value) FILTER (WHERE kpi = 'interactions_per_customer') AS interactions_per_customer,
+       max(numerator) FILTER (WHERE kpi = 'interactions_per_customer')::bigint AS interactions,
+       max(value) FILTER (WHERE kpi = 'email_open_rate') AS email_open_rate_pct,
+       max(numerator) FILTER (WHERE kpi = 'email_open_rate')::bigint AS emails_opened,
+       max(value) FILTER (WHERE kpi = 'email_click_rate') AS email_click_rate_pct,
+       max(numerator) FILTER (WHERE kpi = 'email_click_rate')::bigint AS emails_clicked,
+       max(denominator) FILTER (WHERE kpi = 'email_open_rate')::bigint AS emails_sent,
+       max(value) FILTER (WHERE kpi = 'net_sentiment') AS net_sentiment_points,
+       max(ci_lower) FILTER (WHERE kpi = 'net_sentiment') AS net_sentiment_ci_lower_points,
+       max(ci_upper) FILTER (WHERE kpi = 'net_sentiment') AS net_sentiment_ci_upper_points,
+       max(value) FILTER (WHERE kpi = 'positive_mention_share') AS positive_mention_pct,
+       max(value) FILTER (WHERE kpi = 'neutral_mention_share') AS neutral_mention_pct,
+       max(value) FILTER (WHERE kpi = 'negative_mention_share') AS negative_mention_pct,
+       max(numerator) FILTER (WHERE kpi = 'positive_mention_share')::bigint AS positive_mentions,
+       max(numerator) FILTER (WHERE kpi = 'neutral_mention_share')::bigint AS neutral_mentions,
+       max(numerator) FILTER (WHERE kpi = 'negative_mention_share')::bigint AS negative_mentions,
+       max(sample_size) FILTER (WHERE kpi = 'net_sentiment') AS mentions
+FROM cxkpi.kpi_values
+WHERE kpi IN ('engagement_rate', 'interactions_per_customer', 'email_open_rate', 'email_click_rate', 'net_sentiment',
+              'positive_mention_share', 'neutral_mention_share', 'negative_mention_share')
+GROUP BY grain, period_start, breakdown, dimension;
+COMMENT ON VIEW cxkpi.kpi_engagement IS
+    'Engagement across channels (seed 002) and social-media sentiment (seed 003) per period: engagement rate (distinct customers with an interaction / customers reached), interactions per engaged customer, email open and click rates, net sentiment with its adjusted-Wald interval and the shares of positive, neutral and negative mentions; total, by channel (engagement) and by source (mentions).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.grain IS 'Period length: day, week, month, quarter or year.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.period_start IS 'First day of the period.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.period_end IS 'Last day of the period (inclusive).';
+COMMENT ON COLUMN cxkpi.kpi_engagement."time" IS 'Start of the period as a timestamp (midnight in setting time_zone).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.breakdown IS 'total, channel (engagement: email, social, web, app, store) or source (mentions).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.dimension IS 'The channel or source; all for the total row.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.engagement_rate_pct IS
+    '100 * engaged customers / customers reached (any engagement event, any channel) in the period; by channel: engaged in that channel.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.engagement_rate_ci_lower_pct IS 'Lower end of the Wilson interval of the engagement rate.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.engagement_rate_ci_upper_pct IS 'Upper end of the Wilson interval of the engagement rate.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.engaged_customers IS 'Distinct customers with an interaction (every event but email_sent) in the period (and channel).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.reached_customers IS 'Distinct customers with any engagement event in the period, any channel.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.interactions_per_customer IS 'interactions / engaged customers.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.interactions IS 'Interactions: email opens and clicks, social interactions, site visits, app sessions, store visits.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.email_open_rate_pct IS '100 * emails opened / emails sent (total row only).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.emails_opened IS 'Emails opened (email_open events).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.email_click_rate_pct IS '100 * emails clicked / emails sent (total row only).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.emails_clicked IS 'Emails clicked (email_click events).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.emails_sent IS 'Emails sent (email_sent events).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.net_sentiment_points IS '100 * (positive - negative mentions) / mentions, -100 to 100.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.net_sentiment_ci_lower_points IS 'Lower end of the adjusted-Wald interval of net sentiment (as for NPS).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.net_sentiment_ci_upper_points IS 'Upper end of the adjusted-Wald interval of net sentiment (as for NPS).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.positive_mention_pct IS '100 * positive mentions / mentions.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.neutral_mention_pct IS '100 * neutral mentions / mentions.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.negative_mention_pct IS '100 * negative mentions / mentions.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.positive_mentions IS 'Mentions of polarity 1 (classifier or lexicon).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.neutral_mentions IS 'Mentions of polarity 0 (classifier or lexicon).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.negative_mentions IS 'Mentions of polarity -1 (classifier or lexicon).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.mentions IS 'Social mentions in the period.';
+
+CREATE VIEW cxkpi_bi.kpi_engagement AS
+SELECT v.grain, v.period_start, v.period_end, v."time", v.breakdown, v.dimension,
+       v.engagement_rate_pct, v.engagement_rate_ci_lower_pct, v.engagement_rate_ci_upper_pct, v.engaged_customers,
+       v.reached_customers, v.interactions_per_customer, v.interactions, v.email_open_rate_pct, v.emails_opened,
+       v.email_click_rate_pct, v.emails_clicked, v.emails_sent, v.net_sentiment_points, v.net_sentiment_ci_lower_points,
+       v.net_sentiment_ci_upper_points, v.positive_mention_pct, v.neutral_mention_pct, v.negative_mention_pct,
+       v.positive_mentions, v.neutral_mentions, v.negative_mentions, v.mentions
+FROM cxkpi.kpi_engagement AS v;
+COMMENT ON VIEW cxkpi_bi.kpi_engagement IS
+    'Engagement across channels (seed 002) and social-media sentiment (seed 003) per period: engagement rate, interactions per engaged customer, email open and click rates, net sentiment with its interval and the shares of positive, neutral and negative mentions; total, by channel and by source.';
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT a.attname, col_description(a.attrelid, a.attnum) AS doc FROM pg_attribute AS a
+             WHERE a.attrelid = 'cxkpi.kpi_engagement'::regclass AND a.attnum > 0 LOOP
+        EXECUTE format('COMMENT ON COLUMN cxkpi_bi.kpi_engagement.%I IS %L', r.attname, r.doc);
+    END LOOP;
+END $$;
+GRANT SELECT ON cxkpi.kpi_engagement, cxkpi_bi.kpi_engagement TO cxkpi_reader;
+GRANT SELECT, INSERT, UPDATE, DELETE ON cxkpi.engagement_events, cxkpi.social_mentions TO cxkpi_writer;
+GRANT SELECT ON cxkpi.sentiment_lexicon TO cxkpi_writer, cxkpi_operator;
+
+-- Display order and decimals (cxkpi_bi.kpi_catalog), as src/bi.sql does for the others.
+ALTER TABLE cxkpi.kpi_definitions DISABLE TRIGGER kpi_definitions_upsert;
+UPDATE cxkpi.kpi_definitions AS d SET sort_order = v.sort_order, decimals = v.decimals
+FROM (VALUES ('engagement_rate', 460, NULL::smallint), ('interactions_per_customer', 470, 2), ('email_open_rate', 480, NULL),
+             ('email_click_rate', 490, NULL), ('net_sentiment', 492, NULL), ('positive_mention_share', 494, NULL),
+             ('neutral_mention_share', 496, NULL), ('negative_mention_share', 498, NULL)) AS v(kpi, sort_order, decimals)
+WHERE d.kpi = v.kpi;
+ALTER TABLE cxkpi.kpi_definitions ENABLE TRIGGER kpi_definitions_upsert;

@@ -187,6 +187,9 @@ BEGIN
                    abandoned_cart_within_days = NEW.abandoned_cart_within_days, min_return_rate = NEW.min_return_rate,
                    lapsed_loyalty = NEW.lapsed_loyalty, enabled = NEW.enabled, is_default = false
              WHERE rule = NEW.rule AND is_default;
+        ELSIF TG_TABLE_NAME = 'sentiment_lexicon' THEN
+            UPDATE cxkpi.sentiment_lexicon SET weight = NEW.weight, is_default = false
+             WHERE word = NEW.word AND is_default;
         ELSE
             UPDATE cxkpi.settings SET value = NEW.value, description = NEW.description, is_default = false
              WHERE key = NEW.key AND is_default;
@@ -353,7 +356,24 @@ INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula,
     ('cac', 'Customer acquisition cost', 'customer_value', 'currency', 'lower_is_better',
      'acquisition cost / customers acquired in the period', 'builtin', 0, NULL, true),
     ('clv_simple', 'Customer lifetime value (simple)', 'customer_value', 'currency', 'higher_is_better',
-     'AOV * purchase frequency * expected lifespan in periods (100 / churn_rate), all at the same grain', 'builtin', 0, NULL, true);
+     'AOV * purchase frequency * expected lifespan in periods (100 / churn_rate), all at the same grain', 'builtin', 0, NULL, true),
+    -- issue 17: engagement across channels (seed 002) and social-media sentiment (seed 003)
+    ('engagement_rate', 'Engagement rate', 'digital_experience', 'percent', 'higher_is_better',
+     '100 * customers with an interaction (email open or click, social interaction, site visit, app session, store visit) / customers reached (any engagement event), distinct customers of the period; by channel: engaged in that channel / reached', 'builtin', 0, 100, true),
+    ('email_open_rate', 'Email open rate', 'digital_experience', 'percent', 'higher_is_better',
+     '100 * emails opened / emails sent', 'builtin', 0, 100, true),
+    ('email_click_rate', 'Email click rate', 'digital_experience', 'percent', 'higher_is_better',
+     '100 * emails clicked / emails sent', 'builtin', 0, 100, true),
+    ('interactions_per_customer', 'Interactions per engaged customer', 'digital_experience', 'ratio', 'higher_is_better',
+     'interactions / customers with an interaction, in the period; by channel: that channel''s', 'builtin', 0, NULL, true),
+    ('net_sentiment', 'Net social sentiment', 'digital_experience', 'points', 'higher_is_better',
+     '100 * (positive mentions - negative mentions) / mentions', 'builtin', -100, 100, true),
+    ('positive_mention_share', 'Positive mentions', 'digital_experience', 'percent', 'higher_is_better',
+     '100 * positive mentions / mentions', 'builtin', 0, 100, true),
+    ('neutral_mention_share', 'Neutral mentions', 'digital_experience', 'percent', 'higher_is_better',
+     '100 * neutral mentions / mentions', 'builtin', 0, 100, true),
+    ('negative_mention_share', 'Negative mentions', 'digital_experience', 'percent', 'lower_is_better',
+     '100 * negative mentions / mentions', 'builtin', 0, 100, true);
 
 -- Issue 17 (seeds 002, 003): resolution time beside the first response time, each acquisition
 -- channel's share of the new customers, delivery times and on-time delivery.

@@ -129,6 +129,12 @@ BEGIN
             INSERT INTO cxkpi.change_log (fact, bucket)
             SELECT DISTINCT 'order_deliveries', (o.ordered_at AT TIME ZONE tz)::date
             FROM new_rows AS r JOIN cxkpi.orders AS o ON o.order_id = r.order_id;
+        ELSIF TG_TABLE_NAME = 'engagement_events' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'engagement_events', x.d FROM (SELECT (r.occurred_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'social_mentions' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'social_mentions', x.d FROM (SELECT (r.mentioned_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
         END IF;
     ELSE
         day_sql := CASE TG_TABLE_NAME
@@ -145,6 +151,8 @@ BEGIN
             WHEN 'customers' THEN 'r.acquired_on'
             WHEN 'loyalty_members' THEN 'unnest(ARRAY[r.enrolled_on, r.last_active_on])'
             WHEN 'order_deliveries' THEN '(SELECT (o.ordered_at AT TIME ZONE $1)::date FROM cxkpi.orders AS o WHERE o.order_id = r.order_id)'
+            WHEN 'engagement_events' THEN '(r.occurred_at AT TIME ZONE $1)::date'
+            WHEN 'social_mentions' THEN '(r.mentioned_at AT TIME ZONE $1)::date'
         END;
         IF day_sql IS NULL THEN
             RAISE EXCEPTION 'cxkpi.change_capture() belongs to the cxkpi fact tables' USING ERRCODE = 'insufficient_privilege';
@@ -181,7 +189,7 @@ CREATE FUNCTION cxkpi.change_capture_tables() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN ARRAY['survey_responses', 'orders', 'order_returns', 'web_sessions', 'store_traffic', 'carts',
                  'support_tickets', 'app_ratings', 'metric_observations', 'loyalty_members', 'loyalty_activity',
-                 'customers', 'order_deliveries'];
+                 'customers', 'order_deliveries', 'engagement_events', 'social_mentions'];
 COMMENT ON FUNCTION cxkpi.change_capture_tables() IS 'Internal: the fact tables whose changes cxkpi.change_log records.';
 
 DO $$
@@ -581,7 +589,9 @@ CREATE FUNCTION cxkpi.dashboard_rollups(OUT rollup text, OUT facts text[]) RETUR
            ('hourly_conversion', ARRAY['web_sessions']),
            ('hourly_orders', ARRAY['orders']),
            ('hourly_carts', ARRAY['carts']),
-           ('hourly_tickets', ARRAY['support_tickets']) $$;
+           ('hourly_tickets', ARRAY['support_tickets']),
+           ('daily_engagement', ARRAY['engagement_events']),
+           ('daily_sentiment', ARRAY['social_mentions']) $$;
 COMMENT ON FUNCTION cxkpi.dashboard_rollups() IS
     'Internal: the daily and hourly rollups in refresh order, with the fact tables (cxkpi.change_log.fact) whose days they read.';
 
@@ -626,16 +636,25 @@ BEGIN ATOMIC
     SELECT CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate') THEN (100.0 * num / nullif(den, 0))::double precision
                 WHEN kpi = 'aov' THEN (num / nullif(den, 0))::double precision
                 WHEN kpi IN ('response_time_hours', 'resolution_time_hours', 'delivery_time_days') THEN num::double precision / nullif(den, 0)::double precision
-                WHEN kpi IN ('sessions', 'orders', 'tickets', 'net_revenue') THEN num::double precision END,
+                WHEN kpi IN ('sessions', 'orders', 'tickets', 'net_revenue') THEN num::double precision
+                WHEN kpi IN ('engagement_rate', 'email_open_rate', 'email_click_rate', 'positive_mention_share',
+                             'neutral_mention_share', 'negative_mention_share') THEN (100.0 * num / nullif(den, 0))::double precision
+                WHEN kpi = 'interactions_per_customer' THEN (num / nullif(den, 0))::double precision END,
            num::double precision, den::double precision,
            CASE WHEN kpi IN ('sessions', 'orders', 'tickets') THEN num::bigint ELSE den::bigint END,
            CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate')
+                THEN cxkpi.wilson_ci_lower(num::bigint, den::bigint, conf)
+                WHEN kpi IN ('engagement_rate', 'email_open_rate', 'email_click_rate', 'positive_mention_share',
+                             'neutral_mention_share', 'negative_mention_share')
                 THEN cxkpi.wilson_ci_lower(num::bigint, den::bigint, conf) END,
            CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate')
+                THEN cxkpi.wilson_ci_upper(num::bigint, den::bigint, conf)
+                WHEN kpi IN ('engagement_rate', 'email_open_rate', 'email_click_rate', 'positive_mention_share',
+                             'neutral_mention_share', 'negative_mention_share')
                 THEN cxkpi.wilson_ci_upper(num::bigint, den::bigint, conf) END;
 END;
 COMMENT ON FUNCTION cxkpi.kpi_arithmetic(text, numeric, numeric, double precision) IS
-    'Internal: the arithmetic of the KPIs with an hour grain (conversion_rate, cart_abandonment_rate, aov, response_time_hours, sessions, orders, tickets, net_revenue) from the sums of their numerator and denominator: value, numerator, denominator, sample size and Wilson interval (shares). Used by cxkpi.kpi_engine and the hourly views alike.';
+    'Internal: the arithmetic of the KPIs with an hour grain (conversion_rate, cart_abandonment_rate, aov, response_time_hours, sessions, orders, tickets, net_revenue), of the mean resolution and delivery times (resolution_time_hours, delivery_time_days) and of the engagement and mention shares (engagement_rate, email_open_rate, email_click_rate, positive_, neutral_ and negative_mention_share; interactions_per_customer) from the sums of their numerator and denominator: value, numerator, denominator, sample size and Wilson interval (shares). Used by cxkpi.kpi_engine and the hourly views alike.';
 
 -- The arithmetic of every KPI, written once: the rows of cxkpi.kpi_values of the periods given
 -- (grains[i], period_starts[i]: the first day of a period of that grain), computed from the rollup
@@ -834,6 +853,28 @@ aq AS (
            sum(d.new_customers)::bigint AS new_customers, sum(d.acquisition_cost) AS cost
     FROM per AS p JOIN cxkpi.daily_acquisition AS d ON d.day BETWEEN p.period_start AND p.period_end
     GROUP BY p.grain, p.period_start, GROUPING SETS ((d.acquisition_channel), ())),
+-- Engagement per channel and in total: distinct customers reached and engaged (retention
+-- summaries merged over the period's days); a channel's engagement rate divides by the
+-- customers reached in any channel.
+eg AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.sent)::bigint AS sent, sum(d.opens)::bigint AS opens, sum(d.clicks)::bigint AS clicks,
+           sum(d.interactions)::bigint AS interactions,
+           coalesce(@extschema@.customers(@extschema@.rollup(d.reached)), 0) AS reached,
+           coalesce(@extschema@.customers(@extschema@.rollup(d.engaged)), 0) AS engaged
+    FROM per AS p JOIN cxkpi.daily_engagement AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+egr AS (
+    SELECT c.*, t.reached AS reached_any
+    FROM eg AS c JOIN eg AS t ON t.grain = c.grain AND t.period_start = c.period_start AND t.breakdown = 'total'),
+sm AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.source) = 0 THEN 'source' ELSE 'total' END AS breakdown,
+           coalesce(d.source, 'all') AS dimension, @extschema@.rollup(d.mentions) AS s
+    FROM per AS p JOIN cxkpi.daily_sentiment AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.source), ())),
 kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominator, sample_size, ci_lower, ci_upper) AS (
     -- satisfaction
     SELECT grain, period_start, 'nps', breakdown, dimension, @extschema@.nps(nps),
@@ -1027,7 +1068,33 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
                * (100.0 / nullif(r.churn_rate, 0)),
            NULL, NULL, a.customers, NULL, NULL
     FROM od AS o JOIN act AS a USING (grain, period_start) JOIN ret AS r USING (grain, period_start)
-    WHERE o.breakdown = 'total' AND r.at_start IS NOT NULL),
+    WHERE o.breakdown = 'total' AND r.at_start IS NOT NULL
+    -- engagement (issue 17, seed 002)
+    UNION ALL
+    SELECT grain, period_start, 'engagement_rate', breakdown, dimension, k.*
+    FROM egr, cfg, LATERAL cxkpi.kpi_arithmetic('engagement_rate', engaged, reached_any, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'interactions_per_customer', breakdown, dimension, k.*
+    FROM egr, cfg, LATERAL cxkpi.kpi_arithmetic('interactions_per_customer', interactions, engaged, conf) AS k
+    WHERE engaged > 0
+    UNION ALL
+    SELECT grain, period_start, x.kpi, 'total', 'all', k.*
+    FROM egr, cfg, LATERAL (VALUES ('email_open_rate', opens), ('email_click_rate', clicks)) AS x(kpi, num),
+         LATERAL cxkpi.kpi_arithmetic(x.kpi, x.num, sent, conf) AS k
+    WHERE breakdown = 'channel' AND dimension = 'email' AND sent > 0
+    -- social-media sentiment (seed 003): net sentiment is the NPS of the three categories
+    UNION ALL
+    SELECT grain, period_start, 'net_sentiment', breakdown, dimension, @extschema@.nps(s),
+           (@extschema@.promoters(s) - @extschema@.detractors(s))::double precision,
+           @extschema@.responses(s)::double precision, @extschema@.responses(s),
+           @extschema@.nps_ci_lower(s, conf), @extschema@.nps_ci_upper(s, conf)
+    FROM sm, cfg
+    UNION ALL
+    SELECT grain, period_start, x.kpi, breakdown, dimension, k.*
+    FROM sm, cfg, LATERAL (VALUES ('positive_mention_share', @extschema@.promoters(s)),
+                                  ('neutral_mention_share', @extschema@.passives(s)),
+                                  ('negative_mention_share', @extschema@.detractors(s))) AS x(kpi, num),
+         LATERAL cxkpi.kpi_arithmetic(x.kpi, x.num, @extschema@.responses(s), conf) AS k),
 -- Each value with the value of the previous period and of the same period a year earlier, with
 -- windows, not self-joins (which the planner, with no statistics on a CTE, would merge on the
 -- series alone: quadratic in its length): the row before in the series is the previous period
@@ -1096,7 +1163,9 @@ CREATE FUNCTION cxkpi.dashboard_days(OUT first_day date, OUT last_day date)
           UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_loyalty UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_app_ratings
           UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_observations
           UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_return_events
-          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_acquisition) AS d(first_day, last_day) $$;
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_acquisition
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_engagement
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_sentiment) AS d(first_day, last_day) $$;
 COMMENT ON FUNCTION cxkpi.dashboard_days() IS 'Internal: the first and the last day of the daily rollups.';
 
 -- The horizons that periods other than their own depend on: the first and the last day with an

@@ -23,6 +23,7 @@ SELECT results_eq(
              ('cxkpi.change_capture()', 'owner only'),
              ('cxkpi.check_thresholds()', 'cxkpi_operator'),
              ('cxkpi.resolve_feedback(bigint,text)', 'cxkpi_operator'),
+             ('cxkpi.sentiment_lexicon_changed()', 'owner only'),
              ('cxkpi.set_alerting(boolean)', 'cxkpi_operator'),
              ('cxkpi.setting(text)', 'cxkpi_operator,cxkpi_reader,cxkpi_writer'),
              ('cxkpi.target_spans()', 'cxkpi_operator,cxkpi_reader,cxkpi_writer')$$,

@@ -5,7 +5,7 @@
 -- test/sample_db.sh), in one transaction that is rolled back.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(18);
+SELECT plan(20);
 
 -- The rollups and kpi_values as the incremental refresh left them, against what a rebuild
 -- writes (each rollup's function over all days, cxkpi.kpi_engine over every period of them: what
@@ -28,7 +28,7 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion', 'daily_carts',
                              'daily_tickets', 'daily_ticket_resolutions', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
                              'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
-                             'hourly_carts', 'hourly_tickets', 'daily_deliveries'] LOOP
+                             'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment'] LOOP
         -- The time zone as a parameter, as the refresh passes it (an inlined cxkpi.setting() call
         -- would be evaluated once per fact row).
         EXECUTE format('CREATE TEMP TABLE full_%1$s AS SELECT x::text AS r FROM cxkpi.%2$I($1, ''-infinity'', ''infinity'') AS x',
@@ -40,7 +40,7 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion', 'daily_carts',
                              'daily_tickets', 'daily_ticket_resolutions', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
                              'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
-                             'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'kpi_values'] LOOP
+                             'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment', 'kpi_values'] LOOP
         EXECUTE format('SELECT count(*) FROM ((SELECT r FROM full_%1$s EXCEPT ALL SELECT x::text FROM cxkpi.%1$I AS x)
                                               UNION ALL (SELECT x::text FROM cxkpi.%1$I AS x EXCEPT ALL SELECT r FROM full_%1$s)) AS q', t)
             INTO d;
@@ -202,6 +202,23 @@ SELECT ok(pg_temp.logged('loyalty_members') <> '', 'enrolment changes are logged
 -- Customers: a changed acquisition day and channel.
 UPDATE cxkpi.customers SET acquired_on = acquired_on - 30, acquisition_channel = 'email' WHERE customer_id % 101 = 0;
 SELECT is(pg_temp.incremental_vs_rebuild(), '', 'changed enrolments and acquisitions: the refresh equals a rebuild');
+
+-- Engagement events and social mentions (issue 17): new, deleted and moved rows, then a lexicon
+-- edit, which rescores the mentions without a polarity.
+INSERT INTO cxkpi.engagement_events (event_id, customer_id, occurred_at, channel, kind)
+SELECT 9200000 + i, 1 + i * 37, (h.last_day - i % 40)::timestamp AT TIME ZONE cxkpi.setting('time_zone') + interval '10 hours',
+       (ARRAY['email', 'social', 'web'])[1 + i % 3], (ARRAY['email_open', 'social_interaction', 'site_visit'])[1 + i % 3]
+FROM h, generate_series(1, 300) AS i;
+DELETE FROM cxkpi.engagement_events WHERE event_id % 97 = 0;
+UPDATE cxkpi.engagement_events SET occurred_at = occurred_at - interval '200 days' WHERE event_id % 89 = 0;
+INSERT INTO cxkpi.social_mentions (mention_id, source, mentioned_at, text, polarity)
+SELECT 9200000 + i, 'tiktok', (h.last_day - i % 60)::timestamp AT TIME ZONE 'UTC', 'so slow, not great', NULL
+FROM h, generate_series(1, 50) AS i;
+DELETE FROM cxkpi.social_mentions WHERE mention_id % 53 = 0;
+UPDATE cxkpi.social_mentions SET source = 'facebook' WHERE mention_id % 59 = 0;
+SELECT is(pg_temp.incremental_vs_rebuild(), '', 'engagement events and mentions changed: the refresh equals a rebuild');
+UPDATE cxkpi.sentiment_lexicon SET weight = -3 WHERE word = 'thanks';
+SELECT is(pg_temp.incremental_vs_rebuild(), '', 'a lexicon edit: the refresh equals a rebuild');
 
 -- 7. Settings the rollups depend on: a change of time_zone rebuilds (days move).
 UPDATE cxkpi.settings SET value = 'America/New_York' WHERE key = 'time_zone';
