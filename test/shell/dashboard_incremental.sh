@@ -32,7 +32,8 @@ VALUES (2000000000 + :id, timestamptz '2025-12-01 12:00+00' - :d * interval '1 d
 ON CONFLICT DO NOTHING;
 COMMIT;
 UPDATE cxkpi.orders SET ordered_at = ordered_at + (:d % 9 - 4) * interval '1 day'
-WHERE order_id = :old AND NOT EXISTS (SELECT 1 FROM cxkpi.order_returns AS r WHERE r.order_id = :old);
+WHERE order_id = :old AND NOT EXISTS (SELECT 1 FROM cxkpi.order_returns AS r WHERE r.order_id = :old)
+  AND NOT EXISTS (SELECT 1 FROM cxkpi.order_deliveries AS v WHERE v.order_id = :old);
 DELETE FROM cxkpi.orders WHERE order_id = 2000000000 + (:id + 7) % 100000000
   AND NOT EXISTS (SELECT 1 FROM cxkpi.survey_responses AS s WHERE s.order_id = 2000000000 + (:id + 7) % 100000000);
 SQL
