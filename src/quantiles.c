@@ -47,6 +47,7 @@ typedef struct CxValues
 	int			nfrac;			/* fractions of the group, -1 until seen */
 	double	   *frac;
 	bool	   *frac_null;
+	ArrayType  *frac_raw;		/* the first row's array, to skip parsing equal ones */
 } CxValues;
 
 /* Room for `more` values, in the aggregate's context (huge allocations allowed). */
@@ -152,13 +153,25 @@ exact_percentiles_trans(PG_FUNCTION_ARGS)
 
 	if (!PG_ARGISNULL(2))
 	{
-		double	   *frac;
-		bool	   *fnull;
-		int			nfrac = read_fractions(PG_GETARG_ARRAYTYPE_P(2), &frac, &fnull);
+		ArrayType  *fa = PG_GETARG_ARRAYTYPE_P(2);
 
-		old = MemoryContextSwitchTo(aggctx);
-		values_set_fractions(s, nfrac, frac, fnull);
-		MemoryContextSwitchTo(old);
+		/* the same bytes as the group's first array: nothing to parse (the usual constant) */
+		if (s->frac_raw == NULL || VARSIZE(fa) != VARSIZE(s->frac_raw) ||
+			memcmp(fa, s->frac_raw, VARSIZE(fa)) != 0)
+		{
+			double	   *frac;
+			bool	   *fnull;
+			int			nfrac = read_fractions(fa, &frac, &fnull);
+
+			old = MemoryContextSwitchTo(aggctx);
+			values_set_fractions(s, nfrac, frac, fnull);
+			if (s->frac_raw == NULL)
+			{
+				s->frac_raw = palloc(VARSIZE(fa));
+				memcpy(s->frac_raw, fa, VARSIZE(fa));
+			}
+			MemoryContextSwitchTo(old);
+		}
 	}
 	if (!PG_ARGISNULL(1))
 	{
