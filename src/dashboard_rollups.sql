@@ -660,8 +660,11 @@ COMMENT ON FUNCTION cxkpi.kpi_arithmetic(text, numeric, numeric, double precisio
 -- (grains[i], period_starts[i]: the first day of a period of that grain), computed from the rollup
 -- rows of those periods.  The full rebuild passes every period, the incremental refresh the
 -- periods its dirty days fall into.  Each value comes with the value of the previous period and
--- of the same period a year earlier (cxkpi.previous_period_start, cxkpi.year_ago_period_start),
--- computed here for those periods too.  What a period reads besides its own days: retention the
+-- of the same period a year earlier (cxkpi.previous_period_start, cxkpi.year_ago_period_start):
+-- read from cxkpi.kpi_values when that period is not asked for and the table holds it (the
+-- incremental refresh asks for the periods whose own values changed: the others hold their
+-- values), computed here otherwise (the rebuild empties the table first, and periods before the
+-- first day are never stored).  What a period reads besides its own days: retention the
 -- retention_active_window periods before it, the active loyalty share the loyalty_active_days
 -- days up to its end, the loyalty members every enrolment up to its end.
 -- enable_mergejoin off: the planner, which has no statistics on the CTEs, would keep the asked
@@ -674,14 +677,26 @@ WITH cfg AS MATERIALIZED (
            cxkpi.setting('csat_scale')::integer AS csat_scale, cxkpi.setting('ces_scale')::integer AS ces_scale,
            cxkpi.setting('retention_active_window')::integer AS ret_w,
            cxkpi.setting('loyalty_active_days')::integer AS loy_w),
--- the periods asked for, and the previous and year-ago periods of each
+-- the periods asked for
 req AS MATERIALIZED (
     SELECT DISTINCT r.grain, r.period_start FROM unnest(grains, period_starts) AS r(grain, period_start)),
-per AS MATERIALIZED (
-    SELECT DISTINCT q.grain, x.period_start, (x.period_start + cxkpi.grain_interval(q.grain))::date - 1 AS period_end
+-- the previous and year-ago periods of each that are not asked for: those cxkpi.kpi_values holds
+-- are read from it (stored), the others computed here too
+nb AS MATERIALIZED (
+    SELECT DISTINCT q.grain, x.period_start
     FROM req AS q
-    CROSS JOIN LATERAL (VALUES (q.period_start), (cxkpi.previous_period_start(q.grain, q.period_start)),
-                               (cxkpi.year_ago_period_start(q.grain, q.period_start))) AS x(period_start)),
+    CROSS JOIN LATERAL (VALUES (cxkpi.previous_period_start(q.grain, q.period_start)),
+                               (cxkpi.year_ago_period_start(q.grain, q.period_start))) AS x(period_start)
+    WHERE NOT EXISTS (SELECT 1 FROM req AS r WHERE r.grain = q.grain AND r.period_start = x.period_start)),
+stored AS MATERIALIZED (
+    SELECT n.grain, n.period_start FROM nb AS n
+    WHERE EXISTS (SELECT 1 FROM cxkpi.kpi_values AS v WHERE v.grain = n.grain AND v.period_start = n.period_start)),
+per AS MATERIALIZED (
+    SELECT x.grain, x.period_start, (x.period_start + cxkpi.grain_interval(x.grain))::date - 1 AS period_end
+    FROM (SELECT q.grain, q.period_start FROM req AS q
+          UNION
+          SELECT n.grain, n.period_start FROM nb AS n
+          WHERE NOT EXISTS (SELECT 1 FROM stored AS t WHERE t.grain = n.grain AND t.period_start = n.period_start)) AS x),
 sv AS (
     SELECT p.grain, p.period_start, d.survey,
            CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
@@ -1101,7 +1116,8 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
 -- when its start is previous_period_start; the row before among the periods of the series a
 -- whole number of years (364 days for days and weeks, the same calendar month for months,
 -- quarters and years) apart is the year-ago period when its start is year_ago_period_start.
--- Both are among the periods computed (per), so the windows see them.
+-- Both are among the periods computed (per) or read from cxkpi.kpi_values (stored), so the
+-- windows see them.
 cur AS (
     SELECT kv.grain, kv.period_start, (kv.period_start + cxkpi.grain_interval(kv.grain))::date - 1 AS period_end,
            kv.period_start::timestamp AT TIME ZONE cfg.tz AS "time",
@@ -1111,7 +1127,13 @@ cur AS (
            kv.ci_upper::double precision AS ci_upper,
            CASE WHEN kv.grain IN ('day', 'week') THEN (kv.period_start - date '2000-01-03') % 364
                 ELSE extract(month FROM kv.period_start)::integer END AS year_phase
-    FROM kv, cfg),
+    FROM kv, cfg
+    UNION ALL
+    SELECT v.grain, v.period_start, v.period_end, v."time", v.kpi, v.breakdown, v.dimension, v.value, v.numerator,
+           v.denominator, v.sample_size, v.ci_lower, v.ci_upper,
+           CASE WHEN v.grain IN ('day', 'week') THEN (v.period_start - date '2000-01-03') % 364
+                ELSE extract(month FROM v.period_start)::integer END
+    FROM stored AS t JOIN cxkpi.kpi_values AS v ON v.grain = t.grain AND v.period_start = t.period_start),
 ann AS (
     SELECT c.grain, c.period_start, c.period_end, c."time", c.kpi, c.breakdown, c.dimension, c.value, c.numerator,
            c.denominator, c.sample_size, c.ci_lower, c.ci_upper,
@@ -1222,6 +1244,8 @@ DECLARE
     h1 date[];
     gs text[];
     ps date[];
+    ga text[];
+    pa date[];
     customers_changed boolean;
     models_stale boolean;
     mv text;
@@ -1380,18 +1404,55 @@ BEGIN
             UNION
             SELECT p.grain, p.period_start
             FROM cxkpi.periods_between((SELECT min(d.day) FROM days AS d WHERE d.members), greatest(h0[4], h1[4])) AS p)
-        SELECT array_agg(t.grain), array_agg(t.period_start) INTO gs, ps
-        FROM (SELECT a.grain, a.period_start FROM aff AS a
-              UNION SELECT a.grain, (a.period_start + cxkpi.grain_interval(a.grain))::date FROM aff AS a
-              UNION SELECT a.grain, CASE WHEN a.grain IN ('day', 'week') THEN a.period_start + 364
-                                         ELSE (a.period_start + interval '1 year')::date END
-                    FROM aff AS a) AS t
+        -- ga, pa: those periods (their own values change); gs, ps: with the periods after them and
+        -- a year after them (only their previous and year-ago values change)
+        SELECT array_agg(t.grain), array_agg(t.period_start),
+               array_agg(t.grain) FILTER (WHERE t.own), array_agg(t.period_start) FILTER (WHERE t.own)
+        INTO gs, ps, ga, pa
+        FROM (SELECT u.grain, u.period_start, bool_or(u.own) AS own
+              FROM (SELECT a.grain, a.period_start, true AS own FROM aff AS a
+                    UNION ALL SELECT a.grain, (a.period_start + cxkpi.grain_interval(a.grain))::date, false FROM aff AS a
+                    UNION ALL SELECT a.grain, CASE WHEN a.grain IN ('day', 'week') THEN a.period_start + 364
+                                                   ELSE (a.period_start + interval '1 year')::date END, false
+                              FROM aff AS a) AS u
+              GROUP BY 1, 2) AS t
         WHERE EXISTS (SELECT 1 FROM cxkpi_changed) OR h0 IS DISTINCT FROM h1;
-        DELETE FROM cxkpi.kpi_values AS v USING unnest(gs, ps) AS t(grain, period_start)
+        DELETE FROM cxkpi.kpi_values AS v USING unnest(ga, pa) AS t(grain, period_start)
         WHERE v.grain = t.grain AND v.period_start = t.period_start;
     END IF;
-    INSERT INTO cxkpi.kpi_values SELECT * FROM cxkpi.kpi_engine(gs, ps);
+    IF rebuild_all THEN
+        ga := gs;
+        pa := ps;
+    END IF;
+    -- the periods' rows, with the previous and year-ago values of the periods not recomputed read
+    -- from kpi_values (cxkpi.kpi_engine)
+    INSERT INTO cxkpi.kpi_values SELECT * FROM cxkpi.kpi_engine(ga, pa);
     GET DIAGNOSTICS n = ROW_COUNT;
+    IF NOT rebuild_all THEN
+        -- the periods after and a year after them: their previous or year-ago value, where that
+        -- period was recomputed (as the engine's windows give it: the value of the same KPI,
+        -- breakdown and dimension in that period, NULL when it has no such row)
+        UPDATE cxkpi.kpi_values AS v
+        SET previous_value = CASE WHEN f.prev_own THEN (SELECT p.value FROM cxkpi.kpi_values AS p
+                                                       WHERE p.grain = v.grain AND p.period_start = f.prev_start
+                                                         AND p.kpi = v.kpi AND p.breakdown = v.breakdown
+                                                         AND p.dimension = v.dimension)
+                                  ELSE v.previous_value END,
+            (value_year_ago, sample_size_year_ago) =
+                (SELECT CASE WHEN f.ya_own THEN y.value ELSE v.value_year_ago END,
+                        CASE WHEN f.ya_own THEN y.sample_size ELSE v.sample_size_year_ago END
+                 FROM (SELECT) AS one
+                 LEFT JOIN cxkpi.kpi_values AS y
+                        ON y.grain = v.grain AND y.period_start = f.ya_start AND y.kpi = v.kpi
+                       AND y.breakdown = v.breakdown AND y.dimension = v.dimension)
+        FROM (SELECT x.grain, x.period_start, x.prev_start, x.ya_start,
+                     (x.grain, x.prev_start) IN (SELECT o.grain, o.period_start FROM unnest(ga, pa) AS o(grain, period_start)) AS prev_own,
+                     (x.grain, x.ya_start) IN (SELECT o.grain, o.period_start FROM unnest(ga, pa) AS o(grain, period_start)) AS ya_own
+              FROM (SELECT t.grain, t.period_start, cxkpi.previous_period_start(t.grain, t.period_start) AS prev_start,
+                           cxkpi.year_ago_period_start(t.grain, t.period_start) AS ya_start
+                    FROM (SELECT * FROM unnest(gs, ps) EXCEPT SELECT * FROM unnest(ga, pa)) AS t(grain, period_start)) AS x) AS f
+        WHERE v.grain = f.grain AND v.period_start = f.period_start AND (f.prev_own OR f.ya_own);
+    END IF;
     IF rebuild_all THEN
         ANALYZE cxkpi.kpi_values;
     END IF;
