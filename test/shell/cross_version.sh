@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/fixtures/user_database.sh
 q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-db=cxkpi_xversion; dir=tmp_check/xversion
+db=cxkpi_xversion; dir=${CXKPI_XVERSION_DIR:-tmp_check/xversion}
 major=$(q -d postgres -c "SHOW server_version_num"); major=$((major / 10000))
 q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 if [ "$major" = 15 ]; then

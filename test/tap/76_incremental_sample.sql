@@ -5,7 +5,7 @@
 -- test/sample_db.sh), in one transaction that is rolled back.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(20);
+SELECT plan(21);
 
 -- The rollups and kpi_values as the incremental refresh left them, against what a rebuild
 -- writes (each rollup's function over all days, cxkpi.kpi_engine over every period of them: what
@@ -22,6 +22,7 @@ DECLARE
     ps date[];
     out text := '';
     tz text;
+    same boolean;
 BEGIN
     CALL cxkpi.refresh_dashboard();
     tz := cxkpi.setting('time_zone');
@@ -41,10 +42,19 @@ BEGIN
                              'daily_tickets', 'daily_ticket_resolutions', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
                              'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
                              'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment', 'kpi_values'] LOOP
-        EXECUTE format('SELECT count(*) FROM ((SELECT r FROM full_%1$s EXCEPT ALL SELECT x::text FROM cxkpi.%1$I AS x)
-                                              UNION ALL (SELECT x::text FROM cxkpi.%1$I AS x EXCEPT ALL SELECT r FROM full_%1$s)) AS q', t)
-            INTO d;
-        EXECUTE format('SELECT count(*) FROM cxkpi.%I', t) INTO n;
+        -- equal multisets of rows have equal row counts and sums of 64-bit row hashes; only when
+        -- these differ are the rows themselves compared (EXCEPT ALL both ways, 4 s for kpi_values)
+        EXECUTE format('SELECT (SELECT count(*) FROM cxkpi.%1$I), (SELECT (count(*), sum(hashtextextended(x::text, 0)))::text
+                                                                  FROM cxkpi.%1$I AS x)
+                              IS NOT DISTINCT FROM (SELECT (count(*), sum(hashtextextended(r, 0)))::text FROM full_%1$s)', t)
+            INTO n, same;
+        d := 0;
+        IF NOT same THEN
+            EXECUTE format('SELECT count(*) FROM ((SELECT r FROM full_%1$s EXCEPT ALL SELECT x::text FROM cxkpi.%1$I AS x)
+                                                  UNION ALL (SELECT x::text FROM cxkpi.%1$I AS x EXCEPT ALL SELECT r FROM full_%1$s)) AS q', t)
+                INTO d;
+            d := greatest(d, 1);
+        END IF;
         IF d > 0 OR n = 0 THEN
             out := out || format('%s: %s rows differ of %s; ', t, d, n);
         END IF;
@@ -62,6 +72,21 @@ BEGIN
     RETURN out;
 END $$;
 
+-- A table's rows now, as a row count and a sum of 64-bit hashes of their text (equal for equal
+-- multisets of rows).
+CREATE FUNCTION pg_temp.table_hash(t text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE h text;
+BEGIN
+    EXECUTE format('SELECT (count(*), sum(hashtextextended(x::text, 0)))::text FROM cxkpi.%I AS x', t) INTO h;
+    RETURN h;
+END $$;
+CREATE FUNCTION pg_temp.dashboard_hash() RETURNS text LANGUAGE sql AS $$
+    SELECT string_agg(t || ' ' || pg_temp.table_hash(t), '; ' ORDER BY t)
+    FROM unnest(ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion', 'daily_carts',
+                      'daily_tickets', 'daily_ticket_resolutions', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
+                      'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
+                      'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment', 'kpi_values']) AS t $$;
+
 -- The days the refresh has to recompute, as logged.
 CREATE FUNCTION pg_temp.logged(f text) RETURNS text LANGUAGE sql AS $$
     SELECT coalesce(string_agg(DISTINCT bucket::text, ',' ORDER BY bucket::text), '')
@@ -69,7 +94,11 @@ CREATE FUNCTION pg_temp.logged(f text) RETURNS text LANGUAGE sql AS $$
 
 CALL cxkpi.rebuild_dashboard();
 SELECT is((SELECT count(*) FROM cxkpi.change_log), 0::bigint, 'a rebuild consumes the change log');
-SELECT is(pg_temp.incremental_vs_rebuild(), '', 'nothing changed: the refresh equals a rebuild');
+-- (that the rebuild equals the rollup functions and the engine over every period is compared
+-- after the first change below, whose refresh recomputes only the new day)
+CREATE TEMP TABLE rebuilt AS SELECT pg_temp.dashboard_hash() AS h;
+CALL cxkpi.refresh_dashboard();
+SELECT is(pg_temp.dashboard_hash(), (SELECT h FROM rebuilt), 'nothing changed: the refresh changes no row of a rollup or kpi_values');
 
 CREATE TEMP TABLE h AS SELECT max((ordered_at AT TIME ZONE (SELECT cxkpi.setting('time_zone')))::date) AS last_day FROM cxkpi.orders;
 
@@ -221,8 +250,16 @@ UPDATE cxkpi.sentiment_lexicon SET weight = -3 WHERE word = 'thanks';
 SELECT is(pg_temp.incremental_vs_rebuild(), '', 'a lexicon edit: the refresh equals a rebuild');
 
 -- 7. Settings the rollups depend on: a change of time_zone rebuilds (days move).
+-- (the refresh is then a rebuild: the same code as the rebuild above, so only that it rebuilt,
+-- and one rollup in the new time zone, are checked)
 UPDATE cxkpi.settings SET value = 'America/New_York' WHERE key = 'time_zone';
-SELECT is(pg_temp.incremental_vs_rebuild(), '', 'after a change of time_zone: the refresh equals a rebuild');
+UPDATE cxkpi.dashboard_state SET rebuilt_at = '-infinity';
+CALL cxkpi.refresh_dashboard();
+SELECT is((SELECT rebuilt_at = now() FROM cxkpi.dashboard_state), true, 'after a change of time_zone the refresh rebuilds');
+SELECT is(pg_temp.table_hash('daily_orders'),
+          (SELECT (count(*), sum(hashtextextended(x::text, 0)))::text
+           FROM cxkpi.rollup_daily_orders('America/New_York', '-infinity', 'infinity') AS x),
+          '... with the days of the new time zone');
 SELECT is((SELECT count(*) FROM cxkpi.change_log), 0::bigint, 'every refresh consumed the change log');
 
 SELECT * FROM finish();
