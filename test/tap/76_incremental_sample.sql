@@ -5,7 +5,7 @@
 -- test/sample_db.sh), in one transaction that is rolled back.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(20);
+SELECT plan(21);
 
 -- The rollups and kpi_values as the incremental refresh left them, against what a rebuild
 -- writes (each rollup's function over all days, cxkpi.kpi_engine over every period of them: what
@@ -28,7 +28,7 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion', 'daily_carts',
                              'daily_tickets', 'daily_ticket_resolutions', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
                              'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
-                             'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment'] LOOP
+                             'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment', 'daily_inventory'] LOOP
         -- The time zone as a parameter, as the refresh passes it (an inlined cxkpi.setting() call
         -- would be evaluated once per fact row).
         EXECUTE format('CREATE TEMP TABLE full_%1$s AS SELECT x::text AS r FROM cxkpi.%2$I($1, ''-infinity'', ''infinity'') AS x',
@@ -40,7 +40,8 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion', 'daily_carts',
                              'daily_tickets', 'daily_ticket_resolutions', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
                              'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
-                             'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment', 'kpi_values'] LOOP
+                             'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment', 'daily_inventory',
+                             'kpi_values'] LOOP
         EXECUTE format('SELECT count(*) FROM ((SELECT r FROM full_%1$s EXCEPT ALL SELECT x::text FROM cxkpi.%1$I AS x)
                                               UNION ALL (SELECT x::text FROM cxkpi.%1$I AS x EXCEPT ALL SELECT r FROM full_%1$s)) AS q', t)
             INTO d;
@@ -219,6 +220,15 @@ UPDATE cxkpi.social_mentions SET source = 'facebook' WHERE mention_id % 59 = 0;
 SELECT is(pg_temp.incremental_vs_rebuild(), '', 'engagement events and mentions changed: the refresh equals a rebuild');
 UPDATE cxkpi.sentiment_lexicon SET weight = -3 WHERE word = 'thanks';
 SELECT is(pg_temp.incremental_vs_rebuild(), '', 'a lexicon edit: the refresh equals a rebuild');
+
+-- Inventory snapshots (issue 17): a new day, deleted and recategorised snapshots, a moved day.
+INSERT INTO cxkpi.inventory_snapshots (snapshot_date, location, sku, category, on_hand_units, on_hand_value, cogs)
+SELECT s.snapshot_date + 1, s.location, s.sku, s.category, s.on_hand_units, s.on_hand_value, s.cogs
+FROM cxkpi.inventory_snapshots AS s WHERE s.snapshot_date = (SELECT max(snapshot_date) FROM cxkpi.inventory_snapshots);
+DELETE FROM cxkpi.inventory_snapshots WHERE snapshot_date = '2025-06-10' AND location = 'web_fc';
+UPDATE cxkpi.inventory_snapshots SET category = 'outlet' WHERE sku LIKE 'APP-0001' AND snapshot_date BETWEEN '2025-02-25' AND '2025-03-03';
+UPDATE cxkpi.inventory_snapshots SET snapshot_date = '2023-12-31' WHERE snapshot_date = '2024-01-01' AND location = 'store_01';
+SELECT is(pg_temp.incremental_vs_rebuild(), '', 'inventory snapshots changed: the refresh equals a rebuild');
 
 -- 7. Settings the rollups depend on: a change of time_zone rebuilds (days move).
 UPDATE cxkpi.settings SET value = 'America/New_York' WHERE key = 'time_zone';
