@@ -135,6 +135,9 @@ BEGIN
         ELSIF TG_TABLE_NAME = 'social_mentions' THEN
             INSERT INTO cxkpi.change_log (fact, bucket)
             SELECT DISTINCT 'social_mentions', x.d FROM (SELECT (r.mentioned_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'inventory_snapshots' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'inventory_snapshots', r.snapshot_date FROM new_rows AS r;
         END IF;
     ELSE
         day_sql := CASE TG_TABLE_NAME
@@ -153,6 +156,7 @@ BEGIN
             WHEN 'order_deliveries' THEN '(SELECT (o.ordered_at AT TIME ZONE $1)::date FROM cxkpi.orders AS o WHERE o.order_id = r.order_id)'
             WHEN 'engagement_events' THEN '(r.occurred_at AT TIME ZONE $1)::date'
             WHEN 'social_mentions' THEN '(r.mentioned_at AT TIME ZONE $1)::date'
+            WHEN 'inventory_snapshots' THEN 'r.snapshot_date'
         END;
         IF day_sql IS NULL THEN
             RAISE EXCEPTION 'cxkpi.change_capture() belongs to the cxkpi fact tables' USING ERRCODE = 'insufficient_privilege';
@@ -189,7 +193,7 @@ CREATE FUNCTION cxkpi.change_capture_tables() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN ARRAY['survey_responses', 'orders', 'order_returns', 'web_sessions', 'store_traffic', 'carts',
                  'support_tickets', 'app_ratings', 'metric_observations', 'loyalty_members', 'loyalty_activity',
-                 'customers', 'order_deliveries', 'engagement_events', 'social_mentions'];
+                 'customers', 'order_deliveries', 'engagement_events', 'social_mentions', 'inventory_snapshots'];
 COMMENT ON FUNCTION cxkpi.change_capture_tables() IS 'Internal: the fact tables whose changes cxkpi.change_log records.';
 
 DO $$
@@ -591,7 +595,8 @@ CREATE FUNCTION cxkpi.dashboard_rollups(OUT rollup text, OUT facts text[]) RETUR
            ('hourly_carts', ARRAY['carts']),
            ('hourly_tickets', ARRAY['support_tickets']),
            ('daily_engagement', ARRAY['engagement_events']),
-           ('daily_sentiment', ARRAY['social_mentions']) $$;
+           ('daily_sentiment', ARRAY['social_mentions']),
+           ('daily_inventory', ARRAY['inventory_snapshots']) $$;
 COMMENT ON FUNCTION cxkpi.dashboard_rollups() IS
     'Internal: the daily and hourly rollups in refresh order, with the fact tables (cxkpi.change_log.fact) whose days they read.';
 
@@ -890,6 +895,17 @@ sm AS (
            coalesce(d.source, 'all') AS dimension, @extschema@.rollup(d.mentions) AS s
     FROM per AS p JOIN cxkpi.daily_sentiment AS d ON d.day BETWEEN p.period_start AND p.period_end
     GROUP BY p.grain, p.period_start, GROUPING SETS ((d.source), ())),
+-- Inventory per category and in total (issue 17, seed 002): the days with a snapshot, the sum of
+-- the daily stock values at cost (average inventory = value_days / days), the cost of goods sold,
+-- and the SKU-location-days tracked and out of stock.
+inv AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.category) = 0 THEN 'category' ELSE 'total' END AS breakdown,
+           coalesce(d.category, 'all') AS dimension,
+           count(DISTINCT d.day) AS days, sum(d.inventory_value) AS value_days, sum(d.cogs) AS cogs,
+           sum(d.tracked)::bigint AS tracked, sum(d.stock_outs)::bigint AS stock_outs
+    FROM per AS p JOIN cxkpi.daily_inventory AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.category), ())),
 kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominator, sample_size, ci_lower, ci_upper) AS (
     -- satisfaction
     SELECT grain, period_start, 'nps', breakdown, dimension, @extschema@.nps(nps),
@@ -1109,7 +1125,24 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
     FROM sm, cfg, LATERAL (VALUES ('positive_mention_share', @extschema@.promoters(s)),
                                   ('neutral_mention_share', @extschema@.passives(s)),
                                   ('negative_mention_share', @extschema@.detractors(s))) AS x(kpi, num),
-         LATERAL cxkpi.kpi_arithmetic(x.kpi, x.num, @extschema@.responses(s), conf) AS k),
+         LATERAL cxkpi.kpi_arithmetic(x.kpi, x.num, @extschema@.responses(s), conf) AS k
+    -- inventory (issue 17, seed 002): turnover per period (not annualised), days of inventory,
+    -- stock-out rate with its Wilson interval
+    UNION ALL
+    SELECT grain, period_start, 'stock_turnover', breakdown, dimension, (cogs * days / value_days)::double precision,
+           cogs::double precision, (value_days / days)::double precision, days, NULL, NULL
+    FROM inv
+    WHERE value_days > 0
+    UNION ALL
+    SELECT grain, period_start, 'days_of_inventory', breakdown, dimension, (value_days / cogs)::double precision,
+           value_days::double precision, cogs::double precision, days, NULL, NULL
+    FROM inv
+    WHERE cogs > 0
+    UNION ALL
+    SELECT grain, period_start, 'stock_out_rate', breakdown, dimension, 100.0 * stock_outs / tracked, stock_outs, tracked,
+           tracked, cxkpi.wilson_ci_lower(stock_outs, tracked, cfg.conf), cxkpi.wilson_ci_upper(stock_outs, tracked, cfg.conf)
+    FROM inv, cfg
+    WHERE tracked > 0),
 -- Each value with the value of the previous period and of the same period a year earlier, with
 -- windows, not self-joins (which the planner, with no statistics on a CTE, would merge on the
 -- series alone: quadratic in its length): the row before in the series is the previous period
@@ -1187,7 +1220,8 @@ CREATE FUNCTION cxkpi.dashboard_days(OUT first_day date, OUT last_day date)
           UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_return_events
           UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_acquisition
           UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_engagement
-          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_sentiment) AS d(first_day, last_day) $$;
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_sentiment
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_inventory) AS d(first_day, last_day) $$;
 COMMENT ON FUNCTION cxkpi.dashboard_days() IS 'Internal: the first and the last day of the daily rollups.';
 
 -- The horizons that periods other than their own depend on: the first and the last day with an

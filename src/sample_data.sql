@@ -137,7 +137,8 @@ BEGIN
        OR EXISTS (SELECT 1 FROM cxkpi.store_traffic) OR EXISTS (SELECT 1 FROM cxkpi.carts)
        OR EXISTS (SELECT 1 FROM cxkpi.support_tickets) OR EXISTS (SELECT 1 FROM cxkpi.app_ratings)
        OR EXISTS (SELECT 1 FROM cxkpi.metric_observations) OR EXISTS (SELECT 1 FROM cxkpi.experiments)
-       OR EXISTS (SELECT 1 FROM cxkpi.engagement_events) OR EXISTS (SELECT 1 FROM cxkpi.social_mentions) THEN
+       OR EXISTS (SELECT 1 FROM cxkpi.engagement_events) OR EXISTS (SELECT 1 FROM cxkpi.social_mentions)
+       OR EXISTS (SELECT 1 FROM cxkpi.inventory_snapshots) THEN
         IF NOT replace THEN
             RAISE EXCEPTION 'the cxkpi data tables already hold rows'
                 USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -146,7 +147,8 @@ BEGIN
         TRUNCATE cxkpi.order_returns, cxkpi.order_deliveries, cxkpi.loyalty_activity, cxkpi.loyalty_members, cxkpi.survey_responses, cxkpi.carts,
                  cxkpi.web_sessions, cxkpi.support_tickets, cxkpi.orders, cxkpi.customers,
                  cxkpi.store_traffic, cxkpi.app_ratings, cxkpi.metric_observations,
-                 cxkpi.experiment_assignments, cxkpi.experiments, cxkpi.engagement_events, cxkpi.social_mentions;
+                 cxkpi.experiment_assignments, cxkpi.experiments, cxkpi.engagement_events, cxkpi.social_mentions,
+                 cxkpi.inventory_snapshots;
     END IF;
 
     ts_end := (d_end + 1)::timestamp AT TIME ZONE tz;
@@ -822,6 +824,41 @@ BEGIN
           JOIN cxs_day AS d ON d.day = d_cx + floor(cxkpi.sample_uniform(seed, 410, j) * (d_end - d_cx + 1))::integer) AS m;
     GET DIAGNOSTICS n_rows = ROW_COUNT;
     table_name := 'social_mentions'; row_count := n_rows; RETURN NEXT;
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
+
+    -- Inventory snapshots (issue 17, seed 002; no figures in the seed, plausible ones): five
+    -- categories of 6 SKUs times the square root of the scale (at least 2), each in a store and
+    -- the web fulfilment centre, one snapshot a day from d_cx on.  A SKU-location is replenished every R days (the category's
+    -- cycle) up to a base stock of B + R days of its mean daily demand (0.5 to 4 units at a cost
+    -- in the category's range); between deliveries the stock runs down by a day's demand a day.
+    -- Annual turnover about 365 / (B + R / 2): apparel 4.9, footwear 4.2, home 3.6, beauty 9.9,
+    -- electronics 7.2.  A cycle runs short with probability q (the year before 30 %, the current
+    -- year 22 %): its last 1 to 5 days have no unit on hand and no sale (stock-out rates of 2-6 %).
+    INSERT INTO cxkpi.inventory_snapshots (snapshot_date, location, sku, category, on_hand_units, on_hand_value, cogs)
+    SELECT y.day, y.location, y.sku, y.category, y.units, y.units * y.cost, y.sold * y.cost
+    FROM (SELECT x.day, x.location, x.sku, x.category, x.cost,
+                 CASE WHEN x.out THEN 0
+                      ELSE round(x.rate * (x.b + x.r - x.k - 1) * (0.9 + 0.2 * cxkpi.sample_uniform(seed, 425, x.kd)))::numeric END AS units,
+                 CASE WHEN x.out THEN 0 ELSE round(x.rate * 2 * cxkpi.sample_uniform(seed, 426, x.kd))::numeric END AS sold
+          FROM (SELECT d.day, p.location, p.sku, p.category, p.rate, p.cost, p.b, p.r, (d.day - d_cx + p.off) % p.r AS k,
+                       p.key * 10000 + (d.day - d_cx) AS kd,
+                       cxkpi.sample_uniform(seed, 423, p.key * 1000 + (d.day - d_cx + p.off) / p.r)
+                           < cxkpi.sample_trend(0.30, 0.22, (d.day - d_cx) / 365.25)
+                       AND (d.day - d_cx + p.off) % p.r
+                           >= p.r - 1 - floor(5 * cxkpi.sample_uniform(seed, 424, p.key * 1000 + (d.day - d_cx + p.off) / p.r)) AS out
+                FROM (SELECT c.category, format('%s-%s', upper(left(c.category, 3)), lpad(i::text, 4, '0')) AS sku, l.location,
+                             c.b, c.r, c.n * 1000000 + i * 10 + l.n AS key,
+                             0.5 + 3.5 * cxkpi.sample_uniform(seed, 420, c.n * 1000000 + i * 10 + l.n) AS rate,
+                             round((c.lo + (c.hi - c.lo) * cxkpi.sample_uniform(seed, 421, c.n * 1000000 + i * 10))::numeric, 2) AS cost,
+                             floor(c.r * cxkpi.sample_uniform(seed, 422, c.n * 1000000 + i * 10 + l.n))::integer AS off
+                      FROM (VALUES (1::bigint, 'apparel', 60, 28, 12, 40), (2, 'footwear', 70, 35, 25, 60), (3, 'home', 80, 42, 8, 50),
+                                   (4, 'beauty', 30, 14, 4, 15), (5, 'electronics', 40, 21, 30, 150)) AS c(n, category, b, r, lo, hi)
+                      CROSS JOIN generate_series(1, greatest(2, round(6 * sqrt(scale)))::integer) AS i
+                      CROSS JOIN (VALUES (1, 'store_01'), (2, 'web_fc')) AS l(n, location)) AS p
+                JOIN cxs_day AS d ON d.day >= d_cx) AS x) AS y;
+    GET DIAGNOSTICS n_rows = ROW_COUNT;
+    table_name := 'inventory_snapshots'; row_count := n_rows; RETURN NEXT;
     PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
     n_total := n_total + n_rows;
 

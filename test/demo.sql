@@ -72,6 +72,13 @@ FROM cxkpi.kpi_customer_value
 WHERE grain = 'year' AND period_start = date_trunc('year', cxkpi.as_of() - 1)::date
   AND breakdown = 'acquisition_channel'
 ORDER BY new_customers DESC, dimension;
+\echo
+\echo 'Stock turnover and stock-outs by category in the last complete year (cxkpi.kpi_inventory):'
+SELECT dimension AS category, round(stock_turnover::numeric, 2) AS turnover, round(days_of_inventory::numeric, 1) AS days_of_inventory,
+       round(stock_out_rate_pct::numeric, 2) AS stock_out_pct
+FROM cxkpi.kpi_inventory
+WHERE grain = 'year' AND period_start = date_trunc('year', cxkpi.as_of() - 1)::date
+ORDER BY breakdown DESC, dimension;
 
 SELECT to_regclass('cxkpi.current_alerts') IS NOT NULL AS has_alerts \gset
 \if :has_alerts

@@ -29,7 +29,7 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion', 'daily_carts',
                              'daily_tickets', 'daily_ticket_resolutions', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
                              'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
-                             'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment'] LOOP
+                             'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment', 'daily_inventory'] LOOP
         -- The time zone as a parameter, as the refresh passes it (an inlined cxkpi.setting() call
         -- would be evaluated once per fact row).
         EXECUTE format('CREATE TEMP TABLE full_%1$s AS SELECT x::text AS r FROM cxkpi.%2$I($1, ''-infinity'', ''infinity'') AS x',
@@ -41,7 +41,8 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion', 'daily_carts',
                              'daily_tickets', 'daily_ticket_resolutions', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
                              'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
-                             'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment', 'kpi_values'] LOOP
+                             'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment', 'daily_inventory',
+                             'kpi_values'] LOOP
         -- equal multisets of rows have equal row counts and sums of 64-bit row hashes; only when
         -- these differ are the rows themselves compared (EXCEPT ALL both ways, 4 s for kpi_values)
         EXECUTE format('SELECT (SELECT count(*) FROM cxkpi.%1$I), (SELECT (count(*), sum(hashtextextended(x::text, 0)))::text
@@ -73,7 +74,7 @@ BEGIN
 END $$;
 
 -- A table's rows now, as a row count and a sum of 64-bit hashes of their text (equal for equal
--- multisets of rows).
+-- multisets of rows); of every rollup and kpi_values.
 CREATE FUNCTION pg_temp.table_hash(t text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE h text;
 BEGIN
@@ -82,10 +83,7 @@ BEGIN
 END $$;
 CREATE FUNCTION pg_temp.dashboard_hash() RETURNS text LANGUAGE sql AS $$
     SELECT string_agg(t || ' ' || pg_temp.table_hash(t), '; ' ORDER BY t)
-    FROM unnest(ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion', 'daily_carts',
-                      'daily_tickets', 'daily_ticket_resolutions', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
-                      'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
-                      'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment', 'kpi_values']) AS t $$;
+    FROM (SELECT r.rollup FROM cxkpi.dashboard_rollups() AS r UNION ALL SELECT 'kpi_values') AS x(t) $$;
 
 -- The days the refresh has to recompute, as logged.
 CREATE FUNCTION pg_temp.logged(f text) RETURNS text LANGUAGE sql AS $$
@@ -248,6 +246,15 @@ UPDATE cxkpi.social_mentions SET source = 'facebook' WHERE mention_id % 59 = 0;
 SELECT is(pg_temp.incremental_vs_rebuild(), '', 'engagement events and mentions changed: the refresh equals a rebuild');
 UPDATE cxkpi.sentiment_lexicon SET weight = -3 WHERE word = 'thanks';
 SELECT is(pg_temp.incremental_vs_rebuild(), '', 'a lexicon edit: the refresh equals a rebuild');
+
+-- Inventory snapshots (issue 17): a new day, deleted and recategorised snapshots, a moved day.
+INSERT INTO cxkpi.inventory_snapshots (snapshot_date, location, sku, category, on_hand_units, on_hand_value, cogs)
+SELECT s.snapshot_date + 1, s.location, s.sku, s.category, s.on_hand_units, s.on_hand_value, s.cogs
+FROM cxkpi.inventory_snapshots AS s WHERE s.snapshot_date = (SELECT max(snapshot_date) FROM cxkpi.inventory_snapshots);
+DELETE FROM cxkpi.inventory_snapshots WHERE snapshot_date = '2025-06-10' AND location = 'web_fc';
+UPDATE cxkpi.inventory_snapshots SET category = 'outlet' WHERE sku LIKE 'APP-0001' AND snapshot_date BETWEEN '2025-02-25' AND '2025-03-03';
+UPDATE cxkpi.inventory_snapshots SET snapshot_date = '2023-12-31' WHERE snapshot_date = '2024-01-01' AND location = 'store_01';
+SELECT is(pg_temp.incremental_vs_rebuild(), '', 'inventory snapshots changed: the refresh equals a rebuild');
 
 -- 7. Settings the rollups depend on: a change of time_zone rebuilds (days move).
 -- (the refresh is then a rebuild: the same code as the rebuild above, so only that it rebuilt,

@@ -6,7 +6,7 @@
 -- which the documentation examples use too; on a database without data it generates that here.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(108);
+SELECT plan(112);
 
 -- Refusals.
 SELECT throws_ok($$SELECT * FROM cxkpi.generate_sample_data(0)$$, '22023', NULL, 'scale 0 is refused (22023)');
@@ -29,7 +29,8 @@ CREATE TEMP TABLE gen (table_name, row_count) AS VALUES
     ('carts', (SELECT count(*) FROM cxkpi.carts)), ('support_tickets', (SELECT count(*) FROM cxkpi.support_tickets)),
     ('app_ratings', (SELECT count(*) FROM cxkpi.app_ratings)), ('metric_observations', (SELECT count(*) FROM cxkpi.metric_observations)),
     ('experiments', (SELECT count(*) FROM cxkpi.experiments)), ('experiment_assignments', (SELECT count(*) FROM cxkpi.experiment_assignments)),
-    ('engagement_events', (SELECT count(*) FROM cxkpi.engagement_events)), ('social_mentions', (SELECT count(*) FROM cxkpi.social_mentions));
+    ('engagement_events', (SELECT count(*) FROM cxkpi.engagement_events)), ('social_mentions', (SELECT count(*) FROM cxkpi.social_mentions)),
+    ('inventory_snapshots', (SELECT count(*) FROM cxkpi.inventory_snapshots));
 SELECT is((SELECT string_agg(table_name, ', ' ORDER BY table_name) FROM gen WHERE row_count = 0), NULL,
           'every table of the data model gets rows');
 SELECT cmp_ok((SELECT row_count FROM gen WHERE table_name = 'orders'), '>', 100000::bigint, 'scale 1 has over 100,000 orders');
@@ -37,6 +38,16 @@ SELECT throws_ok($$SELECT * FROM cxkpi.generate_sample_data()$$, '55000', NULL,
                  'tables that hold rows are not overwritten without replace => true');
 SELECT is(cxkpi.setting('as_of'), '2026-01-01', 'as_of is set to the day after the current year');
 SELECT is(cxkpi.setting('scorecard_grain'), 'year', 'the scorecard grain is the year');
+-- Inventory (docs/sample-data.md#inventory): annual turnover 3-12 per category, stock-outs a few
+-- per cent, fewer in 2025 than in 2024.
+SELECT is((SELECT string_agg(dimension || ' ' || round(value::numeric, 2), ', ' ORDER BY dimension) FROM cxkpi.kpi_values
+           WHERE grain = 'year' AND kpi = 'stock_turnover' AND NOT value BETWEEN 3 AND 12), NULL,
+          'every category turns its stock over 3 to 12 times a year');
+SELECT ok((SELECT bool_and(y25.value BETWEEN 1 AND 6 AND y24.value BETWEEN 1 AND 6 AND y25.value < y24.value)
+           FROM cxkpi.kpi_values AS y25 JOIN cxkpi.kpi_values AS y24 USING (grain, kpi, breakdown, dimension)
+           WHERE y25.grain = 'year' AND y25.kpi = 'stock_out_rate' AND y25.breakdown = 'total'
+             AND y25.period_start = '2025-01-01' AND y24.period_start = '2024-01-01'),
+          'stock-outs: 1-6 % of the SKU-location-days, fewer in 2025');
 
 -- Every CHECK constraint of every data table holds on every row (evaluated again in plain SQL).
 CREATE FUNCTION pg_temp.check_violations() RETURNS TABLE (con text, bad bigint) LANGUAGE plpgsql AS $$
@@ -222,6 +233,7 @@ CREATE FUNCTION pg_temp.fingerprint() RETURNS TABLE (tbl text, digest text) LANG
     UNION ALL SELECT 'experiment_assignments', md5(string_agg(t::text, '|' ORDER BY experiment, customer_id, session_id)) FROM cxkpi.experiment_assignments AS t
     UNION ALL SELECT 'engagement_events', md5(string_agg(t::text, '|' ORDER BY event_id)) FROM cxkpi.engagement_events AS t
     UNION ALL SELECT 'social_mentions', md5(string_agg(t::text, '|' ORDER BY mention_id)) FROM cxkpi.social_mentions AS t
+    UNION ALL SELECT 'inventory_snapshots', md5(string_agg(t::text, '|' ORDER BY snapshot_date, location, sku)) FROM cxkpi.inventory_snapshots AS t
 $$;
 CREATE FUNCTION pg_temp.scorecard() RETURNS text LANGUAGE sql AS $$
     SELECT md5(string_agg(concat_ws(';', kpi, breakdown, dimension, value, value_year_ago, status), '|'
