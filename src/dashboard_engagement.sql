@@ -160,13 +160,13 @@ COMMENT ON VIEW cxkpi_bi.kpi_journeys IS
 -- purchase, the channel of their last touchpoint (where they dropped).  Plain SQL over the
 -- facts; a SQL-standard body, so that cxkpi_bi.journey_paths runs for readers.
 CREATE FUNCTION cxkpi.journey_paths(from_day date, to_day date)
-    RETURNS TABLE (path text, path_channels integer, customers bigint, purchasers bigint, conversion_rate_pct double precision,
+    RETURNS TABLE (path text, path_channels bigint, customers bigint, purchasers bigint, conversion_rate_pct double precision,
                    dropped bigint, dropped_at_email bigint, dropped_at_social bigint, dropped_at_web bigint,
                    dropped_at_app bigint, dropped_at_store bigint, dropped_at_phone bigint)
     LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
     WITH tp AS (
-        SELECT t.customer_id, t.touched_at, t.channel, t.purchase
+        SELECT t.customer_id, t.touched_at, t.journey_channel AS channel, t.purchase
         FROM cxkpi.journey_touchpoints AS t
         WHERE t.touched_at >= (from_day::timestamp AT TIME ZONE cxkpi.setting('time_zone'))
           AND t.touched_at < ((to_day + 1)::timestamp AT TIME ZONE cxkpi.setting('time_zone'))),
@@ -178,7 +178,7 @@ BEGIN ATOMIC
         WHERE fp.first_purchase IS NULL OR tp.touched_at <= fp.first_purchase
         GROUP BY tp.customer_id, tp.channel, fp.first_purchase),
     cp AS (
-        SELECT r.customer_id, string_agg(r.channel, ' > ' ORDER BY r.n) AS path, count(*)::integer AS path_channels,
+        SELECT r.customer_id, string_agg(r.channel, ' > ' ORDER BY r.n) AS path, count(*) AS path_channels,
                bool_or(r.purchased) AS purchased
         FROM (SELECT ch.customer_id, ch.channel, ch.purchased,
                      row_number() OVER (PARTITION BY ch.customer_id ORDER BY ch.first_touch, ch.channel) AS n
@@ -203,42 +203,48 @@ COMMENT ON FUNCTION cxkpi.journey_paths(date, date) IS
     'Conversion by journey path over the local days from_day to to_day: per path (the journey channels of a customer in the order of their first touch, up to and including the first purchase in the window; the first four) the customers, purchasers, conversion rate, and the non-purchasers by the channel of their last touchpoint (where they dropped).';
 
 -- The paths of the last 90 days up to the reference date (cxkpi.as_of()).
-CREATE VIEW cxkpi.kpi_journey_paths AS
+CREATE VIEW cxkpi.journey_path_conversion AS
 SELECT (SELECT cxkpi.as_of()) - 89 AS from_day, (SELECT cxkpi.as_of()) AS to_day, p.*
 FROM cxkpi.journey_paths((SELECT cxkpi.as_of()) - 89, (SELECT cxkpi.as_of())) AS p;
-COMMENT ON VIEW cxkpi.kpi_journey_paths IS
+COMMENT ON VIEW cxkpi.journey_path_conversion IS
     'Conversion by journey path over the 90 days up to the reference date (cxkpi.as_of()): cxkpi.journey_paths of that window, most frequent paths first.';
-COMMENT ON COLUMN cxkpi.kpi_journey_paths.from_day IS 'First day of the window: the reference date - 89.';
-COMMENT ON COLUMN cxkpi.kpi_journey_paths.to_day IS 'Last day of the window: the reference date (setting as_of, or today).';
-COMMENT ON COLUMN cxkpi.kpi_journey_paths.path IS
+COMMENT ON COLUMN cxkpi.journey_path_conversion.from_day IS 'First day of the window: the reference date - 89.';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.to_day IS 'Last day of the window: the reference date (setting as_of, or today).';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.path IS
     'Journey channels (email, social, web, app, store, phone) in the order of their first touch up to and including the first purchase, the first four, joined by " > ".';
-COMMENT ON COLUMN cxkpi.kpi_journey_paths.path_channels IS 'Channels in the path (1 to 4).';
-COMMENT ON COLUMN cxkpi.kpi_journey_paths.customers IS 'Customers with a touchpoint in the window whose journey is this path.';
-COMMENT ON COLUMN cxkpi.kpi_journey_paths.purchasers IS 'Of those, the customers with a purchase (an order) in the window.';
-COMMENT ON COLUMN cxkpi.kpi_journey_paths.conversion_rate_pct IS '100 * purchasers / customers.';
-COMMENT ON COLUMN cxkpi.kpi_journey_paths.dropped IS 'Customers of the path without a purchase in the window: customers - purchasers.';
-COMMENT ON COLUMN cxkpi.kpi_journey_paths.dropped_at_email IS 'Of the dropped customers, those whose last touchpoint in the window was by email.';
-COMMENT ON COLUMN cxkpi.kpi_journey_paths.dropped_at_social IS 'Of the dropped customers, those whose last touchpoint was on social media.';
-COMMENT ON COLUMN cxkpi.kpi_journey_paths.dropped_at_web IS 'Of the dropped customers, those whose last touchpoint was on the web (site visit, web session or cart, chat).';
-COMMENT ON COLUMN cxkpi.kpi_journey_paths.dropped_at_app IS 'Of the dropped customers, those whose last touchpoint was in the app.';
-COMMENT ON COLUMN cxkpi.kpi_journey_paths.dropped_at_store IS 'Of the dropped customers, those whose last touchpoint was a store visit.';
-COMMENT ON COLUMN cxkpi.kpi_journey_paths.dropped_at_phone IS 'Of the dropped customers, those whose last touchpoint was a phone support ticket.';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.path_channels IS 'Channels in the path (1 to 4).';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.customers IS 'Customers with a touchpoint in the window whose journey is this path.';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.purchasers IS 'Of those, the customers with a purchase (an order) in the window.';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.conversion_rate_pct IS '100 * purchasers / customers.';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.dropped IS 'Customers of the path without a purchase in the window: customers - purchasers.';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.dropped_at_email IS 'Of the dropped customers, those whose last touchpoint in the window was by email.';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.dropped_at_social IS 'Of the dropped customers, those whose last touchpoint was on social media.';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.dropped_at_web IS 'Of the dropped customers, those whose last touchpoint was on the web (site visit, web session or cart, chat).';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.dropped_at_app IS 'Of the dropped customers, those whose last touchpoint was in the app.';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.dropped_at_store IS 'Of the dropped customers, those whose last touchpoint was a store visit.';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.dropped_at_phone IS 'Of the dropped customers, those whose last touchpoint was a phone support ticket.';
 
-CREATE VIEW cxkpi_bi.kpi_journey_paths AS
+CREATE VIEW cxkpi_bi.journey_path_conversion AS
 SELECT v.from_day, v.to_day, v.path, v.path_channels, v.customers, v.purchasers, v.conversion_rate_pct, v.dropped,
        v.dropped_at_email, v.dropped_at_social, v.dropped_at_web, v.dropped_at_app, v.dropped_at_store, v.dropped_at_phone
-FROM cxkpi.kpi_journey_paths AS v;
-COMMENT ON VIEW cxkpi_bi.kpi_journey_paths IS
+FROM cxkpi.journey_path_conversion AS v;
+COMMENT ON VIEW cxkpi_bi.journey_path_conversion IS
     'Conversion by journey path over the 90 days up to the reference date: customers, purchasers and conversion per path of channels, and where the customers who did not purchase dropped.';
+CREATE VIEW cxkpi_bi.journey_touchpoints AS
+SELECT v.customer_id, v.touched_at, v.journey_channel, v.purchase, v.source, v.source_id
+FROM cxkpi.journey_touchpoints AS v;
+COMMENT ON VIEW cxkpi_bi.journey_touchpoints IS
+    'Every touchpoint of an identified customer in the journey channels (email, social, web, app, store, phone), orders (the purchases) included: one row per engagement interaction, session or cart of a known customer, support ticket of a known customer, and order.';
 DO $$
 DECLARE
     r record;
 BEGIN
     FOR r IN SELECT c.relname, a.attname, col_description(a.attrelid, a.attnum) AS doc
              FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid
-             WHERE a.attrelid IN ('cxkpi.kpi_journeys'::regclass, 'cxkpi.kpi_journey_paths'::regclass) AND a.attnum > 0 LOOP
+             WHERE a.attrelid IN ('cxkpi.kpi_journeys'::regclass, 'cxkpi.journey_path_conversion'::regclass,
+                                  'cxkpi.journey_touchpoints'::regclass) AND a.attnum > 0 LOOP
         EXECUTE format('COMMENT ON COLUMN cxkpi_bi.%I.%I IS %L', r.relname, r.attname, r.doc);
     END LOOP;
 END $$;
-GRANT SELECT ON cxkpi.kpi_journeys, cxkpi_bi.kpi_journeys, cxkpi.kpi_journey_paths, cxkpi_bi.kpi_journey_paths,
-    cxkpi.journey_touchpoints TO cxkpi_reader;
+GRANT SELECT ON cxkpi.kpi_journeys, cxkpi_bi.kpi_journeys, cxkpi.journey_path_conversion, cxkpi_bi.journey_path_conversion,
+    cxkpi.journey_touchpoints, cxkpi_bi.journey_touchpoints TO cxkpi_reader;

@@ -166,7 +166,7 @@ COMMENT ON FUNCTION cxkpi.rollup_daily_sentiment(text, date, date) IS
 -- of a known customer (email: email, chat: web, phone: phone); orders (store: store, app: app,
 -- web_desktop and web_mobile: web), the purchases.
 CREATE VIEW cxkpi.journey_touchpoints AS
-SELECT e.customer_id, e.occurred_at AS touched_at, e.channel, false AS purchase, 'engagement_events'::text AS source,
+SELECT e.customer_id, e.occurred_at AS touched_at, e.channel AS journey_channel, false AS purchase, 'engagement_events'::text AS source,
        e.event_id AS source_id
 FROM cxkpi.engagement_events AS e WHERE e.kind <> 'email_sent'
 UNION ALL
@@ -187,7 +187,7 @@ COMMENT ON VIEW cxkpi.journey_touchpoints IS
     'Every touchpoint of an identified customer in the journey channels (email, social, web, app, store, phone): engagement interactions (not email_sent), sessions and carts of a known customer (device app: app, else web), support tickets of a known customer (email: email, chat: web, phone: phone) and orders (the purchases: store, app, web_desktop and web_mobile: web).';
 COMMENT ON COLUMN cxkpi.journey_touchpoints.customer_id IS 'The customer (cxkpi.customers: the identity across channels).';
 COMMENT ON COLUMN cxkpi.journey_touchpoints.touched_at IS 'When: the event, session start, cart creation, ticket creation or order time.';
-COMMENT ON COLUMN cxkpi.journey_touchpoints.channel IS 'Journey channel: email, social, web, app, store or phone.';
+COMMENT ON COLUMN cxkpi.journey_touchpoints.journey_channel IS 'Journey channel: email, social, web, app, store or phone.';
 COMMENT ON COLUMN cxkpi.journey_touchpoints.purchase IS 'true for an order (a purchase), false for the other touchpoints.';
 COMMENT ON COLUMN cxkpi.journey_touchpoints.source IS 'The fact table: engagement_events, web_sessions, carts, support_tickets or orders.';
 COMMENT ON COLUMN cxkpi.journey_touchpoints.source_id IS 'The key of the row in that table (event_id, session_id, cart_id, ticket_id, order_id).';
@@ -199,7 +199,7 @@ CREATE TABLE cxkpi.daily_journeys (day date, channel text, touched @extschema@.r
 CREATE UNIQUE INDEX daily_journeys_key ON cxkpi.daily_journeys (day, channel);
 CREATE FUNCTION cxkpi.rollup_daily_journeys(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.daily_journeys
     LANGUAGE sql STABLE PARALLEL SAFE AS $$
-SELECT (t.touched_at AT TIME ZONE tz)::date AS day, t.channel,
+SELECT (t.touched_at AT TIME ZONE tz)::date AS day, t.journey_channel AS channel,
        @extschema@.retention_agg(t.customer_id, (t.touched_at AT TIME ZONE tz)::date, 'day') AS touched,
        @extschema@.retention_agg(t.customer_id, (t.touched_at AT TIME ZONE tz)::date, 'day') FILTER (WHERE t.purchase)
            AS purchased

@@ -38,7 +38,7 @@ INSERT INTO cxkpi.orders (order_id, customer_id, ordered_at, channel, items, gro
     (3, 5, '2025-03-15 10:00Z', 'web_mobile', 1, 10), (4, 1, '2025-02-20 10:00Z', 'web_desktop', 1, 10);
 CALL cxkpi.refresh_dashboard();
 
-SELECT is((SELECT string_agg(source || ':' || source_id || ':' || channel || CASE WHEN purchase THEN '*' ELSE '' END, ' '
+SELECT is((SELECT string_agg(source || ':' || source_id || ':' || journey_channel || CASE WHEN purchase THEN '*' ELSE '' END, ' '
                              ORDER BY source, source_id) FROM cxkpi.journey_touchpoints),
           'carts:1:web engagement_events:1:social engagement_events:2:web engagement_events:3:email engagement_events:5:web engagement_events:6:store orders:1:store* orders:2:app* orders:3:web* orders:4:web* support_tickets:1:phone support_tickets:2:web web_sessions:1:app',
           'journey_touchpoints: the channel of each touchpoint; no email_sent, no anonymous session');
@@ -113,7 +113,7 @@ SELECT is(pg_temp.plain_sql_differences(), 0::bigint,
 SELECT results_eq($$SELECT path, path_channels, customers, purchasers, round(conversion_rate_pct::numeric, 2), dropped,
                            dropped_at_email, dropped_at_social, dropped_at_web, dropped_at_app, dropped_at_store, dropped_at_phone
                     FROM cxkpi.journey_paths('2025-03-01', '2025-03-31')$$,
-                  $$VALUES ('web', 1, 2::bigint, 1::bigint, 50.00, 1::bigint, 0::bigint, 0::bigint, 1::bigint, 0::bigint, 0::bigint, 0::bigint),
+                  $$VALUES ('web', 1::bigint, 2::bigint, 1::bigint, 50.00, 1::bigint, 0::bigint, 0::bigint, 1::bigint, 0::bigint, 0::bigint, 0::bigint),
                            ('app', 1, 1, 1, 100.00, 0, 0, 0, 0, 0, 0, 0),
                            ('social > web > store', 3, 1, 1, 100.00, 0, 0, 0, 0, 0, 0, 0),
                            ('web > phone', 2, 1, 0, 0.00, 1, 0, 0, 0, 0, 0, 1),
@@ -146,12 +146,12 @@ SELECT is((SELECT count(*) FROM cxkpi.kpi_scorecard
 SELECT is((SELECT count(DISTINCT kpi) FROM cxkpi.kpi_timeseries WHERE grain = 'week'
            AND kpi IN ('omnichannel_conversion_rate', 'multichannel_customer_share')), 2::bigint,
           'kpi_timeseries has them at the week grain');
-SELECT is((SELECT (from_day, to_day, sum(customers))::text FROM cxkpi.kpi_journey_paths GROUP BY from_day, to_day),
-          '(2025-01-16,2025-04-15,7)', 'kpi_journey_paths: the 90 days up to as_of, customers 1-7');
+SELECT is((SELECT (from_day, to_day, sum(customers))::text FROM cxkpi.journey_path_conversion GROUP BY from_day, to_day),
+          '(2025-01-16,2025-04-15,7)', 'journey_path_conversion: the 90 days up to as_of, customers 1-7');
 SET LOCAL ROLE cxkpi_reader;
 SELECT is((SELECT active_customers FROM cxkpi_bi.kpi_journeys WHERE grain = 'year' AND period_start = '2025-01-01'
            AND breakdown = 'total'), 7::bigint, 'a BI reader reads cxkpi_bi.kpi_journeys');
-SELECT is((SELECT sum(purchasers) FROM cxkpi_bi.kpi_journey_paths), 4::numeric, 'a BI reader reads cxkpi_bi.kpi_journey_paths');
+SELECT is((SELECT sum(purchasers) FROM cxkpi_bi.journey_path_conversion), 4::numeric, 'a BI reader reads cxkpi_bi.journey_path_conversion');
 RESET ROLE;
 
 -- Incremental = rebuild
