@@ -28,7 +28,7 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion', 'daily_carts',
                              'daily_tickets', 'daily_ticket_resolutions', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
                              'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
-                             'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment'] LOOP
+                             'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment', 'daily_journeys'] LOOP
         -- The time zone as a parameter, as the refresh passes it (an inlined cxkpi.setting() call
         -- would be evaluated once per fact row).
         EXECUTE format('CREATE TEMP TABLE full_%1$s AS SELECT x::text AS r FROM cxkpi.%2$I($1, ''-infinity'', ''infinity'') AS x',
@@ -40,7 +40,7 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion', 'daily_carts',
                              'daily_tickets', 'daily_ticket_resolutions', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
                              'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
-                             'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment', 'kpi_values'] LOOP
+                             'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment', 'daily_journeys', 'kpi_values'] LOOP
         EXECUTE format('SELECT count(*) FROM ((SELECT r FROM full_%1$s EXCEPT ALL SELECT x::text FROM cxkpi.%1$I AS x)
                                               UNION ALL (SELECT x::text FROM cxkpi.%1$I AS x EXCEPT ALL SELECT r FROM full_%1$s)) AS q', t)
             INTO d;
