@@ -11586,3 +11586,857 @@ BEGIN
     DROP TABLE cxs_day, cxs_bucket, cxs_cust, cxs_ev, cxs_cum, cxs_need;
     PERFORM cxkpi.progress_notice(format('sample data done (scale %s, seed %s)', scale, seed), n_total, t0);
 END $$;
+
+-------------------------------------------------------------------------------------------------
+-- Issue 17: omnichannel conversion and journeys (seed 002).  The touchpoint view and the rollup
+-- (src/engagement.sql), the final copies of the functions they change (dashboard_rollups,
+-- kpi_arithmetic, kpi_engine), the KPIs' catalogue rows, section view and paths
+-- (src/dashboard_engagement.sql), all as there; then the rollup and the two KPIs' values of a
+-- database updated from 1.0, filled from the facts as a rebuild would.
+-- docs/dashboard.md#omnichannel-conversion-and-journeys.
+-------------------------------------------------------------------------------------------------
+
+-------------------------------------------------------------------------------------------------
+-- Omnichannel journeys (issue 17, seed 002): every customer touchpoint of the facts in one
+-- channel vocabulary (email, social, web, app, store, phone), and its daily rollup of the
+-- customers per channel and of the purchasers, as retention summaries, so that every period
+-- counts distinct customers exactly (docs/dashboard.md#omnichannel-conversion-and-journeys).
+-------------------------------------------------------------------------------------------------
+
+-- The touchpoints of identified customers (cxkpi.customers is the cross-channel identity):
+-- engagement interactions (every kind but email_sent) in their channel; web and app sessions
+-- and carts of a known customer (device app: app, desktop, mobile, tablet: web); support tickets
+-- of a known customer (email: email, chat: web, phone: phone); orders (store: store, app: app,
+-- web_desktop and web_mobile: web), the purchases.
+CREATE VIEW cxkpi.journey_touchpoints AS
+SELECT e.customer_id, e.occurred_at AS touched_at, e.channel AS journey_channel, false AS purchase, 'engagement_events'::text AS source,
+       e.event_id AS source_id
+FROM cxkpi.engagement_events AS e WHERE e.kind <> 'email_sent'
+UNION ALL
+SELECT s.customer_id, s.started_at, CASE s.device WHEN 'app' THEN 'app' ELSE 'web' END, false, 'web_sessions', s.session_id
+FROM cxkpi.web_sessions AS s WHERE s.customer_id IS NOT NULL
+UNION ALL
+SELECT c.customer_id, c.created_at, CASE c.device WHEN 'app' THEN 'app' ELSE 'web' END, false, 'carts', c.cart_id
+FROM cxkpi.carts AS c WHERE c.customer_id IS NOT NULL
+UNION ALL
+SELECT t.customer_id, t.created_at, CASE t.channel WHEN 'chat' THEN 'web' ELSE t.channel END, false, 'support_tickets',
+       t.ticket_id
+FROM cxkpi.support_tickets AS t WHERE t.customer_id IS NOT NULL
+UNION ALL
+SELECT o.customer_id, o.ordered_at, CASE o.channel WHEN 'store' THEN 'store' WHEN 'app' THEN 'app' ELSE 'web' END, true,
+       'orders', o.order_id
+FROM cxkpi.orders AS o;
+COMMENT ON VIEW cxkpi.journey_touchpoints IS
+    'Every touchpoint of an identified customer in the journey channels (email, social, web, app, store, phone): engagement interactions (not email_sent), sessions and carts of a known customer (device app: app, else web), support tickets of a known customer (email: email, chat: web, phone: phone) and orders (the purchases: store, app, web_desktop and web_mobile: web).';
+COMMENT ON COLUMN cxkpi.journey_touchpoints.customer_id IS 'The customer (cxkpi.customers: the identity across channels).';
+COMMENT ON COLUMN cxkpi.journey_touchpoints.touched_at IS 'When: the event, session start, cart creation, ticket creation or order time.';
+COMMENT ON COLUMN cxkpi.journey_touchpoints.journey_channel IS 'Journey channel: email, social, web, app, store or phone.';
+COMMENT ON COLUMN cxkpi.journey_touchpoints.purchase IS 'true for an order (a purchase), false for the other touchpoints.';
+COMMENT ON COLUMN cxkpi.journey_touchpoints.source IS 'The fact table: engagement_events, web_sessions, carts, support_tickets or orders.';
+COMMENT ON COLUMN cxkpi.journey_touchpoints.source_id IS 'The key of the row in that table (event_id, session_id, cart_id, ticket_id, order_id).';
+
+-- Journeys per day and channel: the customers with a touchpoint (touched; a purchase is one) and
+-- those with a purchase (purchased; NULL when none), as retention summaries.
+CREATE TABLE cxkpi.daily_journeys (day date, channel text, touched @extschema@.retention_summary,
+    purchased @extschema@.retention_summary);
+CREATE UNIQUE INDEX daily_journeys_key ON cxkpi.daily_journeys (day, channel);
+CREATE FUNCTION cxkpi.rollup_daily_journeys(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.daily_journeys
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (t.touched_at AT TIME ZONE tz)::date AS day, t.journey_channel AS channel,
+       @extschema@.retention_agg(t.customer_id, (t.touched_at AT TIME ZONE tz)::date, 'day') AS touched,
+       @extschema@.retention_agg(t.customer_id, (t.touched_at AT TIME ZONE tz)::date, 'day') FILTER (WHERE t.purchase)
+           AS purchased
+FROM cxkpi.journey_touchpoints AS t
+WHERE t.touched_at >= (first_day::timestamp AT TIME ZONE tz) AND t.touched_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1, 2 $$;
+COMMENT ON TABLE cxkpi.daily_journeys IS
+    'Internal rollup: per local day and journey channel, the customers with a touchpoint and those with a purchase (retention summaries: distinct customers of any period).';
+COMMENT ON FUNCTION cxkpi.rollup_daily_journeys(text, date, date) IS
+    'Internal: the rows of cxkpi.daily_journeys of the days first_day to last_day (in time zone tz).';
+
+-- Which rollup reads which facts' days (cxkpi.change_log.fact), in the order of the refresh.
+CREATE OR REPLACE FUNCTION cxkpi.dashboard_rollups(OUT rollup text, OUT facts text[]) RETURNS SETOF record
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    VALUES ('daily_surveys', ARRAY['survey_responses']),
+           ('daily_orders', ARRAY['orders', 'orders_first']),
+           ('daily_customer_activity', ARRAY['orders']),
+           ('daily_conversion', ARRAY['web_sessions', 'store_traffic', 'orders']),
+           ('daily_carts', ARRAY['carts']),
+           ('daily_tickets', ARRAY['support_tickets']),
+           ('daily_ticket_resolutions', ARRAY['support_tickets']),
+           ('daily_deliveries', ARRAY['orders', 'order_deliveries']),
+           ('daily_loyalty', ARRAY['orders', 'loyalty_members', 'loyalty_activity']),
+           ('daily_app_ratings', ARRAY['app_ratings']),
+           ('daily_observations', ARRAY['metric_observations']),
+           ('daily_return_events', ARRAY['order_returns']),
+           ('daily_acquisition', ARRAY['customers']),
+           ('hourly_conversion', ARRAY['web_sessions']),
+           ('hourly_orders', ARRAY['orders']),
+           ('hourly_carts', ARRAY['carts']),
+           ('hourly_tickets', ARRAY['support_tickets']),
+           ('daily_engagement', ARRAY['engagement_events']),
+           ('daily_sentiment', ARRAY['social_mentions']),
+           ('daily_inventory', ARRAY['inventory_snapshots']),
+           ('daily_journeys', ARRAY['engagement_events', 'web_sessions', 'carts', 'support_tickets', 'orders']) $$;
+COMMENT ON FUNCTION cxkpi.dashboard_rollups() IS
+    'Internal: the daily and hourly rollups in refresh order, with the fact tables (cxkpi.change_log.fact) whose days they read.';
+
+
+-- The arithmetic of the KPIs that have an hour grain, written once from their additive state:
+-- value, numerator, denominator, sample size and interval of kpi from the sums num (numerator)
+-- and den (denominator; NULL for a volume).  cxkpi.kpi_engine calls it for every period of the
+-- daily rollups, the hourly views (src/dashboard_hourly.sql) for hours, today so far and the
+-- heat map, so a KPI's formula is in one place (docs/architecture.md#the-hour-grain).  Shares
+-- are in percent with a Wilson interval; means (aov, response_time_hours, and the daily-only
+-- resolution_time_hours and delivery_time_days) are sums over counts;
+-- volumes (sessions, orders, tickets, net_revenue) are the sum itself.  Unknown KPIs give NULL.
+-- A SQL-standard body: inlined where it is called, and readers of cxkpi_bi (no USAGE on schema
+-- cxkpi) can run it.
+CREATE OR REPLACE FUNCTION cxkpi.kpi_arithmetic(kpi text, num numeric, den numeric, conf double precision)
+    RETURNS TABLE (value double precision, numerator double precision, denominator double precision,
+                   sample_size bigint, ci_lower double precision, ci_upper double precision)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate') THEN (100.0 * num / nullif(den, 0))::double precision
+                WHEN kpi = 'aov' THEN (num / nullif(den, 0))::double precision
+                WHEN kpi IN ('response_time_hours', 'resolution_time_hours', 'delivery_time_days') THEN num::double precision / nullif(den, 0)::double precision
+                WHEN kpi IN ('sessions', 'orders', 'tickets', 'net_revenue') THEN num::double precision
+                WHEN kpi IN ('engagement_rate', 'email_open_rate', 'email_click_rate', 'positive_mention_share',
+                             'neutral_mention_share', 'negative_mention_share', 'omnichannel_conversion_rate',
+                             'multichannel_customer_share') THEN (100.0 * num / nullif(den, 0))::double precision
+                WHEN kpi = 'interactions_per_customer' THEN (num / nullif(den, 0))::double precision END,
+           num::double precision, den::double precision,
+           CASE WHEN kpi IN ('sessions', 'orders', 'tickets') THEN num::bigint ELSE den::bigint END,
+           CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate')
+                THEN cxkpi.wilson_ci_lower(num::bigint, den::bigint, conf)
+                WHEN kpi IN ('engagement_rate', 'email_open_rate', 'email_click_rate', 'positive_mention_share',
+                             'neutral_mention_share', 'negative_mention_share', 'omnichannel_conversion_rate',
+                             'multichannel_customer_share')
+                THEN cxkpi.wilson_ci_lower(num::bigint, den::bigint, conf) END,
+           CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate')
+                THEN cxkpi.wilson_ci_upper(num::bigint, den::bigint, conf)
+                WHEN kpi IN ('engagement_rate', 'email_open_rate', 'email_click_rate', 'positive_mention_share',
+                             'neutral_mention_share', 'negative_mention_share', 'omnichannel_conversion_rate',
+                             'multichannel_customer_share')
+                THEN cxkpi.wilson_ci_upper(num::bigint, den::bigint, conf) END;
+END;
+COMMENT ON FUNCTION cxkpi.kpi_arithmetic(text, numeric, numeric, double precision) IS
+    'Internal: the arithmetic of the KPIs with an hour grain (conversion_rate, cart_abandonment_rate, aov, response_time_hours, sessions, orders, tickets, net_revenue), of the mean resolution and delivery times (resolution_time_hours, delivery_time_days), of the engagement and mention shares (engagement_rate, email_open_rate, email_click_rate, positive_, neutral_ and negative_mention_share; interactions_per_customer) and of the journey shares (omnichannel_conversion_rate, multichannel_customer_share) from the sums of their numerator and denominator: value, numerator, denominator, sample size and Wilson interval (shares). Used by cxkpi.kpi_engine and the hourly views alike.';
+
+
+-- The arithmetic of every KPI, written once: the rows of cxkpi.kpi_values of the periods given
+-- (grains[i], period_starts[i]: the first day of a period of that grain), computed from the rollup
+-- rows of those periods.  The full rebuild passes every period, the incremental refresh the
+-- periods its dirty days fall into.  Each value comes with the value of the previous period and
+-- of the same period a year earlier (cxkpi.previous_period_start, cxkpi.year_ago_period_start),
+-- computed here for those periods too.  What a period reads besides its own days: retention the
+-- retention_active_window periods before it, the active loyalty share the loyalty_active_days
+-- days up to its end, the loyalty members every enrolment up to its end.
+-- enable_mergejoin off: the planner, which has no statistics on the CTEs, would keep the asked
+-- periods with a merge semi join that rereads them for every row (30 of 44 s of a rebuild at
+-- scale 1); the hash join it takes instead is linear.
+CREATE OR REPLACE FUNCTION cxkpi.kpi_engine(grains text[], period_starts date[]) RETURNS SETOF cxkpi.kpi_values
+    LANGUAGE sql STABLE PARALLEL SAFE SET enable_mergejoin = off AS $$
+WITH cfg AS MATERIALIZED (
+    SELECT cxkpi.setting('time_zone') AS tz, cxkpi.setting('confidence')::double precision AS conf,
+           cxkpi.setting('csat_scale')::integer AS csat_scale, cxkpi.setting('ces_scale')::integer AS ces_scale,
+           cxkpi.setting('retention_active_window')::integer AS ret_w,
+           cxkpi.setting('loyalty_active_days')::integer AS loy_w),
+-- the periods asked for
+req AS MATERIALIZED (
+    SELECT DISTINCT r.grain, r.period_start FROM unnest(grains, period_starts) AS r(grain, period_start)),
+-- the previous and year-ago periods of each that are not asked for: those cxkpi.kpi_values holds
+-- are read from it (stored), the others computed here too
+nb AS MATERIALIZED (
+    SELECT DISTINCT q.grain, x.period_start
+    FROM req AS q
+    CROSS JOIN LATERAL (VALUES (cxkpi.previous_period_start(q.grain, q.period_start)),
+                               (cxkpi.year_ago_period_start(q.grain, q.period_start))) AS x(period_start)
+    WHERE NOT EXISTS (SELECT 1 FROM req AS r WHERE r.grain = q.grain AND r.period_start = x.period_start)),
+stored AS MATERIALIZED (
+    SELECT n.grain, n.period_start FROM nb AS n
+    WHERE EXISTS (SELECT 1 FROM cxkpi.kpi_values AS v WHERE v.grain = n.grain AND v.period_start = n.period_start)),
+per AS MATERIALIZED (
+    SELECT x.grain, x.period_start, (x.period_start + cxkpi.grain_interval(x.grain))::date - 1 AS period_end
+    FROM (SELECT q.grain, q.period_start FROM req AS q
+          UNION
+          SELECT n.grain, n.period_start FROM nb AS n
+          WHERE NOT EXISTS (SELECT 1 FROM stored AS t WHERE t.grain = n.grain AND t.period_start = n.period_start)) AS x),
+sv AS (
+    SELECT p.grain, p.period_start, d.survey,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           @extschema@.rollup(d.nps) AS nps, @extschema@.rollup(d.csat) AS csat, @extschema@.rollup(d.ces) AS ces
+    FROM per AS p JOIN cxkpi.daily_surveys AS d ON d.day BETWEEN p.period_start AND p.period_end CROSS JOIN cfg
+    WHERE d.survey = 'nps' OR (d.survey = 'csat' AND d.scale = cfg.csat_scale)
+       OR (d.survey = 'ces' AND d.scale = cfg.ces_scale)
+    GROUP BY p.grain, p.period_start, d.survey, GROUPING SETS ((d.channel), ())),
+od AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' WHEN grouping(d.segment) = 0 THEN 'segment'
+                ELSE 'total' END AS breakdown,
+           coalesce(d.channel, d.segment, 'all') AS dimension,
+           sum(d.orders)::bigint AS orders, sum(d.net_value) AS net_value, @extschema@.rollup(d.returns) AS r
+    FROM per AS p JOIN cxkpi.daily_orders AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), (d.segment), ())),
+fo AS (
+    SELECT p.grain, p.period_start, d.first_order, @extschema@.rollup(d.returns) AS r
+    FROM per AS p JOIN cxkpi.daily_orders AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY 1, 2, 3),
+-- the accessors once per period: each reads the whole summary of the period (a year's is large)
+act AS (
+    SELECT a.grain, a.period_start, a.orders, @extschema@.customers(a.s) AS customers,
+           @extschema@.repeat_customer_rate(a.s) AS repeat_rate
+    FROM (SELECT p.grain, p.period_start, sum(d.orders)::bigint AS orders, @extschema@.rollup(d.by_day) AS s
+          FROM per AS p JOIN cxkpi.daily_customer_activity AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY 1, 2) AS a),
+-- Retention of each period compares its active window with the previous period's: the days read
+-- start retention_active_window periods before the first period asked for, and reach back to the
+-- last activity before that and on to the next activity after the last period asked for, so that
+-- retention_by_period reports the periods in between (also those without orders) as a rebuild
+-- over all days does.
+rg AS (
+    SELECT p.grain, min(p.period_start) AS first_period, max(p.period_end) AS last_day
+    FROM per AS p WHERE p.grain <> 'day' GROUP BY p.grain),
+rd AS (
+    SELECT rg.grain,
+           coalesce((SELECT max(d.day) FROM cxkpi.daily_customer_activity AS d
+                     WHERE d.day < (rg.first_period - cfg.ret_w * cxkpi.grain_interval(rg.grain))::date),
+                    (rg.first_period - cfg.ret_w * cxkpi.grain_interval(rg.grain))::date) AS first_day,
+           coalesce((SELECT min(d.day) FROM cxkpi.daily_customer_activity AS d WHERE d.day > rg.last_day), rg.last_day) AS last_day
+    FROM rg, cfg),
+ret0 AS (
+    SELECT rd.grain, r.*
+    FROM rd CROSS JOIN cfg
+    CROSS JOIN LATERAL (SELECT @extschema@.rollup(CASE rd.grain WHEN 'week' THEN d.by_week WHEN 'month' THEN d.by_month
+                                                                WHEN 'quarter' THEN d.by_quarter ELSE d.by_year END) AS s
+                        FROM cxkpi.daily_customer_activity AS d WHERE d.day BETWEEN rd.first_day AND rd.last_day) AS q
+    CROSS JOIN LATERAL @extschema@.retention_by_period(q.s, cfg.ret_w) AS r),
+ret AS (
+    SELECT w.* FROM (
+        SELECT grain, period_start, retained_customers, retention_rate, churn_rate,
+               lag(active_customers) OVER (PARTITION BY grain ORDER BY period_start) AS at_start
+        FROM ret0) AS w
+    WHERE (w.grain, w.period_start) IN (SELECT p.grain, p.period_start FROM per AS p)),
+cv AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.device) = 0 THEN 'device' ELSE 'total' END AS breakdown,
+           coalesce(d.device, 'all') AS dimension,
+           sum(d.visits)::bigint AS visits, sum(d.conversions)::bigint AS conversions
+    FROM per AS p JOIN cxkpi.daily_conversion AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.device), ())),
+ct AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.device) = 0 THEN 'device' ELSE 'total' END AS breakdown,
+           coalesce(d.device, 'all') AS dimension,
+           sum(d.carts)::bigint AS carts, sum(d.abandoned)::bigint AS abandoned, sum(d.recovered)::bigint AS recovered
+    FROM per AS p JOIN cxkpi.daily_carts AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.device), ())),
+tk AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.tickets)::bigint AS tickets, sum(d.responded)::bigint AS responded,
+           sum(d.response_hours_sum::numeric) AS response_hours_sum, sum(d.resolved)::bigint AS resolved,
+           sum(d.first_contact_resolved)::bigint AS fcr
+    FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+-- exact median and p90 of the days' arrays of response hours (percentile_cont's values, one sort
+-- per group: src/quantiles.c)
+tp AS (
+    SELECT t.grain, t.period_start, t.breakdown, t.dimension, t.responded, t.q[1] AS median_h, t.q[2] AS p90_h
+    FROM (SELECT p.grain, p.period_start,
+                 CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+                 coalesce(d.channel, 'all') AS dimension, sum(cardinality(d.response_hours)) AS responded,
+                 @extschema@.exact_percentiles(d.response_hours, '{0.5,0.9}') AS q
+          FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())) AS t
+    WHERE t.responded > 0),
+-- resolution times: the mean from the sums, the median and 90th percentile from the sorted hours
+rs AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.resolved)::bigint AS resolved, sum(d.resolution_hours_sum::numeric) AS hours_sum
+    FROM per AS p JOIN cxkpi.daily_ticket_resolutions AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+rp AS (
+    SELECT t.grain, t.period_start, t.breakdown, t.dimension, t.resolved, t.q[1] AS median_h, t.q[2] AS p90_h
+    FROM (SELECT p.grain, p.period_start,
+                 CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+                 coalesce(d.channel, 'all') AS dimension, sum(cardinality(d.resolution_hours)) AS resolved,
+                 @extschema@.exact_percentiles(d.resolution_hours, '{0.5,0.9}') AS q
+          FROM per AS p JOIN cxkpi.daily_ticket_resolutions AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())) AS t
+    WHERE t.resolved > 0),
+-- delivery times and on-time deliveries, as the resolution times
+dl AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.delivered)::bigint AS delivered, sum(d.delivery_days_sum::numeric) AS days_sum,
+           sum(d.promised)::bigint AS promised, sum(d.on_time)::bigint AS on_time
+    FROM per AS p JOIN cxkpi.daily_deliveries AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+dp AS (
+    SELECT t.grain, t.period_start, t.breakdown, t.dimension, t.delivered, t.q[1] AS median_d, t.q[2] AS p90_d
+    FROM (SELECT p.grain, p.period_start,
+                 CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+                 coalesce(d.channel, 'all') AS dimension, sum(cardinality(d.delivery_days)) AS delivered,
+                 @extschema@.exact_percentiles(d.delivery_days, '{0.5,0.9}') AS q
+          FROM per AS p JOIN cxkpi.daily_deliveries AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())) AS t
+    WHERE t.delivered > 0),
+-- The first enrolment, and the data horizon (the last day with an order or a member activity):
+-- the active window of the current, unfinished period ends there.
+lh AS MATERIALIZED (
+    SELECT min(day) AS first_day, greatest(max(day), (SELECT max(day) FROM cxkpi.daily_customer_activity)) AS last_day,
+           bool_or(active IS NOT NULL) AS any_activity
+    FROM cxkpi.daily_loyalty),
+-- Members enrolled by the end of every period from the first enrolment to the data horizon,
+-- also of periods in which no member enrolled or was active (their active share is then 0).
+ly AS MATERIALIZED (
+    SELECT p.grain, p.period_start, least(p.period_end, lh.last_day) AS active_end,
+           coalesce((SELECT sum(l.enrolled) FROM cxkpi.daily_loyalty AS l WHERE l.day <= least(p.period_end, lh.last_day)), 0)::bigint
+               AS members
+    FROM per AS p, lh WHERE p.period_end >= lh.first_day AND p.period_start <= lh.last_day),
+-- Member activity of the days the active windows of those periods cover.
+lys AS (
+    SELECT @extschema@.rollup(l.active) AS s
+    FROM cxkpi.daily_loyalty AS l,
+         (SELECT min(ly.active_end) - cfg.loy_w + 1 AS first_day, max(ly.active_end) AS last_day
+          FROM ly, cfg WHERE ly.grain <> 'day' GROUP BY cfg.loy_w) AS b
+    WHERE l.day BETWEEN b.first_day AND b.last_day),
+ar AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.app_store) = 0 THEN 'app_store' ELSE 'total' END AS breakdown,
+           coalesce(d.app_store, 'all') AS dimension, @extschema@.rollup(d.ratings) AS s
+    FROM per AS p JOIN cxkpi.daily_app_ratings AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.app_store), ())),
+ob AS (
+    SELECT p.grain, p.period_start, d.kpi,
+           CASE WHEN grouping(d.dimension) = 0 THEN 'dimension' ELSE 'total' END AS breakdown,
+           coalesce(d.dimension, 'all') AS dimension, sum(d.observations)::bigint AS observations,
+           sum(d.weighted_sum::numeric)::double precision AS weighted_sum,
+           sum(d.weight_sum::numeric)::double precision AS weight_sum
+    FROM per AS p JOIN cxkpi.daily_observations AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, d.kpi, GROUPING SETS ((d.dimension), ())),
+rv AS (
+    SELECT p.grain, p.period_start, sum(d.returns)::bigint AS returns,
+           sum(d.merchant_returns)::bigint AS merchant_returns, sum(d.days_to_return_sum)::bigint AS days_sum
+    FROM per AS p JOIN cxkpi.daily_return_events AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY 1, 2),
+aq AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.acquisition_channel) = 0 THEN 'acquisition_channel' ELSE 'total' END AS breakdown,
+           coalesce(d.acquisition_channel, 'all') AS dimension,
+           sum(d.new_customers)::bigint AS new_customers, sum(d.acquisition_cost) AS cost
+    FROM per AS p JOIN cxkpi.daily_acquisition AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.acquisition_channel), ())),
+-- Engagement per channel and in total: distinct customers reached and engaged (retention
+-- summaries merged over the period's days); a channel's engagement rate divides by the
+-- customers reached in any channel.
+eg AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.sent)::bigint AS sent, sum(d.opens)::bigint AS opens, sum(d.clicks)::bigint AS clicks,
+           sum(d.interactions)::bigint AS interactions,
+           coalesce(@extschema@.customers(@extschema@.rollup(d.reached)), 0) AS reached,
+           coalesce(@extschema@.customers(@extschema@.rollup(d.engaged)), 0) AS engaged
+    FROM per AS p JOIN cxkpi.daily_engagement AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+egr AS (
+    SELECT c.*, t.reached AS reached_any
+    FROM eg AS c JOIN eg AS t ON t.grain = c.grain AND t.period_start = c.period_start AND t.breakdown = 'total'),
+sm AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.source) = 0 THEN 'source' ELSE 'total' END AS breakdown,
+           coalesce(d.source, 'all') AS dimension, @extschema@.rollup(d.mentions) AS s
+    FROM per AS p JOIN cxkpi.daily_sentiment AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.source), ())),
+-- Inventory per category and in total (issue 17, seed 002): the days with a snapshot, the sum of
+-- the daily stock values at cost (average inventory = value_days / days), the cost of goods sold,
+-- and the SKU-location-days tracked and out of stock.
+inv AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.category) = 0 THEN 'category' ELSE 'total' END AS breakdown,
+           coalesce(d.category, 'all') AS dimension,
+           count(DISTINCT d.day) AS days, sum(d.inventory_value) AS value_days, sum(d.cogs) AS cogs,
+           sum(d.tracked)::bigint AS tracked, sum(d.stock_outs)::bigint AS stock_outs
+    FROM per AS p JOIN cxkpi.daily_inventory AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.category), ())),
+-- Omnichannel journeys: the customers of each channel and of the purchases over the period's
+-- days (retention summaries merged).  Only unions are needed, so every count is exact: the
+-- purchasers among a channel's customers = |channel| + |purchasers| - |channel or purchasers|;
+-- the customers of that channel only = |all channels| - |every other channel|; the customers
+-- in two channels or more = |all channels| - the sum over the channels of those of it only.
+jc AS MATERIALIZED (
+    SELECT p.grain, p.period_start, d.channel, @extschema@.rollup(d.touched) AS t, @extschema@.rollup(d.purchased) AS b
+    FROM per AS p JOIN cxkpi.daily_journeys AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY 1, 2, 3),
+ja AS MATERIALIZED (
+    SELECT grain, period_start, @extschema@.customers(@extschema@.rollup(t)) AS active,
+           coalesce(@extschema@.customers(@extschema@.rollup(b)), 0) AS buyers, @extschema@.rollup(b) AS b
+    FROM jc GROUP BY 1, 2),
+jo AS (
+    SELECT c.grain, c.period_start, c.channel, coalesce(@extschema@.customers(@extschema@.rollup(o.t)), 0) AS others
+    FROM jc AS c LEFT JOIN jc AS o ON o.grain = c.grain AND o.period_start = c.period_start AND o.channel <> c.channel
+    GROUP BY 1, 2, 3),
+jn AS MATERIALIZED (
+    SELECT c.grain, c.period_start, c.channel, @extschema@.customers(c.t) AS touched,
+           @extschema@.customers(c.t) + a.buyers - @extschema@.customers(@extschema@.merge(c.t, a.b)) AS converted,
+           a.active - o.others AS only_here
+    FROM jc AS c JOIN ja AS a USING (grain, period_start) JOIN jo AS o USING (grain, period_start, channel)),
+jr (grain, period_start, breakdown, dimension, customers, converted, multi) AS (
+    SELECT a.grain, a.period_start, 'total', 'all', a.active, a.buyers, a.active - sum(n.only_here)
+    FROM ja AS a JOIN jn AS n USING (grain, period_start)
+    GROUP BY a.grain, a.period_start, a.active, a.buyers
+    UNION ALL
+    SELECT grain, period_start, 'channel', channel, touched, converted, touched - only_here FROM jn),
+kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominator, sample_size, ci_lower, ci_upper) AS (
+    -- satisfaction
+    SELECT grain, period_start, 'nps', breakdown, dimension, @extschema@.nps(nps),
+           (@extschema@.promoters(nps) - @extschema@.detractors(nps))::double precision,
+           @extschema@.responses(nps)::double precision, @extschema@.responses(nps),
+           @extschema@.nps_ci_lower(nps, conf), @extschema@.nps_ci_upper(nps, conf)
+    FROM sv, cfg WHERE survey = 'nps'
+    UNION ALL
+    SELECT grain, period_start, 'csat', breakdown, dimension, @extschema@.csat_mean(csat),
+           round(@extschema@.csat_mean(csat) * @extschema@.responses(csat)),
+           @extschema@.responses(csat)::double precision, @extschema@.responses(csat),
+           @extschema@.csat_mean_ci_lower(csat, conf), @extschema@.csat_mean_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat'
+    UNION ALL
+    SELECT grain, period_start, 'csat_satisfied_pct', breakdown, dimension, @extschema@.csat(csat),
+           @extschema@.satisfied(csat)::double precision, @extschema@.responses(csat)::double precision,
+           @extschema@.responses(csat), @extschema@.csat_ci_lower(csat, conf), @extschema@.csat_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat'
+    UNION ALL
+    SELECT grain, period_start, 'returns_csat', 'total', 'all', @extschema@.csat_mean(csat),
+           round(@extschema@.csat_mean(csat) * @extschema@.responses(csat)),
+           @extschema@.responses(csat)::double precision, @extschema@.responses(csat),
+           @extschema@.csat_mean_ci_lower(csat, conf), @extschema@.csat_mean_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat' AND breakdown = 'channel' AND dimension = 'returns'
+    UNION ALL
+    SELECT grain, period_start, 'ces', breakdown, dimension, @extschema@.ces(ces),
+           round(@extschema@.ces(ces) * @extschema@.responses(ces)),
+           @extschema@.responses(ces)::double precision, @extschema@.responses(ces),
+           @extschema@.ces_ci_lower(ces, conf), @extschema@.ces_ci_upper(ces, conf)
+    FROM sv, cfg WHERE survey = 'ces'
+    -- purchase experience
+    UNION ALL
+    SELECT grain, period_start, 'conversion_rate', breakdown, dimension, k.*
+    FROM cv, cfg, LATERAL cxkpi.kpi_arithmetic('conversion_rate', conversions, visits, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'aov', breakdown, dimension, k.*
+    FROM od, cfg, LATERAL cxkpi.kpi_arithmetic('aov', net_value, orders, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'cart_abandonment_rate', breakdown, dimension, k.*
+    FROM ct, cfg, LATERAL cxkpi.kpi_arithmetic('cart_abandonment_rate', abandoned, carts, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'cart_recovery_rate', breakdown, dimension, 100.0 * recovered / nullif(abandoned, 0),
+           recovered, abandoned, abandoned, cxkpi.wilson_ci_lower(recovered, abandoned, conf),
+           cxkpi.wilson_ci_upper(recovered, abandoned, conf)
+    FROM ct, cfg
+    UNION ALL
+    SELECT grain, period_start, 'delivery_time_days', breakdown, dimension, k.*
+    FROM dl, cfg, LATERAL cxkpi.kpi_arithmetic('delivery_time_days', days_sum, delivered, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'delivery_time_median_days', breakdown, dimension, median_d, NULL, NULL, delivered, NULL, NULL
+    FROM dp
+    UNION ALL
+    SELECT grain, period_start, 'delivery_time_p90_days', breakdown, dimension, p90_d, NULL, NULL, delivered, NULL, NULL
+    FROM dp
+    UNION ALL
+    SELECT grain, period_start, 'on_time_delivery_rate', breakdown, dimension, 100.0 * on_time / promised,
+           on_time, promised, promised, cxkpi.wilson_ci_lower(on_time, promised, conf), cxkpi.wilson_ci_upper(on_time, promised, conf)
+    FROM dl, cfg WHERE promised > 0
+    -- service quality
+    UNION ALL
+    SELECT grain, period_start, 'response_time_hours', breakdown, dimension, k.*
+    FROM tk, cfg, LATERAL cxkpi.kpi_arithmetic('response_time_hours', response_hours_sum, responded, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'response_time_median_hours', breakdown, dimension, median_h, NULL, NULL, responded, NULL, NULL
+    FROM tp
+    UNION ALL
+    SELECT grain, period_start, 'response_time_p90_hours', breakdown, dimension, p90_h, NULL, NULL, responded, NULL, NULL
+    FROM tp
+    UNION ALL
+    SELECT grain, period_start, 'resolution_rate', breakdown, dimension, 100.0 * resolved / nullif(tickets, 0),
+           resolved, tickets, tickets, cxkpi.wilson_ci_lower(resolved, tickets, conf), cxkpi.wilson_ci_upper(resolved, tickets, conf)
+    FROM tk, cfg
+    UNION ALL
+    SELECT grain, period_start, 'first_contact_resolution_rate', breakdown, dimension, 100.0 * fcr / nullif(resolved, 0),
+           fcr, resolved, resolved, cxkpi.wilson_ci_lower(fcr, resolved, conf), cxkpi.wilson_ci_upper(fcr, resolved, conf)
+    FROM tk, cfg
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_hours', breakdown, dimension, k.*
+    FROM rs, cfg, LATERAL cxkpi.kpi_arithmetic('resolution_time_hours', hours_sum, resolved, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_median_hours', breakdown, dimension, median_h, NULL, NULL, resolved, NULL, NULL
+    FROM rp
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_p90_hours', breakdown, dimension, p90_h, NULL, NULL, resolved, NULL, NULL
+    FROM rp
+    -- loyalty and retention
+    UNION ALL
+    SELECT grain, period_start, 'retention_rate', 'total', 'all', retention_rate, retained_customers, at_start, at_start,
+           cxkpi.wilson_ci_lower(retained_customers, at_start, conf), cxkpi.wilson_ci_upper(retained_customers, at_start, conf)
+    FROM ret, cfg WHERE at_start IS NOT NULL
+    UNION ALL
+    SELECT grain, period_start, 'churn_rate', 'total', 'all', churn_rate, at_start - retained_customers, at_start, at_start,
+           cxkpi.wilson_ci_lower(at_start - retained_customers, at_start, conf),
+           cxkpi.wilson_ci_upper(at_start - retained_customers, at_start, conf)
+    FROM ret, cfg WHERE at_start IS NOT NULL
+    UNION ALL
+    SELECT grain, period_start, 'loyalty_members', 'total', 'all', members, members, NULL, members, NULL, NULL
+    FROM ly
+    UNION ALL
+    SELECT ly.grain, ly.period_start, 'loyalty_active_share', 'total', 'all', 100.0 * a.active / nullif(ly.members, 0),
+           a.active, ly.members, ly.members, cxkpi.wilson_ci_lower(a.active, ly.members, cfg.conf),
+           cxkpi.wilson_ci_upper(a.active, ly.members, cfg.conf)
+    FROM ly, lys, lh, cfg,
+         LATERAL (SELECT coalesce(@extschema@.active_customers(lys.s, ly.active_end, cfg.loy_w), 0) AS active) AS a
+    WHERE lh.any_activity AND ly.grain <> 'day'   -- a rolling share: weeks and longer
+    -- digital experience
+    UNION ALL
+    SELECT grain, period_start, 'app_rating', breakdown, dimension, @extschema@.csat_mean(s),
+           round(@extschema@.csat_mean(s) * @extschema@.responses(s)), @extschema@.responses(s)::double precision,
+           @extschema@.responses(s), @extschema@.csat_mean_ci_lower(s, conf), @extschema@.csat_mean_ci_upper(s, conf)
+    FROM ar, cfg
+    -- observed metrics (digital experience, operational efficiency, user KPIs)
+    UNION ALL
+    SELECT grain, period_start, kpi, breakdown, dimension, weighted_sum / weight_sum, weighted_sum, weight_sum,
+           observations, NULL, NULL
+    FROM ob WHERE NOT (breakdown = 'dimension' AND dimension = '')
+    -- returns
+    UNION ALL
+    SELECT grain, period_start, 'return_rate', breakdown, dimension, @extschema@.return_rate(r),
+           @extschema@.orders_with_return(r), @extschema@.orders(r), @extschema@.orders(r),
+           @extschema@.return_rate_ci_lower(r, conf), @extschema@.return_rate_ci_upper(r, conf)
+    FROM od, cfg
+    UNION ALL
+    SELECT grain, period_start, 'item_return_rate', breakdown, dimension, @extschema@.item_return_rate(r),
+           @extschema@.items_returned(r), @extschema@.items_ordered(r), @extschema@.orders(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, 'value_return_rate', breakdown, dimension, @extschema@.value_return_rate(r),
+           @extschema@.returned_value(r)::double precision, @extschema@.order_value(r)::double precision,
+           @extschema@.valued_orders(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, 'full_return_rate', breakdown, dimension, @extschema@.full_return_rate(r),
+           @extschema@.orders_fully_returned(r), @extschema@.orders(r), @extschema@.orders(r),
+           cxkpi.wilson_ci_lower(@extschema@.orders_fully_returned(r), @extschema@.orders(r), conf),
+           cxkpi.wilson_ci_upper(@extschema@.orders_fully_returned(r), @extschema@.orders(r), conf)
+    FROM od, cfg
+    UNION ALL
+    SELECT grain, period_start, 'avg_return_value', breakdown, dimension, @extschema@.avg_return_value(r)::double precision,
+           @extschema@.returned_value(r)::double precision, @extschema@.valued_orders_with_return(r),
+           @extschema@.valued_orders_with_return(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, CASE WHEN first_order THEN 'first_order_return_rate' ELSE 'repeat_order_return_rate' END,
+           'total', 'all', @extschema@.return_rate(r), @extschema@.orders_with_return(r), @extschema@.orders(r),
+           @extschema@.orders(r), @extschema@.return_rate_ci_lower(r, conf), @extschema@.return_rate_ci_upper(r, conf)
+    FROM fo, cfg
+    UNION ALL
+    SELECT grain, period_start, 'merchant_initiated_share', 'total', 'all', 100.0 * merchant_returns / returns,
+           merchant_returns, returns, returns, cxkpi.wilson_ci_lower(merchant_returns, returns, conf),
+           cxkpi.wilson_ci_upper(merchant_returns, returns, conf)
+    FROM rv, cfg
+    UNION ALL
+    SELECT grain, period_start, 'avg_days_to_return', 'total', 'all', days_sum::double precision / returns,
+           days_sum, returns, returns, NULL, NULL
+    FROM rv
+    -- customer value
+    UNION ALL
+    SELECT grain, period_start, 'repeat_customer_rate', 'total', 'all', repeat_rate,
+           round(repeat_rate * customers / 100), customers, customers,
+           cxkpi.wilson_ci_lower(round(repeat_rate * customers / 100)::bigint, customers, conf),
+           cxkpi.wilson_ci_upper(round(repeat_rate * customers / 100)::bigint, customers, conf)
+    FROM act, cfg
+    UNION ALL
+    SELECT grain, period_start, 'purchase_frequency', 'total', 'all', orders::double precision / customers,
+           orders, customers, customers, NULL, NULL
+    FROM act
+    UNION ALL
+    SELECT grain, period_start, 'new_customers', breakdown, dimension, new_customers, new_customers, NULL, new_customers,
+           NULL, NULL
+    FROM aq
+    UNION ALL
+    SELECT grain, period_start, 'cac', breakdown, dimension, (cost / new_customers)::double precision,
+           cost::double precision, new_customers, new_customers, NULL, NULL
+    FROM aq
+    UNION ALL
+    -- each acquisition channel's share of the customers acquired in the period (the total row:
+    -- 100, all of them, so that the KPI has a total row like every other)
+    SELECT c.grain, c.period_start, 'new_customer_share', c.breakdown, c.dimension,
+           100.0 * c.new_customers / t.new_customers, c.new_customers, t.new_customers, t.new_customers,
+           cxkpi.wilson_ci_lower(c.new_customers, t.new_customers, cfg.conf),
+           cxkpi.wilson_ci_upper(c.new_customers, t.new_customers, cfg.conf)
+    FROM aq AS c JOIN aq AS t ON t.grain = c.grain AND t.period_start = c.period_start AND t.breakdown = 'total', cfg
+    WHERE t.new_customers > 0
+    -- Simple CLV = AOV x purchase frequency x expected lifespan (1 / churn), all per period of the
+    -- grain.  The model-based CLV of issue 5 (clv(), bgnbd_fit, p_alive) is wired in next to it
+    -- (a 'clv' KPI) when that family lands; see docs/dashboard.md#customer-value.
+    UNION ALL
+    SELECT o.grain, o.period_start, 'clv_simple', 'total', 'all',
+           (o.net_value / o.orders)::double precision * (a.orders::double precision / a.customers)
+               * (100.0 / nullif(r.churn_rate, 0)),
+           NULL, NULL, a.customers, NULL, NULL
+    FROM od AS o JOIN act AS a USING (grain, period_start) JOIN ret AS r USING (grain, period_start)
+    WHERE o.breakdown = 'total' AND r.at_start IS NOT NULL
+    -- engagement (issue 17, seed 002)
+    UNION ALL
+    SELECT grain, period_start, 'engagement_rate', breakdown, dimension, k.*
+    FROM egr, cfg, LATERAL cxkpi.kpi_arithmetic('engagement_rate', engaged, reached_any, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'interactions_per_customer', breakdown, dimension, k.*
+    FROM egr, cfg, LATERAL cxkpi.kpi_arithmetic('interactions_per_customer', interactions, engaged, conf) AS k
+    WHERE engaged > 0
+    UNION ALL
+    SELECT grain, period_start, x.kpi, 'total', 'all', k.*
+    FROM egr, cfg, LATERAL (VALUES ('email_open_rate', opens), ('email_click_rate', clicks)) AS x(kpi, num),
+         LATERAL cxkpi.kpi_arithmetic(x.kpi, x.num, sent, conf) AS k
+    WHERE breakdown = 'channel' AND dimension = 'email' AND sent > 0
+    -- social-media sentiment (seed 003): net sentiment is the NPS of the three categories
+    UNION ALL
+    SELECT grain, period_start, 'net_sentiment', breakdown, dimension, @extschema@.nps(s),
+           (@extschema@.promoters(s) - @extschema@.detractors(s))::double precision,
+           @extschema@.responses(s)::double precision, @extschema@.responses(s),
+           @extschema@.nps_ci_lower(s, conf), @extschema@.nps_ci_upper(s, conf)
+    FROM sm, cfg
+    UNION ALL
+    SELECT grain, period_start, x.kpi, breakdown, dimension, k.*
+    FROM sm, cfg, LATERAL (VALUES ('positive_mention_share', @extschema@.promoters(s)),
+                                  ('neutral_mention_share', @extschema@.passives(s)),
+                                  ('negative_mention_share', @extschema@.detractors(s))) AS x(kpi, num),
+         LATERAL cxkpi.kpi_arithmetic(x.kpi, x.num, @extschema@.responses(s), conf) AS k
+    -- inventory (issue 17, seed 002): turnover per period (not annualised), days of inventory,
+    -- stock-out rate with its Wilson interval
+    UNION ALL
+    SELECT grain, period_start, 'stock_turnover', breakdown, dimension, (cogs * days / value_days)::double precision,
+           cogs::double precision, (value_days / days)::double precision, days, NULL, NULL
+    FROM inv
+    WHERE value_days > 0
+    UNION ALL
+    SELECT grain, period_start, 'days_of_inventory', breakdown, dimension, (value_days / cogs)::double precision,
+           value_days::double precision, cogs::double precision, days, NULL, NULL
+    FROM inv
+    WHERE cogs > 0
+    UNION ALL
+    SELECT grain, period_start, 'stock_out_rate', breakdown, dimension, 100.0 * stock_outs / tracked, stock_outs, tracked,
+           tracked, cxkpi.wilson_ci_lower(stock_outs, tracked, cfg.conf), cxkpi.wilson_ci_upper(stock_outs, tracked, cfg.conf)
+    FROM inv, cfg
+    WHERE tracked > 0
+    -- omnichannel journeys (issue 17, seed 002)
+    UNION ALL
+    SELECT grain, period_start, x.kpi, breakdown, dimension, k.*
+    FROM jr, cfg, LATERAL (VALUES ('omnichannel_conversion_rate', converted), ('multichannel_customer_share', multi)) AS x(kpi, num),
+         LATERAL cxkpi.kpi_arithmetic(x.kpi, x.num, customers, conf) AS k),
+-- Each value with the value of the previous period and of the same period a year earlier, with
+-- windows, not self-joins (which the planner, with no statistics on a CTE, would merge on the
+-- series alone: quadratic in its length): the row before in the series is the previous period
+-- when its start is previous_period_start; the row before among the periods of the series a
+-- whole number of years (364 days for days and weeks, the same calendar month for months,
+-- quarters and years) apart is the year-ago period when its start is year_ago_period_start.
+-- Both are among the periods computed (per) or read from cxkpi.kpi_values (stored), so the
+-- windows see them.
+cur AS (
+    SELECT kv.grain, kv.period_start, (kv.period_start + cxkpi.grain_interval(kv.grain))::date - 1 AS period_end,
+           kv.period_start::timestamp AT TIME ZONE cfg.tz AS "time",
+           kv.kpi, kv.breakdown, kv.dimension, kv.value::double precision AS value,
+           kv.numerator::double precision AS numerator, kv.denominator::double precision AS denominator,
+           kv.sample_size::bigint AS sample_size, kv.ci_lower::double precision AS ci_lower,
+           kv.ci_upper::double precision AS ci_upper,
+           CASE WHEN kv.grain IN ('day', 'week') THEN (kv.period_start - date '2000-01-03') % 364
+                ELSE extract(month FROM kv.period_start)::integer END AS year_phase
+    FROM kv, cfg
+    UNION ALL
+    SELECT v.grain, v.period_start, v.period_end, v."time", v.kpi, v.breakdown, v.dimension, v.value, v.numerator,
+           v.denominator, v.sample_size, v.ci_lower, v.ci_upper,
+           CASE WHEN v.grain IN ('day', 'week') THEN (v.period_start - date '2000-01-03') % 364
+                ELSE extract(month FROM v.period_start)::integer END
+    FROM stored AS t JOIN cxkpi.kpi_values AS v ON v.grain = t.grain AND v.period_start = t.period_start),
+ann AS (
+    SELECT c.grain, c.period_start, c.period_end, c."time", c.kpi, c.breakdown, c.dimension, c.value, c.numerator,
+           c.denominator, c.sample_size, c.ci_lower, c.ci_upper,
+           CASE WHEN lag(c.period_start) OVER series = cxkpi.previous_period_start(c.grain, c.period_start)
+                THEN lag(c.value) OVER series END AS previous_value,
+           CASE WHEN lag(c.period_start) OVER years = cxkpi.year_ago_period_start(c.grain, c.period_start)
+                THEN lag(c.value) OVER years END AS value_year_ago,
+           CASE WHEN lag(c.period_start) OVER years = cxkpi.year_ago_period_start(c.grain, c.period_start)
+                THEN lag(c.sample_size) OVER years END AS sample_size_year_ago
+    FROM cur AS c
+    WINDOW series AS (PARTITION BY c.grain, c.kpi, c.breakdown, c.dimension ORDER BY c.period_start),
+           years AS (PARTITION BY c.grain, c.kpi, c.breakdown, c.dimension, c.year_phase ORDER BY c.period_start))
+SELECT a.* FROM ann AS a WHERE (a.grain, a.period_start) IN (SELECT q.grain, q.period_start FROM req AS q) $$;
+COMMENT ON FUNCTION cxkpi.kpi_engine(text[], date[]) IS
+    'Internal: the KPI engine, every KPI''s arithmetic written once: the cxkpi.kpi_values rows of the periods given (grains[i], period_starts[i]), from the daily rollups. The full rebuild and the incremental refresh both call it.';
+
+
+-------------------------------------------------------------------------------------------------
+-- Omnichannel conversion and journeys (issue 17, seed 002): the two KPIs, their section view,
+-- and the conversion by path (docs/dashboard.md#omnichannel-conversion-and-journeys).
+-------------------------------------------------------------------------------------------------
+INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula, source, value_min, value_max, is_default,
+                                   sort_order, decimals) VALUES
+    ('omnichannel_conversion_rate', 'Omnichannel conversion rate', 'purchase_experience', 'percent', 'higher_is_better',
+     '100 * customers with a purchase (an order in any channel) / customers with a touchpoint in any channel (cxkpi.journey_touchpoints), distinct customers of the period; by channel: those who touched the channel', 'builtin', 0, 100, true,
+     190, NULL),
+    ('multichannel_customer_share', 'Customers active in 2+ channels', 'purchase_experience', 'percent', 'higher_is_better',
+     '100 * customers with touchpoints in two channels or more / customers with a touchpoint, distinct customers of the period; by channel: of those who touched the channel', 'builtin', 0, 100, true,
+     195, NULL);
+
+-- One row per grain, period, breakdown (total, channel) and dimension.
+CREATE VIEW cxkpi.kpi_journeys AS
+SELECT grain, period_start, max(period_end) AS period_end, max("time") AS "time", breakdown, dimension,
+       max(value) FILTER (WHERE kpi = 'omnichannel_conversion_rate') AS omnichannel_conversion_rate_pct,
+       max(ci_lower) FILTER (WHERE kpi = 'omnichannel_conversion_rate') AS omnichannel_conversion_rate_ci_lower_pct,
+       max(ci_upper) FILTER (WHERE kpi = 'omnichannel_conversion_rate') AS omnichannel_conversion_rate_ci_upper_pct,
+       max(numerator) FILTER (WHERE kpi = 'omnichannel_conversion_rate')::bigint AS purchasing_customers,
+       max(denominator) FILTER (WHERE kpi = 'omnichannel_conversion_rate')::bigint AS active_customers,
+       max(value) FILTER (WHERE kpi = 'multichannel_customer_share') AS multichannel_customer_pct,
+       max(ci_lower) FILTER (WHERE kpi = 'multichannel_customer_share') AS multichannel_customer_ci_lower_pct,
+       max(ci_upper) FILTER (WHERE kpi = 'multichannel_customer_share') AS multichannel_customer_ci_upper_pct,
+       max(numerator) FILTER (WHERE kpi = 'multichannel_customer_share')::bigint AS multichannel_customers
+FROM cxkpi.kpi_values
+WHERE kpi IN ('omnichannel_conversion_rate', 'multichannel_customer_share')
+GROUP BY grain, period_start, breakdown, dimension;
+COMMENT ON VIEW cxkpi.kpi_journeys IS
+    'Omnichannel conversion and journeys (seed 002) per period: the share of the customers with a touchpoint in any channel who purchased in any channel, and the share active in two channels or more; total and by journey channel (email, social, web, app, store, phone: the customers who touched it).';
+COMMENT ON COLUMN cxkpi.kpi_journeys.grain IS 'Period length: day, week, month, quarter or year.';
+COMMENT ON COLUMN cxkpi.kpi_journeys.period_start IS 'First day of the period.';
+COMMENT ON COLUMN cxkpi.kpi_journeys.period_end IS 'Last day of the period (inclusive).';
+COMMENT ON COLUMN cxkpi.kpi_journeys."time" IS 'Start of the period as a timestamp (midnight in setting time_zone).';
+COMMENT ON COLUMN cxkpi.kpi_journeys.breakdown IS 'total, or channel (the customers who touched that journey channel).';
+COMMENT ON COLUMN cxkpi.kpi_journeys.dimension IS 'The journey channel (email, social, web, app, store, phone); all for the total row.';
+COMMENT ON COLUMN cxkpi.kpi_journeys.omnichannel_conversion_rate_pct IS
+    '100 * purchasing customers / active customers: the customers with a touchpoint (by channel: in that channel) in the period who placed an order in any channel in it.';
+COMMENT ON COLUMN cxkpi.kpi_journeys.omnichannel_conversion_rate_ci_lower_pct IS 'Lower end of the Wilson interval of the omnichannel conversion rate.';
+COMMENT ON COLUMN cxkpi.kpi_journeys.omnichannel_conversion_rate_ci_upper_pct IS 'Upper end of the Wilson interval of the omnichannel conversion rate.';
+COMMENT ON COLUMN cxkpi.kpi_journeys.purchasing_customers IS 'Distinct active customers (by channel: of that channel) with an order in the period, any channel.';
+COMMENT ON COLUMN cxkpi.kpi_journeys.active_customers IS 'Distinct customers with a touchpoint (cxkpi.journey_touchpoints; an order is one) in the period; by channel: in that channel.';
+COMMENT ON COLUMN cxkpi.kpi_journeys.multichannel_customer_pct IS '100 * multichannel customers / active customers.';
+COMMENT ON COLUMN cxkpi.kpi_journeys.multichannel_customer_ci_lower_pct IS 'Lower end of the Wilson interval of the multichannel share.';
+COMMENT ON COLUMN cxkpi.kpi_journeys.multichannel_customer_ci_upper_pct IS 'Upper end of the Wilson interval of the multichannel share.';
+COMMENT ON COLUMN cxkpi.kpi_journeys.multichannel_customers IS 'Distinct active customers (by channel: of that channel) with touchpoints in two journey channels or more in the period.';
+
+CREATE VIEW cxkpi_bi.kpi_journeys AS
+SELECT v.grain, v.period_start, v.period_end, v."time", v.breakdown, v.dimension, v.omnichannel_conversion_rate_pct,
+       v.omnichannel_conversion_rate_ci_lower_pct, v.omnichannel_conversion_rate_ci_upper_pct, v.purchasing_customers,
+       v.active_customers, v.multichannel_customer_pct, v.multichannel_customer_ci_lower_pct,
+       v.multichannel_customer_ci_upper_pct, v.multichannel_customers
+FROM cxkpi.kpi_journeys AS v;
+COMMENT ON VIEW cxkpi_bi.kpi_journeys IS
+    'Omnichannel conversion and journeys (seed 002) per period: share of the active customers (a touchpoint in any channel) who purchased, and share active in two channels or more; total and by journey channel.';
+
+-- Conversion by path over the days from_day to to_day (setting time_zone): for each customer
+-- with a touchpoint in them, the journey channels in the order of their first touch, up to and
+-- including the customer's first purchase in the window (all touchpoints without one), the
+-- first four only; per path the customers, purchasers and conversion, and, of those who did not
+-- purchase, the channel of their last touchpoint (where they dropped).  Plain SQL over the
+-- facts; a SQL-standard body, so that cxkpi_bi.journey_paths runs for readers.
+CREATE FUNCTION cxkpi.journey_paths(from_day date, to_day date)
+    RETURNS TABLE (path text, path_channels bigint, customers bigint, purchasers bigint, conversion_rate_pct double precision,
+                   dropped bigint, dropped_at_email bigint, dropped_at_social bigint, dropped_at_web bigint,
+                   dropped_at_app bigint, dropped_at_store bigint, dropped_at_phone bigint)
+    LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    WITH tp AS (
+        SELECT t.customer_id, t.touched_at, t.journey_channel AS channel, t.purchase
+        FROM cxkpi.journey_touchpoints AS t
+        WHERE t.touched_at >= (from_day::timestamp AT TIME ZONE cxkpi.setting('time_zone'))
+          AND t.touched_at < ((to_day + 1)::timestamp AT TIME ZONE cxkpi.setting('time_zone'))),
+    fp AS (
+        SELECT tp.customer_id, min(tp.touched_at) AS first_purchase FROM tp WHERE tp.purchase GROUP BY tp.customer_id),
+    ch AS (
+        SELECT tp.customer_id, tp.channel, min(tp.touched_at) AS first_touch, fp.first_purchase IS NOT NULL AS purchased
+        FROM tp LEFT JOIN fp ON fp.customer_id = tp.customer_id
+        WHERE fp.first_purchase IS NULL OR tp.touched_at <= fp.first_purchase
+        GROUP BY tp.customer_id, tp.channel, fp.first_purchase),
+    cp AS (
+        SELECT r.customer_id, string_agg(r.channel, ' > ' ORDER BY r.n) AS path, count(*) AS path_channels,
+               bool_or(r.purchased) AS purchased
+        FROM (SELECT ch.customer_id, ch.channel, ch.purchased,
+                     row_number() OVER (PARTITION BY ch.customer_id ORDER BY ch.first_touch, ch.channel) AS n
+              FROM ch) AS r
+        WHERE r.n <= 4
+        GROUP BY r.customer_id),
+    lc AS (
+        SELECT DISTINCT ON (tp.customer_id) tp.customer_id, tp.channel
+        FROM tp WHERE tp.customer_id NOT IN (SELECT fp.customer_id FROM fp)
+        ORDER BY tp.customer_id, tp.touched_at DESC, tp.channel)
+    SELECT cp.path, min(cp.path_channels), count(*), count(*) FILTER (WHERE cp.purchased),
+           (100.0 * count(*) FILTER (WHERE cp.purchased) / count(*))::double precision,
+           count(*) FILTER (WHERE NOT cp.purchased),
+           count(*) FILTER (WHERE lc.channel = 'email'), count(*) FILTER (WHERE lc.channel = 'social'),
+           count(*) FILTER (WHERE lc.channel = 'web'), count(*) FILTER (WHERE lc.channel = 'app'),
+           count(*) FILTER (WHERE lc.channel = 'store'), count(*) FILTER (WHERE lc.channel = 'phone')
+    FROM cp LEFT JOIN lc ON lc.customer_id = cp.customer_id
+    GROUP BY cp.path
+    ORDER BY count(*) DESC, cp.path;
+END;
+COMMENT ON FUNCTION cxkpi.journey_paths(date, date) IS
+    'Conversion by journey path over the local days from_day to to_day: per path (the journey channels of a customer in the order of their first touch, up to and including the first purchase in the window; the first four) the customers, purchasers, conversion rate, and the non-purchasers by the channel of their last touchpoint (where they dropped).';
+
+-- The paths of the last 90 days up to the reference date (cxkpi.as_of()).
+CREATE VIEW cxkpi.journey_path_conversion AS
+SELECT (SELECT cxkpi.as_of()) - 89 AS from_day, (SELECT cxkpi.as_of()) AS to_day, p.*
+FROM cxkpi.journey_paths((SELECT cxkpi.as_of()) - 89, (SELECT cxkpi.as_of())) AS p;
+COMMENT ON VIEW cxkpi.journey_path_conversion IS
+    'Conversion by journey path over the 90 days up to the reference date (cxkpi.as_of()): cxkpi.journey_paths of that window, most frequent paths first.';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.from_day IS 'First day of the window: the reference date - 89.';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.to_day IS 'Last day of the window: the reference date (setting as_of, or today).';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.path IS
+    'Journey channels (email, social, web, app, store, phone) in the order of their first touch up to and including the first purchase, the first four, joined by " > ".';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.path_channels IS 'Channels in the path (1 to 4).';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.customers IS 'Customers with a touchpoint in the window whose journey is this path.';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.purchasers IS 'Of those, the customers with a purchase (an order) in the window.';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.conversion_rate_pct IS '100 * purchasers / customers.';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.dropped IS 'Customers of the path without a purchase in the window: customers - purchasers.';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.dropped_at_email IS 'Of the dropped customers, those whose last touchpoint in the window was by email.';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.dropped_at_social IS 'Of the dropped customers, those whose last touchpoint was on social media.';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.dropped_at_web IS 'Of the dropped customers, those whose last touchpoint was on the web (site visit, web session or cart, chat).';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.dropped_at_app IS 'Of the dropped customers, those whose last touchpoint was in the app.';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.dropped_at_store IS 'Of the dropped customers, those whose last touchpoint was a store visit.';
+COMMENT ON COLUMN cxkpi.journey_path_conversion.dropped_at_phone IS 'Of the dropped customers, those whose last touchpoint was a phone support ticket.';
+
+CREATE VIEW cxkpi_bi.journey_path_conversion AS
+SELECT v.from_day, v.to_day, v.path, v.path_channels, v.customers, v.purchasers, v.conversion_rate_pct, v.dropped,
+       v.dropped_at_email, v.dropped_at_social, v.dropped_at_web, v.dropped_at_app, v.dropped_at_store, v.dropped_at_phone
+FROM cxkpi.journey_path_conversion AS v;
+COMMENT ON VIEW cxkpi_bi.journey_path_conversion IS
+    'Conversion by journey path over the 90 days up to the reference date: customers, purchasers and conversion per path of channels, and where the customers who did not purchase dropped.';
+CREATE VIEW cxkpi_bi.journey_touchpoints AS
+SELECT v.customer_id, v.touched_at, v.journey_channel, v.purchase, v.source, v.source_id
+FROM cxkpi.journey_touchpoints AS v;
+COMMENT ON VIEW cxkpi_bi.journey_touchpoints IS
+    'Every touchpoint of an identified customer in the journey channels (email, social, web, app, store, phone), orders (the purchases) included: one row per engagement interaction, session or cart of a known customer, support ticket of a known customer, and order.';
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT c.relname, a.attname, col_description(a.attrelid, a.attnum) AS doc
+             FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid
+             WHERE a.attrelid IN ('cxkpi.kpi_journeys'::regclass, 'cxkpi.journey_path_conversion'::regclass,
+                                  'cxkpi.journey_touchpoints'::regclass) AND a.attnum > 0 LOOP
+        EXECUTE format('COMMENT ON COLUMN cxkpi_bi.%I.%I IS %L', r.relname, r.attname, r.doc);
+    END LOOP;
+END $$;
+GRANT SELECT ON cxkpi.kpi_journeys, cxkpi_bi.kpi_journeys, cxkpi.journey_path_conversion, cxkpi_bi.journey_path_conversion,
+    cxkpi.journey_touchpoints, cxkpi_bi.journey_touchpoints TO cxkpi_reader;
+
+-- The journeys of a database updated from 1.0, filled from the facts as a rebuild would, and the
+-- values of the two KPIs (the refresh only recomputes the periods that change from now on).
+INSERT INTO cxkpi.daily_journeys
+SELECT * FROM cxkpi.rollup_daily_journeys((SELECT cxkpi.setting('time_zone')), '-infinity', 'infinity');
+ANALYZE cxkpi.daily_journeys;
+INSERT INTO cxkpi.kpi_values
+SELECT v.* FROM (SELECT array_agg(p.grain) AS gs, array_agg(p.period_start) AS ps
+                 FROM cxkpi.dashboard_days() AS b CROSS JOIN LATERAL cxkpi.periods_between(b.first_day, b.last_day) AS p) AS x
+CROSS JOIN LATERAL cxkpi.kpi_engine(x.gs, x.ps) AS v
+WHERE v.kpi IN ('omnichannel_conversion_rate', 'multichannel_customer_share')
+  AND EXISTS (SELECT 1 FROM cxkpi.kpi_values);

@@ -596,7 +596,8 @@ CREATE FUNCTION cxkpi.dashboard_rollups(OUT rollup text, OUT facts text[]) RETUR
            ('hourly_tickets', ARRAY['support_tickets']),
            ('daily_engagement', ARRAY['engagement_events']),
            ('daily_sentiment', ARRAY['social_mentions']),
-           ('daily_inventory', ARRAY['inventory_snapshots']) $$;
+           ('daily_inventory', ARRAY['inventory_snapshots']),
+           ('daily_journeys', ARRAY['engagement_events', 'web_sessions', 'carts', 'support_tickets', 'orders']) $$;
 COMMENT ON FUNCTION cxkpi.dashboard_rollups() IS
     'Internal: the daily and hourly rollups in refresh order, with the fact tables (cxkpi.change_log.fact) whose days they read.';
 
@@ -643,23 +644,26 @@ BEGIN ATOMIC
                 WHEN kpi IN ('response_time_hours', 'resolution_time_hours', 'delivery_time_days') THEN num::double precision / nullif(den, 0)::double precision
                 WHEN kpi IN ('sessions', 'orders', 'tickets', 'net_revenue') THEN num::double precision
                 WHEN kpi IN ('engagement_rate', 'email_open_rate', 'email_click_rate', 'positive_mention_share',
-                             'neutral_mention_share', 'negative_mention_share') THEN (100.0 * num / nullif(den, 0))::double precision
+                             'neutral_mention_share', 'negative_mention_share', 'omnichannel_conversion_rate',
+                             'multichannel_customer_share') THEN (100.0 * num / nullif(den, 0))::double precision
                 WHEN kpi = 'interactions_per_customer' THEN (num / nullif(den, 0))::double precision END,
            num::double precision, den::double precision,
            CASE WHEN kpi IN ('sessions', 'orders', 'tickets') THEN num::bigint ELSE den::bigint END,
            CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate')
                 THEN cxkpi.wilson_ci_lower(num::bigint, den::bigint, conf)
                 WHEN kpi IN ('engagement_rate', 'email_open_rate', 'email_click_rate', 'positive_mention_share',
-                             'neutral_mention_share', 'negative_mention_share')
+                             'neutral_mention_share', 'negative_mention_share', 'omnichannel_conversion_rate',
+                             'multichannel_customer_share')
                 THEN cxkpi.wilson_ci_lower(num::bigint, den::bigint, conf) END,
            CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate')
                 THEN cxkpi.wilson_ci_upper(num::bigint, den::bigint, conf)
                 WHEN kpi IN ('engagement_rate', 'email_open_rate', 'email_click_rate', 'positive_mention_share',
-                             'neutral_mention_share', 'negative_mention_share')
+                             'neutral_mention_share', 'negative_mention_share', 'omnichannel_conversion_rate',
+                             'multichannel_customer_share')
                 THEN cxkpi.wilson_ci_upper(num::bigint, den::bigint, conf) END;
 END;
 COMMENT ON FUNCTION cxkpi.kpi_arithmetic(text, numeric, numeric, double precision) IS
-    'Internal: the arithmetic of the KPIs with an hour grain (conversion_rate, cart_abandonment_rate, aov, response_time_hours, sessions, orders, tickets, net_revenue), of the mean resolution and delivery times (resolution_time_hours, delivery_time_days) and of the engagement and mention shares (engagement_rate, email_open_rate, email_click_rate, positive_, neutral_ and negative_mention_share; interactions_per_customer) from the sums of their numerator and denominator: value, numerator, denominator, sample size and Wilson interval (shares). Used by cxkpi.kpi_engine and the hourly views alike.';
+    'Internal: the arithmetic of the KPIs with an hour grain (conversion_rate, cart_abandonment_rate, aov, response_time_hours, sessions, orders, tickets, net_revenue), of the mean resolution and delivery times (resolution_time_hours, delivery_time_days), of the engagement and mention shares (engagement_rate, email_open_rate, email_click_rate, positive_, neutral_ and negative_mention_share; interactions_per_customer) and of the journey shares (omnichannel_conversion_rate, multichannel_customer_share) from the sums of their numerator and denominator: value, numerator, denominator, sample size and Wilson interval (shares). Used by cxkpi.kpi_engine and the hourly views alike.';
 
 -- The arithmetic of every KPI, written once: the rows of cxkpi.kpi_values of the periods given
 -- (grains[i], period_starts[i]: the first day of a period of that grain), computed from the rollup
@@ -906,6 +910,34 @@ inv AS (
            sum(d.tracked)::bigint AS tracked, sum(d.stock_outs)::bigint AS stock_outs
     FROM per AS p JOIN cxkpi.daily_inventory AS d ON d.day BETWEEN p.period_start AND p.period_end
     GROUP BY p.grain, p.period_start, GROUPING SETS ((d.category), ())),
+-- Omnichannel journeys: the customers of each channel and of the purchases over the period's
+-- days (retention summaries merged).  Only unions are needed, so every count is exact: the
+-- purchasers among a channel's customers = |channel| + |purchasers| - |channel or purchasers|;
+-- the customers of that channel only = |all channels| - |every other channel|; the customers
+-- in two channels or more = |all channels| - the sum over the channels of those of it only.
+jc AS MATERIALIZED (
+    SELECT p.grain, p.period_start, d.channel, @extschema@.rollup(d.touched) AS t, @extschema@.rollup(d.purchased) AS b
+    FROM per AS p JOIN cxkpi.daily_journeys AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY 1, 2, 3),
+ja AS MATERIALIZED (
+    SELECT grain, period_start, @extschema@.customers(@extschema@.rollup(t)) AS active,
+           coalesce(@extschema@.customers(@extschema@.rollup(b)), 0) AS buyers, @extschema@.rollup(b) AS b
+    FROM jc GROUP BY 1, 2),
+jo AS (
+    SELECT c.grain, c.period_start, c.channel, coalesce(@extschema@.customers(@extschema@.rollup(o.t)), 0) AS others
+    FROM jc AS c LEFT JOIN jc AS o ON o.grain = c.grain AND o.period_start = c.period_start AND o.channel <> c.channel
+    GROUP BY 1, 2, 3),
+jn AS MATERIALIZED (
+    SELECT c.grain, c.period_start, c.channel, @extschema@.customers(c.t) AS touched,
+           @extschema@.customers(c.t) + a.buyers - @extschema@.customers(@extschema@.merge(c.t, a.b)) AS converted,
+           a.active - o.others AS only_here
+    FROM jc AS c JOIN ja AS a USING (grain, period_start) JOIN jo AS o USING (grain, period_start, channel)),
+jr (grain, period_start, breakdown, dimension, customers, converted, multi) AS (
+    SELECT a.grain, a.period_start, 'total', 'all', a.active, a.buyers, a.active - sum(n.only_here)
+    FROM ja AS a JOIN jn AS n USING (grain, period_start)
+    GROUP BY a.grain, a.period_start, a.active, a.buyers
+    UNION ALL
+    SELECT grain, period_start, 'channel', channel, touched, converted, touched - only_here FROM jn),
 kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominator, sample_size, ci_lower, ci_upper) AS (
     -- satisfaction
     SELECT grain, period_start, 'nps', breakdown, dimension, @extschema@.nps(nps),
@@ -1142,7 +1174,12 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
     SELECT grain, period_start, 'stock_out_rate', breakdown, dimension, 100.0 * stock_outs / tracked, stock_outs, tracked,
            tracked, cxkpi.wilson_ci_lower(stock_outs, tracked, cfg.conf), cxkpi.wilson_ci_upper(stock_outs, tracked, cfg.conf)
     FROM inv, cfg
-    WHERE tracked > 0),
+    WHERE tracked > 0
+    -- omnichannel journeys (issue 17, seed 002)
+    UNION ALL
+    SELECT grain, period_start, x.kpi, breakdown, dimension, k.*
+    FROM jr, cfg, LATERAL (VALUES ('omnichannel_conversion_rate', converted), ('multichannel_customer_share', multi)) AS x(kpi, num),
+         LATERAL cxkpi.kpi_arithmetic(x.kpi, x.num, customers, conf) AS k),
 -- Each value with the value of the previous period and of the same period a year earlier, with
 -- windows, not self-joins (which the planner, with no statistics on a CTE, would merge on the
 -- series alone: quadratic in its length): the row before in the series is the previous period

@@ -152,3 +152,61 @@ COMMENT ON TABLE cxkpi.daily_sentiment IS
     'Internal rollup: social mentions per local day and source as an nps_summary (positive = 10, neutral = 8, negative = 0), and how many the lexicon scored.';
 COMMENT ON FUNCTION cxkpi.rollup_daily_sentiment(text, date, date) IS
     'Internal: the rows of cxkpi.daily_sentiment of the days first_day to last_day (in time zone tz).';
+
+-------------------------------------------------------------------------------------------------
+-- Omnichannel journeys (issue 17, seed 002): every customer touchpoint of the facts in one
+-- channel vocabulary (email, social, web, app, store, phone), and its daily rollup of the
+-- customers per channel and of the purchasers, as retention summaries, so that every period
+-- counts distinct customers exactly (docs/dashboard.md#omnichannel-conversion-and-journeys).
+-------------------------------------------------------------------------------------------------
+
+-- The touchpoints of identified customers (cxkpi.customers is the cross-channel identity):
+-- engagement interactions (every kind but email_sent) in their channel; web and app sessions
+-- and carts of a known customer (device app: app, desktop, mobile, tablet: web); support tickets
+-- of a known customer (email: email, chat: web, phone: phone); orders (store: store, app: app,
+-- web_desktop and web_mobile: web), the purchases.
+CREATE VIEW cxkpi.journey_touchpoints AS
+SELECT e.customer_id, e.occurred_at AS touched_at, e.channel AS journey_channel, false AS purchase, 'engagement_events'::text AS source,
+       e.event_id AS source_id
+FROM cxkpi.engagement_events AS e WHERE e.kind <> 'email_sent'
+UNION ALL
+SELECT s.customer_id, s.started_at, CASE s.device WHEN 'app' THEN 'app' ELSE 'web' END, false, 'web_sessions', s.session_id
+FROM cxkpi.web_sessions AS s WHERE s.customer_id IS NOT NULL
+UNION ALL
+SELECT c.customer_id, c.created_at, CASE c.device WHEN 'app' THEN 'app' ELSE 'web' END, false, 'carts', c.cart_id
+FROM cxkpi.carts AS c WHERE c.customer_id IS NOT NULL
+UNION ALL
+SELECT t.customer_id, t.created_at, CASE t.channel WHEN 'chat' THEN 'web' ELSE t.channel END, false, 'support_tickets',
+       t.ticket_id
+FROM cxkpi.support_tickets AS t WHERE t.customer_id IS NOT NULL
+UNION ALL
+SELECT o.customer_id, o.ordered_at, CASE o.channel WHEN 'store' THEN 'store' WHEN 'app' THEN 'app' ELSE 'web' END, true,
+       'orders', o.order_id
+FROM cxkpi.orders AS o;
+COMMENT ON VIEW cxkpi.journey_touchpoints IS
+    'Every touchpoint of an identified customer in the journey channels (email, social, web, app, store, phone): engagement interactions (not email_sent), sessions and carts of a known customer (device app: app, else web), support tickets of a known customer (email: email, chat: web, phone: phone) and orders (the purchases: store, app, web_desktop and web_mobile: web).';
+COMMENT ON COLUMN cxkpi.journey_touchpoints.customer_id IS 'The customer (cxkpi.customers: the identity across channels).';
+COMMENT ON COLUMN cxkpi.journey_touchpoints.touched_at IS 'When: the event, session start, cart creation, ticket creation or order time.';
+COMMENT ON COLUMN cxkpi.journey_touchpoints.journey_channel IS 'Journey channel: email, social, web, app, store or phone.';
+COMMENT ON COLUMN cxkpi.journey_touchpoints.purchase IS 'true for an order (a purchase), false for the other touchpoints.';
+COMMENT ON COLUMN cxkpi.journey_touchpoints.source IS 'The fact table: engagement_events, web_sessions, carts, support_tickets or orders.';
+COMMENT ON COLUMN cxkpi.journey_touchpoints.source_id IS 'The key of the row in that table (event_id, session_id, cart_id, ticket_id, order_id).';
+
+-- Journeys per day and channel: the customers with a touchpoint (touched; a purchase is one) and
+-- those with a purchase (purchased; NULL when none), as retention summaries.
+CREATE TABLE cxkpi.daily_journeys (day date, channel text, touched @extschema@.retention_summary,
+    purchased @extschema@.retention_summary);
+CREATE UNIQUE INDEX daily_journeys_key ON cxkpi.daily_journeys (day, channel);
+CREATE FUNCTION cxkpi.rollup_daily_journeys(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.daily_journeys
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (t.touched_at AT TIME ZONE tz)::date AS day, t.journey_channel AS channel,
+       @extschema@.retention_agg(t.customer_id, (t.touched_at AT TIME ZONE tz)::date, 'day') AS touched,
+       @extschema@.retention_agg(t.customer_id, (t.touched_at AT TIME ZONE tz)::date, 'day') FILTER (WHERE t.purchase)
+           AS purchased
+FROM cxkpi.journey_touchpoints AS t
+WHERE t.touched_at >= (first_day::timestamp AT TIME ZONE tz) AND t.touched_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1, 2 $$;
+COMMENT ON TABLE cxkpi.daily_journeys IS
+    'Internal rollup: per local day and journey channel, the customers with a touchpoint and those with a purchase (retention summaries: distinct customers of any period).';
+COMMENT ON FUNCTION cxkpi.rollup_daily_journeys(text, date, date) IS
+    'Internal: the rows of cxkpi.daily_journeys of the days first_day to last_day (in time zone tz).';

@@ -80,6 +80,15 @@ FROM cxkpi.kpi_inventory
 WHERE grain = 'year' AND period_start = date_trunc('year', cxkpi.as_of() - 1)::date
 ORDER BY breakdown DESC, dimension;
 
+\echo
+\echo 'Omnichannel journeys, the 90 days up to as_of (cxkpi_bi.journey_path_conversion; by period:'
+\echo 'cxkpi.kpi_journeys): the most frequent paths of channels up to the first purchase, their'
+\echo 'conversion, and where the customers who did not buy last touched:'
+SELECT path, customers, purchasers, round(conversion_rate_pct::numeric, 1) AS conversion_pct, dropped,
+       dropped_at_web AS at_web, dropped_at_app AS at_app, dropped_at_email AS at_email, dropped_at_store AS at_store
+FROM cxkpi_bi.journey_path_conversion
+LIMIT 6;
+
 SELECT to_regclass('cxkpi.current_alerts') IS NOT NULL AS has_alerts \gset
 \if :has_alerts
 \echo

@@ -51,7 +51,7 @@ fi
 if [ $refreshes -ge 2 ]; then echo "ok 2 - $refreshes refreshes ran while they wrote"; else echo "not ok 2 - only $refreshes refreshes ran"; fi
 
 q -d $db -c "CALL cxkpi.refresh_dashboard()"
-tables="daily_surveys daily_orders daily_customer_activity daily_conversion daily_carts daily_tickets daily_ticket_resolutions daily_loyalty daily_app_ratings daily_observations daily_return_events daily_acquisition hourly_conversion hourly_orders hourly_carts hourly_tickets daily_deliveries kpi_values daily_engagement daily_sentiment daily_inventory"
+tables="daily_surveys daily_orders daily_customer_activity daily_conversion daily_carts daily_tickets daily_ticket_resolutions daily_loyalty daily_app_ratings daily_observations daily_return_events daily_acquisition hourly_conversion hourly_orders hourly_carts hourly_tickets daily_deliveries kpi_values daily_engagement daily_sentiment daily_inventory daily_journeys"
 for t in $tables; do q -d $db -c "SELECT x::text FROM cxkpi.$t AS x" | LC_ALL=C sort > "$work/inc_$t"; done
 test "$(q -d $db -c "SELECT count(*) FROM cxkpi.change_log")" = 0 && echo "ok 3 - the last refresh consumed the change log" \
   || echo "not ok 3 - change-log rows left after the last refresh"

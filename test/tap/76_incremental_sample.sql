@@ -29,7 +29,8 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion', 'daily_carts',
                              'daily_tickets', 'daily_ticket_resolutions', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
                              'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
-                             'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment', 'daily_inventory'] LOOP
+                             'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment', 'daily_inventory',
+                             'daily_journeys'] LOOP
         -- The time zone as a parameter, as the refresh passes it (an inlined cxkpi.setting() call
         -- would be evaluated once per fact row).
         EXECUTE format('CREATE TEMP TABLE full_%1$s AS SELECT x::text AS r FROM cxkpi.%2$I($1, ''-infinity'', ''infinity'') AS x',
@@ -42,7 +43,7 @@ BEGIN
                              'daily_tickets', 'daily_ticket_resolutions', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
                              'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
                              'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment', 'daily_inventory',
-                             'kpi_values'] LOOP
+                             'daily_journeys', 'kpi_values'] LOOP
         -- equal multisets of rows have equal row counts and sums of 64-bit row hashes; only when
         -- these differ are the rows themselves compared (EXCEPT ALL both ways, 4 s for kpi_values)
         EXECUTE format('SELECT (SELECT count(*) FROM cxkpi.%1$I), (SELECT (count(*), sum(hashtextextended(x::text, 0)))::text
