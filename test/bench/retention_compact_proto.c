@@ -7,6 +7,9 @@
  * in it", on the rows of the retention benchmark, for each id shape.
  *
  *   cc -O2 -o /tmp/proto test/bench/retention_compact_proto.c -lroaring
+ *   /tmp/proto selftest      checks the dictionary codec (src/retention/dict.c): round trips of
+ *                            edge cases, and damaged encodings that must be refused or decode to
+ *                            a valid dictionary
  *   psql -XAt -c "COPY (SELECT (extract(year FROM active_on)::int - 2023) * 12
  *                              + extract(month FROM active_on)::int - 1, h64 FROM activity) TO STDOUT" \
  *        | /tmp/proto
@@ -17,6 +20,9 @@
  * the two benchmark reports (retention by period, W = 1, and the full cohort matrix) computed on
  * position bitmaps deserialised from their portable bytes, as an accessor of a stored value would.
  */
+#define CX_DICT_STANDALONE
+#include "../../src/retention/dict.c"
+
 #include <roaring/roaring.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -69,27 +75,144 @@ radix_sort(Row *a, Row *tmp, size_t n)
 	}
 }
 
-static size_t
-varint_len(uint64_t v)
-{
-	size_t		n = 1;
+/* ------------------------------------------------------------------ codec self-test */
 
-	while (v >= 128)
+static int	failures = 0;
+
+static void
+check_roundtrip(const char *name, const uint64_t *v, size_t n)
+{
+	int			enc;
+	size_t		size = cx_dict_size(v, n, &enc);
+	char	   *buf = malloc(size + 1);
+	uint64_t   *out = malloc((n + 1) * sizeof(uint64_t));
+	size_t		len = cx_dict_encode(v, n, buf),
+				cnt;
+	bool		canon;
+	const char *why = NULL;
+
+	if (len != size || !cx_dict_count(buf, len, &cnt, &why) || cnt != n ||
+		!cx_dict_decode(buf, len, out, n, &canon, &why) || !canon ||
+		(n && memcmp(out, v, n * sizeof(uint64_t)) != 0))
 	{
-		v >>= 7;
-		n++;
+		printf("not ok - %s (n %zu, %zu bytes): %s\n", name, n, len, why ? why : "mismatch");
+		failures++;
 	}
-	return n;
+	else
+		printf("ok - %s: n %zu, %s, %zu bytes\n", name, n, enc == CX_DICT_EF ? "Elias-Fano" : "runs", len);
+
+	/* damage: every single-byte change is refused or decodes to strictly increasing ids */
+	for (size_t pos = 0; pos < len && pos < 64; pos++)
+		for (int x = 1; x < 256; x += 37)
+		{
+			size_t		m;
+			uint64_t   *o2;
+
+			buf[pos] ^= (char) x;
+			why = NULL;
+			if (cx_dict_count(buf, len, &m, &why) && m < 100000)
+			{
+				o2 = malloc((m + 1) * sizeof(uint64_t));
+				if (cx_dict_decode(buf, len, o2, m, &canon, &why))
+				{
+					for (size_t i = 1; i < m; i++)
+						if (o2[i] <= o2[i - 1])
+						{
+							printf("not ok - %s: damaged byte %zu decoded to unsorted ids\n", name, pos);
+							failures++;
+							break;
+						}
+					if (canon)
+					{
+						char	   *b2 = malloc(len + 16);
+						int			e2;
+
+						if (cx_dict_size(o2, m, &e2) != len || cx_dict_encode(o2, m, b2) != len ||
+							memcmp(b2, buf, len) != 0)
+						{
+							printf("not ok - %s: damaged byte %zu: canonical but re-encodes differently\n", name, pos);
+							failures++;
+						}
+						free(b2);
+					}
+				}
+				free(o2);
+			}
+			buf[pos] ^= (char) x;
+		}
+	/* truncation and a trailing byte are refused */
+	for (size_t cut = 0; cut < len; cut++)
+	{
+		why = NULL;
+		if (cx_dict_count(buf, cut, &cnt, &why) && cnt == n && cx_dict_decode(buf, cut, out, n, &canon, &why))
+		{
+			printf("not ok - %s: truncated to %zu bytes accepted\n", name, cut);
+			failures++;
+		}
+	}
+	buf[len] = 0;
+	if (cx_dict_decode(buf, len + 1, out, n, &canon, &why))
+	{
+		printf("not ok - %s: trailing byte accepted\n", name);
+		failures++;
+	}
+	free(buf);
+	free(out);
+}
+
+static int
+selftest(void)
+{
+	static uint64_t v[5000];
+	uint64_t	s = 88172645463325252ULL;
+
+	check_roundtrip("empty", v, 0);
+	v[0] = 0;
+	check_roundtrip("one id 0", v, 1);
+	v[0] = ~0ULL;
+	check_roundtrip("one id 2^64-1", v, 1);
+	v[0] = 0; v[1] = ~0ULL;
+	check_roundtrip("0 and 2^64-1", v, 2);
+	for (int i = 0; i < 1000; i++)
+		v[i] = (1ULL << 63) + 1 + i;
+	check_roundtrip("ids 1..1000", v, 1000);
+	v[1000] = ~0ULL - 5;
+	check_roundtrip("ids 1..1000 and one huge id", v, 1001);
+	for (int i = 0; i < 3000; i++)
+	{
+		s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+		v[i] = s;
+	}
+	for (int i = 1; i < 3000; i++)	/* insertion sort, then dedupe */
+		for (int j = i; j > 0 && v[j] < v[j - 1]; j--)
+		{
+			uint64_t	t = v[j]; v[j] = v[j - 1]; v[j - 1] = t;
+		}
+	check_roundtrip("3000 random 64-bit ids", v, 3000);
+	for (int i = 0; i < 3000; i++)
+		v[i] = (v[i] >> 32) + (uint64_t) i;	/* increasing, spread over 32 bits */
+	check_roundtrip("3000 ids spread over 32 bits", v, 3000);
+	for (int i = 0; i < 4000; i++)
+		v[i] = (uint64_t) i * 3 + (i % 7 == 0);
+	check_roundtrip("ids every third", v, 4000);
+	for (int i = 0; i < 64; i++)
+		v[i] = ~0ULL - 63 + i;
+	check_roundtrip("the last 64 values", v, 64);
+	printf("%s: %d failures\n", failures ? "FAIL" : "PASS", failures);
+	return failures != 0;
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	size_t		cap = 1 << 20,
 				n = 0;
 	Row		   *rows = malloc(cap * sizeof(Row));
 	char		line[128];
 	int			np = 0;
+
+	if (argc > 1 && strcmp(argv[1], "selftest") == 0)
+		return selftest();
 
 	while (fgets(line, sizeof line, stdin))
 	{
@@ -246,6 +369,31 @@ main(void)
 	printf("dictionary delta-varint   %10zu bytes (%.2f bytes per id)\n", bytes_varint, (double) bytes_varint / nd);
 	printf("dictionary runs+varint    %10zu bytes (%.2f bytes per id)\n", bytes_runs, (double) bytes_runs / nd);
 	printf("dictionary Elias-Fano     %10zu bytes (%.2f bytes per id, l = %d)\n", bytes_ef, (double) bytes_ef / nd, l);
+	{
+		int			enc;
+		size_t		dsize = cx_dict_size(dict, nd, &enc),
+					cnt;
+		char	   *dbuf = malloc(dsize);
+		uint64_t   *back = malloc(nd * sizeof(uint64_t));
+		bool		canon;
+		const char *why = NULL;
+		double		e0 = now_ms(),
+					e1,
+					e2;
+
+		cx_dict_encode(dict, nd, dbuf);
+		e1 = now_ms();
+		if (!cx_dict_count(dbuf, dsize, &cnt, &why) || cnt != nd ||
+			!cx_dict_decode(dbuf, dsize, back, nd, &canon, &why) || !canon ||
+			memcmp(back, dict, nd * sizeof(uint64_t)) != 0)
+		{
+			fprintf(stderr, "dictionary codec round trip failed: %s\n", why ? why : "mismatch");
+			return 1;
+		}
+		e2 = now_ms();
+		printf("dictionary codec (dict.c) %10zu bytes (%s), encode %.1f ms, decode + check %.1f ms\n",
+			   dsize, enc == CX_DICT_EF ? "Elias-Fano" : "runs", e1 - e0, e2 - e1);
+	}
 	printf("total (bitmaps + min(runs, EF)) %10zu bytes\n",
 		   bytes_bm + (bytes_runs < bytes_ef ? bytes_runs : bytes_ef));
 	printf("build from raw rows: %.0f ms (radix sort %.0f ms, dictionary + bitmaps %.0f ms)\n",
