@@ -363,11 +363,54 @@ ret_state_add(RetState *st, int64 id, DateADT d)
 }
 
 /* state |= a stored summary (validated set by set as it is read; XX001 if damaged). */
+/*
+ * Adds a version 2 value: each period's positions, mapped to their ids
+ * through the dictionary, as rows would add them.
+ */
+static void
+ret_state_merge_compact(RetState *st, const RetFlat *f)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "retention_summary read",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	CxArena    *arena = cx_arena_create(cxt);
+	size_t		n;
+	uint64	   *ids = ret_flat_ids(f, &n);
+
+	for (int32 i = 0; i < f->nperiods; i++)
+	{
+		CxSet64    *set = ret_flat_read_set(arena, f, i);
+		DateADT		start = RET_DIR(f)[i].start;
+		const CxBucket *b = &set->b[0];
+		const uint32 *pos = b->vals;
+		uint64		card = b->bm ? roaring_bitmap_get_cardinality(b->bm) : b->n;
+
+		if (b->bm)
+		{
+			uint32	   *all = palloc_extended(card * sizeof(uint32), MCXT_ALLOC_HUGE);
+
+			roaring_bitmap_to_uint32_array(b->bm, all);
+			pos = all;
+		}
+		MemoryContextSwitchTo(old);
+		for (uint64 k = 0; k < card; k++)
+			ret_state_add(st, (int64) (ids[pos[k]] ^ (UINT64CONST(1) << 63)), start);
+		MemoryContextSwitchTo(cxt);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+}
+
 static void
 ret_state_merge_flat(RetState *st, const RetFlat *f)
 {
 	if (f->kind != st->kind)
 		ret_kind_mismatch(st->kind, f->kind);
+	if (f->version == RETENTION_VERSION_COMPACT)
+	{
+		ret_state_merge_compact(st, f);
+		return;
+	}
 	for (int32 i = 0; i < f->nperiods; i++)
 	{
 		int32		period = ret_period_index(f->kind, RET_DIR(f)[i].start);
@@ -746,6 +789,28 @@ retention_summary_merge(PG_FUNCTION_ARGS)
 	}
 	MemoryContextDelete(cxt);	/* frees the bitmaps */
 	PG_RETURN_POINTER(result);
+}
+
+/* A version 2 value as version 1 (the same sets), for the functions not yet on version 2. */
+RetFlat *
+ret_flat_to_v1(const RetFlat *f)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "retention_summary convert",
+											  ALLOCSET_DEFAULT_SIZES);
+	RetState   *st = ret_state_create(cxt, f->kind);
+	RetFlat    *result;
+
+	ret_state_merge_flat(st, f);
+	result = ret_state_flatten(st);
+	if (result == NULL)			/* an empty summary */
+	{
+		result = palloc0(RET_DATA_START(0));
+		SET_VARSIZE(result, RET_DATA_START(0));
+		result->version = RETENTION_VERSION;
+		result->kind = (uint8) f->kind;
+	}
+	MemoryContextDelete(cxt);
+	return result;
 }
 
 /*

@@ -1,0 +1,116 @@
+-- retention_summary version 2 (compact: ids once in a dictionary, per-period bitmaps of
+-- positions; docs/retention.md "Sparse ids").  Until the writers switch, version 2 comes only
+-- from text input: these tests build version 2 literals in plain SQL (the dictionary in the
+-- runs encoding, every bitmap one array container) and check that every function reads them
+-- as the version 1 summary of the same activity: accessors, equality, hash, merge, rollup, text.
+BEGIN;
+SET client_min_messages = warning;
+SELECT plan(17);
+
+CREATE TEMP TABLE act (customer_id bigint, active_on date);
+
+-- LEB128 varint of a non-negative numeric below 2^64.
+CREATE FUNCTION pg_temp.varint(v numeric) RETURNS bytea LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE r bytea := ''::bytea;
+BEGIN
+  LOOP
+    IF v < 128 THEN RETURN r || set_byte('\x00'::bytea, 0, v::int); END IF;
+    r := r || set_byte('\x00'::bytea, 0, (mod(v, 128) + 128)::int);
+    v := div(v, 128);
+  END LOOP;
+END $$;
+-- little-endian uint16 and uint32
+CREATE FUNCTION pg_temp.le(v bigint, bytes int) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+  SELECT string_agg(set_byte('\x00'::bytea, 0, ((v >> (8 * k)) & 255)::int), ''::bytea ORDER BY k)
+  FROM generate_series(0, bytes - 1) AS k $$;
+
+-- Version 2 text of the activity in table act(customer_id, active_on), monthly: ids sorted in
+-- bigint order (= the order of id + 2^63), positions 0 .. n - 1, maximal runs of consecutive ids.
+CREATE FUNCTION pg_temp.v2_text() RETURNS text LANGUAGE sql AS $$
+  WITH ids AS (SELECT DISTINCT customer_id AS id FROM act),
+  pos AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS p, id::numeric + 9223372036854775808 AS u FROM ids),
+  runs AS (SELECT min(u) AS lo, max(u) AS hi FROM (SELECT u, u - p AS grp FROM pos) q GROUP BY grp),
+  runs2 AS (SELECT lo, hi, lag(hi) OVER (ORDER BY lo) AS prev_hi FROM runs),
+  dict AS (SELECT '\x01'::bytea || pg_temp.varint((SELECT count(*) FROM ids))
+                  || coalesce(string_agg(pg_temp.varint(CASE WHEN prev_hi IS NULL THEN lo ELSE lo - prev_hi - 2 END)
+                                         || pg_temp.varint(hi - lo), ''::bytea ORDER BY lo), ''::bytea) AS d
+           FROM runs2),
+  per AS (SELECT date_trunc('month', a.active_on)::date AS m, array_agg(DISTINCT p.p ORDER BY p.p) AS ps
+          FROM act a JOIN pos p ON p.id = a.customer_id GROUP BY 1),
+  bm AS (SELECT m, '\x3a300000'::bytea || pg_temp.le(1, 4) || pg_temp.le(0, 2) || pg_temp.le(cardinality(ps) - 1, 2)
+                   || pg_temp.le(16, 4) || (SELECT string_agg(pg_temp.le(x, 2), ''::bytea ORDER BY x) FROM unnest(ps) x) AS b
+         FROM per)
+  SELECT format('(v2,period=month,ids=%s,periods={%s})', replace(encode(d, 'base64'), E'\n', ''),
+                coalesce((SELECT string_agg(m || ':' || replace(encode(b, 'base64'), E'\n', ''), ';' ORDER BY m) FROM bm), ''))
+  FROM dict $$;
+
+-- The seven customers of docs/retention.md.
+INSERT INTO act VALUES
+    (1, '2024-01-03'), (1, '2024-02-10'), (1, '2024-03-01'), (1, '2024-04-30'),
+    (2, '2024-01-15'), (2, '2024-03-31'), (3, '2024-02-29'), (4, '2024-01-01'), (4, '2024-04-02'),
+    (5, '2024-03-12'), (5, '2024-04-13'), (6, '2024-01-31'), (6, '2024-02-01'), (7, '2024-04-15');
+SELECT is(pg_temp.v2_text(),
+          '(v2,period=month,ids=AQeBgICAgICAgIABBg==,periods={2024-01-01:OjAAAAEAAAAAAAMAEAAAAAAAAQADAAUA;2024-02-01:OjAAAAEAAAAAAAIAEAAAAAAAAgAFAA==;2024-03-01:OjAAAAEAAAAAAAIAEAAAAAAAAQAEAA==;2024-04-01:OjAAAAEAAAAAAAMAEAAAAAAAAwAEAAYA})',
+          'the seven customers as a version 2 literal (hand-checked: ids 1..7 one run; January positions 0, 1, 3, 5)');
+CREATE TEMP TABLE hand AS
+SELECT pg_temp.v2_text()::retention_summary AS v2, (SELECT retention_agg(customer_id, active_on) FROM act) AS v1;
+SELECT is((SELECT array_agg(r::text ORDER BY r.period_start) FROM hand, retention_by_period(v2) r),
+          -- (period, active, new, retained, reactivated, retention %, churn %, CRR %), as worked by hand in
+          -- docs/retention.md: February keeps 1 and 6 of January's 4, March keeps 1 of 3 and 2 comes back,
+          -- April keeps 1 and 5 of 3, 4 comes back, CRR (4 - 1) / 3
+          ARRAY['(2024-01-01,4,4,0,0,,,)', '(2024-02-01,3,1,2,0,50,50,50)',
+                '(2024-03-01,3,1,1,1,33.333333333333336,66.66666666666666,66.66666666666667)',
+                '(2024-04-01,4,1,2,1,66.66666666666667,33.33333333333333,100)']::text[],
+          'retention_by_period of the version 2 literal: the hand-worked months');
+SELECT is((SELECT v1::text FROM hand), (SELECT v2::text FROM hand), 'same text as the version 1 summary');
+SELECT ok((SELECT v1 = v2 AND retention_summary_hash(v1) = retention_summary_hash(v2)
+                  AND retention_summary_hash_extended(v1, 7) = retention_summary_hash_extended(v2, 7) FROM hand),
+          'equal to the version 1 summary, same hashes');
+
+-- 3,000 customers with ids over the whole bigint range (both ends, 0 and -1, and a dense run),
+-- over 24 months with gaps.
+TRUNCATE act;
+INSERT INTO act
+SELECT id, (date '2023-01-01' + make_interval(months => m))::date + (hashint8(c * 31 + m) & 2147483647) % 28
+FROM (SELECT c, CASE c WHEN 1 THEN -9223372036854775808 WHEN 2 THEN 9223372036854775807 WHEN 3 THEN 0 WHEN 4 THEN -1
+                       WHEN 5 THEN 9223372036854775806
+                       ELSE CASE WHEN c <= 200 THEN 1000 + c ELSE hashint8extended(c, 0) END END AS id
+      FROM generate_series(1, 3000) AS c) cu,
+     generate_series(0, 23) AS m
+WHERE (hashint8(c * 7 + m * 1000003) & 2147483647) % 100 < 10 + c % 50 AND m >= c % 24;
+CREATE TEMP TABLE gen AS
+SELECT pg_temp.v2_text()::retention_summary AS v2, (SELECT retention_agg(customer_id, active_on) FROM act) AS v1;
+SELECT is((SELECT customers(v2) FROM gen), (SELECT count(DISTINCT customer_id) FROM act), 'customers of the generated version 2 summary');
+SELECT ok((SELECT pg_column_size(v2) < pg_column_size(v1) / 2 FROM gen), 'version 2 is less than half the size of version 1 for sparse ids');
+SELECT is((SELECT array_agg(r::text ORDER BY r.period_start) FROM gen, retention_by_period(v2) r),
+          (SELECT array_agg(r::text ORDER BY r.period_start) FROM gen, retention_by_period(v1) r), 'retention_by_period, W = 1');
+SELECT is((SELECT array_agg(r::text ORDER BY r.period_start) FROM gen, retention_by_period(v2, 3) r),
+          (SELECT array_agg(r::text ORDER BY r.period_start) FROM gen, retention_by_period(v1, 3) r), 'retention_by_period, W = 3');
+SELECT is((SELECT array_agg(r::text ORDER BY 1) FROM gen, cohort_retention(v2) r),
+          (SELECT array_agg(r::text ORDER BY 1) FROM gen, cohort_retention(v1) r), 'cohort_retention');
+SELECT is((SELECT array_agg(ROW(p, active_customers(v2, p, 2), new_customers(v2, p), retained_customers(v2, p),
+                                reactivated_customers(v2, p), crr(v2, p))::text ORDER BY p) FROM gen, periods(v2) p),
+          (SELECT array_agg(ROW(p, active_customers(v1, p, 2), new_customers(v1, p), retained_customers(v1, p),
+                                reactivated_customers(v1, p), crr(v1, p))::text ORDER BY p) FROM gen, periods(v1) p),
+          'per-period accessors');
+-- and the accessors equal plain SQL (independently of version 1)
+SELECT is((SELECT array_agg(active_customers(v2, p) ORDER BY p) FROM gen, periods(v2) p),
+          (SELECT array_agg(n ORDER BY m) FROM (SELECT date_trunc('month', active_on) AS m, count(DISTINCT customer_id) AS n FROM act GROUP BY 1) q),
+          'active customers per month = count(DISTINCT) in plain SQL');
+SELECT is((SELECT repeat_customer_rate(v2) FROM gen), (SELECT repeat_customer_rate(v1) FROM gen), 'repeat_customer_rate');
+SELECT ok((SELECT v1 = v2 AND v1::text = v2::text AND retention_summary_hash(v1) = retention_summary_hash(v2) FROM gen),
+          'equal, same text and hash as version 1');
+SELECT ok((SELECT merge(v2, v1) = v1 AND merge(v2, v2) = v1
+                  AND (SELECT rollup(s) FROM (VALUES (v2), (v1), (v2)) t(s)) = v1 FROM gen),
+          'merge and rollup of version 2 values');
+
+-- Invalid version 2 input.
+SELECT throws_ok($$SELECT '(v2,period=month,ids=AQiBgICAgICAgIABBw==,periods={2024-01-01:OjAAAAEAAAAAAAMAEAAAAAAAAQADAAUA})'::retention_summary$$,
+                 '22P02', NULL, 'a dictionary id that no period uses');
+SELECT throws_ok($$SELECT '(v2,period=month,ids=AQOBgICAgICAgIABAg==,periods={2024-01-01:OjAAAAEAAAAAAAMAEAAAAAAAAQADAAUA})'::retention_summary$$,
+                 '22P02', NULL, 'a position beyond the dictionary');
+SELECT throws_ok($$SELECT '(v2,period=month,ids=AQeBgICAgICA,periods={2024-01-01:OjAAAAEAAAAAAAMAEAAAAAAAAQADAAUA})'::retention_summary$$,
+                 '22P02', NULL, 'a truncated dictionary');
+
+SELECT * FROM finish();
+ROLLBACK;
