@@ -7,6 +7,7 @@
  * in it", on the rows of the retention benchmark, for each id shape.
  *
  *   cc -O2 -o /tmp/proto test/bench/retention_compact_proto.c -lroaring
+ *   EMIT_V2=FILE /tmp/proto < rows   also writes the summary as a version 2 text literal to FILE
  *   /tmp/proto selftest      checks the dictionary codec (src/retention/dict.c): round trips of
  *                            edge cases, and damaged encodings that must be refused or decode to
  *                            a valid dictionary
@@ -300,6 +301,56 @@ compact_equal(const Compact *a, const Compact *b)
 	return true;
 }
 
+/* ------------------------------------------------------------------ version 2 text */
+
+static void
+put_b64(FILE *out, const unsigned char *p, size_t n)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	for (size_t i = 0; i < n; i += 3)
+	{
+		uint32_t	v = (uint32_t) p[i] << 16 | (i + 1 < n ? (uint32_t) p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+
+		fputc(tab[v >> 18], out);
+		fputc(tab[(v >> 12) & 63], out);
+		fputc(i + 1 < n ? tab[(v >> 6) & 63] : '=', out);
+		fputc(i + 2 < n ? tab[v & 63] : '=', out);
+	}
+}
+
+/* The summary as a version 2 text literal, monthly, period index 0 = 2023-01 (the benchmark's). */
+static void
+emit_v2(FILE *out, const Compact *c)
+{
+	int			enc;
+	size_t		dsize = cx_dict_size(c->dict, c->nd, &enc);
+	char	   *d = malloc(dsize);
+	bool		first = true;
+
+	cx_dict_encode(c->dict, c->nd, d);
+	fputs("(v2,period=month,ids=", out);
+	put_b64(out, (unsigned char *) d, dsize);
+	fputs(",periods={", out);
+	for (int p = 0; p < c->np; p++)
+	{
+		size_t		len;
+		char	   *b;
+
+		if (roaring_bitmap_get_cardinality(c->bm[p]) == 0)
+			continue;
+		len = roaring_bitmap_portable_size_in_bytes(c->bm[p]);
+		b = malloc(len);
+		roaring_bitmap_portable_serialize(c->bm[p], b);
+		fprintf(out, "%s%04d-%02d-01:", first ? "" : ";", 2023 + p / 12, p % 12 + 1);
+		put_b64(out, (unsigned char *) b, len);
+		free(b);
+		first = false;
+	}
+	fputs("})\n", out);
+	free(d);
+}
+
 /* ------------------------------------------------------------------ codec self-test */
 
 static int	failures = 0;
@@ -483,6 +534,13 @@ main(int argc, char **argv)
 		{
 			fprintf(stderr, "merge of the halves differs from the direct build\n");
 			return 1;
+		}
+		if (getenv("EMIT_V2"))
+		{
+			FILE	   *out = fopen(getenv("EMIT_V2"), "w");
+
+			emit_v2(out, &full);
+			fclose(out);
 		}
 		printf("build by per-period buffers: %.0f ms, peak buffer memory %.1f MB\n", b1 - b0, peak_full / 1e6);
 		printf("merge of two halves' summaries (%zu + %zu ids): %.0f ms (halves built in %.0f ms); equal to the direct build\n",
