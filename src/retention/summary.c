@@ -869,18 +869,33 @@ ret_equal(const RetFlat *a, const RetFlat *b)
 	return equal;
 }
 
+/*
+ * Two version 2 values are equal when their bytes are: every version 2 value
+ * is stored canonically (the one dictionary of its ids, canonical bitmaps, no
+ * padding but zeros), so equal sets have equal bytes.  A version 1 side is
+ * compared as version 1.
+ */
+static bool
+ret_equal_any(const RetFlat *a, const RetFlat *b)
+{
+	if (a->version == RETENTION_VERSION_COMPACT && b->version == RETENTION_VERSION_COMPACT)
+		return VARSIZE(a) == VARSIZE(b) &&
+			memcmp((const char *) a + VARHDRSZ, (const char *) b + VARHDRSZ, VARSIZE(a) - VARHDRSZ) == 0;
+	return ret_equal(ret_flat_v1(a), ret_flat_v1(b));
+}
+
 PG_FUNCTION_INFO_V1(retention_summary_eq);
 Datum
 retention_summary_eq(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(ret_equal(ret_flat_v1(PG_GETARG_RETENTION(0)), ret_flat_v1(PG_GETARG_RETENTION(1))));
+	PG_RETURN_BOOL(ret_equal_any(PG_GETARG_RETENTION(0), PG_GETARG_RETENTION(1)));
 }
 
 PG_FUNCTION_INFO_V1(retention_summary_ne);
 Datum
 retention_summary_ne(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(!ret_equal(ret_flat_v1(PG_GETARG_RETENTION(0)), ret_flat_v1(PG_GETARG_RETENTION(1))));
+	PG_RETURN_BOOL(!ret_equal_any(PG_GETARG_RETENTION(0), PG_GETARG_RETENTION(1)));
 }
 
 /* Hash of the period and of each period's set content, consistent with ret_equal. */

@@ -5,7 +5,7 @@
 -- as the version 1 summary of the same activity: accessors, equality, hash, merge, rollup, text.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(17);
+SELECT plan(19);
 
 CREATE TEMP TABLE act (customer_id bigint, active_on date);
 
@@ -103,6 +103,9 @@ SELECT ok((SELECT v1 = v2 AND v1::text = v2::text AND retention_summary_hash(v1)
 SELECT ok((SELECT merge(v2, v1) = v1 AND merge(v2, v2) = v1
                   AND (SELECT rollup(s) FROM (VALUES (v2), (v1), (v2)) t(s)) = v1 FROM gen),
           'merge and rollup of version 2 values');
+
+SELECT ok((SELECT v2 = pg_temp.v2_text()::retention_summary FROM gen), 'two version 2 values of the same sets are equal');
+SELECT ok((SELECT v2 <> (SELECT v2 FROM hand) AND NOT (v2 = (SELECT v2 FROM hand)) FROM gen), 'version 2 values of different sets differ');
 
 -- Invalid version 2 input.
 SELECT throws_ok($$SELECT '(v2,period=month,ids=AQiBgICAgICAgIABBw==,periods={2024-01-01:OjAAAAEAAAAAAAMAEAAAAAAAAQADAAUA})'::retention_summary$$,
