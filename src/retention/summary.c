@@ -804,11 +804,22 @@ retention_summary_recv(PG_FUNCTION_ARGS)
 	if (remaining < 6)
 		BIN_FAIL("The value is %d bytes long; a header needs 6.", remaining);
 	version = pq_getmsgbyte(buf);
-	if (version != RETENTION_VERSION)
-		BIN_FAIL("Unknown format version %d; this cxkpi reads version %d.", version, RETENTION_VERSION);
+	if (version != RETENTION_VERSION && version != RETENTION_VERSION_COMPACT)
+		BIN_FAIL("Unknown format version %d; this cxkpi reads versions %d and %d.", version,
+				 RETENTION_VERSION, RETENTION_VERSION_COMPACT);
 	kind = pq_getmsgbyte(buf);
 	if (kind < 1 || kind > RET_KIND_MAX)
 		BIN_FAIL("Unknown period code %d; codes are 1 (day) to 5 (year).", kind);
+	if (version == RETENTION_VERSION_COMPACT)
+	{
+		int			idtype;
+
+		if (buf->len - buf->cursor < 5)
+			BIN_FAIL("The value is %d bytes long; a version 2 header needs 7.", buf->len);
+		idtype = pq_getmsgbyte(buf);
+		if (idtype != 0)
+			BIN_FAIL("Unknown id type %d; this cxkpi reads 0 (bigint).", idtype);
+	}
 	n = (int32) pq_getmsgint(buf, 4);
 	remaining = buf->len - buf->cursor;
 	if (n < 0 || n > remaining / 8)
@@ -828,6 +839,22 @@ retention_summary_recv(PG_FUNCTION_ARGS)
 		parts[i].data = buf->data + buf->cursor;
 		parts[i].len = len;
 		buf->cursor += len;
+	}
+	if (version == RETENTION_VERSION_COMPACT)
+	{
+		int32		dictlen;
+		const char *dict;
+
+		if (buf->len - buf->cursor < 4)
+			BIN_FAIL("The value ends before the length of its dictionary.");
+		dictlen = (int32) pq_getmsgint(buf, 4);
+		remaining = buf->len - buf->cursor;
+		if (dictlen < 0 || dictlen != remaining)
+			BIN_FAIL("The dictionary claims %d bytes, but %d remain.", dictlen, remaining);
+		dict = buf->data + buf->cursor;
+		buf->cursor += dictlen;
+		PG_RETURN_POINTER(ret_flat_build_compact(kind, dict, dictlen, parts, n,
+												 ERRCODE_INVALID_BINARY_REPRESENTATION, NULL));
 	}
 	if (buf->cursor != buf->len)
 		BIN_FAIL("%d bytes follow the last period.", buf->len - buf->cursor);

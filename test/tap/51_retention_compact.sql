@@ -5,7 +5,7 @@
 -- as the version 1 summary of the same activity: accessors, equality, hash, merge, rollup, text.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(19);
+SELECT plan(22);
 
 CREATE TEMP TABLE act (customer_id bigint, active_on date);
 
@@ -106,6 +106,24 @@ SELECT ok((SELECT merge(v2, v1) = v1 AND merge(v2, v2) = v1
 
 SELECT ok((SELECT v2 = pg_temp.v2_text()::retention_summary FROM gen), 'two version 2 values of the same sets are equal');
 SELECT ok((SELECT v2 <> (SELECT v2 FROM hand) AND NOT (v2 = (SELECT v2 FROM hand)) FROM gen), 'version 2 values of different sets differ');
+
+-- Binary input of version 2: version 2, period 3 (month), id type 0, the periods (first day,
+-- length, bitmap), then the dictionary's length and bytes; the seven customers again.
+CREATE TEMP TABLE bin_parts AS
+SELECT decode('AQeBgICAgICAgIABBg==', 'base64') AS dict,
+       (SELECT string_agg(date_send(m::date) || int4send(length(decode(b, 'base64'))) || decode(b, 'base64'), ''::bytea ORDER BY m)
+        FROM (VALUES ('2024-01-01', 'OjAAAAEAAAAAAAMAEAAAAAAAAQADAAUA'), ('2024-02-01', 'OjAAAAEAAAAAAAIAEAAAAAAAAgAFAA=='),
+                     ('2024-03-01', 'OjAAAAEAAAAAAAIAEAAAAAAAAQAEAA=='), ('2024-04-01', 'OjAAAAEAAAAAAAMAEAAAAAAAAwAEAAYA')) AS v(m, b)) AS periods;
+CREATE TEMP TABLE bin_in (s retention_summary);
+SELECT lives_ok(format('COPY bin_in FROM %L (FORMAT binary)',
+                       tap.binary_copy_file('\x020300'::bytea || int4send(4) || periods || int4send(length(dict)) || dict)),
+                'binary input of version 2')
+FROM bin_parts;
+SELECT ok((SELECT s = (SELECT v1 FROM hand) AND customers(s) = 7 FROM bin_in), 'binary version 2 reads as the seven customers');
+SELECT throws_ok(format('COPY bin_in FROM %L (FORMAT binary)',
+                        tap.binary_copy_file('\x020300'::bytea || int4send(4) || periods || int4send(length(dict)) || dict || '\x00'::bytea)),
+                 '22P03', NULL, 'binary version 2 with a byte after the dictionary')
+FROM bin_parts;
 
 -- Invalid version 2 input.
 SELECT throws_ok($$SELECT '(v2,period=month,ids=AQiBgICAgICAgIABBw==,periods={2024-01-01:OjAAAAEAAAAAAAMAEAAAAAAAAQADAAUA})'::retention_summary$$,
