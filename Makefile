@@ -12,9 +12,9 @@ OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/retention/*.c src/
 # per KPI family, in dependency order.  Earlier versions' install scripts are frozen
 # (cxkpi--1.0.sql, exactly as 1.0 shipped) and the upgrade scripts (cxkpi--A--B.sql) are
 # written by hand; test/shell/upgrade.sh proves that 1.0 + upgrade equals a fresh install.
-SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql src/returns.sql src/retention.sql src/clv.sql src/forecast.sql \
-             src/dashboard_model.sql src/dashboard_rollups.sql src/dashboard_views.sql src/dashboard_surveys.sql src/dashboard_clv.sql src/alerts.sql \
-             src/bi.sql src/dashboard_hourly.sql src/dashboard_interventions.sql src/dashboard_page.sql src/dashboard_forecast.sql src/experiments.sql src/sample_data.sql
+SQL_PARTS  = src/common.sql src/nps.sql src/csat.sql src/ces.sql src/returns.sql src/retention.sql src/clv.sql src/forecast.sql src/quantiles.sql \
+             src/dashboard_model.sql src/engagement.sql src/dashboard_rollups.sql src/dashboard_views.sql src/dashboard_surveys.sql src/dashboard_clv.sql src/alerts.sql \
+             src/bi.sql src/dashboard_hourly.sql src/dashboard_interventions.sql src/dashboard_page.sql src/dashboard_forecast.sql src/experiments.sql src/feedback.sql src/dashboard_engagement.sql src/sample_data.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(EXTENSION)--1.0.sql $(wildcard $(EXTENSION)--*--*.sql)
 

@@ -1416,16 +1416,17 @@ BEGIN
        OR EXISTS (SELECT 1 FROM cxkpi.survey_responses) OR EXISTS (SELECT 1 FROM cxkpi.web_sessions)
        OR EXISTS (SELECT 1 FROM cxkpi.store_traffic) OR EXISTS (SELECT 1 FROM cxkpi.carts)
        OR EXISTS (SELECT 1 FROM cxkpi.support_tickets) OR EXISTS (SELECT 1 FROM cxkpi.app_ratings)
-       OR EXISTS (SELECT 1 FROM cxkpi.metric_observations) OR EXISTS (SELECT 1 FROM cxkpi.experiments) THEN
+       OR EXISTS (SELECT 1 FROM cxkpi.metric_observations) OR EXISTS (SELECT 1 FROM cxkpi.experiments)
+       OR EXISTS (SELECT 1 FROM cxkpi.engagement_events) OR EXISTS (SELECT 1 FROM cxkpi.social_mentions) THEN
         IF NOT replace THEN
             RAISE EXCEPTION 'the cxkpi data tables already hold rows'
                 USING ERRCODE = 'object_not_in_prerequisite_state',
                       HINT = 'Call cxkpi.generate_sample_data(..., replace => true) to delete every row of the data tables first.';
         END IF;
-        TRUNCATE cxkpi.order_returns, cxkpi.loyalty_activity, cxkpi.loyalty_members, cxkpi.survey_responses, cxkpi.carts,
+        TRUNCATE cxkpi.order_returns, cxkpi.order_deliveries, cxkpi.loyalty_activity, cxkpi.loyalty_members, cxkpi.survey_responses, cxkpi.carts,
                  cxkpi.web_sessions, cxkpi.support_tickets, cxkpi.orders, cxkpi.customers,
                  cxkpi.store_traffic, cxkpi.app_ratings, cxkpi.metric_observations,
-                 cxkpi.experiment_assignments, cxkpi.experiments;
+                 cxkpi.experiment_assignments, cxkpi.experiments, cxkpi.engagement_events, cxkpi.social_mentions;
     END IF;
 
     ts_end := (d_end + 1)::timestamp AT TIME ZONE tz;
@@ -1596,6 +1597,25 @@ BEGIN
     n_total := n_total + n_rows;
     ANALYZE cxkpi.orders;
     DROP TABLE cxs_ord;
+
+    -- Deliveries (issue 17): web and app orders are shipped 0-2 days after the order, delivered
+    -- 1-5 days after shipping and promised 5 days 18 hours after the order (about 90 % on time);
+    -- store orders are not delivered.  Orders still on their way at the end of the data have no
+    -- delivered_at, orders not yet shipped no row.
+    INSERT INTO cxkpi.order_deliveries (order_id, shipped_at, delivered_at, promised_by, carrier)
+    SELECT d.order_id, d.shipped_at, CASE WHEN d.delivered_at < ts_end THEN d.delivered_at END, d.promised_by, d.carrier
+    FROM (SELECT o.order_id,
+                 o.ordered_at + make_interval(secs => cxkpi.sample_uniform(seed, 310, o.order_id) * 2 * 86400) AS shipped_at,
+                 o.ordered_at + make_interval(secs => (cxkpi.sample_uniform(seed, 310, o.order_id) * 2
+                                                       + 1 + cxkpi.sample_uniform(seed, 311, o.order_id) * 4) * 86400) AS delivered_at,
+                 o.ordered_at + interval '5 days 18 hours' AS promised_by,
+                 (ARRAY['DHL', 'UPS', 'DPD', 'postal'])[1 + floor(cxkpi.sample_uniform(seed, 312, o.order_id) * 4)::integer] AS carrier
+          FROM cxkpi.orders AS o WHERE o.channel <> 'store') AS d
+    WHERE d.shipped_at < ts_end;
+    GET DIAGNOSTICS n_rows = ROW_COUNT;
+    table_name := 'order_deliveries'; row_count := n_rows; RETURN NEXT;
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
 
     -- Returns: online orders come back more often than store orders, first orders more often
     -- than repeat orders; single-item orders are returned whole, others often in part.
@@ -1861,7 +1881,8 @@ BEGIN
     -- Surveys.  NPS: a monthly relationship survey of known customers (seed 000: 42, 37 the
     -- year before, linear trend).  CSAT (1-5) after interactions: orders by channel (store 4.4,
     -- web 4.1, app 3.9; 0.3 lower the year before), support tickets, returns and deliveries.
-    -- CES (1-7) after tickets and returns.  Some answers carry a comment.
+    -- CES (1-7) after tickets and returns.  Some answers carry a comment (about the return, on
+    -- the returns touchpoint: seed 001's customer feedback on returns).
     ---------------------------------------------------------------------------------------------
     CREATE TEMP TABLE cxs_srv (key bigint, survey text, channel text, responded_at timestamptz, customer_id bigint,
                                order_id bigint, mean double precision);
@@ -1933,12 +1954,20 @@ BEGIN
            CASE x.survey WHEN 'nps' THEN 10 WHEN 'csat' THEN 5 ELSE 7 END, x.channel, x.customer_id, x.order_id,
            CASE WHEN x.survey <> 'ces' AND cxkpi.sample_uniform(seed, 222, x.key) < 0.18 THEN
                 CASE WHEN (x.survey = 'nps' AND x.score >= 9) OR (x.survey = 'csat' AND x.score >= 4)
-                     THEN (ARRAY['Great service, will come back.', 'Fast delivery and easy checkout.', 'Staff were really helpful.',
-                                 'Love the loyalty rewards.', 'Good prices and quality.', 'Exactly what I ordered.'])[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 6)::integer]
+                     THEN (CASE WHEN x.channel = 'returns'
+                                THEN ARRAY['Easy return, refund within days.', 'Free return label, very convenient.', 'Exchange was quick and simple.',
+                                           'Returned in store, no questions asked.', 'Refund arrived the next day.', 'Clear instructions for the return.']
+                                ELSE ARRAY['Great service, will come back.', 'Fast delivery and easy checkout.', 'Staff were really helpful.',
+                                           'Love the loyalty rewards.', 'Good prices and quality.', 'Exactly what I ordered.'] END)[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 6)::integer]
                      WHEN (x.survey = 'nps' AND x.score <= 6) OR (x.survey = 'csat' AND x.score <= 2)
-                     THEN (ARRAY['Delivery was late.', 'The app keeps crashing at checkout.', 'Long wait on the phone.',
-                                 'Item did not match the description.', 'Returns took too long to refund.', 'Nobody answered my email.'])[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 6)::integer]
-                     ELSE (ARRAY['OK overall.', 'Fine, nothing special.', 'Could be faster.', 'Prices went up.'])[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 4)::integer] END END
+                     THEN (CASE WHEN x.channel = 'returns'
+                                THEN ARRAY['Returns took too long to refund.', 'Had to pay for the return shipping.', 'The return label never arrived.',
+                                           'Refund was less than I paid.', 'Nobody confirmed my return was received.', 'The store would not take the return.']
+                                ELSE ARRAY['Delivery was late.', 'The app keeps crashing at checkout.', 'Long wait on the phone.',
+                                           'Item did not match the description.', 'Returns took too long to refund.', 'Nobody answered my email.'] END)[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 6)::integer]
+                     ELSE (CASE WHEN x.channel = 'returns'
+                                THEN ARRAY['Return was OK.', 'Fine, the refund took a while.', 'Could be faster.', 'Printing the label was a hassle.']
+                                ELSE ARRAY['OK overall.', 'Fine, nothing special.', 'Could be faster.', 'Prices went up.'] END)[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 4)::integer] END END
     FROM (SELECT s.*,
                  CASE s.survey
                  WHEN 'nps' THEN (SELECT CASE WHEN u < det THEN (ARRAY[0, 1, 2, 3, 4, 5, 6])[1 + (u2 >= 0.04)::int + (u2 >= 0.07)::int + (u2 >= 0.12)::int
@@ -2002,6 +2031,77 @@ BEGIN
     JOIN cxs_day AS d ON d.day >= d_cx AND d.day = date_trunc(m.every, d.day::timestamp)::date;
     GET DIAGNOSTICS n_rows = ROW_COUNT;
     table_name := 'metric_observations'; row_count := n_rows; RETURN NEXT;
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
+
+    -- Engagement events (issue 17, seed 002; no figures in the seed, plausible ones): a quarter
+    -- of the customers subscribe to the newsletter, sent on the first Tuesday of every month from
+    -- the later of d_cx and their acquisition; about 21 % of the emails opened (23 % the current
+    -- year), 2.6 % clicked (3.0 %), a click always after an open, by a propensity of each
+    -- subscriber (3 v^2 times the mean, v uniform: many never open).  Social interactions,
+    -- tracked site visits, app sessions and store visits (loyalty card scans) of the 35 % of
+    -- customers who follow the brand, on a random day from their acquisition on, a little more
+    -- often as time goes on.
+    INSERT INTO cxkpi.engagement_events (event_id, customer_id, occurred_at, channel, kind)
+    SELECT row_number() OVER (ORDER BY e.occurred_at, e.kind, e.customer_id), e.customer_id, e.occurred_at, e.channel, e.kind
+    FROM (SELECT m.customer_id, m.sent_at + k.delay AS occurred_at, 'email' AS channel, k.kind
+          FROM (SELECT c.customer_id, (d.day::timestamp + interval '9 hours') AT TIME ZONE tz AS sent_at,
+                       cxkpi.sample_uniform(seed, 401, c.customer_id * 100 + (d.day - d_cx) / 28)
+                           / (3 * cxkpi.sample_uniform(seed, 406, c.customer_id) ^ 2) AS u,
+                       (d.day - d_cx) / 365.25 AS t
+                FROM cxkpi.customers AS c
+                JOIN cxs_day AS d ON d.day >= greatest(d_cx, c.acquired_on) AND extract(dow FROM d.day) = 2
+                                 AND extract(day FROM d.day) <= 7
+                WHERE cxkpi.sample_uniform(seed, 400, c.customer_id) < 0.25) AS m
+          CROSS JOIN LATERAL (VALUES ('email_sent', interval '0'),
+                                     ('email_open', make_interval(secs => 600 + 86400 * least(m.u, 1) * 40)),
+                                     ('email_click', make_interval(secs => 900 + 86400 * least(m.u, 1) * 40))) AS k(kind, delay)
+          WHERE k.kind = 'email_sent' OR (k.kind = 'email_open' AND m.u < cxkpi.sample_trend(0.21, 0.23, m.t))
+             OR (k.kind = 'email_click' AND m.u < cxkpi.sample_trend(0.026, 0.030, m.t))
+          UNION ALL
+          SELECT c.customer_id,
+                 (d.day::timestamp AT TIME ZONE tz) + make_interval(secs => 8 * 3600 + cxkpi.sample_uniform(seed, 405, x.j) * 14 * 3600),
+                 x.channel, x.kind
+          FROM (SELECT j, v.channel, v.kind,
+                       1 + floor(cxkpi.sample_uniform(seed, 402, j) * n_cust)::bigint AS customer_id,
+                       cxkpi.sample_uniform(seed, 403, j) AS u
+                FROM (VALUES (0, 'social', 'social_interaction', 30000), (1, 'web', 'site_visit', 45000),
+                             (2, 'app', 'app_session', 35000), (3, 'store', 'store_visit', 15000)) AS v(n, channel, kind, per_scale)
+                CROSS JOIN LATERAL generate_series(v.n * 10000000 + 1, v.n * 10000000 + round(v.per_scale * scale)::bigint) AS j) AS x
+          JOIN cxkpi.customers AS c ON c.customer_id = x.customer_id AND cxkpi.sample_uniform(seed, 404, c.customer_id) < 0.35
+          -- a little busier as time goes on: density 0.9 + 0.2 f over the customer's span (f from 0 to 1)
+          JOIN cxs_day AS d ON d.day = greatest(d_cx, c.acquired_on)
+                                       + floor((d_end - greatest(d_cx, c.acquired_on) + 1)
+                                               * least(0.999999, (sqrt(0.81 + 0.4 * x.u) - 0.9) / 0.2))::integer) AS e;
+    GET DIAGNOSTICS n_rows = ROW_COUNT;
+    table_name := 'engagement_events'; row_count := n_rows; RETURN NEXT;
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
+
+    -- Social mentions (seed 003): instagram 40 %, x 25 %, facebook 20 %, review sites 15 %;
+    -- positive 45 % the year before and 50 % the current year, negative 20 % and 17 %; the
+    -- classifier's polarity on 60 % of them, the others left to the lexicon (their texts score
+    -- as their class).
+    INSERT INTO cxkpi.social_mentions (mention_id, source, mentioned_at, text, polarity)
+    SELECT row_number() OVER (ORDER BY m.mentioned_at, m.j), m.source, m.mentioned_at,
+           (CASE m.class WHEN 1 THEN ARRAY['Love the new collection!', 'Great service in store today', 'Fast delivery, thanks',
+                                           'Excellent quality, would recommend']
+                         WHEN 0 THEN ARRAY['Anyone tried the new app?', 'Store opening hours on Sunday?',
+                                           'Just ordered the winter jacket', 'Saw the ad on TV']
+                         ELSE ARRAY['Terrible customer service', 'Delivery was late again', 'Item arrived damaged, want a refund',
+                                    'Not happy with the quality'] END)[1 + floor(cxkpi.sample_uniform(seed, 413, m.j) * 4)::integer],
+           CASE WHEN cxkpi.sample_uniform(seed, 414, m.j) < 0.6 THEN m.class END
+    FROM (SELECT j,
+                 CASE WHEN cxkpi.sample_uniform(seed, 411, j) < 0.40 THEN 'instagram' WHEN cxkpi.sample_uniform(seed, 411, j) < 0.65 THEN 'x'
+                      WHEN cxkpi.sample_uniform(seed, 411, j) < 0.85 THEN 'facebook' ELSE 'reviews' END AS source,
+                 (d.day::timestamp AT TIME ZONE tz) + make_interval(secs => cxkpi.sample_uniform(seed, 412, j) * 86400) AS mentioned_at,
+                 CASE WHEN cxkpi.sample_uniform(seed, 415, j) < cxkpi.sample_trend(0.45, 0.50, (d.day - d_cx) / 365.25) THEN 1
+                      WHEN cxkpi.sample_uniform(seed, 415, j) > 1 - cxkpi.sample_trend(0.20, 0.17, (d.day - d_cx) / 365.25) THEN -1
+                      ELSE 0 END::smallint AS class
+          FROM generate_series(1::bigint, round(4000 * scale)::bigint) AS j
+          JOIN cxs_day AS d ON d.day = d_cx + floor(cxkpi.sample_uniform(seed, 410, j) * (d_end - d_cx + 1))::integer) AS m;
+    GET DIAGNOSTICS n_rows = ROW_COUNT;
+    table_name := 'social_mentions'; row_count := n_rows; RETURN NEXT;
     PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
     n_total := n_total + n_rows;
 
@@ -6676,6 +6776,10 @@ BEGIN
     -- the alert levels of the recomputed rows and of the open periods (docs/alerts.md)
     n := cxkpi.alert_evaluate(gs, ps, rebuild_all);
     PERFORM cxkpi.progress_notice('refresh alerts', n, t0);   -- rows appended to the outbox
+    -- the follow-ups of new detractor and dissatisfied answers (docs/feedback.md)
+    n := cxkpi.feedback_raise(ARRAY(SELECT l.bucket FROM cxkpi_log AS l WHERE l.fact = 'survey_responses' AND l.bucket IS NOT NULL),
+                              rebuild_all);
+    PERFORM cxkpi.progress_notice('refresh feedback follow-ups', n, t0);
 
     -- the forecast series whose input changed (src/dashboard_forecast.sql)
     PERFORM cxkpi.forecasts_maintain(rebuild_all, t0);
@@ -6905,6 +7009,35 @@ END;
 COMMENT ON FUNCTION cxkpi.kpi_arithmetic(text, numeric, numeric, double precision) IS
     'Internal: the arithmetic of the KPIs with an hour grain (conversion_rate, cart_abandonment_rate, aov, response_time_hours, sessions, orders, tickets, net_revenue) from the sums of their numerator and denominator: value, numerator, denominator, sample size and Wilson interval (shares). Used by cxkpi.kpi_engine and the hourly views alike.';
 
+-- ======================================================================================
+-- Exact percentiles over arrays of values (src/quantiles.c; docs/dashboard.md#exact-percentiles):
+-- the dashboard's medians and p90s of durations kept as one array of exact values per day.
+-- ======================================================================================
+
+CREATE FUNCTION exact_percentiles_trans(internal, double precision[], double precision[]) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION exact_percentiles_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION exact_percentiles_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION exact_percentiles_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION exact_percentiles_final(internal, double precision[], double precision[]) RETURNS double precision[]
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE exact_percentiles("values" double precision[], fractions double precision[]) (
+    SFUNC = exact_percentiles_trans, STYPE = internal,
+    COMBINEFUNC = exact_percentiles_combine,
+    SERIALFUNC = exact_percentiles_serialize, DESERIALFUNC = exact_percentiles_deserialize,
+    FINALFUNC = exact_percentiles_final, FINALFUNC_EXTRA, FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE exact_percentiles(double precision[], double precision[]) IS
+    'Exact percentiles (percentile_cont''s definition, bit for bit) of every element of every array of the group, one per fraction: exact_percentiles(response_hours, ''{0.5,0.9}''). NULL elements are skipped; NULL when the group has no value.';
+COMMENT ON FUNCTION exact_percentiles_trans(internal, double precision[], double precision[]) IS 'Internal: transition function of exact_percentiles.';
+COMMENT ON FUNCTION exact_percentiles_combine(internal, internal) IS 'Internal: combine function of exact_percentiles (parallel query).';
+COMMENT ON FUNCTION exact_percentiles_serialize(internal) IS 'Internal: serialisation of a partial exact_percentiles state.';
+COMMENT ON FUNCTION exact_percentiles_deserialize(bytea, internal) IS 'Internal: deserialisation of a partial exact_percentiles state.';
+COMMENT ON FUNCTION exact_percentiles_final(internal, double precision[], double precision[]) IS 'Internal: final function of exact_percentiles.';
+
 CREATE OR REPLACE FUNCTION cxkpi.kpi_engine(grains text[], period_starts date[]) RETURNS SETOF cxkpi.kpi_values
     LANGUAGE sql STABLE PARALLEL SAFE SET enable_mergejoin = off AS $$
 WITH cfg AS MATERIALIZED (
@@ -6941,10 +7074,13 @@ fo AS (
     SELECT p.grain, p.period_start, d.first_order, @extschema@.rollup(d.returns) AS r
     FROM per AS p JOIN cxkpi.daily_orders AS d ON d.day BETWEEN p.period_start AND p.period_end
     GROUP BY 1, 2, 3),
+-- the accessors once per period: each reads the whole summary of the period (a year's is large)
 act AS (
-    SELECT p.grain, p.period_start, sum(d.orders)::bigint AS orders, @extschema@.rollup(d.by_day) AS s
-    FROM per AS p JOIN cxkpi.daily_customer_activity AS d ON d.day BETWEEN p.period_start AND p.period_end
-    GROUP BY 1, 2),
+    SELECT a.grain, a.period_start, a.orders, @extschema@.customers(a.s) AS customers,
+           @extschema@.repeat_customer_rate(a.s) AS repeat_rate
+    FROM (SELECT p.grain, p.period_start, sum(d.orders)::bigint AS orders, @extschema@.rollup(d.by_day) AS s
+          FROM per AS p JOIN cxkpi.daily_customer_activity AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY 1, 2) AS a),
 -- Retention of each period compares its active window with the previous period's: the days read
 -- start retention_active_window periods before the first period asked for, and reach back to the
 -- last activity before that and on to the next activity after the last period asked for, so that
@@ -6996,15 +7132,17 @@ tk AS (
            sum(d.first_contact_resolved)::bigint AS fcr
     FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
     GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+-- exact median and p90 of the days' arrays of response hours (percentile_cont's values, one sort
+-- per group: src/quantiles.c)
 tp AS (
-    SELECT p.grain, p.period_start,
-           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
-           coalesce(d.channel, 'all') AS dimension, count(*) AS responded,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY x.h) AS median_h,
-           percentile_cont(0.9) WITHIN GROUP (ORDER BY x.h) AS p90_h
-    FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
-    CROSS JOIN LATERAL unnest(d.response_hours) AS x(h)
-    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+    SELECT t.grain, t.period_start, t.breakdown, t.dimension, t.responded, t.q[1] AS median_h, t.q[2] AS p90_h
+    FROM (SELECT p.grain, p.period_start,
+                 CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+                 coalesce(d.channel, 'all') AS dimension, sum(cardinality(d.response_hours)) AS responded,
+                 @extschema@.exact_percentiles(d.response_hours, '{0.5,0.9}') AS q
+          FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())) AS t
+    WHERE t.responded > 0),
 -- The first enrolment, and the data horizon (the last day with an order or a member activity):
 -- the active window of the current, unfinished period ends there.
 lh AS MATERIALIZED (
@@ -7187,17 +7325,14 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
     FROM rv
     -- customer value
     UNION ALL
-    SELECT grain, period_start, 'repeat_customer_rate', 'total', 'all', @extschema@.repeat_customer_rate(s),
-           round(@extschema@.repeat_customer_rate(s) * @extschema@.customers(s) / 100),
-           @extschema@.customers(s), @extschema@.customers(s),
-           cxkpi.wilson_ci_lower(round(@extschema@.repeat_customer_rate(s) * @extschema@.customers(s) / 100)::bigint,
-                                 @extschema@.customers(s), conf),
-           cxkpi.wilson_ci_upper(round(@extschema@.repeat_customer_rate(s) * @extschema@.customers(s) / 100)::bigint,
-                                 @extschema@.customers(s), conf)
+    SELECT grain, period_start, 'repeat_customer_rate', 'total', 'all', repeat_rate,
+           round(repeat_rate * customers / 100), customers, customers,
+           cxkpi.wilson_ci_lower(round(repeat_rate * customers / 100)::bigint, customers, conf),
+           cxkpi.wilson_ci_upper(round(repeat_rate * customers / 100)::bigint, customers, conf)
     FROM act, cfg
     UNION ALL
-    SELECT grain, period_start, 'purchase_frequency', 'total', 'all', orders::double precision / @extschema@.customers(s),
-           orders, @extschema@.customers(s), @extschema@.customers(s), NULL, NULL
+    SELECT grain, period_start, 'purchase_frequency', 'total', 'all', orders::double precision / customers,
+           orders, customers, customers, NULL, NULL
     FROM act
     UNION ALL
     SELECT grain, period_start, 'new_customers', breakdown, dimension, new_customers, new_customers, NULL, new_customers,
@@ -7212,9 +7347,9 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
     -- (a 'clv' KPI) when that family lands; see docs/dashboard.md#customer-value.
     UNION ALL
     SELECT o.grain, o.period_start, 'clv_simple', 'total', 'all',
-           (o.net_value / o.orders)::double precision * (a.orders::double precision / @extschema@.customers(a.s))
+           (o.net_value / o.orders)::double precision * (a.orders::double precision / a.customers)
                * (100.0 / nullif(r.churn_rate, 0)),
-           NULL, NULL, @extschema@.customers(a.s), NULL, NULL
+           NULL, NULL, a.customers, NULL, NULL
     FROM od AS o JOIN act AS a USING (grain, period_start) JOIN ret AS r USING (grain, period_start)
     WHERE o.breakdown = 'total' AND r.at_start IS NOT NULL),
 -- Each value with the value of the previous period and of the same period a year earlier, with
@@ -7517,3 +7652,2215 @@ INSERT INTO cxkpi.customer_first_orders (customer_id, order_id, ordered_at)
 SELECT DISTINCT ON (o.customer_id) o.customer_id, o.order_id, o.ordered_at
 FROM cxkpi.orders AS o ORDER BY o.customer_id, o.ordered_at, o.order_id;
 ANALYZE cxkpi.customer_first_orders;
+
+-- The live customer feedback stream and the closed-loop follow-up (issue 17; docs/feedback.md):
+-- src/feedback.sql, verbatim.
+-- The live customer feedback stream and the closed-loop follow-up (issue 17, seeds 000 and 001;
+-- docs/feedback.md).
+--
+-- cxkpi.feedback_stream: every survey answer with its category (the classification of the
+-- summary types: promoter / passive / detractor, satisfied / neutral / dissatisfied, easy /
+-- neutral / difficult), newest first, cheap to poll (survey_responses_responded_at_idx).
+-- cxkpi.returns_feedback: the same stream filtered to the returns touchpoint (seed 001's
+-- "Customer Feedback"; the returns_csat KPI's definition).
+-- cxkpi.feedback_followups: the follow-up queue, filled by the refresh (like the alert outbox):
+-- one row per NPS detractor or CSAT dissatisfied answer of the open periods of the alert grain,
+-- raised exactly once, with pg_notify('cxkpi_feedback', ...) at commit.  Writers pay nothing:
+-- they only append to cxkpi.change_log, as for every other fact.
+
+-------------------------------------------------------------------------------------------------
+-- Classification of one answer
+-------------------------------------------------------------------------------------------------
+
+-- The category of one answer, from the summary types' own boxes (no threshold is written here):
+-- NPS: detractors(nps_agg(score)) / promoters(...), else passive.  CSAT: satisfied (the top boxes
+-- of csat_summary), dissatisfied when the answer mirrored on its scale (scale + 1 - score) is in
+-- the top boxes (the bottom boxes: 1-2 on 1-5, 1 on 1-3, no on yes/no), else neutral.  CES: easy
+-- (ces_agree: 5-7 on 1-7, 4-5 on 1-5), difficult for the mirrored boxes, else neutral.
+CREATE FUNCTION cxkpi.feedback_category(survey text, score integer, scale integer) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE $1
+        WHEN 'nps' THEN
+            (SELECT CASE WHEN @extschema@.detractors(s) > 0 THEN 'detractor'
+                         WHEN @extschema@.promoters(s) > 0 THEN 'promoter' ELSE 'passive' END
+             FROM (SELECT @extschema@.nps_agg($2) AS s) AS q)
+        WHEN 'csat' THEN
+            (SELECT CASE WHEN @extschema@.satisfied(s) > 0 THEN 'satisfied'
+                         WHEN @extschema@.satisfied(m) > 0 THEN 'dissatisfied' ELSE 'neutral' END
+             FROM (SELECT @extschema@.csat_agg($2, $3) AS s, @extschema@.csat_agg($3 + 1 - $2, $3) AS m) AS q)
+        WHEN 'ces' THEN
+            (SELECT CASE WHEN @extschema@.ces_agree(s) > 0 THEN 'easy'
+                         WHEN @extschema@.ces_agree(m) > 0 THEN 'difficult' ELSE 'neutral' END
+             FROM (SELECT @extschema@.ces_agg($2, $3) AS s, @extschema@.ces_agg($3 + 1 - $2, $3) AS m) AS q)
+    END $$;
+COMMENT ON FUNCTION cxkpi.feedback_category(text, integer, integer) IS
+    'Category of one survey answer, from the boxes of the summary types: nps detractor, passive or promoter; csat dissatisfied (bottom boxes), neutral or satisfied (top boxes); ces difficult, neutral or easy (agreeing). NULL for an unknown survey or a NULL argument.';
+
+-------------------------------------------------------------------------------------------------
+-- The follow-up queue
+-------------------------------------------------------------------------------------------------
+
+-- One row per NPS detractor or CSAT dissatisfied answer, raised once by the refresh.  The
+-- answer's fields are copied (the queue is a history: it keeps its rows if the answer is edited
+-- or deleted); the comment is read from the answer.
+CREATE TABLE cxkpi.feedback_followups (
+    followup_id     bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    response_id     bigint NOT NULL,
+    raised_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
+    responded_at    timestamptz NOT NULL,
+    survey          text NOT NULL,
+    score           integer NOT NULL,
+    scale           integer NOT NULL,
+    category        text NOT NULL,
+    channel         text NOT NULL,
+    customer_id     bigint,
+    order_id        bigint,
+    acknowledged_at timestamptz,
+    resolved_at     timestamptz,
+    resolution      text,
+    delivered_at    timestamptz,
+    CONSTRAINT feedback_followups_response_once UNIQUE (response_id),
+    CONSTRAINT feedback_followups_category CHECK ((survey, category) IN (('nps', 'detractor'), ('csat', 'dissatisfied'))),
+    CONSTRAINT feedback_followups_resolved_acknowledged CHECK (resolved_at IS NULL OR acknowledged_at IS NOT NULL),
+    CONSTRAINT feedback_followups_resolution CHECK (resolution IS NULL OR resolved_at IS NOT NULL)
+);
+CREATE INDEX feedback_followups_undelivered ON cxkpi.feedback_followups (followup_id) WHERE delivered_at IS NULL;
+CREATE INDEX feedback_followups_open ON cxkpi.feedback_followups (followup_id) WHERE resolved_at IS NULL;
+COMMENT ON TABLE cxkpi.feedback_followups IS
+    'Closed-loop follow-up queue: one row per NPS detractor or CSAT dissatisfied answer of the open periods (the current and the previous period of setting alert_grain), raised exactly once by the refresh with pg_notify(''cxkpi_feedback'', ...). Operators acknowledge and resolve (cxkpi.acknowledge_feedback, cxkpi.resolve_feedback); consumers take undelivered rows with SELECT ... FOR UPDATE SKIP LOCKED and set delivered_at.';
+COMMENT ON COLUMN cxkpi.feedback_followups.followup_id IS 'Identity; also in the pg_notify payload.';
+COMMENT ON COLUMN cxkpi.feedback_followups.response_id IS 'The answer (cxkpi.survey_responses.response_id); one follow-up per answer.';
+COMMENT ON COLUMN cxkpi.feedback_followups.raised_at IS 'When the refresh raised the follow-up.';
+COMMENT ON COLUMN cxkpi.feedback_followups.responded_at IS 'When the answer was given.';
+COMMENT ON COLUMN cxkpi.feedback_followups.survey IS 'nps or csat.';
+COMMENT ON COLUMN cxkpi.feedback_followups.score IS 'The answer''s score when it was raised.';
+COMMENT ON COLUMN cxkpi.feedback_followups.scale IS 'Highest point of the answer''s scale.';
+COMMENT ON COLUMN cxkpi.feedback_followups.category IS 'detractor (nps) or dissatisfied (csat), cxkpi.feedback_category.';
+COMMENT ON COLUMN cxkpi.feedback_followups.channel IS 'Touchpoint channel of the survey.';
+COMMENT ON COLUMN cxkpi.feedback_followups.customer_id IS 'Customer who answered, if known.';
+COMMENT ON COLUMN cxkpi.feedback_followups.order_id IS 'Order the survey was about, if any.';
+COMMENT ON COLUMN cxkpi.feedback_followups.acknowledged_at IS 'Set by cxkpi.acknowledge_feedback (or by cxkpi.resolve_feedback if not yet set).';
+COMMENT ON COLUMN cxkpi.feedback_followups.resolved_at IS 'Set by cxkpi.resolve_feedback: the loop is closed.';
+COMMENT ON COLUMN cxkpi.feedback_followups.resolution IS 'What was done (free text given to cxkpi.resolve_feedback).';
+COMMENT ON COLUMN cxkpi.feedback_followups.delivered_at IS 'Set by the consumer that delivered the follow-up (outbox pattern).';
+
+-- pg_dump: the queue is user data (acknowledgements, resolutions), dumped with its sequence;
+-- the first refresh after a restore finds every answer already raised and raises nothing again.
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.feedback_followups', '');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.feedback_followups_followup_id_seq', '');
+
+-- Raises the follow-ups of the answers of the given days (those the refresh found in
+-- cxkpi.change_log for survey_responses) that fall into the open periods of the alert grain (the
+-- one holding cxkpi.as_of() and the one before it, as for alerts): every answer of the open
+-- periods when everything is true (a rebuild, cxkpi.check_thresholds()).  An answer already
+-- raised is skipped (one follow-up per answer, ever).  Sends pg_notify('cxkpi_feedback', ...) per
+-- follow-up (delivered at commit).  Returns the number raised.  Owner only: the refresh calls it.
+CREATE FUNCTION cxkpi.feedback_raise(days date[], everything boolean) RETURNS integer
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := cxkpi.setting('alert_grain');
+    tz text := cxkpi.setting('time_zone');
+    open_from date := (cxkpi.period_bounds(g, (cxkpi.period_bounds(g, cxkpi.as_of())).period_start - 1)).period_start;
+    f record;
+    m bigint;
+    raised integer := 0;
+BEGIN
+    IF NOT everything AND NOT EXISTS (SELECT 1 FROM unnest(days) AS d WHERE d >= open_from) THEN
+        RETURN 0;
+    END IF;
+    -- the sequence is moved past the stored ids if a restore left it behind them
+    SELECT max(followup_id) INTO m FROM cxkpi.feedback_followups;
+    IF m >= (SELECT CASE WHEN q.is_called THEN q.last_value ELSE q.last_value - 1 END
+             FROM cxkpi.feedback_followups_followup_id_seq AS q) THEN
+        PERFORM setval('cxkpi.feedback_followups_followup_id_seq', m);
+    END IF;
+    FOR f IN
+        INSERT INTO cxkpi.feedback_followups AS x (response_id, responded_at, survey, score, scale, category, channel,
+                                                   customer_id, order_id)
+        SELECT r.response_id, r.responded_at, r.survey, r.score, r.scale, c.category, r.channel, r.customer_id, r.order_id
+        FROM (SELECT d::timestamp AT TIME ZONE tz AS t0, (d + 1)::timestamp AT TIME ZONE tz AS t1
+              FROM (SELECT DISTINCT d FROM unnest(days) AS d WHERE d >= open_from AND NOT everything) AS dd
+              UNION ALL
+              SELECT open_from::timestamp AT TIME ZONE tz, 'infinity' WHERE everything) AS w
+        JOIN cxkpi.survey_responses AS r ON r.responded_at >= w.t0 AND r.responded_at < w.t1
+        CROSS JOIN LATERAL (SELECT cxkpi.feedback_category(r.survey, r.score, r.scale) AS category) AS c
+        WHERE r.survey IN ('nps', 'csat') AND c.category IN ('detractor', 'dissatisfied')
+          AND NOT EXISTS (SELECT 1 FROM cxkpi.feedback_followups AS o WHERE o.response_id = r.response_id)
+        ORDER BY r.responded_at, r.response_id
+        ON CONFLICT (response_id) DO NOTHING
+        RETURNING x.followup_id, x.response_id, x.responded_at, x.survey, x.score, x.scale, x.category, x.channel,
+                  x.customer_id, x.order_id
+    LOOP
+        PERFORM pg_notify('cxkpi_feedback', json_build_object(
+                    'followup_id', f.followup_id, 'response_id', f.response_id, 'responded_at', f.responded_at,
+                    'survey', f.survey, 'score', f.score, 'scale', f.scale, 'category', f.category,
+                    'channel', f.channel, 'customer_id', f.customer_id, 'order_id', f.order_id)::text);
+        raised := raised + 1;
+    END LOOP;
+    RETURN raised;
+END $$;
+COMMENT ON FUNCTION cxkpi.feedback_raise(date[], boolean) IS
+    'Internal: raises the follow-ups (cxkpi.feedback_followups, pg_notify cxkpi_feedback) of the NPS detractor and CSAT dissatisfied answers of the given days (or of all, everything) within the open periods of the alert grain; called by the refresh. Returns the number raised.';
+
+-- Marks a follow-up as acknowledged (someone took it); false if it already was.
+CREATE FUNCTION cxkpi.acknowledge_feedback(followup_id bigint) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    done boolean;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM cxkpi.feedback_followups AS f WHERE f.followup_id = acknowledge_feedback.followup_id) THEN
+        RAISE EXCEPTION 'feedback follow-up % does not exist', acknowledge_feedback.followup_id USING ERRCODE = 'no_data_found';
+    END IF;
+    UPDATE cxkpi.feedback_followups AS f SET acknowledged_at = clock_timestamp()
+     WHERE f.followup_id = acknowledge_feedback.followup_id AND f.acknowledged_at IS NULL;
+    GET DIAGNOSTICS done = ROW_COUNT;
+    RETURN done;
+END $$;
+COMMENT ON FUNCTION cxkpi.acknowledge_feedback(bigint) IS
+    'Acknowledges a feedback follow-up: sets acknowledged_at (true), or returns false if it was already acknowledged.';
+
+-- Closes the loop: sets resolved_at and the resolution (and acknowledged_at if not yet set);
+-- false if it was already resolved (the first resolution is kept).
+CREATE FUNCTION cxkpi.resolve_feedback(followup_id bigint, resolution text DEFAULT NULL) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    done boolean;
+BEGIN
+    IF resolve_feedback.followup_id IS NULL THEN
+        RAISE EXCEPTION 'followup_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM cxkpi.feedback_followups AS f WHERE f.followup_id = resolve_feedback.followup_id) THEN
+        RAISE EXCEPTION 'feedback follow-up % does not exist', resolve_feedback.followup_id USING ERRCODE = 'no_data_found';
+    END IF;
+    UPDATE cxkpi.feedback_followups AS f
+       SET resolved_at = clock_timestamp(), acknowledged_at = coalesce(f.acknowledged_at, clock_timestamp()),
+           resolution = resolve_feedback.resolution
+     WHERE f.followup_id = resolve_feedback.followup_id AND f.resolved_at IS NULL;
+    GET DIAGNOSTICS done = ROW_COUNT;
+    RETURN done;
+END $$;
+COMMENT ON FUNCTION cxkpi.resolve_feedback(bigint, text) IS
+    'Resolves a feedback follow-up (the loop is closed): sets resolved_at, the resolution text and acknowledged_at if not yet set (true), or returns false if it was already resolved.';
+
+-------------------------------------------------------------------------------------------------
+-- The stream
+-------------------------------------------------------------------------------------------------
+
+-- Every answer, newest first, with its category and follow-up.  A poll (ORDER BY responded_at
+-- DESC LIMIT n, or WHERE responded_at > the last one seen) reads the index
+-- survey_responses_responded_at_idx backwards: its cost is the rows it returns.  The follow-up
+-- columns are subqueries (one index probe per row returned), not a join: a join lets the planner
+-- hash the whole queue for a short poll.
+CREATE VIEW cxkpi.feedback_stream AS
+SELECT r.response_id, r.responded_at, r.survey, r.score, r.scale,
+       cxkpi.feedback_category(r.survey, r.score, r.scale) AS category,
+       r.channel, r.comment, r.customer_id, r.order_id, r.channel = 'returns' AS returns_feedback,
+       (SELECT f.followup_id FROM cxkpi.feedback_followups AS f WHERE f.response_id = r.response_id) AS followup_id,
+       (SELECT CASE WHEN f.resolved_at IS NOT NULL THEN 'resolved' WHEN f.acknowledged_at IS NOT NULL THEN 'acknowledged'
+                    ELSE 'open' END
+        FROM cxkpi.feedback_followups AS f WHERE f.response_id = r.response_id) AS followup_status
+FROM cxkpi.survey_responses AS r
+ORDER BY r.responded_at DESC, r.response_id DESC;
+COMMENT ON VIEW cxkpi.feedback_stream IS
+    'Live customer feedback stream (seed 000): every survey answer, newest first, with score, category (detractor, passive, promoter; dissatisfied, neutral, satisfied; difficult, neutral, easy), channel, comment, customer and order, whether it is about a return, and its follow-up. Poll with ORDER BY responded_at DESC LIMIT n or WHERE responded_at > the last one seen.';
+-- The returns touchpoint's answers, with the return each is about: the last return of the
+-- answer's order requested before the answer (none if the answer names no order).
+CREATE VIEW cxkpi.returns_feedback AS
+SELECT s.response_id, s.responded_at, s.survey, s.score, s.scale, s.category, s.channel, s.comment, s.customer_id,
+       s.order_id, rt.return_id, rt.requested_at AS return_requested_at, rt.reason AS return_reason,
+       rt.items_returned, rt.value_returned AS value_returned_currency, s.returns_feedback, s.followup_id,
+       s.followup_status
+FROM cxkpi.feedback_stream AS s
+LEFT JOIN LATERAL (SELECT x.return_id, x.requested_at, x.reason, x.items_returned, x.value_returned
+                   FROM cxkpi.order_returns AS x
+                   WHERE x.order_id = s.order_id AND x.requested_at <= s.responded_at
+                   ORDER BY x.requested_at DESC, x.return_id DESC
+                   LIMIT 1) AS rt ON true
+WHERE s.channel = 'returns'
+ORDER BY s.responded_at DESC, s.response_id DESC;
+COMMENT ON VIEW cxkpi.returns_feedback IS
+    'Customer feedback on returns (seed 001): the answers of the returns touchpoint (channel returns, as the returns_csat KPI counts them) with score, category, comment and customer, and the return they are about (the last return of the order requested before the answer), newest first.';
+COMMENT ON COLUMN cxkpi.feedback_stream.response_id IS 'Answer (cxkpi.survey_responses.response_id).';
+COMMENT ON COLUMN cxkpi.feedback_stream.responded_at IS 'When the answer was given.';
+COMMENT ON COLUMN cxkpi.feedback_stream.survey IS 'Survey: nps (0-10), csat (1-scale) or ces (1-scale, higher is easier).';
+COMMENT ON COLUMN cxkpi.feedback_stream.score IS 'Answer on the scale of its survey.';
+COMMENT ON COLUMN cxkpi.feedback_stream.scale IS 'Highest point of the answer scale.';
+COMMENT ON COLUMN cxkpi.feedback_stream.category IS 'nps: detractor, passive or promoter; csat: dissatisfied, neutral or satisfied; ces: difficult, neutral or easy.';
+COMMENT ON COLUMN cxkpi.feedback_stream.channel IS 'Touchpoint channel of the survey.';
+COMMENT ON COLUMN cxkpi.feedback_stream.comment IS 'Free-text comment of the answer.';
+COMMENT ON COLUMN cxkpi.feedback_stream.customer_id IS 'Customer who answered, if known.';
+COMMENT ON COLUMN cxkpi.feedback_stream.order_id IS 'Order the survey was about, if any.';
+COMMENT ON COLUMN cxkpi.feedback_stream.returns_feedback IS 'Whether the answer is about a return (channel returns).';
+COMMENT ON COLUMN cxkpi.feedback_stream.followup_id IS 'Follow-up of a detractor or dissatisfied answer (cxkpi.feedback_followups), once the refresh raised it.';
+COMMENT ON COLUMN cxkpi.feedback_stream.followup_status IS 'open, acknowledged or resolved; NULL without a follow-up.';
+COMMENT ON COLUMN cxkpi.returns_feedback.return_id IS 'The return the answer is about: the last return of its order requested before the answer (NULL if none).';
+COMMENT ON COLUMN cxkpi.returns_feedback.return_requested_at IS 'When that return was requested.';
+COMMENT ON COLUMN cxkpi.returns_feedback.return_reason IS 'Reason given for that return.';
+COMMENT ON COLUMN cxkpi.returns_feedback.items_returned IS 'Items in that return.';
+COMMENT ON COLUMN cxkpi.returns_feedback.value_returned_currency IS 'Value of that return, in the store''s currency.';
+
+-- BI: the channel is survey_channel (channel is a dimension value in the cxkpi_bi period views).
+CREATE VIEW cxkpi_bi.feedback_stream AS
+SELECT s.response_id, s.responded_at, s.survey, s.score, s.scale, s.category, s.channel AS survey_channel, s.comment,
+       s.customer_id, s.order_id, s.returns_feedback, s.followup_id, s.followup_status
+FROM cxkpi.feedback_stream AS s;
+CREATE VIEW cxkpi_bi.returns_feedback AS
+SELECT s.response_id, s.responded_at, s.survey, s.score, s.scale, s.category, s.channel AS survey_channel, s.comment,
+       s.customer_id, s.order_id, s.return_id, s.return_requested_at, s.return_reason, s.items_returned,
+       s.value_returned_currency, s.returns_feedback, s.followup_id, s.followup_status
+FROM cxkpi.returns_feedback AS s;
+-- The columns of the other three views mean what those of cxkpi.feedback_stream mean.
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT c.oid::regclass AS v, a.attname FROM pg_class AS c
+             JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             WHERE c.oid IN ('cxkpi.returns_feedback'::regclass, 'cxkpi_bi.feedback_stream'::regclass,
+                             'cxkpi_bi.returns_feedback'::regclass)
+               AND col_description(c.oid, a.attnum) IS NULL
+    LOOP
+        EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', r.v, r.attname,
+                       coalesce((SELECT col_description(a2.attrelid, a2.attnum) FROM pg_attribute AS a2
+                                 WHERE a2.attrelid = 'cxkpi.feedback_stream'::regclass
+                                   AND a2.attname = CASE r.attname WHEN 'survey_channel' THEN 'channel' ELSE r.attname END),
+                                (SELECT col_description(a2.attrelid, a2.attnum) FROM pg_attribute AS a2
+                                 WHERE a2.attrelid = 'cxkpi.returns_feedback'::regclass AND a2.attname = r.attname)));
+    END LOOP;
+END $$;
+COMMENT ON VIEW cxkpi_bi.feedback_stream IS
+    'Live customer feedback stream (seed 000): every survey answer, newest first, with score, category (detractor, passive, promoter; dissatisfied, neutral, satisfied; difficult, neutral, easy), survey channel, comment, customer and order, whether it is about a return, and its follow-up status. Poll with ORDER BY responded_at DESC LIMIT n or WHERE responded_at > the last one seen.';
+COMMENT ON VIEW cxkpi_bi.returns_feedback IS
+    'Customer feedback on returns (seed 001): the answers of the returns touchpoint (as the returns_csat KPI counts them) with score, category, comment and customer, newest first.';
+
+-------------------------------------------------------------------------------------------------
+-- Privileges.  Readers (BI) see the stream; the refresh raises follow-ups; cxkpi_operator
+-- acknowledges, resolves and delivers them; writers read them.
+-------------------------------------------------------------------------------------------------
+GRANT SELECT ON cxkpi.feedback_stream, cxkpi.returns_feedback TO cxkpi_reader, cxkpi_writer, cxkpi_operator;
+GRANT SELECT ON cxkpi_bi.feedback_stream, cxkpi_bi.returns_feedback TO cxkpi_reader;
+GRANT SELECT ON cxkpi.feedback_followups TO cxkpi_writer, cxkpi_operator;
+GRANT UPDATE (delivered_at) ON cxkpi.feedback_followups TO cxkpi_operator;
+REVOKE ALL ON FUNCTION cxkpi.feedback_raise(date[], boolean), cxkpi.acknowledge_feedback(bigint),
+    cxkpi.resolve_feedback(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cxkpi.acknowledge_feedback(bigint), cxkpi.resolve_feedback(bigint, text) TO cxkpi_operator;
+
+-------------------------------------------------------------------------------------------------
+-- Issue 17 (seeds 002, 003): resolution time of support tickets (mean, median, p90) beside the
+-- first response time, each acquisition channel's share of the new customers, and delivery times
+-- (mean, median, p90) with the on-time share (docs/dashboard.md#resolution-time-issue-17-seed-003,
+-- #delivery-times-issue-17-seed-002, #customer-value).  The fact table cxkpi.order_deliveries
+-- with its checks and change capture, the rollups cxkpi.daily_ticket_resolutions and
+-- cxkpi.daily_deliveries, and cxkpi.change_capture, change_capture_tables, dashboard_rollups,
+-- kpi_arithmetic, kpi_engine and generate_sample_data as 1.1 ships them (src/, verbatim), the
+-- KPI definitions, their display order, and the columns appended to the section views.
+-------------------------------------------------------------------------------------------------
+-- Deliveries (issue 17, seed 002): one row per order sent to the customer (web and app orders;
+-- store and click-and-collect orders have none).  shipped_at is when the order left, delivered_at
+-- when it reached the customer (NULL: on its way), promised_by the delivery promised at checkout
+-- (NULL: none).  The rows of an order's delivery are the order's own facts: the order must exist
+-- (foreign key, which is also its index) and be placed before it is shipped and promised
+-- (cxkpi.order_deliveries_check, and cxkpi.orders_deliveries_check when the order changes).
+CREATE TABLE cxkpi.order_deliveries (
+    order_id     bigint PRIMARY KEY REFERENCES cxkpi.orders,
+    shipped_at   timestamptz NOT NULL CHECK (isfinite(shipped_at)),
+    delivered_at timestamptz CHECK (isfinite(delivered_at)),
+    promised_by  timestamptz CHECK (isfinite(promised_by)),
+    carrier      text CHECK (carrier <> ''),
+    CONSTRAINT order_deliveries_delivered_after_shipping CHECK (delivered_at >= shipped_at)
+);
+COMMENT ON TABLE cxkpi.order_deliveries IS
+    'One row per delivered or shipped order (web and app; store orders have none): shipped, delivered (NULL: on its way), promised delivery time (NULL: none) and carrier.';
+COMMENT ON COLUMN cxkpi.order_deliveries.shipped_at IS 'When the order left the warehouse (at or after ordered_at).';
+COMMENT ON COLUMN cxkpi.order_deliveries.delivered_at IS 'When it reached the customer (at or after shipped_at); NULL while on its way.';
+COMMENT ON COLUMN cxkpi.order_deliveries.promised_by IS 'Delivery promised to the customer by this time (at or after ordered_at); NULL: no promise. On time: delivered_at <= promised_by.';
+COMMENT ON COLUMN cxkpi.order_deliveries.carrier IS 'Carrier (free text), or NULL.';
+
+-- A delivery is shipped and promised after its order is placed.
+CREATE FUNCTION cxkpi.order_deliveries_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    placed timestamptz;
+BEGIN
+    SELECT o.ordered_at INTO placed FROM cxkpi.orders AS o WHERE o.order_id = NEW.order_id FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RETURN NULL;    -- the foreign key reports it
+    END IF;
+    IF NEW.shipped_at < placed OR NEW.promised_by < placed THEN
+        RAISE EXCEPTION 'delivery of order % is % before the order was placed', NEW.order_id,
+                        CASE WHEN NEW.shipped_at < placed THEN 'shipped' ELSE 'promised' END
+            USING ERRCODE = 'check_violation',
+                  DETAIL = format('ordered_at %s, shipped_at %s, promised_by %s.', placed, NEW.shipped_at, NEW.promised_by);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER order_deliveries_check AFTER INSERT OR UPDATE ON cxkpi.order_deliveries
+    FOR EACH ROW EXECUTE FUNCTION cxkpi.order_deliveries_check();
+
+-- The same rule when a delivered order is moved: it stays placed before its delivery.
+CREATE FUNCTION cxkpi.orders_deliveries_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    d record;
+BEGIN
+    SELECT * INTO d FROM cxkpi.order_deliveries WHERE order_id = NEW.order_id;
+    IF FOUND AND (d.shipped_at < NEW.ordered_at OR d.promised_by < NEW.ordered_at) THEN
+        RAISE EXCEPTION 'order % would be placed after its delivery was shipped or promised', NEW.order_id
+            USING ERRCODE = 'check_violation',
+                  DETAIL = format('ordered_at %s, shipped_at %s, promised_by %s.', NEW.ordered_at, d.shipped_at, d.promised_by);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER orders_deliveries_check AFTER UPDATE OF ordered_at ON cxkpi.orders
+    FOR EACH ROW EXECUTE FUNCTION cxkpi.orders_deliveries_check();
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.order_deliveries', '');
+GRANT SELECT, INSERT, UPDATE, DELETE ON cxkpi.order_deliveries TO cxkpi_writer;
+
+CREATE OR REPLACE FUNCTION cxkpi.change_capture() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    -- read here rather than through cxkpi.setting(): a static query keeps its plan, and this
+    -- runs for every statement of every writer
+    tz text := (SELECT s.value FROM cxkpi.settings AS s WHERE s.key = 'time_zone');
+    src text := CASE TG_OP WHEN 'INSERT' THEN 'new_rows' WHEN 'DELETE' THEN 'old_rows'
+                           ELSE '(SELECT * FROM old_rows UNION ALL SELECT * FROM new_rows)' END;
+    day_sql text;
+BEGIN
+    IF TG_LEVEL <> 'STATEMENT' OR TG_WHEN <> 'AFTER' OR TG_TABLE_SCHEMA <> 'cxkpi'
+       OR NOT TG_TABLE_NAME = ANY (cxkpi.change_capture_tables())
+       OR TG_RELID <> format('cxkpi.%I', TG_TABLE_NAME)::regclass THEN
+        RAISE EXCEPTION 'cxkpi.change_capture() belongs to the cxkpi fact tables' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO cxkpi.change_log (fact, bucket) VALUES (TG_TABLE_NAME, NULL);
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        -- Writers' hot path: one static statement per table (planned once per session, where
+        -- the dynamic statement below is parsed and planned at every call: twice the cost of a
+        -- one-row insert).  The day of each row as in the UPDATE and DELETE case below.
+        IF TG_TABLE_NAME = 'survey_responses' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'survey_responses', x.d FROM (SELECT (r.responded_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'orders' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'orders', x.d FROM (SELECT (r.ordered_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'order_returns' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'order_returns', x.d FROM (SELECT (r.requested_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'web_sessions' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'web_sessions', x.d FROM (SELECT (r.started_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'store_traffic' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'store_traffic', x.d FROM (SELECT r.visit_date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'carts' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'carts', x.d FROM (SELECT (r.created_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'support_tickets' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'support_tickets', x.d FROM (SELECT (r.created_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'app_ratings' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'app_ratings', x.d FROM (SELECT (r.rated_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'metric_observations' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'metric_observations', x.d FROM (SELECT (r.observed_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'loyalty_activity' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'loyalty_activity', x.d FROM (SELECT (r.active_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'customers' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'customers', r.acquired_on FROM new_rows AS r WHERE r.acquired_on IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'loyalty_members' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'loyalty_members', d.d FROM new_rows AS r, unnest(ARRAY[r.enrolled_on, r.last_active_on]) AS d(d)
+            WHERE d.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'order_deliveries' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'order_deliveries', (o.ordered_at AT TIME ZONE tz)::date
+            FROM new_rows AS r JOIN cxkpi.orders AS o ON o.order_id = r.order_id;
+        END IF;
+    ELSE
+        day_sql := CASE TG_TABLE_NAME
+            WHEN 'survey_responses' THEN '(r.responded_at AT TIME ZONE $1)::date'
+            WHEN 'orders' THEN '(r.ordered_at AT TIME ZONE $1)::date'
+            WHEN 'order_returns' THEN '(r.requested_at AT TIME ZONE $1)::date'
+            WHEN 'web_sessions' THEN '(r.started_at AT TIME ZONE $1)::date'
+            WHEN 'store_traffic' THEN 'r.visit_date'
+            WHEN 'carts' THEN '(r.created_at AT TIME ZONE $1)::date'
+            WHEN 'support_tickets' THEN '(r.created_at AT TIME ZONE $1)::date'
+            WHEN 'app_ratings' THEN '(r.rated_at AT TIME ZONE $1)::date'
+            WHEN 'metric_observations' THEN '(r.observed_at AT TIME ZONE $1)::date'
+            WHEN 'loyalty_activity' THEN '(r.active_at AT TIME ZONE $1)::date'
+            WHEN 'customers' THEN 'r.acquired_on'
+            WHEN 'loyalty_members' THEN 'unnest(ARRAY[r.enrolled_on, r.last_active_on])'
+            WHEN 'order_deliveries' THEN '(SELECT (o.ordered_at AT TIME ZONE $1)::date FROM cxkpi.orders AS o WHERE o.order_id = r.order_id)'
+        END;
+        IF day_sql IS NULL THEN
+            RAISE EXCEPTION 'cxkpi.change_capture() belongs to the cxkpi fact tables' USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        EXECUTE format('INSERT INTO cxkpi.change_log (fact, bucket) SELECT DISTINCT %L, d FROM (SELECT %s AS d FROM %s AS r) AS x '
+                       'WHERE d IS NOT NULL', TG_TABLE_NAME, day_sql, src) USING tz;
+    END IF;
+    IF TG_TABLE_NAME = 'orders' AND TG_OP = 'UPDATE' THEN
+        -- UPDATE: the request days of the orders' returns (days to return)
+        INSERT INTO cxkpi.change_log (fact, bucket)
+        SELECT DISTINCT 'order_returns', (r.requested_at AT TIME ZONE tz)::date
+        FROM cxkpi.order_returns AS r WHERE r.order_id IN (SELECT n.order_id FROM new_rows AS n);
+    ELSIF TG_TABLE_NAME = 'order_returns' THEN
+        EXECUTE format('INSERT INTO cxkpi.change_log (fact, bucket)
+                        SELECT DISTINCT ''orders'', (o.ordered_at AT TIME ZONE $1)::date
+                        FROM cxkpi.orders AS o WHERE o.order_id IN (SELECT r.order_id FROM %s AS r)', src) USING tz;
+    ELSIF TG_TABLE_NAME = 'loyalty_members' THEN
+        EXECUTE format('INSERT INTO cxkpi.change_log (fact, bucket)
+                        SELECT DISTINCT ''orders'', (o.ordered_at AT TIME ZONE $1)::date
+                        FROM cxkpi.orders AS o WHERE o.customer_id IN (SELECT r.customer_id FROM %1$s AS r)
+                        UNION
+                        SELECT DISTINCT ''loyalty_activity'', (a.active_at AT TIME ZONE $1)::date
+                        FROM cxkpi.loyalty_activity AS a WHERE a.customer_id IN (SELECT r.customer_id FROM %1$s AS r)', src)
+        USING tz;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION cxkpi.change_capture_tables() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN ARRAY['survey_responses', 'orders', 'order_returns', 'web_sessions', 'store_traffic', 'carts',
+                 'support_tickets', 'app_ratings', 'metric_observations', 'loyalty_members', 'loyalty_activity',
+                 'customers', 'order_deliveries'];
+
+CREATE TRIGGER change_capture_insert AFTER INSERT ON cxkpi.order_deliveries REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.change_capture();
+CREATE TRIGGER change_capture_update AFTER UPDATE ON cxkpi.order_deliveries REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.change_capture();
+CREATE TRIGGER change_capture_delete AFTER DELETE ON cxkpi.order_deliveries REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.change_capture();
+CREATE TRIGGER change_capture_truncate AFTER TRUNCATE ON cxkpi.order_deliveries FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.change_capture();
+
+-- Resolution times of the tickets per creation day and channel (issue 17): the cohort of the
+-- creation day, as the first response time, so that a period's resolution time describes the
+-- tickets opened in it (a ticket still open counts in neither; its day is recomputed when it is
+-- resolved).  Kept exactly as cxkpi.daily_tickets keeps first response times: the sum and the
+-- sorted hours, from which every grain's mean, median and 90th percentile are exact.
+CREATE TABLE cxkpi.daily_ticket_resolutions (day date, channel text, resolved bigint,
+    resolution_hours_sum double precision, resolution_hours double precision[]);
+CREATE UNIQUE INDEX daily_ticket_resolutions_key ON cxkpi.daily_ticket_resolutions (day, channel);
+CREATE FUNCTION cxkpi.rollup_daily_ticket_resolutions(tz text, first_day date, last_day date)
+    RETURNS SETOF cxkpi.daily_ticket_resolutions LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (t.created_at AT TIME ZONE tz)::date AS day, t.channel, count(*) AS resolved,
+       sum(extract(epoch FROM t.resolved_at - t.created_at) / 3600)::double precision AS resolution_hours_sum,
+       array_agg(extract(epoch FROM t.resolved_at - t.created_at)::double precision / 3600
+                 ORDER BY t.resolved_at - t.created_at) AS resolution_hours
+FROM cxkpi.support_tickets AS t
+WHERE t.created_at >= (first_day::timestamp AT TIME ZONE tz) AND t.created_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+  AND t.resolved_at IS NOT NULL
+GROUP BY 1, 2 $$;
+COMMENT ON TABLE cxkpi.daily_ticket_resolutions IS
+    'Internal rollup: resolved tickets and their exact resolution times (resolved - created, hours, sorted) per creation day and channel.';
+COMMENT ON FUNCTION cxkpi.rollup_daily_ticket_resolutions(text, date, date) IS
+    'Internal: the rows of cxkpi.daily_ticket_resolutions of the days first_day to last_day (in time zone tz).';
+
+-- Deliveries per order day and order channel (issue 17, seed 002): the cohort of the order day,
+-- so that a period's delivery time describes the orders placed in it (an order on its way counts
+-- in none; its day is recomputed when it is delivered).  Delivery times (delivered - ordered, in
+-- days) kept exactly, the sum and the sorted days; on time: delivered by promised_by, among the
+-- delivered orders with a promise.
+CREATE TABLE cxkpi.daily_deliveries (day date, channel text, delivered bigint, delivery_days_sum double precision,
+    delivery_days double precision[], promised bigint, on_time bigint);
+CREATE UNIQUE INDEX daily_deliveries_key ON cxkpi.daily_deliveries (day, channel);
+CREATE FUNCTION cxkpi.rollup_daily_deliveries(tz text, first_day date, last_day date)
+    RETURNS SETOF cxkpi.daily_deliveries LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (o.ordered_at AT TIME ZONE tz)::date AS day, o.channel, count(*) AS delivered,
+       sum(extract(epoch FROM d.delivered_at - o.ordered_at) / 86400)::double precision AS delivery_days_sum,
+       array_agg(extract(epoch FROM d.delivered_at - o.ordered_at)::double precision / 86400
+                 ORDER BY d.delivered_at - o.ordered_at) AS delivery_days,
+       count(d.promised_by) AS promised,
+       count(*) FILTER (WHERE d.delivered_at <= d.promised_by) AS on_time
+FROM cxkpi.orders AS o JOIN cxkpi.order_deliveries AS d ON d.order_id = o.order_id
+WHERE o.ordered_at >= (first_day::timestamp AT TIME ZONE tz) AND o.ordered_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+  AND d.delivered_at IS NOT NULL
+GROUP BY 1, 2 $$;
+COMMENT ON TABLE cxkpi.daily_deliveries IS
+    'Internal rollup: delivered orders, their exact delivery times (delivered - ordered, days, sorted) and on-time deliveries per order day and channel.';
+COMMENT ON FUNCTION cxkpi.rollup_daily_deliveries(text, date, date) IS
+    'Internal: the rows of cxkpi.daily_deliveries of the days first_day to last_day (in time zone tz).';
+
+CREATE OR REPLACE FUNCTION cxkpi.dashboard_rollups(OUT rollup text, OUT facts text[]) RETURNS SETOF record
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    VALUES ('daily_surveys', ARRAY['survey_responses']),
+           ('daily_orders', ARRAY['orders', 'orders_first']),
+           ('daily_customer_activity', ARRAY['orders']),
+           ('daily_conversion', ARRAY['web_sessions', 'store_traffic', 'orders']),
+           ('daily_carts', ARRAY['carts']),
+           ('daily_tickets', ARRAY['support_tickets']),
+           ('daily_ticket_resolutions', ARRAY['support_tickets']),
+           ('daily_deliveries', ARRAY['orders', 'order_deliveries']),
+           ('daily_loyalty', ARRAY['orders', 'loyalty_members', 'loyalty_activity']),
+           ('daily_app_ratings', ARRAY['app_ratings']),
+           ('daily_observations', ARRAY['metric_observations']),
+           ('daily_return_events', ARRAY['order_returns']),
+           ('daily_acquisition', ARRAY['customers']),
+           ('hourly_conversion', ARRAY['web_sessions']),
+           ('hourly_orders', ARRAY['orders']),
+           ('hourly_carts', ARRAY['carts']),
+           ('hourly_tickets', ARRAY['support_tickets']) $$;
+COMMENT ON FUNCTION cxkpi.dashboard_rollups() IS
+    'Internal: the daily and hourly rollups in refresh order, with the fact tables (cxkpi.change_log.fact) whose days they read.';
+
+CREATE OR REPLACE FUNCTION cxkpi.kpi_arithmetic(kpi text, num numeric, den numeric, conf double precision)
+    RETURNS TABLE (value double precision, numerator double precision, denominator double precision,
+                   sample_size bigint, ci_lower double precision, ci_upper double precision)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate') THEN (100.0 * num / nullif(den, 0))::double precision
+                WHEN kpi = 'aov' THEN (num / nullif(den, 0))::double precision
+                WHEN kpi IN ('response_time_hours', 'resolution_time_hours', 'delivery_time_days') THEN num::double precision / nullif(den, 0)::double precision
+                WHEN kpi IN ('sessions', 'orders', 'tickets', 'net_revenue') THEN num::double precision END,
+           num::double precision, den::double precision,
+           CASE WHEN kpi IN ('sessions', 'orders', 'tickets') THEN num::bigint ELSE den::bigint END,
+           CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate')
+                THEN cxkpi.wilson_ci_lower(num::bigint, den::bigint, conf) END,
+           CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate')
+                THEN cxkpi.wilson_ci_upper(num::bigint, den::bigint, conf) END;
+END;
+
+CREATE OR REPLACE FUNCTION cxkpi.kpi_engine(grains text[], period_starts date[]) RETURNS SETOF cxkpi.kpi_values
+    LANGUAGE sql STABLE PARALLEL SAFE SET enable_mergejoin = off AS $$
+WITH cfg AS MATERIALIZED (
+    SELECT cxkpi.setting('time_zone') AS tz, cxkpi.setting('confidence')::double precision AS conf,
+           cxkpi.setting('csat_scale')::integer AS csat_scale, cxkpi.setting('ces_scale')::integer AS ces_scale,
+           cxkpi.setting('retention_active_window')::integer AS ret_w,
+           cxkpi.setting('loyalty_active_days')::integer AS loy_w),
+-- the periods asked for, and the previous and year-ago periods of each
+req AS MATERIALIZED (
+    SELECT DISTINCT r.grain, r.period_start FROM unnest(grains, period_starts) AS r(grain, period_start)),
+per AS MATERIALIZED (
+    SELECT DISTINCT q.grain, x.period_start, (x.period_start + cxkpi.grain_interval(q.grain))::date - 1 AS period_end
+    FROM req AS q
+    CROSS JOIN LATERAL (VALUES (q.period_start), (cxkpi.previous_period_start(q.grain, q.period_start)),
+                               (cxkpi.year_ago_period_start(q.grain, q.period_start))) AS x(period_start)),
+sv AS (
+    SELECT p.grain, p.period_start, d.survey,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           @extschema@.rollup(d.nps) AS nps, @extschema@.rollup(d.csat) AS csat, @extschema@.rollup(d.ces) AS ces
+    FROM per AS p JOIN cxkpi.daily_surveys AS d ON d.day BETWEEN p.period_start AND p.period_end CROSS JOIN cfg
+    WHERE d.survey = 'nps' OR (d.survey = 'csat' AND d.scale = cfg.csat_scale)
+       OR (d.survey = 'ces' AND d.scale = cfg.ces_scale)
+    GROUP BY p.grain, p.period_start, d.survey, GROUPING SETS ((d.channel), ())),
+od AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' WHEN grouping(d.segment) = 0 THEN 'segment'
+                ELSE 'total' END AS breakdown,
+           coalesce(d.channel, d.segment, 'all') AS dimension,
+           sum(d.orders)::bigint AS orders, sum(d.net_value) AS net_value, @extschema@.rollup(d.returns) AS r
+    FROM per AS p JOIN cxkpi.daily_orders AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), (d.segment), ())),
+fo AS (
+    SELECT p.grain, p.period_start, d.first_order, @extschema@.rollup(d.returns) AS r
+    FROM per AS p JOIN cxkpi.daily_orders AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY 1, 2, 3),
+-- the accessors once per period: each reads the whole summary of the period (a year's is large)
+act AS (
+    SELECT a.grain, a.period_start, a.orders, @extschema@.customers(a.s) AS customers,
+           @extschema@.repeat_customer_rate(a.s) AS repeat_rate
+    FROM (SELECT p.grain, p.period_start, sum(d.orders)::bigint AS orders, @extschema@.rollup(d.by_day) AS s
+          FROM per AS p JOIN cxkpi.daily_customer_activity AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY 1, 2) AS a),
+-- Retention of each period compares its active window with the previous period's: the days read
+-- start retention_active_window periods before the first period asked for, and reach back to the
+-- last activity before that and on to the next activity after the last period asked for, so that
+-- retention_by_period reports the periods in between (also those without orders) as a rebuild
+-- over all days does.
+rg AS (
+    SELECT p.grain, min(p.period_start) AS first_period, max(p.period_end) AS last_day
+    FROM per AS p WHERE p.grain <> 'day' GROUP BY p.grain),
+rd AS (
+    SELECT rg.grain,
+           coalesce((SELECT max(d.day) FROM cxkpi.daily_customer_activity AS d
+                     WHERE d.day < (rg.first_period - cfg.ret_w * cxkpi.grain_interval(rg.grain))::date),
+                    (rg.first_period - cfg.ret_w * cxkpi.grain_interval(rg.grain))::date) AS first_day,
+           coalesce((SELECT min(d.day) FROM cxkpi.daily_customer_activity AS d WHERE d.day > rg.last_day), rg.last_day) AS last_day
+    FROM rg, cfg),
+ret0 AS (
+    SELECT rd.grain, r.*
+    FROM rd CROSS JOIN cfg
+    CROSS JOIN LATERAL (SELECT @extschema@.rollup(CASE rd.grain WHEN 'week' THEN d.by_week WHEN 'month' THEN d.by_month
+                                                                WHEN 'quarter' THEN d.by_quarter ELSE d.by_year END) AS s
+                        FROM cxkpi.daily_customer_activity AS d WHERE d.day BETWEEN rd.first_day AND rd.last_day) AS q
+    CROSS JOIN LATERAL @extschema@.retention_by_period(q.s, cfg.ret_w) AS r),
+ret AS (
+    SELECT w.* FROM (
+        SELECT grain, period_start, retained_customers, retention_rate, churn_rate,
+               lag(active_customers) OVER (PARTITION BY grain ORDER BY period_start) AS at_start
+        FROM ret0) AS w
+    WHERE (w.grain, w.period_start) IN (SELECT p.grain, p.period_start FROM per AS p)),
+cv AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.device) = 0 THEN 'device' ELSE 'total' END AS breakdown,
+           coalesce(d.device, 'all') AS dimension,
+           sum(d.visits)::bigint AS visits, sum(d.conversions)::bigint AS conversions
+    FROM per AS p JOIN cxkpi.daily_conversion AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.device), ())),
+ct AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.device) = 0 THEN 'device' ELSE 'total' END AS breakdown,
+           coalesce(d.device, 'all') AS dimension,
+           sum(d.carts)::bigint AS carts, sum(d.abandoned)::bigint AS abandoned, sum(d.recovered)::bigint AS recovered
+    FROM per AS p JOIN cxkpi.daily_carts AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.device), ())),
+tk AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.tickets)::bigint AS tickets, sum(d.responded)::bigint AS responded,
+           sum(d.response_hours_sum::numeric) AS response_hours_sum, sum(d.resolved)::bigint AS resolved,
+           sum(d.first_contact_resolved)::bigint AS fcr
+    FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+-- exact median and p90 of the days' arrays of response hours (percentile_cont's values, one sort
+-- per group: src/quantiles.c)
+tp AS (
+    SELECT t.grain, t.period_start, t.breakdown, t.dimension, t.responded, t.q[1] AS median_h, t.q[2] AS p90_h
+    FROM (SELECT p.grain, p.period_start,
+                 CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+                 coalesce(d.channel, 'all') AS dimension, sum(cardinality(d.response_hours)) AS responded,
+                 @extschema@.exact_percentiles(d.response_hours, '{0.5,0.9}') AS q
+          FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())) AS t
+    WHERE t.responded > 0),
+-- resolution times: the mean from the sums, the median and 90th percentile from the sorted hours
+rs AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.resolved)::bigint AS resolved, sum(d.resolution_hours_sum::numeric) AS hours_sum
+    FROM per AS p JOIN cxkpi.daily_ticket_resolutions AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+rp AS (
+    SELECT t.grain, t.period_start, t.breakdown, t.dimension, t.resolved, t.q[1] AS median_h, t.q[2] AS p90_h
+    FROM (SELECT p.grain, p.period_start,
+                 CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+                 coalesce(d.channel, 'all') AS dimension, sum(cardinality(d.resolution_hours)) AS resolved,
+                 @extschema@.exact_percentiles(d.resolution_hours, '{0.5,0.9}') AS q
+          FROM per AS p JOIN cxkpi.daily_ticket_resolutions AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())) AS t
+    WHERE t.resolved > 0),
+-- delivery times and on-time deliveries, as the resolution times
+dl AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.delivered)::bigint AS delivered, sum(d.delivery_days_sum::numeric) AS days_sum,
+           sum(d.promised)::bigint AS promised, sum(d.on_time)::bigint AS on_time
+    FROM per AS p JOIN cxkpi.daily_deliveries AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+dp AS (
+    SELECT t.grain, t.period_start, t.breakdown, t.dimension, t.delivered, t.q[1] AS median_d, t.q[2] AS p90_d
+    FROM (SELECT p.grain, p.period_start,
+                 CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+                 coalesce(d.channel, 'all') AS dimension, sum(cardinality(d.delivery_days)) AS delivered,
+                 @extschema@.exact_percentiles(d.delivery_days, '{0.5,0.9}') AS q
+          FROM per AS p JOIN cxkpi.daily_deliveries AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())) AS t
+    WHERE t.delivered > 0),
+-- The first enrolment, and the data horizon (the last day with an order or a member activity):
+-- the active window of the current, unfinished period ends there.
+lh AS MATERIALIZED (
+    SELECT min(day) AS first_day, greatest(max(day), (SELECT max(day) FROM cxkpi.daily_customer_activity)) AS last_day,
+           bool_or(active IS NOT NULL) AS any_activity
+    FROM cxkpi.daily_loyalty),
+-- Members enrolled by the end of every period from the first enrolment to the data horizon,
+-- also of periods in which no member enrolled or was active (their active share is then 0).
+ly AS MATERIALIZED (
+    SELECT p.grain, p.period_start, least(p.period_end, lh.last_day) AS active_end,
+           coalesce((SELECT sum(l.enrolled) FROM cxkpi.daily_loyalty AS l WHERE l.day <= least(p.period_end, lh.last_day)), 0)::bigint
+               AS members
+    FROM per AS p, lh WHERE p.period_end >= lh.first_day AND p.period_start <= lh.last_day),
+-- Member activity of the days the active windows of those periods cover.
+lys AS (
+    SELECT @extschema@.rollup(l.active) AS s
+    FROM cxkpi.daily_loyalty AS l,
+         (SELECT min(ly.active_end) - cfg.loy_w + 1 AS first_day, max(ly.active_end) AS last_day
+          FROM ly, cfg WHERE ly.grain <> 'day' GROUP BY cfg.loy_w) AS b
+    WHERE l.day BETWEEN b.first_day AND b.last_day),
+ar AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.app_store) = 0 THEN 'app_store' ELSE 'total' END AS breakdown,
+           coalesce(d.app_store, 'all') AS dimension, @extschema@.rollup(d.ratings) AS s
+    FROM per AS p JOIN cxkpi.daily_app_ratings AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.app_store), ())),
+ob AS (
+    SELECT p.grain, p.period_start, d.kpi,
+           CASE WHEN grouping(d.dimension) = 0 THEN 'dimension' ELSE 'total' END AS breakdown,
+           coalesce(d.dimension, 'all') AS dimension, sum(d.observations)::bigint AS observations,
+           sum(d.weighted_sum::numeric)::double precision AS weighted_sum,
+           sum(d.weight_sum::numeric)::double precision AS weight_sum
+    FROM per AS p JOIN cxkpi.daily_observations AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, d.kpi, GROUPING SETS ((d.dimension), ())),
+rv AS (
+    SELECT p.grain, p.period_start, sum(d.returns)::bigint AS returns,
+           sum(d.merchant_returns)::bigint AS merchant_returns, sum(d.days_to_return_sum)::bigint AS days_sum
+    FROM per AS p JOIN cxkpi.daily_return_events AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY 1, 2),
+aq AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.acquisition_channel) = 0 THEN 'acquisition_channel' ELSE 'total' END AS breakdown,
+           coalesce(d.acquisition_channel, 'all') AS dimension,
+           sum(d.new_customers)::bigint AS new_customers, sum(d.acquisition_cost) AS cost
+    FROM per AS p JOIN cxkpi.daily_acquisition AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.acquisition_channel), ())),
+kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominator, sample_size, ci_lower, ci_upper) AS (
+    -- satisfaction
+    SELECT grain, period_start, 'nps', breakdown, dimension, @extschema@.nps(nps),
+           (@extschema@.promoters(nps) - @extschema@.detractors(nps))::double precision,
+           @extschema@.responses(nps)::double precision, @extschema@.responses(nps),
+           @extschema@.nps_ci_lower(nps, conf), @extschema@.nps_ci_upper(nps, conf)
+    FROM sv, cfg WHERE survey = 'nps'
+    UNION ALL
+    SELECT grain, period_start, 'csat', breakdown, dimension, @extschema@.csat_mean(csat),
+           round(@extschema@.csat_mean(csat) * @extschema@.responses(csat)),
+           @extschema@.responses(csat)::double precision, @extschema@.responses(csat),
+           @extschema@.csat_mean_ci_lower(csat, conf), @extschema@.csat_mean_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat'
+    UNION ALL
+    SELECT grain, period_start, 'csat_satisfied_pct', breakdown, dimension, @extschema@.csat(csat),
+           @extschema@.satisfied(csat)::double precision, @extschema@.responses(csat)::double precision,
+           @extschema@.responses(csat), @extschema@.csat_ci_lower(csat, conf), @extschema@.csat_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat'
+    UNION ALL
+    SELECT grain, period_start, 'returns_csat', 'total', 'all', @extschema@.csat_mean(csat),
+           round(@extschema@.csat_mean(csat) * @extschema@.responses(csat)),
+           @extschema@.responses(csat)::double precision, @extschema@.responses(csat),
+           @extschema@.csat_mean_ci_lower(csat, conf), @extschema@.csat_mean_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat' AND breakdown = 'channel' AND dimension = 'returns'
+    UNION ALL
+    SELECT grain, period_start, 'ces', breakdown, dimension, @extschema@.ces(ces),
+           round(@extschema@.ces(ces) * @extschema@.responses(ces)),
+           @extschema@.responses(ces)::double precision, @extschema@.responses(ces),
+           @extschema@.ces_ci_lower(ces, conf), @extschema@.ces_ci_upper(ces, conf)
+    FROM sv, cfg WHERE survey = 'ces'
+    -- purchase experience
+    UNION ALL
+    SELECT grain, period_start, 'conversion_rate', breakdown, dimension, k.*
+    FROM cv, cfg, LATERAL cxkpi.kpi_arithmetic('conversion_rate', conversions, visits, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'aov', breakdown, dimension, k.*
+    FROM od, cfg, LATERAL cxkpi.kpi_arithmetic('aov', net_value, orders, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'cart_abandonment_rate', breakdown, dimension, k.*
+    FROM ct, cfg, LATERAL cxkpi.kpi_arithmetic('cart_abandonment_rate', abandoned, carts, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'cart_recovery_rate', breakdown, dimension, 100.0 * recovered / nullif(abandoned, 0),
+           recovered, abandoned, abandoned, cxkpi.wilson_ci_lower(recovered, abandoned, conf),
+           cxkpi.wilson_ci_upper(recovered, abandoned, conf)
+    FROM ct, cfg
+    UNION ALL
+    SELECT grain, period_start, 'delivery_time_days', breakdown, dimension, k.*
+    FROM dl, cfg, LATERAL cxkpi.kpi_arithmetic('delivery_time_days', days_sum, delivered, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'delivery_time_median_days', breakdown, dimension, median_d, NULL, NULL, delivered, NULL, NULL
+    FROM dp
+    UNION ALL
+    SELECT grain, period_start, 'delivery_time_p90_days', breakdown, dimension, p90_d, NULL, NULL, delivered, NULL, NULL
+    FROM dp
+    UNION ALL
+    SELECT grain, period_start, 'on_time_delivery_rate', breakdown, dimension, 100.0 * on_time / promised,
+           on_time, promised, promised, cxkpi.wilson_ci_lower(on_time, promised, conf), cxkpi.wilson_ci_upper(on_time, promised, conf)
+    FROM dl, cfg WHERE promised > 0
+    -- service quality
+    UNION ALL
+    SELECT grain, period_start, 'response_time_hours', breakdown, dimension, k.*
+    FROM tk, cfg, LATERAL cxkpi.kpi_arithmetic('response_time_hours', response_hours_sum, responded, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'response_time_median_hours', breakdown, dimension, median_h, NULL, NULL, responded, NULL, NULL
+    FROM tp
+    UNION ALL
+    SELECT grain, period_start, 'response_time_p90_hours', breakdown, dimension, p90_h, NULL, NULL, responded, NULL, NULL
+    FROM tp
+    UNION ALL
+    SELECT grain, period_start, 'resolution_rate', breakdown, dimension, 100.0 * resolved / nullif(tickets, 0),
+           resolved, tickets, tickets, cxkpi.wilson_ci_lower(resolved, tickets, conf), cxkpi.wilson_ci_upper(resolved, tickets, conf)
+    FROM tk, cfg
+    UNION ALL
+    SELECT grain, period_start, 'first_contact_resolution_rate', breakdown, dimension, 100.0 * fcr / nullif(resolved, 0),
+           fcr, resolved, resolved, cxkpi.wilson_ci_lower(fcr, resolved, conf), cxkpi.wilson_ci_upper(fcr, resolved, conf)
+    FROM tk, cfg
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_hours', breakdown, dimension, k.*
+    FROM rs, cfg, LATERAL cxkpi.kpi_arithmetic('resolution_time_hours', hours_sum, resolved, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_median_hours', breakdown, dimension, median_h, NULL, NULL, resolved, NULL, NULL
+    FROM rp
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_p90_hours', breakdown, dimension, p90_h, NULL, NULL, resolved, NULL, NULL
+    FROM rp
+    -- loyalty and retention
+    UNION ALL
+    SELECT grain, period_start, 'retention_rate', 'total', 'all', retention_rate, retained_customers, at_start, at_start,
+           cxkpi.wilson_ci_lower(retained_customers, at_start, conf), cxkpi.wilson_ci_upper(retained_customers, at_start, conf)
+    FROM ret, cfg WHERE at_start IS NOT NULL
+    UNION ALL
+    SELECT grain, period_start, 'churn_rate', 'total', 'all', churn_rate, at_start - retained_customers, at_start, at_start,
+           cxkpi.wilson_ci_lower(at_start - retained_customers, at_start, conf),
+           cxkpi.wilson_ci_upper(at_start - retained_customers, at_start, conf)
+    FROM ret, cfg WHERE at_start IS NOT NULL
+    UNION ALL
+    SELECT grain, period_start, 'loyalty_members', 'total', 'all', members, members, NULL, members, NULL, NULL
+    FROM ly
+    UNION ALL
+    SELECT ly.grain, ly.period_start, 'loyalty_active_share', 'total', 'all', 100.0 * a.active / nullif(ly.members, 0),
+           a.active, ly.members, ly.members, cxkpi.wilson_ci_lower(a.active, ly.members, cfg.conf),
+           cxkpi.wilson_ci_upper(a.active, ly.members, cfg.conf)
+    FROM ly, lys, lh, cfg,
+         LATERAL (SELECT coalesce(@extschema@.active_customers(lys.s, ly.active_end, cfg.loy_w), 0) AS active) AS a
+    WHERE lh.any_activity AND ly.grain <> 'day'   -- a rolling share: weeks and longer
+    -- digital experience
+    UNION ALL
+    SELECT grain, period_start, 'app_rating', breakdown, dimension, @extschema@.csat_mean(s),
+           round(@extschema@.csat_mean(s) * @extschema@.responses(s)), @extschema@.responses(s)::double precision,
+           @extschema@.responses(s), @extschema@.csat_mean_ci_lower(s, conf), @extschema@.csat_mean_ci_upper(s, conf)
+    FROM ar, cfg
+    -- observed metrics (digital experience, operational efficiency, user KPIs)
+    UNION ALL
+    SELECT grain, period_start, kpi, breakdown, dimension, weighted_sum / weight_sum, weighted_sum, weight_sum,
+           observations, NULL, NULL
+    FROM ob WHERE NOT (breakdown = 'dimension' AND dimension = '')
+    -- returns
+    UNION ALL
+    SELECT grain, period_start, 'return_rate', breakdown, dimension, @extschema@.return_rate(r),
+           @extschema@.orders_with_return(r), @extschema@.orders(r), @extschema@.orders(r),
+           @extschema@.return_rate_ci_lower(r, conf), @extschema@.return_rate_ci_upper(r, conf)
+    FROM od, cfg
+    UNION ALL
+    SELECT grain, period_start, 'item_return_rate', breakdown, dimension, @extschema@.item_return_rate(r),
+           @extschema@.items_returned(r), @extschema@.items_ordered(r), @extschema@.orders(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, 'value_return_rate', breakdown, dimension, @extschema@.value_return_rate(r),
+           @extschema@.returned_value(r)::double precision, @extschema@.order_value(r)::double precision,
+           @extschema@.valued_orders(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, 'full_return_rate', breakdown, dimension, @extschema@.full_return_rate(r),
+           @extschema@.orders_fully_returned(r), @extschema@.orders(r), @extschema@.orders(r),
+           cxkpi.wilson_ci_lower(@extschema@.orders_fully_returned(r), @extschema@.orders(r), conf),
+           cxkpi.wilson_ci_upper(@extschema@.orders_fully_returned(r), @extschema@.orders(r), conf)
+    FROM od, cfg
+    UNION ALL
+    SELECT grain, period_start, 'avg_return_value', breakdown, dimension, @extschema@.avg_return_value(r)::double precision,
+           @extschema@.returned_value(r)::double precision, @extschema@.valued_orders_with_return(r),
+           @extschema@.valued_orders_with_return(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, CASE WHEN first_order THEN 'first_order_return_rate' ELSE 'repeat_order_return_rate' END,
+           'total', 'all', @extschema@.return_rate(r), @extschema@.orders_with_return(r), @extschema@.orders(r),
+           @extschema@.orders(r), @extschema@.return_rate_ci_lower(r, conf), @extschema@.return_rate_ci_upper(r, conf)
+    FROM fo, cfg
+    UNION ALL
+    SELECT grain, period_start, 'merchant_initiated_share', 'total', 'all', 100.0 * merchant_returns / returns,
+           merchant_returns, returns, returns, cxkpi.wilson_ci_lower(merchant_returns, returns, conf),
+           cxkpi.wilson_ci_upper(merchant_returns, returns, conf)
+    FROM rv, cfg
+    UNION ALL
+    SELECT grain, period_start, 'avg_days_to_return', 'total', 'all', days_sum::double precision / returns,
+           days_sum, returns, returns, NULL, NULL
+    FROM rv
+    -- customer value
+    UNION ALL
+    SELECT grain, period_start, 'repeat_customer_rate', 'total', 'all', repeat_rate,
+           round(repeat_rate * customers / 100), customers, customers,
+           cxkpi.wilson_ci_lower(round(repeat_rate * customers / 100)::bigint, customers, conf),
+           cxkpi.wilson_ci_upper(round(repeat_rate * customers / 100)::bigint, customers, conf)
+    FROM act, cfg
+    UNION ALL
+    SELECT grain, period_start, 'purchase_frequency', 'total', 'all', orders::double precision / customers,
+           orders, customers, customers, NULL, NULL
+    FROM act
+    UNION ALL
+    SELECT grain, period_start, 'new_customers', breakdown, dimension, new_customers, new_customers, NULL, new_customers,
+           NULL, NULL
+    FROM aq
+    UNION ALL
+    SELECT grain, period_start, 'cac', breakdown, dimension, (cost / new_customers)::double precision,
+           cost::double precision, new_customers, new_customers, NULL, NULL
+    FROM aq
+    UNION ALL
+    -- each acquisition channel's share of the customers acquired in the period (the total row:
+    -- 100, all of them, so that the KPI has a total row like every other)
+    SELECT c.grain, c.period_start, 'new_customer_share', c.breakdown, c.dimension,
+           100.0 * c.new_customers / t.new_customers, c.new_customers, t.new_customers, t.new_customers,
+           cxkpi.wilson_ci_lower(c.new_customers, t.new_customers, cfg.conf),
+           cxkpi.wilson_ci_upper(c.new_customers, t.new_customers, cfg.conf)
+    FROM aq AS c JOIN aq AS t ON t.grain = c.grain AND t.period_start = c.period_start AND t.breakdown = 'total', cfg
+    WHERE t.new_customers > 0
+    -- Simple CLV = AOV x purchase frequency x expected lifespan (1 / churn), all per period of the
+    -- grain.  The model-based CLV of issue 5 (clv(), bgnbd_fit, p_alive) is wired in next to it
+    -- (a 'clv' KPI) when that family lands; see docs/dashboard.md#customer-value.
+    UNION ALL
+    SELECT o.grain, o.period_start, 'clv_simple', 'total', 'all',
+           (o.net_value / o.orders)::double precision * (a.orders::double precision / a.customers)
+               * (100.0 / nullif(r.churn_rate, 0)),
+           NULL, NULL, a.customers, NULL, NULL
+    FROM od AS o JOIN act AS a USING (grain, period_start) JOIN ret AS r USING (grain, period_start)
+    WHERE o.breakdown = 'total' AND r.at_start IS NOT NULL),
+-- Each value with the value of the previous period and of the same period a year earlier, with
+-- windows, not self-joins (which the planner, with no statistics on a CTE, would merge on the
+-- series alone: quadratic in its length): the row before in the series is the previous period
+-- when its start is previous_period_start; the row before among the periods of the series a
+-- whole number of years (364 days for days and weeks, the same calendar month for months,
+-- quarters and years) apart is the year-ago period when its start is year_ago_period_start.
+-- Both are among the periods computed (per), so the windows see them.
+cur AS (
+    SELECT kv.grain, kv.period_start, (kv.period_start + cxkpi.grain_interval(kv.grain))::date - 1 AS period_end,
+           kv.period_start::timestamp AT TIME ZONE cfg.tz AS "time",
+           kv.kpi, kv.breakdown, kv.dimension, kv.value::double precision AS value,
+           kv.numerator::double precision AS numerator, kv.denominator::double precision AS denominator,
+           kv.sample_size::bigint AS sample_size, kv.ci_lower::double precision AS ci_lower,
+           kv.ci_upper::double precision AS ci_upper,
+           CASE WHEN kv.grain IN ('day', 'week') THEN (kv.period_start - date '2000-01-03') % 364
+                ELSE extract(month FROM kv.period_start)::integer END AS year_phase
+    FROM kv, cfg),
+ann AS (
+    SELECT c.grain, c.period_start, c.period_end, c."time", c.kpi, c.breakdown, c.dimension, c.value, c.numerator,
+           c.denominator, c.sample_size, c.ci_lower, c.ci_upper,
+           CASE WHEN lag(c.period_start) OVER series = cxkpi.previous_period_start(c.grain, c.period_start)
+                THEN lag(c.value) OVER series END AS previous_value,
+           CASE WHEN lag(c.period_start) OVER years = cxkpi.year_ago_period_start(c.grain, c.period_start)
+                THEN lag(c.value) OVER years END AS value_year_ago,
+           CASE WHEN lag(c.period_start) OVER years = cxkpi.year_ago_period_start(c.grain, c.period_start)
+                THEN lag(c.sample_size) OVER years END AS sample_size_year_ago
+    FROM cur AS c
+    WINDOW series AS (PARTITION BY c.grain, c.kpi, c.breakdown, c.dimension ORDER BY c.period_start),
+           years AS (PARTITION BY c.grain, c.kpi, c.breakdown, c.dimension, c.year_phase ORDER BY c.period_start))
+SELECT a.* FROM ann AS a WHERE (a.grain, a.period_start) IN (SELECT q.grain, q.period_start FROM req AS q) $$;
+
+-- Issue 17 (seeds 002, 003): resolution time beside the first response time, each acquisition
+-- channel's share of the new customers, delivery times and on-time delivery.
+INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula, source, value_min, value_max, is_default) VALUES
+    ('resolution_time_hours', 'Resolution time (mean)', 'service_quality', 'hours', 'lower_is_better',
+     'mean of resolved - created, in hours, over the tickets created in the period and resolved', 'builtin', 0, NULL, true),
+    ('resolution_time_median_hours', 'Resolution time (median)', 'service_quality', 'hours', 'lower_is_better',
+     'median of resolved - created, in hours', 'builtin', 0, NULL, true),
+    ('resolution_time_p90_hours', 'Resolution time (90th percentile)', 'service_quality', 'hours', 'lower_is_better',
+     '90th percentile (continuous) of resolved - created, in hours', 'builtin', 0, NULL, true),
+    ('new_customer_share', 'New customers by acquisition channel (share)', 'customer_value', 'percent', 'higher_is_better',
+     '100 * customers acquired through the channel / customers acquired, in the period (one row per acquisition channel)', 'builtin', 0, 100, true),
+    ('delivery_time_days', 'Delivery time (mean)', 'purchase_experience', 'days', 'lower_is_better',
+     'mean of delivered - ordered, in days, over the orders placed in the period and delivered', 'builtin', 0, NULL, true),
+    ('delivery_time_median_days', 'Delivery time (median)', 'purchase_experience', 'days', 'lower_is_better',
+     'median of delivered - ordered, in days', 'builtin', 0, NULL, true),
+    ('delivery_time_p90_days', 'Delivery time (90th percentile)', 'purchase_experience', 'days', 'lower_is_better',
+     '90th percentile (continuous) of delivered - ordered, in days', 'builtin', 0, NULL, true),
+    ('on_time_delivery_rate', 'On-time delivery', 'purchase_experience', 'percent', 'higher_is_better',
+     '100 * orders delivered by the promised time / delivered orders with a promise (orders placed in the period)', 'builtin', 0, 100, true);
+ALTER TABLE cxkpi.kpi_definitions DISABLE TRIGGER kpi_definitions_upsert;
+UPDATE cxkpi.kpi_definitions AS d SET sort_order = v.sort_order
+FROM (VALUES ('resolution_time_hours', 260), ('resolution_time_median_hours', 270),
+             ('resolution_time_p90_hours', 280), ('new_customer_share', 735),
+             ('delivery_time_days', 150), ('delivery_time_median_days', 160),
+             ('delivery_time_p90_days', 170), ('on_time_delivery_rate', 180)) AS v(kpi, sort_order)
+WHERE d.kpi = v.kpi;
+ALTER TABLE cxkpi.kpi_definitions ENABLE TRIGGER kpi_definitions_upsert;
+
+CREATE OR REPLACE VIEW cxkpi.kpi_purchase_experience AS
+SELECT grain, period_start, max(period_end) AS period_end, max("time") AS "time", breakdown, dimension,
+       max(value) FILTER (WHERE kpi = 'conversion_rate') AS conversion_rate_pct,
+       max(numerator) FILTER (WHERE kpi = 'conversion_rate')::bigint AS conversions,
+       max(denominator) FILTER (WHERE kpi = 'conversion_rate')::bigint AS visits,
+       max(ci_lower) FILTER (WHERE kpi = 'conversion_rate') AS conversion_rate_ci_lower_pct,
+       max(ci_upper) FILTER (WHERE kpi = 'conversion_rate') AS conversion_rate_ci_upper_pct,
+       max(value) FILTER (WHERE kpi = 'aov') AS aov_currency,
+       max(numerator) FILTER (WHERE kpi = 'aov') AS net_sales_currency,
+       max(denominator) FILTER (WHERE kpi = 'aov')::bigint AS orders,
+       max(value) FILTER (WHERE kpi = 'cart_abandonment_rate') AS cart_abandonment_rate_pct,
+       max(numerator) FILTER (WHERE kpi = 'cart_abandonment_rate')::bigint AS abandoned_carts,
+       max(denominator) FILTER (WHERE kpi = 'cart_abandonment_rate')::bigint AS carts,
+       max(value) FILTER (WHERE kpi = 'cart_recovery_rate') AS cart_recovery_rate_pct,
+       max(numerator) FILTER (WHERE kpi = 'cart_recovery_rate')::bigint AS recovered_carts,
+       max(value) FILTER (WHERE kpi = 'delivery_time_days') AS delivery_time_mean_days,
+       max(value) FILTER (WHERE kpi = 'delivery_time_median_days') AS delivery_time_median_days,
+       max(value) FILTER (WHERE kpi = 'delivery_time_p90_days') AS delivery_time_p90_days,
+       max(numerator) FILTER (WHERE kpi = 'delivery_time_days') AS delivery_time_total_days,
+       max(denominator) FILTER (WHERE kpi = 'delivery_time_days')::bigint AS delivered_orders,
+       max(value) FILTER (WHERE kpi = 'on_time_delivery_rate') AS on_time_delivery_rate_pct,
+       max(numerator) FILTER (WHERE kpi = 'on_time_delivery_rate')::bigint AS on_time_deliveries,
+       max(denominator) FILTER (WHERE kpi = 'on_time_delivery_rate')::bigint AS promised_deliveries
+FROM cxkpi.kpi_values
+WHERE kpi IN ('conversion_rate', 'aov', 'cart_abandonment_rate', 'cart_recovery_rate',
+              'delivery_time_days', 'delivery_time_median_days', 'delivery_time_p90_days', 'on_time_delivery_rate')
+GROUP BY grain, period_start, breakdown, dimension;
+CREATE OR REPLACE VIEW cxkpi.kpi_service_quality AS
+SELECT grain, period_start, max(period_end) AS period_end, max("time") AS "time", breakdown, dimension AS channel,
+       max(value) FILTER (WHERE kpi = 'response_time_hours') AS response_time_mean_hours,
+       max(value) FILTER (WHERE kpi = 'response_time_median_hours') AS response_time_median_hours,
+       max(value) FILTER (WHERE kpi = 'response_time_p90_hours') AS response_time_p90_hours,
+       max(numerator) FILTER (WHERE kpi = 'response_time_hours') AS response_time_total_hours,
+       max(denominator) FILTER (WHERE kpi = 'response_time_hours')::bigint AS responded_tickets,
+       max(value) FILTER (WHERE kpi = 'resolution_rate') AS resolution_rate_pct,
+       max(numerator) FILTER (WHERE kpi = 'resolution_rate')::bigint AS resolved_tickets,
+       max(denominator) FILTER (WHERE kpi = 'resolution_rate')::bigint AS tickets,
+       max(value) FILTER (WHERE kpi = 'first_contact_resolution_rate') AS first_contact_resolution_pct,
+       max(numerator) FILTER (WHERE kpi = 'first_contact_resolution_rate')::bigint AS first_contact_resolved_tickets,
+       max(value) FILTER (WHERE kpi = 'resolution_time_hours') AS resolution_time_mean_hours,
+       max(value) FILTER (WHERE kpi = 'resolution_time_median_hours') AS resolution_time_median_hours,
+       max(value) FILTER (WHERE kpi = 'resolution_time_p90_hours') AS resolution_time_p90_hours,
+       max(numerator) FILTER (WHERE kpi = 'resolution_time_hours') AS resolution_time_total_hours
+FROM cxkpi.kpi_values
+WHERE kpi IN ('response_time_hours', 'response_time_median_hours', 'response_time_p90_hours',
+              'resolution_rate', 'first_contact_resolution_rate',
+              'resolution_time_hours', 'resolution_time_median_hours', 'resolution_time_p90_hours')
+GROUP BY grain, period_start, breakdown, dimension;
+CREATE OR REPLACE VIEW cxkpi.kpi_customer_value AS
+SELECT grain, period_start, max(period_end) AS period_end, max("time") AS "time", breakdown, dimension,
+       max(value) FILTER (WHERE kpi = 'repeat_customer_rate') AS repeat_customer_rate_pct,
+       max(numerator) FILTER (WHERE kpi = 'repeat_customer_rate')::bigint AS repeat_customers,
+       max(denominator) FILTER (WHERE kpi = 'purchase_frequency')::bigint AS customers,
+       max(value) FILTER (WHERE kpi = 'purchase_frequency') AS purchase_frequency_orders_per_customer,
+       max(numerator) FILTER (WHERE kpi = 'purchase_frequency')::bigint AS orders,
+       max(value) FILTER (WHERE kpi = 'aov') AS aov_currency,
+       max(value) FILTER (WHERE kpi = 'new_customers')::bigint AS new_customers,
+       max(numerator) FILTER (WHERE kpi = 'cac') AS acquisition_cost_currency,
+       max(value) FILTER (WHERE kpi = 'cac') AS cac_currency,
+       max(value) FILTER (WHERE kpi = 'clv_simple') AS clv_simple_currency,
+       max(value) FILTER (WHERE kpi = 'new_customer_share') AS new_customer_share_pct
+FROM cxkpi.kpi_values
+WHERE kpi IN ('repeat_customer_rate', 'purchase_frequency', 'aov', 'new_customers', 'cac', 'clv_simple',
+              'new_customer_share')
+  AND breakdown IN ('total', 'acquisition_channel')
+GROUP BY grain, period_start, breakdown, dimension;
+CREATE OR REPLACE VIEW cxkpi_bi.kpi_purchase_experience AS
+SELECT v.grain, v.period_start, v.period_end, v."time", v.breakdown, v.dimension,
+       v.conversion_rate_pct, v.conversions, v.visits, v.conversion_rate_ci_lower_pct, v.conversion_rate_ci_upper_pct,
+       v.aov_currency, v.net_sales_currency, v.orders, v.cart_abandonment_rate_pct, v.abandoned_carts, v.carts,
+       v.cart_recovery_rate_pct, v.recovered_carts,
+       v.delivery_time_mean_days, v.delivery_time_median_days, v.delivery_time_p90_days, v.delivery_time_total_days,
+       v.delivered_orders, v.on_time_delivery_rate_pct, v.on_time_deliveries, v.promised_deliveries
+FROM cxkpi.kpi_purchase_experience AS v;
+CREATE OR REPLACE VIEW cxkpi_bi.kpi_service_quality AS
+SELECT v.grain, v.period_start, v.period_end, v."time", v.breakdown, v.channel AS dimension,
+       v.response_time_mean_hours, v.response_time_median_hours, v.response_time_p90_hours,
+       v.response_time_total_hours, v.responded_tickets, v.resolution_rate_pct, v.resolved_tickets, v.tickets,
+       v.first_contact_resolution_pct, v.first_contact_resolved_tickets,
+       v.resolution_time_mean_hours, v.resolution_time_median_hours, v.resolution_time_p90_hours,
+       v.resolution_time_total_hours
+FROM cxkpi.kpi_service_quality AS v;
+CREATE OR REPLACE VIEW cxkpi_bi.kpi_customer_value AS
+SELECT v.grain, v.period_start, v.period_end, v."time", v.breakdown, v.dimension,
+       v.repeat_customer_rate_pct, v.repeat_customers, v.customers, v.purchase_frequency_orders_per_customer, v.orders,
+       v.aov_currency, v.new_customers, v.acquisition_cost_currency, v.cac_currency, v.clv_simple_currency,
+       v.new_customer_share_pct
+FROM cxkpi.kpi_customer_value AS v;
+COMMENT ON COLUMN cxkpi.kpi_purchase_experience.delivery_time_mean_days IS 'Mean delivery time (delivered - ordered), days, of the orders placed in the period and delivered.';
+COMMENT ON COLUMN cxkpi.kpi_purchase_experience.delivery_time_median_days IS 'Median delivery time, days.';
+COMMENT ON COLUMN cxkpi.kpi_purchase_experience.delivery_time_p90_days IS '90th percentile of delivery time, days.';
+COMMENT ON COLUMN cxkpi.kpi_purchase_experience.delivery_time_total_days IS 'Sum of delivery times, days (numerator of the mean).';
+COMMENT ON COLUMN cxkpi.kpi_purchase_experience.delivered_orders IS 'Orders placed in the period and delivered (web and app; store orders have no delivery).';
+COMMENT ON COLUMN cxkpi.kpi_purchase_experience.on_time_delivery_rate_pct IS '100 * deliveries by the promised time / delivered orders with a promise.';
+COMMENT ON COLUMN cxkpi.kpi_purchase_experience.on_time_deliveries IS 'Delivered orders delivered by the promised time.';
+COMMENT ON COLUMN cxkpi.kpi_purchase_experience.promised_deliveries IS 'Delivered orders with a promised delivery time.';
+COMMENT ON COLUMN cxkpi_bi.kpi_purchase_experience.delivery_time_mean_days IS 'Mean delivery time (delivered - ordered), days, of the orders placed in the period and delivered.';
+COMMENT ON COLUMN cxkpi_bi.kpi_purchase_experience.delivery_time_median_days IS 'Median delivery time, days.';
+COMMENT ON COLUMN cxkpi_bi.kpi_purchase_experience.delivery_time_p90_days IS '90th percentile of delivery time, days.';
+COMMENT ON COLUMN cxkpi_bi.kpi_purchase_experience.delivery_time_total_days IS 'Sum of delivery times, days (numerator of the mean).';
+COMMENT ON COLUMN cxkpi_bi.kpi_purchase_experience.delivered_orders IS 'Orders placed in the period and delivered (web and app; store orders have no delivery).';
+COMMENT ON COLUMN cxkpi_bi.kpi_purchase_experience.on_time_delivery_rate_pct IS '100 * deliveries by the promised time / delivered orders with a promise.';
+COMMENT ON COLUMN cxkpi_bi.kpi_purchase_experience.on_time_deliveries IS 'Delivered orders delivered by the promised time.';
+COMMENT ON COLUMN cxkpi_bi.kpi_purchase_experience.promised_deliveries IS 'Delivered orders with a promised delivery time.';
+COMMENT ON COLUMN cxkpi.kpi_service_quality.resolution_time_mean_hours IS 'Mean resolution time (resolved - created), hours, of the tickets created in the period and resolved.';
+COMMENT ON COLUMN cxkpi.kpi_service_quality.resolution_time_median_hours IS 'Median resolution time, hours.';
+COMMENT ON COLUMN cxkpi.kpi_service_quality.resolution_time_p90_hours IS '90th percentile of resolution time, hours.';
+COMMENT ON COLUMN cxkpi.kpi_service_quality.resolution_time_total_hours IS 'Sum of resolution times, hours (numerator of the mean; its denominator is resolved_tickets).';
+COMMENT ON COLUMN cxkpi_bi.kpi_service_quality.resolution_time_mean_hours IS 'Mean resolution time (resolved - created), hours, of the tickets created in the period and resolved.';
+COMMENT ON COLUMN cxkpi_bi.kpi_service_quality.resolution_time_median_hours IS 'Median resolution time, hours.';
+COMMENT ON COLUMN cxkpi_bi.kpi_service_quality.resolution_time_p90_hours IS '90th percentile of resolution time, hours.';
+COMMENT ON COLUMN cxkpi_bi.kpi_service_quality.resolution_time_total_hours IS 'Sum of resolution times, hours (numerator of the mean; its denominator is resolved_tickets).';
+COMMENT ON COLUMN cxkpi.kpi_customer_value.new_customer_share_pct IS '100 * customers acquired through this acquisition channel / customers acquired (acquisition_channel rows; 100 on the total row).';
+COMMENT ON COLUMN cxkpi_bi.kpi_customer_value.new_customer_share_pct IS '100 * customers acquired through this acquisition channel / customers acquired (acquisition_channel rows; 100 on the total row).';
+
+-- The new rollups of a database updated from 1.0, filled from the facts as a rebuild would, and
+-- the values of the new KPIs (the refresh only recomputes the periods that change from now on).
+INSERT INTO cxkpi.daily_ticket_resolutions
+SELECT * FROM cxkpi.rollup_daily_ticket_resolutions((SELECT cxkpi.setting('time_zone')), '-infinity', 'infinity');
+ANALYZE cxkpi.daily_ticket_resolutions, cxkpi.daily_deliveries;
+INSERT INTO cxkpi.kpi_values
+SELECT v.* FROM (SELECT array_agg(p.grain) AS gs, array_agg(p.period_start) AS ps
+                 FROM cxkpi.dashboard_days() AS b CROSS JOIN LATERAL cxkpi.periods_between(b.first_day, b.last_day) AS p) AS x
+CROSS JOIN LATERAL cxkpi.kpi_engine(x.gs, x.ps) AS v
+WHERE v.kpi IN ('resolution_time_hours', 'resolution_time_median_hours', 'resolution_time_p90_hours', 'new_customer_share')
+  AND EXISTS (SELECT 1 FROM cxkpi.kpi_values);
+
+-------------------------------------------------------------------------------------------------
+-- Issue 17: engagement across channels (seed 002) and social-media sentiment (seed 003).
+-- New facts, lexicon, rollups and section view (src/engagement.sql, src/dashboard_engagement.sql,
+-- as there), the eight KPIs' catalogue rows, and the final copies of the functions they change
+-- (config_row_upsert, change_capture, change_capture_tables, dashboard_rollups, dashboard_days,
+-- kpi_arithmetic, kpi_engine; generate_sample_data is replaced in place, above).
+-- docs/dashboard.md#engagement-and-social-sentiment.
+-------------------------------------------------------------------------------------------------
+
+-- Config rows: an edited built-in row becomes a user row (dumped); inserting a row whose key
+-- matches a built-in row replaces the built-in row (this is what pg_restore does); built-in
+-- rows cannot be deleted (a deletion would be undone by the next restore).
+CREATE OR REPLACE FUNCTION cxkpi.config_row_upsert() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    found_default bigint;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.is_default THEN
+            RETURN NEW;
+        END IF;
+        IF TG_TABLE_NAME = 'kpi_definitions' THEN
+            UPDATE cxkpi.kpi_definitions SET name = NEW.name, section = NEW.section, unit = NEW.unit,
+                   direction = NEW.direction, formula = NEW.formula, source = NEW.source,
+                   value_min = NEW.value_min, value_max = NEW.value_max,
+                   -- (1.1 columns: a row dumped by 1.0 has none, and keeps the built-in display)
+                   sort_order = coalesce(NEW.sort_order, kpi_definitions.sort_order),
+                   decimals = coalesce(NEW.decimals, kpi_definitions.decimals), is_default = false
+             WHERE kpi = NEW.kpi AND is_default;
+        ELSIF TG_TABLE_NAME = 'kpi_targets' THEN
+            UPDATE cxkpi.kpi_targets SET target = NEW.target, red_threshold = NEW.red_threshold,
+                   yellow_threshold = NEW.yellow_threshold, min_sample_size = NEW.min_sample_size,
+                   recovery_margin = NEW.recovery_margin, enabled = NEW.enabled, is_default = false
+             WHERE kpi = NEW.kpi AND dimension = NEW.dimension AND valid_from = NEW.valid_from AND is_default;
+        ELSIF TG_TABLE_NAME = 'intervention_rules' THEN
+            UPDATE cxkpi.intervention_rules SET priority = NEW.priority, intervention = NEW.intervention,
+                   description = NEW.description, churn_risk = NEW.churn_risk, gone = NEW.gone,
+                   min_value_at_stake = NEW.min_value_at_stake, min_historic_value = NEW.min_historic_value,
+                   nps_group = NEW.nps_group, nps_within_days = NEW.nps_within_days, open_ticket = NEW.open_ticket,
+                   abandoned_cart_within_days = NEW.abandoned_cart_within_days, min_return_rate = NEW.min_return_rate,
+                   lapsed_loyalty = NEW.lapsed_loyalty, enabled = NEW.enabled, is_default = false
+             WHERE rule = NEW.rule AND is_default;
+        ELSIF TG_TABLE_NAME = 'sentiment_lexicon' THEN
+            UPDATE cxkpi.sentiment_lexicon SET weight = NEW.weight, is_default = false
+             WHERE word = NEW.word AND is_default;
+        ELSE
+            UPDATE cxkpi.settings SET value = NEW.value, description = NEW.description, is_default = false
+             WHERE key = NEW.key AND is_default;
+        END IF;
+        GET DIAGNOSTICS found_default = ROW_COUNT;
+        IF found_default > 0 THEN
+            RETURN NULL;        -- the built-in row now holds the user's values
+        END IF;
+        IF TG_TABLE_NAME = 'kpi_definitions' THEN     -- nested: NEW.source exists only there
+            IF NEW.source = 'builtin' THEN
+                RAISE EXCEPTION 'KPI "%" cannot have source builtin', NEW.kpi
+                    USING ERRCODE = 'check_violation',
+                          HINT = 'Built-in KPIs are the ones cxkpi computes; add your own with source metric_observations.';
+            END IF;
+        END IF;
+        RETURN NEW;
+    ELSIF TG_OP = 'UPDATE' THEN
+        IF TG_TABLE_NAME = 'kpi_definitions' THEN     -- nested: OLD.source exists only there
+            IF OLD.source = 'builtin' AND (NEW.kpi <> OLD.kpi OR NEW.source <> OLD.source) THEN
+                RAISE EXCEPTION 'cannot change the key or the source of built-in KPI "%"', OLD.kpi
+                    USING ERRCODE = 'object_in_use',
+                          HINT = 'The rollups compute built-in KPIs by their key; edit the name, unit, direction or formula text instead.';
+            END IF;
+        END IF;
+        -- nor the key of a built-in target: a restore would seed the original key again
+        IF TG_TABLE_NAME = 'kpi_targets' THEN
+            IF OLD.is_default AND (NEW.kpi, NEW.dimension, NEW.valid_from) IS DISTINCT FROM (OLD.kpi, OLD.dimension, OLD.valid_from) THEN
+                RAISE EXCEPTION 'cannot change the key (kpi, dimension, valid_from) of a built-in target of "%"', OLD.kpi
+                    USING ERRCODE = 'object_in_use',
+                          HINT = 'Insert a new target row with its dimension or valid_from, and set enabled = false on the built-in one if it should no longer apply.';
+            END IF;
+        END IF;
+        IF TG_TABLE_NAME = 'intervention_rules' THEN
+            IF OLD.is_default AND NEW.rule IS DISTINCT FROM OLD.rule THEN
+                RAISE EXCEPTION 'cannot rename the built-in intervention rule "%"', OLD.rule
+                    USING ERRCODE = 'object_in_use',
+                          HINT = 'Insert a rule of your own, and set enabled = false on the built-in one if it should no longer apply.';
+            END IF;
+        END IF;
+        IF OLD.is_default AND NEW.is_default AND TG_TABLE_NAME <> 'settings' THEN
+            NEW.is_default := false;
+        END IF;
+        RETURN NEW;
+    ELSE
+        IF OLD.is_default THEN
+            RAISE EXCEPTION 'cannot delete a built-in row of cxkpi.%', TG_TABLE_NAME
+                USING ERRCODE = 'object_in_use',
+                      HINT = CASE TG_TABLE_NAME WHEN 'kpi_targets'
+                                  THEN 'Set enabled = false to switch a built-in target off.'
+                                  WHEN 'intervention_rules'
+                                  THEN 'Set enabled = false to switch a built-in rule off.'
+                                  ELSE 'Edit it with UPDATE instead.' END;
+        END IF;
+        RETURN OLD;
+    END IF;
+END $$;
+
+INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula, source, value_min, value_max, is_default) VALUES
+    ('engagement_rate', 'Engagement rate', 'digital_experience', 'percent', 'higher_is_better',
+     '100 * customers with an interaction (email open or click, social interaction, site visit, app session, store visit) / customers reached (any engagement event), distinct customers of the period; by channel: engaged in that channel / reached', 'builtin', 0, 100, true),
+    ('email_open_rate', 'Email open rate', 'digital_experience', 'percent', 'higher_is_better',
+     '100 * emails opened / emails sent', 'builtin', 0, 100, true),
+    ('email_click_rate', 'Email click rate', 'digital_experience', 'percent', 'higher_is_better',
+     '100 * emails clicked / emails sent', 'builtin', 0, 100, true),
+    ('interactions_per_customer', 'Interactions per engaged customer', 'digital_experience', 'ratio', 'higher_is_better',
+     'interactions / customers with an interaction, in the period; by channel: that channel''s', 'builtin', 0, NULL, true),
+    ('net_sentiment', 'Net social sentiment', 'digital_experience', 'points', 'higher_is_better',
+     '100 * (positive mentions - negative mentions) / mentions', 'builtin', -100, 100, true),
+    ('positive_mention_share', 'Positive mentions', 'digital_experience', 'percent', 'higher_is_better',
+     '100 * positive mentions / mentions', 'builtin', 0, 100, true),
+    ('neutral_mention_share', 'Neutral mentions', 'digital_experience', 'percent', 'higher_is_better',
+     '100 * neutral mentions / mentions', 'builtin', 0, 100, true),
+    ('negative_mention_share', 'Negative mentions', 'digital_experience', 'percent', 'lower_is_better',
+     '100 * negative mentions / mentions', 'builtin', 0, 100, true);
+
+-------------------------------------------------------------------------------------------------
+-- Engagement across channels (issue 17, seed 002) and social-media sentiment (seed 003): the
+-- facts (docs/data-model.md#engagement_events, #social_mentions), the editable lexicon that
+-- scores a mention that comes without a polarity, and their daily rollups, maintained by the
+-- refresh like the others (cxkpi.dashboard_rollups(); docs/dashboard.md#engagement-and-social-sentiment).
+-------------------------------------------------------------------------------------------------
+
+-- One row per customer touchpoint event.  The kind fixes the channel (email_* on email,
+-- social_interaction on social, site_visit on web, app_session on app, store_visit in store);
+-- an email_open or email_click is recorded once per email (the first open, the first click).
+CREATE TABLE cxkpi.engagement_events (
+    event_id    bigint PRIMARY KEY,
+    customer_id bigint NOT NULL REFERENCES cxkpi.customers,
+    occurred_at timestamptz NOT NULL CONSTRAINT engagement_events_occurred_at_finite CHECK (isfinite(occurred_at)),
+    channel     text NOT NULL CONSTRAINT engagement_events_channel
+                    CHECK (channel IN ('email', 'social', 'web', 'app', 'store')),
+    kind        text NOT NULL CONSTRAINT engagement_events_kind
+                    CHECK (kind IN ('email_sent', 'email_open', 'email_click', 'social_interaction', 'site_visit',
+                                    'app_session', 'store_visit')),
+    CONSTRAINT engagement_events_kind_channel CHECK (channel = CASE WHEN kind LIKE 'email%' THEN 'email'
+                                                                   WHEN kind = 'social_interaction' THEN 'social'
+                                                                   WHEN kind = 'site_visit' THEN 'web'
+                                                                   WHEN kind = 'app_session' THEN 'app'
+                                                                   ELSE 'store' END)
+);
+CREATE INDEX engagement_events_customer_idx ON cxkpi.engagement_events (customer_id, occurred_at);
+CREATE INDEX engagement_events_occurred_at_idx ON cxkpi.engagement_events (occurred_at);
+COMMENT ON TABLE cxkpi.engagement_events IS
+    'One row per customer engagement event: email_sent, email_open and email_click (channel email; an open or click once per email), social_interaction (social: a like, share, comment or review), site_visit (web), app_session (app), store_visit (store). Every kind but email_sent is an interaction; a customer with an interaction in a period is engaged in it.';
+COMMENT ON COLUMN cxkpi.engagement_events.channel IS 'email, social, web, app or store; must be the channel of the kind.';
+COMMENT ON COLUMN cxkpi.engagement_events.kind IS
+    'email_sent, email_open, email_click, social_interaction, site_visit, app_session or store_visit.';
+
+-- One row per mention of the brand on social media or a review site.  polarity comes from the
+-- user's classifier (-1 negative, 0 neutral, 1 positive) or, when NULL, from the lexicon.
+CREATE TABLE cxkpi.social_mentions (
+    mention_id   bigint PRIMARY KEY,
+    source       text NOT NULL CONSTRAINT social_mentions_source CHECK (source ~ '^[a-z][a-z0-9_]*$'),
+    mentioned_at timestamptz NOT NULL CONSTRAINT social_mentions_mentioned_at_finite CHECK (isfinite(mentioned_at)),
+    text         text NOT NULL DEFAULT '',
+    polarity     smallint CONSTRAINT social_mentions_polarity CHECK (polarity IN (-1, 0, 1)),
+    CONSTRAINT social_mentions_scorable CHECK (polarity IS NOT NULL OR text <> '')
+);
+CREATE INDEX social_mentions_mentioned_at_idx ON cxkpi.social_mentions (mentioned_at);
+COMMENT ON TABLE cxkpi.social_mentions IS
+    'One row per brand mention on social media or a review site: source (lower-case key, e.g. instagram, x, facebook, reviews), time, text, and the polarity from your classifier (-1 negative, 0 neutral, 1 positive); NULL polarity: scored by cxkpi.sentiment_polarity(text) with cxkpi.sentiment_lexicon.';
+COMMENT ON COLUMN cxkpi.social_mentions.polarity IS
+    '-1 negative, 0 neutral, 1 positive, as your classifier says; NULL: the lexicon scores the text (cxkpi.sentiment_polarity).';
+
+-- The lexicon: word valences from -5 (very negative) to 5 (very positive), the AFINN method
+-- (Nielsen 2011: a mention's score is the sum of the valences of its words; its polarity the
+-- sign).  A small built-in English list; edit it (a built-in row you change is dumped as yours).
+CREATE TABLE cxkpi.sentiment_lexicon (
+    word       text PRIMARY KEY CONSTRAINT sentiment_lexicon_word CHECK (word ~ '^[a-z]+(''[a-z]+)?$'),
+    weight     integer NOT NULL CONSTRAINT sentiment_lexicon_weight CHECK (weight BETWEEN -5 AND 5 AND weight <> 0),
+    is_default boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE cxkpi.sentiment_lexicon IS
+    'Word valences (-5 to 5, not 0) that score social mentions without a polarity (cxkpi.sentiment_polarity, AFINN method). Lower-case words; edit freely: a change rescores the mentions without a polarity at the next refresh.';
+INSERT INTO cxkpi.sentiment_lexicon (word, weight, is_default) VALUES
+    ('love', 3, true), ('loved', 3, true), ('great', 3, true), ('excellent', 3, true), ('amazing', 4, true),
+    ('awesome', 4, true), ('perfect', 3, true), ('fantastic', 4, true), ('good', 3, true), ('nice', 3, true),
+    ('happy', 3, true), ('fast', 2, true), ('easy', 1, true), ('friendly', 2, true), ('helpful', 2, true),
+    ('recommend', 2, true), ('thanks', 2, true), ('thank', 2, true), ('best', 3, true), ('beautiful', 3, true),
+    ('quick', 2, true), ('satisfied', 2, true), ('glad', 3, true), ('like', 2, true), ('enjoy', 2, true),
+    ('bad', -3, true), ('terrible', -3, true), ('awful', -3, true), ('horrible', -3, true), ('worst', -3, true),
+    ('hate', -3, true), ('poor', -2, true), ('slow', -2, true), ('late', -2, true), ('broken', -1, true),
+    ('rude', -2, true), ('disappointed', -2, true), ('disappointing', -2, true), ('refund', -1, true),
+    ('problem', -2, true), ('fail', -2, true), ('failed', -2, true), ('never', -1, true), ('wrong', -2, true),
+    ('missing', -2, true), ('damaged', -2, true), ('annoying', -2, true), ('useless', -2, true),
+    ('scam', -4, true), ('complaint', -2, true);
+
+-- A mention's polarity by the lexicon: the sign of the sum of the valences of its words (lower
+-- case, split at anything but letters and apostrophes), a word right after a negation (not, no,
+-- never, don't, ...) counted with the opposite sign; 0 when no word is in the lexicon.
+CREATE FUNCTION cxkpi.sentiment_polarity(mention text) RETURNS smallint
+    LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT sign(coalesce(sum(CASE WHEN w.prev IN ('not', 'no', 'never', 'don''t', 'doesn''t', 'didn''t', 'isn''t',
+                                                  'wasn''t', 'won''t', 'cannot', 'can''t')
+                                  THEN -l.weight ELSE l.weight END), 0))::smallint
+    FROM (SELECT t.word, lag(t.word) OVER (ORDER BY t.n) AS prev
+          FROM regexp_split_to_table(lower(mention), '[^a-z'']+') WITH ORDINALITY AS t(word, n)) AS w
+    JOIN cxkpi.sentiment_lexicon AS l ON l.word = w.word;
+END;
+COMMENT ON FUNCTION cxkpi.sentiment_polarity(text) IS
+    'Polarity of a text by cxkpi.sentiment_lexicon (AFINN method): sign of the sum of its words'' valences, a word right after not, no, never, don''t, ... with the opposite sign; -1, 0 or 1.';
+
+-- A lexicon edit rescores the mentions without a polarity: their days are logged for the refresh.
+CREATE FUNCTION cxkpi.sentiment_lexicon_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_LEVEL <> 'STATEMENT' OR TG_RELID <> 'cxkpi.sentiment_lexicon'::regclass THEN
+        RAISE EXCEPTION 'cxkpi.sentiment_lexicon_changed() belongs to cxkpi.sentiment_lexicon' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    INSERT INTO cxkpi.change_log (fact, bucket)
+    SELECT DISTINCT 'social_mentions', (m.mentioned_at AT TIME ZONE s.value)::date
+    FROM cxkpi.social_mentions AS m, cxkpi.settings AS s
+    WHERE s.key = 'time_zone' AND m.polarity IS NULL;
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION cxkpi.sentiment_lexicon_changed() IS
+    'Internal: statement trigger of cxkpi.sentiment_lexicon; logs the days of the mentions without a polarity for the next refresh.';
+REVOKE ALL ON FUNCTION cxkpi.sentiment_lexicon_changed() FROM PUBLIC;
+CREATE TRIGGER sentiment_lexicon_upsert BEFORE INSERT OR UPDATE OR DELETE ON cxkpi.sentiment_lexicon
+    FOR EACH ROW EXECUTE FUNCTION cxkpi.config_row_upsert();
+CREATE TRIGGER sentiment_lexicon_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON cxkpi.sentiment_lexicon
+    FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.sentiment_lexicon_changed();
+
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.engagement_events', '');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.social_mentions', '');
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.sentiment_lexicon', 'WHERE NOT is_default');
+
+-- Engagement per day and channel: emails sent, unique opens and clicks, interactions (every
+-- event but email_sent), and the customers reached (any event) and engaged (an interaction) as
+-- retention summaries, so that a period counts distinct customers exactly across its days.
+CREATE TABLE cxkpi.daily_engagement (day date, channel text, sent bigint, opens bigint, clicks bigint,
+    interactions bigint, reached @extschema@.retention_summary, engaged @extschema@.retention_summary);
+CREATE UNIQUE INDEX daily_engagement_key ON cxkpi.daily_engagement (day, channel);
+CREATE FUNCTION cxkpi.rollup_daily_engagement(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.daily_engagement
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (e.occurred_at AT TIME ZONE tz)::date AS day, e.channel,
+       count(*) FILTER (WHERE e.kind = 'email_sent') AS sent, count(*) FILTER (WHERE e.kind = 'email_open') AS opens,
+       count(*) FILTER (WHERE e.kind = 'email_click') AS clicks,
+       count(*) FILTER (WHERE e.kind <> 'email_sent') AS interactions,
+       @extschema@.retention_agg(e.customer_id, (e.occurred_at AT TIME ZONE tz)::date, 'day') AS reached,
+       @extschema@.retention_agg(e.customer_id, (e.occurred_at AT TIME ZONE tz)::date, 'day')
+           FILTER (WHERE e.kind <> 'email_sent') AS engaged
+FROM cxkpi.engagement_events AS e
+WHERE e.occurred_at >= (first_day::timestamp AT TIME ZONE tz) AND e.occurred_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1, 2 $$;
+COMMENT ON TABLE cxkpi.daily_engagement IS
+    'Internal rollup: engagement events per local day and channel: emails sent, opens, clicks, interactions, and the customers reached and engaged (retention summaries: distinct customers of any period).';
+COMMENT ON FUNCTION cxkpi.rollup_daily_engagement(text, date, date) IS
+    'Internal: the rows of cxkpi.daily_engagement of the days first_day to last_day (in time zone tz).';
+
+-- Mentions per day and source as NPS summaries over three categories (positive = 10, neutral =
+-- 8, negative = 0): net sentiment is then the NPS of the summary, with its adjusted-Wald
+-- interval (src/nps.c), and the shares are its promoters, passives and detractors.
+CREATE TABLE cxkpi.daily_sentiment (day date, source text, mentions @extschema@.nps_summary, lexicon_scored bigint);
+CREATE UNIQUE INDEX daily_sentiment_key ON cxkpi.daily_sentiment (day, source);
+CREATE FUNCTION cxkpi.rollup_daily_sentiment(tz text, first_day date, last_day date) RETURNS SETOF cxkpi.daily_sentiment
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (m.mentioned_at AT TIME ZONE tz)::date AS day, m.source,
+       @extschema@.nps_agg(CASE coalesce(m.polarity, cxkpi.sentiment_polarity(m.text)) WHEN 1 THEN 10 WHEN 0 THEN 8 ELSE 0 END)
+           AS mentions,
+       count(*) FILTER (WHERE m.polarity IS NULL) AS lexicon_scored
+FROM cxkpi.social_mentions AS m
+WHERE m.mentioned_at >= (first_day::timestamp AT TIME ZONE tz) AND m.mentioned_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+GROUP BY 1, 2 $$;
+COMMENT ON TABLE cxkpi.daily_sentiment IS
+    'Internal rollup: social mentions per local day and source as an nps_summary (positive = 10, neutral = 8, negative = 0), and how many the lexicon scored.';
+COMMENT ON FUNCTION cxkpi.rollup_daily_sentiment(text, date, date) IS
+    'Internal: the rows of cxkpi.daily_sentiment of the days first_day to last_day (in time zone tz).';
+
+-- The statement trigger of every fact table (INSERT, UPDATE, DELETE with transition tables, and
+-- TRUNCATE): one change_log row per distinct (fact, day) the statement touched, the old rows' days
+-- and the new rows' days.  Dependencies between facts are logged as buckets too:
+--   orders: an UPDATE logs the request days of the orders' returns (days to return).  The
+--     first-order flag and segment depend on the customer's other orders: the refresh finds the
+--     flags that moved by comparing each touched customer's first order with the one it recorded
+--     (cxkpi.customer_first_orders; dashboard_maintain, step 2), so writers log nothing for them;
+--   order_returns: the day of the returned order (the order-date return summary);
+--   loyalty_members: the days of the member's orders and programme activities (segment and
+--     activity count from the enrolment day on).
+-- SECURITY DEFINER: a writer needs no privilege on cxkpi.change_log.  The log carries bucket keys
+-- only, never values: the refresh recomputes every dirty day from the facts.  EXECUTE is revoked
+-- from PUBLIC (no one attaches it to a table of their own) and it refuses to run as anything but
+-- the AFTER statement trigger of a cxkpi fact table (docs/security.md).
+CREATE OR REPLACE FUNCTION cxkpi.change_capture() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    -- read here rather than through cxkpi.setting(): a static query keeps its plan, and this
+    -- runs for every statement of every writer
+    tz text := (SELECT s.value FROM cxkpi.settings AS s WHERE s.key = 'time_zone');
+    src text := CASE TG_OP WHEN 'INSERT' THEN 'new_rows' WHEN 'DELETE' THEN 'old_rows'
+                           ELSE '(SELECT * FROM old_rows UNION ALL SELECT * FROM new_rows)' END;
+    day_sql text;
+BEGIN
+    IF TG_LEVEL <> 'STATEMENT' OR TG_WHEN <> 'AFTER' OR TG_TABLE_SCHEMA <> 'cxkpi'
+       OR NOT TG_TABLE_NAME = ANY (cxkpi.change_capture_tables())
+       OR TG_RELID <> format('cxkpi.%I', TG_TABLE_NAME)::regclass THEN
+        RAISE EXCEPTION 'cxkpi.change_capture() belongs to the cxkpi fact tables' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO cxkpi.change_log (fact, bucket) VALUES (TG_TABLE_NAME, NULL);
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        -- Writers' hot path: one static statement per table (planned once per session, where
+        -- the dynamic statement below is parsed and planned at every call: twice the cost of a
+        -- one-row insert).  The day of each row as in the UPDATE and DELETE case below.
+        IF TG_TABLE_NAME = 'survey_responses' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'survey_responses', x.d FROM (SELECT (r.responded_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'orders' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'orders', x.d FROM (SELECT (r.ordered_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'order_returns' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'order_returns', x.d FROM (SELECT (r.requested_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'web_sessions' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'web_sessions', x.d FROM (SELECT (r.started_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'store_traffic' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'store_traffic', x.d FROM (SELECT r.visit_date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'carts' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'carts', x.d FROM (SELECT (r.created_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'support_tickets' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'support_tickets', x.d FROM (SELECT (r.created_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'app_ratings' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'app_ratings', x.d FROM (SELECT (r.rated_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'metric_observations' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'metric_observations', x.d FROM (SELECT (r.observed_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'loyalty_activity' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'loyalty_activity', x.d FROM (SELECT (r.active_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'customers' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'customers', r.acquired_on FROM new_rows AS r WHERE r.acquired_on IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'loyalty_members' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'loyalty_members', d.d FROM new_rows AS r, unnest(ARRAY[r.enrolled_on, r.last_active_on]) AS d(d)
+            WHERE d.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'order_deliveries' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'order_deliveries', (o.ordered_at AT TIME ZONE tz)::date
+            FROM new_rows AS r JOIN cxkpi.orders AS o ON o.order_id = r.order_id;
+        ELSIF TG_TABLE_NAME = 'engagement_events' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'engagement_events', x.d FROM (SELECT (r.occurred_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'social_mentions' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'social_mentions', x.d FROM (SELECT (r.mentioned_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        END IF;
+    ELSE
+        day_sql := CASE TG_TABLE_NAME
+            WHEN 'survey_responses' THEN '(r.responded_at AT TIME ZONE $1)::date'
+            WHEN 'orders' THEN '(r.ordered_at AT TIME ZONE $1)::date'
+            WHEN 'order_returns' THEN '(r.requested_at AT TIME ZONE $1)::date'
+            WHEN 'web_sessions' THEN '(r.started_at AT TIME ZONE $1)::date'
+            WHEN 'store_traffic' THEN 'r.visit_date'
+            WHEN 'carts' THEN '(r.created_at AT TIME ZONE $1)::date'
+            WHEN 'support_tickets' THEN '(r.created_at AT TIME ZONE $1)::date'
+            WHEN 'app_ratings' THEN '(r.rated_at AT TIME ZONE $1)::date'
+            WHEN 'metric_observations' THEN '(r.observed_at AT TIME ZONE $1)::date'
+            WHEN 'loyalty_activity' THEN '(r.active_at AT TIME ZONE $1)::date'
+            WHEN 'customers' THEN 'r.acquired_on'
+            WHEN 'loyalty_members' THEN 'unnest(ARRAY[r.enrolled_on, r.last_active_on])'
+            WHEN 'order_deliveries' THEN '(SELECT (o.ordered_at AT TIME ZONE $1)::date FROM cxkpi.orders AS o WHERE o.order_id = r.order_id)'
+            WHEN 'engagement_events' THEN '(r.occurred_at AT TIME ZONE $1)::date'
+            WHEN 'social_mentions' THEN '(r.mentioned_at AT TIME ZONE $1)::date'
+        END;
+        IF day_sql IS NULL THEN
+            RAISE EXCEPTION 'cxkpi.change_capture() belongs to the cxkpi fact tables' USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        EXECUTE format('INSERT INTO cxkpi.change_log (fact, bucket) SELECT DISTINCT %L, d FROM (SELECT %s AS d FROM %s AS r) AS x '
+                       'WHERE d IS NOT NULL', TG_TABLE_NAME, day_sql, src) USING tz;
+    END IF;
+    IF TG_TABLE_NAME = 'orders' AND TG_OP = 'UPDATE' THEN
+        -- UPDATE: the request days of the orders' returns (days to return)
+        INSERT INTO cxkpi.change_log (fact, bucket)
+        SELECT DISTINCT 'order_returns', (r.requested_at AT TIME ZONE tz)::date
+        FROM cxkpi.order_returns AS r WHERE r.order_id IN (SELECT n.order_id FROM new_rows AS n);
+    ELSIF TG_TABLE_NAME = 'order_returns' THEN
+        EXECUTE format('INSERT INTO cxkpi.change_log (fact, bucket)
+                        SELECT DISTINCT ''orders'', (o.ordered_at AT TIME ZONE $1)::date
+                        FROM cxkpi.orders AS o WHERE o.order_id IN (SELECT r.order_id FROM %s AS r)', src) USING tz;
+    ELSIF TG_TABLE_NAME = 'loyalty_members' THEN
+        EXECUTE format('INSERT INTO cxkpi.change_log (fact, bucket)
+                        SELECT DISTINCT ''orders'', (o.ordered_at AT TIME ZONE $1)::date
+                        FROM cxkpi.orders AS o WHERE o.customer_id IN (SELECT r.customer_id FROM %1$s AS r)
+                        UNION
+                        SELECT DISTINCT ''loyalty_activity'', (a.active_at AT TIME ZONE $1)::date
+                        FROM cxkpi.loyalty_activity AS a WHERE a.customer_id IN (SELECT r.customer_id FROM %1$s AS r)', src)
+        USING tz;
+    END IF;
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION cxkpi.change_capture() IS
+    'Internal: statement trigger of the fact tables; appends the day buckets a statement touched (and those that depend on them) to cxkpi.change_log.';
+REVOKE ALL ON FUNCTION cxkpi.change_capture() FROM PUBLIC;
+-- The fact tables the daily rollups read.
+CREATE OR REPLACE FUNCTION cxkpi.change_capture_tables() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN ARRAY['survey_responses', 'orders', 'order_returns', 'web_sessions', 'store_traffic', 'carts',
+                 'support_tickets', 'app_ratings', 'metric_observations', 'loyalty_members', 'loyalty_activity',
+                 'customers', 'order_deliveries', 'engagement_events', 'social_mentions'];
+COMMENT ON FUNCTION cxkpi.change_capture_tables() IS 'Internal: the fact tables whose changes cxkpi.change_log records.';
+
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['engagement_events', 'social_mentions'] LOOP
+        EXECUTE format('CREATE TRIGGER change_capture_insert AFTER INSERT ON cxkpi.%I REFERENCING NEW TABLE AS new_rows '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.change_capture()', t);
+        EXECUTE format('CREATE TRIGGER change_capture_update AFTER UPDATE ON cxkpi.%I REFERENCING OLD TABLE AS old_rows '
+                       'NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.change_capture()', t);
+        EXECUTE format('CREATE TRIGGER change_capture_delete AFTER DELETE ON cxkpi.%I REFERENCING OLD TABLE AS old_rows '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.change_capture()', t);
+        EXECUTE format('CREATE TRIGGER change_capture_truncate AFTER TRUNCATE ON cxkpi.%I '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION cxkpi.change_capture()', t);
+    END LOOP;
+END $$;
+
+-- Which rollup reads which facts' days (cxkpi.change_log.fact), in the order of the refresh.
+CREATE OR REPLACE FUNCTION cxkpi.dashboard_rollups(OUT rollup text, OUT facts text[]) RETURNS SETOF record
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    VALUES ('daily_surveys', ARRAY['survey_responses']),
+           ('daily_orders', ARRAY['orders', 'orders_first']),
+           ('daily_customer_activity', ARRAY['orders']),
+           ('daily_conversion', ARRAY['web_sessions', 'store_traffic', 'orders']),
+           ('daily_carts', ARRAY['carts']),
+           ('daily_tickets', ARRAY['support_tickets']),
+           ('daily_ticket_resolutions', ARRAY['support_tickets']),
+           ('daily_deliveries', ARRAY['orders', 'order_deliveries']),
+           ('daily_loyalty', ARRAY['orders', 'loyalty_members', 'loyalty_activity']),
+           ('daily_app_ratings', ARRAY['app_ratings']),
+           ('daily_observations', ARRAY['metric_observations']),
+           ('daily_return_events', ARRAY['order_returns']),
+           ('daily_acquisition', ARRAY['customers']),
+           ('hourly_conversion', ARRAY['web_sessions']),
+           ('hourly_orders', ARRAY['orders']),
+           ('hourly_carts', ARRAY['carts']),
+           ('hourly_tickets', ARRAY['support_tickets']),
+           ('daily_engagement', ARRAY['engagement_events']),
+           ('daily_sentiment', ARRAY['social_mentions']) $$;
+COMMENT ON FUNCTION cxkpi.dashboard_rollups() IS
+    'Internal: the daily and hourly rollups in refresh order, with the fact tables (cxkpi.change_log.fact) whose days they read.';
+-- The first and the last day of the rollups.
+CREATE OR REPLACE FUNCTION cxkpi.dashboard_days(OUT first_day date, OUT last_day date)
+    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT min(d.first_day), max(d.last_day)
+    FROM (SELECT min(day), max(day) FROM cxkpi.daily_surveys UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_orders
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_customer_activity
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_conversion
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_carts UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_tickets
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_loyalty UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_app_ratings
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_observations
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_return_events
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_acquisition
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_engagement
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_sentiment) AS d(first_day, last_day) $$;
+COMMENT ON FUNCTION cxkpi.dashboard_days() IS 'Internal: the first and the last day of the daily rollups.';
+-- The arithmetic of the KPIs that have an hour grain, written once from their additive state:
+-- value, numerator, denominator, sample size and interval of kpi from the sums num (numerator)
+-- and den (denominator; NULL for a volume).  cxkpi.kpi_engine calls it for every period of the
+-- daily rollups, the hourly views (src/dashboard_hourly.sql) for hours, today so far and the
+-- heat map, so a KPI's formula is in one place (docs/architecture.md#the-hour-grain).  Shares
+-- are in percent with a Wilson interval; means (aov, response_time_hours) are sums over counts;
+-- volumes (sessions, orders, tickets, net_revenue) are the sum itself.  Unknown KPIs give NULL.
+-- A SQL-standard body: inlined where it is called, and readers of cxkpi_bi (no USAGE on schema
+-- cxkpi) can run it.
+CREATE OR REPLACE FUNCTION cxkpi.kpi_arithmetic(kpi text, num numeric, den numeric, conf double precision)
+    RETURNS TABLE (value double precision, numerator double precision, denominator double precision,
+                   sample_size bigint, ci_lower double precision, ci_upper double precision)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate') THEN (100.0 * num / nullif(den, 0))::double precision
+                WHEN kpi = 'aov' THEN (num / nullif(den, 0))::double precision
+                WHEN kpi IN ('response_time_hours', 'resolution_time_hours', 'delivery_time_days') THEN num::double precision / nullif(den, 0)::double precision
+                WHEN kpi IN ('sessions', 'orders', 'tickets', 'net_revenue') THEN num::double precision
+                WHEN kpi IN ('engagement_rate', 'email_open_rate', 'email_click_rate', 'positive_mention_share',
+                             'neutral_mention_share', 'negative_mention_share') THEN (100.0 * num / nullif(den, 0))::double precision
+                WHEN kpi = 'interactions_per_customer' THEN (num / nullif(den, 0))::double precision END,
+           num::double precision, den::double precision,
+           CASE WHEN kpi IN ('sessions', 'orders', 'tickets') THEN num::bigint ELSE den::bigint END,
+           CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate')
+                THEN cxkpi.wilson_ci_lower(num::bigint, den::bigint, conf)
+                WHEN kpi IN ('engagement_rate', 'email_open_rate', 'email_click_rate', 'positive_mention_share',
+                             'neutral_mention_share', 'negative_mention_share')
+                THEN cxkpi.wilson_ci_lower(num::bigint, den::bigint, conf) END,
+           CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate')
+                THEN cxkpi.wilson_ci_upper(num::bigint, den::bigint, conf)
+                WHEN kpi IN ('engagement_rate', 'email_open_rate', 'email_click_rate', 'positive_mention_share',
+                             'neutral_mention_share', 'negative_mention_share')
+                THEN cxkpi.wilson_ci_upper(num::bigint, den::bigint, conf) END;
+END;
+COMMENT ON FUNCTION cxkpi.kpi_arithmetic(text, numeric, numeric, double precision) IS
+    'Internal: the arithmetic of the KPIs with an hour grain (conversion_rate, cart_abandonment_rate, aov, response_time_hours, sessions, orders, tickets, net_revenue), of the mean resolution and delivery times (resolution_time_hours, delivery_time_days) and of the engagement and mention shares (engagement_rate, email_open_rate, email_click_rate, positive_, neutral_ and negative_mention_share; interactions_per_customer) from the sums of their numerator and denominator: value, numerator, denominator, sample size and Wilson interval (shares). Used by cxkpi.kpi_engine and the hourly views alike.';
+-- The arithmetic of every KPI, written once: the rows of cxkpi.kpi_values of the periods given
+-- (grains[i], period_starts[i]: the first day of a period of that grain), computed from the rollup
+-- rows of those periods.  The full rebuild passes every period, the incremental refresh the
+-- periods its dirty days fall into.  Each value comes with the value of the previous period and
+-- of the same period a year earlier (cxkpi.previous_period_start, cxkpi.year_ago_period_start),
+-- computed here for those periods too.  What a period reads besides its own days: retention the
+-- retention_active_window periods before it, the active loyalty share the loyalty_active_days
+-- days up to its end, the loyalty members every enrolment up to its end.
+-- enable_mergejoin off: the planner, which has no statistics on the CTEs, would keep the asked
+-- periods with a merge semi join that rereads them for every row (30 of 44 s of a rebuild at
+-- scale 1); the hash join it takes instead is linear.
+CREATE OR REPLACE FUNCTION cxkpi.kpi_engine(grains text[], period_starts date[]) RETURNS SETOF cxkpi.kpi_values
+    LANGUAGE sql STABLE PARALLEL SAFE SET enable_mergejoin = off AS $$
+WITH cfg AS MATERIALIZED (
+    SELECT cxkpi.setting('time_zone') AS tz, cxkpi.setting('confidence')::double precision AS conf,
+           cxkpi.setting('csat_scale')::integer AS csat_scale, cxkpi.setting('ces_scale')::integer AS ces_scale,
+           cxkpi.setting('retention_active_window')::integer AS ret_w,
+           cxkpi.setting('loyalty_active_days')::integer AS loy_w),
+-- the periods asked for, and the previous and year-ago periods of each
+req AS MATERIALIZED (
+    SELECT DISTINCT r.grain, r.period_start FROM unnest(grains, period_starts) AS r(grain, period_start)),
+per AS MATERIALIZED (
+    SELECT DISTINCT q.grain, x.period_start, (x.period_start + cxkpi.grain_interval(q.grain))::date - 1 AS period_end
+    FROM req AS q
+    CROSS JOIN LATERAL (VALUES (q.period_start), (cxkpi.previous_period_start(q.grain, q.period_start)),
+                               (cxkpi.year_ago_period_start(q.grain, q.period_start))) AS x(period_start)),
+sv AS (
+    SELECT p.grain, p.period_start, d.survey,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           @extschema@.rollup(d.nps) AS nps, @extschema@.rollup(d.csat) AS csat, @extschema@.rollup(d.ces) AS ces
+    FROM per AS p JOIN cxkpi.daily_surveys AS d ON d.day BETWEEN p.period_start AND p.period_end CROSS JOIN cfg
+    WHERE d.survey = 'nps' OR (d.survey = 'csat' AND d.scale = cfg.csat_scale)
+       OR (d.survey = 'ces' AND d.scale = cfg.ces_scale)
+    GROUP BY p.grain, p.period_start, d.survey, GROUPING SETS ((d.channel), ())),
+od AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' WHEN grouping(d.segment) = 0 THEN 'segment'
+                ELSE 'total' END AS breakdown,
+           coalesce(d.channel, d.segment, 'all') AS dimension,
+           sum(d.orders)::bigint AS orders, sum(d.net_value) AS net_value, @extschema@.rollup(d.returns) AS r
+    FROM per AS p JOIN cxkpi.daily_orders AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), (d.segment), ())),
+fo AS (
+    SELECT p.grain, p.period_start, d.first_order, @extschema@.rollup(d.returns) AS r
+    FROM per AS p JOIN cxkpi.daily_orders AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY 1, 2, 3),
+-- the accessors once per period: each reads the whole summary of the period (a year's is large)
+act AS (
+    SELECT a.grain, a.period_start, a.orders, @extschema@.customers(a.s) AS customers,
+           @extschema@.repeat_customer_rate(a.s) AS repeat_rate
+    FROM (SELECT p.grain, p.period_start, sum(d.orders)::bigint AS orders, @extschema@.rollup(d.by_day) AS s
+          FROM per AS p JOIN cxkpi.daily_customer_activity AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY 1, 2) AS a),
+-- Retention of each period compares its active window with the previous period's: the days read
+-- start retention_active_window periods before the first period asked for, and reach back to the
+-- last activity before that and on to the next activity after the last period asked for, so that
+-- retention_by_period reports the periods in between (also those without orders) as a rebuild
+-- over all days does.
+rg AS (
+    SELECT p.grain, min(p.period_start) AS first_period, max(p.period_end) AS last_day
+    FROM per AS p WHERE p.grain <> 'day' GROUP BY p.grain),
+rd AS (
+    SELECT rg.grain,
+           coalesce((SELECT max(d.day) FROM cxkpi.daily_customer_activity AS d
+                     WHERE d.day < (rg.first_period - cfg.ret_w * cxkpi.grain_interval(rg.grain))::date),
+                    (rg.first_period - cfg.ret_w * cxkpi.grain_interval(rg.grain))::date) AS first_day,
+           coalesce((SELECT min(d.day) FROM cxkpi.daily_customer_activity AS d WHERE d.day > rg.last_day), rg.last_day) AS last_day
+    FROM rg, cfg),
+ret0 AS (
+    SELECT rd.grain, r.*
+    FROM rd CROSS JOIN cfg
+    CROSS JOIN LATERAL (SELECT @extschema@.rollup(CASE rd.grain WHEN 'week' THEN d.by_week WHEN 'month' THEN d.by_month
+                                                                WHEN 'quarter' THEN d.by_quarter ELSE d.by_year END) AS s
+                        FROM cxkpi.daily_customer_activity AS d WHERE d.day BETWEEN rd.first_day AND rd.last_day) AS q
+    CROSS JOIN LATERAL @extschema@.retention_by_period(q.s, cfg.ret_w) AS r),
+ret AS (
+    SELECT w.* FROM (
+        SELECT grain, period_start, retained_customers, retention_rate, churn_rate,
+               lag(active_customers) OVER (PARTITION BY grain ORDER BY period_start) AS at_start
+        FROM ret0) AS w
+    WHERE (w.grain, w.period_start) IN (SELECT p.grain, p.period_start FROM per AS p)),
+cv AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.device) = 0 THEN 'device' ELSE 'total' END AS breakdown,
+           coalesce(d.device, 'all') AS dimension,
+           sum(d.visits)::bigint AS visits, sum(d.conversions)::bigint AS conversions
+    FROM per AS p JOIN cxkpi.daily_conversion AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.device), ())),
+ct AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.device) = 0 THEN 'device' ELSE 'total' END AS breakdown,
+           coalesce(d.device, 'all') AS dimension,
+           sum(d.carts)::bigint AS carts, sum(d.abandoned)::bigint AS abandoned, sum(d.recovered)::bigint AS recovered
+    FROM per AS p JOIN cxkpi.daily_carts AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.device), ())),
+tk AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.tickets)::bigint AS tickets, sum(d.responded)::bigint AS responded,
+           sum(d.response_hours_sum::numeric) AS response_hours_sum, sum(d.resolved)::bigint AS resolved,
+           sum(d.first_contact_resolved)::bigint AS fcr
+    FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+-- exact median and p90 of the days' arrays of response hours (percentile_cont's values, one sort
+-- per group: src/quantiles.c)
+tp AS (
+    SELECT t.grain, t.period_start, t.breakdown, t.dimension, t.responded, t.q[1] AS median_h, t.q[2] AS p90_h
+    FROM (SELECT p.grain, p.period_start,
+                 CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+                 coalesce(d.channel, 'all') AS dimension, sum(cardinality(d.response_hours)) AS responded,
+                 @extschema@.exact_percentiles(d.response_hours, '{0.5,0.9}') AS q
+          FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())) AS t
+    WHERE t.responded > 0),
+-- resolution times: the mean from the sums, the median and 90th percentile from the sorted hours
+rs AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.resolved)::bigint AS resolved, sum(d.resolution_hours_sum::numeric) AS hours_sum
+    FROM per AS p JOIN cxkpi.daily_ticket_resolutions AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+rp AS (
+    SELECT t.grain, t.period_start, t.breakdown, t.dimension, t.resolved, t.q[1] AS median_h, t.q[2] AS p90_h
+    FROM (SELECT p.grain, p.period_start,
+                 CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+                 coalesce(d.channel, 'all') AS dimension, sum(cardinality(d.resolution_hours)) AS resolved,
+                 @extschema@.exact_percentiles(d.resolution_hours, '{0.5,0.9}') AS q
+          FROM per AS p JOIN cxkpi.daily_ticket_resolutions AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())) AS t
+    WHERE t.resolved > 0),
+-- delivery times and on-time deliveries, as the resolution times
+dl AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.delivered)::bigint AS delivered, sum(d.delivery_days_sum::numeric) AS days_sum,
+           sum(d.promised)::bigint AS promised, sum(d.on_time)::bigint AS on_time
+    FROM per AS p JOIN cxkpi.daily_deliveries AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+dp AS (
+    SELECT t.grain, t.period_start, t.breakdown, t.dimension, t.delivered, t.q[1] AS median_d, t.q[2] AS p90_d
+    FROM (SELECT p.grain, p.period_start,
+                 CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+                 coalesce(d.channel, 'all') AS dimension, sum(cardinality(d.delivery_days)) AS delivered,
+                 @extschema@.exact_percentiles(d.delivery_days, '{0.5,0.9}') AS q
+          FROM per AS p JOIN cxkpi.daily_deliveries AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())) AS t
+    WHERE t.delivered > 0),
+-- The first enrolment, and the data horizon (the last day with an order or a member activity):
+-- the active window of the current, unfinished period ends there.
+lh AS MATERIALIZED (
+    SELECT min(day) AS first_day, greatest(max(day), (SELECT max(day) FROM cxkpi.daily_customer_activity)) AS last_day,
+           bool_or(active IS NOT NULL) AS any_activity
+    FROM cxkpi.daily_loyalty),
+-- Members enrolled by the end of every period from the first enrolment to the data horizon,
+-- also of periods in which no member enrolled or was active (their active share is then 0).
+ly AS MATERIALIZED (
+    SELECT p.grain, p.period_start, least(p.period_end, lh.last_day) AS active_end,
+           coalesce((SELECT sum(l.enrolled) FROM cxkpi.daily_loyalty AS l WHERE l.day <= least(p.period_end, lh.last_day)), 0)::bigint
+               AS members
+    FROM per AS p, lh WHERE p.period_end >= lh.first_day AND p.period_start <= lh.last_day),
+-- Member activity of the days the active windows of those periods cover.
+lys AS (
+    SELECT @extschema@.rollup(l.active) AS s
+    FROM cxkpi.daily_loyalty AS l,
+         (SELECT min(ly.active_end) - cfg.loy_w + 1 AS first_day, max(ly.active_end) AS last_day
+          FROM ly, cfg WHERE ly.grain <> 'day' GROUP BY cfg.loy_w) AS b
+    WHERE l.day BETWEEN b.first_day AND b.last_day),
+ar AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.app_store) = 0 THEN 'app_store' ELSE 'total' END AS breakdown,
+           coalesce(d.app_store, 'all') AS dimension, @extschema@.rollup(d.ratings) AS s
+    FROM per AS p JOIN cxkpi.daily_app_ratings AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.app_store), ())),
+ob AS (
+    SELECT p.grain, p.period_start, d.kpi,
+           CASE WHEN grouping(d.dimension) = 0 THEN 'dimension' ELSE 'total' END AS breakdown,
+           coalesce(d.dimension, 'all') AS dimension, sum(d.observations)::bigint AS observations,
+           sum(d.weighted_sum::numeric)::double precision AS weighted_sum,
+           sum(d.weight_sum::numeric)::double precision AS weight_sum
+    FROM per AS p JOIN cxkpi.daily_observations AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, d.kpi, GROUPING SETS ((d.dimension), ())),
+rv AS (
+    SELECT p.grain, p.period_start, sum(d.returns)::bigint AS returns,
+           sum(d.merchant_returns)::bigint AS merchant_returns, sum(d.days_to_return_sum)::bigint AS days_sum
+    FROM per AS p JOIN cxkpi.daily_return_events AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY 1, 2),
+aq AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.acquisition_channel) = 0 THEN 'acquisition_channel' ELSE 'total' END AS breakdown,
+           coalesce(d.acquisition_channel, 'all') AS dimension,
+           sum(d.new_customers)::bigint AS new_customers, sum(d.acquisition_cost) AS cost
+    FROM per AS p JOIN cxkpi.daily_acquisition AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.acquisition_channel), ())),
+-- Engagement per channel and in total: distinct customers reached and engaged (retention
+-- summaries merged over the period's days); a channel's engagement rate divides by the
+-- customers reached in any channel.
+eg AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.sent)::bigint AS sent, sum(d.opens)::bigint AS opens, sum(d.clicks)::bigint AS clicks,
+           sum(d.interactions)::bigint AS interactions,
+           coalesce(@extschema@.customers(@extschema@.rollup(d.reached)), 0) AS reached,
+           coalesce(@extschema@.customers(@extschema@.rollup(d.engaged)), 0) AS engaged
+    FROM per AS p JOIN cxkpi.daily_engagement AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+egr AS (
+    SELECT c.*, t.reached AS reached_any
+    FROM eg AS c JOIN eg AS t ON t.grain = c.grain AND t.period_start = c.period_start AND t.breakdown = 'total'),
+sm AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.source) = 0 THEN 'source' ELSE 'total' END AS breakdown,
+           coalesce(d.source, 'all') AS dimension, @extschema@.rollup(d.mentions) AS s
+    FROM per AS p JOIN cxkpi.daily_sentiment AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.source), ())),
+kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominator, sample_size, ci_lower, ci_upper) AS (
+    -- satisfaction
+    SELECT grain, period_start, 'nps', breakdown, dimension, @extschema@.nps(nps),
+           (@extschema@.promoters(nps) - @extschema@.detractors(nps))::double precision,
+           @extschema@.responses(nps)::double precision, @extschema@.responses(nps),
+           @extschema@.nps_ci_lower(nps, conf), @extschema@.nps_ci_upper(nps, conf)
+    FROM sv, cfg WHERE survey = 'nps'
+    UNION ALL
+    SELECT grain, period_start, 'csat', breakdown, dimension, @extschema@.csat_mean(csat),
+           round(@extschema@.csat_mean(csat) * @extschema@.responses(csat)),
+           @extschema@.responses(csat)::double precision, @extschema@.responses(csat),
+           @extschema@.csat_mean_ci_lower(csat, conf), @extschema@.csat_mean_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat'
+    UNION ALL
+    SELECT grain, period_start, 'csat_satisfied_pct', breakdown, dimension, @extschema@.csat(csat),
+           @extschema@.satisfied(csat)::double precision, @extschema@.responses(csat)::double precision,
+           @extschema@.responses(csat), @extschema@.csat_ci_lower(csat, conf), @extschema@.csat_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat'
+    UNION ALL
+    SELECT grain, period_start, 'returns_csat', 'total', 'all', @extschema@.csat_mean(csat),
+           round(@extschema@.csat_mean(csat) * @extschema@.responses(csat)),
+           @extschema@.responses(csat)::double precision, @extschema@.responses(csat),
+           @extschema@.csat_mean_ci_lower(csat, conf), @extschema@.csat_mean_ci_upper(csat, conf)
+    FROM sv, cfg WHERE survey = 'csat' AND breakdown = 'channel' AND dimension = 'returns'
+    UNION ALL
+    SELECT grain, period_start, 'ces', breakdown, dimension, @extschema@.ces(ces),
+           round(@extschema@.ces(ces) * @extschema@.responses(ces)),
+           @extschema@.responses(ces)::double precision, @extschema@.responses(ces),
+           @extschema@.ces_ci_lower(ces, conf), @extschema@.ces_ci_upper(ces, conf)
+    FROM sv, cfg WHERE survey = 'ces'
+    -- purchase experience
+    UNION ALL
+    SELECT grain, period_start, 'conversion_rate', breakdown, dimension, k.*
+    FROM cv, cfg, LATERAL cxkpi.kpi_arithmetic('conversion_rate', conversions, visits, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'aov', breakdown, dimension, k.*
+    FROM od, cfg, LATERAL cxkpi.kpi_arithmetic('aov', net_value, orders, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'cart_abandonment_rate', breakdown, dimension, k.*
+    FROM ct, cfg, LATERAL cxkpi.kpi_arithmetic('cart_abandonment_rate', abandoned, carts, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'cart_recovery_rate', breakdown, dimension, 100.0 * recovered / nullif(abandoned, 0),
+           recovered, abandoned, abandoned, cxkpi.wilson_ci_lower(recovered, abandoned, conf),
+           cxkpi.wilson_ci_upper(recovered, abandoned, conf)
+    FROM ct, cfg
+    UNION ALL
+    SELECT grain, period_start, 'delivery_time_days', breakdown, dimension, k.*
+    FROM dl, cfg, LATERAL cxkpi.kpi_arithmetic('delivery_time_days', days_sum, delivered, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'delivery_time_median_days', breakdown, dimension, median_d, NULL, NULL, delivered, NULL, NULL
+    FROM dp
+    UNION ALL
+    SELECT grain, period_start, 'delivery_time_p90_days', breakdown, dimension, p90_d, NULL, NULL, delivered, NULL, NULL
+    FROM dp
+    UNION ALL
+    SELECT grain, period_start, 'on_time_delivery_rate', breakdown, dimension, 100.0 * on_time / promised,
+           on_time, promised, promised, cxkpi.wilson_ci_lower(on_time, promised, conf), cxkpi.wilson_ci_upper(on_time, promised, conf)
+    FROM dl, cfg WHERE promised > 0
+    -- service quality
+    UNION ALL
+    SELECT grain, period_start, 'response_time_hours', breakdown, dimension, k.*
+    FROM tk, cfg, LATERAL cxkpi.kpi_arithmetic('response_time_hours', response_hours_sum, responded, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'response_time_median_hours', breakdown, dimension, median_h, NULL, NULL, responded, NULL, NULL
+    FROM tp
+    UNION ALL
+    SELECT grain, period_start, 'response_time_p90_hours', breakdown, dimension, p90_h, NULL, NULL, responded, NULL, NULL
+    FROM tp
+    UNION ALL
+    SELECT grain, period_start, 'resolution_rate', breakdown, dimension, 100.0 * resolved / nullif(tickets, 0),
+           resolved, tickets, tickets, cxkpi.wilson_ci_lower(resolved, tickets, conf), cxkpi.wilson_ci_upper(resolved, tickets, conf)
+    FROM tk, cfg
+    UNION ALL
+    SELECT grain, period_start, 'first_contact_resolution_rate', breakdown, dimension, 100.0 * fcr / nullif(resolved, 0),
+           fcr, resolved, resolved, cxkpi.wilson_ci_lower(fcr, resolved, conf), cxkpi.wilson_ci_upper(fcr, resolved, conf)
+    FROM tk, cfg
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_hours', breakdown, dimension, k.*
+    FROM rs, cfg, LATERAL cxkpi.kpi_arithmetic('resolution_time_hours', hours_sum, resolved, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_median_hours', breakdown, dimension, median_h, NULL, NULL, resolved, NULL, NULL
+    FROM rp
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_p90_hours', breakdown, dimension, p90_h, NULL, NULL, resolved, NULL, NULL
+    FROM rp
+    -- loyalty and retention
+    UNION ALL
+    SELECT grain, period_start, 'retention_rate', 'total', 'all', retention_rate, retained_customers, at_start, at_start,
+           cxkpi.wilson_ci_lower(retained_customers, at_start, conf), cxkpi.wilson_ci_upper(retained_customers, at_start, conf)
+    FROM ret, cfg WHERE at_start IS NOT NULL
+    UNION ALL
+    SELECT grain, period_start, 'churn_rate', 'total', 'all', churn_rate, at_start - retained_customers, at_start, at_start,
+           cxkpi.wilson_ci_lower(at_start - retained_customers, at_start, conf),
+           cxkpi.wilson_ci_upper(at_start - retained_customers, at_start, conf)
+    FROM ret, cfg WHERE at_start IS NOT NULL
+    UNION ALL
+    SELECT grain, period_start, 'loyalty_members', 'total', 'all', members, members, NULL, members, NULL, NULL
+    FROM ly
+    UNION ALL
+    SELECT ly.grain, ly.period_start, 'loyalty_active_share', 'total', 'all', 100.0 * a.active / nullif(ly.members, 0),
+           a.active, ly.members, ly.members, cxkpi.wilson_ci_lower(a.active, ly.members, cfg.conf),
+           cxkpi.wilson_ci_upper(a.active, ly.members, cfg.conf)
+    FROM ly, lys, lh, cfg,
+         LATERAL (SELECT coalesce(@extschema@.active_customers(lys.s, ly.active_end, cfg.loy_w), 0) AS active) AS a
+    WHERE lh.any_activity AND ly.grain <> 'day'   -- a rolling share: weeks and longer
+    -- digital experience
+    UNION ALL
+    SELECT grain, period_start, 'app_rating', breakdown, dimension, @extschema@.csat_mean(s),
+           round(@extschema@.csat_mean(s) * @extschema@.responses(s)), @extschema@.responses(s)::double precision,
+           @extschema@.responses(s), @extschema@.csat_mean_ci_lower(s, conf), @extschema@.csat_mean_ci_upper(s, conf)
+    FROM ar, cfg
+    -- observed metrics (digital experience, operational efficiency, user KPIs)
+    UNION ALL
+    SELECT grain, period_start, kpi, breakdown, dimension, weighted_sum / weight_sum, weighted_sum, weight_sum,
+           observations, NULL, NULL
+    FROM ob WHERE NOT (breakdown = 'dimension' AND dimension = '')
+    -- returns
+    UNION ALL
+    SELECT grain, period_start, 'return_rate', breakdown, dimension, @extschema@.return_rate(r),
+           @extschema@.orders_with_return(r), @extschema@.orders(r), @extschema@.orders(r),
+           @extschema@.return_rate_ci_lower(r, conf), @extschema@.return_rate_ci_upper(r, conf)
+    FROM od, cfg
+    UNION ALL
+    SELECT grain, period_start, 'item_return_rate', breakdown, dimension, @extschema@.item_return_rate(r),
+           @extschema@.items_returned(r), @extschema@.items_ordered(r), @extschema@.orders(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, 'value_return_rate', breakdown, dimension, @extschema@.value_return_rate(r),
+           @extschema@.returned_value(r)::double precision, @extschema@.order_value(r)::double precision,
+           @extschema@.valued_orders(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, 'full_return_rate', breakdown, dimension, @extschema@.full_return_rate(r),
+           @extschema@.orders_fully_returned(r), @extschema@.orders(r), @extschema@.orders(r),
+           cxkpi.wilson_ci_lower(@extschema@.orders_fully_returned(r), @extschema@.orders(r), conf),
+           cxkpi.wilson_ci_upper(@extschema@.orders_fully_returned(r), @extschema@.orders(r), conf)
+    FROM od, cfg
+    UNION ALL
+    SELECT grain, period_start, 'avg_return_value', breakdown, dimension, @extschema@.avg_return_value(r)::double precision,
+           @extschema@.returned_value(r)::double precision, @extschema@.valued_orders_with_return(r),
+           @extschema@.valued_orders_with_return(r), NULL, NULL
+    FROM od
+    UNION ALL
+    SELECT grain, period_start, CASE WHEN first_order THEN 'first_order_return_rate' ELSE 'repeat_order_return_rate' END,
+           'total', 'all', @extschema@.return_rate(r), @extschema@.orders_with_return(r), @extschema@.orders(r),
+           @extschema@.orders(r), @extschema@.return_rate_ci_lower(r, conf), @extschema@.return_rate_ci_upper(r, conf)
+    FROM fo, cfg
+    UNION ALL
+    SELECT grain, period_start, 'merchant_initiated_share', 'total', 'all', 100.0 * merchant_returns / returns,
+           merchant_returns, returns, returns, cxkpi.wilson_ci_lower(merchant_returns, returns, conf),
+           cxkpi.wilson_ci_upper(merchant_returns, returns, conf)
+    FROM rv, cfg
+    UNION ALL
+    SELECT grain, period_start, 'avg_days_to_return', 'total', 'all', days_sum::double precision / returns,
+           days_sum, returns, returns, NULL, NULL
+    FROM rv
+    -- customer value
+    UNION ALL
+    SELECT grain, period_start, 'repeat_customer_rate', 'total', 'all', repeat_rate,
+           round(repeat_rate * customers / 100), customers, customers,
+           cxkpi.wilson_ci_lower(round(repeat_rate * customers / 100)::bigint, customers, conf),
+           cxkpi.wilson_ci_upper(round(repeat_rate * customers / 100)::bigint, customers, conf)
+    FROM act, cfg
+    UNION ALL
+    SELECT grain, period_start, 'purchase_frequency', 'total', 'all', orders::double precision / customers,
+           orders, customers, customers, NULL, NULL
+    FROM act
+    UNION ALL
+    SELECT grain, period_start, 'new_customers', breakdown, dimension, new_customers, new_customers, NULL, new_customers,
+           NULL, NULL
+    FROM aq
+    UNION ALL
+    SELECT grain, period_start, 'cac', breakdown, dimension, (cost / new_customers)::double precision,
+           cost::double precision, new_customers, new_customers, NULL, NULL
+    FROM aq
+    UNION ALL
+    -- each acquisition channel's share of the customers acquired in the period (the total row:
+    -- 100, all of them, so that the KPI has a total row like every other)
+    SELECT c.grain, c.period_start, 'new_customer_share', c.breakdown, c.dimension,
+           100.0 * c.new_customers / t.new_customers, c.new_customers, t.new_customers, t.new_customers,
+           cxkpi.wilson_ci_lower(c.new_customers, t.new_customers, cfg.conf),
+           cxkpi.wilson_ci_upper(c.new_customers, t.new_customers, cfg.conf)
+    FROM aq AS c JOIN aq AS t ON t.grain = c.grain AND t.period_start = c.period_start AND t.breakdown = 'total', cfg
+    WHERE t.new_customers > 0
+    -- Simple CLV = AOV x purchase frequency x expected lifespan (1 / churn), all per period of the
+    -- grain.  The model-based CLV of issue 5 (clv(), bgnbd_fit, p_alive) is wired in next to it
+    -- (a 'clv' KPI) when that family lands; see docs/dashboard.md#customer-value.
+    UNION ALL
+    SELECT o.grain, o.period_start, 'clv_simple', 'total', 'all',
+           (o.net_value / o.orders)::double precision * (a.orders::double precision / a.customers)
+               * (100.0 / nullif(r.churn_rate, 0)),
+           NULL, NULL, a.customers, NULL, NULL
+    FROM od AS o JOIN act AS a USING (grain, period_start) JOIN ret AS r USING (grain, period_start)
+    WHERE o.breakdown = 'total' AND r.at_start IS NOT NULL
+    -- engagement (issue 17, seed 002)
+    UNION ALL
+    SELECT grain, period_start, 'engagement_rate', breakdown, dimension, k.*
+    FROM egr, cfg, LATERAL cxkpi.kpi_arithmetic('engagement_rate', engaged, reached_any, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'interactions_per_customer', breakdown, dimension, k.*
+    FROM egr, cfg, LATERAL cxkpi.kpi_arithmetic('interactions_per_customer', interactions, engaged, conf) AS k
+    WHERE engaged > 0
+    UNION ALL
+    SELECT grain, period_start, x.kpi, 'total', 'all', k.*
+    FROM egr, cfg, LATERAL (VALUES ('email_open_rate', opens), ('email_click_rate', clicks)) AS x(kpi, num),
+         LATERAL cxkpi.kpi_arithmetic(x.kpi, x.num, sent, conf) AS k
+    WHERE breakdown = 'channel' AND dimension = 'email' AND sent > 0
+    -- social-media sentiment (seed 003): net sentiment is the NPS of the three categories
+    UNION ALL
+    SELECT grain, period_start, 'net_sentiment', breakdown, dimension, @extschema@.nps(s),
+           (@extschema@.promoters(s) - @extschema@.detractors(s))::double precision,
+           @extschema@.responses(s)::double precision, @extschema@.responses(s),
+           @extschema@.nps_ci_lower(s, conf), @extschema@.nps_ci_upper(s, conf)
+    FROM sm, cfg
+    UNION ALL
+    SELECT grain, period_start, x.kpi, breakdown, dimension, k.*
+    FROM sm, cfg, LATERAL (VALUES ('positive_mention_share', @extschema@.promoters(s)),
+                                  ('neutral_mention_share', @extschema@.passives(s)),
+                                  ('negative_mention_share', @extschema@.detractors(s))) AS x(kpi, num),
+         LATERAL cxkpi.kpi_arithmetic(x.kpi, x.num, @extschema@.responses(s), conf) AS k),
+-- Each value with the value of the previous period and of the same period a year earlier, with
+-- windows, not self-joins (which the planner, with no statistics on a CTE, would merge on the
+-- series alone: quadratic in its length): the row before in the series is the previous period
+-- when its start is previous_period_start; the row before among the periods of the series a
+-- whole number of years (364 days for days and weeks, the same calendar month for months,
+-- quarters and years) apart is the year-ago period when its start is year_ago_period_start.
+-- Both are among the periods computed (per), so the windows see them.
+cur AS (
+    SELECT kv.grain, kv.period_start, (kv.period_start + cxkpi.grain_interval(kv.grain))::date - 1 AS period_end,
+           kv.period_start::timestamp AT TIME ZONE cfg.tz AS "time",
+           kv.kpi, kv.breakdown, kv.dimension, kv.value::double precision AS value,
+           kv.numerator::double precision AS numerator, kv.denominator::double precision AS denominator,
+           kv.sample_size::bigint AS sample_size, kv.ci_lower::double precision AS ci_lower,
+           kv.ci_upper::double precision AS ci_upper,
+           CASE WHEN kv.grain IN ('day', 'week') THEN (kv.period_start - date '2000-01-03') % 364
+                ELSE extract(month FROM kv.period_start)::integer END AS year_phase
+    FROM kv, cfg),
+ann AS (
+    SELECT c.grain, c.period_start, c.period_end, c."time", c.kpi, c.breakdown, c.dimension, c.value, c.numerator,
+           c.denominator, c.sample_size, c.ci_lower, c.ci_upper,
+           CASE WHEN lag(c.period_start) OVER series = cxkpi.previous_period_start(c.grain, c.period_start)
+                THEN lag(c.value) OVER series END AS previous_value,
+           CASE WHEN lag(c.period_start) OVER years = cxkpi.year_ago_period_start(c.grain, c.period_start)
+                THEN lag(c.value) OVER years END AS value_year_ago,
+           CASE WHEN lag(c.period_start) OVER years = cxkpi.year_ago_period_start(c.grain, c.period_start)
+                THEN lag(c.sample_size) OVER years END AS sample_size_year_ago
+    FROM cur AS c
+    WINDOW series AS (PARTITION BY c.grain, c.kpi, c.breakdown, c.dimension ORDER BY c.period_start),
+           years AS (PARTITION BY c.grain, c.kpi, c.breakdown, c.dimension, c.year_phase ORDER BY c.period_start))
+SELECT a.* FROM ann AS a WHERE (a.grain, a.period_start) IN (SELECT q.grain, q.period_start FROM req AS q) $$;
+COMMENT ON FUNCTION cxkpi.kpi_engine(text[], date[]) IS
+    'Internal: the KPI engine, every KPI''s arithmetic written once: the cxkpi.kpi_values rows of the periods given (grains[i], period_starts[i]), from the daily rollups. The full rebuild and the incremental refresh both call it.';
+
+-------------------------------------------------------------------------------------------------
+-- Engagement and social sentiment on the dashboard (issue 17, seeds 002 and 003): the section
+-- view, its cxkpi_bi name, display order, and privileges (docs/dashboard.md#engagement-and-social-sentiment).
+-------------------------------------------------------------------------------------------------
+
+-- One row per grain, period, breakdown and dimension: breakdown channel (email, social, web,
+-- app, store) for engagement, source for the mentions, total for both.
+CREATE VIEW cxkpi.kpi_engagement AS
+SELECT grain, period_start, max(period_end) AS period_end, max("time") AS "time", breakdown, dimension,
+       max(value) FILTER (WHERE kpi = 'engagement_rate') AS engagement_rate_pct,
+       max(ci_lower) FILTER (WHERE kpi = 'engagement_rate') AS engagement_rate_ci_lower_pct,
+       max(ci_upper) FILTER (WHERE kpi = 'engagement_rate') AS engagement_rate_ci_upper_pct,
+       max(numerator) FILTER (WHERE kpi = 'engagement_rate')::bigint AS engaged_customers,
+       max(denominator) FILTER (WHERE kpi = 'engagement_rate')::bigint AS reached_customers,
+       max(value) FILTER (WHERE kpi = 'interactions_per_customer') AS interactions_per_customer,
+       max(numerator) FILTER (WHERE kpi = 'interactions_per_customer')::bigint AS interactions,
+       max(value) FILTER (WHERE kpi = 'email_open_rate') AS email_open_rate_pct,
+       max(numerator) FILTER (WHERE kpi = 'email_open_rate')::bigint AS emails_opened,
+       max(value) FILTER (WHERE kpi = 'email_click_rate') AS email_click_rate_pct,
+       max(numerator) FILTER (WHERE kpi = 'email_click_rate')::bigint AS emails_clicked,
+       max(denominator) FILTER (WHERE kpi = 'email_open_rate')::bigint AS emails_sent,
+       max(value) FILTER (WHERE kpi = 'net_sentiment') AS net_sentiment_points,
+       max(ci_lower) FILTER (WHERE kpi = 'net_sentiment') AS net_sentiment_ci_lower_points,
+       max(ci_upper) FILTER (WHERE kpi = 'net_sentiment') AS net_sentiment_ci_upper_points,
+       max(value) FILTER (WHERE kpi = 'positive_mention_share') AS positive_mention_pct,
+       max(value) FILTER (WHERE kpi = 'neutral_mention_share') AS neutral_mention_pct,
+       max(value) FILTER (WHERE kpi = 'negative_mention_share') AS negative_mention_pct,
+       max(numerator) FILTER (WHERE kpi = 'positive_mention_share')::bigint AS positive_mentions,
+       max(numerator) FILTER (WHERE kpi = 'neutral_mention_share')::bigint AS neutral_mentions,
+       max(numerator) FILTER (WHERE kpi = 'negative_mention_share')::bigint AS negative_mentions,
+       max(sample_size) FILTER (WHERE kpi = 'net_sentiment') AS mentions
+FROM cxkpi.kpi_values
+WHERE kpi IN ('engagement_rate', 'interactions_per_customer', 'email_open_rate', 'email_click_rate', 'net_sentiment',
+              'positive_mention_share', 'neutral_mention_share', 'negative_mention_share')
+GROUP BY grain, period_start, breakdown, dimension;
+COMMENT ON VIEW cxkpi.kpi_engagement IS
+    'Engagement across channels (seed 002) and social-media sentiment (seed 003) per period: engagement rate (distinct customers with an interaction / customers reached), interactions per engaged customer, email open and click rates, net sentiment with its adjusted-Wald interval and the shares of positive, neutral and negative mentions; total, by channel (engagement) and by source (mentions).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.grain IS 'Period length: day, week, month, quarter or year.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.period_start IS 'First day of the period.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.period_end IS 'Last day of the period (inclusive).';
+COMMENT ON COLUMN cxkpi.kpi_engagement."time" IS 'Start of the period as a timestamp (midnight in setting time_zone).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.breakdown IS 'total, channel (engagement: email, social, web, app, store) or source (mentions).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.dimension IS 'The channel or source; all for the total row.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.engagement_rate_pct IS
+    '100 * engaged customers / customers reached (any engagement event, any channel) in the period; by channel: engaged in that channel.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.engagement_rate_ci_lower_pct IS 'Lower end of the Wilson interval of the engagement rate.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.engagement_rate_ci_upper_pct IS 'Upper end of the Wilson interval of the engagement rate.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.engaged_customers IS 'Distinct customers with an interaction (every event but email_sent) in the period (and channel).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.reached_customers IS 'Distinct customers with any engagement event in the period, any channel.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.interactions_per_customer IS 'interactions / engaged customers.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.interactions IS 'Interactions: email opens and clicks, social interactions, site visits, app sessions, store visits.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.email_open_rate_pct IS '100 * emails opened / emails sent (total row only).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.emails_opened IS 'Emails opened (email_open events).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.email_click_rate_pct IS '100 * emails clicked / emails sent (total row only).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.emails_clicked IS 'Emails clicked (email_click events).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.emails_sent IS 'Emails sent (email_sent events).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.net_sentiment_points IS '100 * (positive - negative mentions) / mentions, -100 to 100.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.net_sentiment_ci_lower_points IS 'Lower end of the adjusted-Wald interval of net sentiment (as for NPS).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.net_sentiment_ci_upper_points IS 'Upper end of the adjusted-Wald interval of net sentiment (as for NPS).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.positive_mention_pct IS '100 * positive mentions / mentions.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.neutral_mention_pct IS '100 * neutral mentions / mentions.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.negative_mention_pct IS '100 * negative mentions / mentions.';
+COMMENT ON COLUMN cxkpi.kpi_engagement.positive_mentions IS 'Mentions of polarity 1 (classifier or lexicon).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.neutral_mentions IS 'Mentions of polarity 0 (classifier or lexicon).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.negative_mentions IS 'Mentions of polarity -1 (classifier or lexicon).';
+COMMENT ON COLUMN cxkpi.kpi_engagement.mentions IS 'Social mentions in the period.';
+
+CREATE VIEW cxkpi_bi.kpi_engagement AS
+SELECT v.grain, v.period_start, v.period_end, v."time", v.breakdown, v.dimension,
+       v.engagement_rate_pct, v.engagement_rate_ci_lower_pct, v.engagement_rate_ci_upper_pct, v.engaged_customers,
+       v.reached_customers, v.interactions_per_customer, v.interactions, v.email_open_rate_pct, v.emails_opened,
+       v.email_click_rate_pct, v.emails_clicked, v.emails_sent, v.net_sentiment_points, v.net_sentiment_ci_lower_points,
+       v.net_sentiment_ci_upper_points, v.positive_mention_pct, v.neutral_mention_pct, v.negative_mention_pct,
+       v.positive_mentions, v.neutral_mentions, v.negative_mentions, v.mentions
+FROM cxkpi.kpi_engagement AS v;
+COMMENT ON VIEW cxkpi_bi.kpi_engagement IS
+    'Engagement across channels (seed 002) and social-media sentiment (seed 003) per period: engagement rate, interactions per engaged customer, email open and click rates, net sentiment with its interval and the shares of positive, neutral and negative mentions; total, by channel and by source.';
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT a.attname, col_description(a.attrelid, a.attnum) AS doc FROM pg_attribute AS a
+             WHERE a.attrelid = 'cxkpi.kpi_engagement'::regclass AND a.attnum > 0 LOOP
+        EXECUTE format('COMMENT ON COLUMN cxkpi_bi.kpi_engagement.%I IS %L', r.attname, r.doc);
+    END LOOP;
+END $$;
+GRANT SELECT ON cxkpi.kpi_engagement, cxkpi_bi.kpi_engagement TO cxkpi_reader;
+GRANT SELECT, INSERT, UPDATE, DELETE ON cxkpi.engagement_events, cxkpi.social_mentions TO cxkpi_writer;
+GRANT SELECT ON cxkpi.sentiment_lexicon TO cxkpi_writer, cxkpi_operator;
+
+-- Display order and decimals (cxkpi_bi.kpi_catalog), as src/bi.sql does for the others.
+ALTER TABLE cxkpi.kpi_definitions DISABLE TRIGGER kpi_definitions_upsert;
+UPDATE cxkpi.kpi_definitions AS d SET sort_order = v.sort_order, decimals = v.decimals
+FROM (VALUES ('engagement_rate', 460, NULL::smallint), ('interactions_per_customer', 470, 2), ('email_open_rate', 480, NULL),
+             ('email_click_rate', 490, NULL), ('net_sentiment', 492, NULL), ('positive_mention_share', 494, NULL),
+             ('neutral_mention_share', 496, NULL), ('negative_mention_share', 498, NULL)) AS v(kpi, sort_order, decimals)
+WHERE d.kpi = v.kpi;
+ALTER TABLE cxkpi.kpi_definitions ENABLE TRIGGER kpi_definitions_upsert;

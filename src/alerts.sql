@@ -371,6 +371,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON cxkpi.customers, cxkpi.loyalty_members, 
     cxkpi.survey_responses, cxkpi.web_sessions, cxkpi.store_traffic, cxkpi.carts, cxkpi.support_tickets,
     cxkpi.app_ratings, cxkpi.metric_observations TO cxkpi_writer;
 GRANT SELECT, INSERT, UPDATE, DELETE ON cxkpi.loyalty_activity TO cxkpi_writer;
+GRANT SELECT, INSERT, UPDATE, DELETE ON cxkpi.order_deliveries TO cxkpi_writer;
 GRANT SELECT ON cxkpi.alerts, cxkpi.alert_state, cxkpi.current_alerts, cxkpi.settings, cxkpi.kpi_definitions,
     cxkpi.kpi_targets TO cxkpi_writer, cxkpi_operator;
 GRANT UPDATE (delivered_at) ON cxkpi.alerts TO cxkpi_operator;

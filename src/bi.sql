@@ -41,7 +41,11 @@ FROM (VALUES ('nps', 10, NULL::smallint), ('csat', 20, NULL), ('csat_satisfied_p
              ('repeat_order_return_rate', 660, NULL), ('avg_return_value', 670, NULL),
              ('merchant_initiated_share', 680, NULL), ('avg_days_to_return', 690, NULL), ('returns_csat', 700, NULL),
              ('repeat_customer_rate', 710, NULL), ('purchase_frequency', 720, NULL), ('new_customers', 730, NULL),
-             ('cac', 740, NULL), ('clv_simple', 750, NULL)) AS v(kpi, sort_order, decimals)
+             ('cac', 740, NULL), ('clv_simple', 750, NULL),
+             ('resolution_time_hours', 260, NULL), ('resolution_time_median_hours', 270, NULL),
+             ('resolution_time_p90_hours', 280, NULL), ('new_customer_share', 735, NULL),
+             ('delivery_time_days', 150, NULL), ('delivery_time_median_days', 160, NULL),
+             ('delivery_time_p90_days', 170, NULL), ('on_time_delivery_rate', 180, NULL)) AS v(kpi, sort_order, decimals)
 WHERE d.kpi = v.kpi;
 ALTER TABLE cxkpi.kpi_definitions ENABLE TRIGGER kpi_definitions_upsert;
 COMMENT ON COLUMN cxkpi.kpi_definitions.sort_order IS
@@ -162,14 +166,18 @@ CREATE VIEW cxkpi_bi.kpi_purchase_experience AS
 SELECT v.grain, v.period_start, v.period_end, v."time", v.breakdown, v.dimension,
        v.conversion_rate_pct, v.conversions, v.visits, v.conversion_rate_ci_lower_pct, v.conversion_rate_ci_upper_pct,
        v.aov_currency, v.net_sales_currency, v.orders, v.cart_abandonment_rate_pct, v.abandoned_carts, v.carts,
-       v.cart_recovery_rate_pct, v.recovered_carts
+       v.cart_recovery_rate_pct, v.recovered_carts,
+       v.delivery_time_mean_days, v.delivery_time_median_days, v.delivery_time_p90_days, v.delivery_time_total_days,
+       v.delivered_orders, v.on_time_delivery_rate_pct, v.on_time_deliveries, v.promised_deliveries
 FROM cxkpi.kpi_purchase_experience AS v;
 
 CREATE VIEW cxkpi_bi.kpi_service_quality AS
 SELECT v.grain, v.period_start, v.period_end, v."time", v.breakdown, v.channel AS dimension,
        v.response_time_mean_hours, v.response_time_median_hours, v.response_time_p90_hours,
        v.response_time_total_hours, v.responded_tickets, v.resolution_rate_pct, v.resolved_tickets, v.tickets,
-       v.first_contact_resolution_pct, v.first_contact_resolved_tickets
+       v.first_contact_resolution_pct, v.first_contact_resolved_tickets,
+       v.resolution_time_mean_hours, v.resolution_time_median_hours, v.resolution_time_p90_hours,
+       v.resolution_time_total_hours
 FROM cxkpi.kpi_service_quality AS v;
 
 CREATE VIEW cxkpi_bi.kpi_loyalty_retention AS
@@ -199,7 +207,8 @@ FROM cxkpi.kpi_returns AS v;
 CREATE VIEW cxkpi_bi.kpi_customer_value AS
 SELECT v.grain, v.period_start, v.period_end, v."time", v.breakdown, v.dimension,
        v.repeat_customer_rate_pct, v.repeat_customers, v.customers, v.purchase_frequency_orders_per_customer, v.orders,
-       v.aov_currency, v.new_customers, v.acquisition_cost_currency, v.cac_currency, v.clv_simple_currency
+       v.aov_currency, v.new_customers, v.acquisition_cost_currency, v.cac_currency, v.clv_simple_currency,
+       v.new_customer_share_pct
 FROM cxkpi.kpi_customer_value AS v;
 
 -------------------------------------------------------------------------------------------------

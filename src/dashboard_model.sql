@@ -187,6 +187,9 @@ BEGIN
                    abandoned_cart_within_days = NEW.abandoned_cart_within_days, min_return_rate = NEW.min_return_rate,
                    lapsed_loyalty = NEW.lapsed_loyalty, enabled = NEW.enabled, is_default = false
              WHERE rule = NEW.rule AND is_default;
+        ELSIF TG_TABLE_NAME = 'sentiment_lexicon' THEN
+            UPDATE cxkpi.sentiment_lexicon SET weight = NEW.weight, is_default = false
+             WHERE word = NEW.word AND is_default;
         ELSE
             UPDATE cxkpi.settings SET value = NEW.value, description = NEW.description, is_default = false
              WHERE key = NEW.key AND is_default;
@@ -353,7 +356,44 @@ INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula,
     ('cac', 'Customer acquisition cost', 'customer_value', 'currency', 'lower_is_better',
      'acquisition cost / customers acquired in the period', 'builtin', 0, NULL, true),
     ('clv_simple', 'Customer lifetime value (simple)', 'customer_value', 'currency', 'higher_is_better',
-     'AOV * purchase frequency * expected lifespan in periods (100 / churn_rate), all at the same grain', 'builtin', 0, NULL, true);
+     'AOV * purchase frequency * expected lifespan in periods (100 / churn_rate), all at the same grain', 'builtin', 0, NULL, true),
+    -- issue 17: engagement across channels (seed 002) and social-media sentiment (seed 003)
+    ('engagement_rate', 'Engagement rate', 'digital_experience', 'percent', 'higher_is_better',
+     '100 * customers with an interaction (email open or click, social interaction, site visit, app session, store visit) / customers reached (any engagement event), distinct customers of the period; by channel: engaged in that channel / reached', 'builtin', 0, 100, true),
+    ('email_open_rate', 'Email open rate', 'digital_experience', 'percent', 'higher_is_better',
+     '100 * emails opened / emails sent', 'builtin', 0, 100, true),
+    ('email_click_rate', 'Email click rate', 'digital_experience', 'percent', 'higher_is_better',
+     '100 * emails clicked / emails sent', 'builtin', 0, 100, true),
+    ('interactions_per_customer', 'Interactions per engaged customer', 'digital_experience', 'ratio', 'higher_is_better',
+     'interactions / customers with an interaction, in the period; by channel: that channel''s', 'builtin', 0, NULL, true),
+    ('net_sentiment', 'Net social sentiment', 'digital_experience', 'points', 'higher_is_better',
+     '100 * (positive mentions - negative mentions) / mentions', 'builtin', -100, 100, true),
+    ('positive_mention_share', 'Positive mentions', 'digital_experience', 'percent', 'higher_is_better',
+     '100 * positive mentions / mentions', 'builtin', 0, 100, true),
+    ('neutral_mention_share', 'Neutral mentions', 'digital_experience', 'percent', 'higher_is_better',
+     '100 * neutral mentions / mentions', 'builtin', 0, 100, true),
+    ('negative_mention_share', 'Negative mentions', 'digital_experience', 'percent', 'lower_is_better',
+     '100 * negative mentions / mentions', 'builtin', 0, 100, true);
+
+-- Issue 17 (seeds 002, 003): resolution time beside the first response time, each acquisition
+-- channel's share of the new customers, delivery times and on-time delivery.
+INSERT INTO cxkpi.kpi_definitions (kpi, name, section, unit, direction, formula, source, value_min, value_max, is_default) VALUES
+    ('resolution_time_hours', 'Resolution time (mean)', 'service_quality', 'hours', 'lower_is_better',
+     'mean of resolved - created, in hours, over the tickets created in the period and resolved', 'builtin', 0, NULL, true),
+    ('resolution_time_median_hours', 'Resolution time (median)', 'service_quality', 'hours', 'lower_is_better',
+     'median of resolved - created, in hours', 'builtin', 0, NULL, true),
+    ('resolution_time_p90_hours', 'Resolution time (90th percentile)', 'service_quality', 'hours', 'lower_is_better',
+     '90th percentile (continuous) of resolved - created, in hours', 'builtin', 0, NULL, true),
+    ('new_customer_share', 'New customers by acquisition channel (share)', 'customer_value', 'percent', 'higher_is_better',
+     '100 * customers acquired through the channel / customers acquired, in the period (one row per acquisition channel)', 'builtin', 0, 100, true),
+    ('delivery_time_days', 'Delivery time (mean)', 'purchase_experience', 'days', 'lower_is_better',
+     'mean of delivered - ordered, in days, over the orders placed in the period and delivered', 'builtin', 0, NULL, true),
+    ('delivery_time_median_days', 'Delivery time (median)', 'purchase_experience', 'days', 'lower_is_better',
+     'median of delivered - ordered, in days', 'builtin', 0, NULL, true),
+    ('delivery_time_p90_days', 'Delivery time (90th percentile)', 'purchase_experience', 'days', 'lower_is_better',
+     '90th percentile (continuous) of delivered - ordered, in days', 'builtin', 0, NULL, true),
+    ('on_time_delivery_rate', 'On-time delivery', 'purchase_experience', 'percent', 'higher_is_better',
+     '100 * orders delivered by the promised time / delivered orders with a promise (orders placed in the period)', 'builtin', 0, 100, true);
 
 -- Seed 000's targets and action triggers.  Red and yellow are the "Action Triggers"; minimum
 -- sample sizes are cxkpi's defaults (a status needs that many observations).
@@ -891,3 +931,63 @@ SELECT pg_catalog.pg_extension_config_dump('cxkpi.support_tickets', '');
 SELECT pg_catalog.pg_extension_config_dump('cxkpi.app_ratings', '');
 SELECT pg_catalog.pg_extension_config_dump('cxkpi.metric_observations', '');
 SELECT pg_catalog.pg_extension_config_dump('cxkpi.loyalty_activity', '');
+
+-- Deliveries (issue 17, seed 002): one row per order sent to the customer (web and app orders;
+-- store and click-and-collect orders have none).  shipped_at is when the order left, delivered_at
+-- when it reached the customer (NULL: on its way), promised_by the delivery promised at checkout
+-- (NULL: none).  The rows of an order's delivery are the order's own facts: the order must exist
+-- (foreign key, which is also its index) and be placed before it is shipped and promised
+-- (cxkpi.order_deliveries_check, and cxkpi.orders_deliveries_check when the order changes).
+CREATE TABLE cxkpi.order_deliveries (
+    order_id     bigint PRIMARY KEY REFERENCES cxkpi.orders,
+    shipped_at   timestamptz NOT NULL CHECK (isfinite(shipped_at)),
+    delivered_at timestamptz CHECK (isfinite(delivered_at)),
+    promised_by  timestamptz CHECK (isfinite(promised_by)),
+    carrier      text CHECK (carrier <> ''),
+    CONSTRAINT order_deliveries_delivered_after_shipping CHECK (delivered_at >= shipped_at)
+);
+COMMENT ON TABLE cxkpi.order_deliveries IS
+    'One row per delivered or shipped order (web and app; store orders have none): shipped, delivered (NULL: on its way), promised delivery time (NULL: none) and carrier.';
+COMMENT ON COLUMN cxkpi.order_deliveries.shipped_at IS 'When the order left the warehouse (at or after ordered_at).';
+COMMENT ON COLUMN cxkpi.order_deliveries.delivered_at IS 'When it reached the customer (at or after shipped_at); NULL while on its way.';
+COMMENT ON COLUMN cxkpi.order_deliveries.promised_by IS 'Delivery promised to the customer by this time (at or after ordered_at); NULL: no promise. On time: delivered_at <= promised_by.';
+COMMENT ON COLUMN cxkpi.order_deliveries.carrier IS 'Carrier (free text), or NULL.';
+
+-- A delivery is shipped and promised after its order is placed.
+CREATE FUNCTION cxkpi.order_deliveries_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    placed timestamptz;
+BEGIN
+    SELECT o.ordered_at INTO placed FROM cxkpi.orders AS o WHERE o.order_id = NEW.order_id FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RETURN NULL;    -- the foreign key reports it
+    END IF;
+    IF NEW.shipped_at < placed OR NEW.promised_by < placed THEN
+        RAISE EXCEPTION 'delivery of order % is % before the order was placed', NEW.order_id,
+                        CASE WHEN NEW.shipped_at < placed THEN 'shipped' ELSE 'promised' END
+            USING ERRCODE = 'check_violation',
+                  DETAIL = format('ordered_at %s, shipped_at %s, promised_by %s.', placed, NEW.shipped_at, NEW.promised_by);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER order_deliveries_check AFTER INSERT OR UPDATE ON cxkpi.order_deliveries
+    FOR EACH ROW EXECUTE FUNCTION cxkpi.order_deliveries_check();
+
+-- The same rule when a delivered order is moved: it stays placed before its delivery.
+CREATE FUNCTION cxkpi.orders_deliveries_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    d record;
+BEGIN
+    SELECT * INTO d FROM cxkpi.order_deliveries WHERE order_id = NEW.order_id;
+    IF FOUND AND (d.shipped_at < NEW.ordered_at OR d.promised_by < NEW.ordered_at) THEN
+        RAISE EXCEPTION 'order % would be placed after its delivery was shipped or promised', NEW.order_id
+            USING ERRCODE = 'check_violation',
+                  DETAIL = format('ordered_at %s, shipped_at %s, promised_by %s.', NEW.ordered_at, d.shipped_at, d.promised_by);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER orders_deliveries_check AFTER UPDATE OF ordered_at ON cxkpi.orders
+    FOR EACH ROW EXECUTE FUNCTION cxkpi.orders_deliveries_check();
+SELECT pg_catalog.pg_extension_config_dump('cxkpi.order_deliveries', '');

@@ -58,6 +58,7 @@ COMMENT ON FUNCTION cxkpi.dashboard_settings() IS
 --     flags that moved by comparing each touched customer's first order with the one it recorded
 --     (cxkpi.customer_first_orders; dashboard_maintain, step 2), so writers log nothing for them;
 --   order_returns: the day of the returned order (the order-date return summary);
+--   order_deliveries: the day of the delivered order (delivery times count on the order day);
 --   loyalty_members: the days of the member's orders and programme activities (segment and
 --     activity count from the enrolment day on).
 -- SECURITY DEFINER: a writer needs no privilege on cxkpi.change_log.  The log carries bucket keys
@@ -124,6 +125,16 @@ BEGIN
             INSERT INTO cxkpi.change_log (fact, bucket)
             SELECT DISTINCT 'loyalty_members', d.d FROM new_rows AS r, unnest(ARRAY[r.enrolled_on, r.last_active_on]) AS d(d)
             WHERE d.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'order_deliveries' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'order_deliveries', (o.ordered_at AT TIME ZONE tz)::date
+            FROM new_rows AS r JOIN cxkpi.orders AS o ON o.order_id = r.order_id;
+        ELSIF TG_TABLE_NAME = 'engagement_events' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'engagement_events', x.d FROM (SELECT (r.occurred_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
+        ELSIF TG_TABLE_NAME = 'social_mentions' THEN
+            INSERT INTO cxkpi.change_log (fact, bucket)
+            SELECT DISTINCT 'social_mentions', x.d FROM (SELECT (r.mentioned_at AT TIME ZONE tz)::date AS d FROM new_rows AS r) AS x WHERE x.d IS NOT NULL;
         END IF;
     ELSE
         day_sql := CASE TG_TABLE_NAME
@@ -139,6 +150,9 @@ BEGIN
             WHEN 'loyalty_activity' THEN '(r.active_at AT TIME ZONE $1)::date'
             WHEN 'customers' THEN 'r.acquired_on'
             WHEN 'loyalty_members' THEN 'unnest(ARRAY[r.enrolled_on, r.last_active_on])'
+            WHEN 'order_deliveries' THEN '(SELECT (o.ordered_at AT TIME ZONE $1)::date FROM cxkpi.orders AS o WHERE o.order_id = r.order_id)'
+            WHEN 'engagement_events' THEN '(r.occurred_at AT TIME ZONE $1)::date'
+            WHEN 'social_mentions' THEN '(r.mentioned_at AT TIME ZONE $1)::date'
         END;
         IF day_sql IS NULL THEN
             RAISE EXCEPTION 'cxkpi.change_capture() belongs to the cxkpi fact tables' USING ERRCODE = 'insufficient_privilege';
@@ -175,7 +189,7 @@ CREATE FUNCTION cxkpi.change_capture_tables() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN ARRAY['survey_responses', 'orders', 'order_returns', 'web_sessions', 'store_traffic', 'carts',
                  'support_tickets', 'app_ratings', 'metric_observations', 'loyalty_members', 'loyalty_activity',
-                 'customers'];
+                 'customers', 'order_deliveries', 'engagement_events', 'social_mentions'];
 COMMENT ON FUNCTION cxkpi.change_capture_tables() IS 'Internal: the fact tables whose changes cxkpi.change_log records.';
 
 DO $$
@@ -356,6 +370,54 @@ FROM cxkpi.support_tickets AS t
 WHERE t.created_at >= (first_day::timestamp AT TIME ZONE tz) AND t.created_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
 GROUP BY 1, 2 $$;
 
+-- Resolution times of the tickets per creation day and channel (issue 17): the cohort of the
+-- creation day, as the first response time, so that a period's resolution time describes the
+-- tickets opened in it (a ticket still open counts in neither; its day is recomputed when it is
+-- resolved).  Kept exactly as cxkpi.daily_tickets keeps first response times: the sum and the
+-- sorted hours, from which every grain's mean, median and 90th percentile are exact.
+CREATE TABLE cxkpi.daily_ticket_resolutions (day date, channel text, resolved bigint,
+    resolution_hours_sum double precision, resolution_hours double precision[]);
+CREATE UNIQUE INDEX daily_ticket_resolutions_key ON cxkpi.daily_ticket_resolutions (day, channel);
+CREATE FUNCTION cxkpi.rollup_daily_ticket_resolutions(tz text, first_day date, last_day date)
+    RETURNS SETOF cxkpi.daily_ticket_resolutions LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (t.created_at AT TIME ZONE tz)::date AS day, t.channel, count(*) AS resolved,
+       sum(extract(epoch FROM t.resolved_at - t.created_at) / 3600)::double precision AS resolution_hours_sum,
+       array_agg(extract(epoch FROM t.resolved_at - t.created_at)::double precision / 3600
+                 ORDER BY t.resolved_at - t.created_at) AS resolution_hours
+FROM cxkpi.support_tickets AS t
+WHERE t.created_at >= (first_day::timestamp AT TIME ZONE tz) AND t.created_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+  AND t.resolved_at IS NOT NULL
+GROUP BY 1, 2 $$;
+COMMENT ON TABLE cxkpi.daily_ticket_resolutions IS
+    'Internal rollup: resolved tickets and their exact resolution times (resolved - created, hours, sorted) per creation day and channel.';
+COMMENT ON FUNCTION cxkpi.rollup_daily_ticket_resolutions(text, date, date) IS
+    'Internal: the rows of cxkpi.daily_ticket_resolutions of the days first_day to last_day (in time zone tz).';
+
+-- Deliveries per order day and order channel (issue 17, seed 002): the cohort of the order day,
+-- so that a period's delivery time describes the orders placed in it (an order on its way counts
+-- in none; its day is recomputed when it is delivered).  Delivery times (delivered - ordered, in
+-- days) kept exactly, the sum and the sorted days; on time: delivered by promised_by, among the
+-- delivered orders with a promise.
+CREATE TABLE cxkpi.daily_deliveries (day date, channel text, delivered bigint, delivery_days_sum double precision,
+    delivery_days double precision[], promised bigint, on_time bigint);
+CREATE UNIQUE INDEX daily_deliveries_key ON cxkpi.daily_deliveries (day, channel);
+CREATE FUNCTION cxkpi.rollup_daily_deliveries(tz text, first_day date, last_day date)
+    RETURNS SETOF cxkpi.daily_deliveries LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (o.ordered_at AT TIME ZONE tz)::date AS day, o.channel, count(*) AS delivered,
+       sum(extract(epoch FROM d.delivered_at - o.ordered_at) / 86400)::double precision AS delivery_days_sum,
+       array_agg(extract(epoch FROM d.delivered_at - o.ordered_at)::double precision / 86400
+                 ORDER BY d.delivered_at - o.ordered_at) AS delivery_days,
+       count(d.promised_by) AS promised,
+       count(*) FILTER (WHERE d.delivered_at <= d.promised_by) AS on_time
+FROM cxkpi.orders AS o JOIN cxkpi.order_deliveries AS d ON d.order_id = o.order_id
+WHERE o.ordered_at >= (first_day::timestamp AT TIME ZONE tz) AND o.ordered_at < ((last_day + 1)::timestamp AT TIME ZONE tz)
+  AND d.delivered_at IS NOT NULL
+GROUP BY 1, 2 $$;
+COMMENT ON TABLE cxkpi.daily_deliveries IS
+    'Internal rollup: delivered orders, their exact delivery times (delivered - ordered, days, sorted) and on-time deliveries per order day and channel.';
+COMMENT ON FUNCTION cxkpi.rollup_daily_deliveries(text, date, date) IS
+    'Internal: the rows of cxkpi.daily_deliveries of the days first_day to last_day (in time zone tz).';
+
 -- Loyalty: enrolments per day, and member activity per day as a daily retention summary: the
 -- orders and the programme activities (cxkpi.loyalty_activity) on or after the enrolment day,
 -- and the last known activity date (which counts on its own day only, like any activity).  The
@@ -517,6 +579,8 @@ CREATE FUNCTION cxkpi.dashboard_rollups(OUT rollup text, OUT facts text[]) RETUR
            ('daily_conversion', ARRAY['web_sessions', 'store_traffic', 'orders']),
            ('daily_carts', ARRAY['carts']),
            ('daily_tickets', ARRAY['support_tickets']),
+           ('daily_ticket_resolutions', ARRAY['support_tickets']),
+           ('daily_deliveries', ARRAY['orders', 'order_deliveries']),
            ('daily_loyalty', ARRAY['orders', 'loyalty_members', 'loyalty_activity']),
            ('daily_app_ratings', ARRAY['app_ratings']),
            ('daily_observations', ARRAY['metric_observations']),
@@ -525,7 +589,9 @@ CREATE FUNCTION cxkpi.dashboard_rollups(OUT rollup text, OUT facts text[]) RETUR
            ('hourly_conversion', ARRAY['web_sessions']),
            ('hourly_orders', ARRAY['orders']),
            ('hourly_carts', ARRAY['carts']),
-           ('hourly_tickets', ARRAY['support_tickets']) $$;
+           ('hourly_tickets', ARRAY['support_tickets']),
+           ('daily_engagement', ARRAY['engagement_events']),
+           ('daily_sentiment', ARRAY['social_mentions']) $$;
 COMMENT ON FUNCTION cxkpi.dashboard_rollups() IS
     'Internal: the daily and hourly rollups in refresh order, with the fact tables (cxkpi.change_log.fact) whose days they read.';
 
@@ -557,7 +623,8 @@ CREATE INDEX kpi_values_dimension ON cxkpi.kpi_values (dimension, grain, period_
 -- and den (denominator; NULL for a volume).  cxkpi.kpi_engine calls it for every period of the
 -- daily rollups, the hourly views (src/dashboard_hourly.sql) for hours, today so far and the
 -- heat map, so a KPI's formula is in one place (docs/architecture.md#the-hour-grain).  Shares
--- are in percent with a Wilson interval; means (aov, response_time_hours) are sums over counts;
+-- are in percent with a Wilson interval; means (aov, response_time_hours, and the daily-only
+-- resolution_time_hours and delivery_time_days) are sums over counts;
 -- volumes (sessions, orders, tickets, net_revenue) are the sum itself.  Unknown KPIs give NULL.
 -- A SQL-standard body: inlined where it is called, and readers of cxkpi_bi (no USAGE on schema
 -- cxkpi) can run it.
@@ -568,17 +635,26 @@ CREATE FUNCTION cxkpi.kpi_arithmetic(kpi text, num numeric, den numeric, conf do
 BEGIN ATOMIC
     SELECT CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate') THEN (100.0 * num / nullif(den, 0))::double precision
                 WHEN kpi = 'aov' THEN (num / nullif(den, 0))::double precision
-                WHEN kpi = 'response_time_hours' THEN num::double precision / nullif(den, 0)::double precision
-                WHEN kpi IN ('sessions', 'orders', 'tickets', 'net_revenue') THEN num::double precision END,
+                WHEN kpi IN ('response_time_hours', 'resolution_time_hours', 'delivery_time_days') THEN num::double precision / nullif(den, 0)::double precision
+                WHEN kpi IN ('sessions', 'orders', 'tickets', 'net_revenue') THEN num::double precision
+                WHEN kpi IN ('engagement_rate', 'email_open_rate', 'email_click_rate', 'positive_mention_share',
+                             'neutral_mention_share', 'negative_mention_share') THEN (100.0 * num / nullif(den, 0))::double precision
+                WHEN kpi = 'interactions_per_customer' THEN (num / nullif(den, 0))::double precision END,
            num::double precision, den::double precision,
            CASE WHEN kpi IN ('sessions', 'orders', 'tickets') THEN num::bigint ELSE den::bigint END,
            CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate')
+                THEN cxkpi.wilson_ci_lower(num::bigint, den::bigint, conf)
+                WHEN kpi IN ('engagement_rate', 'email_open_rate', 'email_click_rate', 'positive_mention_share',
+                             'neutral_mention_share', 'negative_mention_share')
                 THEN cxkpi.wilson_ci_lower(num::bigint, den::bigint, conf) END,
            CASE WHEN kpi IN ('conversion_rate', 'cart_abandonment_rate')
+                THEN cxkpi.wilson_ci_upper(num::bigint, den::bigint, conf)
+                WHEN kpi IN ('engagement_rate', 'email_open_rate', 'email_click_rate', 'positive_mention_share',
+                             'neutral_mention_share', 'negative_mention_share')
                 THEN cxkpi.wilson_ci_upper(num::bigint, den::bigint, conf) END;
 END;
 COMMENT ON FUNCTION cxkpi.kpi_arithmetic(text, numeric, numeric, double precision) IS
-    'Internal: the arithmetic of the KPIs with an hour grain (conversion_rate, cart_abandonment_rate, aov, response_time_hours, sessions, orders, tickets, net_revenue) from the sums of their numerator and denominator: value, numerator, denominator, sample size and Wilson interval (shares). Used by cxkpi.kpi_engine and the hourly views alike.';
+    'Internal: the arithmetic of the KPIs with an hour grain (conversion_rate, cart_abandonment_rate, aov, response_time_hours, sessions, orders, tickets, net_revenue), of the mean resolution and delivery times (resolution_time_hours, delivery_time_days) and of the engagement and mention shares (engagement_rate, email_open_rate, email_click_rate, positive_, neutral_ and negative_mention_share; interactions_per_customer) from the sums of their numerator and denominator: value, numerator, denominator, sample size and Wilson interval (shares). Used by cxkpi.kpi_engine and the hourly views alike.';
 
 -- The arithmetic of every KPI, written once: the rows of cxkpi.kpi_values of the periods given
 -- (grains[i], period_starts[i]: the first day of a period of that grain), computed from the rollup
@@ -627,10 +703,13 @@ fo AS (
     SELECT p.grain, p.period_start, d.first_order, @extschema@.rollup(d.returns) AS r
     FROM per AS p JOIN cxkpi.daily_orders AS d ON d.day BETWEEN p.period_start AND p.period_end
     GROUP BY 1, 2, 3),
+-- the accessors once per period: each reads the whole summary of the period (a year's is large)
 act AS (
-    SELECT p.grain, p.period_start, sum(d.orders)::bigint AS orders, @extschema@.rollup(d.by_day) AS s
-    FROM per AS p JOIN cxkpi.daily_customer_activity AS d ON d.day BETWEEN p.period_start AND p.period_end
-    GROUP BY 1, 2),
+    SELECT a.grain, a.period_start, a.orders, @extschema@.customers(a.s) AS customers,
+           @extschema@.repeat_customer_rate(a.s) AS repeat_rate
+    FROM (SELECT p.grain, p.period_start, sum(d.orders)::bigint AS orders, @extschema@.rollup(d.by_day) AS s
+          FROM per AS p JOIN cxkpi.daily_customer_activity AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY 1, 2) AS a),
 -- Retention of each period compares its active window with the previous period's: the days read
 -- start retention_active_window periods before the first period asked for, and reach back to the
 -- last activity before that and on to the next activity after the last period asked for, so that
@@ -682,15 +761,52 @@ tk AS (
            sum(d.first_contact_resolved)::bigint AS fcr
     FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
     GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+-- exact median and p90 of the days' arrays of response hours (percentile_cont's values, one sort
+-- per group: src/quantiles.c)
 tp AS (
+    SELECT t.grain, t.period_start, t.breakdown, t.dimension, t.responded, t.q[1] AS median_h, t.q[2] AS p90_h
+    FROM (SELECT p.grain, p.period_start,
+                 CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+                 coalesce(d.channel, 'all') AS dimension, sum(cardinality(d.response_hours)) AS responded,
+                 @extschema@.exact_percentiles(d.response_hours, '{0.5,0.9}') AS q
+          FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())) AS t
+    WHERE t.responded > 0),
+-- resolution times: the mean from the sums, the median and 90th percentile from the sorted hours
+rs AS (
     SELECT p.grain, p.period_start,
            CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
-           coalesce(d.channel, 'all') AS dimension, count(*) AS responded,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY x.h) AS median_h,
-           percentile_cont(0.9) WITHIN GROUP (ORDER BY x.h) AS p90_h
-    FROM per AS p JOIN cxkpi.daily_tickets AS d ON d.day BETWEEN p.period_start AND p.period_end
-    CROSS JOIN LATERAL unnest(d.response_hours) AS x(h)
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.resolved)::bigint AS resolved, sum(d.resolution_hours_sum::numeric) AS hours_sum
+    FROM per AS p JOIN cxkpi.daily_ticket_resolutions AS d ON d.day BETWEEN p.period_start AND p.period_end
     GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+rp AS (
+    SELECT t.grain, t.period_start, t.breakdown, t.dimension, t.resolved, t.q[1] AS median_h, t.q[2] AS p90_h
+    FROM (SELECT p.grain, p.period_start,
+                 CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+                 coalesce(d.channel, 'all') AS dimension, sum(cardinality(d.resolution_hours)) AS resolved,
+                 @extschema@.exact_percentiles(d.resolution_hours, '{0.5,0.9}') AS q
+          FROM per AS p JOIN cxkpi.daily_ticket_resolutions AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())) AS t
+    WHERE t.resolved > 0),
+-- delivery times and on-time deliveries, as the resolution times
+dl AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.delivered)::bigint AS delivered, sum(d.delivery_days_sum::numeric) AS days_sum,
+           sum(d.promised)::bigint AS promised, sum(d.on_time)::bigint AS on_time
+    FROM per AS p JOIN cxkpi.daily_deliveries AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+dp AS (
+    SELECT t.grain, t.period_start, t.breakdown, t.dimension, t.delivered, t.q[1] AS median_d, t.q[2] AS p90_d
+    FROM (SELECT p.grain, p.period_start,
+                 CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+                 coalesce(d.channel, 'all') AS dimension, sum(cardinality(d.delivery_days)) AS delivered,
+                 @extschema@.exact_percentiles(d.delivery_days, '{0.5,0.9}') AS q
+          FROM per AS p JOIN cxkpi.daily_deliveries AS d ON d.day BETWEEN p.period_start AND p.period_end
+          GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())) AS t
+    WHERE t.delivered > 0),
 -- The first enrolment, and the data horizon (the last day with an order or a member activity):
 -- the active window of the current, unfinished period ends there.
 lh AS MATERIALIZED (
@@ -737,6 +853,28 @@ aq AS (
            sum(d.new_customers)::bigint AS new_customers, sum(d.acquisition_cost) AS cost
     FROM per AS p JOIN cxkpi.daily_acquisition AS d ON d.day BETWEEN p.period_start AND p.period_end
     GROUP BY p.grain, p.period_start, GROUPING SETS ((d.acquisition_channel), ())),
+-- Engagement per channel and in total: distinct customers reached and engaged (retention
+-- summaries merged over the period's days); a channel's engagement rate divides by the
+-- customers reached in any channel.
+eg AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.channel) = 0 THEN 'channel' ELSE 'total' END AS breakdown,
+           coalesce(d.channel, 'all') AS dimension,
+           sum(d.sent)::bigint AS sent, sum(d.opens)::bigint AS opens, sum(d.clicks)::bigint AS clicks,
+           sum(d.interactions)::bigint AS interactions,
+           coalesce(@extschema@.customers(@extschema@.rollup(d.reached)), 0) AS reached,
+           coalesce(@extschema@.customers(@extschema@.rollup(d.engaged)), 0) AS engaged
+    FROM per AS p JOIN cxkpi.daily_engagement AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.channel), ())),
+egr AS (
+    SELECT c.*, t.reached AS reached_any
+    FROM eg AS c JOIN eg AS t ON t.grain = c.grain AND t.period_start = c.period_start AND t.breakdown = 'total'),
+sm AS (
+    SELECT p.grain, p.period_start,
+           CASE WHEN grouping(d.source) = 0 THEN 'source' ELSE 'total' END AS breakdown,
+           coalesce(d.source, 'all') AS dimension, @extschema@.rollup(d.mentions) AS s
+    FROM per AS p JOIN cxkpi.daily_sentiment AS d ON d.day BETWEEN p.period_start AND p.period_end
+    GROUP BY p.grain, p.period_start, GROUPING SETS ((d.source), ())),
 kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominator, sample_size, ci_lower, ci_upper) AS (
     -- satisfaction
     SELECT grain, period_start, 'nps', breakdown, dimension, @extschema@.nps(nps),
@@ -782,6 +920,19 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
            recovered, abandoned, abandoned, cxkpi.wilson_ci_lower(recovered, abandoned, conf),
            cxkpi.wilson_ci_upper(recovered, abandoned, conf)
     FROM ct, cfg
+    UNION ALL
+    SELECT grain, period_start, 'delivery_time_days', breakdown, dimension, k.*
+    FROM dl, cfg, LATERAL cxkpi.kpi_arithmetic('delivery_time_days', days_sum, delivered, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'delivery_time_median_days', breakdown, dimension, median_d, NULL, NULL, delivered, NULL, NULL
+    FROM dp
+    UNION ALL
+    SELECT grain, period_start, 'delivery_time_p90_days', breakdown, dimension, p90_d, NULL, NULL, delivered, NULL, NULL
+    FROM dp
+    UNION ALL
+    SELECT grain, period_start, 'on_time_delivery_rate', breakdown, dimension, 100.0 * on_time / promised,
+           on_time, promised, promised, cxkpi.wilson_ci_lower(on_time, promised, conf), cxkpi.wilson_ci_upper(on_time, promised, conf)
+    FROM dl, cfg WHERE promised > 0
     -- service quality
     UNION ALL
     SELECT grain, period_start, 'response_time_hours', breakdown, dimension, k.*
@@ -800,6 +951,15 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
     SELECT grain, period_start, 'first_contact_resolution_rate', breakdown, dimension, 100.0 * fcr / nullif(resolved, 0),
            fcr, resolved, resolved, cxkpi.wilson_ci_lower(fcr, resolved, conf), cxkpi.wilson_ci_upper(fcr, resolved, conf)
     FROM tk, cfg
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_hours', breakdown, dimension, k.*
+    FROM rs, cfg, LATERAL cxkpi.kpi_arithmetic('resolution_time_hours', hours_sum, resolved, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_median_hours', breakdown, dimension, median_h, NULL, NULL, resolved, NULL, NULL
+    FROM rp
+    UNION ALL
+    SELECT grain, period_start, 'resolution_time_p90_hours', breakdown, dimension, p90_h, NULL, NULL, resolved, NULL, NULL
+    FROM rp
     -- loyalty and retention
     UNION ALL
     SELECT grain, period_start, 'retention_rate', 'total', 'all', retention_rate, retained_customers, at_start, at_start,
@@ -873,17 +1033,14 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
     FROM rv
     -- customer value
     UNION ALL
-    SELECT grain, period_start, 'repeat_customer_rate', 'total', 'all', @extschema@.repeat_customer_rate(s),
-           round(@extschema@.repeat_customer_rate(s) * @extschema@.customers(s) / 100),
-           @extschema@.customers(s), @extschema@.customers(s),
-           cxkpi.wilson_ci_lower(round(@extschema@.repeat_customer_rate(s) * @extschema@.customers(s) / 100)::bigint,
-                                 @extschema@.customers(s), conf),
-           cxkpi.wilson_ci_upper(round(@extschema@.repeat_customer_rate(s) * @extschema@.customers(s) / 100)::bigint,
-                                 @extschema@.customers(s), conf)
+    SELECT grain, period_start, 'repeat_customer_rate', 'total', 'all', repeat_rate,
+           round(repeat_rate * customers / 100), customers, customers,
+           cxkpi.wilson_ci_lower(round(repeat_rate * customers / 100)::bigint, customers, conf),
+           cxkpi.wilson_ci_upper(round(repeat_rate * customers / 100)::bigint, customers, conf)
     FROM act, cfg
     UNION ALL
-    SELECT grain, period_start, 'purchase_frequency', 'total', 'all', orders::double precision / @extschema@.customers(s),
-           orders, @extschema@.customers(s), @extschema@.customers(s), NULL, NULL
+    SELECT grain, period_start, 'purchase_frequency', 'total', 'all', orders::double precision / customers,
+           orders, customers, customers, NULL, NULL
     FROM act
     UNION ALL
     SELECT grain, period_start, 'new_customers', breakdown, dimension, new_customers, new_customers, NULL, new_customers,
@@ -893,16 +1050,51 @@ kv (grain, period_start, kpi, breakdown, dimension, value, numerator, denominato
     SELECT grain, period_start, 'cac', breakdown, dimension, (cost / new_customers)::double precision,
            cost::double precision, new_customers, new_customers, NULL, NULL
     FROM aq
+    UNION ALL
+    -- each acquisition channel's share of the customers acquired in the period (the total row:
+    -- 100, all of them, so that the KPI has a total row like every other)
+    SELECT c.grain, c.period_start, 'new_customer_share', c.breakdown, c.dimension,
+           100.0 * c.new_customers / t.new_customers, c.new_customers, t.new_customers, t.new_customers,
+           cxkpi.wilson_ci_lower(c.new_customers, t.new_customers, cfg.conf),
+           cxkpi.wilson_ci_upper(c.new_customers, t.new_customers, cfg.conf)
+    FROM aq AS c JOIN aq AS t ON t.grain = c.grain AND t.period_start = c.period_start AND t.breakdown = 'total', cfg
+    WHERE t.new_customers > 0
     -- Simple CLV = AOV x purchase frequency x expected lifespan (1 / churn), all per period of the
     -- grain.  The model-based CLV of issue 5 (clv(), bgnbd_fit, p_alive) is wired in next to it
     -- (a 'clv' KPI) when that family lands; see docs/dashboard.md#customer-value.
     UNION ALL
     SELECT o.grain, o.period_start, 'clv_simple', 'total', 'all',
-           (o.net_value / o.orders)::double precision * (a.orders::double precision / @extschema@.customers(a.s))
+           (o.net_value / o.orders)::double precision * (a.orders::double precision / a.customers)
                * (100.0 / nullif(r.churn_rate, 0)),
-           NULL, NULL, @extschema@.customers(a.s), NULL, NULL
+           NULL, NULL, a.customers, NULL, NULL
     FROM od AS o JOIN act AS a USING (grain, period_start) JOIN ret AS r USING (grain, period_start)
-    WHERE o.breakdown = 'total' AND r.at_start IS NOT NULL),
+    WHERE o.breakdown = 'total' AND r.at_start IS NOT NULL
+    -- engagement (issue 17, seed 002)
+    UNION ALL
+    SELECT grain, period_start, 'engagement_rate', breakdown, dimension, k.*
+    FROM egr, cfg, LATERAL cxkpi.kpi_arithmetic('engagement_rate', engaged, reached_any, conf) AS k
+    UNION ALL
+    SELECT grain, period_start, 'interactions_per_customer', breakdown, dimension, k.*
+    FROM egr, cfg, LATERAL cxkpi.kpi_arithmetic('interactions_per_customer', interactions, engaged, conf) AS k
+    WHERE engaged > 0
+    UNION ALL
+    SELECT grain, period_start, x.kpi, 'total', 'all', k.*
+    FROM egr, cfg, LATERAL (VALUES ('email_open_rate', opens), ('email_click_rate', clicks)) AS x(kpi, num),
+         LATERAL cxkpi.kpi_arithmetic(x.kpi, x.num, sent, conf) AS k
+    WHERE breakdown = 'channel' AND dimension = 'email' AND sent > 0
+    -- social-media sentiment (seed 003): net sentiment is the NPS of the three categories
+    UNION ALL
+    SELECT grain, period_start, 'net_sentiment', breakdown, dimension, @extschema@.nps(s),
+           (@extschema@.promoters(s) - @extschema@.detractors(s))::double precision,
+           @extschema@.responses(s)::double precision, @extschema@.responses(s),
+           @extschema@.nps_ci_lower(s, conf), @extschema@.nps_ci_upper(s, conf)
+    FROM sm, cfg
+    UNION ALL
+    SELECT grain, period_start, x.kpi, breakdown, dimension, k.*
+    FROM sm, cfg, LATERAL (VALUES ('positive_mention_share', @extschema@.promoters(s)),
+                                  ('neutral_mention_share', @extschema@.passives(s)),
+                                  ('negative_mention_share', @extschema@.detractors(s))) AS x(kpi, num),
+         LATERAL cxkpi.kpi_arithmetic(x.kpi, x.num, @extschema@.responses(s), conf) AS k),
 -- Each value with the value of the previous period and of the same period a year earlier, with
 -- windows, not self-joins (which the planner, with no statistics on a CTE, would merge on the
 -- series alone: quadratic in its length): the row before in the series is the previous period
@@ -971,7 +1163,9 @@ CREATE FUNCTION cxkpi.dashboard_days(OUT first_day date, OUT last_day date)
           UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_loyalty UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_app_ratings
           UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_observations
           UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_return_events
-          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_acquisition) AS d(first_day, last_day) $$;
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_acquisition
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_engagement
+          UNION ALL SELECT min(day), max(day) FROM cxkpi.daily_sentiment) AS d(first_day, last_day) $$;
 COMMENT ON FUNCTION cxkpi.dashboard_days() IS 'Internal: the first and the last day of the daily rollups.';
 
 -- The horizons that periods other than their own depend on: the first and the last day with an
@@ -1205,6 +1399,10 @@ BEGIN
     -- the alert levels of the recomputed rows and of the open periods (docs/alerts.md)
     n := cxkpi.alert_evaluate(gs, ps, rebuild_all);
     PERFORM cxkpi.progress_notice('refresh alerts', n, t0);   -- rows appended to the outbox
+    -- the follow-ups of new detractor and dissatisfied answers (docs/feedback.md)
+    n := cxkpi.feedback_raise(ARRAY(SELECT l.bucket FROM cxkpi_log AS l WHERE l.fact = 'survey_responses' AND l.bucket IS NOT NULL),
+                              rebuild_all);
+    PERFORM cxkpi.progress_notice('refresh feedback follow-ups', n, t0);
 
     -- the forecast series whose input changed (src/dashboard_forecast.sql)
     PERFORM cxkpi.forecasts_maintain(rebuild_all, t0);

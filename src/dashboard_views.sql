@@ -117,9 +117,18 @@ SELECT grain, period_start, max(period_end) AS period_end, max("time") AS "time"
        max(numerator) FILTER (WHERE kpi = 'cart_abandonment_rate')::bigint AS abandoned_carts,
        max(denominator) FILTER (WHERE kpi = 'cart_abandonment_rate')::bigint AS carts,
        max(value) FILTER (WHERE kpi = 'cart_recovery_rate') AS cart_recovery_rate_pct,
-       max(numerator) FILTER (WHERE kpi = 'cart_recovery_rate')::bigint AS recovered_carts
+       max(numerator) FILTER (WHERE kpi = 'cart_recovery_rate')::bigint AS recovered_carts,
+       max(value) FILTER (WHERE kpi = 'delivery_time_days') AS delivery_time_mean_days,
+       max(value) FILTER (WHERE kpi = 'delivery_time_median_days') AS delivery_time_median_days,
+       max(value) FILTER (WHERE kpi = 'delivery_time_p90_days') AS delivery_time_p90_days,
+       max(numerator) FILTER (WHERE kpi = 'delivery_time_days') AS delivery_time_total_days,
+       max(denominator) FILTER (WHERE kpi = 'delivery_time_days')::bigint AS delivered_orders,
+       max(value) FILTER (WHERE kpi = 'on_time_delivery_rate') AS on_time_delivery_rate_pct,
+       max(numerator) FILTER (WHERE kpi = 'on_time_delivery_rate')::bigint AS on_time_deliveries,
+       max(denominator) FILTER (WHERE kpi = 'on_time_delivery_rate')::bigint AS promised_deliveries
 FROM cxkpi.kpi_values
-WHERE kpi IN ('conversion_rate', 'aov', 'cart_abandonment_rate', 'cart_recovery_rate')
+WHERE kpi IN ('conversion_rate', 'aov', 'cart_abandonment_rate', 'cart_recovery_rate',
+              'delivery_time_days', 'delivery_time_median_days', 'delivery_time_p90_days', 'on_time_delivery_rate')
 GROUP BY grain, period_start, breakdown, dimension;
 
 CREATE VIEW cxkpi.kpi_service_quality AS
@@ -133,10 +142,15 @@ SELECT grain, period_start, max(period_end) AS period_end, max("time") AS "time"
        max(numerator) FILTER (WHERE kpi = 'resolution_rate')::bigint AS resolved_tickets,
        max(denominator) FILTER (WHERE kpi = 'resolution_rate')::bigint AS tickets,
        max(value) FILTER (WHERE kpi = 'first_contact_resolution_rate') AS first_contact_resolution_pct,
-       max(numerator) FILTER (WHERE kpi = 'first_contact_resolution_rate')::bigint AS first_contact_resolved_tickets
+       max(numerator) FILTER (WHERE kpi = 'first_contact_resolution_rate')::bigint AS first_contact_resolved_tickets,
+       max(value) FILTER (WHERE kpi = 'resolution_time_hours') AS resolution_time_mean_hours,
+       max(value) FILTER (WHERE kpi = 'resolution_time_median_hours') AS resolution_time_median_hours,
+       max(value) FILTER (WHERE kpi = 'resolution_time_p90_hours') AS resolution_time_p90_hours,
+       max(numerator) FILTER (WHERE kpi = 'resolution_time_hours') AS resolution_time_total_hours
 FROM cxkpi.kpi_values
 WHERE kpi IN ('response_time_hours', 'response_time_median_hours', 'response_time_p90_hours',
-              'resolution_rate', 'first_contact_resolution_rate')
+              'resolution_rate', 'first_contact_resolution_rate',
+              'resolution_time_hours', 'resolution_time_median_hours', 'resolution_time_p90_hours')
 GROUP BY grain, period_start, breakdown, dimension;
 
 CREATE VIEW cxkpi.kpi_loyalty_retention AS
@@ -212,9 +226,11 @@ SELECT grain, period_start, max(period_end) AS period_end, max("time") AS "time"
        max(value) FILTER (WHERE kpi = 'new_customers')::bigint AS new_customers,
        max(numerator) FILTER (WHERE kpi = 'cac') AS acquisition_cost_currency,
        max(value) FILTER (WHERE kpi = 'cac') AS cac_currency,
-       max(value) FILTER (WHERE kpi = 'clv_simple') AS clv_simple_currency
+       max(value) FILTER (WHERE kpi = 'clv_simple') AS clv_simple_currency,
+       max(value) FILTER (WHERE kpi = 'new_customer_share') AS new_customer_share_pct
 FROM cxkpi.kpi_values
-WHERE kpi IN ('repeat_customer_rate', 'purchase_frequency', 'aov', 'new_customers', 'cac', 'clv_simple')
+WHERE kpi IN ('repeat_customer_rate', 'purchase_frequency', 'aov', 'new_customers', 'cac', 'clv_simple',
+              'new_customer_share')
   AND breakdown IN ('total', 'acquisition_channel')
 GROUP BY grain, period_start, breakdown, dimension;
 
@@ -380,7 +396,19 @@ DECLARE
         'purchase_frequency_orders_per_customer', 'orders / customers.',
         'new_customers', 'Customers acquired in the period.', 'acquisition_cost_currency', 'Acquisition cost of the customers acquired.',
         'cac_currency', 'Customer acquisition cost: acquisition cost / new customers.',
-        'clv_simple_currency', 'Simple CLV: AOV * purchase frequency * (100 / churn rate), per period of the grain.']);
+        'clv_simple_currency', 'Simple CLV: AOV * purchase frequency * (100 / churn rate), per period of the grain.',
+        'resolution_time_mean_hours', 'Mean resolution time (resolved - created), hours, of the tickets created in the period and resolved.',
+        'resolution_time_median_hours', 'Median resolution time, hours.',
+        'resolution_time_p90_hours', '90th percentile of resolution time, hours.',
+        'resolution_time_total_hours', 'Sum of resolution times, hours (numerator of the mean; its denominator is resolved_tickets).',
+        'new_customer_share_pct', '100 * customers acquired through this acquisition channel / customers acquired (acquisition_channel rows; 100 on the total row).',
+        'delivery_time_mean_days', 'Mean delivery time (delivered - ordered), days, of the orders placed in the period and delivered.',
+        'delivery_time_median_days', 'Median delivery time, days.', 'delivery_time_p90_days', '90th percentile of delivery time, days.',
+        'delivery_time_total_days', 'Sum of delivery times, days (numerator of the mean).',
+        'delivered_orders', 'Orders placed in the period and delivered (web and app; store orders have no delivery).',
+        'on_time_delivery_rate_pct', '100 * deliveries by the promised time / delivered orders with a promise.',
+        'on_time_deliveries', 'Delivered orders delivered by the promised time.',
+        'promised_deliveries', 'Delivered orders with a promised delivery time.']);
 BEGIN
     FOR r IN SELECT c.relname, a.attname
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -136,16 +136,17 @@ BEGIN
        OR EXISTS (SELECT 1 FROM cxkpi.survey_responses) OR EXISTS (SELECT 1 FROM cxkpi.web_sessions)
        OR EXISTS (SELECT 1 FROM cxkpi.store_traffic) OR EXISTS (SELECT 1 FROM cxkpi.carts)
        OR EXISTS (SELECT 1 FROM cxkpi.support_tickets) OR EXISTS (SELECT 1 FROM cxkpi.app_ratings)
-       OR EXISTS (SELECT 1 FROM cxkpi.metric_observations) OR EXISTS (SELECT 1 FROM cxkpi.experiments) THEN
+       OR EXISTS (SELECT 1 FROM cxkpi.metric_observations) OR EXISTS (SELECT 1 FROM cxkpi.experiments)
+       OR EXISTS (SELECT 1 FROM cxkpi.engagement_events) OR EXISTS (SELECT 1 FROM cxkpi.social_mentions) THEN
         IF NOT replace THEN
             RAISE EXCEPTION 'the cxkpi data tables already hold rows'
                 USING ERRCODE = 'object_not_in_prerequisite_state',
                       HINT = 'Call cxkpi.generate_sample_data(..., replace => true) to delete every row of the data tables first.';
         END IF;
-        TRUNCATE cxkpi.order_returns, cxkpi.loyalty_activity, cxkpi.loyalty_members, cxkpi.survey_responses, cxkpi.carts,
+        TRUNCATE cxkpi.order_returns, cxkpi.order_deliveries, cxkpi.loyalty_activity, cxkpi.loyalty_members, cxkpi.survey_responses, cxkpi.carts,
                  cxkpi.web_sessions, cxkpi.support_tickets, cxkpi.orders, cxkpi.customers,
                  cxkpi.store_traffic, cxkpi.app_ratings, cxkpi.metric_observations,
-                 cxkpi.experiment_assignments, cxkpi.experiments;
+                 cxkpi.experiment_assignments, cxkpi.experiments, cxkpi.engagement_events, cxkpi.social_mentions;
     END IF;
 
     ts_end := (d_end + 1)::timestamp AT TIME ZONE tz;
@@ -316,6 +317,25 @@ BEGIN
     n_total := n_total + n_rows;
     ANALYZE cxkpi.orders;
     DROP TABLE cxs_ord;
+
+    -- Deliveries (issue 17): web and app orders are shipped 0-2 days after the order, delivered
+    -- 1-5 days after shipping and promised 5 days 18 hours after the order (about 90 % on time);
+    -- store orders are not delivered.  Orders still on their way at the end of the data have no
+    -- delivered_at, orders not yet shipped no row.
+    INSERT INTO cxkpi.order_deliveries (order_id, shipped_at, delivered_at, promised_by, carrier)
+    SELECT d.order_id, d.shipped_at, CASE WHEN d.delivered_at < ts_end THEN d.delivered_at END, d.promised_by, d.carrier
+    FROM (SELECT o.order_id,
+                 o.ordered_at + make_interval(secs => cxkpi.sample_uniform(seed, 310, o.order_id) * 2 * 86400) AS shipped_at,
+                 o.ordered_at + make_interval(secs => (cxkpi.sample_uniform(seed, 310, o.order_id) * 2
+                                                       + 1 + cxkpi.sample_uniform(seed, 311, o.order_id) * 4) * 86400) AS delivered_at,
+                 o.ordered_at + interval '5 days 18 hours' AS promised_by,
+                 (ARRAY['DHL', 'UPS', 'DPD', 'postal'])[1 + floor(cxkpi.sample_uniform(seed, 312, o.order_id) * 4)::integer] AS carrier
+          FROM cxkpi.orders AS o WHERE o.channel <> 'store') AS d
+    WHERE d.shipped_at < ts_end;
+    GET DIAGNOSTICS n_rows = ROW_COUNT;
+    table_name := 'order_deliveries'; row_count := n_rows; RETURN NEXT;
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
 
     -- Returns: online orders come back more often than store orders, first orders more often
     -- than repeat orders; single-item orders are returned whole, others often in part.
@@ -581,7 +601,8 @@ BEGIN
     -- Surveys.  NPS: a monthly relationship survey of known customers (seed 000: 42, 37 the
     -- year before, linear trend).  CSAT (1-5) after interactions: orders by channel (store 4.4,
     -- web 4.1, app 3.9; 0.3 lower the year before), support tickets, returns and deliveries.
-    -- CES (1-7) after tickets and returns.  Some answers carry a comment.
+    -- CES (1-7) after tickets and returns.  Some answers carry a comment (about the return, on
+    -- the returns touchpoint: seed 001's customer feedback on returns).
     ---------------------------------------------------------------------------------------------
     CREATE TEMP TABLE cxs_srv (key bigint, survey text, channel text, responded_at timestamptz, customer_id bigint,
                                order_id bigint, mean double precision);
@@ -653,12 +674,20 @@ BEGIN
            CASE x.survey WHEN 'nps' THEN 10 WHEN 'csat' THEN 5 ELSE 7 END, x.channel, x.customer_id, x.order_id,
            CASE WHEN x.survey <> 'ces' AND cxkpi.sample_uniform(seed, 222, x.key) < 0.18 THEN
                 CASE WHEN (x.survey = 'nps' AND x.score >= 9) OR (x.survey = 'csat' AND x.score >= 4)
-                     THEN (ARRAY['Great service, will come back.', 'Fast delivery and easy checkout.', 'Staff were really helpful.',
-                                 'Love the loyalty rewards.', 'Good prices and quality.', 'Exactly what I ordered.'])[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 6)::integer]
+                     THEN (CASE WHEN x.channel = 'returns'
+                                THEN ARRAY['Easy return, refund within days.', 'Free return label, very convenient.', 'Exchange was quick and simple.',
+                                           'Returned in store, no questions asked.', 'Refund arrived the next day.', 'Clear instructions for the return.']
+                                ELSE ARRAY['Great service, will come back.', 'Fast delivery and easy checkout.', 'Staff were really helpful.',
+                                           'Love the loyalty rewards.', 'Good prices and quality.', 'Exactly what I ordered.'] END)[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 6)::integer]
                      WHEN (x.survey = 'nps' AND x.score <= 6) OR (x.survey = 'csat' AND x.score <= 2)
-                     THEN (ARRAY['Delivery was late.', 'The app keeps crashing at checkout.', 'Long wait on the phone.',
-                                 'Item did not match the description.', 'Returns took too long to refund.', 'Nobody answered my email.'])[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 6)::integer]
-                     ELSE (ARRAY['OK overall.', 'Fine, nothing special.', 'Could be faster.', 'Prices went up.'])[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 4)::integer] END END
+                     THEN (CASE WHEN x.channel = 'returns'
+                                THEN ARRAY['Returns took too long to refund.', 'Had to pay for the return shipping.', 'The return label never arrived.',
+                                           'Refund was less than I paid.', 'Nobody confirmed my return was received.', 'The store would not take the return.']
+                                ELSE ARRAY['Delivery was late.', 'The app keeps crashing at checkout.', 'Long wait on the phone.',
+                                           'Item did not match the description.', 'Returns took too long to refund.', 'Nobody answered my email.'] END)[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 6)::integer]
+                     ELSE (CASE WHEN x.channel = 'returns'
+                                THEN ARRAY['Return was OK.', 'Fine, the refund took a while.', 'Could be faster.', 'Printing the label was a hassle.']
+                                ELSE ARRAY['OK overall.', 'Fine, nothing special.', 'Could be faster.', 'Prices went up.'] END)[1 + floor(cxkpi.sample_uniform(seed, 223, x.key) * 4)::integer] END END
     FROM (SELECT s.*,
                  CASE s.survey
                  WHEN 'nps' THEN (SELECT CASE WHEN u < det THEN (ARRAY[0, 1, 2, 3, 4, 5, 6])[1 + (u2 >= 0.04)::int + (u2 >= 0.07)::int + (u2 >= 0.12)::int
@@ -722,6 +751,77 @@ BEGIN
     JOIN cxs_day AS d ON d.day >= d_cx AND d.day = date_trunc(m.every, d.day::timestamp)::date;
     GET DIAGNOSTICS n_rows = ROW_COUNT;
     table_name := 'metric_observations'; row_count := n_rows; RETURN NEXT;
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
+
+    -- Engagement events (issue 17, seed 002; no figures in the seed, plausible ones): a quarter
+    -- of the customers subscribe to the newsletter, sent on the first Tuesday of every month from
+    -- the later of d_cx and their acquisition; about 21 % of the emails opened (23 % the current
+    -- year), 2.6 % clicked (3.0 %), a click always after an open, by a propensity of each
+    -- subscriber (3 v^2 times the mean, v uniform: many never open).  Social interactions,
+    -- tracked site visits, app sessions and store visits (loyalty card scans) of the 35 % of
+    -- customers who follow the brand, on a random day from their acquisition on, a little more
+    -- often as time goes on.
+    INSERT INTO cxkpi.engagement_events (event_id, customer_id, occurred_at, channel, kind)
+    SELECT row_number() OVER (ORDER BY e.occurred_at, e.kind, e.customer_id), e.customer_id, e.occurred_at, e.channel, e.kind
+    FROM (SELECT m.customer_id, m.sent_at + k.delay AS occurred_at, 'email' AS channel, k.kind
+          FROM (SELECT c.customer_id, (d.day::timestamp + interval '9 hours') AT TIME ZONE tz AS sent_at,
+                       cxkpi.sample_uniform(seed, 401, c.customer_id * 100 + (d.day - d_cx) / 28)
+                           / (3 * cxkpi.sample_uniform(seed, 406, c.customer_id) ^ 2) AS u,
+                       (d.day - d_cx) / 365.25 AS t
+                FROM cxkpi.customers AS c
+                JOIN cxs_day AS d ON d.day >= greatest(d_cx, c.acquired_on) AND extract(dow FROM d.day) = 2
+                                 AND extract(day FROM d.day) <= 7
+                WHERE cxkpi.sample_uniform(seed, 400, c.customer_id) < 0.25) AS m
+          CROSS JOIN LATERAL (VALUES ('email_sent', interval '0'),
+                                     ('email_open', make_interval(secs => 600 + 86400 * least(m.u, 1) * 40)),
+                                     ('email_click', make_interval(secs => 900 + 86400 * least(m.u, 1) * 40))) AS k(kind, delay)
+          WHERE k.kind = 'email_sent' OR (k.kind = 'email_open' AND m.u < cxkpi.sample_trend(0.21, 0.23, m.t))
+             OR (k.kind = 'email_click' AND m.u < cxkpi.sample_trend(0.026, 0.030, m.t))
+          UNION ALL
+          SELECT c.customer_id,
+                 (d.day::timestamp AT TIME ZONE tz) + make_interval(secs => 8 * 3600 + cxkpi.sample_uniform(seed, 405, x.j) * 14 * 3600),
+                 x.channel, x.kind
+          FROM (SELECT j, v.channel, v.kind,
+                       1 + floor(cxkpi.sample_uniform(seed, 402, j) * n_cust)::bigint AS customer_id,
+                       cxkpi.sample_uniform(seed, 403, j) AS u
+                FROM (VALUES (0, 'social', 'social_interaction', 30000), (1, 'web', 'site_visit', 45000),
+                             (2, 'app', 'app_session', 35000), (3, 'store', 'store_visit', 15000)) AS v(n, channel, kind, per_scale)
+                CROSS JOIN LATERAL generate_series(v.n * 10000000 + 1, v.n * 10000000 + round(v.per_scale * scale)::bigint) AS j) AS x
+          JOIN cxkpi.customers AS c ON c.customer_id = x.customer_id AND cxkpi.sample_uniform(seed, 404, c.customer_id) < 0.35
+          -- a little busier as time goes on: density 0.9 + 0.2 f over the customer's span (f from 0 to 1)
+          JOIN cxs_day AS d ON d.day = greatest(d_cx, c.acquired_on)
+                                       + floor((d_end - greatest(d_cx, c.acquired_on) + 1)
+                                               * least(0.999999, (sqrt(0.81 + 0.4 * x.u) - 0.9) / 0.2))::integer) AS e;
+    GET DIAGNOSTICS n_rows = ROW_COUNT;
+    table_name := 'engagement_events'; row_count := n_rows; RETURN NEXT;
+    PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
+    n_total := n_total + n_rows;
+
+    -- Social mentions (seed 003): instagram 40 %, x 25 %, facebook 20 %, review sites 15 %;
+    -- positive 45 % the year before and 50 % the current year, negative 20 % and 17 %; the
+    -- classifier's polarity on 60 % of them, the others left to the lexicon (their texts score
+    -- as their class).
+    INSERT INTO cxkpi.social_mentions (mention_id, source, mentioned_at, text, polarity)
+    SELECT row_number() OVER (ORDER BY m.mentioned_at, m.j), m.source, m.mentioned_at,
+           (CASE m.class WHEN 1 THEN ARRAY['Love the new collection!', 'Great service in store today', 'Fast delivery, thanks',
+                                           'Excellent quality, would recommend']
+                         WHEN 0 THEN ARRAY['Anyone tried the new app?', 'Store opening hours on Sunday?',
+                                           'Just ordered the winter jacket', 'Saw the ad on TV']
+                         ELSE ARRAY['Terrible customer service', 'Delivery was late again', 'Item arrived damaged, want a refund',
+                                    'Not happy with the quality'] END)[1 + floor(cxkpi.sample_uniform(seed, 413, m.j) * 4)::integer],
+           CASE WHEN cxkpi.sample_uniform(seed, 414, m.j) < 0.6 THEN m.class END
+    FROM (SELECT j,
+                 CASE WHEN cxkpi.sample_uniform(seed, 411, j) < 0.40 THEN 'instagram' WHEN cxkpi.sample_uniform(seed, 411, j) < 0.65 THEN 'x'
+                      WHEN cxkpi.sample_uniform(seed, 411, j) < 0.85 THEN 'facebook' ELSE 'reviews' END AS source,
+                 (d.day::timestamp AT TIME ZONE tz) + make_interval(secs => cxkpi.sample_uniform(seed, 412, j) * 86400) AS mentioned_at,
+                 CASE WHEN cxkpi.sample_uniform(seed, 415, j) < cxkpi.sample_trend(0.45, 0.50, (d.day - d_cx) / 365.25) THEN 1
+                      WHEN cxkpi.sample_uniform(seed, 415, j) > 1 - cxkpi.sample_trend(0.20, 0.17, (d.day - d_cx) / 365.25) THEN -1
+                      ELSE 0 END::smallint AS class
+          FROM generate_series(1::bigint, round(4000 * scale)::bigint) AS j
+          JOIN cxs_day AS d ON d.day = d_cx + floor(cxkpi.sample_uniform(seed, 410, j) * (d_end - d_cx + 1))::integer) AS m;
+    GET DIAGNOSTICS n_rows = ROW_COUNT;
+    table_name := 'social_mentions'; row_count := n_rows; RETURN NEXT;
     PERFORM cxkpi.progress_notice(table_name, n_rows, t0);
     n_total := n_total + n_rows;
 

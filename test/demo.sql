@@ -51,17 +51,27 @@ WHERE s.value IS NOT NULL
        OR (s.kpi = 'response_time_hours' AND s.breakdown = 'channel'))
   AND s.section IN ('satisfaction', 'purchase_experience', 'service_quality', 'loyalty_retention',
                     'digital_experience', 'operational_efficiency')
-  AND s.kpi NOT IN ('csat_satisfied_pct', 'response_time_median_hours', 'response_time_p90_hours')
+  AND s.kpi NOT IN ('csat_satisfied_pct', 'response_time_median_hours', 'response_time_p90_hours',
+                    'resolution_time_median_hours', 'resolution_time_p90_hours', 'delivery_time_p90_days')
 ORDER BY array_position(ARRAY['satisfaction', 'purchase_experience', 'service_quality', 'loyalty_retention',
                               'digital_experience', 'operational_efficiency'], s.section),
          array_position(ARRAY['nps', 'csat', 'ces', 'conversion_rate', 'aov', 'cart_abandonment_rate', 'cart_recovery_rate',
-                              'response_time_hours', 'resolution_rate', 'first_contact_resolution_rate',
+                              'delivery_time_days', 'delivery_time_median_days', 'on_time_delivery_rate',
+                              'response_time_hours', 'resolution_time_hours', 'resolution_rate', 'first_contact_resolution_rate',
                               'retention_rate', 'churn_rate', 'loyalty_members', 'loyalty_active_share'], s.kpi),
          s.kpi, s.breakdown <> 'total',
          array_position(ARRAY['store', 'web', 'app', 'desktop', 'mobile', 'new', 'returning', 'loyalty', 'email', 'chat', 'phone'],
                         s.dimension);
 \echo 'Returns (seed 001) and customer value in 2025: SELECT * FROM cxkpi.kpi_returns / cxkpi.kpi_customer_value'
 \echo 'WHERE grain = ''year''; every KPI by week, month and quarter: cxkpi.kpi_timeseries.'
+\echo
+\echo 'New customers by acquisition source in the last complete year (cxkpi.kpi_customer_value):'
+SELECT dimension AS acquisition_channel, new_customers, round(new_customer_share_pct::numeric, 1) AS share_pct,
+       round(cac_currency::numeric, 2) AS cac
+FROM cxkpi.kpi_customer_value
+WHERE grain = 'year' AND period_start = date_trunc('year', cxkpi.as_of() - 1)::date
+  AND breakdown = 'acquisition_channel'
+ORDER BY new_customers DESC, dimension;
 
 SELECT to_regclass('cxkpi.current_alerts') IS NOT NULL AS has_alerts \gset
 \if :has_alerts

@@ -19,9 +19,9 @@ empty=(); sample=()
 for f in test/tap/*.sql; do
   case "$f" in *_sample*) sample+=("$f") ;; *) empty+=("$f") ;; esac
 done
-pg_prove -d $db "${empty[@]}" || status=1
-pg_prove -d cxkpi_sample "${sample[@]}" || status=1
+pg_prove --timer -d $db "${empty[@]}" || status=1
+pg_prove --timer -d cxkpi_sample "${sample[@]}" || status=1
 if compgen -G "test/shell/*.sh" >/dev/null; then
-  DOCTEST_DB=cxkpi_sample prove --exec bash test/shell/*.sh || status=1
+  DOCTEST_DB=cxkpi_sample prove --timer --exec bash test/shell/*.sh || status=1
 fi
 exit $status

@@ -32,7 +32,8 @@ VALUES (2000000000 + :id, timestamptz '2025-12-01 12:00+00' - :d * interval '1 d
 ON CONFLICT DO NOTHING;
 COMMIT;
 UPDATE cxkpi.orders SET ordered_at = ordered_at + (:d % 9 - 4) * interval '1 day'
-WHERE order_id = :old AND NOT EXISTS (SELECT 1 FROM cxkpi.order_returns AS r WHERE r.order_id = :old);
+WHERE order_id = :old AND NOT EXISTS (SELECT 1 FROM cxkpi.order_returns AS r WHERE r.order_id = :old)
+  AND NOT EXISTS (SELECT 1 FROM cxkpi.order_deliveries AS v WHERE v.order_id = :old);
 DELETE FROM cxkpi.orders WHERE order_id = 2000000000 + (:id + 7) % 100000000
   AND NOT EXISTS (SELECT 1 FROM cxkpi.survey_responses AS s WHERE s.order_id = 2000000000 + (:id + 7) % 100000000);
 SQL
@@ -50,7 +51,7 @@ fi
 if [ $refreshes -ge 2 ]; then echo "ok 2 - $refreshes refreshes ran while they wrote"; else echo "not ok 2 - only $refreshes refreshes ran"; fi
 
 q -d $db -c "CALL cxkpi.refresh_dashboard()"
-tables="daily_surveys daily_orders daily_customer_activity daily_conversion daily_carts daily_tickets daily_loyalty daily_app_ratings daily_observations daily_return_events daily_acquisition hourly_conversion hourly_orders hourly_carts hourly_tickets kpi_values"
+tables="daily_surveys daily_orders daily_customer_activity daily_conversion daily_carts daily_tickets daily_ticket_resolutions daily_loyalty daily_app_ratings daily_observations daily_return_events daily_acquisition hourly_conversion hourly_orders hourly_carts hourly_tickets daily_deliveries kpi_values daily_engagement daily_sentiment"
 for t in $tables; do q -d $db -c "SELECT x::text FROM cxkpi.$t AS x" | LC_ALL=C sort > "$work/inc_$t"; done
 test "$(q -d $db -c "SELECT count(*) FROM cxkpi.change_log")" = 0 && echo "ok 3 - the last refresh consumed the change log" \
   || echo "not ok 3 - change-log rows left after the last refresh"

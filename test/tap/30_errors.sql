@@ -97,6 +97,7 @@ SELECT throws_ok($$SELECT cxkpi.schedule_refresh()$$, '55000', NULL,
 CREATE TEMP TABLE writers (f regprocedure);
 INSERT INTO writers VALUES ('cxkpi.alert_evaluate(text[], date[], boolean)'), ('cxkpi.check_thresholds()'),
     ('cxkpi.set_alerting(boolean)'), ('cxkpi.acknowledge_alert(bigint)'),
+    ('cxkpi.feedback_raise(date[], boolean)'), ('cxkpi.acknowledge_feedback(bigint)'), ('cxkpi.resolve_feedback(bigint, text)'),
     ('cxkpi.dashboard_maintain(boolean, boolean)'), ('cxkpi.customer_models_refresh(boolean, timestamptz)'),
     ('cxkpi.forecasts_maintain(boolean, timestamptz)'),
     ('cxkpi.schedule_refresh(interval)'), ('cxkpi.unschedule_refresh()'),
@@ -112,26 +113,28 @@ SELECT is((SELECT string_agg(p.oid::regprocedure::text || ' ' || p.provolatile::
            FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
            WHERE p.prokind = 'f' AND p.provolatile <> 'i' AND p.prorettype <> 'trigger'::regtype),
-          'cxkpi.acknowledge_alert(bigint) vu, '
+          'cxkpi.acknowledge_alert(bigint) vu, cxkpi.acknowledge_feedback(bigint) vu, '
           'cxkpi.alert_evaluate(text[],date[],boolean) vu, cxkpi.alerting_enabled() ss, '
           'cxkpi.as_of() ss, cxkpi.check_thresholds() vu, '
           'cxkpi.customer_models_refresh(boolean,timestamp with time zone) vu, cxkpi.customer_models_settings() ss, '
           'cxkpi.dashboard_argument_error(text,text,text) ss, '
           'cxkpi.dashboard_days() ss, cxkpi.dashboard_horizons() ss, cxkpi.dashboard_maintain(boolean,boolean) vu, cxkpi.dashboard_settings() ss, '
-          'cxkpi.effective_target(text,text,date) ss, cxkpi.fit_clv_models() su, '
+          'cxkpi.effective_target(text,text,date) ss, cxkpi.feedback_raise(date[],boolean) vu, cxkpi.fit_clv_models() su, '
           'cxkpi.forecast_input(text,text,date,date) ss, cxkpi.forecast_window(text,text,date) ss, '
           'cxkpi.forecasts_maintain(boolean,timestamp with time zone) vu, cxkpi.generate_sample_data(double precision,integer,boolean) vu, '
           'cxkpi.kpi_engine(text[],date[]) ss, '
-          'cxkpi.progress_notice(text,bigint,timestamp with time zone) vs, cxkpi.realtime_now() ss, '
+          'cxkpi.progress_notice(text,bigint,timestamp with time zone) vs, cxkpi.realtime_now() ss, cxkpi.resolve_feedback(bigint,text) vu, '
           'cxkpi.rollup_daily_acquisition(text,date,date) ss, cxkpi.rollup_daily_app_ratings(text,date,date) ss, '
           'cxkpi.rollup_daily_carts(text,date,date) ss, cxkpi.rollup_daily_conversion(text,date,date) ss, '
-          'cxkpi.rollup_daily_customer_activity(text,date,date) ss, cxkpi.rollup_daily_loyalty(text,date,date) ss, '
+          'cxkpi.rollup_daily_customer_activity(text,date,date) ss, cxkpi.rollup_daily_deliveries(text,date,date) ss, '
+          'cxkpi.rollup_daily_engagement(text,date,date) ss, cxkpi.rollup_daily_loyalty(text,date,date) ss, '
           'cxkpi.rollup_daily_observations(text,date,date) ss, cxkpi.rollup_daily_orders(text,date,date) ss, '
-          'cxkpi.rollup_daily_return_events(text,date,date) ss, cxkpi.rollup_daily_surveys(text,date,date) ss, '
+          'cxkpi.rollup_daily_return_events(text,date,date) ss, cxkpi.rollup_daily_sentiment(text,date,date) ss, '
+          'cxkpi.rollup_daily_surveys(text,date,date) ss, cxkpi.rollup_daily_ticket_resolutions(text,date,date) ss, '
           'cxkpi.rollup_daily_tickets(text,date,date) ss, '
           'cxkpi.rollup_hourly_carts(text,date,date) ss, cxkpi.rollup_hourly_conversion(text,date,date) ss, '
           'cxkpi.rollup_hourly_orders(text,date,date) ss, cxkpi.rollup_hourly_tickets(text,date,date) ss, '
-          'cxkpi.schedule_refresh(interval) vu, '
+          'cxkpi.schedule_refresh(interval) vu, cxkpi.sentiment_polarity(text) ss, '
           'cxkpi.set_alerting(boolean) vu, cxkpi.setting(text) ss, cxkpi.target_spans() ss, '
           'cxkpi.unschedule_refresh() vu, '
           'cxkpi_bi.dashboard_data(text[],integer) ss, cxkpi_bi.dashboard_forecast(integer) ss, cxkpi_bi.dashboard_page(text,text,text[],integer) ss, '

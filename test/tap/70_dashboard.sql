@@ -492,8 +492,8 @@ SELECT is((SELECT string_agg(c.relname || '.' || a.attname, ', ') FROM pg_class 
 SELECT is((SELECT string_agg(DISTINCT format_type(a.atttypid, NULL), ', ') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
            WHERE n.nspname = 'cxkpi' AND c.relkind = 'v'
-             -- (the per-survey views keep the table's integer scores, which the aggregates take)
-             AND c.relname NOT IN ('nps_responses', 'csat_responses', 'ces_responses')
+             -- (the per-survey views and the feedback stream keep the table's integer scores, which the aggregates take)
+             AND c.relname NOT IN ('nps_responses', 'csat_responses', 'ces_responses', 'feedback_stream', 'returns_feedback')
              AND a.atttypid NOT IN ('double precision'::regtype, 'numeric'::regtype, 'bigint'::regtype, 'date'::regtype,
                                     'timestamp with time zone'::regtype, 'text'::regtype, 'boolean'::regtype)), NULL,
           'view columns are double precision, numeric, bigint, date, timestamptz, text or boolean');

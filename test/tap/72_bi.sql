@@ -132,13 +132,13 @@ RESET TimeZone;
 -- One naming: the key columns of every view
 -------------------------------------------------------------------------------------------------
 SELECT is((SELECT string_agg(relname, ', ' ORDER BY relname) FROM pg_temp.bi_views AS v
-           WHERE relname NOT IN ('kpi_catalog', 'customer_value', 'churn_watch_list', 'win_back_list', 'customer_interventions', 'intervention_summary', 'experiment_results',
+           WHERE relname NOT IN ('kpi_catalog', 'customer_value', 'churn_watch_list', 'win_back_list', 'customer_interventions', 'intervention_summary', 'experiment_results', 'feedback_stream', 'returns_feedback',
                                  'kpi_hourly', 'kpi_today', 'kpi_heatmap')   -- (the hour grain: keyed on day and hour)
              AND (SELECT array_agg(attname::text ORDER BY attnum) FROM pg_temp.bi_columns AS c WHERE c.relname = v.relname AND attnum <= 4)
                  IS DISTINCT FROM ARRAY['grain', 'period_start', 'period_end', 'time']),
           NULL, 'every period view starts with grain, period_start, period_end, time');
 SELECT is((SELECT string_agg(relname, ', ' ORDER BY relname) FROM pg_temp.bi_views AS v
-           WHERE relname NOT IN ('kpi_catalog', 'customer_value', 'churn_watch_list', 'win_back_list', 'customer_interventions', 'intervention_summary', 'experiment_results')
+           WHERE relname NOT IN ('kpi_catalog', 'customer_value', 'churn_watch_list', 'win_back_list', 'customer_interventions', 'intervention_summary', 'experiment_results', 'feedback_stream', 'returns_feedback')
              AND (SELECT count(*) FROM pg_temp.bi_columns AS c WHERE c.relname = v.relname AND attname IN ('breakdown', 'dimension')) <> 2),
           NULL, 'every period view has breakdown and dimension');
 SELECT is((SELECT string_agg(DISTINCT attname || ' ' || format_type(atttypid, NULL), ', ' ORDER BY attname || ' ' || format_type(atttypid, NULL))

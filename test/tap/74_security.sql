@@ -19,8 +19,11 @@ SELECT results_eq(
       JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'cxkpi'
       WHERE p.prosecdef ORDER BY 1$$,
     $$VALUES ('cxkpi.acknowledge_alert(bigint)', 'cxkpi_operator'),
+             ('cxkpi.acknowledge_feedback(bigint)', 'cxkpi_operator'),
              ('cxkpi.change_capture()', 'owner only'),
              ('cxkpi.check_thresholds()', 'cxkpi_operator'),
+             ('cxkpi.resolve_feedback(bigint,text)', 'cxkpi_operator'),
+             ('cxkpi.sentiment_lexicon_changed()', 'owner only'),
              ('cxkpi.set_alerting(boolean)', 'cxkpi_operator'),
              ('cxkpi.setting(text)', 'cxkpi_operator,cxkpi_reader,cxkpi_writer'),
              ('cxkpi.target_spans()', 'cxkpi_operator,cxkpi_reader,cxkpi_writer')$$,

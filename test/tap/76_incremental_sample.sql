@@ -5,7 +5,7 @@
 -- test/sample_db.sh), in one transaction that is rolled back.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(18);
+SELECT plan(20);
 
 -- The rollups and kpi_values as the incremental refresh left them, against what a rebuild
 -- writes (each rollup's function over all days, cxkpi.kpi_engine over every period of them: what
@@ -21,22 +21,26 @@ DECLARE
     gs text[];
     ps date[];
     out text := '';
+    tz text;
 BEGIN
     CALL cxkpi.refresh_dashboard();
+    tz := cxkpi.setting('time_zone');
     FOREACH t IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion', 'daily_carts',
-                             'daily_tickets', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
+                             'daily_tickets', 'daily_ticket_resolutions', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
                              'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
-                             'hourly_carts', 'hourly_tickets'] LOOP
-        EXECUTE format('CREATE TEMP TABLE full_%1$s AS SELECT x::text AS r FROM cxkpi.%2$I(cxkpi.setting(''time_zone''), ''-infinity'', ''infinity'') AS x',
-                       t, 'rollup_' || t);
+                             'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment'] LOOP
+        -- The time zone as a parameter, as the refresh passes it (an inlined cxkpi.setting() call
+        -- would be evaluated once per fact row).
+        EXECUTE format('CREATE TEMP TABLE full_%1$s AS SELECT x::text AS r FROM cxkpi.%2$I($1, ''-infinity'', ''infinity'') AS x',
+                       t, 'rollup_' || t) USING tz;
     END LOOP;
     SELECT array_agg(p.grain), array_agg(p.period_start) INTO gs, ps
     FROM cxkpi.dashboard_days() AS b CROSS JOIN LATERAL cxkpi.periods_between(b.first_day, b.last_day) AS p;
     CREATE TEMP TABLE full_kpi_values AS SELECT x::text AS r FROM cxkpi.kpi_engine(gs, ps) AS x;
     FOREACH t IN ARRAY ARRAY['daily_surveys', 'daily_orders', 'daily_customer_activity', 'daily_conversion', 'daily_carts',
-                             'daily_tickets', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
+                             'daily_tickets', 'daily_ticket_resolutions', 'daily_loyalty', 'daily_app_ratings', 'daily_observations',
                              'daily_return_events', 'daily_acquisition', 'hourly_conversion', 'hourly_orders',
-                             'hourly_carts', 'hourly_tickets', 'kpi_values'] LOOP
+                             'hourly_carts', 'hourly_tickets', 'daily_deliveries', 'daily_engagement', 'daily_sentiment', 'kpi_values'] LOOP
         EXECUTE format('SELECT count(*) FROM ((SELECT r FROM full_%1$s EXCEPT ALL SELECT x::text FROM cxkpi.%1$I AS x)
                                               UNION ALL (SELECT x::text FROM cxkpi.%1$I AS x EXCEPT ALL SELECT r FROM full_%1$s)) AS q', t)
             INTO d;
@@ -67,29 +71,29 @@ CALL cxkpi.rebuild_dashboard();
 SELECT is((SELECT count(*) FROM cxkpi.change_log), 0::bigint, 'a rebuild consumes the change log');
 SELECT is(pg_temp.incremental_vs_rebuild(), '', 'nothing changed: the refresh equals a rebuild');
 
-CREATE TEMP TABLE h AS SELECT max((ordered_at AT TIME ZONE cxkpi.setting('time_zone'))::date) AS last_day FROM cxkpi.orders;
+CREATE TEMP TABLE h AS SELECT max((ordered_at AT TIME ZONE (SELECT cxkpi.setting('time_zone')))::date) AS last_day FROM cxkpi.orders;
 
 -- 1. New facts of a new day (the day after the last), of new and known customers.
 INSERT INTO cxkpi.customers (customer_id, acquired_on, acquisition_channel, acquisition_cost)
 SELECT 900000 + i, h.last_day + 1, 'social', 12.50 FROM h, generate_series(1, 5) AS i;
 INSERT INTO cxkpi.orders (order_id, customer_id, ordered_at, channel, items, gross_value, discount)
 SELECT 9000000 + i, CASE WHEN i <= 5 THEN 900000 + i ELSE i * 37 END,
-       (h.last_day + 1)::timestamp AT TIME ZONE cxkpi.setting('time_zone') + i * interval '13 minutes',
+       (h.last_day + 1)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) + i * interval '13 minutes',
        (ARRAY['store', 'web_desktop', 'web_mobile', 'app'])[1 + i % 4], 1 + i % 3, 20 + i, i % 2
 FROM h, generate_series(1, 40) AS i;
 INSERT INTO cxkpi.survey_responses (response_id, responded_at, survey, score, scale, channel)
-SELECT 9000000 + i, (h.last_day + 1)::timestamp AT TIME ZONE cxkpi.setting('time_zone') + i * interval '7 minutes',
+SELECT 9000000 + i, (h.last_day + 1)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) + i * interval '7 minutes',
        (ARRAY['nps', 'csat', 'ces'])[1 + i % 3], CASE i % 3 WHEN 0 THEN i % 11 ELSE 1 + i % 5 END,
        CASE i % 3 WHEN 0 THEN 10 WHEN 1 THEN 5 ELSE 7 END, (ARRAY['web', 'store', 'app'])[1 + i % 3]
 FROM h, generate_series(1, 60) AS i;
 INSERT INTO cxkpi.web_sessions (session_id, started_at, device, added_to_cart, reached_checkout, converted)
-SELECT 90000000 + i, (h.last_day + 1)::timestamp AT TIME ZONE cxkpi.setting('time_zone') + i * interval '1 minute',
+SELECT 90000000 + i, (h.last_day + 1)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) + i * interval '1 minute',
        (ARRAY['desktop', 'mobile', 'tablet', 'app'])[1 + i % 4], i % 3 = 0, i % 6 = 0, i % 12 = 0
 FROM h, generate_series(1, 300) AS i;
 INSERT INTO cxkpi.support_tickets (ticket_id, channel, created_at, first_response_at)
 SELECT 9000000 + i, (ARRAY['email', 'chat', 'phone'])[1 + i % 3],
-       (h.last_day + 1)::timestamp AT TIME ZONE cxkpi.setting('time_zone') + i * interval '20 minutes',
-       (h.last_day + 1)::timestamp AT TIME ZONE cxkpi.setting('time_zone') + i * interval '20 minutes' + i * interval '9 minutes'
+       (h.last_day + 1)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) + i * interval '20 minutes',
+       (h.last_day + 1)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) + i * interval '20 minutes' + i * interval '9 minutes'
 FROM h, generate_series(1, 30) AS i;
 SELECT is(pg_temp.logged('orders') LIKE '%' || (SELECT last_day + 1 FROM h) || '%', true, 'the new day is logged for orders');
 SELECT is(pg_temp.incremental_vs_rebuild(), '', 'new facts of a new day: the refresh equals a rebuild');
@@ -98,14 +102,14 @@ SELECT ok((SELECT count(*) FROM cxkpi.kpi_values WHERE grain = 'day' AND period_
 
 -- 2. Late facts of a day long past (400 days before the last).
 INSERT INTO cxkpi.orders (order_id, customer_id, ordered_at, channel, items, gross_value, discount)
-SELECT 9100000 + i, i * 53, (h.last_day - 400)::timestamp AT TIME ZONE cxkpi.setting('time_zone') + i * interval '11 minutes',
+SELECT 9100000 + i, i * 53, (h.last_day - 400)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) + i * interval '11 minutes',
        (ARRAY['store', 'web_desktop', 'web_mobile', 'app'])[1 + i % 4], 2, 35 + i, 0
 FROM h, generate_series(1, 50) AS i;
 INSERT INTO cxkpi.survey_responses (response_id, responded_at, survey, score, scale, channel)
-SELECT 9100000 + i, (h.last_day - 400)::timestamp AT TIME ZONE cxkpi.setting('time_zone') + i * interval '9 minutes', 'nps', i % 11, 10, 'email'
+SELECT 9100000 + i, (h.last_day - 400)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) + i * interval '9 minutes', 'nps', i % 11, 10, 'email'
 FROM h, generate_series(1, 40) AS i;
 INSERT INTO cxkpi.loyalty_activity (customer_id, active_at, kind)
-SELECT m.customer_id, (h.last_day - 400)::timestamp AT TIME ZONE cxkpi.setting('time_zone') + interval '12 hours', 'visit'
+SELECT m.customer_id, (h.last_day - 400)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) + interval '12 hours', 'visit'
 FROM h, cxkpi.loyalty_members AS m WHERE m.enrolled_on < h.last_day - 401 ORDER BY m.customer_id LIMIT 25
 ON CONFLICT DO NOTHING;
 SELECT is(pg_temp.incremental_vs_rebuild(), '', 'late facts 400 days back: the refresh equals a rebuild');
@@ -113,14 +117,32 @@ SELECT is(pg_temp.incremental_vs_rebuild(), '', 'late facts 400 days back: the r
 -- 3. UPDATE moving rows to other days (orders without returns, survey answers, tickets).
 CREATE TEMP TABLE moved AS
 SELECT o.order_id FROM cxkpi.orders AS o, h
-WHERE o.ordered_at < (h.last_day - 200)::timestamp AT TIME ZONE cxkpi.setting('time_zone')
+WHERE o.ordered_at < (h.last_day - 200)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone'))
   AND NOT EXISTS (SELECT 1 FROM cxkpi.order_returns AS r WHERE r.order_id = o.order_id)
 ORDER BY o.order_id LIMIT 300;
+-- (their deliveries move with them, first: an order is never placed after its delivery shipped)
+UPDATE cxkpi.order_deliveries SET shipped_at = shipped_at + interval '37 days', delivered_at = delivered_at + interval '37 days',
+                                  promised_by = promised_by + interval '37 days'
+WHERE order_id IN (SELECT order_id FROM moved);
 UPDATE cxkpi.orders SET ordered_at = ordered_at + interval '37 days' WHERE order_id IN (SELECT order_id FROM moved);
 UPDATE cxkpi.survey_responses SET responded_at = responded_at - interval '3 days 5 hours' WHERE response_id % 97 = 0;
 UPDATE cxkpi.support_tickets SET created_at = created_at - interval '2 days', first_response_at = first_response_at - interval '2 days',
                                   resolved_at = resolved_at - interval '2 days'
 WHERE ticket_id % 89 = 0;
+-- resolutions that change without moving the ticket: resolved later, or reopened (resolved_at
+-- cleared), on the tickets' creation days (resolution times, cxkpi.daily_ticket_resolutions)
+UPDATE cxkpi.support_tickets SET resolved_at = coalesce(resolved_at, created_at) + interval '5 hours 7 minutes'
+WHERE ticket_id % 83 = 0;
+UPDATE cxkpi.support_tickets SET resolved_at = NULL, contacts_to_resolve = NULL WHERE ticket_id % 79 = 0;
+-- deliveries that change on their orders' days (cxkpi.daily_deliveries): delivered later, still on
+-- the way, a promise dropped, deleted, and new deliveries of old orders
+UPDATE cxkpi.order_deliveries SET delivered_at = delivered_at + interval '1 day 3 hours' WHERE order_id % 97 = 0;
+UPDATE cxkpi.order_deliveries SET delivered_at = NULL WHERE order_id % 101 = 0;
+UPDATE cxkpi.order_deliveries SET promised_by = NULL WHERE order_id % 109 = 0;
+DELETE FROM cxkpi.order_deliveries WHERE order_id % 103 = 0;
+INSERT INTO cxkpi.order_deliveries (order_id, shipped_at, delivered_at, promised_by)
+SELECT o.order_id, o.ordered_at + interval '1 day', o.ordered_at + interval '3 days', o.ordered_at + interval '2 days'
+FROM cxkpi.orders AS o WHERE o.channel = 'store' AND o.order_id % 107 = 0;
 SELECT ok(pg_temp.logged('orders') <> '', 'moved orders are logged (old and new days)');
 
 -- Returns: a new return of an old order, and a changed request day.
@@ -134,9 +156,10 @@ SELECT is(pg_temp.incremental_vs_rebuild(), '', 'rows moved to other days, new a
 -- 4. DELETE of old rows: orders (with their returns and answers), answers, sessions.
 CREATE TEMP TABLE gone AS
 SELECT o.order_id FROM cxkpi.orders AS o, h
-WHERE o.ordered_at < (h.last_day - 300)::timestamp AT TIME ZONE cxkpi.setting('time_zone') AND o.order_id % 29 = 0
+WHERE o.ordered_at < (h.last_day - 300)::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone')) AND o.order_id % 29 = 0
   AND NOT EXISTS (SELECT 1 FROM cxkpi.survey_responses AS s WHERE s.order_id = o.order_id);
 DELETE FROM cxkpi.order_returns WHERE order_id IN (SELECT order_id FROM gone);
+DELETE FROM cxkpi.order_deliveries WHERE order_id IN (SELECT order_id FROM gone);
 UPDATE cxkpi.survey_responses SET order_id = NULL WHERE order_id IN (SELECT order_id FROM gone);
 DELETE FROM cxkpi.orders WHERE order_id IN (SELECT order_id FROM gone);
 DELETE FROM cxkpi.survey_responses WHERE response_id % 31 = 0;
@@ -150,6 +173,7 @@ WHERE o.customer_id IN (SELECT customer_id FROM cxkpi.orders GROUP BY customer_i
   AND NOT EXISTS (SELECT 1 FROM cxkpi.order_returns AS r WHERE r.order_id = o.order_id)
 ORDER BY o.customer_id, o.ordered_at, o.order_id LIMIT 200;
 UPDATE cxkpi.survey_responses SET order_id = NULL WHERE order_id IN (SELECT order_id FROM firsts);
+DELETE FROM cxkpi.order_deliveries WHERE order_id IN (SELECT order_id FROM firsts);
 DELETE FROM cxkpi.orders WHERE order_id IN (SELECT order_id FROM firsts) AND order_id % 2 = 0;
 UPDATE cxkpi.orders SET ordered_at = ordered_at + interval '400 days' WHERE order_id IN (SELECT order_id FROM firsts) AND order_id % 2 = 1;
 SELECT is(pg_temp.incremental_vs_rebuild(), '', 'old rows deleted, first orders deleted or moved later: the refresh equals a rebuild');
@@ -178,6 +202,23 @@ SELECT ok(pg_temp.logged('loyalty_members') <> '', 'enrolment changes are logged
 -- Customers: a changed acquisition day and channel.
 UPDATE cxkpi.customers SET acquired_on = acquired_on - 30, acquisition_channel = 'email' WHERE customer_id % 101 = 0;
 SELECT is(pg_temp.incremental_vs_rebuild(), '', 'changed enrolments and acquisitions: the refresh equals a rebuild');
+
+-- Engagement events and social mentions (issue 17): new, deleted and moved rows, then a lexicon
+-- edit, which rescores the mentions without a polarity.
+INSERT INTO cxkpi.engagement_events (event_id, customer_id, occurred_at, channel, kind)
+SELECT 9200000 + i, 1 + i * 37, (h.last_day - i % 40)::timestamp AT TIME ZONE cxkpi.setting('time_zone') + interval '10 hours',
+       (ARRAY['email', 'social', 'web'])[1 + i % 3], (ARRAY['email_open', 'social_interaction', 'site_visit'])[1 + i % 3]
+FROM h, generate_series(1, 300) AS i;
+DELETE FROM cxkpi.engagement_events WHERE event_id % 97 = 0;
+UPDATE cxkpi.engagement_events SET occurred_at = occurred_at - interval '200 days' WHERE event_id % 89 = 0;
+INSERT INTO cxkpi.social_mentions (mention_id, source, mentioned_at, text, polarity)
+SELECT 9200000 + i, 'tiktok', (h.last_day - i % 60)::timestamp AT TIME ZONE 'UTC', 'so slow, not great', NULL
+FROM h, generate_series(1, 50) AS i;
+DELETE FROM cxkpi.social_mentions WHERE mention_id % 53 = 0;
+UPDATE cxkpi.social_mentions SET source = 'facebook' WHERE mention_id % 59 = 0;
+SELECT is(pg_temp.incremental_vs_rebuild(), '', 'engagement events and mentions changed: the refresh equals a rebuild');
+UPDATE cxkpi.sentiment_lexicon SET weight = -3 WHERE word = 'thanks';
+SELECT is(pg_temp.incremental_vs_rebuild(), '', 'a lexicon edit: the refresh equals a rebuild');
 
 -- 7. Settings the rollups depend on: a change of time_zone rebuilds (days move).
 UPDATE cxkpi.settings SET value = 'America/New_York' WHERE key = 'time_zone';

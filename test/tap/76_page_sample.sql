@@ -12,7 +12,7 @@ SELECT plan(48);
 -- Cohort retention: plain SQL on cxkpi.orders (months in the time_zone setting)
 -------------------------------------------------------------------------------------------------
 CREATE TEMP TABLE plain_cohorts AS
-WITH o AS (SELECT customer_id, date_trunc('month', ordered_at AT TIME ZONE cxkpi.setting('time_zone'))::date AS month
+WITH o AS (SELECT customer_id, date_trunc('month', ordered_at AT TIME ZONE (SELECT cxkpi.setting('time_zone')))::date AS month
            FROM cxkpi.orders),
 firsts AS (SELECT customer_id, min(month) AS cohort FROM o GROUP BY customer_id),
 sizes AS (SELECT cohort, count(*) AS cohort_size FROM firsts GROUP BY cohort),
@@ -52,12 +52,12 @@ SELECT is((SELECT count(*) FROM (
 -------------------------------------------------------------------------------------------------
 CREATE TEMP TABLE plain_months AS
 SELECT month, count(*)::double precision AS orders, sum(gross_value - discount)::double precision AS net_sales
-FROM (SELECT date_trunc('month', ordered_at AT TIME ZONE cxkpi.setting('time_zone'))::date AS month, gross_value, discount
+FROM (SELECT date_trunc('month', ordered_at AT TIME ZONE (SELECT cxkpi.setting('time_zone')))::date AS month, gross_value, discount
       FROM cxkpi.orders) AS o
 WHERE (month + interval '1 month')::date - 1 < cxkpi.as_of()     -- complete months
 GROUP BY month;
 CREATE TEMP TABLE plain_tickets AS
-SELECT date_trunc('month', created_at AT TIME ZONE cxkpi.setting('time_zone'))::date AS month, count(*)::double precision AS tickets
+SELECT date_trunc('month', created_at AT TIME ZONE (SELECT cxkpi.setting('time_zone')))::date AS month, count(*)::double precision AS tickets
 FROM cxkpi.support_tickets GROUP BY 1;
 CREATE TEMP TABLE fc AS SELECT * FROM cxkpi_bi.dashboard_forecast();
 
@@ -83,7 +83,7 @@ SELECT is((SELECT min(period_start) || ' to ' || max(period_start) FROM fc WHERE
           'forecasts run from January to June 2026, after the last complete month');
 SELECT is((SELECT bool_and(lo95 <= lo80 AND lo80 <= point AND point <= hi80 AND hi80 <= hi95) FROM fc WHERE point IS NOT NULL), true,
           'every forecast lies inside its 80 % interval, inside the 95 % interval');
-SELECT is((SELECT count(*) FROM fc WHERE "time" <> period_start::timestamp AT TIME ZONE cxkpi.setting('time_zone')), 0::bigint,
+SELECT is((SELECT count(*) FROM fc WHERE "time" <> period_start::timestamp AT TIME ZONE (SELECT cxkpi.setting('time_zone'))), 0::bigint,
           '"time" is period_start at midnight in the time_zone setting');
 SELECT is((SELECT count(*) FROM cxkpi_bi.dashboard_forecast(1) WHERE point IS NOT NULL), 4::bigint, 'horizon 1: one month ahead per series');
 

@@ -22,7 +22,7 @@ SELECT is((SELECT string_agg(DISTINCT history_start || '..' || fitted_through, '
 
 -- Plain SQL on the facts: tickets per day and channel (and total) in the dashboard's time zone.
 CREATE TEMP TABLE plain_tickets AS
-WITH t AS (SELECT (created_at AT TIME ZONE cxkpi.setting('time_zone'))::date AS day, channel FROM cxkpi.support_tickets),
+WITH t AS (SELECT (created_at AT TIME ZONE (SELECT cxkpi.setting('time_zone')))::date AS day, channel FROM cxkpi.support_tickets),
 n AS (SELECT coalesce(channel, 'total') AS channel, day, count(*) AS n FROM t GROUP BY GROUPING SETS ((channel, day), (day)))
 SELECT ch.c AS channel, d::date AS day, coalesce(n.n, 0)::double precision AS n
 FROM generate_series(date '2023-01-02', date '2025-12-31', interval '1 day') AS d
