@@ -16,7 +16,9 @@
  * the id type, 0 for bigint) and directory, each period's set being the
  * CRoaring 32-bit portable bitmap of its customers' positions in the
  * dictionary, and the dictionary (dict.h) last, at a MAXALIGN'd offset, up to
- * the end of the value.  Read by every function; not written yet.
+ * the end of the value.  Every value written is version 2; version 1 values
+ * (stored by cxkpi 1.0) are read by every function and converted when
+ * rewritten.
  *
  * The directory lets an accessor read only the periods it needs.  While an
  * aggregate builds a summary, the state is an expanded object (state.c) that
@@ -29,8 +31,8 @@
 
 #include "utils/date.h"
 
-#define RETENTION_VERSION	1		/* the version written */
-#define RETENTION_VERSION_COMPACT	2	/* read; written once the writers switch (docs/retention.md) */
+#define RETENTION_VERSION	1		/* version 1: read, converted; written only to hash */
+#define RETENTION_VERSION_COMPACT	2	/* the version written (docs/retention.md) */
 #define RETENTION_TYPNAME	"retention_summary"
 
 typedef enum RetKind
@@ -81,8 +83,9 @@ extern CxSet64 *ret_flat_read_set(CxArena *a, const RetFlat *f, int32 i);
 /* version 2: the dictionary's bytes, and its ids decoded (palloc'd, sign bit flipped) */
 extern const char *ret_flat_dict(const RetFlat *f, size_t *len);
 extern uint64 *ret_flat_ids(const RetFlat *f, size_t *n);
-/* version 2 to version 1, through an aggregate state (state.c) */
-extern RetFlat *ret_flat_to_v1(const RetFlat *f);
+/* the same sets in another version, through an aggregate state (state.c) */
+extern RetFlat *ret_flat_convert(const RetFlat *f, int version);
+extern RetFlat *ret_flat_empty(int kind, int version);
 
 #define PG_GETARG_RETENTION(n) \
 	ret_flat_checked((RetFlat *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n)))

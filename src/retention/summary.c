@@ -427,19 +427,6 @@ ret_flat_build(int kind, RetPart *parts, int32 n, int sqlstate, const char *inpu
 }
 
 /*
- * Until the writers switch to version 2, output, equality and the hash work on
- * version 1: a version 2 value (from text input) is converted first, so that
- * both versions of the same sets print the same text, are equal and hash alike
- * (and hash indexes built by 1.0 stay valid).
- */
-static const RetFlat *
-ret_flat_v1(const RetFlat *f)
-{
-	return f->version == RETENTION_VERSION_COMPACT ? ret_flat_to_v1(f) : f;
-}
-
-
-/*
  * Version 2 from outside input (text): the dictionary is valid (and stored in
  * its canonical encoding), periods are first days in increasing order, each
  * bitmap is valid, non-empty, canonical once stored, with positions below the
@@ -718,42 +705,51 @@ retention_summary_in(PG_FUNCTION_ARGS)
 	if (version == RETENTION_VERSION_COMPACT)
 		PG_RETURN_POINTER(ret_flat_build_compact(kind, dict, dictlen, parts, n,
 												 ERRCODE_INVALID_TEXT_REPRESENTATION, str));
-	PG_RETURN_POINTER(ret_flat_build(kind, parts, n, ERRCODE_INVALID_TEXT_REPRESENTATION, str));
+	/* version 1: validated as version 1, stored as version 2 */
+	PG_RETURN_POINTER(ret_flat_convert(ret_flat_build(kind, parts, n, ERRCODE_INVALID_TEXT_REPRESENTATION, str),
+									   RETENTION_VERSION_COMPACT));
 }
 
 /*
- * Text output.  Each set is printed in the canonical encoding: sets stored
- * since 1.1 are canonical (the check is one pass, no copy), but a value that
- * 1.0 stored from non-canonical input keeps its bytes on disk until it is
- * rewritten, and equal values must print the same text.  (Such a value cannot
- * be made with the 1.1 library: its input functions canonicalise.)
+ * Text output, always version 2.  A version 2 value is stored canonically
+ * (its bitmaps, its dictionary's encoding), so its bytes are printed as they
+ * are; a version 1 value (stored by cxkpi 1.0) is converted first, so equal
+ * summaries print the same text whatever version stores them.
  */
+static void
+append_base64(StringInfo buf, const char *data, size_t len)
+{
+	int			enclen = cx_b64_enc_len(len);
+	int			written;
+
+	enlargeStringInfo(buf, enclen + 1);
+	written = cx_b64_encode(data, len, buf->data + buf->len, enclen);
+	if (written < 0)
+		elog(ERROR, "could not encode a retention_summary in base64");
+	buf->len += written;
+	buf->data[buf->len] = '\0';
+}
+
 PG_FUNCTION_INFO_V1(retention_summary_out);
 Datum
 retention_summary_out(PG_FUNCTION_ARGS)
 {
-	const RetFlat *f = ret_flat_v1(PG_GETARG_RETENTION(0));
+	const RetFlat *f = ret_flat_convert(PG_GETARG_RETENTION(0), RETENTION_VERSION_COMPACT);
 	RetDirEntry *dir = RET_DIR(f);
 	StringInfoData buf;
+	size_t		dictlen;
+	const char *dict = ret_flat_dict(f, &dictlen);
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "(v%d,period=%s,periods={", RETENTION_VERSION, ret_kind_name(f->kind));
+	appendStringInfo(&buf, "(v%d,period=%s,ids=", RETENTION_VERSION_COMPACT, ret_kind_name(f->kind));
+	append_base64(&buf, dict, dictlen);
+	appendStringInfoString(&buf, ",periods={");
 	for (int32 i = 0; i < f->nperiods; i++)
 	{
-		size_t		len;
-		const char *set = cx_set64_canonical(RET_SET_DATA(f, i), dir[i].length, &len);
-		int			enclen = cx_b64_enc_len(len);
-		int			written;
-
 		if (i > 0)
 			appendStringInfoChar(&buf, ';');
 		appendStringInfo(&buf, "%s:", ret_date_string(dir[i].start));
-		enlargeStringInfo(&buf, enclen + 1);
-		written = cx_b64_encode(set, len, buf.data + buf.len, enclen);
-		if (written < 0)
-			elog(ERROR, "could not encode a retention_summary set in base64");
-		buf.len += written;
-		buf.data[buf.len] = '\0';
+		append_base64(&buf, RET_SET_DATA(f, i), dir[i].length);
 	}
 	appendStringInfoString(&buf, "})");
 	PG_RETURN_CSTRING(buf.data);
@@ -761,28 +757,30 @@ retention_summary_out(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------------ binary I/O */
 
-/* Binary output, canonical like the text output. */
+/* Binary output, version 2, canonical like the text output. */
 PG_FUNCTION_INFO_V1(retention_summary_send);
 Datum
 retention_summary_send(PG_FUNCTION_ARGS)
 {
-	const RetFlat *f = ret_flat_v1(PG_GETARG_RETENTION(0));
+	const RetFlat *f = ret_flat_convert(PG_GETARG_RETENTION(0), RETENTION_VERSION_COMPACT);
 	RetDirEntry *dir = RET_DIR(f);
 	StringInfoData buf;
+	size_t		dictlen;
+	const char *dict = ret_flat_dict(f, &dictlen);
 
 	pq_begintypsend(&buf);
-	pq_sendbyte(&buf, RETENTION_VERSION);
+	pq_sendbyte(&buf, RETENTION_VERSION_COMPACT);
 	pq_sendbyte(&buf, f->kind);
+	pq_sendbyte(&buf, 0);		/* id type: bigint */
 	pq_sendint32(&buf, f->nperiods);
 	for (int32 i = 0; i < f->nperiods; i++)
 	{
-		size_t		len;
-		const char *set = cx_set64_canonical(RET_SET_DATA(f, i), dir[i].length, &len);
-
 		pq_sendint32(&buf, dir[i].start);
-		pq_sendint32(&buf, len);
-		pq_sendbytes(&buf, set, len);
+		pq_sendint32(&buf, dir[i].length);
+		pq_sendbytes(&buf, RET_SET_DATA(f, i), dir[i].length);
 	}
+	pq_sendint32(&buf, (int32) dictlen);
+	pq_sendbytes(&buf, dict, dictlen);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -858,7 +856,8 @@ retention_summary_recv(PG_FUNCTION_ARGS)
 	}
 	if (buf->cursor != buf->len)
 		BIN_FAIL("%d bytes follow the last period.", buf->len - buf->cursor);
-	PG_RETURN_POINTER(ret_flat_build(kind, parts, n, ERRCODE_INVALID_BINARY_REPRESENTATION, NULL));
+	PG_RETURN_POINTER(ret_flat_convert(ret_flat_build(kind, parts, n, ERRCODE_INVALID_BINARY_REPRESENTATION, NULL),
+									   RETENTION_VERSION_COMPACT));
 }
 
 /* ------------------------------------------------------------------ equality, hash */
@@ -899,16 +898,19 @@ ret_equal(const RetFlat *a, const RetFlat *b)
 /*
  * Two version 2 values are equal when their bytes are: every version 2 value
  * is stored canonically (the one dictionary of its ids, canonical bitmaps, no
- * padding but zeros), so equal sets have equal bytes.  A version 1 side is
- * compared as version 1.
+ * padding but zeros), so equal sets have equal bytes.  Two version 1 values
+ * (stored by cxkpi 1.0) are compared set by set; a version 1 value and a
+ * version 2 value by converting the version 1 side.
  */
 static bool
 ret_equal_any(const RetFlat *a, const RetFlat *b)
 {
-	if (a->version == RETENTION_VERSION_COMPACT && b->version == RETENTION_VERSION_COMPACT)
-		return VARSIZE(a) == VARSIZE(b) &&
-			memcmp((const char *) a + VARHDRSZ, (const char *) b + VARHDRSZ, VARSIZE(a) - VARHDRSZ) == 0;
-	return ret_equal(ret_flat_v1(a), ret_flat_v1(b));
+	if (a->version == RETENTION_VERSION && b->version == RETENTION_VERSION)
+		return ret_equal(a, b);
+	a = ret_flat_convert(a, RETENTION_VERSION_COMPACT);
+	b = ret_flat_convert(b, RETENTION_VERSION_COMPACT);
+	return VARSIZE(a) == VARSIZE(b) &&
+		memcmp((const char *) a + VARHDRSZ, (const char *) b + VARHDRSZ, VARSIZE(a) - VARHDRSZ) == 0;
 }
 
 PG_FUNCTION_INFO_V1(retention_summary_eq);
@@ -925,7 +927,12 @@ retention_summary_ne(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(!ret_equal_any(PG_GETARG_RETENTION(0), PG_GETARG_RETENTION(1)));
 }
 
-/* Hash of the period and of each period's set content, consistent with ret_equal. */
+/*
+ * Hash of the period and of each period's set content, consistent with
+ * ret_equal, computed on version 1 (a version 2 value is converted): the
+ * values are those of cxkpi 1.0, so hash indexes and hash partitions built
+ * by 1.0 stay valid after the update.
+ */
 static uint64
 ret_hash(const RetFlat *f, uint64 seed)
 {
@@ -950,12 +957,12 @@ PG_FUNCTION_INFO_V1(retention_summary_hash);
 Datum
 retention_summary_hash(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_UINT32((uint32) ret_hash(ret_flat_v1(PG_GETARG_RETENTION(0)), 0));
+	PG_RETURN_UINT32((uint32) ret_hash(ret_flat_convert(PG_GETARG_RETENTION(0), RETENTION_VERSION), 0));
 }
 
 PG_FUNCTION_INFO_V1(retention_summary_hash_extended);
 Datum
 retention_summary_hash_extended(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_UINT64(ret_hash(ret_flat_v1(PG_GETARG_RETENTION(0)), (uint64) PG_GETARG_INT64(1)));
+	PG_RETURN_UINT64(ret_hash(ret_flat_convert(PG_GETARG_RETENTION(0), RETENTION_VERSION), (uint64) PG_GETARG_INT64(1)));
 }
