@@ -6,7 +6,7 @@
 -- the aggregate's summary: accessors, equality, hash, merge, rollup, text (always version 2).
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(22);
+SELECT plan(25);
 
 CREATE TEMP TABLE act (customer_id bigint, active_on date);
 
@@ -135,6 +135,39 @@ SELECT ok((SELECT merge(v2, v1) = v1 AND merge(v2, v2) = v1
 
 SELECT ok((SELECT v2 = pg_temp.v2_text()::retention_summary FROM gen), 'two version 2 values of the same sets are equal');
 SELECT ok((SELECT v2 <> (SELECT v2 FROM hand) AND NOT (v2 = (SELECT v2 FROM hand)) FROM gen), 'version 2 values of different sets differ');
+
+-- A version 1 value as cxkpi 1.0 stored it on disk (its flat bytes, written by the version 1
+-- writer before the switch): the seven customers with ids c * 4294967311 - 2, one bucket each.
+-- A type with bytea's I/O and retention_summary's layout, cast without a function, puts those
+-- bytes in a table as they would be after ALTER EXTENSION cxkpi UPDATE.  The hash values are
+-- those the version 1 library computed for this value.
+CREATE TYPE pg_temp.raw_rs;
+CREATE FUNCTION pg_temp.raw_rs_in(cstring) RETURNS pg_temp.raw_rs AS 'byteain' LANGUAGE internal IMMUTABLE STRICT;
+CREATE FUNCTION pg_temp.raw_rs_out(pg_temp.raw_rs) RETURNS cstring AS 'byteaout' LANGUAGE internal IMMUTABLE STRICT;
+CREATE TYPE pg_temp.raw_rs (INPUT = pg_temp.raw_rs_in, OUTPUT = pg_temp.raw_rs_out, LIKE = retention_summary);
+CREATE CAST (pg_temp.raw_rs AS retention_summary) WITHOUT FUNCTION;
+CREATE TEMP TABLE stored_v1 (s retention_summary);
+INSERT INTO stored_v1 SELECT '\x01030000040000003e22000040000000600000005d220000a00000004a0000007a220000f00000004a000000992200004001000060000000000000000400000000000000010000803a3000000100000000000000100000000d00020000803a3000000100000000000000100000001c00040000803a3000000100000000000000100000003a00060000803a30000001000000000000001000000058000300000000000000010000803a3000000100000000000000100000000d00030000803a3000000100000000000000100000002b00060000803a30000001000000000000001000000058000000000000000300000000000000010000803a3000000100000000000000100000000d00020000803a3000000100000000000000100000001c00050000803a30000001000000000000001000000049000000000000000400000000000000010000803a3000000100000000000000100000000d00040000803a3000000100000000000000100000003a00050000803a3000000100000000000000100000004900070000803a3000000100000000000000100000006700'::pg_temp.raw_rs::retention_summary;
+CREATE TEMP TABLE agg7 AS
+SELECT retention_agg(customer_id * 4294967311 - 2, active_on) AS s
+FROM (VALUES (1, date '2024-01-03'), (1, '2024-02-10'), (1, '2024-03-01'), (1, '2024-04-30'), (2, '2024-01-15'),
+             (2, '2024-03-31'), (3, '2024-02-29'), (4, '2024-01-01'), (4, '2024-04-02'), (5, '2024-03-12'),
+             (5, '2024-04-13'), (6, '2024-01-31'), (6, '2024-02-01'), (7, '2024-04-15')) AS a(customer_id, active_on);
+SELECT is((SELECT array_agg(r::text ORDER BY r.period_start) FROM stored_v1, retention_by_period(s) r),
+          ARRAY['(2024-01-01,4,4,0,0,,,)', '(2024-02-01,3,1,2,0,50,50,50)',
+                '(2024-03-01,3,1,1,1,33.333333333333336,66.66666666666666,66.66666666666667)',
+                '(2024-04-01,4,1,2,1,66.66666666666667,33.33333333333333,100)']::text[],
+          'a stored version 1 value: retention_by_period, the hand-worked months');
+SELECT ok((SELECT v.s = a.s AND v.s::text = a.s::text AND v.s::text LIKE '(v2,%' AND customers(v.s) = 7
+                  AND merge(v.s, a.s) = a.s AND merge(v.s, v.s)::text = a.s::text
+                  AND (SELECT rollup(x) FROM (VALUES (v.s), (a.s)) t(x)) = a.s
+           FROM stored_v1 v, agg7 a),
+          'a stored version 1 value equals the aggregate, prints its version 2 text, merges and rolls up');
+SELECT ok((SELECT retention_summary_hash(v.s) = -182718672 AND retention_summary_hash(a.s) = -182718672
+                  AND retention_summary_hash_extended(v.s, 7) = -8901456199227348611
+                  AND retention_summary_hash_extended(a.s, 7) = -8901456199227348611
+           FROM stored_v1 v, agg7 a),
+          'hash values of version 1 kept: the stored value and the version 2 aggregate hash as 1.0 hashed');
 
 -- Binary input of version 2: version 2, period 3 (month), id type 0, the periods (first day,
 -- length, bitmap), then the dictionary's length and bytes; the seven customers again.
