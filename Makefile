@@ -49,7 +49,7 @@ PARALLEL_PGOPTIONS = -c $(FORCE_PARALLEL_GUC)=regress -c parallel_setup_cost=0 \
 	-c parallel_tuple_cost=0 -c min_parallel_table_scan_size=0 \
 	-c max_parallel_workers_per_gather=2
 
-.PHONY: prove installcheck-parallel test valgrind-check demo bench bench-retention bench-clv bench-dashboard bench-views bench-alerts bench-forecast bench-incremental
+.PHONY: prove installcheck-parallel test valgrind-check demo bench bench-retention bench-retention-shapes bench-clv bench-dashboard bench-views bench-alerts bench-forecast bench-incremental
 
 # pgTAP suites; needs a running server (PG* variables) and the extension installed.
 prove:
@@ -88,6 +88,10 @@ bench:
 
 bench-retention:
 	$(BENCH_CLUSTER) test/bench/retention.sh
+
+# Retention by id shape: dense, 32-bit and 64-bit ids in one run (docs/retention.md, issue 20).
+bench-retention-shapes:
+	$(BENCH_CLUSTER) test/bench/retention_shapes.sh
 
 bench-clv:
 	$(BENCH_CLUSTER) test/bench/clv.sh

@@ -105,7 +105,7 @@ SELECT '(v1,period=month,periods={2024-06-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAA
 
 -- Malformed literals (22P02).
 SELECT ''::retention_summary;
-SELECT '(v2,period=month,periods={})'::retention_summary;
+SELECT '(v9,period=month,periods={})'::retention_summary;
 SELECT '(v1,period=fortnight,periods={})'::retention_summary;
 SELECT '(v1,period=month,periods={2024-01-15:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAAA})'::retention_summary;
 SELECT '(v1,period=month,periods={2024-02-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAAA;2024-01-01:AQAAAAAAAAAAAACAOjAAAAEAAAAAAAAAEAAAAAAA})'::retention_summary;

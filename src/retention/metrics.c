@@ -15,6 +15,7 @@
  * context whose arena frees the bitmaps when it is deleted, also on ERROR.
  */
 #include "retention.h"
+#include "dict.h"
 
 #include "access/htup_details.h"
 #include "funcapi.h"
@@ -399,6 +400,18 @@ retention_customers(PG_FUNCTION_ARGS)
 	RetReader	r;
 	uint64		n;
 
+	if (f->version == RETENTION_VERSION_COMPACT)
+	{
+		/* the dictionary holds exactly the customers of the periods */
+		size_t		len,
+					count;
+		const char *d = ret_flat_dict(f, &len);
+		const char *why = NULL;
+
+		if (!cx_dict_count(d, len, &count, &why))
+			ret_data_corrupted(why);
+		PG_RETURN_INT64((int64) count);
+	}
 	reader_open(&r, f);
 	n = cx_set64_card(reader_union(&r, r.arena, 0, f->nperiods));
 	reader_close(&r);

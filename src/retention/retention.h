@@ -12,6 +12,14 @@
  *								the period's id set in Roaring64Map portable format
  *								(see set64.h), never empty
  *
+ * Version 2 (compact, docs/retention.md "Sparse ids"): the same header (flags:
+ * the id type, 0 for bigint) and directory, each period's set being the
+ * CRoaring 32-bit portable bitmap of its customers' positions in the
+ * dictionary, and the dictionary (dict.h) last, at a MAXALIGN'd offset, up to
+ * the end of the value.  Every value written is version 2; version 1 values
+ * (stored by cxkpi 1.0) are read by every function and converted when
+ * rewritten.
+ *
  * The directory lets an accessor read only the periods it needs.  While an
  * aggregate builds a summary, the state is an expanded object (state.c) that
  * flattens into this layout.
@@ -23,7 +31,8 @@
 
 #include "utils/date.h"
 
-#define RETENTION_VERSION	1
+#define RETENTION_VERSION	1		/* version 1: read, converted; written only to hash */
+#define RETENTION_VERSION_COMPACT	2	/* the version written (docs/retention.md) */
 #define RETENTION_TYPNAME	"retention_summary"
 
 typedef enum RetKind
@@ -71,6 +80,12 @@ extern char *ret_date_string(DateADT d);
 extern RetFlat *ret_flat_checked(RetFlat *f);
 pg_noreturn extern void ret_data_corrupted(const char *why);
 extern CxSet64 *ret_flat_read_set(CxArena *a, const RetFlat *f, int32 i);
+/* version 2: the dictionary's bytes, and its ids decoded (palloc'd, sign bit flipped) */
+extern const char *ret_flat_dict(const RetFlat *f, size_t *len);
+extern uint64 *ret_flat_ids(const RetFlat *f, size_t *n);
+/* the same sets in another version, through an aggregate state (state.c) */
+extern RetFlat *ret_flat_convert(const RetFlat *f, int version);
+extern RetFlat *ret_flat_empty(int kind, int version);
 
 #define PG_GETARG_RETENTION(n) \
 	ret_flat_checked((RetFlat *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n)))

@@ -215,6 +215,12 @@ r32_validate(const char *buf, size_t maxlen, const char **why)
 	return pos;
 }
 
+size_t
+cx_r32_validate(const char *buf, size_t maxlen, const char **why)
+{
+	return r32_validate(buf, maxlen, why);
+}
+
 bool
 cx_r64_begin(CxR64Cursor *c, const char *buf, size_t len, const char **why)
 {

@@ -139,6 +139,8 @@ extern bool cx_r64_begin(CxR64Cursor *c, const char *buf, size_t len, const char
 /* 1: a bucket (its high key and serialised 32-bit bitmap); 0: the end; -1: invalid. */
 extern int	cx_r64_next(CxR64Cursor *c, uint32 *high, const char **bm, size_t *bmlen,
 						const char **why);
+/* Validates a 32-bit portable bitmap of at most maxlen bytes: its exact length, or 0 and *why. */
+extern size_t cx_r32_validate(const char *buf, size_t maxlen, const char **why);
 /* Deserialises one validated 32-bit bitmap (malloc'd; the caller frees or keeps it). */
 extern roaring_bitmap_t *cx_r32_read(const char *bm, size_t bmlen, const char **why);
 

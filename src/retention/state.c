@@ -19,6 +19,7 @@
  * abort cleanup after an ERROR.
  */
 #include "retention.h"
+#include "dict.h"
 
 #include "common/hashfn.h"
 #include "datatype/timestamp.h"
@@ -116,6 +117,8 @@ typedef struct RetState
 	uint64		misses;			/* slot misses, to decide when to grow */
 	uint32	   *scratch;		/* RET_PEND_SIZE values, for the radix sort */
 
+	int			version;		/* written by flattening: RETENTION_VERSION_COMPACT, or 1 */
+
 	/* the flat form, prepared by ret_state_prepare and valid until the next change */
 	bool		prepared;
 	int32		nperiods;
@@ -123,6 +126,10 @@ typedef struct RetState
 	int32	   *period_first;	/* nperiods + 1 positions in buckets */
 	int32	   *period_index;
 	uint32	   *set_len;
+	char	  **pos_bytes;		/* version 2: per period, its canonical bitmap of positions */
+	int32		npos_bytes;		/* entries of pos_bytes */
+	char	   *dict;			/* version 2: the dictionary's bytes */
+	Size		dict_len;
 	Size		flat_size;
 } RetState;
 
@@ -143,6 +150,7 @@ ret_state_create(MemoryContext parent, int kind)
 
 	EOH_init_header(&st->hdr, &ret_methods, cxt);
 	st->kind = kind;
+	st->version = RETENTION_VERSION_COMPACT;
 	st->arena = cx_arena_create(cxt);
 	st->map = retmap_create(cxt, 16, NULL);
 	return st;
@@ -363,11 +371,54 @@ ret_state_add(RetState *st, int64 id, DateADT d)
 }
 
 /* state |= a stored summary (validated set by set as it is read; XX001 if damaged). */
+/*
+ * Adds a version 2 value: each period's positions, mapped to their ids
+ * through the dictionary, as rows would add them.
+ */
+static void
+ret_state_merge_compact(RetState *st, const RetFlat *f)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "retention_summary read",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	CxArena    *arena = cx_arena_create(cxt);
+	size_t		n;
+	uint64	   *ids = ret_flat_ids(f, &n);
+
+	for (int32 i = 0; i < f->nperiods; i++)
+	{
+		CxSet64    *set = ret_flat_read_set(arena, f, i);
+		DateADT		start = RET_DIR(f)[i].start;
+		const CxBucket *b = &set->b[0];
+		const uint32 *pos = b->vals;
+		uint64		card = b->bm ? roaring_bitmap_get_cardinality(b->bm) : b->n;
+
+		if (b->bm)
+		{
+			uint32	   *all = palloc_extended(card * sizeof(uint32), MCXT_ALLOC_HUGE);
+
+			roaring_bitmap_to_uint32_array(b->bm, all);
+			pos = all;
+		}
+		MemoryContextSwitchTo(old);
+		for (uint64 k = 0; k < card; k++)
+			ret_state_add(st, (int64) (ids[pos[k]] ^ (UINT64CONST(1) << 63)), start);
+		MemoryContextSwitchTo(cxt);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+}
+
 static void
 ret_state_merge_flat(RetState *st, const RetFlat *f)
 {
 	if (f->kind != st->kind)
 		ret_kind_mismatch(st->kind, f->kind);
+	if (f->version == RETENTION_VERSION_COMPACT)
+	{
+		ret_state_merge_compact(st, f);
+		return;
+	}
 	for (int32 i = 0; i < f->nperiods; i++)
 	{
 		int32		period = ret_period_index(f->kind, RET_DIR(f)[i].start);
@@ -465,6 +516,251 @@ ret_bitmap_without_runs(roaring_bitmap_t *bm)
 	roaring_bitmap_free(fresh);		/* frees the old containers */
 }
 
+/* The first index in [lo, hi) whose id is >= x (hi if none), galloping from lo. */
+static inline size_t
+ret_gallop(const uint64 *ids, size_t lo, size_t hi, uint64 x)
+{
+	size_t		prev = lo,
+				step = 1,
+				l,
+				r;
+
+	if (lo >= hi || ids[lo] >= x)
+		return lo;
+	while (prev + step < hi && ids[prev + step] < x)
+	{
+		prev += step;
+		step <<= 1;
+	}
+	l = prev + 1;
+	r = Min(prev + step, hi);
+	while (l < r)
+	{
+		size_t		m = l + (r - l) / 2;
+
+		if (ids[m] < x)
+			l = m + 1;
+		else
+			r = m;
+	}
+	return l;
+}
+
+typedef struct RetHigh
+{
+	uint32		high;
+	uint32		nbm;			/* buckets with this high key */
+	uint32		card;			/* distinct low values over all periods */
+	uint32		min;
+	bool		contiguous;		/* the low values are min ... min + card - 1 */
+	size_t		first;			/* position of its first id in the dictionary */
+} RetHigh;
+
+static int
+u32_cmp_state(const void *a, const void *b)
+{
+	uint32		x = *(const uint32 *) a;
+	uint32		y = *(const uint32 *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+static RetHigh *
+ret_high_find(RetHigh *h, uint32 nh, uint32 high)
+{
+	uint32		lo = 0,
+				hi = nh;
+
+	while (lo < hi)
+	{
+		uint32		m = lo + (hi - lo) / 2;
+
+		if (h[m].high < high)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	Assert(lo < nh && h[lo].high == high);
+	return &h[lo];
+}
+
+/*
+ * Version 2 from the prepared buckets (docs/retention.md, "Sparse ids"): the
+ * dictionary is the union of every period's ids, high key by high key, and
+ * each period's bitmap holds the ranks of its ids in it.  When a high key's
+ * ids are consecutive (dense ids: 1 ... n) a rank is a subtraction; else it
+ * is found by galloping through the dictionary, since a bucket's values are
+ * sorted.  Each bitmap is written in the canonical encoding (canon.c) and the
+ * dictionary in its canonical encoding (dict.c).
+ */
+static void
+ret_state_prepare_compact(RetState *st)
+{
+	MemoryContext keep = st->hdr.eoh_context;
+	MemoryContext tmp = AllocSetContextCreate(keep, "retention_summary flatten",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(tmp);
+	CxArena    *arena = cx_arena_create(tmp);
+	int32		np = st->nperiods;
+	uint32		nb = st->period_first[np];
+	uint32	   *hs = palloc(Max(nb, 1) * sizeof(uint32));
+	uint32		nh = 0;
+	RetHigh    *h;
+	const roaring_bitmap_t **group;
+	uint32	   *gpos;
+	uint64	   *ids;
+	uint32	   *vals;
+	uint64		n = 0;
+	uint32		maxcard = 1;
+	roaring_bitmap_t *pos;
+	Size		size;
+
+	for (uint32 i = 0; i < nb; i++)
+		hs[i] = st->buckets[i].high;
+	qsort(hs, nb, sizeof(uint32), u32_cmp_state);
+	for (uint32 i = 0; i < nb; i++)
+		if (nh == 0 || hs[nh - 1] != hs[i])
+			hs[nh++] = hs[i];
+	h = palloc0(Max(nh, 1) * sizeof(RetHigh));
+	for (uint32 i = 0; i < nh; i++)
+		h[i].high = hs[i];
+	for (uint32 i = 0; i < nb; i++)
+		ret_high_find(h, nh, st->buckets[i].high)->nbm++;
+
+	/* the buckets grouped by high key, then each group's union */
+	gpos = palloc(Max(nh, 1) * sizeof(uint32));
+	for (uint32 i = 0, at = 0; i < nh; i++)
+	{
+		gpos[i] = at;
+		at += h[i].nbm;
+	}
+	group = palloc(Max(nb, 1) * sizeof(roaring_bitmap_t *));
+	for (uint32 i = 0; i < nb; i++)
+	{
+		RetHigh    *e = ret_high_find(h, nh, st->buckets[i].high);
+
+		group[gpos[e - h]++] = st->buckets[i].bm;
+	}
+	for (uint32 i = 0, at = 0; i < nh; i++)
+	{
+		roaring_bitmap_t *u;
+
+		if (h[i].nbm == 1)
+			u = (roaring_bitmap_t *) group[at];
+		else
+		{
+			cx_arena_reserve(arena);
+			u = cx_arena_keep(arena, roaring_bitmap_or_many(h[i].nbm, group + at));
+		}
+		h[i].card = (uint32) roaring_bitmap_get_cardinality(u);
+		h[i].min = roaring_bitmap_minimum(u);
+		h[i].contiguous = (uint64) roaring_bitmap_maximum(u) - h[i].min + 1 == h[i].card;
+		h[i].first = n;
+		n += h[i].card;
+		maxcard = Max(maxcard, h[i].card);
+		group[i] = u;			/* group i's union, over entries already read */
+		at += h[i].nbm;
+	}
+	if (n > PG_UINT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a retention_summary holds more than 4294967295 customers")));
+
+	/* the dictionary */
+	ids = MemoryContextAllocHuge(tmp, Max(n, 1) * sizeof(uint64));
+	vals = MemoryContextAllocHuge(tmp, (Size) maxcard * sizeof(uint32));
+	for (uint32 i = 0; i < nh; i++)
+	{
+		roaring_bitmap_to_uint32_array(group[i], vals);
+		for (uint32 k = 0; k < h[i].card; k++)
+			ids[h[i].first + k] = ((uint64) h[i].high << 32) | vals[k];
+	}
+	{
+		int			enc;
+		Size		dlen = cx_dict_size(ids, n, &enc);
+
+		if (st->dict != NULL)
+			pfree(st->dict);
+		st->dict = MemoryContextAllocHuge(keep, dlen);
+		st->dict_len = cx_dict_encode(ids, n, st->dict);
+	}
+
+	/* each period's positions */
+	if (st->pos_bytes != NULL)
+	{
+		for (int32 p = 0; p < st->npos_bytes; p++)
+			if (st->pos_bytes[p] != NULL)
+				pfree(st->pos_bytes[p]);
+		pfree(st->pos_bytes);
+		st->pos_bytes = NULL;
+	}
+	st->pos_bytes = MemoryContextAllocZero(keep, Max(np, 1) * sizeof(char *));
+	st->npos_bytes = np;
+	pos = cx_arena_new(arena);
+	size = RET_DATA_START(np);
+	for (int32 p = 0; p < np; p++)
+	{
+		Size		blen,
+					clen;
+		char	   *bytes;
+		bool		same;
+
+		roaring_bitmap_clear(pos);
+		for (int32 i = st->period_first[p]; i < st->period_first[p + 1]; i++)
+		{
+			const CxBucket *b = &st->buckets[i];
+			RetHigh    *e = ret_high_find(h, nh, b->high);
+			uint32		card = (uint32) roaring_bitmap_get_cardinality(b->bm);
+
+			roaring_bitmap_to_uint32_array(b->bm, vals);
+			if (e->contiguous)
+			{
+				uint32		shift = (uint32) e->first - e->min;	/* modulo 2^32 */
+
+				for (uint32 k = 0; k < card; k++)
+					vals[k] += shift;
+			}
+			else
+			{
+				size_t		j = e->first;
+				size_t		end = e->first + e->card;
+				uint64		hk = (uint64) b->high << 32;
+
+				for (uint32 k = 0; k < card; k++)
+				{
+					j = ret_gallop(ids, j, end, hk | vals[k]);
+					Assert(j < end && ids[j] == (hk | vals[k]));
+					vals[k] = (uint32) j;
+				}
+			}
+			roaring_bitmap_add_many(pos, card, vals);
+		}
+		roaring_bitmap_run_optimize(pos);
+		blen = roaring_bitmap_portable_size_in_bytes(pos);
+		bytes = palloc_extended(blen, MCXT_ALLOC_HUGE);
+		if (roaring_bitmap_portable_serialize(pos, bytes) != blen)
+			elog(ERROR, "retention_summary bitmap serialised to an unexpected size");
+		clen = cx_r32_canonical_size(bytes, blen, &same);
+		st->pos_bytes[p] = MemoryContextAllocHuge(keep, clen);
+		if (cx_r32_canonicalize(bytes, blen, st->pos_bytes[p]) != clen)
+			elog(ERROR, "retention_summary bitmap canonicalised to an unexpected size");
+		pfree(bytes);
+		st->set_len[p] = (uint32) clen;
+		size = MAXALIGN(size) + clen;
+	}
+	size = MAXALIGN(size) + st->dict_len;
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(tmp);	/* frees the unions and the positions' bitmap */
+	if (size > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("retention_summary would take %zu bytes, more than a value can hold (1 GB)",
+						size),
+				 errhint("Build summaries over fewer periods or fewer customers, and merge them "
+						 "with rollup() in queries.")));
+	st->flat_size = size;
+}
+
 /*
  * Sorts the buckets and sizes every set: the flat form minus the bytes.  The
  * sets are written in the canonical encoding (canon.c, by cx_set64_serialize),
@@ -526,12 +822,22 @@ ret_state_prepare(RetState *st)
 		st->buckets[i].bm = sorted[i].bm;
 		st->buckets[i].n = 0;
 		st->buckets[i].vals = NULL;
-		/* arrays and bitsets, then runs where smaller: canonical already with libroaring 0.2.66 */
-		ret_bitmap_without_runs(sorted[i].bm);
-		roaring_bitmap_run_optimize(sorted[i].bm);
+		if (st->version == RETENTION_VERSION)
+		{
+			/* arrays and bitsets, then runs where smaller: canonical already with libroaring 0.2.66 */
+			ret_bitmap_without_runs(sorted[i].bm);
+			roaring_bitmap_run_optimize(sorted[i].bm);
+		}
 	}
 	st->period_first[np] = nb;
 	pfree(sorted);
+	st->nperiods = np;
+	if (st->version == RETENTION_VERSION_COMPACT)
+	{
+		ret_state_prepare_compact(st);
+		st->prepared = true;
+		return;
+	}
 
 	size = RET_DATA_START(np);
 	for (int32 p = 0; p < np; p++)
@@ -590,9 +896,31 @@ ret_flatten_into(ExpandedObjectHeader *eohptr, void *result, Size allocated_size
 			 st->flat_size, allocated_size);
 	memset(result, 0, allocated_size);
 	SET_VARSIZE(f, allocated_size);
-	f->version = RETENTION_VERSION;
+	f->version = (uint8) st->version;
 	f->kind = (uint8) st->kind;
 	f->nperiods = st->nperiods;
+	if (st->version == RETENTION_VERSION_COMPACT)
+	{
+		for (int32 p = 0; p < st->nperiods; p++)
+		{
+			DateADT		start;
+
+			if (!ret_period_start(st->kind, st->period_index[p], &start))
+				elog(ERROR, "retention_summary period %d has no first day", st->period_index[p]);
+			off = MAXALIGN(off);
+			dir[p].start = start;
+			dir[p].offset = (uint32) off;
+			dir[p].length = st->set_len[p];
+			memcpy((char *) result + off, st->pos_bytes[p], st->set_len[p]);
+			off += st->set_len[p];
+		}
+		off = MAXALIGN(off);
+		if (off + st->dict_len != allocated_size)
+			elog(ERROR, "retention_summary dictionary does not end the value");
+		memcpy((char *) result + off, st->dict, st->dict_len);
+		MemoryContextSwitchTo(old);
+		return;
+	}
 	for (int32 p = 0; p < st->nperiods; p++)
 	{
 		DateADT		start;
@@ -738,14 +1066,59 @@ retention_summary_merge(PG_FUNCTION_ARGS)
 	ret_state_merge_flat(st, b);
 	result = ret_state_flatten(st);
 	if (result == NULL)			/* two empty summaries */
-	{
-		result = palloc0(RET_DATA_START(0));
-		SET_VARSIZE(result, RET_DATA_START(0));
-		result->version = RETENTION_VERSION;
-		result->kind = (uint8) a->kind;
-	}
+		result = ret_flat_empty(a->kind, RETENTION_VERSION_COMPACT);
 	MemoryContextDelete(cxt);	/* frees the bitmaps */
 	PG_RETURN_POINTER(result);
+}
+
+/*
+ * An empty summary (no periods) of the given version: version 2 holds the
+ * dictionary of no ids.
+ */
+RetFlat *
+ret_flat_empty(int kind, int version)
+{
+	Size		size = RET_DATA_START(0);
+	RetFlat    *f;
+	char		dict[16];
+	Size		dlen = 0;
+
+	if (version == RETENTION_VERSION_COMPACT)
+		dlen = cx_dict_encode(NULL, 0, dict);
+	f = palloc0(size + dlen);
+	SET_VARSIZE(f, size + dlen);
+	f->version = (uint8) version;
+	f->kind = (uint8) kind;
+	memcpy((char *) f + size, dict, dlen);
+	return f;
+}
+
+/*
+ * The same sets in the given version, through an aggregate state: version 1
+ * input becomes version 2 (every value written is version 2), and version 2
+ * becomes version 1 for the hash, which keeps version 1's values so that hash
+ * indexes and partitions built by 1.0 stay valid.  Returns f itself when it
+ * has that version already.
+ */
+RetFlat *
+ret_flat_convert(const RetFlat *f, int version)
+{
+	MemoryContext cxt;
+	RetState   *st;
+	RetFlat    *result;
+
+	if (f->version == version)
+		return (RetFlat *) f;
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "retention_summary convert",
+								ALLOCSET_DEFAULT_SIZES);
+	st = ret_state_create(cxt, f->kind);
+	st->version = version;
+	ret_state_merge_flat(st, f);
+	result = ret_state_flatten(st);
+	if (result == NULL)			/* an empty summary */
+		result = ret_flat_empty(f->kind, version);
+	MemoryContextDelete(cxt);
+	return result;
 }
 
 /*

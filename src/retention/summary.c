@@ -15,6 +15,7 @@
  * same set bytes.
  */
 #include "retention.h"
+#include "dict.h"
 
 #include <ctype.h>
 
@@ -217,7 +218,8 @@ ret_flat_checked(RetFlat *f)
 	RetDirEntry *dir = RET_DIR(f);
 	Size		expect;
 
-	if (size < sizeof(RetFlat) || f->version != RETENTION_VERSION)
+	if (size < sizeof(RetFlat) ||
+		(f->version != RETENTION_VERSION && f->version != RETENTION_VERSION_COMPACT))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("retention_summary has an unknown layout (size %zu, version %d)",
@@ -237,17 +239,116 @@ ret_flat_checked(RetFlat *f)
 			ret_data_corrupted("A set lies outside the value.");
 		expect = MAXALIGN((Size) dir[i].offset + dir[i].length);
 	}
+	if (f->version == RETENTION_VERSION_COMPACT)
+	{
+		/* the dictionary fills the rest, from the first aligned offset after the sets */
+		size_t		n;
+		const char *why = NULL;
+
+		if (size <= expect || !cx_dict_count((const char *) f + expect, size - expect, &n, &why))
+			ret_data_corrupted(why ? why : "The dictionary is missing.");
+		return f;
+	}
 	if ((f->nperiods == 0 && size != expect) ||
 		(f->nperiods > 0 && size != (Size) dir[f->nperiods - 1].offset + dir[f->nperiods - 1].length))
 		ret_data_corrupted("The value's size does not match its directory.");
 	return f;
 }
 
+/* Version 2: the dictionary's bytes (the value was checked by ret_flat_checked). */
+const char *
+ret_flat_dict(const RetFlat *f, size_t *len)
+{
+	Size		start = f->nperiods == 0 ? RET_DATA_START(0) :
+		MAXALIGN((Size) RET_DIR(f)[f->nperiods - 1].offset + RET_DIR(f)[f->nperiods - 1].length);
+
+	Assert(f->version == RETENTION_VERSION_COMPACT);
+	*len = VARSIZE(f) - start;
+	return (const char *) f + start;
+}
+
+/* Version 2: the ids of the dictionary, in increasing order, mapped as cx_id_to_u64 maps them. */
+uint64 *
+ret_flat_ids(const RetFlat *f, size_t *n)
+{
+	size_t		len;
+	const char *d = ret_flat_dict(f, &len);
+	const char *why = NULL;
+	uint64	   *ids;
+	bool		canonical;
+
+	if (!cx_dict_count(d, len, n, &why))
+		ret_data_corrupted(why);
+	ids = palloc_extended(Max(*n, 1) * sizeof(uint64), MCXT_ALLOC_HUGE);
+	if (!cx_dict_decode(d, len, ids, *n, &canonical, &why))
+		ret_data_corrupted(why);
+	return ids;
+}
+
+/*
+ * Version 2: period i's positions as a set of one bucket (high key 0), so that
+ * the set algebra of the accessors is the same for both versions.  Positions
+ * must lie below the dictionary's count.
+ */
+static CxSet64 *
+ret_flat_read_positions(CxArena *a, const RetFlat *f, int32 i, const char **why)
+{
+	const char *bm = RET_SET_DATA(f, i);
+	size_t		len = RET_DIR(f)[i].length;
+	size_t		dlen,
+				count;
+	const char *d = ret_flat_dict(f, &dlen);
+	uint32		small[CX_SMALL_MAX];
+	CxSet64    *s;
+	CxBucket   *b;
+	uint64		max;
+
+	if (!cx_dict_count(d, dlen, &count, why))
+		return NULL;
+	if (cx_r32_validate(bm, len, why) != len)
+	{
+		if (*why == NULL)
+			*why = "a bitmap has trailing bytes";
+		return NULL;
+	}
+	s = MemoryContextAlloc(a->cxt, sizeof(CxSet64));
+	b = MemoryContextAllocZero(a->cxt, sizeof(CxBucket));
+	s->n = 1;
+	s->b = b;
+	if (cx_r32_small(bm, len, small, &b->n))
+	{
+		uint32	   *v = MemoryContextAlloc(a->cxt, b->n * sizeof(uint32));
+
+		memcpy(v, small, b->n * sizeof(uint32));
+		b->vals = v;
+		max = small[b->n - 1];
+	}
+	else
+	{
+		roaring_bitmap_t *r;
+
+		cx_arena_reserve(a);
+		r = cx_r32_read(bm, len, why);
+		if (r == NULL)
+			return NULL;
+		b->bm = cx_arena_keep(a, r);
+		max = roaring_bitmap_maximum(b->bm);
+	}
+	if (max >= count)
+	{
+		*why = "a position lies beyond the dictionary";
+		return NULL;
+	}
+	return s;
+}
+
 CxSet64 *
 ret_flat_read_set(CxArena *a, const RetFlat *f, int32 i)
 {
 	const char *why = NULL;
-	CxSet64    *s = cx_set64_read(a, RET_SET_DATA(f, i), RET_DIR(f)[i].length, &why);
+	CxSet64    *s = f->version == RETENTION_VERSION_COMPACT ?
+		ret_flat_read_positions(a, f, i, &why) :
+		cx_set64_read(a, RET_SET_DATA(f, i), RET_DIR(f)[i].length, &why);
 
 	if (s == NULL)
 		ret_data_corrupted(psprintf("Period %s: %s.", ret_date_string(RET_DIR(f)[i].start),
@@ -325,6 +426,107 @@ ret_flat_build(int kind, RetPart *parts, int32 n, int sqlstate, const char *inpu
 	return f;
 }
 
+/*
+ * Version 2 from outside input (text): the dictionary is valid (and stored in
+ * its canonical encoding), periods are first days in increasing order, each
+ * bitmap is valid, non-empty, canonical once stored, with positions below the
+ * dictionary's count, and every id of the dictionary is in some period.
+ */
+static RetFlat *
+ret_flat_build_compact(int kind, const char *dict, Size dictlen, RetPart *parts, int32 n,
+					   int sqlstate, const char *input)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "retention_summary input",
+											  ALLOCSET_DEFAULT_SIZES);
+	CxArena    *arena = cx_arena_create(cxt);
+	roaring_bitmap_t *all = cx_arena_new(arena);
+	const char *why = NULL;
+	size_t		count;
+	uint64	   *ids;
+	bool		canonical;
+	Size		size = RET_DATA_START(n);
+	RetFlat    *f;
+	RetDirEntry *dir;
+
+	if (!cx_dict_count(dict, dictlen, &count, &why))
+		cx_input_error(sqlstate, RETENTION_TYPNAME, input, "Ids: %s.", why);
+	ids = palloc_extended(Max(count, 1) * sizeof(uint64), MCXT_ALLOC_HUGE);
+	if (!cx_dict_decode(dict, dictlen, ids, count, &canonical, &why))
+		cx_input_error(sqlstate, RETENTION_TYPNAME, input, "Ids: %s.", why);
+	if (!canonical)
+	{
+		int			enc;
+		char	   *d = palloc_extended(cx_dict_size(ids, count, &enc), MCXT_ALLOC_HUGE);
+
+		dictlen = cx_dict_encode(ids, count, d);
+		dict = d;
+	}
+	pfree(ids);
+	for (int32 i = 0; i < n; i++)
+	{
+		roaring_bitmap_t *r;
+		bool		same;
+
+		if (!ret_is_period_start(kind, parts[i].start))
+			cx_input_error(sqlstate, RETENTION_TYPNAME, input,
+						   "%s is not the first day of a %s.",
+						   ret_date_string(parts[i].start), ret_kind_name(kind));
+		if (i > 0 && parts[i].start <= parts[i - 1].start)
+			cx_input_error(sqlstate, RETENTION_TYPNAME, input,
+						   "Periods must be in increasing order without repeats; %s follows %s.",
+						   ret_date_string(parts[i].start), ret_date_string(parts[i - 1].start));
+		why = NULL;
+		if (cx_r32_validate(parts[i].data, parts[i].len, &why) != parts[i].len)
+			cx_input_error(sqlstate, RETENTION_TYPNAME, input, "Period %s: %s.",
+						   ret_date_string(parts[i].start), why ? why : "a bitmap has trailing bytes");
+		cx_arena_reserve(arena);
+		r = cx_r32_read(parts[i].data, parts[i].len, &why);
+		if (r == NULL)
+			cx_input_error(sqlstate, RETENTION_TYPNAME, input, "Period %s: %s.",
+						   ret_date_string(parts[i].start), why);
+		r = cx_arena_keep(arena, r);
+		if (roaring_bitmap_maximum(r) >= count)
+			cx_input_error(sqlstate, RETENTION_TYPNAME, input,
+						   "Period %s: position %u lies beyond the dictionary's %zu ids.",
+						   ret_date_string(parts[i].start), roaring_bitmap_maximum(r), count);
+		roaring_bitmap_or_inplace(all, r);
+		if (cx_r32_canonical_size(parts[i].data, parts[i].len, &same) && !same)
+		{
+			char	   *c = palloc(cx_r32_canonical_size(parts[i].data, parts[i].len, &same));
+
+			parts[i].len = cx_r32_canonicalize(parts[i].data, parts[i].len, c);
+			parts[i].data = c;
+		}
+		size = MAXALIGN(size) + parts[i].len;
+	}
+	if (roaring_bitmap_get_cardinality(all) != count)
+		cx_input_error(sqlstate, RETENTION_TYPNAME, input,
+					   "The dictionary holds %zu ids, but the periods use " UINT64_FORMAT " of them.",
+					   count, (uint64) roaring_bitmap_get_cardinality(all));
+	MemoryContextDelete(cxt);
+	size = MAXALIGN(size) + dictlen;
+	if (size > MaxAllocSize)
+		cx_input_error(sqlstate, RETENTION_TYPNAME, input, "The summary exceeds 1 GB.");
+	f = palloc0(size);
+	SET_VARSIZE(f, size);
+	f->version = RETENTION_VERSION_COMPACT;
+	f->kind = (uint8) kind;
+	f->nperiods = n;
+	dir = RET_DIR(f);
+	size = RET_DATA_START(n);
+	for (int32 i = 0; i < n; i++)
+	{
+		size = MAXALIGN(size);
+		dir[i].start = parts[i].start;
+		dir[i].offset = (uint32) size;
+		dir[i].length = (uint32) parts[i].len;
+		memcpy((char *) f + size, parts[i].data, parts[i].len);
+		size += parts[i].len;
+	}
+	memcpy((char *) f + MAXALIGN(size), dict, dictlen);
+	return f;
+}
+
 /* ------------------------------------------------------------------ text I/O */
 
 static int
@@ -395,6 +597,47 @@ is_base64_char(char c)
 	return isalnum((unsigned char) c) || c == '+' || c == '/' || c == '=';
 }
 
+/* Base64 at the scanner, in its one canonical spelling; "what" names it in errors. */
+static char *
+scan_base64(CxScanner *psc, const char *what, int *declenp)
+{
+	const char *b64;
+	int			b64len,
+				declen;
+	char	   *dec;
+
+	b64 = psc->pos;
+	while (is_base64_char(*psc->pos))
+		psc->pos++;
+	b64len = (int) (psc->pos - b64);
+	dec = palloc(pg_b64_dec_len(b64len) + 1);
+	declen = cx_b64_decode(b64, b64len, dec, pg_b64_dec_len(b64len));
+	if (b64len == 0 || declen < 0)
+	{
+		psc->pos = b64;
+		cx_scan_fail(psc, "Expected the base64 of a %s", what);
+	}
+	/* one spelling of the bytes: padded, with the unused bits of the last digit zero */
+	if (cx_b64_enc_len(declen) != b64len)
+	{
+		psc->pos = b64;
+		cx_scan_fail(psc, "Expected the base64 of a %s in canonical form (padded with =)", what);
+	}
+	else
+	{
+		char	   *enc = palloc(b64len + 1);
+
+		if (cx_b64_encode(dec, declen, enc, b64len) != b64len || memcmp(enc, b64, b64len) != 0)
+		{
+			psc->pos = b64;
+			cx_scan_fail(psc, "Expected the base64 of a %s in canonical form (the unused bits of the last digit zero)", what);
+		}
+		pfree(enc);
+	}
+	*declenp = declen;
+	return dec;
+}
+
 PG_FUNCTION_INFO_V1(retention_summary_in);
 Datum
 retention_summary_in(PG_FUNCTION_ARGS)
@@ -407,14 +650,16 @@ retention_summary_in(PG_FUNCTION_ARGS)
 	RetPart    *parts;
 	int32		n = 0,
 				max = 8;
+	char	   *dict = NULL;
+	int			dictlen = 0;
 
 	cx_scan_init(&sc, str, RETENTION_TYPNAME);
 	cx_scan_expect(&sc, "(v");
 	version = cx_scan_int64(&sc, "version");
-	if (version != RETENTION_VERSION)
+	if (version != RETENTION_VERSION && version != RETENTION_VERSION_COMPACT)
 		cx_input_error(ERRCODE_INVALID_TEXT_REPRESENTATION, RETENTION_TYPNAME, str,
-					   "Unknown format version " INT64_FORMAT "; this cxkpi reads version %d.",
-					   version, RETENTION_VERSION);
+					   "Unknown format version " INT64_FORMAT "; this cxkpi reads versions %d and %d.",
+					   version, RETENTION_VERSION, RETENTION_VERSION_COMPACT);
 	cx_scan_expect(&sc, ",period=");
 	word = sc.pos;
 	while (*sc.pos >= 'a' && *sc.pos <= 'z')
@@ -425,15 +670,18 @@ retention_summary_in(PG_FUNCTION_ARGS)
 		sc.pos = word;
 		cx_scan_fail(&sc, "Expected a period (day, week, month, quarter or year)");
 	}
+	if (version == RETENTION_VERSION_COMPACT)
+	{
+		cx_scan_expect(&sc, ",ids=");
+		dict = scan_base64(&sc, "dictionary", &dictlen);
+	}
 	cx_scan_expect(&sc, ",periods={");
 	parts = palloc(max * sizeof(RetPart));
 	if (!cx_scan_accept(&sc, "}"))
 	{
 		for (;;)
 		{
-			const char *b64;
-			int			b64len,
-						declen;
+			int			declen;
 			char	   *dec;
 
 			if (n >= max)
@@ -443,34 +691,7 @@ retention_summary_in(PG_FUNCTION_ARGS)
 			}
 			parts[n].start = scan_date(&sc);
 			cx_scan_expect(&sc, ":");
-			b64 = sc.pos;
-			while (is_base64_char(*sc.pos))
-				sc.pos++;
-			b64len = (int) (sc.pos - b64);
-			dec = palloc(pg_b64_dec_len(b64len) + 1);
-			declen = cx_b64_decode(b64, b64len, dec, pg_b64_dec_len(b64len));
-			if (b64len == 0 || declen < 0)
-			{
-				sc.pos = b64;
-				cx_scan_fail(&sc, "Expected the base64 of a set");
-			}
-			/* one spelling of the bytes: padded, with the unused bits of the last digit zero */
-			if (cx_b64_enc_len(declen) != b64len)
-			{
-				sc.pos = b64;
-				cx_scan_fail(&sc, "Expected the base64 of a set in canonical form (padded with =)");
-			}
-			else
-			{
-				char	   *enc = palloc(b64len + 1);
-
-				if (cx_b64_encode(dec, declen, enc, b64len) != b64len || memcmp(enc, b64, b64len) != 0)
-				{
-					sc.pos = b64;
-					cx_scan_fail(&sc, "Expected the base64 of a set in canonical form (the unused bits of the last digit zero)");
-				}
-				pfree(enc);
-			}
+			dec = scan_base64(&sc, "set", &declen);
 			parts[n].data = dec;
 			parts[n].len = declen;
 			n++;
@@ -481,42 +702,54 @@ retention_summary_in(PG_FUNCTION_ARGS)
 	}
 	cx_scan_expect(&sc, ")");
 	cx_scan_end(&sc);
-	PG_RETURN_POINTER(ret_flat_build(kind, parts, n, ERRCODE_INVALID_TEXT_REPRESENTATION, str));
+	if (version == RETENTION_VERSION_COMPACT)
+		PG_RETURN_POINTER(ret_flat_build_compact(kind, dict, dictlen, parts, n,
+												 ERRCODE_INVALID_TEXT_REPRESENTATION, str));
+	/* version 1: validated as version 1, stored as version 2 */
+	PG_RETURN_POINTER(ret_flat_convert(ret_flat_build(kind, parts, n, ERRCODE_INVALID_TEXT_REPRESENTATION, str),
+									   RETENTION_VERSION_COMPACT));
 }
 
 /*
- * Text output.  Each set is printed in the canonical encoding: sets stored
- * since 1.1 are canonical (the check is one pass, no copy), but a value that
- * 1.0 stored from non-canonical input keeps its bytes on disk until it is
- * rewritten, and equal values must print the same text.  (Such a value cannot
- * be made with the 1.1 library: its input functions canonicalise.)
+ * Text output, always version 2.  A version 2 value is stored canonically
+ * (its bitmaps, its dictionary's encoding), so its bytes are printed as they
+ * are; a version 1 value (stored by cxkpi 1.0) is converted first, so equal
+ * summaries print the same text whatever version stores them.
  */
+static void
+append_base64(StringInfo buf, const char *data, size_t len)
+{
+	int			enclen = cx_b64_enc_len(len);
+	int			written;
+
+	enlargeStringInfo(buf, enclen + 1);
+	written = cx_b64_encode(data, len, buf->data + buf->len, enclen);
+	if (written < 0)
+		elog(ERROR, "could not encode a retention_summary in base64");
+	buf->len += written;
+	buf->data[buf->len] = '\0';
+}
+
 PG_FUNCTION_INFO_V1(retention_summary_out);
 Datum
 retention_summary_out(PG_FUNCTION_ARGS)
 {
-	RetFlat    *f = PG_GETARG_RETENTION(0);
+	const RetFlat *f = ret_flat_convert(PG_GETARG_RETENTION(0), RETENTION_VERSION_COMPACT);
 	RetDirEntry *dir = RET_DIR(f);
 	StringInfoData buf;
+	size_t		dictlen;
+	const char *dict = ret_flat_dict(f, &dictlen);
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "(v%d,period=%s,periods={", RETENTION_VERSION, ret_kind_name(f->kind));
+	appendStringInfo(&buf, "(v%d,period=%s,ids=", RETENTION_VERSION_COMPACT, ret_kind_name(f->kind));
+	append_base64(&buf, dict, dictlen);
+	appendStringInfoString(&buf, ",periods={");
 	for (int32 i = 0; i < f->nperiods; i++)
 	{
-		size_t		len;
-		const char *set = cx_set64_canonical(RET_SET_DATA(f, i), dir[i].length, &len);
-		int			enclen = cx_b64_enc_len(len);
-		int			written;
-
 		if (i > 0)
 			appendStringInfoChar(&buf, ';');
 		appendStringInfo(&buf, "%s:", ret_date_string(dir[i].start));
-		enlargeStringInfo(&buf, enclen + 1);
-		written = cx_b64_encode(set, len, buf.data + buf.len, enclen);
-		if (written < 0)
-			elog(ERROR, "could not encode a retention_summary set in base64");
-		buf.len += written;
-		buf.data[buf.len] = '\0';
+		append_base64(&buf, RET_SET_DATA(f, i), dir[i].length);
 	}
 	appendStringInfoString(&buf, "})");
 	PG_RETURN_CSTRING(buf.data);
@@ -524,28 +757,30 @@ retention_summary_out(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------------ binary I/O */
 
-/* Binary output, canonical like the text output. */
+/* Binary output, version 2, canonical like the text output. */
 PG_FUNCTION_INFO_V1(retention_summary_send);
 Datum
 retention_summary_send(PG_FUNCTION_ARGS)
 {
-	RetFlat    *f = PG_GETARG_RETENTION(0);
+	const RetFlat *f = ret_flat_convert(PG_GETARG_RETENTION(0), RETENTION_VERSION_COMPACT);
 	RetDirEntry *dir = RET_DIR(f);
 	StringInfoData buf;
+	size_t		dictlen;
+	const char *dict = ret_flat_dict(f, &dictlen);
 
 	pq_begintypsend(&buf);
-	pq_sendbyte(&buf, RETENTION_VERSION);
+	pq_sendbyte(&buf, RETENTION_VERSION_COMPACT);
 	pq_sendbyte(&buf, f->kind);
+	pq_sendbyte(&buf, 0);		/* id type: bigint */
 	pq_sendint32(&buf, f->nperiods);
 	for (int32 i = 0; i < f->nperiods; i++)
 	{
-		size_t		len;
-		const char *set = cx_set64_canonical(RET_SET_DATA(f, i), dir[i].length, &len);
-
 		pq_sendint32(&buf, dir[i].start);
-		pq_sendint32(&buf, len);
-		pq_sendbytes(&buf, set, len);
+		pq_sendint32(&buf, dir[i].length);
+		pq_sendbytes(&buf, RET_SET_DATA(f, i), dir[i].length);
 	}
+	pq_sendint32(&buf, (int32) dictlen);
+	pq_sendbytes(&buf, dict, dictlen);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -567,11 +802,22 @@ retention_summary_recv(PG_FUNCTION_ARGS)
 	if (remaining < 6)
 		BIN_FAIL("The value is %d bytes long; a header needs 6.", remaining);
 	version = pq_getmsgbyte(buf);
-	if (version != RETENTION_VERSION)
-		BIN_FAIL("Unknown format version %d; this cxkpi reads version %d.", version, RETENTION_VERSION);
+	if (version != RETENTION_VERSION && version != RETENTION_VERSION_COMPACT)
+		BIN_FAIL("Unknown format version %d; this cxkpi reads versions %d and %d.", version,
+				 RETENTION_VERSION, RETENTION_VERSION_COMPACT);
 	kind = pq_getmsgbyte(buf);
 	if (kind < 1 || kind > RET_KIND_MAX)
 		BIN_FAIL("Unknown period code %d; codes are 1 (day) to 5 (year).", kind);
+	if (version == RETENTION_VERSION_COMPACT)
+	{
+		int			idtype;
+
+		if (buf->len - buf->cursor < 5)
+			BIN_FAIL("The value is %d bytes long; a version 2 header needs 7.", buf->len);
+		idtype = pq_getmsgbyte(buf);
+		if (idtype != 0)
+			BIN_FAIL("Unknown id type %d; this cxkpi reads 0 (bigint).", idtype);
+	}
 	n = (int32) pq_getmsgint(buf, 4);
 	remaining = buf->len - buf->cursor;
 	if (n < 0 || n > remaining / 8)
@@ -592,9 +838,26 @@ retention_summary_recv(PG_FUNCTION_ARGS)
 		parts[i].len = len;
 		buf->cursor += len;
 	}
+	if (version == RETENTION_VERSION_COMPACT)
+	{
+		int32		dictlen;
+		const char *dict;
+
+		if (buf->len - buf->cursor < 4)
+			BIN_FAIL("The value ends before the length of its dictionary.");
+		dictlen = (int32) pq_getmsgint(buf, 4);
+		remaining = buf->len - buf->cursor;
+		if (dictlen < 0 || dictlen != remaining)
+			BIN_FAIL("The dictionary claims %d bytes, but %d remain.", dictlen, remaining);
+		dict = buf->data + buf->cursor;
+		buf->cursor += dictlen;
+		PG_RETURN_POINTER(ret_flat_build_compact(kind, dict, dictlen, parts, n,
+												 ERRCODE_INVALID_BINARY_REPRESENTATION, NULL));
+	}
 	if (buf->cursor != buf->len)
 		BIN_FAIL("%d bytes follow the last period.", buf->len - buf->cursor);
-	PG_RETURN_POINTER(ret_flat_build(kind, parts, n, ERRCODE_INVALID_BINARY_REPRESENTATION, NULL));
+	PG_RETURN_POINTER(ret_flat_convert(ret_flat_build(kind, parts, n, ERRCODE_INVALID_BINARY_REPRESENTATION, NULL),
+									   RETENTION_VERSION_COMPACT));
 }
 
 /* ------------------------------------------------------------------ equality, hash */
@@ -632,21 +895,44 @@ ret_equal(const RetFlat *a, const RetFlat *b)
 	return equal;
 }
 
+/*
+ * Two version 2 values are equal when their bytes are: every version 2 value
+ * is stored canonically (the one dictionary of its ids, canonical bitmaps, no
+ * padding but zeros), so equal sets have equal bytes.  Two version 1 values
+ * (stored by cxkpi 1.0) are compared set by set; a version 1 value and a
+ * version 2 value by converting the version 1 side.
+ */
+static bool
+ret_equal_any(const RetFlat *a, const RetFlat *b)
+{
+	if (a->version == RETENTION_VERSION && b->version == RETENTION_VERSION)
+		return ret_equal(a, b);
+	a = ret_flat_convert(a, RETENTION_VERSION_COMPACT);
+	b = ret_flat_convert(b, RETENTION_VERSION_COMPACT);
+	return VARSIZE(a) == VARSIZE(b) &&
+		memcmp((const char *) a + VARHDRSZ, (const char *) b + VARHDRSZ, VARSIZE(a) - VARHDRSZ) == 0;
+}
+
 PG_FUNCTION_INFO_V1(retention_summary_eq);
 Datum
 retention_summary_eq(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(ret_equal(PG_GETARG_RETENTION(0), PG_GETARG_RETENTION(1)));
+	PG_RETURN_BOOL(ret_equal_any(PG_GETARG_RETENTION(0), PG_GETARG_RETENTION(1)));
 }
 
 PG_FUNCTION_INFO_V1(retention_summary_ne);
 Datum
 retention_summary_ne(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(!ret_equal(PG_GETARG_RETENTION(0), PG_GETARG_RETENTION(1)));
+	PG_RETURN_BOOL(!ret_equal_any(PG_GETARG_RETENTION(0), PG_GETARG_RETENTION(1)));
 }
 
-/* Hash of the period and of each period's set content, consistent with ret_equal. */
+/*
+ * Hash of the period and of each period's set content, consistent with
+ * ret_equal, computed on version 1 (a version 2 value is converted): the
+ * values are those of cxkpi 1.0, so hash indexes and hash partitions built
+ * by 1.0 stay valid after the update.
+ */
 static uint64
 ret_hash(const RetFlat *f, uint64 seed)
 {
@@ -671,12 +957,12 @@ PG_FUNCTION_INFO_V1(retention_summary_hash);
 Datum
 retention_summary_hash(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_UINT32((uint32) ret_hash(PG_GETARG_RETENTION(0), 0));
+	PG_RETURN_UINT32((uint32) ret_hash(ret_flat_convert(PG_GETARG_RETENTION(0), RETENTION_VERSION), 0));
 }
 
 PG_FUNCTION_INFO_V1(retention_summary_hash_extended);
 Datum
 retention_summary_hash_extended(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_UINT64(ret_hash(PG_GETARG_RETENTION(0), (uint64) PG_GETARG_INT64(1)));
+	PG_RETURN_UINT64(ret_hash(ret_flat_convert(PG_GETARG_RETENTION(0), RETENTION_VERSION), (uint64) PG_GETARG_INT64(1)));
 }
