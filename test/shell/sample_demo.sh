@@ -77,7 +77,7 @@ check '[ "$(projection_rows | grep -c "| \(on\|off\) course *$")" -ge 8 ] &&
       "it projects each KPI with a target to the end of the week, AOV by order channel too, on course only when the target is met"
 check '! grep -q $'"'"'\033'"'"' "$out"' "no colour codes when the output is not a terminal"
 check '[ "$(PGPASSWORD=cxkpi-demo psql -X -At -h localhost -U cxkpi_bi -d $db -c "SELECT count(*) > 0 FROM kpi_scorecard" 2>/dev/null ||
-            psql -X -At -d $db -c "SET ROLE cxkpi_bi" -c "SELECT count(*) > 0 FROM cxkpi_bi.kpi_scorecard")" = t ] &&
+            psql -X -q -At -d $db -c "SET ROLE cxkpi_bi" -c "SELECT count(*) > 0 FROM cxkpi_bi.kpi_scorecard")" = t ] &&
        ! psql -X -At -d $db -c "SET ROLE cxkpi_bi" -c "SELECT 1 FROM cxkpi.orders LIMIT 1" >/dev/null 2>&1' \
       "the BI login reads the scorecard (schema cxkpi_bi, its search_path) but not the raw tables"
 # Progress: each stage of the generator and of the refresh as a NOTICE (what, rows, seconds so
