@@ -5,7 +5,7 @@
 -- test/sample_db.sh), in one transaction that is rolled back.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(21);
+SELECT plan(22);
 
 -- The rollups and kpi_values as the incremental refresh left them, against what a rebuild
 -- writes (each rollup's function over all days, cxkpi.kpi_engine over every period of them: what
